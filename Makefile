@@ -1,0 +1,35 @@
+# Two entry points: `make run` (the main job) and `make test`. Both set up
+# everything they need on a fresh machine first; a second call skips the set-up.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.polystat-installed
+APT_PACKAGES := chromium poppler-utils fonts-noto-cjk
+
+.PHONY: setup run test lint bench
+
+$(STAMP): pyproject.toml
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	  fi; \
+	else echo "note: install $(APT_PACKAGES) with your package manager for PDF fonts and browser tests"; fi
+	test -x $(PY) || python3 -m venv $(VENV)
+	# The CPU build of torch first (argostranslate -> stanza -> torch); otherwise pip takes a 5 GB CUDA build.
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[dev,dask]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/polystat run
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check extract warehouse flows reports tests bench
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) bench/extract.py

@@ -1,0 +1,58 @@
+"""The one loader for per-language vocabulary kept as data.
+
+Each language has a folder ``extract/lang/<code>/`` whose TOML files are
+merged into one mapping. Users extend a language by adding keys or files
+there (or in a folder named by ``POLYSTAT_LEXICON_DIR``), never by editing code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANG_DIR = Path(__file__).parent / "lang"
+
+
+class LexiconError(ValueError):
+    """A language data file is missing or does not parse."""
+
+
+def supported_languages() -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in LANG_DIR.iterdir() if p.is_dir()))
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        elif isinstance(value, list) and isinstance(into.get(key), list):
+            into[key] = into[key] + value
+        else:
+            into[key] = value
+
+
+def _folders(lang: str) -> list[Path]:
+    folders = [LANG_DIR / lang]
+    user_dir = os.environ.get("POLYSTAT_LEXICON_DIR")
+    if user_dir:
+        folders.append(Path(user_dir) / lang)
+    return [f for f in folders if f.is_dir()]
+
+
+@cache
+def load(lang: str) -> dict[str, Any]:
+    """All vocabulary of one language, merged from its TOML files."""
+    folders = _folders(lang)
+    if not folders:
+        raise LexiconError(f"no language data for {lang!r} under {LANG_DIR}")
+    merged: dict[str, Any] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                _merge(merged, tomllib.loads(path.read_text(encoding="utf-8")))
+            except tomllib.TOMLDecodeError as exc:
+                raise LexiconError(f"{path}: {exc}") from exc
+    return merged

@@ -1,0 +1,46 @@
+"""Records that extract/ hands to the rest of polystat.
+
+Offsets are code-point offsets into the document text exactly as decoded,
+so that ``text[start:end] == surface`` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNITS = ("percent", "count", "percent_change", "percentage_points", "multiple")
+QUALIFIERS = ("exact", "approx", "more_than", "less_than", "nearly", "at_least")
+YEAR_BASES = ("explicit", "edition")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sentence, heading, list item or artifact line of a document."""
+
+    seg_no: int
+    start: int
+    end: int
+    kind: str  # "sentence" | "heading" | "list_item" | "artifact"
+    language: str | None = None
+    language_confidence: float | None = None
+    language_method: str | None = None  # how the language was decided
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One statistical figure found in a document."""
+
+    start: int
+    end: int
+    surface: str
+    value: float
+    unit: str
+    qualifier: str
+    population: str | None
+    year: int | None
+    year_basis: str
+    sentence_start: int
+    sentence_end: int
+    rule: str
+    group: int | None = None  # comparison group: values of one measure at different years
+    concepts: tuple[str, ...] = field(default_factory=tuple)

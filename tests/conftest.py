@@ -1,0 +1,52 @@
+"""Shared test set-up: Prefect in a temporary home, one test server per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Prefect reads its settings at import: isolate it before anything imports it.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="polystat-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "sources"
+SHARED = ROOT.parent / "shared"
+GOLD = SHARED / "gold"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (starting one costs ~15 s)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
+            {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@pytest.fixture()
+def sources_copy(tmp_path: Path) -> Path:
+    """A private copy of the embedded corpus that a test may change."""
+    target = tmp_path / "sources"
+    shutil.copytree(SOURCES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def corpus_run(prefect_harness, tmp_path_factory):
+    """The embedded corpus processed once into a warehouse (no rendering); shared read-only."""
+    from flows.pipeline import pipeline
+
+    base = tmp_path_factory.mktemp("corpus-run")
+    warehouse = base / "w.duckdb"
+    summary = pipeline(str(SOURCES), str(warehouse), str(base / "site"), publish=False)
+    return {"warehouse": warehouse, "summary": summary, "base": base}

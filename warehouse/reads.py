@@ -1,0 +1,108 @@
+"""Reads for exports, evaluation and `polystat explain` (finished runs only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+STATISTICS_SQL = """
+SELECT d.file_name AS doc, o.start, o."end", o.surface, o.value, o.unit, o.qualifier,
+       o.population, o.year, o.year_basis, mo.metric_id, m.label AS metric,
+       coalesce(s.language, d.language) AS lang, o.claim, t.translated AS claim_en,
+       o.obs_id, d.source_id, o.doc_id, o.group_key, o.concepts, o.rule, o.extractor_version,
+       o.run_id, mo.method AS link_method, mo.score AS link_score
+FROM current_observations o
+JOIN current_documents d USING (doc_id)
+LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
+LEFT JOIN metric_observations mo USING (obs_id)
+LEFT JOIN metrics m USING (metric_id)
+LEFT JOIN translations t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
+     AND t.tgt = 'en' AND t.status = 'translated'
+ORDER BY d.source_id, o.start, o."end"
+"""
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+             ) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params or [])
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The evaluation export: one record per current observation."""
+    rows = _records(con, STATISTICS_SQL)
+    seen: set[str] = set()
+    unique = []
+    for row in rows:  # a segment may have several cached translations; keep one per observation
+        if row["obs_id"] not in seen:
+            seen.add(row["obs_id"])
+            unique.append(row)
+    return unique
+
+
+def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    out = []
+    for conflict in _records(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
+                                  " ORDER BY metric, year"):
+        observations = _records(con, """
+            SELECT o.obs_id, d.file_name AS doc, d.source_id, o.start, o."end", o.surface,
+                   o.value, o.qualifier, o.claim AS quote
+            FROM current_observations o JOIN current_documents d USING (doc_id)
+            WHERE o.obs_id IN (SELECT unnest(?)) ORDER BY o.value, d.source_id, o.start""",
+            [conflict["obs_ids"]])
+        conflict["observations"] = observations
+        del conflict["obs_ids"]
+        out.append(conflict)
+    return out
+
+
+def rejects(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return _records(con, """
+        SELECT r.run_id, r.path, r.problem, r.rejected_at FROM rejects r
+        JOIN runs USING (run_id) WHERE runs.status IN ('completed', 'partial', 'failed')
+        ORDER BY r.rejected_at, r.path""")
+
+
+def explain(con: duckdb.DuckDBPyConnection, ident: str) -> dict[str, Any] | None:
+    """Full provenance of an observation or a metric; ids are bound parameters."""
+    obs = _records(con, "SELECT obs_id FROM observations WHERE obs_id = ?", [ident])
+    if obs:
+        return {"kind": "observation", **_explain_observation(con, ident)}
+    metric = _records(con, "SELECT * FROM metrics WHERE metric_id = ?", [ident])
+    if metric:
+        members = _records(con, "SELECT obs_id, method, score FROM metric_observations"
+                                " WHERE metric_id = ? ORDER BY obs_id", [ident])
+        return {"kind": "metric", "metric": metric[0],
+                "series": _records(con, "SELECT year, value, min_value, max_value, n_observations,"
+                                        " n_documents, agreement FROM series WHERE metric_id = ?"
+                                        " ORDER BY year", [ident]),
+                "observations": [{**m, **_explain_observation(con, m["obs_id"])} for m in members]}
+    return None
+
+
+def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[str, Any]:
+    obs = _records(con, "SELECT * FROM observations WHERE obs_id = ?", [obs_id])[0]
+    doc = _records(con, "SELECT doc_id, source_id, file_name, encoding, n_bytes, language,"
+                        " language_confidence, language_mismatch, superseded_by, run_id"
+                        " FROM documents WHERE doc_id = ?", [obs["doc_id"]])
+    source = _records(con, "SELECT * FROM sources WHERE source_id = ?",
+                      [doc[0]["source_id"]] if doc else [None])
+    segment = _records(con, "SELECT * FROM segments WHERE doc_id = ? AND seg_no = ?",
+                       [obs["doc_id"], obs["seg_no"]])
+    translation = _records(con, "SELECT src, tgt, engine, model, model_version, status, reason,"
+                                " translated, numbers_preserved, numbers_missing, run_id"
+                                " FROM translations WHERE text_sha256 = ?",
+                           [segment[0]["text_sha256"]] if segment else [None])
+    links = _records(con, "SELECT mo.metric_id, m.label, mo.method, mo.score, mo.linker_version"
+                          " FROM metric_observations mo JOIN metrics m USING (metric_id)"
+                          " WHERE obs_id = ?", [obs_id])
+    run = _records(con, "SELECT run_id, flow, flow_run_id, started_at, finished_at, status,"
+                        " code_version, parameters FROM runs WHERE run_id = ?", [obs["run_id"]])
+    for record in run:
+        record["parameters"] = json.loads(record["parameters"] or "{}")
+    return {"observation": obs, "document": doc[0] if doc else None,
+            "source": source[0] if source else None, "segment": segment[0] if segment else None,
+            "translations": translation, "metric_links": links, "run": run[0] if run else None}

@@ -1,0 +1,234 @@
+"""Reconciliation: link observations of the same measure into metrics.
+
+Signals, none of which needs a translation model:
+  group        values of one sentence that compare the same measure over years
+  paraphrase   a verbal share next to its exact figure ("less than half (48%)")
+  sample       counts of people, countries, ... describing a survey's sample
+  concepts     same unit, same population, the same topic concepts (any language)
+  restatement  same language, same value and population, near-identical clause
+  fingerprint  comparison groups sharing (year, value) points and a topic
+Equal values alone never link two observations. Each link keeps its method
+and score; the threshold decides. Metrics are rebuilt on every run; their
+ids are stable because each is named after its oldest observation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import duckdb
+
+from warehouse.store import insert_rows
+
+LINKER_VERSION = "linker-1"
+LINK_THRESHOLD = 0.75
+PEOPLE_SAMPLE_LABEL = "survey responses"
+NON_PEOPLE_COUNTS = {"countries", "continents", "companies", "organizations", "industries",
+                     "regions", "markets"}
+
+
+@dataclass
+class Node:
+    obs_id: str
+    doc_id: str
+    lang: str | None
+    value: float
+    unit: str
+    qualifier: str
+    population: str | None
+    year: int | None
+    group_key: str | None
+    concepts: frozenset[str]
+    surface: str
+    claim: str
+    claim_start: int
+    start: int
+    end: int
+    clause: str
+    order: tuple[Any, ...]
+
+
+class _UnionFind:
+    def __init__(self, items: list[str]) -> None:
+        self.parent = {item: item for item in items}
+
+    def find(self, item: str) -> str:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def load_nodes(con: duckdb.DuckDBPyConnection) -> list[Node]:
+    rows = con.execute(
+        "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
+        " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
+        " o.claim_start, o.start, o.\"end\", r.started_at"
+        " FROM current_observations o JOIN documents d USING (doc_id)"
+        " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
+        " LEFT JOIN runs r ON r.run_id = o.run_id"
+        " ORDER BY r.started_at, o.doc_id, o.start").fetchall()
+    nodes = []
+    for row in rows:
+        claim, claim_start, start, end = row[11], row[12], row[13], row[14]
+        nodes.append(Node(
+            obs_id=row[0], doc_id=row[1], lang=row[2], value=row[3], unit=row[4],
+            qualifier=row[5], population=row[6], year=row[7], group_key=row[8],
+            concepts=frozenset(row[9] or ()), surface=row[10], claim=claim,
+            claim_start=claim_start, start=start, end=end,
+            clause=_clause(claim, start - claim_start), order=(str(row[15]), row[0])))
+    return nodes
+
+
+_CLAUSE_BREAK = re.compile(r"[,，;；:：]|\s[–—-]\s")
+
+
+def _clause(sentence: str, offset: int) -> str:
+    start, end = 0, len(sentence)
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        if match.end() <= offset:
+            start = match.end()
+        elif match.start() > offset:
+            end = match.start()
+            break
+    return sentence[start:end]
+
+
+def _shingles(text: str, lang: str | None) -> set[str]:
+    text = re.sub(r"[\d%％]+", " ", text.lower())
+    if lang == "zh":
+        chars = [c for c in text if not c.isspace()]
+        return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    return {word[:5] for word in re.findall(r"\w+", text) if len(word) > 2}
+
+
+def _jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _count_kind(node: Node) -> str | None:
+    if node.unit != "count":
+        return None
+    if node.population in NON_PEOPLE_COUNTS:
+        return node.population
+    return PEOPLE_SAMPLE_LABEL if node.population else None
+
+
+def _is_verbal(node: Node) -> bool:
+    return not any(ch.isdigit() for ch in node.surface)
+
+
+def _fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
+    points: dict[str, set[tuple[int, float]]] = defaultdict(set)
+    for node in nodes:
+        if node.group_key and node.year is not None:
+            points[node.group_key].add((node.year, round(node.value, 2)))
+    return points
+
+
+def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
+               ) -> tuple[str, float] | None:
+    """The strongest link between two observations, or None."""
+    if a.group_key and a.group_key == b.group_key:
+        return "group", 1.0
+    if a.doc_id == b.doc_id and a.claim_start == b.claim_start and a.unit == b.unit == "percent":
+        gap = b.start - a.end if a.start < b.start else a.start - b.end
+        if 0 <= gap <= 3 and _is_verbal(a) != _is_verbal(b):
+            return "paraphrase", 0.95
+    if a.unit != b.unit:
+        return None
+    kind_a, kind_b = _count_kind(a), _count_kind(b)
+    if kind_a or kind_b:
+        return ("sample", 0.9) if kind_a == kind_b else None
+    if a.population != b.population:
+        return None
+    concept_score = _jaccard(a.concepts, b.concepts)
+    if a.group_key and b.group_key and concept_score > 0:
+        shared = len(points[a.group_key] & points[b.group_key])
+        if shared:
+            return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
+    if a.lang == b.lang and a.value == b.value:
+        text_score = _jaccard(_shingles(a.clause, a.lang), _shingles(b.clause, b.lang))
+        if text_score >= 0.5:
+            return "restatement", 0.6 + 0.4 * text_score
+    if a.population and concept_score == 1.0:
+        return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
+    return None
+
+
+def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
+    """Clusters of observations (keyed by root obs_id) and each observation's best link."""
+    points = _fingerprints(nodes)
+    forest = _UnionFind([n.obs_id for n in nodes])
+    best: dict[str, tuple[str, float]] = {}
+    for a, b in combinations(nodes, 2):
+        found = score_pair(a, b, points)
+        if found is None or found[1] < LINK_THRESHOLD:
+            continue
+        forest.union(a.obs_id, b.obs_id)
+        for node in (a, b):
+            if found[1] > best.get(node.obs_id, ("", 0.0))[1]:
+                best[node.obs_id] = found
+    clusters: dict[str, list[Node]] = defaultdict(list)
+    for node in nodes:
+        clusters[forest.find(node.obs_id)].append(node)
+    return clusters, best
+
+
+def _words(key: str | None) -> str:
+    return (key or "").replace("_", " ")
+
+
+def label_for(members: list[Node]) -> tuple[str, str]:
+    """English label of a metric and where it came from."""
+    first = members[0]
+    kind = _count_kind(first)
+    if kind:
+        return (kind if kind == PEOPLE_SAMPLE_LABEL else f"{_words(kind)} surveyed"), "sample"
+    prefix = "growth in " if first.unit == "percent_change" else ""
+    if first.concepts:
+        topics = ", ".join(_words(c) for c in sorted(first.concepts))
+        who = _words(first.population) or "share"
+        return f"{prefix}{who}: {topics}", "concepts"
+    return f"{prefix}{_words(first.population) or 'figure'}: {first.clause.strip()[:80]}", "claim"
+
+
+def metric_id_for(members: list[Node]) -> str:
+    anchor = min(members, key=lambda n: n.order)
+    return "m-" + hashlib.sha256(anchor.obs_id.encode()).hexdigest()[:12]
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Rebuild metrics and metric_observations from the current observations."""
+    nodes = load_nodes(con)
+    clusters, best = link(nodes)
+    metrics, links = [], []
+    for members in clusters.values():
+        members.sort(key=lambda n: n.order)
+        metric_id = metric_id_for(members)
+        label, label_source = label_for(members)
+        metrics.append({"metric_id": metric_id, "label": label,
+                        "population": members[0].population, "unit": members[0].unit,
+                        "label_source": label_source, "linker_version": LINKER_VERSION,
+                        "run_id": run_id})
+        for node in members:
+            method, score = best.get(node.obs_id, ("single", 1.0))
+            links.append({"metric_id": metric_id, "obs_id": node.obs_id, "method": method,
+                          "score": score, "linker_version": LINKER_VERSION, "run_id": run_id})
+    con.execute("DELETE FROM metric_observations")
+    con.execute("DELETE FROM metrics")
+    insert_rows(con, "metrics", metrics)
+    insert_rows(con, "metric_observations", links)
+    n_conflicts = con.execute("SELECT count(*) FROM conflicts").fetchone()
+    return {"metrics": len(metrics), "links": len(links),
+            "conflicts": int(n_conflicts[0]) if n_conflicts else 0}

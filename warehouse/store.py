@@ -1,0 +1,91 @@
+"""Writes: bulk inserts through Arrow, one transaction per unit of work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: a failure (or a kill) leaves no half-written rows."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert dict rows in one bulk statement (Arrow), columns named by the dict keys."""
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    arrow = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+    con.register("_polystat_rows", arrow)
+    try:
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _polystat_rows")
+    finally:
+        con.unregister("_polystat_rows")
+    return len(rows)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, flow_run_id: str | None,
+              code_version: str, parameters: dict[str, Any]) -> None:
+    con.execute(
+        "INSERT INTO runs (run_id, flow, flow_run_id, started_at, status, code_version, parameters)"
+        " VALUES (?, ?, ?, ?, 'running', ?, ?)",
+        [run_id, flow, flow_run_id, now(), code_version, json.dumps(parameters, default=str)],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str,
+               summary: dict[str, Any]) -> None:
+    con.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
+        [status, now(), json.dumps(summary, default=str), run_id],
+    )
+
+
+FACT_TABLES = ("sources", "documents", "segments", "translations", "extractions", "observations",
+               "metrics", "metric_observations")
+
+
+def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark runs that never finished as failed and remove the rows they left behind.
+
+    Sources keep their newest finished metadata; documents an interrupted run
+    superseded become current again.
+    """
+    stale = [r[0] for r in con.execute(
+        "SELECT run_id FROM runs WHERE status IN ('running', 'failed')"
+        " AND run_id IN (SELECT DISTINCT run_id FROM observations UNION"
+        " SELECT DISTINCT run_id FROM documents UNION SELECT DISTINCT run_id FROM segments"
+        " UNION SELECT DISTINCT run_id FROM extractions UNION SELECT DISTINCT run_id FROM sources"
+        " UNION SELECT DISTINCT run_id FROM translations) OR status = 'running'").fetchall()]
+    if not stale:
+        return []
+    with transaction(con):
+        for table in FACT_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?))", [stale])
+        con.execute(
+            "UPDATE documents SET superseded_by = NULL WHERE superseded_by IS NOT NULL"
+            " AND superseded_by NOT IN (SELECT doc_id FROM documents)")
+        con.execute(
+            "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, ?),"
+            " summary = coalesce(summary, '{\"error\": \"interrupted\"}')"
+            " WHERE run_id IN (SELECT unnest(?))", [now(), stale])
+    return stale
