@@ -13,6 +13,11 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# argostranslate creates folders under the home directory at import: keep it in a temp dir.
+for _var, _sub in (("POLYSTAT_MODELS_DIR", "models"), ("ARGOS_PACKAGES_DIR", "models"),
+                   ("XDG_DATA_HOME", "xdg-data"), ("XDG_CONFIG_HOME", "xdg-config"),
+                   ("XDG_CACHE_HOME", "xdg-cache")):
+    os.environ[_var] = os.path.join(_PREFECT_HOME, _sub)
 
 import pytest  # noqa: E402
 

@@ -35,9 +35,9 @@ def test_unlisted_file_is_ingested_with_inferred_metadata(sources_copy: Path) ->
 
 def test_missing_file_and_escaping_paths_are_rejected_by_name(sources_copy: Path) -> None:
     manifest = sources_copy / "manifest.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + '\n[[source]]\nfile = "gone.txt"\n'
-                        '\n[[source]]\nfile = "../../etc/passwd"\n\n[[source]]\nfile = "/etc/hosts"\n',
-                        encoding="utf-8")
+    extra = ('\n[[source]]\nfile = "gone.txt"\n\n[[source]]\nfile = "../../etc/passwd"\n'
+             '\n[[source]]\nfile = "/etc/hosts"\n')
+    manifest.write_text(manifest.read_text(encoding="utf-8") + extra, encoding="utf-8")
     entries, rejects = _entries(sources_copy)
     assert len(entries) == 5
     problems = {r.path: r.problem for r in rejects}

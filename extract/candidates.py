@@ -1,0 +1,195 @@
+"""Find candidate figures in one sentence with the language's figure grammar.
+
+A candidate is a span of the sentence plus the value and unit its form implies
+("%62" -> 62 percent, "zwei Drittel" -> 66.67 percent, "近三倍" -> 3 multiple).
+Overlapping matches are resolved in favour of the longest, then the earliest rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extract.rules import FigureRule, LanguageRules
+
+_YEARLIKE = re.compile(r"(?:19|20)\d\d")
+_VERBAL_KINDS = ("fraction", "ratio", "multiple")
+_NUM_GROUPS = ("num", "num2", "num3")
+
+
+@dataclass
+class Candidate:
+    """A figure found in a sentence; offsets are relative to the sentence."""
+
+    start: int
+    end: int
+    value: float
+    unit: str
+    rule: str
+    kind: str
+    qualifier: str | None = None  # from qualifier words inside a verbal surface
+    order: int = 0  # index of the rule, to break ties
+
+    @property
+    def verbal(self) -> bool:
+        return self.kind in _VERBAL_KINDS
+
+
+def _group(match: re.Match[str], *names: str) -> tuple[str, int, int] | None:
+    """Text and span of the first of `names` that took part in the match."""
+    for name in names:
+        if name in match.re.groupindex and match.group(name) is not None:
+            return match.group(name), match.start(name), match.end(name)
+    return None
+
+
+def _parse(rules: LanguageRules, text: str) -> float | None:
+    return rules.numbers.parse(text)
+
+
+def _read_number(rules: LanguageRules, match: re.Match[str]) -> float | None:
+    found = _group(match, *_NUM_GROUPS)
+    return _parse(rules, found[0]) if found else None
+
+
+def _read_count(rules: LanguageRules, match: re.Match[str]) -> float | None:
+    found = _group(match, *_NUM_GROUPS)
+    if not found:
+        return None
+    text = found[0]
+    if _YEARLIKE.fullmatch(text):
+        return None  # "2020 Kunden..." is a year, not a count
+    value = _parse(rules, text)
+    if value is None:
+        return None
+    is_digits = any(ch.isdigit() for ch in text)
+    # "ein Unternehmen", "bir şirketle": the indefinite article, not a count;
+    # "one in a million companies": a bare scale word is an idiom, not a count.
+    if not is_digits and (value < 2 or text.lower() in rules.numbers.scales):
+        return None
+    return value
+
+
+def _read_fraction(rules: LanguageRules, fig: FigureRule, match: re.Match[str]) -> float | None:
+    if fig.value is not None:
+        return float(fig.value)
+    den_found = _group(match, "den")
+    if fig.denominator is not None:
+        den: float | None = float(fig.denominator)
+    elif den_found:
+        den = rules.fractions.get(den_found[0].lower()) or _parse(rules, den_found[0])
+    else:
+        return None
+    numr_found = _group(match, "numr")
+    if numr_found is None:
+        numr: float | None = 1.0
+    elif numr_found[0].lower() in rules.one_words:
+        numr = 1.0
+    else:
+        numr = _parse(rules, numr_found[0])
+    if not den or numr is None or not 0 < numr <= den:
+        return None
+    return round(100.0 * numr / den, 2)
+
+
+def _read_count_word(rules: LanguageRules, text: str) -> float | None:
+    lowered = text.lower()
+    if lowered in rules.partitive:
+        return rules.partitive[lowered]
+    digits = re.match(r"\d+", text)
+    if digits:
+        return float(digits.group(0))
+    return _parse(rules, text)
+
+
+def _read_ratio(rules: LanguageRules, match: re.Match[str]) -> float | None:
+    x_found, y_found = _group(match, "x"), _group(match, "y")
+    if not x_found or not y_found:
+        return None
+    x = _read_count_word(rules, x_found[0])
+    y = _parse(rules, y_found[0])
+    if x is None or y is None or not 0 < x < y <= 1000:
+        return None
+    return round(100.0 * x / y, 2)
+
+
+def _read_multiple(rules: LanguageRules, match: re.Match[str]) -> float | None:
+    word = _group(match, "mword")
+    if word:
+        return rules.multiple_words.get(word[0].lower())
+    found = _group(match, "mult")
+    value = _parse(rules, found[0]) if found else None
+    return value if value is not None and value > 1 else None
+
+
+def _verbal_qualifier(rules: LanguageRules, match: re.Match[str]) -> str | None:
+    for name in ("qa", "qb"):  # "üçte birinden fazlası": the trailing word decides
+        found = _group(match, name)
+        if found:
+            qualifier = rules.qualifier_of(found[0])
+            if qualifier:
+                return qualifier
+    return None
+
+
+def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
+               match: re.Match[str]) -> Candidate | None:
+    if fig.kind == "number":
+        value = _read_number(rules, match)
+    elif fig.kind == "count":
+        value = _read_count(rules, match)
+    elif fig.kind == "fraction":
+        value = _read_fraction(rules, fig, match)
+    elif fig.kind == "ratio":
+        value = _read_ratio(rules, match)
+    elif fig.kind == "multiple":
+        value = _read_multiple(rules, match)
+    else:
+        return None
+    if value is None:
+        return None
+    start, end = match.span()
+    if fig.kind == "count":
+        found = _group(match, *_NUM_GROUPS)
+        if found:
+            start, end = found[1], found[2]
+    qualifier = _verbal_qualifier(rules, match) if fig.kind in _VERBAL_KINDS else None
+    return Candidate(start, end, value, fig.unit, fig.rule, fig.kind, qualifier, order)
+
+
+def _strip(text: str, cand: Candidate) -> Candidate:
+    """Surfaces never start or end with blank space."""
+    while cand.start < cand.end and text[cand.start].isspace():
+        cand.start += 1
+    while cand.end > cand.start and text[cand.end - 1].isspace():
+        cand.end -= 1
+    return cand
+
+
+def find_candidates(text: str, rules: LanguageRules) -> list[Candidate]:
+    """All figures of one sentence, without overlaps, in reading order."""
+    if rules.gate is not None and not rules.gate.search(text):
+        return []
+    found: list[Candidate] = []
+    present: dict[str, bool] = {}  # several forms share one pre-check ("%", "Hälfte")
+    for order, fig in enumerate(rules.figures):
+        if fig.needs is not None:
+            key = fig.needs.pattern
+            if key not in present:
+                present[key] = fig.needs.search(text) is not None
+            if not present[key]:
+                continue
+        for match in fig.regex.finditer(text):
+            if match.end() == match.start():
+                continue
+            cand = _candidate(rules, fig, order, match)
+            if cand is not None:
+                found.append(_strip(text, cand))
+    found.sort(key=lambda c: (-(c.end - c.start), c.order, c.start))
+    kept: list[Candidate] = []
+    for cand in found:
+        if cand.end > cand.start and all(cand.end <= k.start or cand.start >= k.end
+                                         for k in kept):
+            kept.append(cand)
+    kept.sort(key=lambda c: c.start)
+    return kept

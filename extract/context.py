@@ -1,0 +1,259 @@
+"""Context rules over one sentence: qualifier, growth, year, population, comparison groups.
+
+Input: the sentence text and its candidate figures.  Output: one `Figure` per
+statistic, with offsets relative to the sentence.  Nothing here looks beyond
+the sentence; document-level fallbacks (survey year, the previous sentence's
+population) are applied by extract.statistics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extract.candidates import Candidate, find_candidates
+from extract.rules import LanguageRules
+
+_BEFORE_CHARS = 40
+_AFTER_CHARS = 60
+_NEAR_CHARS = 30
+# Units whose neighbouring year is the base of the comparison ("2019 年...的近三倍").
+_RELATIVE_UNITS = ("percent_change", "multiple")
+
+
+@dataclass
+class Figure:
+    """A statistic of one sentence (offsets relative to the sentence)."""
+
+    start: int
+    end: int
+    value: float
+    unit: str
+    qualifier: str
+    population: str | None
+    year: int | None  # an explicit year; None means "the survey year"
+    rule: str
+    group: int | None = None
+    population_attached: bool = False
+    count_noun_only: bool = False
+
+
+@dataclass
+class _Work:
+    cand: Candidate
+    qualifier: str = "exact"
+    qualifier_start: int = -1  # where a qualifier word before the figure starts
+    unit: str = ""
+    year: int | None = None
+    population: str | None = None
+    attached: bool = False
+    group: int | None = None
+
+    @property
+    def lead(self) -> int:
+        """Start of the figure including a qualifier written before it."""
+        return self.qualifier_start if self.qualifier_start >= 0 else self.cand.start
+
+
+def _qualify(text: str, work: _Work, rules: LanguageRules) -> None:
+    cand = work.cand
+    if cand.verbal:
+        work.qualifier = cand.qualifier or "exact"
+        return
+    before = text[max(0, cand.start - _NEAR_CHARS) : cand.start]
+    match = rules.qualifier_before_regex.search(before)
+    if match:
+        work.qualifier = rules.qualifier_named(match)
+        work.qualifier_start = cand.start - len(before) + match.start()
+        return
+    match = rules.qualifier_after_regex.search(text[cand.end : cand.end + _NEAR_CHARS])
+    if match:
+        work.qualifier = rules.qualifier_named(match)
+
+
+def _is_growth(text: str, work: _Work, rules: LanguageRules) -> bool:
+    before = text[max(0, work.lead - _BEFORE_CHARS) : work.lead]
+    after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
+    return any(r.search(before) for r in rules.growth_before) or any(
+        r.search(after) for r in rules.growth_after
+    )
+
+
+def _baseline_years(text: str, rules: LanguageRules) -> list[tuple[int, int, int]]:
+    """(start, end, year) of every baseline year ("since 2020") in the sentence."""
+    spans = []
+    for regex in rules.year_baseline:
+        for match in regex.finditer(text):
+            spans.append((match.start("year"), match.end("year"), int(match.group("year"))))
+    return spans
+
+
+def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
+                   baselines: list[tuple[int, int, int]]) -> int | None:
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    window_start = max(prev_end, work.lead - _BEFORE_CHARS)
+    before = text[window_start : work.lead]
+    after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
+    is_base = {start for start, _, _ in baselines}
+    if work.unit not in _RELATIVE_UNITS:
+        for regex in rules.year_before:
+            match = regex.search(before)
+            if match and window_start + match.start("year") not in is_base:
+                return int(match.group("year"))
+    for regex in rules.year_after:
+        match = regex.search(after)
+        if match and work.cand.end + match.start("year") not in is_base:
+            return int(match.group("year"))
+    return None
+
+
+def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str | None:
+    if match is None:
+        return None
+    for name, value in match.groupdict().items():
+        if name.startswith("term") and value:
+            return rules.population_of(value)
+    return None
+
+
+def _attached_population(text: str, works: list[_Work], i: int,
+                         rules: LanguageRules) -> str | None:
+    work = works[i]
+    cand = work.cand
+    inside = rules.term_regex.search(text, cand.start, cand.end)
+    if inside and cand.verbal:  # "On cephe hizmet temsilcisinden dokuzu"
+        return rules.population_of(inside.group(0))
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    after = text[cand.end : min(next_start, cand.end + _AFTER_CHARS)]
+    before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
+    after_regex = rules.count_attach_after if cand.kind == "count" else rules.attach_after
+    found = _term_population(rules, after_regex.match(after))
+    # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
+    if found is None and work.unit != "multiple":
+        found = _term_population(rules, rules.attach_before.match(before))
+    if found in rules.count_only_populations and cand.kind != "count":
+        return None
+    return found
+
+
+def _first_term(text: str, rules: LanguageRules, weak: bool) -> str | None:
+    for match in rules.term_regex.finditer(text):
+        name = rules.population_of(match.group(0))
+        if name is None or name in rules.count_only_populations:
+            continue
+        if rules.not_after.search(text, 0, match.start()):
+            continue
+        if (name in rules.weak_populations) == weak:
+            return name
+    return None
+
+
+def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
+                  baselines: list[tuple[int, int, int]], next_group: int) -> int:
+    """'from 24% to 45%': the first value is the baseline year's, both one group."""
+    for a, b in zip(works, works[1:], strict=False):
+        if a.unit != "percent" or b.unit != "percent":
+            continue
+        between = text[a.cand.end : b.lead]
+        if not any(r.fullmatch(between) for r in rules.from_between):
+            continue
+        before = text[: a.lead]
+        if rules.from_before and not any(r.search(before) for r in rules.from_before):
+            continue
+        if a.year is None and baselines:
+            a.year = baselines[-1][2]
+        a.group = b.group = next_group
+        next_group += 1
+    return next_group
+
+
+def _comparison_groups(works: list[_Work], next_group: int) -> int:
+    """Values of one measure at different years: explicit-year values + their head."""
+    for unit in ("percent", "count"):
+        dated = [w for w in works if w.unit == unit and w.year is not None and w.group is None]
+        if not dated:
+            continue
+        heads = [w for w in works if w.unit == unit and w.year is None]
+        if not heads:
+            continue
+        first = works.index(dated[0])
+        before = [w for w in heads if works.index(w) < first]
+        head = before[-1] if before else heads[0]
+        group = head.group if head.group is not None else next_group
+        if group == next_group:
+            next_group += 1
+        for w in [head, *dated]:
+            w.group = group
+    return next_group
+
+
+def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    weak = rules.weak_populations
+    # Members of a comparison group share the head's population.
+    for work in works:
+        if work.population is None and work.group is not None:
+            mates = [w for w in works if w.group == work.group and w.population]
+            if mates:
+                work.population = mates[0].population
+    # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
+    strong = [w.population for w in works if w.attached and w.population not in weak
+              and w.population is not None
+              and w.population not in rules.count_only_populations]
+    for work in works:
+        if work.population not in weak or work.cand.kind == "count":
+            continue
+        if strong:
+            work.population = strong[0]
+        else:  # "The share of service decision makers ... from 24% to 45% of respondents"
+            work.population = _first_term(text[: work.lead], rules, weak=False) or work.population
+    # Otherwise the previous figure's group, then the sentence's first group.
+    sentence_group: list[str | None] = []  # computed once, only when needed
+    for i, work in enumerate(works):
+        if work.population is None and work.cand.kind != "count":
+            earlier = [w.population for w in works[:i] if w.population]
+            later = [w.population for w in works[i + 1 :] if w.population and w.attached]
+            if earlier or later:
+                work.population = earlier[-1] if earlier else later[0]
+                continue
+            if not sentence_group:
+                sentence_group.append(_first_term(text, rules, weak=False)
+                                      or _first_term(text, rules, weak=True))
+            work.population = sentence_group[0]
+
+
+def analyse_sentence(text: str, rules: LanguageRules,
+                     candidates: list[Candidate] | None = None) -> list[Figure]:
+    """The statistics of one sentence, with offsets relative to it.
+
+    `candidates` may be passed when the caller already searched the sentence.
+    """
+    if candidates is None:
+        candidates = find_candidates(text, rules)
+    if not candidates:
+        return []
+    if any(r.search(text) for r in rules.negative_sentence):
+        candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
+    works = [_Work(cand=c, unit=c.unit) for c in candidates]
+    for work in works:
+        _qualify(text, work, rules)
+        if work.unit == "percent" and _is_growth(text, work, rules):
+            work.unit = "percent_change"
+    baselines = _baseline_years(text, rules)
+    for i, work in enumerate(works):
+        work.year = _explicit_year(text, works, i, rules, baselines)
+        work.population = _attached_population(text, works, i, rules)
+        work.attached = work.population is not None
+    next_group = _link_from_to(text, works, rules, baselines, 0)
+    _comparison_groups(works, next_group)
+    _resolve_populations(text, works, rules)
+    return [
+        Figure(
+            start=w.cand.start, end=w.cand.end, value=w.cand.value, unit=w.unit,
+            qualifier=w.qualifier, population=w.population, year=w.year, rule=w.cand.rule,
+            group=w.group, population_attached=w.attached,
+        )
+        for w in works
+    ]

@@ -1,0 +1,147 @@
+"""Read numbers written with digits or words, per language.
+
+The vocabulary (separators, number words, scale words) comes from
+``extract/lang/<lang>/numbers.toml``; this module only holds the logic of
+combining them.  Three ways of composing number words are known:
+
+- ``additive``: words follow each other, scales multiply what came before
+  ("sixty-two", "seven thousand", "altmış iki", "bin beş yüz").
+- ``german``: one compound word, units before tens joined by "und"
+  ("zweiundfünfzig", "siebentausendfünfhundert").
+- ``chinese``: 十/百/千/万 positional characters ("六十二", "七千零九十五").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from extract.lexicon import load
+
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ZH_BIG = {"万": 10_000, "亿": 100_000_000}
+
+
+class NumberGrammar:
+    """Number vocabulary of one language, compiled once."""
+
+    def __init__(self, lang: str, data: dict[str, Any]) -> None:
+        self.lang = lang
+        self.group_separator: str = data.get("group_separator", ",")
+        self.decimal_separator: str = data.get("decimal_separator", ".")
+        self.compound: str = data.get("compound", "additive")
+        self.words: dict[str, float] = {k.lower(): float(v) for k, v in
+                                        data.get("words", {}).items()}
+        self.scales: dict[str, float] = {k.lower(): float(v) for k, v in
+                                         data.get("scales", {}).items()}
+        self.digits_pattern = self._digits_pattern()
+        self.words_pattern = self._words_pattern()
+
+    def _digits_pattern(self) -> str:
+        group = re.escape(self.group_separator)
+        dec = re.escape(self.decimal_separator)
+        # Grouped thousands first ("7.095", "1,500"), then plain ("7095", "45,5").
+        return (rf"(?<!\d)(?<!\d[.,])(?:\d{{1,3}}(?:{group}\d{{3}})+(?:{dec}\d+)?"
+                rf"|\d+(?:{dec}\d+)?)(?![\d]|[.,]\d)")
+
+    def _words_pattern(self) -> str:
+        if self.compound == "chinese":
+            chars = "".join([*_ZH_DIGITS, *_ZH_UNITS, *_ZH_BIG])
+            return f"[{chars}]+"
+        vocab = sorted([*self.words, *self.scales], key=len, reverse=True)
+        if not vocab:
+            return r"(?!x)x"
+        alt = "|".join(re.escape(w) for w in vocab)
+        if self.compound == "german":
+            return rf"(?<!\w)(?:{alt})(?:(?:und)?(?:{alt}))*(?!\w)"
+        return rf"(?<!\w)(?:{alt})(?:[\s-]+(?:{alt}))*(?!\w)"
+
+    def parse_digits(self, text: str) -> float | None:
+        """'7.095' -> 7095 in de/tr, '1,500' -> 1500 in en; None if malformed."""
+        if not re.fullmatch(self.digits_pattern, text):
+            return None
+        plain = text.replace(self.group_separator, "").replace(self.decimal_separator, ".")
+        try:
+            return float(plain)
+        except ValueError:
+            return None
+
+    def parse_words(self, text: str) -> float | None:
+        """Number words in this language's composition style, or None."""
+        text = text.strip().lower()
+        if self.compound == "chinese":
+            return parse_chinese(text)
+        if self.compound == "german":
+            return self._parse_german(text)
+        return self._parse_additive(re.split(r"[\s-]+", text))
+
+    def _parse_additive(self, words: list[str]) -> float | None:
+        total, current = 0.0, 0.0
+        seen = False
+        for word in words:
+            if word in self.words:
+                current += self.words[word]
+            elif word in self.scales:
+                scale = self.scales[word]
+                current = (current or 1.0) * scale
+                if scale >= 1000:
+                    total, current = total + current, 0.0
+            elif word in ("and", "und", "ve"):
+                continue
+            else:
+                return None
+            seen = True
+        return total + current if seen else None
+
+    def _parse_german(self, word: str) -> float | None:
+        """'zweiundfünfzig' = 2 + 50; 'siebentausend' = 7 * 1000."""
+        if not word:
+            return None
+        if word in self.words:
+            return self.words[word]
+        for scale_word, scale in sorted(self.scales.items(), key=lambda kv: -kv[1]):
+            head, sep, tail = word.partition(scale_word)
+            if sep:
+                left = self._parse_german(head) if head else 1.0
+                right = self._parse_german(tail) if tail else 0.0
+                if left is None or right is None:
+                    return None
+                return left * scale + right
+        head, sep, tail = word.partition("und")
+        if sep and head and tail:
+            unit, tens = self.words.get(head), self.words.get(tail)
+            if unit is not None and tens is not None:
+                return unit + tens
+        return None
+
+    def parse(self, text: str) -> float | None:
+        """A number written with digits or with words."""
+        value = self.parse_digits(text)
+        return value if value is not None else self.parse_words(text)
+
+
+def parse_chinese(text: str) -> float | None:
+    """Chinese numerals: '六' -> 6, '六十二' -> 62, '七千零九十五' -> 7095, '十' -> 10."""
+    if not text or any(ch not in _ZH_DIGITS and ch not in _ZH_UNITS and ch not in _ZH_BIG
+                       for ch in text):
+        return None
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _ZH_DIGITS:
+            digit = _ZH_DIGITS[ch]
+        elif ch in _ZH_UNITS:
+            section += (1 if digit is None else digit) * _ZH_UNITS[ch]
+            digit = None
+        else:
+            total += (section + (digit or 0)) * _ZH_BIG[ch]
+            section, digit = 0, None
+    return float(total + section + (digit or 0))
+
+
+@cache
+def grammar(lang: str) -> NumberGrammar:
+    """The number grammar of `lang`, built once."""
+    return NumberGrammar(lang, load(lang).get("numbers", {}))

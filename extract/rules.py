@@ -1,0 +1,189 @@
+"""Compile one language's vocabulary files into ready-to-use regular expressions.
+
+The data lives in ``extract/lang/<lang>/*.toml`` (see ``extract/lang/README.md``);
+this module only fills the placeholders of the templates and compiles them once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from extract.lexicon import LexiconError, load
+from extract.numbers import NumberGrammar, grammar
+
+YEAR = r"(?:19|20)\d\d"
+_NEVER = r"(?!x)x"
+
+
+@dataclass(frozen=True)
+class FigureRule:
+    """One figure form: a compiled pattern and how to read its value."""
+
+    rule: str
+    kind: str  # number | fraction | ratio | multiple | count
+    unit: str
+    regex: re.Pattern[str]
+    value: float | None = None
+    denominator: float | None = None
+    needs: re.Pattern[str] | None = None  # cheap pre-check before the full pattern
+
+
+@dataclass(frozen=True)
+class PopulationTerm:
+    name: str
+    regex: re.Pattern[str]
+
+
+def _alternation(items: list[str]) -> str:
+    """Regex alternation, longest first so that longer phrases win."""
+    ordered = sorted(set(items), key=len, reverse=True)
+    return "|".join(f"(?:{item})" for item in ordered) if ordered else _NEVER
+
+
+def _words_alternation(words: list[str]) -> str:
+    return _alternation([re.escape(w) for w in words])
+
+
+class LanguageRules:
+    """Everything the extractor needs for one language."""
+
+    def __init__(self, lang: str, data: dict[str, Any]) -> None:
+        self.lang = lang
+        self.numbers: NumberGrammar = grammar(lang)
+        qualifiers = data.get("qualifiers", {})
+        self.qualifiers_before: dict[str, str] = qualifiers.get("before", {})
+        self.qualifiers_after: dict[str, str] = qualifiers.get("after", {})
+        population = data.get("population", {})
+        self.weak_populations = frozenset(population.get("weak", []))
+        self.count_only_populations = frozenset(population.get("count_only", []))
+        self.terms = [
+            PopulationTerm(name, re.compile(_alternation(patterns), re.IGNORECASE))
+            for name, patterns in population.get("terms", {}).items()
+        ]
+        term_alt = _alternation(
+            [p for patterns in population.get("terms", {}).values() for p in patterns]
+        )
+        self.term_regex = re.compile(term_alt, re.IGNORECASE)
+        countable = _alternation([term_alt, *population.get("count_nouns", [])])
+        denominators = data.get("fractions", {}).get("denominators", {})
+        self.fractions: dict[str, float] = {k.lower(): float(v) for k, v in denominators.items()}
+        self.one_words = frozenset(data.get("fractions", {}).get("one_words", []))
+        self.multiple_words: dict[str, float] = {
+            k.lower(): float(v) for k, v in data.get("multiples", {}).get("words", {}).items()
+        }
+        self.partitive: dict[str, float] = {
+            k.lower(): float(v) for k, v in data.get("numbers", {}).get("partitive", {}).items()
+        }
+        self.placeholders = {
+            "NUM": self.numbers.digits_pattern,
+            "WORDS": f"(?i:{self.numbers.words_pattern})",
+            "DEN": _words_alternation(list(self.fractions)),
+            "MULT": _words_alternation(list(self.multiple_words)),
+            "PARTITIVE": f"(?i:{_words_alternation(list(self.partitive))})",
+            "QB": f"(?i:{_alternation(list(self.qualifiers_before))})",
+            "QA": f"(?i:{_alternation(list(self.qualifiers_after))})",
+            "COUNTABLE": f"(?i:{countable})",
+            "TERM": f"(?i:{term_alt})",
+            "YEAR": YEAR,
+        }
+        self.figures = [self._figure(entry) for entry in data.get("figures", [])]
+        # One search tells whether any figure form can occur in a sentence at all.
+        self.gate: re.Pattern[str] | None = None
+        if self.figures and all(fig.needs is not None for fig in self.figures):
+            self.gate = re.compile("|".join(f"(?:{fig.needs.pattern})" for fig in self.figures
+                                            if fig.needs is not None))
+        self.attach_after = self._compile(population.get("attach_after", "^" + _NEVER))
+        self.attach_before = self._compile(population.get("attach_before", _NEVER))
+        # Terms in a prepositional object ("Empathie für die Mitarbeiter") are not the group
+        # a figure is about.
+        self.not_after = self._compile(population.get("not_after", _NEVER) + r"\s*$")
+        self.count_attach_after = self._compile(
+            population.get("count_attach_after", "^" + _NEVER)
+        )
+        years = data.get("years", {})
+        self.year_before = self._compile_all(years.get("value_before", []))
+        self.year_after = self._compile_all(years.get("value_after", []))
+        self.year_baseline = self._compile_all(years.get("baseline", []))
+        growth = data.get("growth", {})
+        self.growth_before = self._compile_all(growth.get("before", []))
+        self.growth_after = self._compile_all(growth.get("after", []))
+        from_to = data.get("from_to", {})
+        self.from_before = self._compile_all(from_to.get("before", []))
+        self.from_between = self._compile_all(from_to.get("between", []))
+        self.negative_sentence = self._compile_all(data.get("negatives", {}).get("sentence", []))
+        # Chinese writes no spaces, so a qualifier there needs no word boundary.
+        boundary = r"(?:^|(?<=[\W]))" if qualifiers.get("word_boundary", True) else ""
+        # One regex per side; the named group that matched says which qualifier it is.
+        self._qualifier_names: dict[str, str] = {}
+        self.qualifier_before_regex = self._qualifier_regex(
+            self.qualifiers_before, rf"{boundary}(?:{{alt}})\s*$")
+        self.qualifier_after_regex = self._qualifier_regex(
+            self.qualifiers_after, r"^\s*(?:{alt})" + (r"(?!\w)" if boundary else ""))
+
+    def _qualifier_regex(self, table: dict[str, str], frame: str) -> re.Pattern[str]:
+        branches = []
+        for key, qualifier in sorted(table.items(), key=lambda kv: -len(kv[0])):
+            name = f"q{len(self._qualifier_names)}"
+            self._qualifier_names[name] = qualifier
+            branches.append(f"(?P<{name}>{key})")
+        alt = "|".join(branches) or _NEVER
+        return re.compile(frame.replace("{alt}", alt), re.IGNORECASE)
+
+    def qualifier_named(self, match: re.Match[str]) -> str:
+        """The qualifier of the branch that matched in a qualifier regex."""
+        return self._qualifier_names[str(match.lastgroup)]
+
+    def fill(self, template: str) -> str:
+        """Replace {NAME} placeholders (and nothing else) in a regex template."""
+        return re.sub(r"\{([A-Z]+)\}", lambda m: self.placeholders.get(m.group(1), m.group(0)),
+                      template)
+
+    def _compile(self, template: str) -> re.Pattern[str]:
+        try:
+            return re.compile(self.fill(template))
+        except re.error as exc:
+            raise LexiconError(f"{self.lang}: bad pattern {template!r}: {exc}") from exc
+
+    def _compile_all(self, templates: list[str]) -> list[re.Pattern[str]]:
+        return [self._compile(t) for t in templates]
+
+    def _figure(self, entry: dict[str, Any]) -> FigureRule:
+        try:
+            return FigureRule(
+                rule=entry["rule"],
+                kind=entry["kind"],
+                unit=entry["unit"],
+                regex=self._compile(entry["pattern"]),
+                value=entry.get("value"),
+                denominator=entry.get("denominator"),
+                needs=re.compile(entry["needs"]) if entry.get("needs") else None,
+            )
+        except KeyError as exc:
+            raise LexiconError(f"{self.lang}: figure entry {entry!r} lacks {exc}") from exc
+
+    def qualifier_of(self, phrase: str) -> str | None:
+        """The qualifier a phrase (a qb/qa group of a verbal figure) expresses."""
+        phrase = phrase.strip()
+        for table in (self.qualifiers_before, self.qualifiers_after):
+            for key, qualifier in table.items():
+                if re.fullmatch(key, phrase, re.IGNORECASE):
+                    return qualifier
+        return None
+
+    def population_of(self, term_text: str) -> str | None:
+        """Which population a matched term names (the longest matching term wins)."""
+        best: tuple[int, str] | None = None
+        for term in self.terms:
+            match = term.regex.match(term_text)
+            if match and (best is None or match.end() > best[0]):
+                best = (match.end(), term.name)
+        return best[1] if best else None
+
+
+@cache
+def rules_for(lang: str) -> LanguageRules:
+    """The compiled rules of `lang`, built once per process."""
+    return LanguageRules(lang, load(lang))

@@ -1,0 +1,154 @@
+"""Segment a document into sentences, headings, list items and artifact lines.
+
+Offsets are code-point offsets into the text as given; segments never overlap,
+never start or end on blank space, and are numbered in reading order.
+
+Why line-aware: the corpus is text extracted from web pages and PDFs, where a
+line break usually ends a heading or list item, but PDF extraction also breaks
+sentences mid-line ("... digitale Kanäle\\nstieg sprunghaft an").  A line that
+does not end a sentence and is followed by a line starting in lower case is
+therefore joined with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from extract.lexicon import load, supported_languages
+from extract.records import Segment
+
+# Bullets, "1.", "1)", "01 |", "a)" at the start of a line.
+_LIST_START = re.compile(r"[-•*·▪◦‣–]\s+|\d{1,3}[.)]\s+|\d{1,3}\s*[|｜]\s*|[a-z][)]\s+")
+# Image file names and stray tokens such as "genel-15".
+_ARTIFACT = re.compile(
+    r"(?:[^\n]{0,80}\.(?:png|jpe?g|gif|svg|webp|bmp|tiff?)"
+    r"|[\w]+(?:[-_][\w]+)*[-_]\d+)",
+    re.IGNORECASE,
+)
+_FINAL_PUNCT = ".!?:;。！？…"
+_CJK_END = "。！？"
+# Sentence end: terminal punctuation (plus closing quotes/brackets) then space.
+_LATIN_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_CJK_END_RE = re.compile(r"[。！？]+[”’」』)）]*")
+_HEADING_MAX_CHARS = 90
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> frozenset[str]:
+    """Abbreviations of all languages (lower case, with their final dot)."""
+    words: set[str] = set()
+    for lang in supported_languages():
+        for word in load(lang).get("segment", {}).get("abbreviations", []):
+            words.add(word.lower())
+    return frozenset(words)
+
+
+_LAST_TOKEN = re.compile(r"[^\s(\"„“]*\.$")
+
+
+def _is_false_end(text: str, dot: int) -> bool:
+    """True when the '.' at `dot` ends an abbreviation or an ordinal number, not a sentence."""
+    if text[dot] != ".":
+        return False
+    match = _LAST_TOKEN.search(text, max(0, dot - 40), dot + 1)
+    token = match.group(0) if match else "."
+    if token.lower() in _abbreviations():
+        return True
+    stem = token[:-1]
+    # "21. August", "4. Ausgabe": short digit runs before a dot are ordinals.
+    if stem.isdigit() and len(stem) <= 3:
+        return True
+    # Single letters are initials ("J. Leucke").
+    return len(stem) == 1 and stem.isalpha()
+
+
+def _sentence_ends(text: str, start: int, end: int) -> Iterator[int]:
+    """Offsets just after each sentence end inside text[start:end]."""
+    for match in _CJK_END_RE.finditer(text, start, end):
+        yield match.end()
+    for match in _LATIN_END.finditer(text, start, end):
+        first_punct = match.start()
+        if not _is_false_end(text, first_punct):
+            yield match.end()
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """Non-blank lines as trimmed (start, end) offsets."""
+    spans = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, end = _trim(text, pos, pos + len(line))
+        if end > start:
+            spans.append((start, end))
+        pos += len(line)
+    return spans
+
+
+def _continues(text: str, line: tuple[int, int], nxt: tuple[int, int]) -> bool:
+    """Does the next line continue the sentence of this one (a PDF line break)?"""
+    if text[line[1] - 1] in _FINAL_PUNCT:
+        return False
+    if text[line[0] : line[1]].count(" ") < 3:  # a short line is a heading
+        return False
+    if _LIST_START.match(text, nxt[0]):
+        return False
+    first = text[nxt[0]]
+    between = text[line[1] : nxt[0]]
+    return first.islower() and between.count("\n") == 1
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Lines, with sentences broken across lines joined into one block."""
+    blocks: list[tuple[int, int]] = []
+    for line in _lines(text):
+        if blocks and _continues(text, blocks[-1], line):
+            blocks[-1] = (blocks[-1][0], line[1])
+        else:
+            blocks.append(line)
+    return blocks
+
+
+def _block_kind(text: str, start: int, end: int) -> str:
+    body = text[start:end]
+    if _ARTIFACT.fullmatch(body):
+        return "artifact"
+    if _LIST_START.match(body):
+        return "list_item"
+    if len(body) <= _HEADING_MAX_CHARS and body[-1] not in _FINAL_PUNCT:
+        return "heading"
+    return "sentence"
+
+
+def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = sorted({cut for cut in _sentence_ends(text, start, end) if start < cut < end})
+    pieces = []
+    last = start
+    for cut in [*cuts, end]:
+        s, e = _trim(text, last, cut)
+        if e > s:
+            pieces.append((s, e))
+        last = cut
+    return pieces
+
+
+def segment(text: str) -> list[Segment]:
+    """Split `text` into non-overlapping segments in reading order."""
+    segments: list[Segment] = []
+    for start, end in _blocks(text):
+        kind = _block_kind(text, start, end)
+        pieces = [(start, end)] if kind in ("artifact", "heading") else _split_block(
+            text, start, end
+        )
+        for s, e in pieces:
+            segments.append(Segment(seg_no=len(segments), start=s, end=e, kind=kind))
+    return segments

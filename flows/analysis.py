@@ -1,0 +1,66 @@
+"""One document through the pure NLP of extract/: language, segments, statistics.
+
+Runs inside a Prefect task; holds no I/O, so it is also what the benchmarks time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from extract import concepts, langid, segment, statistics
+from extract.records import Segment, Statistic
+
+
+@dataclass(frozen=True)
+class DocumentAnalysis:
+    language: str | None
+    confidence: float
+    segments: list[Segment]
+    statistics: list[Statistic]
+    extractor_version: str
+
+
+def extractor_version() -> str:
+    """Version of everything that decides which figures a document yields."""
+    return f"{statistics.EXTRACTOR_VERSION}+{concepts.CONCEPTS_VERSION}"
+
+
+def analyse(text: str, declared_language: str | None, survey_year: int | None,
+            candidates: Sequence[str]) -> DocumentAnalysis:
+    detected, confidence = langid.detect_language(text, candidates)
+    language = detected or declared_language
+    segments = langid.label_segments(text, segment.segment(text), language, candidates)
+    found = statistics.find_statistics(text, language or "en", survey_year, segments)
+    found = concepts.attach_concepts(text, found, language or "en", segments)
+    return DocumentAnalysis(language=language, confidence=confidence, segments=segments,
+                            statistics=found, extractor_version=extractor_version())
+
+
+def observation_id(doc_id: str, stat: Statistic) -> str:
+    key = f"{doc_id}:{stat.start}:{stat.end}:{stat.unit}"
+    return "obs-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
+                     run_id: str) -> list[dict[str, Any]]:
+    starts = [s.start for s in result.segments]
+    rows = []
+    for stat in result.statistics:
+        index = bisect_right(starts, stat.start) - 1
+        seg_no = result.segments[index].seg_no if index >= 0 else None
+        rows.append({
+            "obs_id": observation_id(doc_id, stat), "doc_id": doc_id, "seg_no": seg_no,
+            "start": stat.start, "end": stat.end, "surface": stat.surface, "value": stat.value,
+            "unit": stat.unit, "qualifier": stat.qualifier, "population": stat.population,
+            "year": stat.year, "year_basis": stat.year_basis,
+            "group_key": None if stat.group is None else f"{doc_id[:16]}:{stat.group}",
+            "concepts": list(stat.concepts),
+            "claim": text[stat.sentence_start:stat.sentence_end],
+            "claim_start": stat.sentence_start, "claim_end": stat.sentence_end,
+            "rule": stat.rule, "extractor_version": result.extractor_version, "run_id": run_id,
+        })
+    return rows

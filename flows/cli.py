@@ -1,0 +1,238 @@
+"""The `polystat` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from flows import settings
+
+# Prefect reads its settings at import: quiet, offline and patient on slow machines.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+app = typer.Typer(help="Mine statistics from multilingual survey reports and publish trends.",
+                  no_args_is_help=True, add_completion=False)
+export_app = typer.Typer(help="Write warehouse contents as JSONL or CSV.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+console = Console(stderr=True)
+
+WarehouseOption = Annotated[Path, typer.Option(
+    "--warehouse", envvar="POLYSTAT_WAREHOUSE", help="DuckDB warehouse file.",
+    default_factory=lambda: Path(settings.get("warehouse")))]
+
+
+class Format(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _open_read(path: Path) -> Any:
+    from warehouse import db
+
+    try:
+        return db.connect(path, wait_seconds=float(settings.get("lock_wait")))
+    except (db.WarehouseLocked, db.WarehouseError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def run(
+    sources: Annotated[Path, typer.Option(help="Folder of documents + manifest.toml.",
+                                          default_factory=lambda: Path(settings.get("sources")))],
+    warehouse: WarehouseOption,
+    out: Annotated[Path, typer.Option(help="Folder for the HTML pages and the PDF report.",
+                                      default_factory=lambda: Path(settings.get("out")))],
+    publish: Annotated[bool, typer.Option(help="Render the reports at the end.")] = True,
+) -> None:
+    """Process a sources folder into the warehouse and publish the reports.
+
+    Exit code 0: every document processed; 2: some documents rejected (the rest
+    stored); 1: the run could not proceed.
+    """
+    from flows.ingest import SourcesError
+    from flows.pipeline import pipeline
+    from warehouse.db import WarehouseError, WarehouseLocked
+
+    console.print(f"polystat run: sources {sources}, warehouse {warehouse}", highlight=False)
+    try:
+        summary = pipeline(str(sources), str(warehouse), str(out), publish)
+    except (SourcesError, WarehouseLocked, WarehouseError) as exc:
+        raise _fail(str(exc)) from None
+    _print_summary(summary)
+    if summary["status"] == "partial":
+        raise typer.Exit(2)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    console.print(
+        f"documents: {summary['documents_seen']} seen, {len(summary['documents_new'])} mined, "
+        f"{summary['documents_unchanged']} unchanged; new figures: {summary['observations_new']}; "
+        f"metrics: {summary['metrics']}; conflicts: {summary['conflicts']}", highlight=False)
+    for pair in summary["untranslated_pairs"]:
+        console.print(f"[yellow]not translated:[/] {pair} (no model installed; numbers are read "
+                      f"from the original text anyway). Install: polystat models install "
+                      f"--from-index {pair.split('->')[0]}", highlight=False)
+    for reject in summary["rejects"]:
+        console.print(f"[red]rejected:[/] {reject}", highlight=False)
+    if summary.get("report"):
+        console.print(f"report: {summary['report']} (rendered with {summary['renderer']})",
+                      highlight=False)
+
+
+def _write_records(records: list[dict[str, Any]], fmt: Format, output: Path | None) -> None:
+    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    try:
+        if fmt is Format.jsonl:
+            for record in records:
+                stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        else:
+            writer = csv.DictWriter(stream, fieldnames=list(records[0]) if records else [])
+            writer.writeheader()
+            for record in records:
+                writer.writerow({k: _csv_safe(v) for k, v in record.items()})
+    finally:
+        if output:
+            stream.close()
+
+
+def _csv_safe(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas; prefix them with a quote."""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="jsonl or csv.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o",
+                                                   help="File to write; default standard output.")]
+
+EXPORT_FIELDS = ("doc", "start", "end", "surface", "value", "unit", "qualifier", "population",
+                 "year", "year_basis", "metric_id", "metric", "lang", "claim", "claim_en")
+
+
+@export_app.command("statistics")
+def export_statistics(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
+                      output: OutputOption = None) -> None:
+    """One record per current observation (the evaluation export)."""
+    from warehouse import reads
+
+    con = _open_read(warehouse)
+    records = reads.statistics(con)
+    ordered = [{**{k: r[k] for k in EXPORT_FIELDS}, **{k: v for k, v in r.items()
+                                                       if k not in EXPORT_FIELDS}} for r in records]
+    _write_records(ordered, fmt, output)
+
+
+@export_app.command("conflicts")
+def export_conflicts(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
+                     output: OutputOption = None) -> None:
+    """One record per conflict: metric, year, values and the observations behind each."""
+    from warehouse import reads
+
+    _write_records(reads.conflicts(_open_read(warehouse)), fmt, output)
+
+
+@export_app.command("rejects")
+def export_rejects(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
+                   output: OutputOption = None) -> None:
+    """Every document a run refused, with the reason."""
+    from warehouse import reads
+
+    _write_records(reads.rejects(_open_read(warehouse)), fmt, output)
+
+
+@app.command("eval")
+def evaluate(
+    gold: Annotated[Path, typer.Option(help="Gold folder (statistics.jsonl, ...).")],
+    warehouse: WarehouseOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Score the warehouse's figures against a gold folder."""
+    from flows import evaluate as ev
+    from warehouse import reads
+
+    con = _open_read(warehouse)
+    texts = {row[0]: row[1] for row in con.execute(
+        "SELECT file_name, text FROM current_documents").fetchall()}
+    try:
+        scores = ev.score(gold, reads.statistics(con), texts)
+        found, total = ev.conflict_recall(gold, reads.conflicts(con), texts)
+    except ev.GoldError as exc:
+        raise _fail(str(exc)) from None
+    scores["conflicts_found"] = found
+    scores["conflicts_gold"] = total
+    if as_json:
+        typer.echo(json.dumps(scores, indent=2, ensure_ascii=False))
+        return
+    for key, value in scores.items():
+        if isinstance(value, list):
+            if value:
+                typer.echo(f"{key}: {', '.join(value[:20])}")
+        elif isinstance(value, float):
+            typer.echo(f"{key:<24} {value:.3f}")
+        else:
+            typer.echo(f"{key:<24} {value}")
+
+
+@app.command()
+def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-…) or metric id "
+                                                      "(m-…).")],
+            warehouse: WarehouseOption) -> None:
+    """Full provenance of an observation or a metric."""
+    from warehouse import reads
+
+    found = reads.explain(_open_read(warehouse), ident)
+    if found is None:
+        raise _fail(f"no observation or metric with id {ident!r}; ids come from "
+                    "`polystat export statistics` (obs_id, metric_id)")
+    typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Every setting, its environment variable, current value and help."""
+    for setting in settings.SETTINGS:
+        typer.echo(f"{setting.name:<12} {setting.env:<22} {setting.value()!r}\n    {setting.help}")
+
+
+def _mount_models() -> None:
+    try:
+        from flows.models import models_app
+    except ImportError:  # translation support not installed
+        return
+    app.add_typer(models_app, name="models")
+
+
+_mount_models()
+
+
+@app.command()
+def serve(timezone: Annotated[str | None, typer.Option(
+        help="Timezone of the schedule (default POLYSTAT_TIMEZONE or UTC).")] = None) -> None:
+    """Serve the monthly deployment (06:00 on the 1st) until interrupted.
+
+    Needs a running Prefect server (`prefect server start`; set PREFECT_API_URL):
+    an ephemeral server cannot schedule runs.
+    """
+    from flows.deploy import serve as serve_monthly
+
+    console.print("serving deployment 'pipeline/monthly' (cron 0 6 1 * *); Ctrl-C stops it",
+                  highlight=False)
+    serve_monthly(timezone)

@@ -1,0 +1,184 @@
+"""`polystat models`: which translation models are installed, and installing more.
+
+Models are argostranslate packages (.argosmodel files).  They live in the folder
+named by POLYSTAT_MODELS_DIR, or argostranslate's own default when it is unset.
+Only `install --from-index` uses the network; everything else works offline.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
+
+import typer
+
+from extract import translate as tr
+from flows import settings
+
+TARGET = "en"
+INDEX_TIMEOUT_SECONDS = 20
+
+models_app = typer.Typer(help="Translation models (argostranslate packages): list, install.",
+                         no_args_is_help=True, add_completion=False)
+
+
+class ModelsError(Exception):
+    """A models command cannot do what was asked; the message says why and what to do."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _configure() -> Path:
+    """Point argos at polystat's models folder; return the folder packages install into."""
+    models_dir = settings.get("models_dir")
+    tr.configure_argos(Path(models_dir) if models_dir else None, None)
+    return Path(tr.argos_settings().package_data_dir)
+
+
+def _wanted_sources() -> list[str]:
+    return [lang for lang in settings.languages() if lang != TARGET]
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Installed translation pairs, and the configured languages that still lack one."""
+    folder = _configure()
+    pairs = tr.installed_pairs()
+    typer.echo(f"models folder: {folder}")
+    for src, tgt, name, version in pairs:
+        typer.echo(f"installed: {src}->{tgt}  {name} {version}")
+    have = {(src, tgt) for src, tgt, _, _ in pairs}
+    for src in _wanted_sources():
+        if (src, TARGET) not in have:
+            typer.echo(f"missing:   {src}->{TARGET}  {tr.install_hint(src, TARGET)}")
+    if not pairs:
+        typer.echo("No translation model is installed: non-English segments stay untranslated "
+                   "(figures are still read from the original text).")
+
+
+# --------------------------------------------------------------------------- from a file
+
+
+def _package_metadata(path: Path) -> dict[str, Any]:
+    """metadata.json of an .argosmodel file, checked to be what argos can install."""
+    if not path.is_file():
+        raise ModelsError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise ModelsError(f"{path} is not an argostranslate package (not a zip archive)")
+    with zipfile.ZipFile(path) as archive:
+        members = set(archive.namelist())
+        tops = {PurePosixPath(name).parts[0] for name in members if PurePosixPath(name).parts}
+        top = next(iter(tops)) if len(tops) == 1 else ""
+        if f"{top}/metadata.json" not in members:
+            raise ModelsError(f"{path} is not an argostranslate package: expected one top "
+                              "folder holding metadata.json")
+        try:
+            metadata: dict[str, Any] = json.loads(archive.read(f"{top}/metadata.json"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ModelsError(f"{path}: metadata.json is not valid JSON ({exc})") from None
+    if not isinstance(metadata, dict) or not metadata.get("from_code") or not metadata.get(
+            "to_code"):
+        raise ModelsError(f"{path}: metadata.json names no from_code/to_code language pair")
+    if f"{top}/model/model.bin" not in members:
+        raise ModelsError(f"{path} holds no model/model.bin: not a translation package")
+    return metadata
+
+
+def _install_file(path: Path) -> str:
+    metadata = _package_metadata(path)
+    try:
+        tr.argos_package().install_from_path(path)
+    except Exception as exc:  # argos raises bare Exception; any failure is reported by file
+        raise ModelsError(f"{path}: installation failed: {exc}") from None
+    return (f"installed {metadata['from_code']}->{metadata['to_code']} "
+            f"(version {metadata.get('package_version', '?')}) from {path.name}")
+
+
+# --------------------------------------------------------------------------- from the index
+
+
+def _fetch_index() -> list[dict[str, Any]]:
+    """The argos package index; argos's own fetch swallows errors and then recurses forever."""
+    argos = tr.argos_settings()
+    url = argos.remote_package_index
+    try:
+        with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_SECONDS) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ModelsError(
+            f"cannot reach the argostranslate package index at {url} ({reason}); offline? "
+            "Copy an .argosmodel file here and run `polystat models install FILE.argosmodel`"
+        ) from None
+    try:
+        index: list[dict[str, Any]] = json.loads(data)
+    except ValueError as exc:
+        raise ModelsError(f"the package index at {url} is not valid JSON ({exc})") from None
+    Path(argos.local_package_index).write_bytes(data)
+    return index
+
+
+def _newest_per_source(index: list[dict[str, Any]], sources: list[str]) -> dict[str, Any]:
+    package = tr.argos_package()
+    best: dict[str, Any] = {}
+    for metadata in index:
+        candidate = package.AvailablePackage(metadata)
+        if (candidate.type != "translate" or candidate.to_code != TARGET
+                or candidate.from_code not in sources):
+            continue
+        current = best.get(candidate.from_code)
+        if current is None or tr.version_key(candidate.package_version) > tr.version_key(
+                current.package_version):
+            best[candidate.from_code] = candidate
+    return best
+
+
+def _install_from_index(sources: list[str]) -> list[str]:
+    found = _newest_per_source(_fetch_index(), sources)
+    unknown = [src for src in sources if src not in found]
+    if unknown:
+        raise ModelsError(f"the package index has no {', '.join(f'{s}->{TARGET}' for s in unknown)}"
+                          " model")
+    done = []
+    for src in sources:
+        available = found[src]
+        try:
+            available.install()
+        except Exception as exc:  # argos raises bare Exception when a download fails
+            raise ModelsError(f"downloading {src}->{TARGET} failed: {exc}") from None
+        done.append(f"installed {src}->{TARGET} (version {available.package_version}) "
+                    "from the argostranslate index")
+    return done
+
+
+@models_app.command("install")
+def install(
+    items: Annotated[list[str] | None, typer.Argument(
+        help="Package files (FILE.argosmodel), or language codes with --from-index.",
+        metavar="FILE_OR_LANG",
+        show_default=False)] = None,
+    from_index: Annotated[bool, typer.Option(
+        "--from-index",
+        help="Download <lang>->en models from the argostranslate package index (online).")] = False,
+) -> None:
+    """Install translation models from .argosmodel files or, online, from the package index."""
+    if not items:
+        raise _fail("name package files (FILE.argosmodel) or languages with --from-index, "
+                    "e.g. `polystat models install --from-index de tr zh`")
+    _configure()
+    try:
+        if from_index:
+            messages = _install_from_index([item.strip().lower() for item in items])
+        else:
+            messages = [_install_file(Path(item)) for item in items]
+    except ModelsError as exc:
+        raise _fail(str(exc)) from None
+    for message in messages:
+        typer.echo(message)

@@ -1,0 +1,104 @@
+"""Safe Markdown out of untrusted document text, and how figures read.
+
+Everything a document says (titles, sentences, surfaces, translations) is
+data, never markup: it goes through ``md_text`` before it enters a page.
+Pandoc Markdown treats any ASCII punctuation after a backslash as a literal
+character, so escaping every one of them neutralises Markdown, raw HTML,
+Quarto shortcodes (``{{<``), citations (``@``), math (``$``) and the
+Typst markup that pandoc would otherwise pass through. Pandoc's Typst
+writer then escapes the characters again for Typst itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+
+_PUNCTUATION = frozenset(string.punctuation)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_SPACE = re.compile(r"\s+")
+
+QUALIFIER_WORDS = {
+    "exact": "",
+    "approx": "about",
+    "more_than": "more than",
+    "less_than": "less than",
+    "nearly": "nearly",
+    "at_least": "at least",
+}
+UNIT_NAMES = {
+    "percent": "share (%)",
+    "count": "count",
+    "percent_change": "change (%)",
+    "percentage_points": "change (percentage points)",
+    "multiple": "multiple (×)",
+}
+LANGUAGE_NAMES = {"de": "German", "en": "English", "tr": "Turkish", "zh": "Chinese"}
+NBSP = "\u00a0"
+
+
+def md_text(text: str | None) -> str:
+    """Untrusted text as one line of literal Markdown."""
+    if not text:
+        return ""
+    flat = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in flat)
+
+
+def md_highlight(sentence: str, start: int, end: int) -> str:
+    """The sentence as literal Markdown with ``sentence[start:end]`` marked."""
+    if not 0 <= start < end <= len(sentence):
+        return md_text(sentence)
+    before, figure, after = sentence[:start], sentence[start:end], sentence[end:]
+    # keep the spaces around the figure: md_text strips each piece
+    lead = " " if before[-1:].isspace() else ""
+    trail = " " if after[:1].isspace() else ""
+    return f"{md_text(before)}{lead}[{md_text(figure)}]{{.mark}}{trail}{md_text(after)}"
+
+
+def plain_number(value: float, decimals: int = 1) -> str:
+    """1234.5 -> '1,234.5'; 66.6667 -> '66.7'; 81.0 -> '81'."""
+    if math.isnan(value) or math.isinf(value):
+        return "n/a"
+    rounded = round(value, decimals)
+    if rounded == int(rounded):
+        return f"{int(rounded):,}"
+    return f"{rounded:,.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def format_value(value: float, unit: str, qualifier: str = "exact") -> str:
+    """A figure as a reader expects it: 'more than 50 %', '7,095', '+47 %', 'nearly 3×'."""
+    number = plain_number(abs(value) if unit in _SIGNED_UNITS else value)
+    sign = ""
+    if unit in _SIGNED_UNITS:
+        sign = "−" if value < 0 else "+"
+    shown = {
+        "percent": f"{number}{NBSP}%",
+        "percent_change": f"{sign}{number}{NBSP}%",
+        "percentage_points": f"{sign}{number}{NBSP}pp",
+        "multiple": f"{number}×",
+    }.get(unit, number)
+    words = QUALIFIER_WORDS.get(qualifier, qualifier.replace("_", " "))
+    return f"{words} {shown}" if words else shown
+
+
+_SIGNED_UNITS = ("percent_change", "percentage_points")
+
+
+def language_name(code: str | None) -> str:
+    if not code:
+        return "unknown"
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def percent_share(part: int, whole: int) -> str:
+    if whole == 0:
+        return "n/a"
+    return f"{plain_number(100.0 * part / whole, 0)}{NBSP}%"
+
+
+def slug(text: str, fallback: str = "item") -> str:
+    """An ASCII file/anchor name; untrusted text never reaches a path unslugged."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return cleaned[:60].strip("-") or fallback

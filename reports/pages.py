@@ -1,0 +1,475 @@
+"""Markdown fragments and SVG charts generated from the snapshot.
+
+Each .qmd page of the Quarto project includes one of these fragments, so
+pages render from data without executing code (pandoc cannot run cells).
+Every piece of document text goes through ``markup.md_text`` first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reports.charts import ChartPoint, trend_svg
+from reports.markup import (
+    UNIT_NAMES,
+    format_value,
+    language_name,
+    md_highlight,
+    md_text,
+    percent_share,
+    plain_number,
+    slug,
+)
+
+Row = dict[str, Any]
+GENERATED_DIR = "_generated"
+CHARTS_DIR = "charts"
+FRAGMENTS = ("overview", "trends", "trends-single", "conflicts", "sources", "provenance")
+HEADLINE_TRENDS = 6
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+@dataclass(frozen=True)
+class Source:
+    marker: str  # S1, S2, ... in the order of the sources page
+    title: str
+    source_id: str
+
+
+class Catalogue:
+    """The snapshot, indexed the way the pages look things up."""
+
+    def __init__(self, snapshot: dict[str, Any]) -> None:
+        self.snapshot = snapshot
+        self.documents: list[Row] = snapshot["documents"]
+        self.observations = {o["obs_id"]: o for o in snapshot["observations"]}
+        self.sources = {
+            d["source_id"]: Source(f"S{n}", d.get("title") or d["file_name"], d["source_id"])
+            for n, d in enumerate(self.documents, start=1)}
+        self.trends = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) >= 2]
+        self.single = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) < 2]
+
+    def source(self, source_id: str) -> Source:
+        return self.sources.get(source_id) or Source("S?", source_id, source_id)
+
+    def cite(self, source_id: str) -> str:
+        """'**S4** Title' as literal Markdown (no italics: they garble Chinese titles)."""
+        found = self.source(source_id)
+        return f"**{found.marker}** {md_text(found.title)}"
+
+
+def write_fragments(snapshot: dict[str, Any], build_dir: Path) -> dict[str, Path]:
+    """Write ``_generated/<page>.md`` and ``charts/*.svg`` under build_dir; return the fragments."""
+    catalogue = Catalogue(snapshot)
+    (build_dir / GENERATED_DIR).mkdir(parents=True, exist_ok=True)
+    (build_dir / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
+    builders = {
+        "overview": overview_md,
+        "trends": lambda c: trends_md(c, build_dir / CHARTS_DIR),
+        "trends-single": single_year_md,
+        "conflicts": conflicts_md,
+        "sources": sources_md,
+        "provenance": provenance_md,
+    }
+    written = {}
+    for name in FRAGMENTS:
+        path = build_dir / GENERATED_DIR / f"{name}.md"
+        path.write_text(builders[name](catalogue).rstrip() + "\n", encoding="utf-8")
+        written[name] = path
+    return written
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def overview_md(c: Catalogue) -> str:
+    corpus = c.snapshot["corpus"]
+    return "\n\n".join([
+        "## At a glance",
+        _glance_table(corpus),
+        _corpus_sentence(c, corpus),
+        _run_sentence(c.snapshot.get("run")),
+        "## Headline trends",
+        _headlines(c),
+        "## What changed since the previous run",
+        _changes(c.snapshot.get("changes") or {}),
+    ])
+
+
+def _glance_table(corpus: Row) -> str:
+    cells = [("Documents", corpus["documents"]), ("Languages", len(corpus["languages"])),
+             ("Statistics", corpus["observations"]), ("Metrics", corpus["metrics"]),
+             ("Trends", corpus["trend_metrics"]), ("Conflicts", corpus["conflicts"])]
+    header = "| " + " | ".join(name for name, _ in cells) + " |"
+    rule = "|" + "|".join(":---:" for _ in cells) + "|"
+    values = "| " + " | ".join(f"**{value:,}**" for _, value in cells) + " |"
+    return "::: {.glance}\n" + "\n".join([header, rule, values]) + "\n:::"
+
+
+def _corpus_sentence(c: Catalogue, corpus: Row) -> str:
+    languages = ", ".join(f"{language_name(code)}: {n}" for code, n in corpus["languages"].items())
+    coverage = percent_share(corpus["translated_segments"], corpus["non_english_segments"])
+    return (
+        f"The corpus holds {_count(corpus['documents'], 'document')} "
+        f"({md_text(languages) or 'no languages'}) with "
+        f"{_count(corpus['observations'], 'statistic')}. "
+        f"{corpus['linked_observations']:,} of them are linked to "
+        f"{_count(corpus['metrics'], 'metric')}; {corpus['trend_metrics']:,} metrics have figures "
+        f"for two or more years ([Trends](trends.qmd)) and "
+        f"{_count(corpus['conflicts'], 'conflict')} between sources "
+        f"([Conflicts](conflicts.qmd)). {corpus['translated_segments']:,} of "
+        f"{corpus['non_english_segments']:,} non-English sentences have an English translation "
+        f"({coverage}; see [Sources](sources.qmd)).")
+
+
+def _run_sentence(run: Row | None) -> str:
+    if not run:
+        return "No run has finished yet: run `polystat run` to fill the warehouse."
+    finished = _when(run.get("finished_at")) or "not recorded"
+    return (f"Data as of run {_code(run['run_id'])} ({md_text(run['status'])}, finished "
+            f"{finished}, code version {md_text(run.get('code_version') or 'unknown')}).")
+
+
+def _headlines(c: Catalogue) -> str:
+    if not c.trends:
+        return "No metric has figures for two or more years yet."
+    ranked = sorted(c.trends, key=lambda s: (-len(s["points"]), -_n_sources(s), s["metric"]))
+    lines = []
+    for series in ranked[:HEADLINE_TRENDS]:
+        points = sorted(series["points"], key=lambda p: p["year"])
+        path = " → ".join(f"{_point_value(p, series['unit'])} ({p['year']})" for p in points)
+        change = _change_words(points[0]["value"], points[-1]["value"], series["unit"])
+        anchor = slug(series["metric_id"], "trend")
+        lines.append(f"- [{_label(series['metric'])}](trends.qmd#trend-{anchor}): {path}"
+                     f"{change}")
+    more = len(c.trends) - HEADLINE_TRENDS
+    if more > 0:
+        lines.append(f"- … and {more:,} more on the [Trends](trends.qmd) page.")
+    return "\n".join(lines)
+
+
+def _change_words(first: float, last: float, unit: str) -> str:
+    delta = last - first
+    if abs(delta) < 1e-9:
+        return ", unchanged"
+    if unit == "percent":
+        return f", {'+' if delta > 0 else '−'}{plain_number(abs(delta))} percentage points"
+    if first:
+        return f", {'+' if delta > 0 else '−'}{plain_number(abs(100 * delta / first))}\u00a0%"
+    return ""
+
+
+def _changes(changes: Row) -> str:
+    if not changes:
+        return "No comparison available."
+    if changes.get("first_snapshot"):
+        n_docs = len(changes.get("new_documents", []))
+        return (f"This is the first published run: everything is new "
+                f"({_count(n_docs, 'document')}, "
+                f"{_count(changes.get('new_observations', 0), 'statistic')}).")
+    parts = [f"Compared with run {_code(changes.get('previous_run') or 'unknown')}:"]
+    items = []
+    items += _doc_items("New document", changes.get("new_documents", []))
+    items += _doc_items("Updated document", changes.get("updated_documents", []))
+    items += _doc_items("Removed document", changes.get("removed_documents", []))
+    for fig in changes.get("new_figures", []):
+        items.append(f"- New figure: {_label(fig['metric'])}, {fig['year']}: "
+                     f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}")
+    for fig in changes.get("changed_figures", []):
+        before = format_value(fig["previous_value"], fig["unit"])
+        after = format_value(fig["value"], fig["unit"], _exact(fig["qualifier"]))
+        items.append(f"- Changed figure: {_label(fig['metric'])}, {fig['year']}: "
+                     f"{before} → {after}")
+    if not items:
+        items.append("- No new documents and no new or changed figures.")
+    parts.append("\n".join(items))
+    parts.append(f"{_count(changes.get('new_observations', 0), 'statistic')} "
+                 "extracted since the previous run.")
+    return "\n\n".join(parts)
+
+
+def _doc_items(label: str, docs: Iterable[Row]) -> list[str]:
+    return [f"- {label}: *{md_text(d.get('title') or d['source_id'])}* "
+            f"({md_text(d['source_id'])})" for d in docs]
+
+
+# --------------------------------------------------------------------------- trends
+
+
+def trends_md(c: Catalogue, charts_dir: Path) -> str:
+    if not c.trends:
+        return "No metric has figures for two or more years yet."
+    blocks = [f"{_count(len(c.trends), 'metric')} with figures for two or more years. Each chart "
+              "shows the agreed value per year (the median when sources differ; a bar marks "
+              "their spread); hollow points are qualified figures (\"more than\", \"about\"). "
+              "S-numbers name the sources, listed under each chart and on the "
+              "[Sources](sources.qmd) page."]
+    for series in sorted(c.trends, key=lambda s: s["metric"].lower()):
+        blocks.append(_trend_block(c, series, charts_dir))
+    return "\n\n".join(blocks)
+
+
+def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
+    anchor = slug(series["metric_id"], "trend")
+    chart_name = f"trend-{anchor}.svg"
+    points = sorted(series["points"], key=lambda p: p["year"])
+    chart = trend_svg(series["metric"], series["unit"], [
+        ChartPoint(year=p["year"], value=p["value"], low=p["min"], high=p["max"],
+                   qualifier=p["qualifier"],
+                   sources=[c.source(s).marker for s in p["source_ids"]]) for p in points])
+    (charts_dir / chart_name).write_text(chart, encoding="utf-8")
+    n_sources = _n_sources(series)
+    facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
+             f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
+             f"{_count(n_sources, 'source')}")
+    caption = f"{_label(series['metric'])}, by year"
+    return "\n\n".join([
+        f"## {_label(series['metric'])} {{#trend-{anchor}}}",
+        facts,
+        f"![{caption}]({CHARTS_DIR}/{chart_name}){{width=100%}}",
+        _trend_table(c, series, points),
+    ])
+
+
+def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
+    rows = ["| Year | Agreed value | As stated | Source | Year taken from |",
+            "|:-----|-------------:|----------------:|:-------------------------------|:-----------|"]
+    for point in points:
+        agreed = _point_value(point, series["unit"])
+        for obs_id in point["obs_ids"]:
+            obs = c.observations[obs_id]
+            stated = format_value(obs["value"], obs["unit"], obs["qualifier"])
+            basis = "the sentence" if obs["year_basis"] == "explicit" else "survey edition"
+            rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])} "
+                        f"| {basis} |")
+            agreed = ""  # once per year
+    return "\n".join(rows)
+
+
+def single_year_md(c: Catalogue) -> str:
+    if not c.single:
+        return ""
+    rows = ["## Metrics with a single year",
+            f"{_count(len(c.single), 'metric')} so far have figures for one year only.",
+            "| Metric | Year | Value | Sources |",
+            "|:----------------------------------|:-----|-----:|:------------------------|"]
+    for series in sorted(c.single, key=lambda s: s["metric"].lower()):
+        for point in series["points"]:
+            sources = "; ".join(c.cite(s) for s in point["source_ids"])
+            rows.append(f"| {_label(series['metric'])} | {point['year']} | "
+                        f"{_point_value(point, series['unit'])} | {sources} |")
+    return "\n\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:])
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def conflicts_md(c: Catalogue) -> str:
+    conflicts = c.snapshot["conflicts"]
+    if not conflicts:
+        return "No conflicts: where sources give the same metric for the same year, they agree."
+    blocks = [f"{_count(len(conflicts), 'conflict')}: the same metric and year with exact values "
+              "that differ by more than one unit. Qualified figures (\"more than half\") never "
+              "conflict. Each quote is the original sentence with the figure highlighted."]
+    for conflict in conflicts:
+        blocks.append(_conflict_block(c, conflict))
+    return "\n\n".join(blocks)
+
+
+def _conflict_block(c: Catalogue, conflict: Row) -> str:
+    unit = conflict.get("unit") or "count"
+    values = [format_value(v, unit) for v in conflict["values"]]
+    spread = _change_words(min(conflict["values"]), max(conflict["values"]), unit)
+    spread = spread.lstrip(", ").lstrip("+")
+    anchor = slug(f"{conflict['metric_id']}-{conflict['year']}", "conflict")
+    parts = [f"## {_label(conflict['metric'])}, {conflict['year']} {{#conflict-{anchor}}}",
+             f"Values: {_and_list(values)} (difference {spread})."]
+    for obs_id in conflict["obs_ids"]:
+        parts.append(_quote(c, c.observations[obs_id]))
+    return "\n\n".join(parts)
+
+
+def _quote(c: Catalogue, obs: Row) -> str:
+    value = format_value(obs["value"], obs["unit"], obs["qualifier"])
+    lines = [f"**{value}** — {c.cite(obs['source_id'])}, {language_name(obs['language'])}, "
+             f"characters {obs['start']:,}–{obs['end']:,}",
+             _sentence(obs)]
+    if obs.get("translation"):
+        lines.append(f"English: {md_text(obs['translation']['text'])}")
+    return "\n>\n".join(f"> {line}" for line in lines)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def sources_md(c: Catalogue) -> str:
+    if not c.documents:
+        return "No documents yet."
+    rows = ["| | Title | Publisher | Language | Translated to English | Statistics |",
+            "|:--|:-----------------------------|:--------------------|:----------------|"
+            ":-------------------|---:|"]
+    for doc in c.documents:
+        source = c.source(doc["source_id"])
+        title = f"**{md_text(source.title)}**<br>{_small(doc)}"
+        rows.append(f"| {source.marker} | {title} | {md_text(doc.get('publisher')) or '—'} | "
+                    f"{_languages(doc)} | {_coverage(doc)} | {doc['n_statistics']:,} |")
+    parts = [f"{_count(len(c.documents), 'document')} in the current corpus. Statistics always "
+             "come from the original text; translations are glosses for readers.",
+             "\n".join(rows)]
+    parts.append(_install_help(c.documents))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _small(doc: Row) -> str:
+    details = [md_text(doc["source_id"])]
+    if doc.get("published"):
+        details.append(f"published {md_text(str(doc['published']))}")
+    if doc.get("survey_year"):
+        details.append(f"survey year {doc['survey_year']}")
+    return "[" + " · ".join(details) + "]{.small}"
+
+
+def _languages(doc: Row) -> str:
+    """Detected language with its confidence; the declared one too when they differ."""
+    declared, detected = doc.get("declared_language"), doc.get("detected_language")
+    confidence = doc.get("language_confidence")
+    sure = ""
+    if confidence is not None:
+        sure = f" [({plain_number(100 * confidence, 0)}\u00a0% sure)]{{.small}}"
+    if not doc.get("language_mismatch"):
+        return f"{md_text(language_name(detected or declared))}{sure}"
+    return (f"[**Mismatch:**]{{.warning}} declared {md_text(language_name(declared))}, "
+            f"detected {md_text(language_name(detected))}{sure}")
+
+
+def _coverage(doc: Row) -> str:
+    total, done = doc["segments_non_english"], doc["segments_translated"]
+    if total == 0:
+        return "not needed (English)"
+    text = f"{percent_share(done, total)} ({done:,} of {total:,} sentences)"
+    missing = [p for p in doc["missing_pairs"] if _LANGUAGE_CODE.match(p["src"])]
+    if missing:
+        text += "; missing model: " + ", ".join(f"{p['src']}→{p['tgt']}" for p in missing)
+    return text
+
+
+def _install_help(documents: list[Row]) -> str:
+    commands = sorted({p["install"] for d in documents for p in d["missing_pairs"]
+                       if _LANGUAGE_CODE.match(p["src"]) and _LANGUAGE_CODE.match(p["tgt"])})
+    if not commands:
+        return ""
+    return ("## Missing translation models\n\nSentences in these languages have no English "
+            "gloss yet. Install the models (online from the argostranslate index, or offline "
+            "with `polystat models install FILE.argosmodel`), then run `polystat run` again; "
+            "figures do not change, only the English glosses are added:\n\n```\n"
+            + "\n".join(commands) + "\n```")
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def provenance_md(c: Catalogue) -> str:
+    by_source: dict[str, list[Row]] = {}
+    for obs in c.observations.values():
+        by_source.setdefault(obs["source_id"], []).append(obs)
+    if not by_source:
+        return "No statistics yet."
+    blocks = [f"Every one of the {_count(len(c.observations), 'statistic')}, in document order: "
+              "the original sentence with the figure highlighted, the English translation when "
+              "there is one, the character offsets into the decoded document text and the run "
+              "that extracted it."]
+    for doc in c.documents:
+        found = by_source.get(doc["source_id"])
+        if found:
+            blocks.append(_provenance_table(c, doc, found))
+    return "\n\n".join(blocks)
+
+
+def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
+    """One document's figures; the English column only where some sentence has a translation."""
+    source = c.source(doc["source_id"])
+    glossed = any(o.get("translation") for o in observations)
+    columns = [("Value", "-----------:"), ("Year", ":-------"), ("Metric", ":--------------"),
+               ("Original sentence", ":" + "-" * (36 if glossed else 60))]
+    if glossed:
+        columns.append(("English", ":" + "-" * 26))
+    columns.append(("Where", ":---------------"))
+    rows = ["| " + " | ".join(name for name, _ in columns) + " |",
+            "|" + "|".join(rule for _, rule in columns) + "|"]
+    for obs in sorted(observations, key=lambda o: (o["start"], o["end"])):
+        basis = "" if obs["year_basis"] == "explicit" else " (edition)"
+        cells = [format_value(obs["value"], obs["unit"], obs["qualifier"]),
+                 f"{obs['year']}{basis}" if obs["year"] is not None else "—",
+                 md_text(obs.get("metric")) or "—", _sentence(obs)]
+        if glossed:
+            cells.append(md_text(obs["translation"]["text"]) if obs.get("translation") else "—")
+        cells.append(f"characters {obs['start']:,}–{obs['end']:,}<br>"
+                     f"[run {md_text(obs['run_id'])}]{{.small .nowrap}}")
+        rows.append("| " + " | ".join(cells) + " |")
+    heading = (f"## {source.marker} · {md_text(source.title)} "
+               f"{{#doc-{slug(doc['source_id'], 'doc')}}}")
+    intro = (f"{md_text(doc['source_id'])} · sha256 {_code(doc['doc_id'][:12])}… · "
+             f"{language_name(doc.get('detected_language'))}")
+    if not glossed and doc.get("missing_pairs"):
+        intro += " · no English translation yet (model missing, see [Sources](sources.qmd))"
+    return "\n\n".join([heading, intro, "\n".join(rows)])
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def _sentence(obs: Row) -> str:
+    """The claim with the figure marked; offsets are code points into the document."""
+    claim = obs["claim"] or ""
+    start = obs["start"] - obs["claim_start"]
+    end = obs["end"] - obs["claim_start"]
+    if claim[start:end] != obs["surface"]:
+        start = claim.find(obs["surface"])
+        end = start + len(obs["surface"])
+    return md_highlight(claim, start, end) if start >= 0 else md_text(claim)
+
+
+def _point_value(point: Row, unit: str) -> str:
+    return format_value(point["value"], unit, _exact(point["qualifier"]))
+
+
+def _exact(qualifier: str) -> str:
+    return "exact" if qualifier == "mixed" else qualifier
+
+
+def _n_sources(series: Row) -> int:
+    return len({s for p in series["points"] for s in p["source_ids"]})
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _label(text: str | None) -> str:
+    """A metric label as a heading: first letter capitalised, literal Markdown."""
+    if not text:
+        return "Unnamed metric"
+    return md_text(text[:1].upper() + text[1:])
+
+
+def _code(text: str) -> str:
+    """Inline code for identifiers we control the alphabet of; anything else is escaped text."""
+    if re.fullmatch(r"[\w.:\-]+", text or ""):
+        return f"`{text}`"
+    return md_text(text)
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return ""
+    return md_text(value.replace("T", " ")[:16] + " UTC")
+
+
+def _and_list(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,47 @@
+"""Golden spec cases per language (tests/specs/<lang>.jsonl) as parametrized tests.
+
+A line is {"text", "lang", "survey_year", "expected": [{surface, value, unit, qualifier,
+population, year, year_basis}, ...]}; an empty list means "nothing here is a statistic".
+A case the extractor cannot handle yet keeps its expectation and adds
+"not_supported": "<reason>" instead of being deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extract.statistics import find_statistics
+
+SPECS = Path(__file__).parent / "specs"
+FIELDS = ("surface", "value", "unit", "qualifier", "population", "year", "year_basis")
+
+
+def _cases() -> list:
+    cases = []
+    for path in sorted(SPECS.glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                case = json.loads(line)
+                marks = ([pytest.mark.xfail(reason=case["not_supported"], strict=True)]
+                         if case.get("not_supported") else [])
+                cases.append(pytest.param(case, id=f"{path.stem}:{n}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_spec(case: dict) -> None:
+    stats = find_statistics(case["text"], case["lang"], case.get("survey_year"))
+    got = [{f: getattr(s, f) for f in FIELDS} for s in stats]
+    for item in got:
+        item["value"] = round(item["value"], 2)
+    expected = [{f: e.get(f) for f in FIELDS} for e in case["expected"]]
+    for item in expected:
+        item["value"] = round(float(item["value"]), 2)
+    assert got == expected
+
+
+def test_every_language_has_specs() -> None:
+    assert {p.stem for p in SPECS.glob("*.jsonl")} >= {"de", "en", "tr", "zh"}
