@@ -25,7 +25,7 @@ import duckdb
 
 from warehouse.store import insert_rows
 
-LINKER_VERSION = "linker-1"
+LINKER_VERSION = "linker-2"
 LINK_THRESHOLD = 0.75
 PEOPLE_SAMPLE_LABEL = "survey responses"
 NON_PEOPLE_COUNTS = {"countries", "continents", "companies", "organizations", "industries",
@@ -136,31 +136,51 @@ def _fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
     return points
 
 
+def _compatible(a: str | None, b: str | None) -> bool:
+    """Same group, or one a narrower kind of the other (service_decision_makers, decision_makers)."""
+    if a is None or b is None:
+        return a == b
+    return a == b or a.endswith("_" + b) or b.endswith("_" + a)
+
+
+def _paraphrase(a: Node, b: Node) -> bool:
+    """A verbal share glossing an exact figure next to it: "less than half (48%)"."""
+    if a.doc_id != b.doc_id or a.claim_start != b.claim_start or not a.unit == b.unit == "percent":
+        return False
+    if _is_verbal(a) == _is_verbal(b) or abs(a.value - b.value) > 20:
+        return False
+    first, second = (a, b) if a.start < b.start else (b, a)
+    between = first.claim[first.end - first.claim_start:second.start - second.claim_start]
+    return len(between) <= 3 or (len(between) <= 30 and "(" in between
+                                 and not _CLAUSE_BREAK.search(between))
+
+
 def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
                ) -> tuple[str, float] | None:
     """The strongest link between two observations, or None."""
     if a.group_key and a.group_key == b.group_key:
         return "group", 1.0
-    if a.doc_id == b.doc_id and a.claim_start == b.claim_start and a.unit == b.unit == "percent":
-        gap = b.start - a.end if a.start < b.start else a.start - b.end
-        if 0 <= gap <= 3 and _is_verbal(a) != _is_verbal(b):
-            return "paraphrase", 0.95
+    if _paraphrase(a, b):
+        return "paraphrase", 0.95
     if a.unit != b.unit:
         return None
     kind_a, kind_b = _count_kind(a), _count_kind(b)
     if kind_a or kind_b:
         return ("sample", 0.9) if kind_a == kind_b else None
-    if a.population != b.population:
+    topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
+    other_sentence = a.doc_id != b.doc_id or a.claim_start != b.claim_start
+    if a.value == b.value and a.lang == b.lang and other_sentence and not topics_clash:
+        text_score = _jaccard(_shingles(a.claim, a.lang), _shingles(b.claim, b.lang))
+        same_people = a.population == b.population
+        if text_score >= (0.5 if same_people else 0.45) and (same_people or a.doc_id == b.doc_id):
+            return "restatement", 0.6 + 0.4 * text_score
+    if not _compatible(a.population, b.population):
         return None
     concept_score = _jaccard(a.concepts, b.concepts)
     if a.group_key and b.group_key and concept_score > 0:
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if a.lang == b.lang and a.value == b.value:
-        text_score = _jaccard(_shingles(a.clause, a.lang), _shingles(b.clause, b.lang))
-        if text_score >= 0.5:
-            return "restatement", 0.6 + 0.4 * text_score
     if a.population and concept_score == 1.0:
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
@@ -189,18 +209,28 @@ def _words(key: str | None) -> str:
     return (key or "").replace("_", " ")
 
 
+def _excerpt(node: Node, before: int = 30, after: int = 60) -> str:
+    """The figure's own words: its sentence around it, so that two metrics of one
+    sentence get different labels."""
+    at = node.start - node.claim_start
+    lo, hi = max(0, at - before), min(len(node.claim), node.end - node.claim_start + after)
+    text = " ".join(node.claim[lo:hi].split())
+    return ("…" if lo > 0 else "") + text + ("…" if hi < len(node.claim) else "")
+
+
 def label_for(members: list[Node]) -> tuple[str, str]:
-    """English label of a metric and where it came from."""
+    """English label of a metric and where it came from (no translation model is needed)."""
     first = members[0]
     kind = _count_kind(first)
     if kind:
         return (kind if kind == PEOPLE_SAMPLE_LABEL else f"{_words(kind)} surveyed"), "sample"
     prefix = "growth in " if first.unit == "percent_change" else ""
-    if first.concepts:
-        topics = ", ".join(_words(c) for c in sorted(first.concepts))
-        who = _words(first.population) or "share"
+    who = _words(first.population) or "share"
+    with_topics = [m for m in members if m.concepts]
+    if with_topics:
+        topics = ", ".join(_words(c) for c in sorted(with_topics[0].concepts))
         return f"{prefix}{who}: {topics}", "concepts"
-    return f"{prefix}{_words(first.population) or 'figure'}: {first.clause.strip()[:80]}", "claim"
+    return f"{prefix}{who}: “{_excerpt(first)}”", "claim"
 
 
 def metric_id_for(members: list[Node]) -> str:
