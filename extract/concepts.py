@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 
 from extract import lexicon
 from extract.records import Segment, Statistic
@@ -45,7 +45,7 @@ def fold(text: str, lang: str) -> str:
     return text.lower()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cues(lang: str) -> _Cues:
     data = lexicon.load(lang)
     compiled = []

@@ -137,7 +137,7 @@ def _fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
 
 
 def _compatible(a: str | None, b: str | None) -> bool:
-    """Same group, or one a narrower kind of the other (service_decision_makers, decision_makers)."""
+    """Same group, or one a narrower kind of the other (it_decision_makers, decision_makers)."""
     if a is None or b is None:
         return a == b
     return a == b or a.endswith("_" + b) or b.endswith("_" + a)
