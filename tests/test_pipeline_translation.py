@@ -46,10 +46,12 @@ def test_translations_are_stored_with_provenance_and_cached(tmp_path: Path) -> N
     rows = con.execute("SELECT engine, model, model_version, status, numbers_preserved,"
                        " numbers_missing, run_id FROM translations").fetchall()
     runs = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()]
+    label_sources = {r[0] for r in con.execute("SELECT label_source FROM metrics").fetchall()}
     con.close()
     assert len(rows) == 2
     assert {r[:4] for r in rows} == {("argostranslate", "translate-de_en", "0.1", "translated")}
     assert {r[6] for r in rows} == {runs[0]}  # the second run translated nothing
+    assert label_sources == {"translation", "sample"}  # 52 Prozent: gloss; 1.500: sample
     for row in rows:  # random weights lose the figures; the check must say so, never crash
         assert row[4] is False and json.loads(row[5])
     export = _polystat(env, "export", "statistics", *common)

@@ -51,6 +51,7 @@ class Node:
     end: int
     clause: str
     order: tuple[Any, ...]
+    claim_en: str | None = None
 
 
 class _UnionFind:
@@ -73,11 +74,13 @@ def load_nodes(con: duckdb.DuckDBPyConnection) -> list[Node]:
     rows = con.execute(
         "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
         " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
-        " o.claim_start, o.start, o.\"end\", r.started_at"
+        " o.claim_start, o.start, o.\"end\", r.started_at, any_value(t.translated)"
         " FROM current_observations o JOIN documents d USING (doc_id)"
         " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
         " LEFT JOIN runs r ON r.run_id = o.run_id"
-        " ORDER BY r.started_at, o.doc_id, o.start").fetchall()
+        " LEFT JOIN translations t ON t.text_sha256 = s.text_sha256 AND t.src = s.language"
+        "      AND t.tgt = 'en' AND t.status = 'translated'"
+        " GROUP BY ALL ORDER BY r.started_at, o.doc_id, o.start").fetchall()
     nodes = []
     for row in rows:
         claim, claim_start, start, end = row[11], row[12], row[13], row[14]
@@ -86,7 +89,8 @@ def load_nodes(con: duckdb.DuckDBPyConnection) -> list[Node]:
             qualifier=row[5], population=row[6], year=row[7], group_key=row[8],
             concepts=frozenset(row[9] or ()), surface=row[10], claim=claim,
             claim_start=claim_start, start=start, end=end,
-            clause=_clause(claim, start - claim_start), order=(str(row[15]), row[0])))
+            clause=_clause(claim, start - claim_start), order=(str(row[15]), row[0]),
+            claim_en=row[16]))
     return nodes
 
 
@@ -226,6 +230,10 @@ def label_for(members: list[Node]) -> tuple[str, str]:
         return (kind if kind == PEOPLE_SAMPLE_LABEL else f"{_words(kind)} surveyed"), "sample"
     prefix = "growth in " if first.unit == "percent_change" else ""
     who = _words(first.population) or "share"
+    translated = [m for m in members if m.claim_en]
+    if translated:
+        gloss = " ".join((translated[0].claim_en or "").split())
+        return f"{prefix}{who}: “{gloss[:89] + '…' if len(gloss) > 90 else gloss}”", "translation"
     with_topics = [m for m in members if m.concepts]
     if with_topics:
         topics = ", ".join(_words(c) for c in sorted(with_topics[0].concepts))
