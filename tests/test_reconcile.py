@@ -61,3 +61,26 @@ def test_counts_of_respondents_form_one_sample_metric() -> None:
     clusters, _ = link(nodes)
     labels = sorted(label_for(members)[0] for members in clusters.values())
     assert labels == ["countries surveyed", "survey responses"]
+
+
+def test_a_shared_topic_alone_never_makes_a_conflict() -> None:
+    one = "62% of customers say AI has improved service."
+    two = "Only 45% of customers trust AI to handle a refund."
+    later = "By 2024, 71% of customers said AI has improved service."
+    nodes = [
+        _node("a", "d1", "en", one, "62%", 62, "customers", 2023),
+        _node("b", "d1", "en", two, "45%", 45, "customers", 2023),
+        _node("c", "d2", "en", later, "71%", 71, "customers", 2024),
+    ]
+    assert nodes[0].concepts == nodes[1].concepts == frozenset({"ai"})
+    assert score_pair(nodes[0], nodes[1], {}) is None
+    assert score_pair(nodes[0], nodes[2], {}) == ("concepts", 0.76)
+
+
+def test_near_identical_sentences_with_different_values_are_a_conflict() -> None:
+    first = "75% 的决策者表示,现场服务是他们整体战略的关键。"
+    second = "80% 的决策者表示,现场服务是他们整体战略的关键部分。"
+    nodes = [_node("a", "zh", "zh", first, "75%", 75, "decision_makers", 2020),
+             _node("b", "zh", "zh", second, "80%", 80, "decision_makers", 2020)]
+    found = score_pair(nodes[0], nodes[1], {})
+    assert found is not None and found[0] == "concepts"

@@ -185,9 +185,20 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if a.population and concept_score == 1.0:
+    if a.population and concept_score == 1.0 and not _would_conflict(a, b):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def _would_conflict(a: Node, b: Node) -> bool:
+    """Topic words alone may draw a trend (other years) or agreement (same value), but a
+    conflict (same year, other value) also needs near-identical wording: a report that
+    gives two values in one year is far more often measuring two things."""
+    if a.year != b.year or abs(a.value - b.value) <= 1.0:
+        return False
+    if a.lang != b.lang:
+        return True
+    return _jaccard(_shingles(a.claim, a.lang), _shingles(b.claim, b.lang)) < 0.5
 
 
 def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
