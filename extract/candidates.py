@@ -15,6 +15,7 @@ from extract.rules import FigureRule, LanguageRules
 _YEARLIKE = re.compile(r"(?:19|20)\d\d")
 _VERBAL_KINDS = ("fraction", "ratio", "multiple")
 _NUM_GROUPS = ("num", "num2", "num3")
+_CONTEXT_CHARS = 40  # how far not_before / not_after look
 
 
 @dataclass
@@ -29,10 +30,12 @@ class Candidate:
     kind: str
     qualifier: str | None = None  # from qualifier words inside a verbal surface
     order: int = 0  # index of the rule, to break ties
+    sample: bool = False  # the rule reads a survey's sample size ("n = 2,047")
 
     @property
     def verbal(self) -> bool:
-        return self.kind in _VERBAL_KINDS
+        """Verbal figures and ranges carry their own qualifier."""
+        return self.kind in _VERBAL_KINDS or self.kind == "range"
 
 
 def _group(match: re.Match[str], *names: str) -> tuple[str, int, int] | None:
@@ -68,6 +71,17 @@ def _read_count(rules: LanguageRules, match: re.Match[str]) -> float | None:
     if not is_digits and (value < 2 or text.lower() in rules.numbers.scales):
         return None
     return value
+
+
+def _read_range(rules: LanguageRules, match: re.Match[str]) -> float | None:
+    """'between 30 and 40 percent', '30-40%', 'yüzde 30 ile 40': the midpoint."""
+    low, high = _group(match, "low"), _group(match, "high")
+    if not low or not high:
+        return None
+    a, b = _parse(rules, low[0]), _parse(rules, high[0])
+    if a is None or b is None or not a < b:
+        return None
+    return round((a + b) / 2, 2)
 
 
 def _read_fraction(rules: LanguageRules, fig: FigureRule, match: re.Match[str]) -> float | None:
@@ -138,6 +152,8 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
         value = _read_number(rules, match)
     elif fig.kind == "count":
         value = _read_count(rules, match)
+    elif fig.kind == "range":
+        value = _read_range(rules, match)
     elif fig.kind == "fraction":
         value = _read_fraction(rules, fig, match)
     elif fig.kind == "ratio":
@@ -149,12 +165,22 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
     if value is None:
         return None
     start, end = match.span()
-    if fig.kind == "count":
-        found = _group(match, *_NUM_GROUPS)
-        if found:
-            start, end = found[1], found[2]
+    # A pattern may match more than the figure (a cue word, "between"); the group "fig"
+    # or, for counts, the number is the surface.
+    surface = _group(match, "fig", "fig2") or (_group(match, *_NUM_GROUPS) if fig.kind == "count"
+                                       else None)
+    if surface:
+        start, end = surface[1], surface[2]
+    text = match.string
+    if fig.not_before and fig.not_before.search(text[max(0, start - _CONTEXT_CHARS) : start]):
+        return None
+    if fig.not_after and fig.not_after.search(text[end : end + _CONTEXT_CHARS]):
+        return None
     qualifier = _verbal_qualifier(rules, match) if fig.kind in _VERBAL_KINDS else None
-    return Candidate(start, end, value, fig.unit, fig.rule, fig.kind, qualifier, order)
+    if fig.kind == "range":
+        qualifier = "approx"  # a range stands for a value somewhere inside it
+    return Candidate(start, end, value, fig.unit, fig.rule, fig.kind, qualifier, order,
+                     fig.sample)
 
 
 def _strip(text: str, cand: Candidate) -> Candidate:

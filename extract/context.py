@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from extract.candidates import Candidate, find_candidates
 from extract.rules import LanguageRules
@@ -19,6 +20,8 @@ _AFTER_CHARS = 60
 _NEAR_CHARS = 30
 # Units whose neighbouring year is the base of the comparison ("2019 年...的近三倍").
 _RELATIVE_UNITS = ("percent_change", "multiple")
+# Units that can go down as well as up; a decline is stored with a negative value.
+_CHANGE_UNITS = ("percent_change", "percentage_points")
 
 
 @dataclass
@@ -36,6 +39,12 @@ class Figure:
     group: int | None = None
     population_attached: bool = False
     count_noun_only: bool = False
+    # Years relative to the survey year ("im Vorjahr", "last year" -> -1); resolved by
+    # extract.statistics, which knows the survey year.
+    year_offset: int | None = None
+    # A count of survey participants ("1.500 kişi katıldı", "n = 2,047", "7000 Fragebögen"):
+    # without a named group it is about the survey's population, else "respondents".
+    sample: bool = False
 
 
 @dataclass
@@ -44,9 +53,12 @@ class _Work:
     qualifier: str = "exact"
     qualifier_start: int = -1  # where a qualifier word before the figure starts
     unit: str = ""
+    negative: bool = False  # a decline: the change is stored as a negative value
     year: int | None = None
+    year_offset: int | None = None
     population: str | None = None
     attached: bool = False
+    sample: bool = False
     group: int | None = None
 
     @property
@@ -79,6 +91,15 @@ def _is_growth(text: str, work: _Work, rules: LanguageRules) -> bool:
     )
 
 
+def _is_decline(text: str, work: _Work, rules: LanguageRules) -> bool:
+    """'fell by 12%', 'sank um 12 Prozent', 'yüzde 12 azaldı', '下降了 12%', '67% less likely'."""
+    before = text[max(0, work.lead - _BEFORE_CHARS) : work.lead]
+    after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
+    return any(r.search(before) for r in rules.decline_before) or any(
+        r.search(after) for r in rules.decline_after
+    )
+
+
 def _baseline_years(text: str, rules: LanguageRules) -> list[tuple[int, int, int]]:
     """(start, end, year) of every baseline year ("since 2020") in the sentence."""
     spans = []
@@ -93,20 +114,37 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     work = works[i]
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    if work.unit in _CHANGE_UNITS:  # "rose 3 points to 84% in 2023": the change's year too
+        next_start = len(text)
     window_start = max(prev_end, work.lead - _BEFORE_CHARS)
     before = text[window_start : work.lead]
     after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
     is_base = {start for start, _, _ in baselines}
-    if work.unit not in _RELATIVE_UNITS:
-        for regex in rules.year_before:
-            match = regex.search(before)
-            if match and window_start + match.start("year") not in is_base:
-                return int(match.group("year"))
+    # A year before a change is the period of the change ("2023'te yüzde 115 büyüdü"), but
+    # only in the language's change forms: "是 2019 年...的近三倍" names the base instead.
+    before_forms = rules.change_year_before if work.unit in _RELATIVE_UNITS else rules.year_before
+    for regex in before_forms:
+        match = regex.search(before)
+        if match and window_start + match.start("year") not in is_base:
+            return int(match.group("year"))
     for regex in rules.year_after:
         match = regex.search(after)
         if match and work.cand.end + match.start("year") not in is_base:
             return int(match.group("year"))
     return None
+
+
+def _previous_year(text: str, works: list[_Work], i: int, rules: LanguageRules) -> bool:
+    """Is the value tied to the year before the survey ("im Vorjahr", "last year", "去年")?"""
+    work = works[i]
+    if work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS:
+        return False  # "down 15% compared with last year": last year is the base
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    before = text[max(prev_end, work.lead - _BEFORE_CHARS) : work.lead]
+    after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
+    return any(r.search(before) for r in rules.previous_year_before) or any(
+        r.search(after) for r in rules.previous_year_after)
 
 
 def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str | None:
@@ -123,14 +161,15 @@ def _attached_population(text: str, works: list[_Work], i: int,
     work = works[i]
     cand = work.cand
     inside = rules.term_regex.search(text, cand.start, cand.end)
-    if inside and cand.verbal:  # "On cephe hizmet temsilcisinden dokuzu"
+    if inside and cand.verbal and cand.kind != "range":  # "On cephe hizmet temsilcisinden dokuzu"
         return rules.population_of(inside.group(0))
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
     after = text[cand.end : min(next_start, cand.end + _AFTER_CHARS)]
     before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
-    after_regex = rules.count_attach_after if cand.kind == "count" else rules.attach_after
-    found = _term_population(rules, after_regex.match(after))
+    if cand.kind == "count":
+        return _count_population(text, work, after, before, rules)
+    found = _term_population(rules, rules.attach_after.match(after))
     # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
     if found is None and work.unit != "multiple":
         found = _term_population(rules, rules.attach_before.match(before))
@@ -139,13 +178,55 @@ def _attached_population(text: str, works: list[_Work], i: int,
     return found
 
 
-def _first_term(text: str, rules: LanguageRules, weak: bool) -> str | None:
+def _count_population(text: str, work: _Work, after: str, before: str,
+                      rules: LanguageRules) -> str | None:
+    """The group a count is about; marks counts of survey participants as samples."""
+    cand = work.cand
+    if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
+        work.sample = rules.survey_cue.search(text) is not None
+        return None
+    found = _term_population(rules, rules.count_attach_after.match(after))
+    if found is None:
+        found = _term_population(rules, rules.attach_before.match(before))
+    if found is not None:
+        return found
+    if cand.sample:  # "a survey of U.S. consumers (n = 2,047)": the group named before it
+        work.sample = True
+        return _last_term(text[: cand.start], rules)
+    work.sample = rules.count_noun_after.match(after) is not None
+    return None
+
+
+def _last_term(text: str, rules: LanguageRules) -> str | None:
+    name = None
+    for match in rules.term_regex.finditer(text):
+        found = rules.population_of(match.group(0))
+        if found and found not in rules.count_only_populations:
+            name = found
+    return name
+
+
+@lru_cache(maxsize=256)
+def _subject_terms(text: str, rules: LanguageRules) -> tuple[tuple[int, str], ...]:
+    """(end, population) of the terms of a sentence that can be a figure's group: not a
+    prepositional object ("Empathie für die Mitarbeiter"), not a count-only group."""
+    terms = []
     for match in rules.term_regex.finditer(text):
         name = rules.population_of(match.group(0))
         if name is None or name in rules.count_only_populations:
             continue
         if rules.not_after.search(text, 0, match.start()):
             continue
+        terms.append((match.end(), name))
+    return tuple(terms)
+
+
+def _first_term(text: str, rules: LanguageRules, weak: bool, limit: int | None = None,
+                ) -> str | None:
+    """The first group of the sentence (ending before `limit`), weak or specific."""
+    for end, name in _subject_terms(text, rules):
+        if limit is not None and end > limit:
+            break
         if (name in rules.weak_populations) == weak:
             return name
     return None
@@ -173,10 +254,11 @@ def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
 def _comparison_groups(works: list[_Work], next_group: int) -> int:
     """Values of one measure at different years: explicit-year values + their head."""
     for unit in ("percent", "count"):
-        dated = [w for w in works if w.unit == unit and w.year is not None and w.group is None]
+        dated = [w for w in works if w.unit == unit and w.group is None
+                 and (w.year is not None or w.year_offset is not None)]
         if not dated:
             continue
-        heads = [w for w in works if w.unit == unit and w.year is None]
+        heads = [w for w in works if w.unit == unit and w.year is None and w.year_offset is None]
         if not heads:
             continue
         first = works.index(dated[0])
@@ -208,15 +290,18 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
         if strong:
             work.population = strong[0]
         else:  # "The share of service decision makers ... from 24% to 45% of respondents"
-            work.population = _first_term(text[: work.lead], rules, weak=False) or work.population
-    # Otherwise the previous figure's group, then the sentence's first group.
+            work.population = _first_term(text, rules, False, work.lead) or work.population
+    # Otherwise the previous figure's group, a group named before the figure ("Der Anteil
+    # der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the next figure's
+    # group, then the sentence's first group.
     sentence_group: list[str | None] = []  # computed once, only when needed
     for i, work in enumerate(works):
         if work.population is None and work.cand.kind != "count":
             earlier = [w.population for w in works[:i] if w.population]
             later = [w.population for w in works[i + 1 :] if w.population and w.attached]
-            if earlier or later:
-                work.population = earlier[-1] if earlier else later[0]
+            named_before = None if earlier else _first_term(text, rules, False, work.lead)
+            if earlier or named_before or later:
+                work.population = earlier[-1] if earlier else named_before or later[0]
                 continue
             if not sentence_group:
                 sentence_group.append(_first_term(text, rules, weak=False)
@@ -241,9 +326,14 @@ def analyse_sentence(text: str, rules: LanguageRules,
         _qualify(text, work, rules)
         if work.unit == "percent" and _is_growth(text, work, rules):
             work.unit = "percent_change"
+        if work.unit in _CHANGE_UNITS:
+            work.negative = _is_decline(text, work, rules)
     baselines = _baseline_years(text, rules)
+    may_name_previous_year = rules.previous_year_cue.search(text) is not None
     for i, work in enumerate(works):
         work.year = _explicit_year(text, works, i, rules, baselines)
+        if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
+            work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
     next_group = _link_from_to(text, works, rules, baselines, 0)
@@ -251,9 +341,10 @@ def analyse_sentence(text: str, rules: LanguageRules,
     _resolve_populations(text, works, rules)
     return [
         Figure(
-            start=w.cand.start, end=w.cand.end, value=w.cand.value, unit=w.unit,
-            qualifier=w.qualifier, population=w.population, year=w.year, rule=w.cand.rule,
-            group=w.group, population_attached=w.attached,
+            start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
+            unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
+            rule=w.cand.rule, group=w.group, population_attached=w.attached,
+            year_offset=w.year_offset, sample=w.sample,
         )
         for w in works
     ]

@@ -9,6 +9,11 @@ combining them.  Three ways of composing number words are known:
 - ``german``: one compound word, units before tens joined by "und"
   ("zweiundfünfzig", "siebentausendfünfhundert").
 - ``chinese``: 十/百/千/万 positional characters ("六十二", "七千零九十五").
+
+Large amounts are also written as digits or words plus a scale word ("1.2 million",
+"1,2 Millionen", "zwei Millionen", "4,5 milyon", "120 万", "1.2 亿"); the table
+``[numbers.big_scales]`` lists those words and ``number_pattern`` / ``parse`` read them.
+``digits_pattern`` / ``parse_digits`` stay plain digits (the translation check relies on it).
 """
 
 from __future__ import annotations
@@ -37,8 +42,26 @@ class NumberGrammar:
                                         data.get("words", {}).items()}
         self.scales: dict[str, float] = {k.lower(): float(v) for k, v in
                                          data.get("scales", {}).items()}
+        self.big_scales: dict[str, float] = {k.lower(): float(v) for k, v in
+                                             data.get("big_scales", {}).items()}
         self.digits_pattern = self._digits_pattern()
         self.words_pattern = self._words_pattern()
+        big = self._big_scale_pattern()
+        # Digits, or number words, optionally followed by a scale word ("1.2 million").
+        self.number_pattern = f"(?:{self.digits_pattern})(?:\\s?{big})?"
+        self.scaled_words_pattern = f"(?:{self.words_pattern})(?:\\s+{big})?"
+        self._big_suffix = re.compile(rf"^(?P<head>.*?)\s?{big}$", re.IGNORECASE | re.DOTALL)
+
+    def _big_scale_pattern(self) -> str:
+        """Scale words after a number; Latin words must end at a word boundary."""
+        if not self.big_scales:
+            return r"(?!x)x"
+        alts = []
+        for word in sorted(self.big_scales, key=len, reverse=True):
+            last = word[-1]
+            latin_letter = last.isalpha() and not "\u2e80" <= last <= "\u9fff"
+            alts.append(re.escape(word) + (r"(?!\w)" if latin_letter else ""))
+        return "(?i:" + "|".join(alts) + ")"
 
     def _digits_pattern(self) -> str:
         group = re.escape(self.group_separator)
@@ -118,9 +141,27 @@ class NumberGrammar:
         return None
 
     def parse(self, text: str) -> float | None:
-        """A number written with digits or with words."""
+        """A number written with digits or with words, optionally with a scale word."""
         value = self.parse_digits(text)
-        return value if value is not None else self.parse_words(text)
+        if value is None:
+            value = self.parse_words(text)
+        if value is None:
+            value = self._parse_scaled(text)
+        return value
+
+    def _parse_scaled(self, text: str) -> float | None:
+        """'1.2 million' -> 1200000, '1,2 Millionen' -> 1200000, '120 万' -> 1200000."""
+        match = self._big_suffix.match(text.strip())
+        if not match:
+            return None
+        head = match.group("head").strip()
+        scale = self.big_scales.get(text.strip()[len(match.group("head")):].strip().lower())
+        if not head or scale is None:
+            return None
+        value = self.parse_digits(head)
+        if value is None:
+            value = self.parse_words(head)
+        return None if value is None else value * scale
 
 
 def parse_chinese(text: str) -> float | None:

@@ -23,12 +23,17 @@ class FigureRule:
     """One figure form: a compiled pattern and how to read its value."""
 
     rule: str
-    kind: str  # number | fraction | ratio | multiple | count
+    kind: str  # number | range | fraction | ratio | multiple | count
     unit: str
     regex: re.Pattern[str]
     value: float | None = None
     denominator: float | None = None
     needs: re.Pattern[str] | None = None  # cheap pre-check before the full pattern
+    # The figure is dropped when the text right before / after its surface matches
+    # ("500 to 999 employees" is a size band, "Unternehmen mit 500 Mitarbeitern" a size class).
+    not_before: re.Pattern[str] | None = None
+    not_after: re.Pattern[str] | None = None
+    sample: bool = False  # a survey's sample size ("n = 2,047")
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class LanguageRules:
             [p for patterns in population.get("terms", {}).values() for p in patterns]
         )
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
-        countable = _alternation([term_alt, *population.get("count_nouns", [])])
+        people = population.get("people_nouns", [])
+        count_nouns = population.get("count_nouns", [])
+        countable = _alternation([term_alt, *count_nouns, *people])
         denominators = data.get("fractions", {}).get("denominators", {})
         self.fractions: dict[str, float] = {k.lower(): float(v) for k, v in denominators.items()}
         self.one_words = frozenset(data.get("fractions", {}).get("one_words", []))
@@ -80,6 +87,9 @@ class LanguageRules:
         self.placeholders = {
             "NUM": self.numbers.digits_pattern,
             "WORDS": f"(?i:{self.numbers.words_pattern})",
+            # With a scale word ("1.2 million", "zwei Millionen", "120 万"): for counts.
+            "BIGNUM": self.numbers.number_pattern,
+            "BIGWORDS": f"(?i:{self.numbers.scaled_words_pattern})",
             "DEN": _words_alternation(list(self.fractions)),
             "MULT": _words_alternation(list(self.multiple_words)),
             "PARTITIVE": f"(?i:{_words_alternation(list(self.partitive))})",
@@ -90,11 +100,9 @@ class LanguageRules:
             "YEAR": YEAR,
         }
         self.figures = [self._figure(entry) for entry in data.get("figures", [])]
-        # One search tells whether any figure form can occur in a sentence at all.
+        # No single gate over all pre-checks: one long alternation scans a figure-free
+        # sentence slower than the few distinct `needs` patterns one by one (bench/extract.py).
         self.gate: re.Pattern[str] | None = None
-        if self.figures and all(fig.needs is not None for fig in self.figures):
-            self.gate = re.compile("|".join(f"(?:{fig.needs.pattern})" for fig in self.figures
-                                            if fig.needs is not None))
         self.attach_after = self._compile(population.get("attach_after", "^" + _NEVER))
         self.attach_before = self._compile(population.get("attach_before", _NEVER))
         # Terms in a prepositional object ("Empathie für die Mitarbeiter") are not the group
@@ -103,13 +111,26 @@ class LanguageRules:
         self.count_attach_after = self._compile(
             population.get("count_attach_after", "^" + _NEVER)
         )
+        # "1.500 kişi", "2 million people": a count of people that names no group.
+        self.people_after = self._compile(r"^\s*(?:" + _alternation(people) + ")")
+        # "12,000+ interviews", "7000 beantworteten Fragebögen": units of a survey.
+        self.count_noun_after = self._compile(
+            r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
+        self.survey_cue = self._compile(population.get("survey_cue", _NEVER))
         years = data.get("years", {})
         self.year_before = self._compile_all(years.get("value_before", []))
         self.year_after = self._compile_all(years.get("value_after", []))
         self.year_baseline = self._compile_all(years.get("baseline", []))
+        self.change_year_before = self._compile_all(years.get("change_before", []))
+        self.previous_year_before = self._compile_all(years.get("previous_before", []))
+        self.previous_year_after = self._compile_all(years.get("previous_after", []))
+        # A cheap word check per sentence before the patterns above are tried per figure.
+        self.previous_year_cue = self._compile(years.get("previous_cue", ""))
         growth = data.get("growth", {})
         self.growth_before = self._compile_all(growth.get("before", []))
         self.growth_after = self._compile_all(growth.get("after", []))
+        self.decline_before = self._compile_all(growth.get("decline_before", []))
+        self.decline_after = self._compile_all(growth.get("decline_after", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
@@ -160,6 +181,11 @@ class LanguageRules:
                 value=entry.get("value"),
                 denominator=entry.get("denominator"),
                 needs=re.compile(entry["needs"]) if entry.get("needs") else None,
+                not_before=(self._compile(f"(?:{entry['not_before']})$")
+                            if entry.get("not_before") else None),
+                not_after=(self._compile(f"^(?:{entry['not_after']})")
+                           if entry.get("not_after") else None),
+                sample=bool(entry.get("sample", False)),
             )
         except KeyError as exc:
             raise LexiconError(f"{self.lang}: figure entry {entry!r} lacks {exc}") from exc

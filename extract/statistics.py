@@ -30,7 +30,7 @@ from extract.records import Segment, Statistic
 from extract.rules import LanguageRules, rules_for
 from extract.segment import segment
 
-EXTRACTOR_VERSION = "stats-0.3.0"
+EXTRACTOR_VERSION = "stats-0.4.0"
 SPAN_KEY = "statistics"
 COMPONENT = "polystat_statistics"
 _SKIPPED_KINDS = ("artifact",)
@@ -204,19 +204,21 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         if population is None and fig.unit == "percent":
             population = _previous_population(text, segs, index_of[seg.seg_no], by_seg, lang)
             rule += "+prev_population" if population else ""
-        if population is None and fig.unit == "count":
-            population = survey_population
-            rule += "+survey_population" if population else ""
+        if population is None and fig.sample:
+            population = survey_population or "respondents"
+            rule += "+survey_population"
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
         start, end = seg.start + fig.start, seg.start + fig.end
-        explicit = fig.year is not None
+        year = fig.year
+        if year is None and fig.year_offset is not None and survey_year is not None:
+            year = survey_year + fig.year_offset  # "im Vorjahr", "last year"
         stats.append(Statistic(
             start=start, end=end, surface=text[start:end], value=float(fig.value),
             unit=fig.unit, qualifier=fig.qualifier, population=population,
-            year=fig.year if fig.year is not None else survey_year,
-            year_basis="explicit" if explicit else "edition",
+            year=year if year is not None else survey_year,
+            year_basis="explicit" if year is not None else "edition",
             sentence_start=seg.start, sentence_end=seg.end, rule=rule, group=group,
         ))
     return stats

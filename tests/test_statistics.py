@@ -105,3 +105,26 @@ def test_segment_language_overrides_document_language() -> None:
 
 def test_artifacts_are_never_read() -> None:
     assert find_statistics("genel-15\n\nservis-2020-%45.png\n", "tr", 2022) == []
+
+
+@pytest.mark.parametrize(("lang", "text", "value"), [
+    ("en", "1.2 million", 1_200_000), ("de", "1,2 Millionen", 1_200_000),
+    ("de", "zwei Millionen", 2_000_000), ("tr", "4,5 milyon", 4_500_000),
+    ("zh", "120 万", 1_200_000), ("zh", "1.2亿", 120_000_000), ("de", "7.095", 7095),
+])
+def test_numbers_with_a_scale_word(lang: str, text: str, value: float) -> None:
+    from extract.numbers import grammar
+
+    assert grammar(lang).parse(text) == value
+    # The translation check reads plain digits only; a scale word never joins them.
+    assert grammar(lang).parse_digits(text) is None or "," in text or "." in text
+
+
+def test_previous_year_needs_a_survey_year_and_declines_are_negative() -> None:
+    text = "Nur noch 41 Prozent (Vorjahr: 47 Prozent) rufen an. Die Zahl sank um 12 Prozent."
+    with_year = find_statistics(text, "de", survey_year=2023)
+    assert [(s.value, s.unit, s.year, s.year_basis) for s in with_year] == [
+        (41, "percent", 2023, "edition"), (47, "percent", 2022, "explicit"),
+        (-12, "percent_change", 2023, "edition")]
+    without = find_statistics(text, "de", survey_year=None)
+    assert [(s.year, s.year_basis) for s in without] == [(None, "edition")] * 3
