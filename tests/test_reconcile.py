@@ -60,7 +60,7 @@ def test_counts_of_respondents_form_one_sample_metric() -> None:
     ]
     clusters, _ = link(nodes)
     labels = sorted(label_for(members)[0] for members in clusters.values())
-    assert labels == ["countries surveyed", "survey responses"]
+    assert labels == ["countries surveyed", "survey responses: service professionals"]
 
 
 def test_a_shared_topic_alone_never_makes_a_conflict() -> None:
@@ -84,3 +84,15 @@ def test_near_identical_sentences_with_different_values_are_a_conflict() -> None
              _node("b", "zh", "zh", second, "80%", 80, "decision_makers", 2020)]
     found = score_pair(nodes[0], nodes[1], {})
     assert found is not None and found[0] == "concepts"
+
+
+def test_sub_samples_of_one_survey_stay_apart_but_samples_of_studies_link() -> None:
+    en = "Our survey of 3,450 consumers and 1,200 customer service leaders in 20 countries."
+    de = "Rund 1.500 Führungskräfte aus sechs Ländern wurden befragt."
+    nodes = [
+        _node("a", "en", "en", en, "3,450", 3450, "consumers", 2024, unit="count"),
+        _node("b", "en", "en", en, "1,200", 1200, "service_decision_makers", 2024, unit="count"),
+        _node("c", "de", "de", de, "1.500", 1500, "executives", 2021, unit="count"),
+    ]
+    assert score_pair(nodes[0], nodes[1], {}) is None
+    assert score_pair(nodes[0], nodes[2], {}) == ("sample", 0.9)

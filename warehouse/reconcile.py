@@ -170,7 +170,10 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return None
     kind_a, kind_b = _count_kind(a), _count_kind(b)
     if kind_a or kind_b:
-        return ("sample", 0.9) if kind_a == kind_b else None
+        # One document may describe several sub-samples ("3,450 consumers and 1,200 leaders"):
+        # inside a document only counts of the same group are one sample.
+        same_sample = kind_a == kind_b and (a.doc_id != b.doc_id or a.population == b.population)
+        return ("sample", 0.9) if same_sample else None
     topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
     other_sentence = a.doc_id != b.doc_id or a.claim_start != b.claim_start
     if a.value == b.value and a.lang == b.lang and other_sentence and not topics_clash:
@@ -237,8 +240,12 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     """English label of a metric and where it came from (no translation model is needed)."""
     first = members[0]
     kind = _count_kind(first)
+    if kind == PEOPLE_SAMPLE_LABEL:
+        groups = {m.population for m in members}
+        suffix = f": {_words(groups.pop())}" if len(groups) == 1 else ""
+        return f"{PEOPLE_SAMPLE_LABEL}{suffix}", "sample"
     if kind:
-        return (kind if kind == PEOPLE_SAMPLE_LABEL else f"{_words(kind)} surveyed"), "sample"
+        return f"{_words(kind)} surveyed", "sample"
     prefix = "growth in " if first.unit == "percent_change" else ""
     who = _words(first.population) or "share"
     translated = [m for m in members if m.claim_en]
