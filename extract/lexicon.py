@@ -7,6 +7,7 @@ there (or in a folder named by ``POLYSTAT_LEXICON_DIR``), never by editing code.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from functools import cache
@@ -56,3 +57,15 @@ def load(lang: str) -> dict[str, Any]:
             except tomllib.TOMLDecodeError as exc:
                 raise LexiconError(f"{path}: {exc}") from exc
     return merged
+
+
+@cache
+def data_fingerprint() -> str:
+    """A short hash of every language data file: vocabulary changes re-mine documents."""
+    digest = hashlib.sha256()
+    for lang in supported_languages():
+        for folder in _folders(lang):
+            for path in sorted(folder.glob("*.toml")):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from extract import concepts, langid, segment, statistics
+from extract import concepts, langid, lexicon, segment, statistics
 from extract.records import Segment, Statistic
 
 
@@ -25,8 +25,10 @@ class DocumentAnalysis:
 
 
 def extractor_version() -> str:
-    """Version of everything that decides which figures a document yields."""
-    return f"{statistics.EXTRACTOR_VERSION}+{concepts.CONCEPTS_VERSION}"
+    """Version of everything that decides which figures a document yields: the code's
+    versions and a hash of the vocabulary data (a user's extension counts too)."""
+    return (f"{statistics.EXTRACTOR_VERSION}+{concepts.CONCEPTS_VERSION}"
+            f"+lex-{lexicon.data_fingerprint()}")
 
 
 def analyse(text: str, declared_language: str | None, survey_year: int | None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -204,23 +205,102 @@ def _would_conflict(a: Node, b: Node) -> bool:
     return _jaccard(_shingles(a.claim, a.lang), _shingles(b.claim, b.lang)) < 0.5
 
 
-def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
-    """Clusters of observations (keyed by root obs_id) and each observation's best link."""
-    points = _fingerprints(nodes)
-    forest = _UnionFind([n.obs_id for n in nodes])
-    best: dict[str, tuple[str, float]] = {}
-    for a, b in combinations(nodes, 2):
-        found = score_pair(a, b, points)
-        if found is None or found[1] < LINK_THRESHOLD:
-            continue
-        forest.union(a.obs_id, b.obs_id)
-        for node in (a, b):
-            if found[1] > best.get(node.obs_id, ("", 0.0))[1]:
-                best[node.obs_id] = found
-    clusters: dict[str, list[Node]] = defaultdict(list)
+def _sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
+    """Cluster key of every count that describes a survey's sample.
+
+    Samples of different studies are one measure ("survey responses"), whoever was
+    asked; but a document that describes several sub-samples ("3,450 consumers and
+    1,200 leaders") keeps them apart by group.
+    """
+    groups_in_doc: dict[str, set[str | None]] = defaultdict(set)
     for node in nodes:
-        clusters[forest.find(node.obs_id)].append(node)
-    return clusters, best
+        if _count_kind(node) == PEOPLE_SAMPLE_LABEL:
+            groups_in_doc[node.doc_id].add(node.population)
+    keys = {}
+    for node in nodes:
+        kind = _count_kind(node)
+        if kind is None:
+            continue
+        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_doc[node.doc_id]) > 1
+        keys[node.obs_id] = (kind, str(node.population) if several else "*")
+    return keys
+
+
+def _candidate_pairs(nodes: list[Node]) -> Iterator[tuple[Node, Node]]:
+    """Only pairs that share a block can link: avoids comparing every pair of a big corpus."""
+    blocks: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for index, node in enumerate(nodes):
+        if _count_kind(node):
+            continue  # samples are clustered by key, not pairwise
+        keys: set[tuple[Any, ...]] = {("sentence", node.doc_id, node.claim_start),
+                                      ("value", node.lang, node.unit, node.value)}
+        if node.concepts:
+            tail = (node.population or "").rsplit("_", 1)[-1]
+            keys.add(("topics", node.unit, tail, node.concepts))
+            if node.group_key:
+                keys.update(("fingerprint", node.unit, tail, c) for c in node.concepts)
+        for key in keys:
+            blocks[key].append(index)
+    seen: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        for i, j in combinations(members, 2):
+            if (i, j) not in seen:
+                seen.add((i, j))
+                yield nodes[i], nodes[j]
+
+
+class _Clusters:
+    """Union-find that refuses merges putting two measures of one sentence together."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.forest = _UnionFind([n.obs_id for n in nodes])
+        self.sentences: dict[str, set[tuple[str, int]]] = {
+            n.obs_id: {(n.doc_id, n.claim_start)} for n in nodes}
+
+    def merge(self, a: str, b: str, *, same_measure: bool) -> bool:
+        ra, rb = self.forest.find(a), self.forest.find(b)
+        if ra == rb:
+            return True
+        if not same_measure and self.sentences[ra] & self.sentences[rb]:
+            return False
+        self.forest.union(ra, rb)
+        root = self.forest.find(ra)
+        self.sentences[root] = self.sentences.pop(ra if root == rb else rb) | self.sentences[root]
+        return True
+
+
+def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
+    """Clusters of observations (keyed by root obs_id) and each observation's best link.
+
+    Links inside a sentence (comparison groups, paraphrases) are made first; then the
+    others, strongest first, never joining two measures of one sentence.
+    """
+    points = _fingerprints(nodes)
+    found = [(a, b, link) for a, b in _candidate_pairs(nodes)
+             if (link := score_pair(a, b, points)) is not None and link[1] >= LINK_THRESHOLD]
+    found.sort(key=lambda item: (item[2][0] not in ("group", "paraphrase"), -item[2][1]))
+    clusters = _Clusters(nodes)
+    best: dict[str, tuple[str, float]] = {}
+    for a, b, (method, score) in found:
+        if not clusters.merge(a.obs_id, b.obs_id, same_measure=method in ("group", "paraphrase")):
+            continue
+        for node in (a, b):
+            if score > best.get(node.obs_id, ("", 0.0))[1]:
+                best[node.obs_id] = (method, score)
+    by_key: dict[tuple[str, str], list[Node]] = defaultdict(list)
+    sample_keys = _sample_keys(nodes)
+    for node in nodes:
+        if node.obs_id in sample_keys:
+            by_key[sample_keys[node.obs_id]].append(node)
+    for members in by_key.values():
+        for node in members:
+            clusters.merge(members[0].obs_id, node.obs_id, same_measure=True)
+            if len(members) > 1:
+                best[node.obs_id] = ("sample", 0.9)
+    grouped: dict[str, list[Node]] = defaultdict(list)
+    for node in nodes:
+        grouped[clusters.forest.find(node.obs_id)].append(node)
+    return grouped, best
 
 
 def _words(key: str | None) -> str:
