@@ -58,6 +58,11 @@ def run(
     out: Annotated[Path, typer.Option(help="Folder for the HTML pages and the PDF report.",
                                       default_factory=lambda: Path(settings.get("out")))],
     publish: Annotated[bool, typer.Option(help="Render the reports at the end.")] = True,
+    task_runner: Annotated[str, typer.Option(
+        help="What runs the per-document tasks: threads, processes, or dask (a local Dask "
+             "cluster; needs the `dask` extra).")] = "threads",
+    workers: Annotated[int, typer.Option(help="Threads, processes or Dask workers.",
+                                         min=1)] = 2,
 ) -> None:
     """Process a sources folder into the warehouse and publish the reports.
 
@@ -70,12 +75,32 @@ def run(
 
     console.print(f"polystat run: sources {sources}, warehouse {warehouse}", highlight=False)
     try:
-        summary = pipeline(str(sources), str(warehouse), str(out), publish)
+        _preflight(sources, warehouse)
+        summary = pipeline(str(sources), str(warehouse), str(out), publish,
+                           task_runner=_task_runner(task_runner), workers=workers)
     except (SourcesError, WarehouseLocked, WarehouseError) as exc:
         raise _fail(str(exc)) from None
     _print_summary(summary)
     if summary["status"] == "partial":
         raise typer.Exit(2)
+
+
+def _task_runner(name: str) -> str:
+    from flows.pipeline import TaskRunnerKind
+
+    if name not in TaskRunnerKind.__members__:
+        raise _fail(f"--task-runner {name!r}: choose one of {', '.join(TaskRunnerKind)}", 2)
+    return name
+
+
+def _preflight(sources: Path, warehouse: Path) -> None:
+    """Fail fast on what stops a whole run, before Prefect starts (and logs a traceback):
+    sources that cannot be used, a warehouse another process holds."""
+    from flows.ingest import load_manifest
+    from warehouse import db
+
+    load_manifest(sources)
+    db.connect(warehouse, wait_seconds=float(settings.get("lock_wait"))).close()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

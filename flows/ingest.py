@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flows import formats, settings
+
 MANIFEST = "manifest.toml"
 MANIFEST_FIELDS = ("file", "title", "publisher", "url", "published", "edition", "survey_year",
-                   "language")
+                   "language", "author")
 MAX_BYTES = 200 * 1024 * 1024
 _IGNORED_NAMES = {MANIFEST, "README.md", "README", ".gitkeep"}
 
@@ -50,6 +52,9 @@ class RawDocument:
     text: str
     encoding: str
     n_bytes: int
+    format: str = "text"  # text | pdf | html (flows/formats.py reads the last two)
+    page_starts: tuple[int, ...] | None = None  # where page 1, 2, ... begins in `text`
+    found_meta: dict[str, Any] = field(default_factory=dict)  # title, author, ... in the file
 
 
 def load_manifest(sources_dir: Path) -> tuple[list[SourceEntry], list[Reject]]:
@@ -123,10 +128,43 @@ def decode(data: bytes) -> tuple[str, str]:
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (NUL bytes), not text")
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    return _decode_legacy(data)
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        _refuse_damaged_utf8(data, exc)
+        text, encoding = _decode_legacy(data)
+    _refuse_control_characters(text, encoding)
+    return text, encoding
+
+
+# Decision (issue #8): bytes that are mostly valid UTF-8 but hold invalid
+# sequences are a damaged UTF-8 file, not a legacy encoding. Decoding them as
+# cp1252 would turn every "ü" into "Ã¼", and replacing the bad bytes would
+# store text the file does not hold; either way spans would point at text
+# nobody wrote. Such a file is refused with the position of the first bad byte.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                             rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+_CONTROL_SAMPLE = 1_000_000
+_LATIN_OR_PUNCTUATION = re.compile(r"[\x00-\x7f\u00a0-\u024f\u2000-\u206f\u20ac]+")
+
+
+def _refuse_damaged_utf8(data: bytes, exc: UnicodeDecodeError) -> None:
+    valid = sum(len(m) for m in _UTF8_MULTIBYTE.findall(data))
+    invalid = len(_HIGH_BYTE.findall(data)) - valid
+    if valid >= invalid:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(f"invalid UTF-8 at byte {exc.start} (line {line}): the file is UTF-8 "
+                         f"with {invalid} damaged byte(s); re-save it as UTF-8 and run again")
+
+
+def _refuse_control_characters(text: str, encoding: str) -> None:
+    """Text files hold letters, not control codes: many of them mean binary or a wrong guess."""
+    sample = text[:_CONTROL_SAMPLE]
+    controls = len(_CONTROL.findall(sample))
+    if controls > max(8, len(sample) // 200):
+        raise ValueError(f"binary file or unknown encoding: {controls} control characters "
+                         f"when read as {encoding}")
 
 
 def _decode_legacy(data: bytes) -> tuple[str, str]:
@@ -135,15 +173,23 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
         han = len(re.findall(r"[\u4e00-\u9fff]", text))
         if han and han >= 0.3 * len(re.findall(r"[^\x00-\x7f]", text)):
             return text, "gb18030"
+        # European text saved as GB18030: its accents and quotes come back as themselves,
+        # while cp1252 bytes read as GB18030 turn into CJK characters.
+        if not _LATIN_OR_PUNCTUATION.sub("", text):
+            return text, "gb18030"
     except UnicodeDecodeError:
         pass
-    # ISO-8859-9 differs from cp1252 only where Turkish needs ğ ı ş İ Ş Ğ.
+    # ISO-8859-9 differs from cp1252 only where Turkish needs ğ ı ş İ Ş Ğ; Windows
+    # Turkish (cp1254) is ISO-8859-9 plus cp1252's quotes and dashes in 0x80-0x9f.
     turkish = sum(data.count(b) for b in (b"\xf0", b"\xfd", b"\xfe", b"\xdd", b"\xde", b"\xd0"))
-    encoding = "iso-8859-9" if turkish else "cp1252"
-    text = data.decode(encoding, errors="strict") if encoding == "iso-8859-9" else data.decode(
-        "cp1252", errors="replace")
-    if text.count("\ufffd") > max(3, len(text) // 100):
-        raise ValueError("not decodable as UTF-8, GB18030, cp1252 or ISO-8859-9")
+    windows = re.search(rb"[\x80-\x9f]", data) is not None
+    encoding = ("cp1254" if windows else "iso-8859-9") if turkish else "cp1252"
+    text = data.decode(encoding, errors="replace")
+    letters = re.findall(r"[^\W\d_]", text[:_CONTROL_SAMPLE])
+    foreign = sum(1 for ch in letters if ord(ch) > 0x7f)
+    if text.count("\ufffd") > max(3, len(text) // 100) or foreign > 0.4 * len(letters):
+        raise ValueError("not text in an encoding polystat reads (UTF-8, UTF-16 with BOM, "
+                         "GB18030, cp1252, ISO-8859-9/cp1254); re-save it as UTF-8")
     return text, encoding
 
 
@@ -153,9 +199,15 @@ def read_document(entry: SourceEntry) -> RawDocument | Reject:
         size = entry.path.stat().st_size
         if size > MAX_BYTES:
             return Reject(entry.source_id, f"file is {size} bytes, over the {MAX_BYTES} limit")
+        plain_text = formats.reader_for(entry.path) is None
+        if plain_text and (too_big := _over_size_limit(size, "text file")):
+            return Reject(entry.source_id, too_big)  # refused before reading a byte
         data = entry.path.read_bytes()
     except OSError as exc:
         return Reject(entry.source_id, f"cannot read file: {exc.strerror or exc}")
+    reader = formats.reader_for(entry.path)
+    if reader is not None:
+        return _within_size_limit(_read_formatted(entry, data, reader))
     try:
         text, encoding = decode(data)
     except ValueError as exc:
@@ -166,12 +218,50 @@ def read_document(entry: SourceEntry) -> RawDocument | Reject:
                        encoding=encoding, n_bytes=len(data))
 
 
+def _over_size_limit(n_bytes: int, what: str) -> str | None:
+    """Why a document is too big to mine, or None. Policy (issue #8): mining runs at
+    ~0.2 MB of text per second, so a document over the limit is refused rather than
+    holding a run for minutes; the message says how to raise the limit."""
+    limit = float(settings.get("max_document_mb")) * 1_000_000
+    if n_bytes <= limit:
+        return None
+    return (f"{what} is {n_bytes / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit; split it, "
+            "or raise the limit with POLYSTAT_MAX_DOCUMENT_MB (setting max_document_mb)")
+
+
+def _within_size_limit(document: RawDocument | Reject) -> RawDocument | Reject:
+    if isinstance(document, Reject):
+        return document
+    too_big = _over_size_limit(len(document.text.encode("utf-8")), "extracted text")
+    return Reject(document.entry.source_id, too_big) if too_big else document
+
+
+def _read_formatted(entry: SourceEntry, data: bytes, reader: formats.Reader
+                    ) -> RawDocument | Reject:
+    """A PDF or HTML source: the reader's cleaned text; the file's own metadata fills the gaps
+    the manifest leaves (title, author, date, URL)."""
+    try:
+        extracted = reader(data, entry.meta.get("language"))
+    except formats.FormatError as exc:
+        return Reject(entry.source_id, str(exc))
+    if entry.in_manifest:
+        filled = {key: value for key, value in extracted.metadata.items()
+                  if entry.meta.get(key) in (None, "")}
+        entry = replace(entry, meta={**entry.meta, **filled})
+    return RawDocument(entry=entry, doc_id=hashlib.sha256(data).hexdigest(),
+                       text=extracted.text, encoding=extracted.encoding, n_bytes=len(data),
+                       format=extracted.format, page_starts=extracted.page_starts,
+                       found_meta=dict(extracted.metadata))
+
+
 def infer_metadata(doc: RawDocument) -> dict[str, Any]:
     """Metadata for a file the manifest does not list: title and survey year from its text."""
     first_line = next((line.strip() for line in doc.text.splitlines() if line.strip()), "")
-    title = first_line[:200] or doc.entry.path.stem
+    title = str(doc.found_meta.get("title") or "") or first_line[:200] or doc.entry.path.stem
     years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", title) or re.findall(
         r"(?<!\d)(20\d\d)(?!\d)", doc.entry.path.name)
     survey_year = int(years[0]) if years else None
-    return {"title": title, "publisher": None, "url": None, "published": None, "edition": None,
-            "survey_year": survey_year, "language": None}
+    inferred = {"title": title, "publisher": None, "url": None, "published": None,
+                "edition": None, "survey_year": survey_year, "language": None, "author": None}
+    inferred.update({key: value for key, value in doc.found_meta.items() if value})
+    return inferred

@@ -2,42 +2,45 @@
 
 Stages talk to the warehouse through one connection that the parent flow
 opens (DuckDB allows one writer); stage flows receive only its path and the
-run id, so nothing unpicklable becomes a parameter or a cache key.
-Heavy work runs in tasks, one per document (never per sentence).
+run id, so nothing unpicklable becomes a parameter or a cache key. The work
+of each stage lives in flows/stages.py; here it is wrapped in flows, and its
+per-batch functions in tasks (per document, or per batch of documents on
+large runs; never per sentence) that a thread pool, a process pool or a Dask
+cluster runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from rich.console import Console
+from prefect.context import TaskRunContext
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from flows import analysis, settings
-from flows.ingest import (
-    RawDocument,
-    Reject,
-    SourceEntry,
-    infer_metadata,
-    load_manifest,
-    read_document,
-)
-from warehouse import db, reconcile, store
+from flows import analysis, settings, stages
+from flows.ingest import RawDocument, Reject, SourceEntry
+from flows.stages import PendingDocument, sha256_text
+from warehouse import db, store
+
+__all__ = ["RunSummary", "TaskRunnerKind", "code_version", "pipeline", "run_without_prefect",
+           "sha256_text"]
 
 _CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
-_console = Console(stderr=True)
 
 
-def _say(stage: str, message: str) -> None:
-    """One progress line per stage on the terminal."""
-    _console.print(f"[bold cyan]{stage:>9}[/] {message}", highlight=False)
+class TaskRunnerKind(StrEnum):
+    threads = "threads"
+    processes = "processes"
+    dask = "dask"
 
 
 @contextmanager
@@ -63,6 +66,7 @@ def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
 class RunSummary:
     run_id: str
     status: str = "running"
+    task_runner: str = TaskRunnerKind.threads.value
     documents_seen: int = 0
     documents_new: list[str] = field(default_factory=list)
     documents_unchanged: int = 0
@@ -74,228 +78,112 @@ class RunSummary:
     conflicts: int = 0
     renderer: str | None = None
     report: str | None = None
+    publish: str | None = None  # "started" while publishing; readers ignore the run until "done"
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-# --------------------------------------------------------------------------- ingest
+# --------------------------------------------------------------------------- tasks
 
 
-@task(name="read-document", retries=2, retry_delay_seconds=1, cache_policy=NONE)
-def read_document_task(entry: SourceEntry) -> RawDocument | Reject:
-    return read_document(entry)
+@task(name="read-documents", retries=2, retry_delay_seconds=1, cache_policy=NONE)
+def read_documents_task(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
+    return stages.read_documents(entries)
+
+
+def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Everything the analysis of a batch depends on: bytes (doc sha256), metadata, versions."""
+    docs: list[PendingDocument] = parameters["docs"]
+    key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}".encode())
+    for doc in docs:
+        key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}".encode())
+    return f"polystat-analysis-{key.hexdigest()}"
+
+
+# The analysis is cached by content: a run that was interrupted after mining some
+# documents (its rows are rolled back) or a rebuilt warehouse finds them in
+# $PREFECT_HOME/storage instead of mining them again.
+@task(name="analyse-documents", cache_key_fn=analysis_cache_key, persist_result=True,
+      cache_expiration=timedelta(days=90))
+def analyse_documents_task(docs: list[PendingDocument]) -> list[analysis.DocumentAnalysis]:
+    return stages.analyse_documents(docs)
+
+
+_TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
+    stages.read_documents: read_documents_task,
+    stages.analyse_documents: analyse_documents_task,
+}
+
+
+def submit_each(function: Callable[[Any], Any], batches: Sequence[Any]) -> Iterator[Any]:
+    """`each` for stage functions: submit one task per batch, yield results in order."""
+    futures: list[Any] = [_TASKS[function].submit(batch) for batch in batches]
+    for index, future in enumerate(futures):
+        yield future.result()
+        futures[index] = None  # let a batch's results go once they are written
+
+
+# --------------------------------------------------------------------------- stage flows
 
 
 @flow(name="ingest")
-def ingest_flow(sources_dir: str, warehouse: str, run_id: str) -> dict[str, Any]:
+def ingest_flow(sources_dir: str, warehouse: str, run_id: str, workers: int = 2
+                ) -> dict[str, Any]:
     """Manifest + files -> stored sources and new document versions."""
-    logger = get_run_logger()
-    con = _warehouse(warehouse)
-    entries, rejects = load_manifest(Path(sources_dir))
-    results = [read_document_task.submit(entry) for entry in entries]
-    documents: list[RawDocument] = []
-    for future in results:
-        outcome = future.result()
-        if isinstance(outcome, Reject):
-            rejects.append(outcome)
-        else:
-            documents.append(outcome)
-    known = dict(con.execute(
-        "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
-    ).fetchall())
-    new_docs, unchanged, duplicates = _classify(documents, known)
-    rejects.extend(duplicates)
-    for reject in rejects:
-        logger.warning("rejected %s", reject.message())
-    with store.transaction(con):
-        _write_sources(con, documents, run_id)
-        _write_documents(con, new_docs, run_id)
-        store.insert_rows(con, "rejects", [
-            {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now()}
-            for r in rejects])
-    _say("ingest", f"{len(documents)} documents: {len(new_docs)} new, {unchanged} unchanged, "
-                   f"{len(rejects)} rejected")
-    return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),
-            "unchanged": unchanged, "rejects": [r.message() for r in rejects]}
-
-
-def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:
-    """New document versions; an older version of the same source becomes superseded."""
-    for doc in docs:
-        con.execute("UPDATE documents SET superseded_by = ? WHERE source_id = ? AND doc_id <> ?"
-                    " AND superseded_by IS NULL", [doc.doc_id, doc.entry.source_id, doc.doc_id])
-    store.insert_rows(con, "documents", [{
-        "doc_id": doc.doc_id, "source_id": doc.entry.source_id, "file_name": doc.entry.path.name,
-        "text": doc.text, "encoding": doc.encoding, "n_bytes": doc.n_bytes, "language": None,
-        "language_confidence": None, "language_mismatch": False, "superseded_by": None,
-        "run_id": run_id} for doc in docs])
-
-
-def _classify(documents: list[RawDocument], known: dict[str, str]
-              ) -> tuple[list[RawDocument], int, list[Reject]]:
-    new_docs: list[RawDocument] = []
-    duplicates: list[Reject] = []
-    unchanged = 0
-    first_name: dict[str, str] = {}
-    for doc in documents:
-        owner = known.get(doc.doc_id) or first_name.get(doc.doc_id)
-        if owner is not None and owner != doc.entry.source_id:
-            duplicates.append(Reject(doc.entry.source_id,
-                                     f"same bytes as {owner}; stored once under that name"))
-            continue
-        first_name[doc.doc_id] = doc.entry.source_id
-        if doc.doc_id in known:
-            unchanged += 1
-        else:
-            new_docs.append(doc)
-    return new_docs, unchanged, duplicates
-
-
-def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
-                   run_id: str) -> None:
-    rows = []
-    for doc in documents:
-        meta = doc.entry.meta if doc.entry.in_manifest else infer_metadata(doc)
-        rows.append({
-            "source_id": doc.entry.source_id, "path": str(doc.entry.path),
-            "title": meta.get("title"), "publisher": meta.get("publisher"), "url": meta.get("url"),
-            "published": None if meta.get("published") is None else str(meta["published"]),
-            "edition": meta.get("edition"), "survey_year": _int_or_none(meta.get("survey_year")),
-            "declared_language": meta.get("language"), "in_manifest": doc.entry.in_manifest,
-            "run_id": run_id,
-        })
-    if rows:
-        con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))",
-                    [[r["source_id"] for r in rows]])
-        store.insert_rows(con, "sources", rows)
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-# --------------------------------------------------------------------------- extract
-
-
-@dataclass(frozen=True)
-class PendingDocument:
-    doc_id: str
-    source_id: str
-    text: str
-    declared_language: str | None
-    survey_year: int | None
-
-
-@task(name="analyse-document", cache_policy=NONE)
-def analyse_document_task(doc: PendingDocument) -> analysis.DocumentAnalysis:
-    return analysis.analyse(doc.text, doc.declared_language, doc.survey_year, settings.languages())
-
-
-def pending_documents(con: duckdb.DuckDBPyConnection, run_id: str,
-                      extractor_version: str) -> list[PendingDocument]:
-    """Current documents not yet mined by this extractor version."""
-    rows = con.execute(
-        "SELECT d.doc_id, d.source_id, d.text, s.declared_language, s.survey_year"
-        " FROM documents d JOIN sources s USING (source_id)"
-        " WHERE d.superseded_by IS NULL"
-        "   AND d.run_id IN (SELECT run_id FROM finished_runs)"
-        "   AND d.doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)"
-        " ORDER BY d.source_id", [extractor_version]).fetchall()
-    return [PendingDocument(*row) for row in rows]
+    return stages.ingest(_warehouse(warehouse), sources_dir, run_id, submit_each,
+                         get_run_logger(), workers)
 
 
 @flow(name="extract")
-def extract_flow(warehouse: str, run_id: str) -> dict[str, Any]:
+def extract_flow(warehouse: str, run_id: str, workers: int = 2) -> dict[str, Any]:
     """Language, segments and statistics of every pending document, from the original text."""
-    logger = get_run_logger()
-    con = _warehouse(warehouse)
-    pending = pending_documents(con, run_id, analysis.extractor_version())
-    futures = [(doc, analyse_document_task.submit(doc)) for doc in pending]
-    total = 0
-    for doc, future in futures:
-        result = future.result()
-        with store.transaction(con):
-            total += _write_analysis(con, doc, result, run_id)
-        logger.info("extract: %s -> %d statistics (language %s)", doc.source_id,
-                    len(result.statistics), result.language)
-    _say("extract", f"{len(pending)} documents mined, {total} figures"
-                    + ("" if pending else " (nothing new)"))
-    return {"documents": [d.source_id for d in pending], "observations": total}
-
-
-def _write_analysis(con: duckdb.DuckDBPyConnection, doc: PendingDocument,
-                    result: analysis.DocumentAnalysis, run_id: str) -> int:
-    for table in ("observations", "segments", "extractions"):
-        con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc.doc_id])
-    mismatch = bool(doc.declared_language and result.language
-                    and doc.declared_language != result.language)
-    con.execute("UPDATE documents SET language = ?, language_confidence = ?,"
-                " language_mismatch = ? WHERE doc_id = ?",
-                [result.language, result.confidence, mismatch, doc.doc_id])
-    store.insert_rows(con, "segments", [{
-        "doc_id": doc.doc_id, "seg_no": s.seg_no, "start": s.start, "end": s.end, "kind": s.kind,
-        "language": s.language, "language_confidence": s.language_confidence,
-        "language_method": s.language_method, "run_id": run_id,
-        "text_sha256": sha256_text(doc.text[s.start:s.end])} for s in result.segments])
-    rows = analysis.observation_rows(doc.doc_id, doc.text, result, run_id)
-    store.insert_rows(con, "observations", rows)
-    store.insert_rows(con, "extractions", [{
-        "doc_id": doc.doc_id, "extractor_version": result.extractor_version,
-        "n_observations": len(rows), "run_id": run_id}])
-    return len(rows)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------- translate
+    return stages.extract(_warehouse(warehouse), run_id, submit_each, get_run_logger(), workers)
 
 
 @flow(name="translate")
 def translate_flow(warehouse: str, run_id: str) -> dict[str, Any]:
     """English glosses of non-English segments, cached; numbers never come from them."""
-    from flows import translation
-
-    con = _warehouse(warehouse)
-    outcome = translation.translate_pending(con, run_id)
-    for pair, help_text in outcome.missing.items():
-        get_run_logger().info("no translation model for %s: %s", pair, help_text)
-    _say("translate", f"{outcome.translated} segments translated, {outcome.untranslated} left "
-                      f"untranslated" + (f" (no model for {', '.join(sorted(outcome.missing))})"
-                                         if outcome.missing else ""))
-    return {"translated": outcome.translated, "missing": sorted(outcome.missing)}
-
-
-# --------------------------------------------------------------------------- reconcile
+    return stages.translate(_warehouse(warehouse), run_id, get_run_logger())
 
 
 @flow(name="reconcile")
 def reconcile_flow(warehouse: str, run_id: str) -> dict[str, int]:
     """Group observations into metrics; series and conflicts follow as views."""
-    con = _warehouse(warehouse)
-    with store.transaction(con):
-        counts = reconcile.reconcile(con, run_id)
-    _say("reconcile", f"{counts['metrics']} metrics, {counts['conflicts']} conflicts")
-    return counts
-
-
-# --------------------------------------------------------------------------- publish
+    return stages.reconcile(_warehouse(warehouse), run_id)
 
 
 @flow(name="publish")
 def publish_flow(warehouse: str, out_dir: str) -> dict[str, str | None]:
     """Data snapshot -> Quarto pages -> HTML and PDF."""
-    from reports.publish import publish
+    return stages.publish(_warehouse(warehouse), out_dir)
 
-    result = publish(_warehouse(warehouse), Path(out_dir))
-    _say("publish", f"{result.index_html} (renderer: {result.renderer})")
-    return {"renderer": result.renderer, "index": str(result.index_html),
-            "pdf": None if result.pdf is None else str(result.pdf)}
+
+# --------------------------------------------------------------------------- task runners
+
+
+@contextmanager
+def task_runner_for(kind: TaskRunnerKind | str, workers: int) -> Iterator[TaskRunner[Any]]:
+    """The engine that runs the tasks. Dask: one local cluster shared by every stage."""
+    kind = TaskRunnerKind(kind)
+    if kind is TaskRunnerKind.threads:
+        yield ThreadPoolTaskRunner(max_workers=max(1, workers))
+    elif kind is TaskRunnerKind.processes:
+        yield ProcessPoolTaskRunner(max_workers=max(1, workers))
+    else:
+        yield from _dask_runner(workers)
+
+
+def _dask_runner(workers: int) -> Iterator[TaskRunner[Any]]:
+    try:
+        from distributed import LocalCluster
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise RuntimeError("--task-runner dask needs the optional extra: "
+                           "pip install 'polystat[dask]'") from exc
+    with LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        yield DaskTaskRunner(address=cluster.scheduler_address)
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -311,54 +199,144 @@ def code_version() -> str:
 
 
 @flow(name="pipeline")
-def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = True
+def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = True,
+             task_runner: str = TaskRunnerKind.threads.value, workers: int = 2
              ) -> dict[str, Any]:
     """Ingest -> extract -> translate -> reconcile -> publish, for one sources folder."""
     from prefect.runtime import flow_run
 
     flow_run_id = str(flow_run.id) if flow_run.id else None
-    run_id = flow_run_id or f"local-{hashlib.sha256(str(store.now()).encode()).hexdigest()[:12]}"
-    wait = float(settings.get("lock_wait"))
-    with open_warehouse(Path(warehouse), wait) as con:
-        interrupted = store.clean_up_interrupted_runs(con)
-        if interrupted:
-            get_run_logger().warning("marked %d interrupted run(s) as failed", len(interrupted))
-        store.start_run(con, run_id, "pipeline", flow_run_id, code_version(),
-                        {"sources": sources_dir, "warehouse": warehouse, "out": out_dir,
-                         "extractor": analysis.extractor_version()})
-        con.execute("SET VARIABLE polystat_run = ?", [run_id])
+    run_id = flow_run_id or _local_run_id()
+    with open_warehouse(Path(warehouse), float(settings.get("lock_wait"))) as con:
+        _begin(con, run_id, flow_run_id, {"sources": sources_dir, "warehouse": warehouse,
+                                          "out": out_dir, "task_runner": task_runner,
+                                          "workers": workers})
         try:
-            return _run_stages(con, run_id, sources_dir, warehouse, out_dir, publish)
+            with task_runner_for(task_runner, workers) as runner:
+                summary = _run_stages(con, RunSummary(run_id, task_runner=task_runner),
+                                      _PrefectStages(sources_dir, warehouse, out_dir, runner,
+                                                     workers), publish)
         except BaseException as exc:
             store.finish_run(con, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
             raise
+        _artifacts(con, summary)
+    return summary.as_dict()
 
 
-def _run_stages(con: duckdb.DuckDBPyConnection, run_id: str, sources_dir: str, warehouse: str,
-                out_dir: str, publish: bool) -> dict[str, Any]:
-    summary = RunSummary(run_id=run_id)
-    ingested = ingest_flow(sources_dir, warehouse, run_id)
+def run_without_prefect(sources_dir: str, warehouse: str, out_dir: str, publish: bool = True
+                        ) -> dict[str, Any]:
+    """The same stages in plain Python, serially: what the benchmarks compare Prefect with."""
+    run_id = _local_run_id()
+    with open_warehouse(Path(warehouse), float(settings.get("lock_wait"))) as con:
+        _begin(con, run_id, None, {"sources": sources_dir, "warehouse": warehouse,
+                                   "out": out_dir, "task_runner": "none"})
+        try:
+            summary = _run_stages(con, RunSummary(run_id, task_runner="none"),
+                                  _PlainStages(con, sources_dir, out_dir), publish)
+        except BaseException as exc:
+            store.finish_run(con, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
+            raise
+    return summary.as_dict()
+
+
+def _local_run_id() -> str:
+    return f"local-{hashlib.sha256(str(store.now()).encode()).hexdigest()[:12]}"
+
+
+def _begin(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None,
+           parameters: dict[str, Any]) -> None:
+    interrupted = store.clean_up_interrupted_runs(con)
+    if interrupted:
+        stages.plain_logger().warning("marked %d interrupted run(s) as failed", len(interrupted))
+    store.start_run(con, run_id, "pipeline", flow_run_id, code_version(),
+                    {**parameters, "extractor": analysis.extractor_version()})
+    con.execute("SET VARIABLE polystat_run = ?", [run_id])
+
+
+class _PrefectStages:
+    """Each stage as a Prefect subflow whose tasks run on `runner`."""
+
+    def __init__(self, sources_dir: str, warehouse: str, out_dir: str,
+                 runner: TaskRunner[Any], workers: int) -> None:
+        self.sources_dir, self.warehouse, self.out_dir = sources_dir, warehouse, out_dir
+        self.runner, self.workers = runner, workers
+
+    def ingest(self, run_id: str) -> dict[str, Any]:
+        return ingest_flow.with_options(task_runner=self.runner)(
+            self.sources_dir, self.warehouse, run_id, self.workers)
+
+    def extract(self, run_id: str) -> dict[str, Any]:
+        return extract_flow.with_options(task_runner=self.runner)(
+            self.warehouse, run_id, self.workers)
+
+    def translate(self, run_id: str) -> dict[str, Any]:
+        return translate_flow(self.warehouse, run_id)
+
+    def reconcile(self, run_id: str) -> dict[str, int]:
+        return reconcile_flow(self.warehouse, run_id)
+
+    def publish(self) -> dict[str, str | None]:
+        return publish_flow(self.warehouse, self.out_dir)
+
+
+class _PlainStages:
+    """Each stage as a plain function call, its batches run one after the other."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str) -> None:
+        self.con, self.sources_dir, self.out_dir = con, sources_dir, out_dir
+        self.log = stages.plain_logger()
+
+    def ingest(self, run_id: str) -> dict[str, Any]:
+        return stages.ingest(self.con, self.sources_dir, run_id, stages.run_serially, self.log)
+
+    def extract(self, run_id: str) -> dict[str, Any]:
+        return stages.extract(self.con, run_id, stages.run_serially, self.log)
+
+    def translate(self, run_id: str) -> dict[str, Any]:
+        return stages.translate(self.con, run_id, self.log)
+
+    def reconcile(self, run_id: str) -> dict[str, int]:
+        return stages.reconcile(self.con, run_id)
+
+    def publish(self) -> dict[str, str | None]:
+        return stages.publish(self.con, self.out_dir)
+
+
+def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
+                run: _PrefectStages | _PlainStages, publish: bool) -> RunSummary:
+    run_id = summary.run_id
+    ingested = run.ingest(run_id)
     summary.documents_seen = ingested["seen"]
     summary.documents_unchanged = ingested["unchanged"]
     summary.rejects = ingested["rejects"]
-    extracted = extract_flow(warehouse, run_id)
+    extracted = run.extract(run_id)
     summary.documents_new = extracted["documents"]
     summary.observations_new = extracted["observations"]
-    translated = translate_flow(warehouse, run_id)
+    translated = run.translate(run_id)
     summary.translated_segments = translated["translated"]
     summary.untranslated_pairs = translated["missing"]
-    counts = reconcile_flow(warehouse, run_id)
+    counts = run.reconcile(run_id)
     summary.metrics = counts.get("metrics", 0)
     summary.conflicts = counts.get("conflicts", 0)
     summary.status = "partial" if summary.rejects else "completed"
     store.finish_run(con, run_id, summary.status, summary.as_dict())
     if publish:
-        published = publish_flow(warehouse, out_dir)
+        summary.publish = "started"
+        store.finish_run(con, run_id, summary.status, summary.as_dict())
+        published = run.publish()
         summary.renderer = published["renderer"]
         summary.report = published["index"]
+        summary.publish = "done"
         store.finish_run(con, run_id, summary.status, summary.as_dict())
-    _artifacts(con, summary)
-    return summary.as_dict()
+    return summary
+
+
+# --------------------------------------------------------------------------- artifacts
+
+SUMMARY_KEY = "polystat-summary"
+NEW_STATISTICS_KEY = "polystat-new-statistics"
+REPORT_KEY = "polystat-report"
+TABLE_ROW_LIMIT = 1000
 
 
 def _artifacts(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
@@ -369,6 +347,24 @@ def _artifacts(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
         create_table_artifact,
     )
 
+    create_markdown_artifact(_summary_markdown(summary), key=SUMMARY_KEY,
+                             description="What this polystat run did")
+    rows = con.execute(
+        "SELECT d.source_id AS source, o.surface, o.value, o.unit, o.qualifier, o.population,"
+        " o.year FROM observations o JOIN documents d USING (doc_id) WHERE o.run_id = ?"
+        " ORDER BY d.source_id, o.start LIMIT ?", [summary.run_id, TABLE_ROW_LIMIT]).fetchall()
+    columns = ["source", "surface", "value", "unit", "qualifier", "population", "year"]
+    shown = "" if summary.observations_new <= TABLE_ROW_LIMIT else (
+        f" (first {TABLE_ROW_LIMIT} of {summary.observations_new}; "
+        "`polystat export statistics` has all)")
+    create_table_artifact([dict(zip(columns, row, strict=True)) for row in rows],
+                          key=NEW_STATISTICS_KEY, description="Figures new in this run" + shown)
+    if summary.report:
+        create_link_artifact(Path(summary.report).resolve().as_uri(), link_text="polystat report",
+                             key=REPORT_KEY, description="The published report")
+
+
+def _summary_markdown(summary: RunSummary) -> str:
     lines = [f"# polystat run {summary.run_id}", "",
              f"- status: **{summary.status}**",
              f"- documents: {summary.documents_seen} seen, {len(summary.documents_new)} mined, "
@@ -378,15 +374,4 @@ def _artifacts(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
              f"- untranslated pairs: {', '.join(summary.untranslated_pairs) or 'none'}",
              f"- rejected: {len(summary.rejects)}"]
     lines += [f"  - {reject}" for reject in summary.rejects]
-    create_markdown_artifact("\n".join(lines), key="polystat-summary",
-                             description="What this polystat run did")
-    rows = con.execute(
-        "SELECT d.source_id AS source, o.surface, o.value, o.unit, o.qualifier, o.population,"
-        " o.year FROM observations o JOIN documents d USING (doc_id) WHERE o.run_id = ?"
-        " ORDER BY d.source_id, o.start", [summary.run_id]).fetchall()
-    columns = ["source", "surface", "value", "unit", "qualifier", "population", "year"]
-    create_table_artifact([dict(zip(columns, row, strict=True)) for row in rows],
-                          key="polystat-new-statistics", description="Figures new in this run")
-    if summary.report:
-        create_link_artifact(Path(summary.report).resolve().as_uri(), link_text="polystat report",
-                             key="polystat-report", description="The published report")
+    return "\n".join(lines)

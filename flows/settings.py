@@ -32,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Languages the detector may choose from (comma separated)."),
     Setting("models_dir", "POLYSTAT_MODELS_DIR", "",
             "argostranslate package folder; empty means argostranslate's own default."),
+    Setting("max_document_mb", "POLYSTAT_MAX_DOCUMENT_MB", "10",
+            "Largest document a run accepts, in MB of text (mining takes ~5 s per MB); "
+            "bigger files are rejected with their size."),
     Setting("lock_wait", "POLYSTAT_LOCK_WAIT", "30",
             "Seconds a run waits for another process to release the warehouse."),
     Setting("timezone", "POLYSTAT_TIMEZONE", "UTC",

@@ -27,16 +27,18 @@ class TranslateOutcome:
 def _pending_segments(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     """(text sha256, language, text) of every distinct non-English segment of current documents."""
     rows = con.execute(
-        "SELECT s.text_sha256, s.language, d.text, s.start, s.\"end\""
+        # The segment's text is cut out in SQL (substring counts code points, as Python
+        # slices do): fetching the whole document per segment costs gigabytes on big corpora.
+        "SELECT s.text_sha256, s.language, substring(d.text, s.start + 1, s.\"end\" - s.start)"
         " FROM segments s JOIN current_documents d USING (doc_id)"
         " WHERE s.language IS NOT NULL AND s.language <> 'en' AND s.kind <> 'artifact'"
         " ORDER BY s.doc_id, s.seg_no").fetchall()
     seen: set[tuple[str, str]] = set()
     pending = []
-    for sha, lang, text, start, end in rows:
+    for sha, lang, text in rows:
         if (sha, lang) not in seen:
             seen.add((sha, lang))
-            pending.append((sha, lang, text[start:end]))
+            pending.append((sha, lang, text))
     return pending
 
 

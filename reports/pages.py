@@ -47,6 +47,7 @@ class Catalogue:
         self.snapshot = snapshot
         self.documents: list[Row] = snapshot["documents"]
         self.observations = {o["obs_id"]: o for o in snapshot["observations"]}
+        self.paths = {d["source_id"]: d.get("path") for d in self.documents}
         self.sources = {
             d["source_id"]: Source(f"S{n}", d.get("title") or d["file_name"], d["source_id"])
             for n, d in enumerate(self.documents, start=1)}
@@ -55,6 +56,17 @@ class Catalogue:
 
     def source(self, source_id: str) -> Source:
         return self.sources.get(source_id) or Source("S?", source_id, source_id)
+
+    def page_link(self, obs: Row) -> str:
+        """'p. 3' linking to that page of the source PDF; '' where the source has no pages."""
+        page, path = obs.get("page"), self.paths.get(obs["source_id"])
+        if not page or not path:
+            return ""
+        try:
+            target = Path(path).resolve().as_uri()
+        except ValueError:  # not an absolute path: show the page without a link
+            return f"p.\u00a0{page}"
+        return f"[p.\u00a0{page}]({target}#page={page})"  # as_uri() escapes spaces and ()
 
     def cite(self, source_id: str) -> str:
         """'**S4** Title' as literal Markdown (no italics: they garble Chinese titles)."""
@@ -244,8 +256,9 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
             obs = c.observations[obs_id]
             stated = format_value(obs["value"], obs["unit"], obs["qualifier"])
             basis = "the sentence" if obs["year_basis"] == "explicit" else "survey edition"
-            rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])} "
-                        f"| {basis} |")
+            page = c.page_link(obs)
+            rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])}"
+                        f"{', ' + page if page else ''} | {basis} |")
             agreed = ""  # once per year
     return "\n".join(rows)
 
@@ -295,8 +308,9 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
 
 def _quote(c: Catalogue, obs: Row) -> str:
     value = format_value(obs["value"], obs["unit"], obs["qualifier"])
-    lines = [f"**{value}** — {c.cite(obs['source_id'])}, {language_name(obs['language'])}, "
-             f"characters {obs['start']:,}–{obs['end']:,}",
+    page = c.page_link(obs)
+    lines = [f"**{value}** — {c.cite(obs['source_id'])}, {page + ', ' if page else ''}"
+             f"{language_name(obs['language'])}, characters {obs['start']:,}–{obs['end']:,}",
              _sentence(obs)]
     if obs.get("translation"):
         lines.append(f"English: {md_text(obs['translation']['text'])}")
@@ -407,8 +421,9 @@ def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
                  md_text(obs.get("metric")) or "—", _sentence(obs)]
         if glossed:
             cells.append(md_text(obs["translation"]["text"]) if obs.get("translation") else "—")
-        cells.append(f"characters {obs['start']:,}–{obs['end']:,}<br>"
-                     f"[run {md_text(obs['run_id'])}]{{.small .nowrap}}")
+        page = c.page_link(obs)
+        cells.append(f"{page + '<br>' if page else ''}characters {obs['start']:,}–{obs['end']:,}"
+                     f"<br>[run {md_text(obs['run_id'])}]{{.small .nowrap}}")
         rows.append("| " + " | ".join(cells) + " |")
     heading = (f"## {source.marker} · {md_text(source.title)} "
                f"{{#doc-{slug(doc['source_id'], 'doc')}}}")

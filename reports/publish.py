@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -52,22 +53,58 @@ class PublishResult:
 
 
 def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> PublishResult:
-    """Write the snapshot and render every page and the PDF report into out_dir."""
+    """Write the snapshot and render every page and the PDF report into out_dir.
+
+    Everything is rendered into a staging folder next to out_dir and swapped into
+    place at the end, so a reader never sees old and new pages mixed, even when a
+    run is killed while rendering.
+    """
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    snapshot = write_snapshot(con, out_dir / DATA_DIR)
+    staging = _fresh_staging(out_dir)
+    if (out_dir / DATA_DIR).is_dir():  # the previous snapshot: "what changed since"
+        shutil.copytree(out_dir / DATA_DIR, staging / DATA_DIR)
+    snapshot = write_snapshot(con, staging / DATA_DIR)
     with tempfile.TemporaryDirectory(prefix="polystat-publish-") as tmp:
         build = Path(tmp) / "project"
         prepare_project(snapshot, build)
         if shutil.which("quarto"):
-            result = _render_quarto(build, out_dir)
+            result = _render_quarto(build, staging)
         else:
-            result = _render_pandoc(build, out_dir, _footer(snapshot), _run_epoch(snapshot))
-        _keep_sources(build, out_dir / SOURCE_DIR)
+            result = _render_pandoc(build, staging, _footer(snapshot), _run_epoch(snapshot))
+        _keep_sources(build, staging / SOURCE_DIR)
+    _swap_into_place(staging, out_dir)
+    result = _rebased(result, staging, out_dir)
     result.seconds = time.perf_counter() - started
     log.info("published %d pages and %s with %s in %.2f s", len(result.pages),
              result.pdf.name if result.pdf else "no PDF", result.renderer, result.seconds)
+    return result
+
+
+def _fresh_staging(out_dir: Path) -> Path:
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)  # from a run that was killed
+    staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
+    staging.mkdir()
+    return staging
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    if out_dir.exists():
+        os.rename(out_dir, old)
+    os.rename(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _rebased(result: PublishResult, staging: Path, out_dir: Path) -> PublishResult:
+    def move(path: Path) -> Path:
+        return out_dir / path.relative_to(staging) if path.is_relative_to(staging) else path
+
+    result.site_dir, result.index_html = move(result.site_dir), move(result.index_html)
+    result.pdf = None if result.pdf is None else move(result.pdf)
+    result.pages = [move(p) for p in result.pages]
     return result
 
 

@@ -102,7 +102,8 @@ def _documents(con: duckdb.DuckDBPyConnection) -> list[Row]:
         SELECT d.doc_id, d.source_id, d.file_name, d.text, d.encoding, d.n_bytes,
                d.language AS detected_language, d.language_confidence,
                s.title, s.publisher, s.url, s.published, s.edition, s.survey_year,
-               s.declared_language, coalesce(s.in_manifest, false) AS in_manifest, d.run_id
+               s.declared_language, coalesce(s.in_manifest, false) AS in_manifest, d.run_id,
+               d.format, s.path, s.author
         FROM current_documents d LEFT JOIN sources s USING (source_id)
         ORDER BY d.source_id, d.doc_id""")
 
@@ -145,7 +146,8 @@ def _observations(con: duckdb.DuckDBPyConnection, segments: dict[tuple[str, int]
         SELECT o.obs_id, o.doc_id, d.source_id, o.seg_no, o.start, o."end", o.surface, o.value,
                o.unit, o.qualifier, o.population, o.year, o.year_basis, o.claim, o.claim_start,
                o.claim_end, o.rule, o.extractor_version, o.run_id, r.started_at AS run_started,
-               r.flow_run_id, link.metric_id, m.label AS metric
+               r.flow_run_id, link.metric_id, m.label AS metric,
+               page_of(d.page_starts, o.start) AS page
         FROM current_observations o
         JOIN current_documents d USING (doc_id)
         LEFT JOIN runs r ON r.run_id = o.run_id

@@ -5,8 +5,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from extract import langid
 from extract.segment import segment
 from extract.statistics import find_statistics
+from flows import analysis
+
+LANGUAGES = ("de", "tr", "zh", "en")
 
 # Pieces that look like figures, years, qualifiers, suffixes and separators in all four
 # languages, so that random text often hits the grammar's edge cases.
@@ -43,3 +47,69 @@ def test_segments_cover_text_without_overlap(text: str) -> None:
         assert last_end <= seg.start < seg.end <= len(text)
         assert text[seg.start : seg.end].strip() == text[seg.start : seg.end]
         last_end = seg.end
+
+
+# Adversarial pieces (issue #8): right-to-left scripts, combining marks, zero-width
+# joiners and non-joiners, BOMs, other digit systems, emoji sequences, markup.
+HOSTILE_PIECES = ["\u200d", "\u200c", "\u200b", "\ufeff", "\u202e", "\u2066", "e\u0301",
+                  "\u0308", "٦٢٪", "۶۲", "שישים ושניים אחוז", "اثنان وستون بالمئة", "６２％",
+                  "𝟔𝟐%", "👩\u200d💻", "🇩🇪", "\u00ad", "\r\n", "\u2028", "\x0c",
+                  "<script>", "=HYPERLINK(", "#set ", "**", "$", "ǅ", "İ", "ı", "ß"]
+hostile_texts = st.lists(st.one_of(st.sampled_from(PIECES + HOSTILE_PIECES),
+                                   st.text(max_size=6)), max_size=50).map("".join)
+
+
+def _check_statistics(text: str, found: list) -> None:
+    for stat in found:
+        assert text[stat.start : stat.end] == stat.surface
+        assert stat.surface and stat.surface == stat.surface.strip()
+        assert 0 <= stat.sentence_start <= stat.start < stat.end <= stat.sentence_end <= len(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=hostile_texts, lang=langs, survey_year=years)
+def test_adversarial_text_never_crashes_and_spans_stay_exact(
+        text: str, lang: str, survey_year: int | None) -> None:
+    _check_statistics(text, find_statistics(text, lang, survey_year))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=hostile_texts, declared=st.one_of(st.none(), langs), survey_year=years)
+def test_the_whole_document_analysis_keeps_spans_exact(
+        text: str, declared: str | None, survey_year: int | None) -> None:
+    """Language id, segmentation, per-segment languages, statistics and concepts together."""
+    result = analysis.analyse(text, declared, survey_year, LANGUAGES)
+    assert result.language in (None, *LANGUAGES)
+    last_end = 0
+    for seg in result.segments:
+        assert last_end <= seg.start < seg.end <= len(text)
+        assert seg.language in (None, *LANGUAGES)
+        last_end = seg.end
+    _check_statistics(text, result.statistics)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=hostile_texts, document_language=st.one_of(st.none(), langs))
+def test_label_segments_keeps_every_segment_and_its_bounds(
+        text: str, document_language: str | None) -> None:
+    segments = segment(text)
+    labelled = langid.label_segments(text, segments, document_language, LANGUAGES)
+    assert [(s.seg_no, s.start, s.end, s.kind) for s in labelled] == [
+        (s.seg_no, s.start, s.end, s.kind) for s in segments]
+    assert all(s.language in (None, *LANGUAGES) for s in labelled)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(digits=st.text(alphabet="0123456789.,%％ ", min_size=1, max_size=400), lang=langs)
+def test_text_of_only_digits_and_separators(digits: str, lang: str) -> None:
+    _check_statistics(digits, find_statistics(digits, lang, 2022))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(piece=st.sampled_from(PIECES + HOSTILE_PIECES), lang=langs)
+def test_one_very_long_line(piece: str, lang: str) -> None:
+    """A PDF extraction can yield a single line of hundreds of kilobytes."""
+    text = ("62 % " + piece + " ") * 2500 + "ende"
+    segments = segment(text)
+    assert segments and segments[-1].end <= len(text)
+    _check_statistics(text, find_statistics(text, lang, 2022, segments))

@@ -12,7 +12,8 @@ SELECT d.file_name AS doc, o.start, o."end", o.surface, o.value, o.unit, o.quali
        o.population, o.year, o.year_basis, mo.metric_id, m.label AS metric,
        coalesce(s.language, d.language) AS lang, o.claim, t.translated AS claim_en,
        o.obs_id, d.source_id, o.doc_id, o.group_key, o.concepts, o.rule, o.extractor_version,
-       o.run_id, mo.method AS link_method, mo.score AS link_score
+       o.run_id, mo.method AS link_method, mo.score AS link_score,
+       page_of(d.page_starts, o.start) AS page, d.format
 FROM current_observations o
 JOIN current_documents d USING (doc_id)
 LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
@@ -86,8 +87,9 @@ def explain(con: duckdb.DuckDBPyConnection, ident: str) -> dict[str, Any] | None
 def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[str, Any]:
     obs = _records(con, "SELECT * FROM observations WHERE obs_id = ?", [obs_id])[0]
     doc = _records(con, "SELECT doc_id, source_id, file_name, encoding, n_bytes, language,"
-                        " language_confidence, language_mismatch, superseded_by, run_id"
-                        " FROM documents WHERE doc_id = ?", [obs["doc_id"]])
+                        " language_confidence, language_mismatch, superseded_by, run_id, format,"
+                        " page_of(page_starts, ?) AS page"
+                        " FROM documents WHERE doc_id = ?", [obs["start"], obs["doc_id"]])
     source = _records(con, "SELECT * FROM sources WHERE source_id = ?",
                       [doc[0]["source_id"]] if doc else [None])
     segment = _records(con, "SELECT * FROM segments WHERE doc_id = ? AND seg_no = ?",

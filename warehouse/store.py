@@ -68,17 +68,21 @@ def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Mark runs that never finished as failed and remove the rows they left behind.
 
     Sources keep their newest finished metadata; documents an interrupted run
-    superseded become current again.
+    superseded become current again. A run killed while publishing (its summary
+    still says ``"publish": "started"``) counts as interrupted too, exactly as a
+    run whose publish stage raised: its report never appeared.
     """
-    stale = [r[0] for r in con.execute(
-        "SELECT run_id FROM runs WHERE status IN ('running', 'failed')"
-        " AND run_id IN (SELECT DISTINCT run_id FROM observations UNION"
-        " SELECT DISTINCT run_id FROM documents UNION SELECT DISTINCT run_id FROM segments"
-        " UNION SELECT DISTINCT run_id FROM extractions UNION SELECT DISTINCT run_id FROM sources"
-        " UNION SELECT DISTINCT run_id FROM translations) OR status = 'running'").fetchall()]
-    if not stale:
-        return []
     with transaction(con):
+        # A kill while publishing leaves the data stages' final status behind.
+        con.execute("UPDATE runs SET status = 'running' WHERE status IN ('completed', 'partial')"
+                    " AND json_extract_string(summary, '$.publish') = 'started'")
+        stale = [r[0] for r in con.execute(
+            "SELECT run_id FROM runs WHERE status = 'running' OR (status = 'failed' AND run_id IN"
+            " (SELECT run_id FROM observations UNION SELECT run_id FROM documents"
+            " UNION SELECT run_id FROM segments UNION SELECT run_id FROM extractions"
+            " UNION SELECT run_id FROM sources UNION SELECT run_id FROM translations"
+            " UNION SELECT run_id FROM metrics UNION SELECT run_id FROM metric_observations))"
+        ).fetchall()]
         for table in FACT_TABLES:
             con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?))", [stale])
         con.execute(
@@ -86,6 +90,6 @@ def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
             " AND superseded_by NOT IN (SELECT doc_id FROM documents)")
         con.execute(
             "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, ?),"
-            " summary = coalesce(summary, '{\"error\": \"interrupted\"}')"
-            " WHERE run_id IN (SELECT unnest(?))", [now(), stale])
+            " summary = json_merge_patch(?, coalesce(summary, '{}'))"  # keeps a real error
+            " WHERE run_id IN (SELECT unnest(?))", [now(), '{"error": "interrupted"}', stale])
     return stale

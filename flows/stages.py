@@ -1,0 +1,311 @@
+"""What each pipeline stage does, without the orchestration.
+
+flows/pipeline.py wraps every stage in a Prefect flow and every per-batch
+function (`read_documents`, `analyse_documents`) in a Prefect task; the stage
+functions here only receive an `each(function, batches)` callable that runs a
+per-batch function over batches and yields the results in order. Passing
+`run_serially` runs a stage in plain Python, which is how the benchmarks
+measure Prefect's own share of the wall time.
+
+Per-batch functions take and return plain dataclasses, so they can run in a
+thread, a process or a Dask worker; the DuckDB connection stays in the
+calling process and never becomes an argument.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import duckdb
+from rich.console import Console
+
+from flows import analysis, settings
+from flows.faults import fault_point
+from flows.ingest import (
+    RawDocument,
+    Reject,
+    SourceEntry,
+    infer_metadata,
+    load_manifest,
+    read_document,
+)
+from warehouse import reconcile as reconcile_sql
+from warehouse import store
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+# A task costs Prefect ~9 ms and a transaction a few ms: beyond a few dozen
+# documents per worker, documents travel in batches of up to this many.
+MAX_BATCH = 50
+BATCHES_PER_WORKER = 4
+
+_console = Console(stderr=True)
+
+
+class Each(Protocol):
+    def __call__(self, function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]: ...
+
+
+class Log(Protocol):
+    def info(self, msg: str, *args: Any) -> None: ...
+
+    def warning(self, msg: str, *args: Any) -> None: ...
+
+
+def run_serially(function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]:
+    """`each` without any orchestration: one batch after the other, in this process."""
+    for batch in batches:
+        yield function(batch)
+
+
+def plain_logger() -> logging.Logger:
+    return logging.getLogger("polystat")
+
+
+def say(stage: str, message: str) -> None:
+    """One progress line per stage on the terminal."""
+    _console.print(f"[bold cyan]{stage:>9}[/] {message}", highlight=False)
+
+
+def batches(items: Sequence[In], workers: int = 2) -> list[list[In]]:
+    """One item per batch for small runs; batches of up to MAX_BATCH for large ones."""
+    size = max(1, min(MAX_BATCH, len(items) // (max(1, workers) * BATCHES_PER_WORKER)))
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def read_documents(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
+    """Read and decode one batch of files (I/O: the Prefect task retries it)."""
+    return [read_document(entry) for entry in entries]
+
+
+def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: Each,
+           log: Log, workers: int = 2) -> dict[str, Any]:
+    """Manifest + files -> stored sources and new document versions."""
+    entries, rejects = load_manifest(Path(sources_dir))
+    documents: list[RawDocument] = []
+    for outcomes in each(read_documents, batches(entries, workers)):
+        for outcome in outcomes:
+            if isinstance(outcome, Reject):
+                rejects.append(outcome)
+            else:
+                documents.append(outcome)
+    known = dict(con.execute(
+        "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
+    ).fetchall())
+    new_docs, unchanged, duplicates = _classify(documents, known)
+    rejects.extend(duplicates)
+    for reject in rejects:
+        log.warning("rejected %s", reject.message())
+    with store.transaction(con):
+        _write_sources(con, documents, run_id)
+        _write_documents(con, new_docs, run_id)
+        fault_point("ingest")  # crash tests: inside the open transaction
+        store.insert_rows(con, "rejects", [
+            {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now()}
+            for r in rejects])
+    say("ingest", f"{len(documents)} documents: {len(new_docs)} new, {unchanged} unchanged, "
+                  f"{len(rejects)} rejected")
+    return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),
+            "unchanged": unchanged, "rejects": [r.message() for r in rejects]}
+
+
+def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:
+    """New document versions; an older version of the same source becomes superseded."""
+    if not docs:
+        return
+    con.execute(
+        "UPDATE documents SET superseded_by = new.doc_id"
+        " FROM (SELECT unnest(?) AS source_id, unnest(?) AS doc_id) AS new"
+        " WHERE documents.source_id = new.source_id AND documents.doc_id <> new.doc_id"
+        "   AND documents.superseded_by IS NULL",
+        [[d.entry.source_id for d in docs], [d.doc_id for d in docs]])
+    store.insert_rows(con, "documents", [{
+        "doc_id": doc.doc_id, "source_id": doc.entry.source_id, "file_name": doc.entry.path.name,
+        "text": doc.text, "encoding": doc.encoding, "n_bytes": doc.n_bytes, "language": None,
+        "language_confidence": None, "language_mismatch": False, "superseded_by": None,
+        "run_id": run_id, "format": doc.format,
+        "page_starts": None if doc.page_starts is None else list(doc.page_starts),
+    } for doc in docs])
+
+
+def _classify(documents: list[RawDocument], known: dict[str, str]
+              ) -> tuple[list[RawDocument], int, list[Reject]]:
+    new_docs: list[RawDocument] = []
+    duplicates: list[Reject] = []
+    unchanged = 0
+    first_name: dict[str, str] = {}
+    for doc in documents:
+        owner = known.get(doc.doc_id) or first_name.get(doc.doc_id)
+        if owner is not None and owner != doc.entry.source_id:
+            duplicates.append(Reject(doc.entry.source_id,
+                                     f"same bytes as {owner}; stored once under that name"))
+            continue
+        first_name[doc.doc_id] = doc.entry.source_id
+        if doc.doc_id in known:
+            unchanged += 1
+        else:
+            new_docs.append(doc)
+    return new_docs, unchanged, duplicates
+
+
+def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
+                   run_id: str) -> None:
+    rows = []
+    for doc in documents:
+        meta = doc.entry.meta if doc.entry.in_manifest else infer_metadata(doc)
+        rows.append({
+            "source_id": doc.entry.source_id, "path": str(doc.entry.path),
+            "title": meta.get("title"), "publisher": meta.get("publisher"), "url": meta.get("url"),
+            "published": None if meta.get("published") is None else str(meta["published"]),
+            "edition": meta.get("edition"), "survey_year": _int_or_none(meta.get("survey_year")),
+            "declared_language": meta.get("language"), "in_manifest": doc.entry.in_manifest,
+            "run_id": run_id, "author": meta.get("author"),
+        })
+    if rows:
+        con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))",
+                    [[r["source_id"] for r in rows]])
+        store.insert_rows(con, "sources", rows)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- extract
+
+
+@dataclass(frozen=True)
+class PendingDocument:
+    doc_id: str
+    source_id: str
+    text: str
+    declared_language: str | None
+    survey_year: int | None
+
+
+def analyse_documents(docs: list[PendingDocument]) -> list[analysis.DocumentAnalysis]:
+    """The pure NLP of one batch of documents (CPU: worth a process or Dask worker)."""
+    languages = settings.languages()
+    return [analysis.analyse(doc.text, doc.declared_language, doc.survey_year, languages)
+            for doc in docs]
+
+
+def pending_documents(con: duckdb.DuckDBPyConnection, extractor_version: str
+                      ) -> list[PendingDocument]:
+    """Current documents not yet mined by this extractor version: nothing else is submitted."""
+    rows = con.execute(
+        "SELECT d.doc_id, d.source_id, d.text, s.declared_language, s.survey_year"
+        " FROM documents d JOIN sources s USING (source_id)"
+        " WHERE d.superseded_by IS NULL"
+        "   AND d.run_id IN (SELECT run_id FROM finished_runs)"
+        "   AND d.doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)"
+        " ORDER BY d.source_id", [extractor_version]).fetchall()
+    return [PendingDocument(*row) for row in rows]
+
+
+def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
+            workers: int = 2) -> dict[str, Any]:
+    """Language, segments and statistics of every pending document, from the original text."""
+    pending = pending_documents(con, analysis.extractor_version())
+    work = batches(pending, workers)
+    total = 0
+    for docs, results in zip(work, each(analyse_documents, work), strict=True):
+        with store.transaction(con):
+            total += _write_analyses(con, docs, results, run_id)
+        fault_point("extract")  # crash tests: first batch committed, the rest pending
+        for doc, result in zip(docs, results, strict=True):
+            log.info("extract: %s -> %d statistics (language %s)", doc.source_id,
+                     len(result.statistics), result.language)
+    say("extract", f"{len(pending)} documents mined, {total} figures"
+                   + ("" if pending else " (nothing new)"))
+    return {"documents": [d.source_id for d in pending], "observations": total}
+
+
+def _write_analyses(con: duckdb.DuckDBPyConnection, docs: list[PendingDocument],
+                    results: list[analysis.DocumentAnalysis], run_id: str) -> int:
+    """One batch in bulk statements: a few per batch, not a few per document."""
+    doc_ids = [doc.doc_id for doc in docs]
+    for table in ("observations", "segments", "extractions"):
+        con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
+    con.execute(
+        "UPDATE documents SET language = new.language, language_confidence = new.confidence,"
+        " language_mismatch = new.mismatch"
+        " FROM (SELECT unnest(?) AS doc_id, unnest(?) AS language, unnest(?::DOUBLE[])"
+        "       AS confidence, unnest(?::BOOLEAN[]) AS mismatch) AS new"
+        " WHERE documents.doc_id = new.doc_id",
+        [doc_ids, [r.language for r in results], [r.confidence for r in results],
+         [bool(d.declared_language and r.language and d.declared_language != r.language)
+          for d, r in zip(docs, results, strict=True)]])
+    segments: list[dict[str, Any]] = []
+    observations: list[dict[str, Any]] = []
+    extractions: list[dict[str, Any]] = []
+    for doc, result in zip(docs, results, strict=True):
+        segments += [{
+            "doc_id": doc.doc_id, "seg_no": s.seg_no, "start": s.start, "end": s.end,
+            "kind": s.kind, "language": s.language, "language_confidence": s.language_confidence,
+            "language_method": s.language_method, "run_id": run_id,
+            "text_sha256": sha256_text(doc.text[s.start:s.end])} for s in result.segments]
+        rows = analysis.observation_rows(doc.doc_id, doc.text, result, run_id)
+        observations += rows
+        extractions.append({"doc_id": doc.doc_id, "extractor_version": result.extractor_version,
+                            "n_observations": len(rows), "run_id": run_id})
+    store.insert_rows(con, "segments", segments)
+    store.insert_rows(con, "observations", observations)
+    store.insert_rows(con, "extractions", extractions)
+    return len(observations)
+
+
+# --------------------------------------------------------------------------- translate
+
+
+def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str, Any]:
+    """English glosses of non-English segments, cached; numbers never come from them."""
+    from flows import translation
+
+    fault_point("translate")  # crash tests: every document mined, nothing translated
+    outcome = translation.translate_pending(con, run_id)
+    for pair, help_text in outcome.missing.items():
+        log.info("no translation model for %s: %s", pair, help_text)
+    say("translate", f"{outcome.translated} segments translated, {outcome.untranslated} left "
+                     f"untranslated" + (f" (no model for {', '.join(sorted(outcome.missing))})"
+                                        if outcome.missing else ""))
+    return {"translated": outcome.translated, "missing": sorted(outcome.missing)}
+
+
+# --------------------------------------------------------------------------- reconcile, publish
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Group observations into metrics; series and conflicts follow as views."""
+    with store.transaction(con):
+        counts = reconcile_sql.reconcile(con, run_id)
+        fault_point("reconcile")  # crash tests: inside the open transaction
+    say("reconcile", f"{counts['metrics']} metrics, {counts['conflicts']} conflicts")
+    return counts
+
+
+def publish(con: duckdb.DuckDBPyConnection, out_dir: str) -> dict[str, str | None]:
+    """Data snapshot -> Quarto pages -> HTML and PDF."""
+    from reports.publish import publish as publish_reports
+
+    fault_point("publish")  # crash tests: data complete, report not yet written
+    result = publish_reports(con, Path(out_dir))
+    say("publish", f"{result.index_html} (renderer: {result.renderer})")
+    return {"renderer": result.renderer, "index": str(result.index_html),
+            "pdf": None if result.pdf is None else str(result.pdf)}
