@@ -128,7 +128,8 @@ def _wait_for_deployment(name: str, timezone: str, process: subprocess.Popen[str
     with _client() as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"polystat serve stopped: {process.stderr.read() if process.stderr else ''}")
+                errors = process.stderr.read() if process.stderr else ""
+                pytest.fail(f"polystat serve stopped: {errors}")
             try:
                 stored = client.read_deployment_by_name(name)
             except Exception:  # noqa: BLE001 - not registered yet
