@@ -116,6 +116,10 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         store.insert_rows(con, "rejects", [
             {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now()}
             for r in rejects])
+    for doc in new_docs:
+        if not doc.entry.in_manifest:
+            say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
+                          "survey year are guessed from its text (add an entry to fix them)")
     say("ingest", f"{len(documents)} documents: {len(new_docs)} new, {unchanged} unchanged, "
                   f"{len(rejects)} rejected")
     return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),

@@ -111,12 +111,15 @@ def test_rejected_documents_give_exit_code_2_and_the_rest_is_stored(
     manifest.write_text(manifest.read_text(encoding="utf-8")
                         + '\n[[source]]\nfile = "missing.txt"\n', encoding="utf-8")
     (sources_copy / "empty.txt").write_bytes(b"")
+    (sources_copy / "unlisted.txt").write_text("Studie 2023\n52 Prozent der Befragten sagen ja.\n",
+                                              encoding="utf-8")
     warehouse = tmp_path / "w.duckdb"
     result = runner.invoke(app, ["run", "--sources", str(sources_copy), "--warehouse",
                                  str(warehouse), "--out", str(tmp_path / "site"), "--no-publish"])
     assert result.exit_code == 2, result.output
     assert "missing.txt" in result.output and "empty.txt" in result.output
-    assert _counts(warehouse)["documents"] == 5
+    assert "unlisted.txt is not in manifest.toml" in " ".join(result.output.split())
+    assert _counts(warehouse)["documents"] == 6
     rejects = runner.invoke(app, ["export", "rejects", "--warehouse", str(warehouse)])
     assert "listed in the manifest but missing" in rejects.output
 
