@@ -12,6 +12,7 @@ cluster runs.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +80,11 @@ class RunSummary:
     renderer: str | None = None
     report: str | None = None
     publish: str | None = None  # "started" while publishing; readers ignore the run until "done"
+    report_code: str | None = None  # reports code version the report was rendered with
+    sources_changed: int = 0
+    models: str | None = None  # fingerprint of the installed translation packages
+    skipped: list[str] = field(default_factory=list)  # stages with nothing to do
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -212,7 +218,7 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
                                           "out": out_dir, "task_runner": task_runner,
                                           "workers": workers})
         try:
-            with task_runner_for(task_runner, workers) as runner:
+            with task_runner_for(task_runner, workers) as runner, _without_heartbeats():
                 summary = _run_stages(con, RunSummary(run_id, task_runner=task_runner),
                                       _PrefectStages(sources_dir, warehouse, out_dir, runner,
                                                      workers), publish)
@@ -253,6 +259,16 @@ def _begin(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None,
     con.execute("SET VARIABLE polystat_run = ?", [run_id])
 
 
+@contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """Stage subflows run inside the parent flow's process, whose heartbeats already tell the
+    server it is alive; their own heartbeat thread only costs up to 1 s at each flow's end."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 class _PrefectStages:
     """Each stage as a Prefect subflow whose tasks run on `runner`."""
 
@@ -262,7 +278,10 @@ class _PrefectStages:
         self.runner, self.workers = runner, workers
 
     def ingest(self, run_id: str) -> dict[str, Any]:
-        return ingest_flow.with_options(task_runner=self.runner)(
+        # Reading files waits on the disk, not the CPU: threads in this process do it
+        # whatever runs the analysis (a worker process would first import spaCy).
+        readers: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
+        return ingest_flow.with_options(task_runner=readers)(
             self.sources_dir, self.warehouse, run_id, self.workers)
 
     def extract(self, run_id: str) -> dict[str, Any]:
@@ -304,31 +323,83 @@ class _PlainStages:
 
 def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
                 run: _PrefectStages | _PlainStages, publish: bool) -> RunSummary:
+    """Every stage; a stage with nothing to do is skipped (no subflow, no work)."""
     run_id = summary.run_id
-    ingested = run.ingest(run_id)
+    ingested = _timed(summary, "ingest", run.ingest, run_id)
     summary.documents_seen = ingested["seen"]
     summary.documents_unchanged = ingested["unchanged"]
     summary.rejects = ingested["rejects"]
-    extracted = run.extract(run_id)
-    summary.documents_new = extracted["documents"]
-    summary.observations_new = extracted["observations"]
-    translated = run.translate(run_id)
-    summary.translated_segments = translated["translated"]
-    summary.untranslated_pairs = translated["missing"]
-    counts = run.reconcile(run_id)
+    summary.sources_changed = ingested.get("sources_changed", 0)
+    if stages.has_pending_documents(con):
+        extracted = _timed(summary, "extract", run.extract, run_id)
+        summary.documents_new = extracted["documents"]
+        summary.observations_new = extracted["observations"]
+    else:
+        _skip(summary, "extract", "nothing new to mine")
+    _translate(con, summary, run)
+    changed = bool(ingested["new"] or summary.sources_changed or summary.documents_new
+                   or summary.translated_segments)
+    if changed or stages.reconcile_needed(con):
+        counts = _timed(summary, "reconcile", run.reconcile, run_id)
+    else:
+        counts = stages.current_counts(con)
+        _skip(summary, "reconcile", f"nothing changed: {counts['metrics']} metrics, "
+                                    f"{counts['conflicts']} conflicts")
+        changed = False
     summary.metrics = counts.get("metrics", 0)
     summary.conflicts = counts.get("conflicts", 0)
     summary.status = "partial" if summary.rejects else "completed"
     store.finish_run(con, run_id, summary.status, summary.as_dict())
     if publish:
+        _publish(con, summary, run, changed)
+    return summary
+
+
+def _translate(con: duckdb.DuckDBPyConnection, summary: RunSummary,
+               run: _PrefectStages | _PlainStages) -> None:
+    """Translate, unless no segment is new and the installed models are those the last
+    finished run translated with (then every segment already has its gloss or its reason)."""
+    summary.models = stages.models_fingerprint()
+    previous = stages.previous_summary(con, summary.run_id)
+    if not summary.documents_new and previous.get("models") == summary.models:
+        summary.untranslated_pairs = list(previous.get("untranslated_pairs", []))
+        _skip(summary, "translate", "no new segments, same models")
+        return
+    translated = _timed(summary, "translate", run.translate, summary.run_id)
+    summary.translated_segments = translated["translated"]
+    summary.untranslated_pairs = translated["missing"]
+
+
+def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary,
+             run: _PrefectStages | _PlainStages, changed: bool) -> None:
+    summary.report_code = stages.reports_code_version()
+    previous = None if changed or summary.rejects else stages.published_report(
+        con, summary.run_id, run.out_dir, summary.report_code)
+    if previous is not None:
+        summary.renderer, summary.report = previous.get("renderer"), previous["report"]
+        _skip(summary, "publish", f"nothing changed: {summary.report} stands")
+    else:
         summary.publish = "started"
-        store.finish_run(con, run_id, summary.status, summary.as_dict())
-        published = run.publish()
+        store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
+        published = _timed(summary, "publish", run.publish)
         summary.renderer = published["renderer"]
         summary.report = published["index"]
-        summary.publish = "done"
-        store.finish_run(con, run_id, summary.status, summary.as_dict())
-    return summary
+    summary.publish = "done"
+    store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
+
+
+def _timed(summary: RunSummary, stage: str, function: Callable[..., Any], *args: Any) -> Any:
+    """Run one stage and keep its wall time in the run's summary (runs table, benchmarks)."""
+    started = time.perf_counter()
+    try:
+        return function(*args)
+    finally:
+        summary.stage_seconds[stage] = round(time.perf_counter() - started, 3)
+
+
+def _skip(summary: RunSummary, stage: str, why: str) -> None:
+    summary.skipped.append(stage)
+    stages.say(stage, f"skipped: {why}")
 
 
 # --------------------------------------------------------------------------- artifacts

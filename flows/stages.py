@@ -15,7 +15,9 @@ calling process and never becomes an argument.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +112,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
     for reject in rejects:
         log.warning("rejected %s", reject.message())
     with store.transaction(con):
-        _write_sources(con, documents, run_id)
+        sources_changed = _write_sources(con, documents, run_id)
         _write_documents(con, new_docs, run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
         store.insert_rows(con, "rejects", [
@@ -123,7 +125,8 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
     say("ingest", f"{len(documents)} documents: {len(new_docs)} new, {unchanged} unchanged, "
                   f"{len(rejects)} rejected")
     return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),
-            "unchanged": unchanged, "rejects": [r.message() for r in rejects]}
+            "unchanged": unchanged, "rejects": [r.message() for r in rejects],
+            "sources_changed": sources_changed}
 
 
 def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:
@@ -166,7 +169,8 @@ def _classify(documents: list[RawDocument], known: dict[str, str]
 
 
 def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
-                   run_id: str) -> None:
+                   run_id: str) -> int:
+    """Store every source's metadata; return how many sources are new or changed."""
     rows = []
     for doc in documents:
         meta = doc.entry.meta if doc.entry.in_manifest else infer_metadata(doc)
@@ -179,9 +183,26 @@ def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
             "run_id": run_id, "author": meta.get("author"),
         })
     if rows:
+        changed = _changed_sources(con, rows)
         con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))",
                     [[r["source_id"] for r in rows]])
         store.insert_rows(con, "sources", rows)
+        return changed
+    return 0
+
+
+_SOURCE_FIELDS = ("path", "title", "publisher", "url", "published", "edition", "survey_year",
+                  "declared_language", "in_manifest", "author")
+
+
+def _changed_sources(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
+    """Sources whose metadata differs from what the warehouse holds (the reports show it)."""
+    quoted = ", ".join(f'"{name}"' for name in _SOURCE_FIELDS)
+    stored = {row[0]: row[1:] for row in con.execute(
+        f"SELECT source_id, {quoted} FROM sources WHERE source_id IN (SELECT unnest(?))",
+        [[r["source_id"] for r in rows]]).fetchall()}
+    return sum(stored.get(r["source_id"]) != tuple(r[name] for name in _SOURCE_FIELDS)
+               for r in rows)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -221,6 +242,15 @@ def pending_documents(con: duckdb.DuckDBPyConnection, extractor_version: str
         "   AND d.doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)"
         " ORDER BY d.source_id", [extractor_version]).fetchall()
     return [PendingDocument(*row) for row in rows]
+
+
+def has_pending_documents(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the extract stage has anything to do (no document text is read)."""
+    found = con.execute(
+        "SELECT count(*) FROM current_documents"
+        " WHERE doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)",
+        [analysis.extractor_version()]).fetchone()
+    return bool(found and found[0])
 
 
 def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
@@ -302,6 +332,76 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
         fault_point("reconcile")  # crash tests: inside the open transaction
     say("reconcile", f"{counts['metrics']} metrics, {counts['conflicts']} conflicts")
     return counts
+
+
+def reconcile_needed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the metrics differ from what reconciling the current observations would give:
+    observations without a metric, links to observations no longer current, another linker."""
+    found = con.execute(
+        "SELECT (SELECT count(*) FROM current_observations WHERE obs_id NOT IN"
+        "        (SELECT obs_id FROM metric_observations))"
+        "     + (SELECT count(*) FROM metric_observations WHERE obs_id NOT IN"
+        "        (SELECT obs_id FROM current_observations))"
+        "     + (SELECT count(*) FROM metrics WHERE linker_version <> ?)",
+        [reconcile_sql.LINKER_VERSION]).fetchone()
+    return bool(found and found[0])
+
+
+def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """What reconcile would report, read from the metrics it left last time."""
+    found = con.execute("SELECT (SELECT count(*) FROM metrics), (SELECT count(*) FROM conflicts)"
+                        ).fetchone() or (0, 0)
+    return {"metrics": int(found[0]), "conflicts": int(found[1])}
+
+
+def reports_code_version() -> str:
+    """Hash of the files that shape the reports: a change to them renders anew."""
+    import reports
+
+    root = Path(reports.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss") \
+                and "_site" not in path.parts and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """The summary of the latest finished run before this one ({} if none)."""
+    row = con.execute(
+        "SELECT summary FROM runs WHERE status IN ('completed', 'partial') AND run_id <> ?"
+        " ORDER BY started_at DESC LIMIT 1", [run_id]).fetchone()
+    return dict(json.loads(row[0])) if row and row[0] else {}
+
+
+def models_fingerprint() -> str:
+    """The installed translation packages (folder names and metadata times), read from the
+    disk without importing argostranslate (its import alone takes ~2 s)."""
+    folders = [os.environ.get("ARGOS_PACKAGES_DIR") or settings.get("models_dir")
+               or str(Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+                      / "argos-translate" / "packages")]
+    folders += [f for f in os.environ.get("ARGOS_PACKAGE_DIRS", "").split(os.pathsep) if f]
+    digest = hashlib.sha256()
+    for folder in folders:
+        root = Path(folder)
+        for meta in sorted(root.glob("*/metadata.json")) if root.is_dir() else []:
+            digest.update(f"{meta.parent.name}:{meta.stat().st_mtime_ns};".encode())
+        digest.update(f"|{root}|".encode())
+    return digest.hexdigest()[:16]
+
+
+def published_report(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: str,
+                     code_version: str) -> dict[str, Any] | None:
+    """The report of the latest finished run, if it still stands in `out_dir` and was
+    rendered from the same data (the caller checks nothing changed) with the same code."""
+    previous = previous_summary(con, run_id)
+    index = Path(out_dir) / "index.html"
+    if (previous.get("publish") == "done" and previous.get("report_code") == code_version
+            and previous.get("report") and Path(previous["report"]).resolve() == index.resolve()
+            and index.exists()):
+        return previous
+    return None
 
 
 def publish(con: duckdb.DuckDBPyConnection, out_dir: str) -> dict[str, str | None]:

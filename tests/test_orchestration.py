@@ -158,6 +158,27 @@ def test_unchanged_documents_are_never_submitted_for_analysis(
     assert second["documents_unchanged"] == 5 and second["observations_new"] == 0
 
 
+def test_a_warm_run_skips_every_stage_with_nothing_to_do_until_metadata_changes(
+        prefect_harness, tmp_path: Path, sources_copy: Path) -> None:
+    warehouse, site = str(tmp_path / "w.duckdb"), str(tmp_path / "site")
+    first = pipeline(str(sources_copy), warehouse, site)
+    index = Path(first["report"])
+    rendered_at = index.stat().st_mtime_ns
+    second = pipeline(str(sources_copy), warehouse, site)
+    assert first["skipped"] == []
+    assert second["skipped"] == ["extract", "translate", "reconcile", "publish"]
+    assert second["untranslated_pairs"] == first["untranslated_pairs"]
+    assert second["report"] == first["report"] and index.stat().st_mtime_ns == rendered_at
+    assert (second["metrics"], second["conflicts"]) == (first["metrics"], first["conflicts"])
+    manifest = sources_copy / "manifest.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('title = "', 'title = "Renamed: ', 1), encoding="utf-8")
+    third = pipeline(str(sources_copy), warehouse, site)
+    assert third["sources_changed"] == 1
+    assert third["skipped"] == ["extract", "translate"]  # the new title must reach the reports
+    assert third["renderer"] and index.stat().st_mtime_ns > rendered_at
+
+
 # --------------------------------------------------------------------------- the lock
 
 

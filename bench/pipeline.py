@@ -1,0 +1,198 @@
+"""Benchmark the whole pipeline: wall time and peak memory per scenario.
+
+Starts one Prefect server (the production set-up of the monthly run), then runs
+every scenario as its own process and samples the memory of that process and
+its children (process-pool or Dask workers) every 0.1 s:
+
+  floor         an empty flow in a fresh process: Prefect's own cost, the goal's baseline
+  seeds cold    `polystat run` on sources/ into a new warehouse (with publishing)
+  seeds warm    the same run again: nothing changed
+  plain         the same work through run_without_prefect (no Prefect at all); the
+                difference to the Prefect run is Prefect's overhead
+  N cold        N synthetic documents (bench/corpus.py), --no-publish
+  +K            K more documents added to the N-document warehouse (cost per new document)
+
+    .venv/bin/python bench/pipeline.py [--sizes 1000 10000] [--add 100 1000]
+        [--task-runner threads] [--large-task-runner processes] [--timeout 1800]
+        [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.corpus import write_corpus  # noqa: E402
+
+PYTHON = sys.executable
+FLOOR = ("from prefect import flow\n"
+         "@flow(name='empty')\n"
+         "def empty() -> None:\n    pass\n"
+         "empty()\n")
+PLAIN = ("import sys\nfrom flows.pipeline import run_without_prefect\n"
+         "run_without_prefect(sys.argv[1], sys.argv[2], sys.argv[3], publish=sys.argv[4] == '1')\n")
+
+
+def start_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    server = subprocess.Popen([str(Path(PYTHON).parent / "prefect"), "server", "start",
+                               "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2):
+                return server, {**env, "PREFECT_API_URL": url}
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError("the Prefect server did not become healthy within 120 s")
+
+
+def measure(command: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Wall time and peak RSS (process + children, sampled) of one command."""
+    start = time.perf_counter()
+    process = psutil.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        if time.perf_counter() - start > timeout:
+            process.kill()
+            process.wait()
+            stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            return {"wall_s": None, "peak_mb": round(peak / 2**20), "timeout": timeout,
+                    "progress": stderr}
+        peak = max(peak, _tree_rss(process))
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 2):
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}")
+    return {"wall_s": round(wall, 2), "peak_mb": round(peak / 2**20), "progress": stderr}
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    try:
+        for proc in [process, *process.children(recursive=True)]:
+            total += proc.memory_info().rss
+    except psutil.Error:
+        pass
+    return total
+
+
+def stage_seconds(warehouse: Path) -> dict[str, float]:
+    """Seconds per stage of the newest run, from its summary in the warehouse."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        row = con.execute("SELECT summary FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return dict(json.loads(row[0]).get("stage_seconds", {})) if row and row[0] else {}
+
+
+def polystat_run(sources: Path, warehouse: Path, out: Path, publish: bool,
+                 task_runner: str) -> list[str]:
+    return [PYTHON, "-m", "flows.cli_main", "run", "--sources", str(sources), "--warehouse",
+            str(warehouse), "--out", str(out), "--task-runner", task_runner,
+            *([] if publish else ["--no-publish"])]
+
+
+def plain_run(sources: Path, warehouse: Path, out: Path, publish: bool) -> list[str]:
+    return [PYTHON, "-c", PLAIN, str(sources), str(warehouse), str(out), "1" if publish else "0"]
+
+
+def scenarios(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+
+    def record(name: str, command: list[str], documents: int = 0) -> dict[str, Any]:
+        row = {"scenario": name, "documents": documents,
+               **measure(command, env, args.timeout)}
+        if "--warehouse" in command or command[1] == "-c" and len(command) > 4:
+            row["stages"] = stage_seconds(Path(command[command.index("--warehouse") + 1]
+                                               if "--warehouse" in command else command[4]))
+        stages = " ".join(f"{k} {v:.1f}" for k, v in row.get("stages", {}).items())
+        print(f"{name:<34} {row['wall_s']!s:>8} s  {row['peak_mb']:>6} MB  {stages}", flush=True)
+        results.append(row)
+        return row
+
+    seeds = ROOT / "sources"
+    record("floor: empty flow", [PYTHON, "-c", FLOOR])
+    record("floor: empty flow (again)", [PYTHON, "-c", FLOOR])
+    record("seeds cold (publish)", polystat_run(seeds, work / "s.duckdb", work / "s-site", True,
+                                                args.task_runner), 5)
+    record("seeds warm (publish)", polystat_run(seeds, work / "s.duckdb", work / "s-site", True,
+                                                args.task_runner), 5)
+    record("seeds warm (publish, again)", polystat_run(seeds, work / "s.duckdb", work / "s-site",
+                                                       True, args.task_runner), 5)
+    record("seeds cold, no Prefect (publish)",
+           plain_run(seeds, work / "p.duckdb", work / "p-site", True), 5)
+    for size in args.sizes:
+        corpus = work / f"corpus-{size}"
+        write_corpus(size, corpus)
+        warehouse = work / f"w-{size}.duckdb"
+        record(f"{size} cold", polystat_run(corpus, warehouse, work / "site", False,
+                                            args.large_task_runner), size)
+        record(f"{size} warm", polystat_run(corpus, warehouse, work / "site", False,
+                                            args.large_task_runner), size)
+        if size <= args.plain_up_to:
+            record(f"{size} cold, no Prefect",
+                   plain_run(corpus, work / f"plain-{size}.duckdb", work / "site", False), size)
+        added = size
+        for extra in args.add if size == args.sizes[0] else ():
+            write_corpus(extra, corpus, start=added)
+            added += extra
+            record(f"{size} + {extra} new", polystat_run(corpus, warehouse, work / "site", False,
+                                                         args.large_task_runner), extra)
+        shutil.rmtree(corpus)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--add", type=int, nargs="*", default=[100, 1000],
+                        help="documents added to the first size's warehouse, one run each")
+    parser.add_argument("--plain-up-to", type=int, default=1000,
+                        help="largest size also run without Prefect")
+    parser.add_argument("--task-runner", default="threads", help="for the seed corpus")
+    parser.add_argument("--large-task-runner", default="processes",
+                        help="for the synthetic corpora (CPU-bound: processes use both cores)")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--port", type=int, default=4299)
+    parser.add_argument("--json", type=Path, help="also write every measurement here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="polystat-bench-"))
+    server, env = start_server(work / "prefect-home", args.port)
+    try:
+        results = scenarios(args, work, env)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
