@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import replace
+from itertools import combinations
+from typing import Any
+
 from extract.concepts import find_concepts
+from warehouse import reconcile
 from warehouse.reconcile import Node, label_for, link, score_pair
 
 
@@ -13,7 +19,7 @@ def _node(obs_id: str, doc: str, lang: str, claim: str, surface: str, value: flo
     return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit=unit, qualifier="exact",
                 population=population, year=year, group_key=group,
                 concepts=frozenset(find_concepts(claim, lang)), surface=surface, claim=claim,
-                claim_start=0, start=start, end=start + len(surface), clause=claim,
+                claim_start=0, start=start, end=start + len(surface),
                 order=("2026", obs_id))
 
 
@@ -96,3 +102,91 @@ def test_sub_samples_of_one_survey_stay_apart_but_samples_of_studies_link() -> N
     ]
     assert score_pair(nodes[0], nodes[1], {}) is None
     assert score_pair(nodes[0], nodes[2], {}) == ("sample", 0.9)
+
+
+# --------------------------------------------------------------------------- blocking
+
+
+def _all_pairs_link(nodes: list[Node]) -> set[frozenset[str]]:
+    """Reference: score every pair, merge strongest first (what the blocks must reproduce)."""
+    points = reconcile._fingerprints(nodes)
+    found = [(a, b, found) for a, b in combinations(nodes, 2)
+             if (found := score_pair(a, b, points)) and found[1] >= reconcile.LINK_THRESHOLD]
+    found.sort(key=lambda item: (item[2][0] not in ("group", "paraphrase"), -item[2][1],
+                                 min(item[0].order, item[1].order),
+                                 max(item[0].order, item[1].order)))
+    clusters = reconcile._Clusters(nodes)
+    for a, b, (method, _) in found:
+        clusters.merge(a.obs_id, b.obs_id, same_measure=method in ("group", "paraphrase"))
+    sample_keys = reconcile._sample_keys(nodes)
+    by_key: dict[Any, list[str]] = defaultdict(list)
+    for node in nodes:
+        if node.obs_id in sample_keys:
+            by_key[sample_keys[node.obs_id]].append(node.obs_id)
+    for members in by_key.values():
+        for obs_id in members:
+            clusters.merge(members[0], obs_id, same_measure=True)
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for node in nodes:
+        grouped[clusters.forest.find(node.obs_id)].add(node.obs_id)
+    return {frozenset(members) for members in grouped.values()}
+
+
+def _editions(seed: list[Node], copies: int) -> list[Node]:
+    """The corpus's figures again in other documents: other years, values moved by a few
+    points in some copies (so that some same-year figures agree and some conflict)."""
+    nodes = []
+    for copy in range(copies):
+        for node in seed:
+            shift = (copy * 7 + len(node.obs_id)) % 5 - 2 if copy % 2 else 0
+            nodes.append(replace(
+                node, obs_id=f"{node.obs_id}-{copy}", doc_id=f"{node.doc_id}-{copy}",
+                value=node.value if node.unit == "count" else node.value + shift,
+                year=None if node.year is None else node.year + copy % 3 * 2,
+                group_key=node.group_key and f"{node.group_key}-{copy}",
+                order=(str(copy), node.obs_id), shingles=None))
+    return nodes
+
+
+def test_blocks_find_the_same_metrics_as_scoring_every_pair(corpus_run) -> None:
+    import duckdb
+
+    with duckdb.connect(str(corpus_run["warehouse"]), read_only=True) as con:
+        seed = reconcile.load_nodes(con)
+    nodes = _editions(seed, copies=6)
+    clusters, _ = link(nodes)
+    assert {frozenset(n.obs_id for n in members) for members in clusters.values()} \
+        == _all_pairs_link(nodes)
+    assert len(clusters) < len(nodes) / 2  # the copies did link
+
+
+def test_the_work_grows_with_the_figures_not_with_the_square_of_a_block() -> None:
+    claim = "Heute sagen {} Prozent der Kunden, dass ihnen ein schneller Service wichtig ist."
+    nodes = []
+    for i in range(3000):
+        text = claim.format(40 + i % 30)
+        nodes.append(_node(f"n{i:05}", f"d{i}", "de", text, str(40 + i % 30), 40 + i % 30,
+                           "customers", 2016 + i % 8))
+    found = reconcile._scored_links(nodes)
+    assert len(found) < 3 * len(nodes)
+    clusters, _ = link(nodes)
+    assert len(clusters) == 1
+
+
+def test_comparison_groups_sharing_a_point_link_without_a_population() -> None:
+    """No kind of people, so topics alone cannot link them: only the shared (year, value)."""
+    first = "Use of self-service portals rose to {}% in 2022, up from {}% in 2020."
+    second = "Self-service adoption: {}% (2020) and {}% (2018)."
+    nodes = []
+    for i in range(40):
+        now, before = 60 + i % 3, 45 + i % 4
+        text = first.format(70 + i % 5, now) if i % 2 else second.format(now, before)
+        values = (70 + i % 5, now) if i % 2 else (now, before)
+        years = (2022, 2020) if i % 2 else (2020, 2018)
+        for value, year in zip(values, years, strict=True):
+            nodes.append(_node(f"n{i:02}-{year}", f"d{i}", "en", text, f"{value}%", value, None,
+                               year, group=f"g{i}"))
+    clusters, _ = link(nodes)
+    assert len(clusters) == 1  # each wording alone would make one metric
+    assert {frozenset(n.obs_id for n in members) for members in clusters.values()} \
+        == _all_pairs_link(nodes)

@@ -10,30 +10,37 @@ Signals, none of which needs a translation model:
 Equal values alone never link two observations. Each link keeps its method
 and score; the threshold decides. Metrics are rebuilt on every run; their
 ids are stable because each is named after its oldest observation.
+
+Only observations that share a block (a sentence; a value; a topic; a point
+of a comparison group) are scored, and never every pair of a block: the
+links a block must yield follow from the rules (see `_Links`), so the work
+grows with the number of observations (240,000 in ~15 s).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import combinations
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations, pairwise
 from typing import Any
 
 import duckdb
 
 from warehouse.store import insert_rows
 
-LINKER_VERSION = "linker-2"
+LINKER_VERSION = "linker-3"
 LINK_THRESHOLD = 0.75
+SIMILAR_WORDING = 0.45  # the lowest Jaccard of claim shingles any rule accepts
 PEOPLE_SAMPLE_LABEL = "survey responses"
 NON_PEOPLE_COUNTS = {"countries", "continents", "companies", "organizations", "industries",
                      "regions", "markets"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     obs_id: str
     doc_id: str
@@ -50,9 +57,9 @@ class Node:
     claim_start: int
     start: int
     end: int
-    clause: str
     order: tuple[Any, ...]
     claim_en: str | None = None
+    shingles: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
 
 class _UnionFind:
@@ -71,50 +78,67 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def load_nodes(con: duckdb.DuckDBPyConnection) -> list[Node]:
-    rows = con.execute(
+def load_nodes(con: duckdb.DuckDBPyConnection, batch: int = 50_000) -> list[Node]:
+    """Every current observation, read in batches; the sentence, topics and word shingles
+    that many observations share are held once (a large corpus repeats them often)."""
+    result = con.execute(
         "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
         " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
-        " o.claim_start, o.start, o.\"end\", r.started_at, any_value(t.translated)"
+        " o.claim_start, o.start, o.\"end\", r.started_at, t.translated"
         " FROM current_observations o JOIN documents d USING (doc_id)"
         " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
         " LEFT JOIN runs r ON r.run_id = o.run_id"
-        " LEFT JOIN translations t ON t.text_sha256 = s.text_sha256 AND t.src = s.language"
-        "      AND t.tgt = 'en' AND t.status = 'translated'"
-        " GROUP BY ALL ORDER BY r.started_at, o.doc_id, o.start").fetchall()
+        " LEFT JOIN (SELECT text_sha256, src, any_value(translated) AS translated"
+        "            FROM translations WHERE tgt = 'en' AND status = 'translated'"
+        "            GROUP BY ALL) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language")
+    shared = _Shared()
     nodes = []
-    for row in rows:
-        claim, claim_start, start, end = row[11], row[12], row[13], row[14]
-        nodes.append(Node(
-            obs_id=row[0], doc_id=row[1], lang=row[2], value=row[3], unit=row[4],
-            qualifier=row[5], population=row[6], year=row[7], group_key=row[8],
-            concepts=frozenset(row[9] or ()), surface=row[10], claim=claim,
-            claim_start=claim_start, start=start, end=end,
-            clause=_clause(claim, start - claim_start), order=(str(row[15]), row[0]),
-            claim_en=row[16]))
+    while rows := result.fetchmany(batch):
+        for row in rows:
+            lang = shared(row[2])
+            nodes.append(Node(
+                obs_id=row[0], doc_id=shared(row[1]), lang=lang, value=row[3],
+                unit=shared(row[4]), qualifier=shared(row[5]), population=shared(row[6]),
+                year=row[7], group_key=row[8], concepts=shared(frozenset(row[9] or ())),
+                surface=row[10], claim=shared(row[11]), claim_start=row[12], start=row[13],
+                end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
+                shingles=shared.shingles(row[11], lang)))
+    nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     return nodes
 
 
 _CLAUSE_BREAK = re.compile(r"[,，;；:：]|\s[–—-]\s")
 
 
-def _clause(sentence: str, offset: int) -> str:
-    start, end = 0, len(sentence)
-    for match in _CLAUSE_BREAK.finditer(sentence):
-        if match.end() <= offset:
-            start = match.end()
-        elif match.start() > offset:
-            end = match.start()
-            break
-    return sentence[start:end]
+_FIGURES = re.compile(r"[\d%％]+")
 
 
 def _shingles(text: str, lang: str | None) -> set[str]:
-    text = re.sub(r"[\d%％]+", " ", text.lower())
+    """Word stems (Chinese: character pairs) of a sentence, its figures left out."""
+    text = _FIGURES.sub(" ", text.lower())
     if lang == "zh":
         chars = [c for c in text if not c.isspace()]
         return {a + b for a, b in zip(chars, chars[1:], strict=False)}
     return {word[:5] for word in re.findall(r"\w+", text) if len(word) > 2}
+
+
+class _Shared:
+    """One copy of each value that many observations share: names, topics, sentences,
+    and the shingles of sentences that differ only in their figures."""
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+        self.by_wording: dict[tuple[str, str | None], frozenset[str]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self.values.setdefault(value, value)
+
+    def shingles(self, claim: str, lang: str | None) -> frozenset[str]:
+        key = (_FIGURES.sub(" ", claim), lang)
+        found = self.by_wording.get(key)
+        if found is None:
+            found = self.by_wording[key] = frozenset(self(t) for t in _shingles(claim, lang))
+        return found
 
 
 def _jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
@@ -178,7 +202,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
     topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
     other_sentence = a.doc_id != b.doc_id or a.claim_start != b.claim_start
     if a.value == b.value and a.lang == b.lang and other_sentence and not topics_clash:
-        text_score = _jaccard(_shingles(a.claim, a.lang), _shingles(b.claim, b.lang))
+        text_score = _jaccard(_claim_shingles(a), _claim_shingles(b))
         same_people = a.population == b.population
         if text_score >= (0.5 if same_people else 0.45) and (same_people or a.doc_id == b.doc_id):
             return "restatement", 0.6 + 0.4 * text_score
@@ -202,7 +226,7 @@ def _would_conflict(a: Node, b: Node) -> bool:
         return False
     if a.lang != b.lang:
         return True
-    return _jaccard(_shingles(a.claim, a.lang), _shingles(b.claim, b.lang)) < 0.5
+    return _jaccard(_claim_shingles(a), _claim_shingles(b)) < 0.5
 
 
 def _sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
@@ -226,27 +250,193 @@ def _sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
     return keys
 
 
-def _candidate_pairs(nodes: list[Node]) -> Iterator[tuple[Node, Node]]:
-    """Only pairs that share a block can link: avoids comparing every pair of a big corpus."""
-    blocks: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for index, node in enumerate(nodes):
-        if _count_kind(node):
-            continue  # samples are clustered by key, not pairwise
-        keys: set[tuple[Any, ...]] = {("sentence", node.doc_id, node.claim_start),
-                                      ("value", node.lang, node.unit, node.value)}
-        if node.concepts:
-            tail = (node.population or "").rsplit("_", 1)[-1]
-            keys.add(("topics", node.unit, tail, node.concepts))
-            if node.group_key:
-                keys.update(("fingerprint", node.unit, tail, c) for c in node.concepts)
-        for key in keys:
-            blocks[key].append(index)
-    seen: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        for i, j in combinations(members, 2):
-            if (i, j) not in seen:
-                seen.add((i, j))
-                yield nodes[i], nodes[j]
+def _sentence(node: Node) -> tuple[str, int]:
+    return node.doc_id, node.claim_start
+
+
+def _grouped(nodes: Iterable[Node], key: Callable[[Node], Hashable]) -> dict[Any, list[Node]]:
+    groups: dict[Any, list[Node]] = defaultdict(list)
+    for node in nodes:
+        groups[key(node)].append(node)
+    return groups
+
+
+def _by_measure(members: list[Node]) -> list[list[Node]]:
+    """Members split so that no part holds two measures of one sentence: part k holds
+    the k-th measure of every sentence (a comparison group is one measure)."""
+    measures: dict[tuple[str, int], list[str]] = defaultdict(list)
+    parts: list[list[Node]] = []
+    for node in members:
+        seen = measures[_sentence(node)]
+        measure = node.group_key or node.obs_id
+        if measure not in seen:
+            seen.append(measure)
+        rank = seen.index(measure)
+        if rank == len(parts):
+            parts.append([])
+        parts[rank].append(node)
+    return parts
+
+
+class _Links:
+    """Scored links between observations; each pair is scored once.
+
+    Blocks never enumerate all their pairs: inside a block, links follow from the
+    rules' structure (figures of other years on one topic always link, identical
+    wording always links, similar wording is found by prefix filtering), so the
+    work grows with the number of observations, not with the square of a block.
+    """
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.points = _fingerprints(nodes)
+        self.position = {id(node): index for index, node in enumerate(nodes)}
+        self.size = len(nodes)
+        self.scored: set[int] = set()
+        self.found: list[tuple[Node, Node, tuple[str, float]]] = []
+
+    def consider(self, a: Node, b: Node) -> None:
+        i, j = self.position[id(a)], self.position[id(b)]
+        if i == j:
+            return
+        key = min(i, j) * self.size + max(i, j)
+        if key in self.scored:
+            return
+        self.scored.add(key)
+        link = score_pair(a, b, self.points)
+        if link is not None and link[1] >= LINK_THRESHOLD:
+            self.found.append((a, b, link))
+
+    def star(self, members: list[Node]) -> None:
+        """Link members to one anchor, for members of which every pair would link; a
+        sentence's second measure goes to a second anchor (it may not join the first)."""
+        for part in _by_measure(members):
+            for node in part[1:]:
+                self.consider(part[0], node)
+
+    def across(self, one: list[Node], two: list[Node]) -> None:
+        """One link between two sets of interchangeable members, from different sentences."""
+        for a in one[:2]:
+            for b in two[:2]:
+                if _sentence(a) != _sentence(b):
+                    self.consider(a, b)
+                    return
+
+
+def _claim_shingles(node: Node) -> frozenset[str]:
+    if node.shingles is None:
+        node.shingles = frozenset(_shingles(node.claim, node.lang))
+    return node.shingles
+
+
+def _similar_sets(sets: list[frozenset[str]], threshold: float) -> Iterator[tuple[int, int]]:
+    """Pairs of sets whose Jaccard similarity reaches `threshold`, by prefix filtering:
+    two such sets must share a token among the rarest len - ceil(threshold * len) + 1
+    of each, so only sets sharing one of those rare tokens are compared."""
+    frequency = Counter(token for tokens in sets for token in tokens)
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, tokens in enumerate(sets):
+        if not tokens:
+            continue
+        rarest = sorted(tokens, key=lambda token: (frequency[token], token))
+        candidates: set[int] = set()
+        for token in rarest[:len(rarest) - math.ceil(threshold * len(rarest)) + 1]:
+            candidates.update(index[token])
+            index[token].append(i)
+        for j in sorted(candidates):
+            if _jaccard(sets[i], sets[j]) >= threshold:
+                yield j, i
+
+
+def _link_similar_wording(members: list[Node], links: _Links) -> None:
+    """Members with the same wording (and topics) link as a star; different wordings are
+    compared once per similar pair of wordings."""
+    same_wording = _grouped(members, lambda n: (_claim_shingles(n), n.concepts))
+    for group in same_wording.values():
+        links.star(group)
+    wordings = list(same_wording)
+    for i, j in _similar_sets([shingles for shingles, _ in wordings], SIMILAR_WORDING):
+        links.across(same_wording[wordings[i]], same_wording[wordings[j]])
+
+
+def _link_topic(members: list[Node], links: _Links) -> None:
+    """One topic block (same unit, concepts and kind of people). Figures of different
+    years always link (a trend); figures of one year link when their values agree or
+    their wording is near-identical (see `_would_conflict`)."""
+    classes = _grouped((n for n in members if n.population), lambda n: n.population)
+    anchors: dict[str, list[list[Node]]] = {}
+    for population, people in classes.items():
+        anchors[population] = [_link_one_measure(part, links) for part in _by_measure(people)]
+    for one, two in combinations(classes, 2):
+        if _compatible(one, two):
+            for firsts_one, firsts_two in zip(anchors[one], anchors[two], strict=False):
+                for a in firsts_one:
+                    for b in firsts_two:
+                        links.consider(a, b)
+
+
+def _link_one_measure(people: list[Node], links: _Links) -> list[Node]:
+    """Links among figures of one topic and kind of people, at most one per sentence;
+    returns the first figure of each year."""
+    by_year = _grouped(people, lambda n: n.year)
+    firsts = [group[0] for group in by_year.values()]
+    if len(firsts) > 1:
+        for node in people:
+            links.consider(firsts[1] if node.year == firsts[0].year else firsts[0], node)
+        return firsts
+    ordered = sorted(people, key=lambda n: n.value)
+    for a, b in pairwise(ordered):
+        if b.value - a.value <= 1.0:
+            links.consider(a, b)
+    for same_language in _grouped(people, lambda n: n.lang).values():
+        _link_similar_wording(same_language, links)
+    return firsts
+
+
+def _link_fingerprints(nodes: list[Node], links: _Links) -> None:
+    """Comparison groups that share a (year, value) point and a topic: one link per pair
+    of groups is enough, because a group's own members are already linked."""
+    shared: dict[tuple[Any, ...], dict[str, Node]] = defaultdict(dict)
+    for node in nodes:
+        if node.group_key and node.concepts:
+            tail = _tail(node.population)
+            for concept in node.concepts:
+                for point in links.points[node.group_key]:
+                    shared[(node.unit, tail, concept, point)].setdefault(node.group_key, node)
+    for groups in shared.values():
+        if len(groups) < 2:
+            continue
+        classes = _grouped(groups.values(), lambda n: n.population)
+        for people in classes.values():
+            links.star(people)
+        for one, two in combinations(classes, 2):
+            if _compatible(one, two):
+                links.across(classes[one], classes[two])
+
+
+def _tail(population: str | None) -> str:
+    """The last word of a kind of people: compatible kinds share it."""
+    return (population or "").rsplit("_", 1)[-1]
+
+
+def _scored_links(nodes: list[Node]) -> list[tuple[Node, Node, tuple[str, float]]]:
+    """Every link at or above the threshold that the blocks reveal (samples excepted:
+    they are clustered by key)."""
+    links = _Links(nodes)
+    linkable = [n for n in nodes if not _count_kind(n)]
+    for members in _grouped(linkable, _sentence).values():
+        for a, b in combinations(members, 2):
+            links.consider(a, b)
+    for key in (lambda n: (n.lang, n.unit, n.value, "people", n.population),
+                lambda n: (n.lang, n.unit, n.value, "document", n.doc_id)):
+        for members in _grouped(linkable, key).values():
+            if len(members) > 1:
+                _link_similar_wording(members, links)  # restatements
+    topics = _grouped((n for n in linkable if n.concepts),
+                      lambda n: (n.unit, _tail(n.population), n.concepts))
+    for members in topics.values():
+        _link_topic(members, links)
+    _link_fingerprints(linkable, links)
+    return links.found
 
 
 class _Clusters:
@@ -275,10 +465,10 @@ def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str,
     Links inside a sentence (comparison groups, paraphrases) are made first; then the
     others, strongest first, never joining two measures of one sentence.
     """
-    points = _fingerprints(nodes)
-    found = [(a, b, link) for a, b in _candidate_pairs(nodes)
-             if (link := score_pair(a, b, points)) is not None and link[1] >= LINK_THRESHOLD]
-    found.sort(key=lambda item: (item[2][0] not in ("group", "paraphrase"), -item[2][1]))
+    found = _scored_links(nodes)
+    found.sort(key=lambda item: (item[2][0] not in ("group", "paraphrase"), -item[2][1],
+                                 min(item[0].order, item[1].order),
+                                 max(item[0].order, item[1].order)))
     clusters = _Clusters(nodes)
     best: dict[str, tuple[str, float]] = {}
     for a, b, (method, score) in found:
