@@ -25,8 +25,8 @@ from functools import cache
 
 from extract import lexicon
 from extract.records import Segment, Statistic
+from extract.versions import CONCEPTS_VERSION as CONCEPTS_VERSION  # re-exported
 
-CONCEPTS_VERSION = "concepts-2"
 _PUNCT_BREAK = r"[,，;；:：、]|\s[–—-]\s|\s[–—]"
 _PAREN_LOOKBACK = 16
 

@@ -29,8 +29,8 @@ from extract.context import Figure, analyse_sentence
 from extract.records import Segment, Statistic
 from extract.rules import LanguageRules, rules_for
 from extract.segment import segment
+from extract.versions import EXTRACTOR_VERSION as EXTRACTOR_VERSION  # re-exported
 
-EXTRACTOR_VERSION = "stats-0.4.0"
 SPAN_KEY = "statistics"
 COMPONENT = "polystat_statistics"
 _SKIPPED_KINDS = ("artifact",)

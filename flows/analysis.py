@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from extract import concepts, langid, lexicon, segment, statistics
+from extract import concepts, langid, lexicon, segment, versions
 from extract.records import Segment, Statistic
 
 
@@ -27,12 +27,14 @@ class DocumentAnalysis:
 def extractor_version() -> str:
     """Version of everything that decides which figures a document yields: the code's
     versions and a hash of the vocabulary data (a user's extension counts too)."""
-    return (f"{statistics.EXTRACTOR_VERSION}+{concepts.CONCEPTS_VERSION}"
+    return (f"{versions.EXTRACTOR_VERSION}+{versions.CONCEPTS_VERSION}"
             f"+lex-{lexicon.data_fingerprint()}")
 
 
 def analyse(text: str, declared_language: str | None, survey_year: int | None,
             candidates: Sequence[str]) -> DocumentAnalysis:
+    from extract import statistics  # spaCy: imported where documents are mined, not by every run
+
     detected, confidence = langid.detect_language(text, candidates)
     language = detected or declared_language
     segments = langid.label_segments(text, segment.segment(text), language, candidates)
