@@ -9,12 +9,14 @@ its children (process-pool or Dask workers) every 0.1 s:
   seeds warm    the same run again: nothing changed
   plain         the same work through run_without_prefect (no Prefect at all); the
                 difference to the Prefect run is Prefect's overhead
-  N cold        N synthetic documents (bench/corpus.py), --no-publish
-  +K            K more documents added to the N-document warehouse (cost per new document)
+  N cold        N synthetic documents (bench/corpus.py), with publishing (--no-publish: without)
+  N warm        the same run again: nothing changed
+  +K            K more documents added to the N-document warehouse, --no-publish (the cost
+                per new document; publishing renders the whole site, its cost is in N cold)
 
     .venv/bin/python bench/pipeline.py [--sizes 1000 10000] [--add 100 1000]
-        [--task-runner threads] [--large-task-runner processes] [--timeout 1800]
-        [--json results.json]
+        [--no-seeds] [--no-publish] [--task-runner threads]
+        [--large-task-runner processes] [--timeout 1800] [--json results.json]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +140,17 @@ def scenarios(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list
         return row
 
     seeds = ROOT / "sources"
+    if not args.no_seeds:
+        _seed_scenarios(record, args, work, seeds)
+    for size in args.sizes:
+        _large_scenarios(record, args, work, size)
+    return results
+
+
+Record = Callable[..., dict[str, Any]]
+
+
+def _seed_scenarios(record: Record, args: argparse.Namespace, work: Path, seeds: Path) -> None:
     record("floor: empty flow", [PYTHON, "-c", FLOOR])
     record("floor: empty flow (again)", [PYTHON, "-c", FLOOR])
     record("seeds cold (publish)", polystat_run(seeds, work / "s.duckdb", work / "s-site", True,
@@ -147,32 +161,38 @@ def scenarios(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list
                                                        True, args.task_runner), 5)
     record("seeds cold, no Prefect (publish)",
            plain_run(seeds, work / "p.duckdb", work / "p-site", True), 5)
-    for size in args.sizes:
-        corpus = work / f"corpus-{size}"
-        write_corpus(size, corpus)
-        warehouse = work / f"w-{size}.duckdb"
-        record(f"{size} cold", polystat_run(corpus, warehouse, work / "site", False,
-                                            args.large_task_runner), size)
-        record(f"{size} warm", polystat_run(corpus, warehouse, work / "site", False,
-                                            args.large_task_runner), size)
-        if size <= args.plain_up_to:
-            record(f"{size} cold, no Prefect",
-                   plain_run(corpus, work / f"plain-{size}.duckdb", work / "site", False), size)
-        added = size
-        for extra in args.add if size == args.sizes[0] else ():
-            write_corpus(extra, corpus, start=added)
-            added += extra
-            record(f"{size} + {extra} new", polystat_run(corpus, warehouse, work / "site", False,
-                                                         args.large_task_runner), extra)
-        shutil.rmtree(corpus)
-    return results
+
+
+def _large_scenarios(record: Record, args: argparse.Namespace, work: Path, size: int) -> None:
+    corpus = work / f"corpus-{size}"
+    write_corpus(size, corpus)
+    warehouse, site = work / f"w-{size}.duckdb", work / f"site-{size}"
+    publish = not args.no_publish
+    record(f"{size} cold", polystat_run(corpus, warehouse, site, publish,
+                                        args.large_task_runner), size)
+    record(f"{size} warm", polystat_run(corpus, warehouse, site, publish,
+                                        args.large_task_runner), size)
+    if size <= args.plain_up_to:
+        record(f"{size} cold, no Prefect",
+               plain_run(corpus, work / f"plain-{size}.duckdb", work / "site", False), size)
+    added = size
+    for extra in args.add:
+        write_corpus(extra, corpus, start=added)
+        added += extra
+        record(f"{size} + {extra} new", polystat_run(corpus, warehouse, site, False,
+                                                     args.large_task_runner), extra)
+    shutil.rmtree(corpus)
+    shutil.rmtree(site, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--add", type=int, nargs="*", default=[100, 1000],
-                        help="documents added to the first size's warehouse, one run each")
+                        help="documents added to each size's warehouse, one run each")
+    parser.add_argument("--no-seeds", action="store_true", help="skip the seed scenarios")
+    parser.add_argument("--no-publish", action="store_true",
+                        help="do not publish the synthetic corpora")
     parser.add_argument("--plain-up-to", type=int, default=1000,
                         help="largest size also run without Prefect")
     parser.add_argument("--task-runner", default="threads", help="for the seed corpus")

@@ -455,7 +455,9 @@ class _Clusters:
             return False
         self.forest.union(ra, rb)
         root = self.forest.find(ra)
-        self.sentences[root] = self.sentences.pop(ra if root == rb else rb) | self.sentences[root]
+        small, large = sorted((self.sentences.pop(ra), self.sentences.pop(rb)), key=len)
+        large |= small  # the smaller set into the larger: a big metric is never copied
+        self.sentences[root] = large
         return True
 
 
