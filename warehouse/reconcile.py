@@ -468,9 +468,13 @@ def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str,
     others, strongest first, never joining two measures of one sentence.
     """
     found = _scored_links(nodes)
-    found.sort(key=lambda item: (item[2][0] not in ("group", "paraphrase"), -item[2][1],
-                                 min(item[0].order, item[1].order),
-                                 max(item[0].order, item[1].order)))
+    rank = {id(node): i for i, node in enumerate(sorted(nodes, key=lambda n: n.order))}
+
+    def strongest_oldest_first(item: tuple[Node, Node, tuple[str, float]]) -> tuple[Any, ...]:
+        a, b = rank[id(item[0])], rank[id(item[1])]
+        return item[2][0] not in ("group", "paraphrase"), -item[2][1], min(a, b), max(a, b)
+
+    found.sort(key=strongest_oldest_first)
     clusters = _Clusters(nodes)
     best: dict[str, tuple[str, float]] = {}
     for a, b, (method, score) in found:
