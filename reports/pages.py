@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from reports.charts import ChartPoint, trend_svg
 from reports.markup import (
     UNIT_NAMES,
@@ -24,12 +26,16 @@ from reports.markup import (
     plain_number,
     slug,
 )
+from reports.snapshot import observation_rows
 
 Row = dict[str, Any]
 GENERATED_DIR = "_generated"
 CHARTS_DIR = "charts"
-FRAGMENTS = ("overview", "trends", "trends-single", "conflicts", "sources", "provenance")
+FRAGMENTS = ("overview", "trends", "trends-single", "conflicts", "sources")
 HEADLINE_TRENDS = 6
+CHARTED_TRENDS = 60  # charts on the trends page; further trends are listed in one table
+LISTED_CHANGES = 25  # items of each kind under "what changed"
+PROVENANCE_PAGE_FIGURES = 2_500  # figures per provenance page (whole sources, in order)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -53,6 +59,14 @@ class Catalogue:
             for n, d in enumerate(self.documents, start=1)}
         self.trends = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) >= 2]
         self.single = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) < 2]
+        self.provenance_pages = _provenance_chunks(self.documents)
+        self.provenance_page = {d["source_id"]: name
+                                for name, docs in self.provenance_pages.items() for d in docs}
+
+    def provenance_link(self, source_id: str) -> str:
+        """Where a source's figures are listed: page and anchor, as a Quarto link target."""
+        page = self.provenance_page.get(source_id, "provenance")
+        return f"{page}.qmd#doc-{slug(source_id, 'doc')}"
 
     def source(self, source_id: str) -> Source:
         return self.sources.get(source_id) or Source("S?", source_id, source_id)
@@ -74,8 +88,9 @@ class Catalogue:
         return f"**{found.marker}** {md_text(found.title)}"
 
 
-def write_fragments(snapshot: dict[str, Any], build_dir: Path) -> dict[str, Path]:
-    """Write ``_generated/<page>.md`` and ``charts/*.svg`` under build_dir; return the fragments."""
+def write_fragments(snapshot: dict[str, Any], build_dir: Path) -> Catalogue:
+    """Write ``_generated/<page>.md`` and ``charts/*.svg`` under build_dir (all but the
+    provenance pages, see `write_provenance`); return the catalogue they were made from."""
     catalogue = Catalogue(snapshot)
     (build_dir / GENERATED_DIR).mkdir(parents=True, exist_ok=True)
     (build_dir / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
@@ -85,14 +100,11 @@ def write_fragments(snapshot: dict[str, Any], build_dir: Path) -> dict[str, Path
         "trends-single": single_year_md,
         "conflicts": conflicts_md,
         "sources": sources_md,
-        "provenance": provenance_md,
     }
-    written = {}
     for name in FRAGMENTS:
         path = build_dir / GENERATED_DIR / f"{name}.md"
         path.write_text(builders[name](catalogue).rstrip() + "\n", encoding="utf-8")
-        written[name] = path
-    return written
+    return catalogue
 
 
 # --------------------------------------------------------------------------- overview
@@ -149,9 +161,8 @@ def _run_sentence(run: Row | None) -> str:
 def _headlines(c: Catalogue) -> str:
     if not c.trends:
         return "No metric has figures for two or more years yet."
-    ranked = sorted(c.trends, key=lambda s: (-len(s["points"]), -_n_sources(s), s["metric"]))
     lines = []
-    for series in ranked[:HEADLINE_TRENDS]:
+    for series in _headline_trends(c):
         points = sorted(series["points"], key=lambda p: p["year"])
         path = " → ".join(f"{_point_value(p, series['unit'])} ({p['year']})" for p in points)
         change = _change_words(points[0]["value"], points[-1]["value"], series["unit"])
@@ -162,6 +173,12 @@ def _headlines(c: Catalogue) -> str:
     if more > 0:
         lines.append(f"- … and {more:,} more on the [Trends](trends.qmd) page.")
     return "\n".join(lines)
+
+
+def _headline_trends(c: Catalogue) -> list[Row]:
+    """The longest series, then the best covered."""
+    ranked = sorted(c.trends, key=lambda s: (-len(s["points"]), -s["n_sources"], s["metric"]))
+    return ranked[:HEADLINE_TRENDS]
 
 
 def _change_words(first: float, last: float, unit: str) -> str:
@@ -185,23 +202,30 @@ def _changes(changes: Row) -> str:
                 f"{_count(changes.get('new_observations', 0), 'statistic')}).")
     parts = [f"Compared with run {_code(changes.get('previous_run') or 'unknown')}:"]
     items = []
-    items += _doc_items("New document", changes.get("new_documents", []))
-    items += _doc_items("Updated document", changes.get("updated_documents", []))
-    items += _doc_items("Removed document", changes.get("removed_documents", []))
-    for fig in changes.get("new_figures", []):
-        items.append(f"- New figure: {_label(fig['metric'])}, {fig['year']}: "
-                     f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}")
-    for fig in changes.get("changed_figures", []):
-        before = format_value(fig["previous_value"], fig["unit"])
-        after = format_value(fig["value"], fig["unit"], _exact(fig["qualifier"]))
-        items.append(f"- Changed figure: {_label(fig['metric'])}, {fig['year']}: "
-                     f"{before} → {after}")
+    items += _first(_doc_items("New document", changes.get("new_documents", [])), "new documents")
+    items += _first(_doc_items("Updated document", changes.get("updated_documents", [])),
+                    "updated documents")
+    items += _first(_doc_items("Removed document", changes.get("removed_documents", [])),
+                    "removed documents")
+    items += _first([f"- New figure: {_label(fig['metric'])}, {fig['year']}: "
+                     f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}"
+                     for fig in changes.get("new_figures", [])], "new figures")
+    items += _first([f"- Changed figure: {_label(fig['metric'])}, {fig['year']}: "
+                     f"{format_value(fig['previous_value'], fig['unit'])} → "
+                     f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}"
+                     for fig in changes.get("changed_figures", [])], "changed figures")
     if not items:
         items.append("- No new documents and no new or changed figures.")
     parts.append("\n".join(items))
     parts.append(f"{_count(changes.get('new_observations', 0), 'statistic')} "
                  "extracted since the previous run.")
     return "\n\n".join(parts)
+
+
+def _first(items: list[str], what: str) -> list[str]:
+    if len(items) <= LISTED_CHANGES:
+        return items
+    return items[:LISTED_CHANGES] + [f"- … and {len(items) - LISTED_CHANGES:,} more {what}"]
 
 
 def _doc_items(label: str, docs: Iterable[Row]) -> list[str]:
@@ -215,14 +239,35 @@ def _doc_items(label: str, docs: Iterable[Row]) -> list[str]:
 def trends_md(c: Catalogue, charts_dir: Path) -> str:
     if not c.trends:
         return "No metric has figures for two or more years yet."
-    blocks = [f"{_count(len(c.trends), 'metric')} with figures for two or more years. Each chart "
-              "shows the agreed value per year (the median when sources differ; a bar marks "
-              "their spread); hollow points are qualified figures (\"more than\", \"about\"). "
-              "S-numbers name the sources, listed under each chart and on the "
-              "[Sources](sources.qmd) page."]
-    for series in sorted(c.trends, key=lambda s: s["metric"].lower()):
-        blocks.append(_trend_block(c, series, charts_dir))
+    ranked = sorted(c.trends, key=lambda s: (-s["n_sources"], -len(s["points"]),
+                                             s["metric"].lower()))
+    headlines = {s["metric_id"] for s in _headline_trends(c)}  # the overview links to them
+    shown = ranked[:CHARTED_TRENDS] + [s for s in ranked[CHARTED_TRENDS:]
+                                       if s["metric_id"] in headlines]
+    rest = [s for s in ranked[CHARTED_TRENDS:] if s["metric_id"] not in headlines]
+    charted = sorted(shown, key=lambda s: s["metric"].lower())
+    intro = (f"{_count(len(c.trends), 'metric')} with figures for two or more years. Each chart "
+             "shows the agreed value per year (the median when sources differ; a bar marks "
+             "their spread); hollow points are qualified figures (\"more than\", \"about\"). "
+             "S-numbers name the sources, listed under each chart and on the "
+             "[Sources](sources.qmd) page.")
+    if rest:
+        intro += (f" The {len(charted)} metrics with the most sources are charted; the other "
+                  f"{len(rest):,} are listed [after them](#more-trends).")
+    blocks = [intro] + [_trend_block(c, series, charts_dir) for series in charted]
+    if rest:
+        blocks.append(_more_trends(sorted(rest, key=lambda s: s["metric"].lower())))
     return "\n\n".join(blocks)
+
+
+def _more_trends(rest: list[Row]) -> str:
+    rows = ["| Metric | Values by year | Sources |",
+            "|:-----------------------------------|:----------------------------------|---:|"]
+    for series in rest:
+        points = sorted(series["points"], key=lambda p: p["year"])
+        path = " → ".join(f"{_point_value(p, series['unit'])} ({p['year']})" for p in points)
+        rows.append(f"| {_label(series['metric'])} | {path} | {series['n_sources']:,} |")
+    return "## More trends {#more-trends}\n\n" + "\n".join(rows)
 
 
 def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
@@ -234,7 +279,7 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
                    qualifier=p["qualifier"],
                    sources=[c.source(s).marker for s in p["source_ids"]]) for p in points])
     (charts_dir / chart_name).write_text(chart, encoding="utf-8")
-    n_sources = _n_sources(series)
+    n_sources = series["n_sources"]
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
              f"{_count(n_sources, 'source')}")
@@ -260,6 +305,11 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
             rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])}"
                         f"{', ' + page if page else ''} | {basis} |")
             agreed = ""  # once per year
+        more = point["n_observations"] - len(point["obs_ids"])
+        if more > 0:
+            rows.append(f"| {point['year']} | {agreed} | | … and {_count(more, 'more figure')} "
+                        f"from {_count(point['n_sources'], 'source')} in all "
+                        "([Provenance](provenance.qmd)) | |")
     return "\n".join(rows)
 
 
@@ -273,6 +323,8 @@ def single_year_md(c: Catalogue) -> str:
     for series in sorted(c.single, key=lambda s: s["metric"].lower()):
         for point in series["points"]:
             sources = "; ".join(c.cite(s) for s in point["source_ids"])
+            if point["n_sources"] > len(point["source_ids"]):
+                sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
             rows.append(f"| {_label(series['metric'])} | {point['year']} | "
                         f"{_point_value(point, series['unit'])} | {sources} |")
     return "\n\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:])
@@ -303,6 +355,10 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
              f"Values: {_and_list(values)} (difference {spread})."]
     for obs_id in conflict["obs_ids"]:
         parts.append(_quote(c, c.observations[obs_id]))
+    more = conflict.get("n_observations", 0) - len(conflict["obs_ids"])
+    if more > 0:
+        parts.append(f"… and {_count(more, 'more figure')} for this metric and year "
+                     "([Provenance](provenance.qmd)).")
     return "\n\n".join(parts)
 
 
@@ -330,12 +386,18 @@ def sources_md(c: Catalogue) -> str:
         source = c.source(doc["source_id"])
         title = f"**{md_text(source.title)}**<br>{_small(doc)}"
         rows.append(f"| {source.marker} | {title} | {md_text(doc.get('publisher')) or '—'} | "
-                    f"{_languages(doc)} | {_coverage(doc)} | {doc['n_statistics']:,} |")
+                    f"{_languages(doc)} | {_coverage(doc)} | {_statistics_link(c, doc)} |")
     parts = [f"{_count(len(c.documents), 'document')} in the current corpus. Statistics always "
              "come from the original text; translations are glosses for readers.",
              "\n".join(rows)]
     parts.append(_install_help(c.documents))
     return "\n\n".join(p for p in parts if p)
+
+
+def _statistics_link(c: Catalogue, doc: Row) -> str:
+    if not doc["n_statistics"]:
+        return "0"
+    return f"[{doc['n_statistics']:,}]({c.provenance_link(doc['source_id'])})"
 
 
 def _small(doc: Row) -> str:
@@ -386,21 +448,72 @@ def _install_help(documents: list[Row]) -> str:
 # --------------------------------------------------------------------------- provenance
 
 
-def provenance_md(c: Catalogue) -> str:
-    by_source: dict[str, list[Row]] = {}
-    for obs in c.observations.values():
-        by_source.setdefault(obs["source_id"], []).append(obs)
-    if not by_source:
-        return "No statistics yet."
-    blocks = [f"Every one of the {_count(len(c.observations), 'statistic')}, in document order: "
-              "the original sentence with the figure highlighted, the English translation when "
-              "there is one, the character offsets into the decoded document text and the run "
-              "that extracted it."]
-    for doc in c.documents:
-        found = by_source.get(doc["source_id"])
-        if found:
-            blocks.append(_provenance_table(c, doc, found))
-    return "\n\n".join(blocks)
+def _provenance_chunks(documents: list[Row]) -> dict[str, list[Row]]:
+    """Provenance pages: all on 'provenance' when the figures fit one page, else whole
+    sources in order on 'provenance-001', 'provenance-002', ... (and an index page)."""
+    with_figures = [d for d in documents if d.get("n_statistics")]
+    if sum(d["n_statistics"] for d in with_figures) <= PROVENANCE_PAGE_FIGURES:
+        return {"provenance": with_figures}
+    chunks: list[list[Row]] = [[]]
+    size = 0
+    for doc in with_figures:
+        if chunks[-1] and size + doc["n_statistics"] > PROVENANCE_PAGE_FIGURES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(doc)
+        size += doc["n_statistics"]
+    return {f"provenance-{n:03}": docs for n, docs in enumerate(chunks, start=1)}
+
+
+PROVENANCE_INTRO = ("the original sentence with the figure highlighted, the English "
+                    "translation when there is one, the character offsets into the decoded "
+                    "document text and the run that extracted it.")
+
+
+def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Path
+                     ) -> list[str]:
+    """Write the provenance fragments, reading the figures one page of sources at a time;
+    return the names of the extra pages (each with its .qmd next to the other pages)."""
+    generated = build_dir / GENERATED_DIR
+    total = c.snapshot["corpus"]["observations"]
+    if "provenance" in c.provenance_pages:
+        docs = c.provenance_pages["provenance"]
+        text = (f"Every one of the {_count(total, 'statistic')}, in document order: "
+                + PROVENANCE_INTRO + "\n\n" + _provenance_tables(con, c, docs)
+                if docs else "No statistics yet.")
+        (generated / "provenance.md").write_text(text.rstrip() + "\n", encoding="utf-8")
+        return []
+    index = [f"{_count(total, 'statistic')} from {_count(len(c.provenance_page), 'source')}, "
+             f"on {len(c.provenance_pages)} pages of whole sources. For each figure: "
+             + PROVENANCE_INTRO,
+             "| | Source | Statistics | Page |", "|:--|:------------------------------|---:|:--|"]
+    n_pages = len(c.provenance_pages)
+    for number, (name, docs) in enumerate(c.provenance_pages.items(), start=1):
+        for doc in docs:
+            source = c.source(doc["source_id"])
+            index.append(f"| {source.marker} | [{md_text(source.title)}]"
+                         f"({c.provenance_link(doc['source_id'])}) | {doc['n_statistics']:,} | "
+                         f"{number} |")
+        (generated / f"{name}.md").write_text(
+            f"Page {number} of {n_pages} ([all sources](provenance.qmd)).\n\n"
+            + _provenance_tables(con, c, docs).rstrip() + "\n", encoding="utf-8")
+        (build_dir / f"{name}.qmd").write_text(
+            f'---\ntitle: "Provenance, page {number} of {n_pages}"\n'
+            f'subtitle: "{docs[0]["source_id"]} … {docs[-1]["source_id"]}"\n---\n\n'
+            f"{{{{< include {GENERATED_DIR}/{name}.md >}}}}\n", encoding="utf-8")
+    (generated / "provenance.md").write_text(
+        index[0] + "\n\n" + "\n".join(index[1:]) + "\n", encoding="utf-8")
+    return list(c.provenance_pages)
+
+
+def _provenance_tables(con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[Row]) -> str:
+    observations = observation_rows(con, "d.doc_id IN (SELECT unnest(?))",
+                                    [[d["doc_id"] for d in docs]])
+    by_doc: dict[str, list[Row]] = {}
+    for obs in observations:
+        by_doc.setdefault(obs["doc_id"], []).append(obs)
+    return "\n\n".join(_provenance_table(c, doc, by_doc[doc["doc_id"]])
+                       for doc in docs if doc["doc_id"] in by_doc)
 
 
 def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
@@ -454,10 +567,6 @@ def _point_value(point: Row, unit: str) -> str:
 
 def _exact(qualifier: str) -> str:
     return "exact" if qualifier == "mixed" else qualifier
-
-
-def _n_sources(series: Row) -> int:
-    return len({s for p in series["points"] for s in p["source_ids"]})
 
 
 def _count(n: int, noun: str) -> str:

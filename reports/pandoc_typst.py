@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ _INCLUDE = re.compile(r"^[ \t]*\{\{<\s*include\s+(\S+?)\s*>\}\}[ \t]*$", re.MULT
 # links written by pages.py: ](page.qmd) or ](page.qmd#anchor); escaped document text never
 # contains "](" because md_text escapes both brackets and parentheses
 _PAGE_LINK = re.compile(r"\]\(([a-z][a-z0-9-]*)\.qmd(#[A-Za-z0-9_-]+)?\)")
+_SERIES_PAGE = re.compile(r"-\d+$")  # provenance-002 belongs to the navbar's Provenance
 _SAFE_HREF = re.compile(r"^[A-Za-z0-9_-]+\.(qmd|html|pdf)$")
 _CJK_FONT_NAMES = ("NotoSansCJK", "NotoSerifCJK", "SourceHanSans", "SourceHanSerif", "wqy-",
                    "DroidSansFallback")
@@ -109,7 +112,11 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
     site_title = str(config.get("website", {}).get("title", "polystat"))
     shutil.copy2(project / STYLESHEET, out_dir / STYLESHEET)
     _copy_tree(project / "charts", out_dir / "charts")
-    pages = []
+    foot = project / "footer.html"
+    foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
+                    encoding="utf-8")
+    template = _html_template(project)
+    commands = []
     for page in _pages(config, project):
         if page.name == REPORT_PAGE:
             continue
@@ -118,17 +125,18 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
         source = project / f"{page.stem}.assembled.md"
         source.write_text(markdown, encoding="utf-8")
         nav = project / f"{page.stem}.nav.html"
-        nav.write_text(_nav_html(site_title, nav_left, nav_right, page.stem), encoding="utf-8")
-        foot = project / "footer.html"
-        foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
-                        encoding="utf-8")
+        nav.write_text(_nav_html(site_title, nav_left, nav_right, _SERIES_PAGE.sub("", page.stem)),
+                       encoding="utf-8")
         target = out_dir / f"{page.stem}.html"
-        _pandoc(pandoc, project, [str(source), "-f", "markdown", "-t", "html5", "-s", "--wrap=none",
-                                  "--template", str(_html_template(project)),
+        commands.append((target, [str(source), "-f", "markdown", "-t", "html5", "-s",
+                                  "--wrap=none", "--template", str(template),
                                   "-V", f"site-title={site_title}", "-V", "lang=en",
                                   "--include-before-body", str(nav),
-                                  "--include-after-body", str(foot), "-o", str(target)])
-        pages.append(target)
+                                  "--include-after-body", str(foot), "-o", str(target)]))
+    # one pandoc process per page, as many at once as there are cores
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(lambda command: _pandoc(pandoc, project, command[1]), commands))
+    pages = [target for target, _ in commands]
     pdf, warnings = _render_pdf(project, out_dir, pandoc, footer, timestamp)
     return Rendered(pages=pages, pdf=pdf, warnings=warnings)
 

@@ -67,7 +67,7 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
     snapshot = write_snapshot(con, staging / DATA_DIR)
     with tempfile.TemporaryDirectory(prefix="polystat-publish-") as tmp:
         build = Path(tmp) / "project"
-        prepare_project(snapshot, build)
+        prepare_project(snapshot, build, con)
         if shutil.which("quarto"):
             result = _render_quarto(build, staging)
         else:
@@ -108,13 +108,23 @@ def _rebased(result: PublishResult, staging: Path, out_dir: Path) -> PublishResu
     return result
 
 
-def prepare_project(snapshot: dict[str, Any], build: Path) -> None:
-    """Copy the Quarto project and write the fragments and charts its pages include."""
+def prepare_project(snapshot: dict[str, Any], build: Path,
+                    con: duckdb.DuckDBPyConnection) -> None:
+    """Copy the Quarto project, write the fragments and charts its pages include and the
+    provenance pages (read from the warehouse one page of sources at a time)."""
     build.mkdir(parents=True, exist_ok=True)
     for pattern in PROJECT_FILES:
         for source in PROJECT_DIR.glob(pattern):
             shutil.copy2(source, build / source.name)
-    pages.write_fragments(snapshot, build)
+    catalogue = pages.write_fragments(snapshot, build)
+    extra = pages.write_provenance(con, catalogue, build)
+    if extra:  # Quarto renders the pages its project lists
+        config_path = build / "_quarto.yml"
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        config["project"]["render"] = [*config["project"]["render"],
+                                       *(f"{name}.qmd" for name in extra)]
+        config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+                               encoding="utf-8")
 
 
 def _render_quarto(build: Path, out_dir: Path) -> PublishResult:
@@ -124,6 +134,7 @@ def _render_quarto(build: Path, out_dir: Path) -> PublishResult:
     if done.returncode != 0:
         raise PublishError(f"quarto render failed: {done.stderr.strip()[-2000:]}")
     found = [out_dir / f"{name}.html" for name in HTML_PAGES]
+    found += sorted(out_dir.glob("provenance-*.html"))
     pdf = out_dir / pandoc_typst.PDF_NAME
     return PublishResult(renderer="quarto", site_dir=out_dir, index_html=out_dir / "index.html",
                          pdf=pdf if pdf.exists() else None, pages=[p for p in found if p.exists()])

@@ -1,9 +1,12 @@
-"""The data snapshot: everything the report pages show, read once from the warehouse.
+"""The data snapshot: what the report pages show, read once from the warehouse.
 
-The pages never query DuckDB; they are generated from this JSON, so the
-same snapshot renders the same pages through Quarto or through the
-pandoc + typst fallback, on any machine. Only rows of finished runs and
-current document versions are read (the warehouse's ``current_*`` views).
+The pages are generated from this JSON, so the same snapshot renders the
+same pages through Quarto or through the pandoc + typst fallback, on any
+machine. Its size grows with documents and metrics, not with figures: each
+point of a series keeps its first few figures, and the provenance pages read
+every figure from the warehouse, one page of sources at a time
+(`observation_rows`). Only rows of finished runs and current document
+versions are read (the warehouse's ``current_*`` views).
 
 The snapshot also records what changed since the previous run, by
 comparing with the snapshot file the previous publish left behind.
@@ -11,7 +14,6 @@ comparing with the snapshot file the previous publish left behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -22,10 +24,13 @@ from typing import Any
 import duckdb
 
 SNAPSHOT_FILE = "snapshot.json"
-SNAPSHOT_SCHEMA = 1
+SNAPSHOT_SCHEMA = 2  # 2: a few figures per point; observations_by_run
 TARGET_LANGUAGE = "en"
 # the command flows/models.py offers (`polystat models install --help`)
 INSTALL_HINT = "polystat models install --from-index {src}"
+
+SHOWN_PER_POINT = 5  # figures listed under a chart for one year (the rest: provenance pages)
+SHOWN_PER_CONFLICT = 8  # quotes shown for one conflict (two per value at most)
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +69,26 @@ def load_snapshot(data_dir: Path) -> dict[str, Any] | None:
 
 
 def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What the pages show. Its size grows with the documents and metrics, never with the
+    figures: each point and conflict keeps a few of its figures (the provenance pages
+    read the rest straight from the warehouse, one source at a time)."""
     runs = _rows(con, "SELECT run_id, flow, flow_run_id, started_at, finished_at, status,"
                       " code_version FROM runs ORDER BY started_at, run_id")
     finished = [r for r in runs if r["status"] in ("completed", "partial")]
     documents = _documents(con)
-    segments = _segments(con, documents)
-    translations = _translations(con)
-    observations = _observations(con, segments, translations)
-    _add_coverage(documents, segments, translations, observations)
-    series = _series(con, observations)
-    conflicts = _conflicts(con, observations)
-    for doc in documents:
-        doc.pop("text")
+    series = _series(con)
+    conflicts = _conflicts(con)
+    shown = {i for s in series for p in s["points"] for i in p["obs_ids"]}
+    shown |= {i for c in conflicts for i in c["obs_ids"]}
+    observations = observation_rows(con, "o.obs_id IN (SELECT unnest(?))", [sorted(shown)])
     return {
         "schema": SNAPSHOT_SCHEMA,
         "run": finished[-1] if finished else None,
         "runs": runs,
-        "corpus": _corpus_counts(documents, observations, series, conflicts),
+        "corpus": _corpus_counts(con, documents, series, conflicts),
+        "observations_by_run": dict(con.execute(
+            "SELECT run_id, count(*) FROM current_observations GROUP BY run_id ORDER BY run_id"
+        ).fetchall()),
         "documents": documents,
         "observations": observations,
         "series": series,
@@ -98,176 +106,191 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
 
 
 def _documents(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    return _rows(con, """
-        SELECT d.doc_id, d.source_id, d.file_name, d.text, d.encoding, d.n_bytes,
+    documents = _rows(con, """
+        SELECT d.doc_id, d.source_id, d.file_name, d.encoding, d.n_bytes,
                d.language AS detected_language, d.language_confidence,
                s.title, s.publisher, s.url, s.published, s.edition, s.survey_year,
                s.declared_language, coalesce(s.in_manifest, false) AS in_manifest, d.run_id,
-               d.format, s.path, s.author
+               d.format, s.path, s.author,
+               (SELECT count(*) FROM current_observations o WHERE o.doc_id = d.doc_id)
+                   AS n_statistics
         FROM current_documents d LEFT JOIN sources s USING (source_id)
         ORDER BY d.source_id, d.doc_id""")
+    _add_coverage(con, documents)
+    return documents
 
 
-def _segments(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> dict[tuple[str, int], Row]:
-    """Segments of current documents, each with the sha256 its translation is cached under."""
-    texts = {d["doc_id"]: d["text"] for d in documents}
-    language = {d["doc_id"]: d["detected_language"] for d in documents}
-    rows = _rows(con, """
-        SELECT s.doc_id, s.seg_no, s.start, s."end", s.kind, s.language, s.text_sha256
-        FROM segments s JOIN current_documents d USING (doc_id)
-        ORDER BY s.doc_id, s.seg_no""")
-    found = {}
-    for row in rows:
-        if row["text_sha256"] is None:  # warehouses from before migration 003
-            row["text_sha256"] = _sha256(texts[row["doc_id"]][row["start"]:row["end"]])
-        # translation uses the segment's own language only (as flows/translation.py does);
-        # readers are shown the document's language where a segment has none
-        row["shown_language"] = row["language"] or language.get(row["doc_id"])
-        found[(row["doc_id"], row["seg_no"])] = row
-    return found
-
-
-def _translations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Row]:
-    """(text sha256, source language) -> the newest English translation, or why there is none."""
-    rows = _rows(con, """
-        SELECT t.text_sha256, t.src, t.engine, t.model, t.model_version, t.translated, t.status,
-               t.reason, t.numbers_preserved, t.run_id
+# the English translation a reader is shown for a segment: a translated row beats an
+# untranslated one, a newer run beats an older one (only finished runs count)
+_TRANSLATIONS = f"""
+    SELECT * FROM (
+        SELECT t.text_sha256, t.src, t.engine, t.model, t.model_version, t.translated,
+               t.status, t.reason, t.numbers_preserved,
+               row_number() OVER (PARTITION BY t.text_sha256, t.src
+                                  ORDER BY (t.status = 'translated') DESC, r.started_at DESC,
+                                           t.engine DESC, t.model DESC) AS nth
         FROM translations t LEFT JOIN runs r USING (run_id)
-        WHERE t.tgt = ? AND t.run_id IN (SELECT run_id FROM finished_runs)
-        ORDER BY (t.status = 'translated'), r.started_at, t.engine, t.model""",
-                 [TARGET_LANGUAGE])
-    # later rows win: a translated row beats an untranslated one, newer beats older
-    return {(r["text_sha256"], r["src"]): r for r in rows}
+        WHERE t.tgt = '{TARGET_LANGUAGE}' AND t.run_id IN (SELECT run_id FROM finished_runs))
+    WHERE nth = 1"""
+
+# a segment's translation cache key (warehouses from before migration 003 lack the column)
+_SEGMENT_SHA = ("coalesce(s.text_sha256,"
+                " sha256(substring(d.text, s.start + 1, s.\"end\" - s.start)))")
 
 
-def _observations(con: duckdb.DuckDBPyConnection, segments: dict[tuple[str, int], Row],
-                  translations: dict[tuple[str, str], Row]) -> list[Row]:
-    rows = _rows(con, """
-        SELECT o.obs_id, o.doc_id, d.source_id, o.seg_no, o.start, o."end", o.surface, o.value,
-               o.unit, o.qualifier, o.population, o.year, o.year_basis, o.claim, o.claim_start,
-               o.claim_end, o.rule, o.extractor_version, o.run_id, r.started_at AS run_started,
-               r.flow_run_id, link.metric_id, m.label AS metric,
-               page_of(d.page_starts, o.start) AS page
-        FROM current_observations o
-        JOIN current_documents d USING (doc_id)
-        LEFT JOIN runs r ON r.run_id = o.run_id
-        LEFT JOIN (SELECT obs_id, arg_max(metric_id, score) AS metric_id
-                   FROM metric_observations GROUP BY obs_id) link USING (obs_id)
-        LEFT JOIN metrics m ON m.metric_id = link.metric_id
-        ORDER BY d.source_id, o.start, o."end", o.obs_id""")
-    for row in rows:
-        segment = segments.get((row["doc_id"], row["seg_no"]))
-        row["language"] = segment["shown_language"] if segment else None
-        row["translation"] = _translation_of(row, segment, translations)
-    return rows
-
-
-def _translation_of(obs: Row, segment: Row | None, translations: dict[tuple[str, str], Row]
-                    ) -> Row | None:
-    if segment is None or segment["language"] in (None, TARGET_LANGUAGE):
-        return None
-    found = translations.get((segment["text_sha256"], segment["language"]))
-    if found is None or found["status"] != "translated" or not found["translated"]:
-        return None
-    return {"text": found["translated"], "engine": found["engine"], "model": found["model"],
-            "model_version": found["model_version"],
-            "numbers_preserved": found["numbers_preserved"]}
-
-
-def _add_coverage(documents: list[Row], segments: dict[tuple[str, int], Row],
-                  translations: dict[tuple[str, str], Row], observations: list[Row]) -> None:
+def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
     """Per document: how many non-English segments have an English translation, what is missing."""
-    per_doc: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"total": 0, "translated": 0, "missing": defaultdict(int), "reasons": {}})
-    for (doc_id, _), seg in segments.items():
-        if seg["kind"] == "artifact" or seg["language"] in (None, TARGET_LANGUAGE):
-            continue
-        entry = per_doc[doc_id]
-        entry["total"] += 1
-        found = translations.get((seg["text_sha256"], seg["language"]))
-        if found is not None and found["status"] == "translated" and found["translated"]:
-            entry["translated"] += 1
-            continue
-        entry["missing"][seg["language"]] += 1
-        if found is not None and found["reason"]:
-            entry["reasons"][seg["language"]] = found["reason"]
-    counts: dict[str, int] = defaultdict(int)
-    for obs in observations:
-        counts[obs["doc_id"]] += 1
+    rows = _rows(con, f"""
+        WITH t AS ({_TRANSLATIONS})
+        SELECT s.doc_id, s.language, count(*) AS total,
+               count(*) FILTER (WHERE t.status = 'translated' AND t.translated <> '') AS done,
+               max(t.reason) FILTER (WHERE t.reason IS NOT NULL
+                                     AND NOT (t.status = 'translated' AND t.translated <> ''))
+                   AS reason
+        FROM segments s JOIN current_documents d USING (doc_id)
+        LEFT JOIN t ON t.text_sha256 = {_SEGMENT_SHA} AND t.src = s.language
+        WHERE s.kind <> 'artifact' AND s.language IS NOT NULL AND s.language <> ?
+        GROUP BY s.doc_id, s.language ORDER BY s.doc_id, s.language""", [TARGET_LANGUAGE])
+    per_doc: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        per_doc[row["doc_id"]].append(row)
     for doc in documents:
-        entry = per_doc[doc["doc_id"]]
-        doc["n_statistics"] = counts[doc["doc_id"]]
-        doc["segments_non_english"] = entry["total"]
-        doc["segments_translated"] = entry["translated"]
+        found = per_doc.get(doc["doc_id"], [])
+        doc["segments_non_english"] = sum(r["total"] for r in found)
+        doc["segments_translated"] = sum(r["done"] for r in found)
         doc["missing_pairs"] = [
-            {"src": src, "tgt": TARGET_LANGUAGE, "segments": n,
-             "reason": entry["reasons"].get(src),
-             "install": INSTALL_HINT.format(src=src, tgt=TARGET_LANGUAGE)}
-            for src, n in sorted(entry["missing"].items())]
+            {"src": r["language"], "tgt": TARGET_LANGUAGE, "segments": r["total"] - r["done"],
+             "reason": r["reason"],
+             "install": INSTALL_HINT.format(src=r["language"], tgt=TARGET_LANGUAGE)}
+            for r in found if r["total"] > r["done"]]
         declared, detected = doc["declared_language"], doc["detected_language"]
         doc["language_mismatch"] = bool(declared and detected and declared != detected)
 
 
-def _series(con: duckdb.DuckDBPyConnection, observations: list[Row]) -> list[Row]:
-    """One entry per metric: its points by year, each with the observations behind it."""
-    by_id = {o["obs_id"]: o for o in observations}
-    rows = _rows(con, """
-        SELECT metric_id, metric, unit, year, value, min_value, max_value, n_observations,
-               n_documents, obs_ids, agreement
-        FROM series ORDER BY metric, metric_id, year""")
+def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
+                     ) -> list[Row]:
+    """Current observations matching `where` (SQL on alias o, d: bound parameters only),
+    with source, metric, page, the language shown and the English translation."""
+    rows = _rows(con, f"""
+        WITH t AS ({_TRANSLATIONS}),
+             link AS (SELECT obs_id, arg_max(metric_id, score) AS metric_id
+                      FROM metric_observations GROUP BY obs_id)
+        SELECT o.obs_id, o.doc_id, d.source_id, o.seg_no, o.start, o."end", o.surface, o.value,
+               o.unit, o.qualifier, o.population, o.year, o.year_basis, o.claim, o.claim_start,
+               o.claim_end, o.rule, o.extractor_version, o.run_id, r.started_at AS run_started,
+               r.flow_run_id, link.metric_id, m.label AS metric,
+               page_of(d.page_starts, o.start) AS page,
+               coalesce(s.language, d.language) AS language, s.language AS segment_language,
+               t.translated, t.status AS translation_status, t.engine, t.model,
+               t.model_version, t.numbers_preserved
+        FROM current_observations o
+        JOIN current_documents d USING (doc_id)
+        LEFT JOIN runs r ON r.run_id = o.run_id
+        LEFT JOIN link USING (obs_id)
+        LEFT JOIN metrics m ON m.metric_id = link.metric_id
+        LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
+        LEFT JOIN t ON t.text_sha256 = {_SEGMENT_SHA} AND t.src = s.language
+        WHERE {where}
+        ORDER BY d.source_id, o.start, o."end", o.obs_id""", params)
+    for row in rows:
+        translated = (row["segment_language"] not in (None, TARGET_LANGUAGE)
+                      and row["translation_status"] == "translated" and row["translated"])
+        row["translation"] = {
+            "text": row["translated"], "engine": row["engine"], "model": row["model"],
+            "model_version": row["model_version"],
+            "numbers_preserved": row["numbers_preserved"]} if translated else None
+        for key in ("segment_language", "translated", "translation_status", "engine", "model",
+                    "model_version", "numbers_preserved"):
+            del row[key]
+    return rows
+
+
+def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """One entry per metric: its points by year, each with its first figures (by source)."""
+    rows = _rows(con, f"""
+        WITH member AS (
+            SELECT m.metric_id, m.label AS metric, m.unit, o.year, o.obs_id, o.value,
+                   o.qualifier, o.doc_id, d.source_id,
+                   row_number() OVER (PARTITION BY m.metric_id, o.year
+                                      ORDER BY d.source_id, o.start, o.obs_id) AS nth
+            FROM metrics m
+            JOIN metric_observations mo USING (metric_id)
+            JOIN current_observations o USING (obs_id)
+            JOIN current_documents d USING (doc_id)
+            WHERE o.year IS NOT NULL)
+        SELECT metric_id, metric, unit, year,
+               coalesce(median(value) FILTER (WHERE qualifier = 'exact'), median(value))
+                   AS series_value,
+               count(*) FILTER (WHERE qualifier = 'exact') AS n_exact,
+               min(value) FILTER (WHERE qualifier = 'exact') AS exact_min,
+               max(value) FILTER (WHERE qualifier = 'exact') AS exact_max,
+               min(value) AS min_value, max(value) AS max_value,
+               list(DISTINCT qualifier ORDER BY qualifier) AS qualifiers,
+               count(*) AS n_observations, count(DISTINCT doc_id) AS n_documents,
+               list(obs_id ORDER BY nth) FILTER (WHERE nth <= {SHOWN_PER_POINT}) AS obs_ids,
+               list(DISTINCT source_id ORDER BY source_id) AS all_sources
+        FROM member GROUP BY metric_id, metric, unit, year
+        ORDER BY metric, metric_id, year""")
     metrics: dict[str, Row] = {}
     for row in rows:
         metric = metrics.setdefault(row["metric_id"], {
             "metric_id": row["metric_id"], "metric": row["metric"], "unit": row["unit"],
-            "points": []})
-        obs_ids = [i for i in row["obs_ids"] if i in by_id]
+            "points": [], "source_ids": set()})
+        sources = row["all_sources"]
+        metric["source_ids"].update(sources)
+        exact = row["n_exact"] > 0
+        qualifiers = row["qualifiers"]
         metric["points"].append({
-            "year": row["year"], **_agreed(row, [by_id[i] for i in obs_ids]),
-            "series_value": row["value"], "n_observations": row["n_observations"],
-            "n_documents": row["n_documents"], "agreement": bool(row["agreement"]),
-            "obs_ids": obs_ids,
-            "source_ids": sorted({by_id[i]["source_id"] for i in obs_ids}),
+            "year": row["year"], "value": row["series_value"],
+            "min": row["exact_min"] if exact else row["min_value"],
+            "max": row["exact_max"] if exact else row["max_value"],
+            "qualifier": "exact" if exact else (qualifiers[0] if len(qualifiers) == 1
+                                                else "mixed"),
+            "series_value": row["series_value"], "n_observations": row["n_observations"],
+            "n_documents": row["n_documents"],
+            "agreement": not exact or row["exact_max"] - row["exact_min"] <= 1.0,
+            "obs_ids": row["obs_ids"] or [],
+            "source_ids": sources[:SHOWN_PER_POINT], "n_sources": len(sources),
         })
+    for metric in metrics.values():
+        metric["n_sources"] = len(metric.pop("source_ids"))
     return list(metrics.values())
 
 
-def _agreed(row: Row, observations: list[Row]) -> Row:
-    """The value a reader is shown for one metric and year.
-
-    The series view takes the median of every value, qualified or not; when
-    exact figures exist the page shows their median instead, so "less than
-    half" next to "48 %" reads 48 %, never an invented 49 %.
-    """
-    exact = sorted(o["value"] for o in observations if o["qualifier"] == "exact")
-    if exact:
-        middle = len(exact) // 2
-        value = exact[middle] if len(exact) % 2 else (exact[middle - 1] + exact[middle]) / 2
-        return {"value": value, "min": exact[0], "max": exact[-1], "qualifier": "exact"}
-    qualifiers = sorted({o["qualifier"] for o in observations})
-    return {"value": row["value"], "min": row["min_value"], "max": row["max_value"],
-            "qualifier": qualifiers[0] if len(qualifiers) == 1 else "mixed"}
-
-
-def _conflicts(con: duckdb.DuckDBPyConnection, observations: list[Row]) -> list[Row]:
-    by_id = {o["obs_id"]: o for o in observations}
+def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Each conflict with its first figures of every value (by source), at most a few."""
     rows = _rows(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
                       " ORDER BY metric, metric_id, year")
     for row in rows:
-        row["obs_ids"] = [i for i in row["obs_ids"] if i in by_id]
-        row["unit"] = by_id[row["obs_ids"][0]]["unit"] if row["obs_ids"] else None
+        figures = _rows(con, """
+            SELECT o.obs_id, o.value, o.unit FROM current_observations o
+            JOIN current_documents d USING (doc_id)
+            WHERE o.obs_id IN (SELECT unnest(?))
+            ORDER BY d.source_id, o.start, o.obs_id""", [row["obs_ids"]])
+        per_value: dict[float, list[str]] = defaultdict(list)
+        for figure in figures:
+            per_value[figure["value"]].append(figure["obs_id"])
+        shown = [ids[:2] for ids in per_value.values()]
+        row["obs_ids"] = [i for ids in shown for i in ids][:SHOWN_PER_CONFLICT]
+        row["n_observations"] = len(figures)
+        row["unit"] = figures[0]["unit"] if figures else None
     return rows
 
 
-def _corpus_counts(documents: list[Row], observations: list[Row], series: list[Row],
+def _corpus_counts(con: duckdb.DuckDBPyConnection, documents: list[Row], series: list[Row],
                    conflicts: list[Row]) -> dict[str, Any]:
     languages: dict[str, int] = defaultdict(int)
     for doc in documents:
         languages[doc["detected_language"] or doc["declared_language"] or "unknown"] += 1
+    found = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE obs_id IN"
+        "        (SELECT obs_id FROM metric_observations))"
+        " FROM current_observations").fetchone() or (0, 0)
     return {
         "documents": len(documents),
         "languages": dict(sorted(languages.items())),
-        "observations": len(observations),
-        "linked_observations": sum(1 for o in observations if o["metric_id"]),
+        "observations": int(found[0]),
+        "linked_observations": int(found[1]),
         "metrics": len(series),
         "trend_metrics": sum(1 for s in series if len({p["year"] for p in s["points"]}) >= 2),
         "conflicts": len(conflicts),
@@ -295,7 +318,7 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> d
                 "new_documents": [_doc_ref(d) for d in current["documents"]],
                 "updated_documents": [], "removed_documents": [],
                 "new_figures": [], "changed_figures": [],
-                "new_observations": len(current["observations"])}
+                "new_observations": current["corpus"]["observations"]}
     old_docs = {d["doc_id"]: d for d in previous.get("documents", [])}
     old_sources = {d["source_id"]: d for d in old_docs.values()}
     new_docs = [d for d in current["documents"] if d["doc_id"] not in old_docs]
@@ -309,7 +332,7 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> d
             new_figures.append(point)
         elif abs(before["value"] - point["value"]) > 1e-9:
             changed_figures.append({**point, "previous_value": before["value"]})
-    old_obs = {o["obs_id"] for o in previous.get("observations", [])}
+    old_runs = {r["run_id"] for r in previous.get("runs", [])}
     return {
         "first_snapshot": False,
         "previous_run": (previous.get("run") or {}).get("run_id"),
@@ -320,7 +343,8 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> d
                               and d["source_id"] not in current_sources],
         "new_figures": new_figures,
         "changed_figures": changed_figures,
-        "new_observations": sum(1 for o in current["observations"] if o["obs_id"] not in old_obs),
+        "new_observations": sum(n for run_id, n in current["observations_by_run"].items()
+                                if run_id not in old_runs),
     }
 
 
@@ -336,10 +360,6 @@ def _points(snapshot: dict[str, Any]) -> dict[tuple[str, int], Row]:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _json_default(value: Any) -> Any:

@@ -228,7 +228,10 @@ def test_pipeline_stores_pdf_pages_and_html_metadata(prefect_harness, rendered,
         source = dict(zip(("title", "author", "url", "published"), con.execute(
             "SELECT title, author, url, published FROM sources WHERE source_id = 'einblicke.html'"
         ).fetchone(), strict=True))  # type: ignore[arg-type]
-        provenance = pages.provenance_md(pages.Catalogue(snapshot.read_warehouse(con)))
+        build = tmp_path / "build"
+        (build / pages.GENERATED_DIR).mkdir(parents=True)
+        pages.write_provenance(con, pages.Catalogue(snapshot.read_warehouse(con)), build)
+        provenance = (build / pages.GENERATED_DIR / "provenance.md").read_text(encoding="utf-8")
     finally:
         con.close()
     import hashlib
