@@ -77,6 +77,7 @@ class RunSummary:
     translated_segments: int = 0
     metrics: int = 0
     conflicts: int = 0
+    reconciled: str | None = None  # "extended" (new figures linked in) or "rebuilt: <why>"
     renderer: str | None = None
     report: str | None = None
     publish: str | None = None  # "started" while publishing; readers ignore the run until "done"
@@ -154,7 +155,7 @@ def translate_flow(warehouse: str, run_id: str) -> dict[str, Any]:
 
 
 @flow(name="reconcile")
-def reconcile_flow(warehouse: str, run_id: str) -> dict[str, int]:
+def reconcile_flow(warehouse: str, run_id: str) -> dict[str, Any]:
     """Group observations into metrics; series and conflicts follow as views."""
     return stages.reconcile(_warehouse(warehouse), run_id)
 
@@ -291,7 +292,7 @@ class _PrefectStages:
     def translate(self, run_id: str) -> dict[str, Any]:
         return translate_flow(self.warehouse, run_id)
 
-    def reconcile(self, run_id: str) -> dict[str, int]:
+    def reconcile(self, run_id: str) -> dict[str, Any]:
         return reconcile_flow(self.warehouse, run_id)
 
     def publish(self) -> dict[str, str | None]:
@@ -314,7 +315,7 @@ class _PlainStages:
     def translate(self, run_id: str) -> dict[str, Any]:
         return stages.translate(self.con, run_id, self.log)
 
-    def reconcile(self, run_id: str) -> dict[str, int]:
+    def reconcile(self, run_id: str) -> dict[str, Any]:
         return stages.reconcile(self.con, run_id)
 
     def publish(self) -> dict[str, str | None]:
@@ -346,6 +347,9 @@ def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
         _skip(summary, "reconcile", f"nothing changed: {counts['metrics']} metrics, "
                                     f"{counts['conflicts']} conflicts")
         changed = False
+    if "linked_new" in counts:
+        summary.reconciled = (f"rebuilt: {counts['rebuilt_because']}"
+                              if "rebuilt_because" in counts else "extended")
     summary.metrics = counts.get("metrics", 0)
     summary.conflicts = counts.get("conflicts", 0)
     summary.status = "partial" if summary.rejects else "completed"

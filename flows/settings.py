@@ -37,6 +37,10 @@ SETTINGS: tuple[Setting, ...] = (
             "bigger files are rejected with their size."),
     Setting("lock_wait", "POLYSTAT_LOCK_WAIT", "30",
             "Seconds a run waits for another process to release the warehouse."),
+    Setting("relink", "POLYSTAT_RELINK", "auto",
+            "How reconcile treats new figures: auto links them into the existing metrics "
+            "(a rebuild when figures were removed or the linker changed); full rebuilds "
+            "every metric on every run."),
     Setting("timezone", "POLYSTAT_TIMEZONE", "UTC",
             "Timezone of the monthly schedule (06:00 on the 1st)."),
 )

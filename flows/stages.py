@@ -37,7 +37,7 @@ from flows.ingest import (
     read_document,
 )
 from warehouse import reconcile as reconcile_sql
-from warehouse import store
+from warehouse import relink, store
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -325,12 +325,15 @@ def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str
 # --------------------------------------------------------------------------- reconcile, publish
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    """Group observations into metrics; series and conflicts follow as views."""
+def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """Group observations into metrics (new figures join the existing metrics where they
+    can; see warehouse/relink.py); series and conflicts follow as views."""
     with store.transaction(con):
-        counts = reconcile_sql.reconcile(con, run_id)
+        counts = relink.reconcile(con, run_id, full=settings.get("relink") == "full")
         fault_point("reconcile")  # crash tests: inside the open transaction
-    say("reconcile", f"{counts['metrics']} metrics, {counts['conflicts']} conflicts")
+    how = (f"rebuilt: {counts['rebuilt_because']}" if "rebuilt_because" in counts
+           else f"{counts['linked_new']} new figures linked into the existing metrics")
+    say("reconcile", f"{counts['metrics']} metrics, {counts['conflicts']} conflicts ({how})")
     return counts
 
 

@@ -8,8 +8,10 @@ Signals, none of which needs a translation model:
   restatement  same language, same value and population, near-identical clause
   fingerprint  comparison groups sharing (year, value) points and a topic
 Equal values alone never link two observations. Each link keeps its method
-and score; the threshold decides. Metrics are rebuilt on every run; their
-ids are stable because each is named after its oldest observation.
+and score; the threshold decides. Metric ids are stable because each is named
+after its oldest observation. A run that only adds documents links their
+observations into the existing metrics (`warehouse/relink.py`); `rebuild`
+starts from nothing.
 
 Only observations that share a block (a sentence; a value; a topic; a point
 of a comparison group) are scored, and never every pair of a block: the
@@ -78,19 +80,24 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def load_nodes(con: duckdb.DuckDBPyConnection, batch: int = 50_000) -> list[Node]:
-    """Every current observation, read in batches; the sentence, topics and word shingles
-    that many observations share are held once (a large corpus repeats them often)."""
-    result = con.execute(
-        "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
-        " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
-        " o.claim_start, o.start, o.\"end\", r.started_at, t.translated"
-        " FROM current_observations o JOIN documents d USING (doc_id)"
-        " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
-        " LEFT JOIN runs r ON r.run_id = o.run_id"
-        " LEFT JOIN (SELECT text_sha256, src, any_value(translated) AS translated"
-        "            FROM translations WHERE tgt = 'en' AND status = 'translated'"
-        "            GROUP BY ALL) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language")
+NODE_SELECT = (
+    "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
+    " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
+    " o.claim_start, o.start, o.\"end\", r.started_at, t.translated"
+    " FROM current_observations o JOIN documents d USING (doc_id)"
+    " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
+    " LEFT JOIN runs r ON r.run_id = o.run_id"
+    " LEFT JOIN (SELECT text_sha256, src, any_value(translated) AS translated"
+    "            FROM translations WHERE tgt = 'en' AND status = 'translated'"
+    "            GROUP BY ALL) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language")
+
+
+def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_000
+               ) -> list[Node]:
+    """Current observations (those `where` selects, a condition on `o`), read in batches;
+    the sentence, topics and word shingles that many observations share are held once
+    (a large corpus repeats them often)."""
+    result = con.execute(NODE_SELECT + (f" WHERE {where}" if where else ""))
     shared = _Shared()
     nodes = []
     while rows := result.fetchmany(batch):
@@ -451,7 +458,7 @@ class _Clusters:
         ra, rb = self.forest.find(a), self.forest.find(b)
         if ra == rb:
             return True
-        if not same_measure and self.sentences[ra] & self.sentences[rb]:
+        if not same_measure and self._overlap(ra, rb):
             return False
         self.forest.union(ra, rb)
         root = self.forest.find(ra)
@@ -460,14 +467,21 @@ class _Clusters:
         self.sentences[root] = large
         return True
 
+    def _overlap(self, ra: str, rb: str) -> bool:
+        return bool(self.sentences[ra] & self.sentences[rb])
 
-def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
+
+def link(nodes: list[Node], clusters: _Clusters | None = None,
+         keep: Callable[[Node, Node], bool] | None = None
+         ) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
     """Clusters of observations (keyed by root obs_id) and each observation's best link.
 
     Links inside a sentence (comparison groups, paraphrases) are made first; then the
-    others, strongest first, never joining two measures of one sentence.
+    others, strongest first, never joining two measures of one sentence. `clusters` may
+    come with merges already made (the metrics an incremental run extends); `keep`
+    chooses which of the links found are applied.
     """
-    found = _scored_links(nodes)
+    found = [item for item in _scored_links(nodes) if keep is None or keep(item[0], item[1])]
     rank = {id(node): i for i, node in enumerate(sorted(nodes, key=lambda n: n.order))}
 
     def strongest_oldest_first(item: tuple[Node, Node, tuple[str, float]]) -> tuple[Any, ...]:
@@ -475,7 +489,8 @@ def link(nodes: list[Node]) -> tuple[dict[str, list[Node]], dict[str, tuple[str,
         return item[2][0] not in ("group", "paraphrase"), -item[2][1], min(a, b), max(a, b)
 
     found.sort(key=strongest_oldest_first)
-    clusters = _Clusters(nodes)
+    if clusters is None:
+        clusters = _Clusters(nodes)
     best: dict[str, tuple[str, float]] = {}
     for a, b, (method, score) in found:
         if not clusters.merge(a.obs_id, b.obs_id, same_measure=method in ("group", "paraphrase")):
@@ -540,27 +555,40 @@ def metric_id_for(members: list[Node]) -> str:
     return "m-" + hashlib.sha256(anchor.obs_id.encode()).hexdigest()[:12]
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    """Rebuild metrics and metric_observations from the current observations."""
+def rebuild(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Rebuild metrics and metric_observations from all current observations."""
     nodes = load_nodes(con)
     clusters, best = link(nodes)
     metrics, links = [], []
     for members in clusters.values():
         members.sort(key=lambda n: n.order)
         metric_id = metric_id_for(members)
-        label, label_source = label_for(members)
-        metrics.append({"metric_id": metric_id, "label": label,
-                        "population": members[0].population, "unit": members[0].unit,
-                        "label_source": label_source, "linker_version": LINKER_VERSION,
-                        "run_id": run_id})
+        metrics.append(metric_row(metric_id, members, run_id))
         for node in members:
             method, score = best.get(node.obs_id, ("single", 1.0))
-            links.append({"metric_id": metric_id, "obs_id": node.obs_id, "method": method,
-                          "score": score, "linker_version": LINKER_VERSION, "run_id": run_id})
+            links.append(link_row(metric_id, node.obs_id, method, score, run_id))
     con.execute("DELETE FROM metric_observations")
     con.execute("DELETE FROM metrics")
     insert_rows(con, "metrics", metrics)
     insert_rows(con, "metric_observations", links)
-    n_conflicts = con.execute("SELECT count(*) FROM conflicts").fetchone()
-    return {"metrics": len(metrics), "links": len(links),
-            "conflicts": int(n_conflicts[0]) if n_conflicts else 0}
+    return {"metrics": len(metrics), "links": len(links), "conflicts": count_conflicts(con),
+            "linked_new": len(nodes), "incremental": 0}
+
+
+def metric_row(metric_id: str, members: list[Node], run_id: str) -> dict[str, Any]:
+    """The metrics row of members sorted oldest first."""
+    label, label_source = label_for(members)
+    return {"metric_id": metric_id, "label": label, "population": members[0].population,
+            "unit": members[0].unit, "label_source": label_source,
+            "linker_version": LINKER_VERSION, "run_id": run_id}
+
+
+def link_row(metric_id: str, obs_id: str, method: str, score: float, run_id: str
+             ) -> dict[str, Any]:
+    return {"metric_id": metric_id, "obs_id": obs_id, "method": method, "score": score,
+            "linker_version": LINKER_VERSION, "run_id": run_id}
+
+
+def count_conflicts(con: duckdb.DuckDBPyConnection) -> int:
+    found = con.execute("SELECT count(*) FROM conflicts").fetchone()
+    return int(found[0]) if found else 0

@@ -1,0 +1,154 @@
+"""Incremental reconciliation: documents added run by run give the metrics of a rebuild."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.pipeline import run_without_prefect
+from warehouse import reconcile, relink
+from warehouse.reconcile import Node
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _write_manifest(folder: Path, entries: list[dict[str, Any]]) -> None:
+    lines = []
+    for entry in entries:
+        lines.append("[[source]]")
+        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
+                  for key, value in entry.items()]
+        lines.append("")
+    (folder / "manifest.toml").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _add_in_runs(source: Path, work: Path, batches: int) -> tuple[Path, list[dict[str, Any]]]:
+    """Copy `source`'s documents into a corpus folder a batch at a time, one run each."""
+    entries = tomllib.loads((source / "manifest.toml").read_text(encoding="utf-8"))["source"]
+    corpus, warehouse = work / "corpus", work / "w.duckdb"
+    corpus.mkdir(parents=True)
+    step = -(-len(entries) // batches)
+    summaries = []
+    for end in range(step, len(entries) + step, step):
+        for entry in entries[end - step:end]:
+            shutil.copy(source / entry["file"], corpus / entry["file"])
+        _write_manifest(corpus, entries[:end])
+        summaries.append(run_without_prefect(str(corpus), str(warehouse), str(work / "site"),
+                                             publish=False))
+    return warehouse, summaries
+
+
+def _metrics(con: duckdb.DuckDBPyConnection) -> dict[frozenset[str], tuple[str, str]]:
+    rows = con.execute("SELECT list(obs_id), metric_id, any_value(label) FROM metric_observations"
+                       " JOIN metrics USING (metric_id) GROUP BY metric_id").fetchall()
+    return {frozenset(members): (metric_id, label) for members, metric_id, label in rows}
+
+
+def _rebuilt(con: duckdb.DuckDBPyConnection) -> dict[frozenset[str], tuple[str, str]]:
+    """What a rebuild from nothing makes of the same warehouse (rolled back afterwards)."""
+    con.execute("BEGIN")
+    try:
+        reconcile.rebuild(con, "rebuild-check")
+        return _metrics(con)
+    finally:
+        con.execute("ROLLBACK")
+
+
+def _pairs(metrics: dict[frozenset[str], Any]) -> set[tuple[str, str]]:
+    return {pair for members in metrics for pair in combinations(sorted(members), 2)}
+
+
+def test_the_corpus_added_document_by_document_gives_the_metrics_of_a_rebuild(tmp_path) -> None:
+    warehouse, summaries = _add_in_runs(ROOT / "sources", tmp_path, batches=5)
+    assert summaries[0]["reconciled"] == "rebuilt: no metrics yet"
+    assert [s["reconciled"] for s in summaries[1:]] == ["extended"] * 4
+    with duckdb.connect(str(warehouse)) as con:
+        extended = _metrics(con)
+        assert extended == _rebuilt(con)  # same members, same ids, same labels
+        assert relink.why_rebuild(con) is None
+
+
+def test_synthetic_editions_added_in_runs_stay_within_a_percent_of_a_rebuild(tmp_path) -> None:
+    """Recombined real sentences with varied numbers: many equal wordings, many near values.
+    Extending keeps earlier metrics as they stand, so a few figures may land differently
+    than in a rebuild that sees every figure at once; the pairs of figures placed together
+    agree to within a percent (measured: 0.996 precision, 0.998 recall on 200 documents)."""
+    corpus = tmp_path / "synthetic"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "corpus.py"), "60", str(corpus)],
+                   check=True, capture_output=True)
+    warehouse, summaries = _add_in_runs(corpus, tmp_path / "work", batches=3)
+    assert [s["reconciled"] for s in summaries[1:]] == ["extended"] * 2
+    with duckdb.connect(str(warehouse)) as con:
+        extended, rebuilt = _pairs(_metrics(con)), _pairs(_rebuilt(con))
+    together = len(extended & rebuilt)
+    assert together / len(extended) > 0.99 and together / len(rebuilt) > 0.99
+
+
+def test_a_changed_document_or_another_linker_makes_a_rebuild(tmp_path) -> None:
+    warehouse, _ = _add_in_runs(ROOT / "sources", tmp_path, batches=2)
+    corpus = tmp_path / "corpus"
+    document = sorted(corpus.glob("*.txt"))[0]
+    document.write_text(document.read_text(encoding="utf-8") + "\n\n72% of customers agree.\n",
+                        encoding="utf-8")
+    summary = run_without_prefect(str(corpus), str(warehouse), str(tmp_path / "site"),
+                                  publish=False)
+    assert summary["reconciled"].startswith("rebuilt: ")
+    assert "superseded" in summary["reconciled"]
+    with duckdb.connect(str(warehouse)) as con:
+        assert relink.why_rebuild(con) is None
+        con.execute("UPDATE metrics SET linker_version = 'linker-0'")
+        assert "another linker" in (relink.why_rebuild(con) or "")
+
+
+def test_the_full_setting_rebuilds_every_time(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("POLYSTAT_RELINK", "full")
+    _, summaries = _add_in_runs(ROOT / "sources", tmp_path, batches=2)
+    assert summaries[1]["reconciled"] == "rebuilt: asked for a full rebuild"
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _node(obs_id: str, doc: str, value: float, year: int, claim_start: int = 0) -> Node:
+    claim = f"{value:g}% of agents say they have a clear career path."
+    return Node(obs_id=obs_id, doc_id=doc, lang="en", value=value, unit="percent",
+                qualifier="exact", population="agents", year=year, group_key=None,
+                concepts=frozenset({"career_path"}), surface=f"{value:g}%", claim=claim,
+                claim_start=claim_start, start=claim_start, end=claim_start + 3,
+                order=(f"2026-0{year - 2015}", obs_id))
+
+
+@pytest.mark.parametrize("same_sentence", [False, True])
+def test_a_new_figure_merges_two_metrics_unless_they_hold_one_sentence(same_sentence) -> None:
+    """Two existing metrics on one topic (kept apart earlier) and a new figure that links to
+    both: they merge through it, unless their full sentences (read from the warehouse only
+    now) show two measures of one sentence."""
+    a = _node("a", "d1", 40, 2018)
+    b = _node("b", "d2", 60, 2018, claim_start=100)
+    new = _node("n", "d3", 50, 2020)
+    shared_sentence = ("d9", 7)
+    read: list[str] = []
+
+    def sentences_of(metric: str) -> set[tuple[str, int]]:
+        read.append(metric)
+        own = {"m-a": ("d1", 0), "m-b": ("d2", 100)}[metric]
+        return {own, shared_sentence} if same_sentence else {own, ("d9", 1 + len(read))}
+
+    nodes = [a, b, new]
+    clusters = relink._Growing(nodes, {"a": "m-a", "b": "m-b"}, sentences_of)
+    grouped, _ = reconcile.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id))
+    holding = [clusters.metrics.get(root, set()) for root in grouped]
+    assert sorted(read) == ["m-a", "m-b"]
+    if same_sentence:
+        assert {"m-a"} in holding and {"m-b"} in holding
+    else:
+        assert holding == [{"m-a", "m-b"}]

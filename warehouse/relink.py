@@ -1,0 +1,377 @@
+"""Incremental reconciliation: link a run's new observations into the existing metrics.
+
+A rebuild (`reconcile.rebuild`) costs time in proportion to every figure in the
+warehouse (~70 µs each: 17 s at 10,000 documents), however few are new. A run that
+only adds documents needs far less. Each new figure is scored, by the same rules as in
+a rebuild, against the other new figures and against *representatives* of the existing
+metrics that share a block with it. SQL picks the representatives:
+
+  restatement  same language, unit, value and population: one figure per metric, wording
+               and topics
+  topic        same unit, kind of people and topics: per metric the oldest figure of each
+               population, year and language; in a new figure's year also one per value
+               within a point of it, and one per wording in its language
+  fingerprint  comparison groups sharing a (year, value) point and a topic with a new
+               group: one group per metric and population for each shared point
+  sample       counts describing a survey's sample: the oldest count of each metric, with
+               the other counts of its document (they decide its sample key)
+A representative that belongs to a comparison group brings the whole group.
+
+Links between two existing figures are not applied again: the existing metrics stand,
+new figures join them strongest link first under the same refusals (two measures of one
+sentence never merge), and a new figure that links two existing metrics merges them
+into the one with the older anchor, whose id survives. Labels are recomputed for every
+metric that changed, and for metrics whose figures gained a translation in this run.
+
+A rebuild is made instead when the metrics cannot simply be extended: there are none
+yet, another linker made them, figures were removed or superseded since, or a new
+figure sits in a document that already has linked figures. `POLYSTAT_RELINK=full`
+rebuilds on every run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from warehouse import reconcile as rc
+from warehouse.store import insert_rows
+
+_TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
+                "_relink_label")
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
+              ) -> dict[str, Any]:
+    """Extend the metrics with the observations not yet linked, or rebuild them when that
+    is not possible (or `full`). The counts say which was done and why."""
+    reason = "asked for a full rebuild" if full else why_rebuild(con)
+    if reason is not None:
+        counts: dict[str, Any] = rc.rebuild(con, run_id)
+        counts["rebuilt_because"] = reason
+        return counts
+    try:
+        return _extend(con, run_id)
+    finally:
+        for table in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the metrics must be rebuilt rather than extended (None: they can be extended)."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM metrics),"
+        " (SELECT count(*) FROM metrics WHERE linker_version <> ?),"
+        " (SELECT count(*) FROM metric_observations"
+        "  WHERE obs_id NOT IN (SELECT obs_id FROM current_observations)),"
+        " (SELECT count(*) FROM metric_observations"
+        "  WHERE metric_id NOT IN (SELECT metric_id FROM metrics))"
+        " + (SELECT count(*) FROM metrics"
+        "    WHERE metric_id NOT IN (SELECT metric_id FROM metric_observations)),"
+        " (SELECT count(*) FROM current_observations"
+        "  WHERE obs_id NOT IN (SELECT obs_id FROM metric_observations)"
+        "    AND doc_id IN (SELECT doc_id FROM current_observations"
+        "                   JOIN metric_observations USING (obs_id)))",
+        [rc.LINKER_VERSION]).fetchone()
+    metrics, other_linker, gone, orphans, mixed = row or (0, 0, 0, 0, 0)
+    if not metrics:
+        return "no metrics yet"
+    if other_linker:
+        return f"{other_linker} metrics were made by another linker"
+    if gone:
+        return f"{gone} linked figures were removed or superseded"
+    if orphans:
+        return f"{orphans} links or metrics lost their counterpart"
+    if mixed:
+        return f"{mixed} new figures are in documents that already have linked figures"
+    return None
+
+
+# --------------------------------------------------------------------------- picking
+
+
+_OBSERVATIONS = """
+CREATE TEMP TABLE _relink_obs AS
+SELECT o.obs_id, o.doc_id, o.claim_start, coalesce(s.language, d.language) AS lang, o.value, o.unit,
+       o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail, o.year,
+       o.group_key, list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts,
+       regexp_replace(o.claim, '[0-9%％]+', ' ', 'g') AS wording, r.started_at,
+       mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable
+FROM current_observations o JOIN documents d USING (doc_id)
+LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
+LEFT JOIN runs r ON r.run_id = o.run_id
+LEFT JOIN metric_observations mo USING (obs_id)
+"""
+
+# Each query names existing observations (metric_id IS NOT NULL) that stand in for their
+# metric in a block a new observation belongs to; see the module docstring.
+_PICKS = {
+    "restatement": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT lang, unit, value, population FROM _relink_new WHERE linkable) n
+  ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit AND e.value = n.value
+ AND e.population IS NOT DISTINCT FROM n.population
+WHERE e.metric_id IS NOT NULL AND e.linkable
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.unit, e.value, e.population,
+                                        e.wording, e.concepts
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "topic": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT unit, tail, concepts FROM _relink_new
+      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
+  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts
+WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, e.year, e.lang
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "topic value": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT unit, tail, concepts, year, value FROM _relink_new
+      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
+  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts
+ AND e.year IS NOT DISTINCT FROM n.year AND abs(e.value - n.value) <= 1.0
+WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, e.year, e.value
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "topic wording": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT unit, tail, concepts, year, lang FROM _relink_new
+      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
+  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts
+ AND e.year IS NOT DISTINCT FROM n.year AND e.lang IS NOT DISTINCT FROM n.lang
+WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, e.year, e.lang, e.wording
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "fingerprint": """
+WITH points AS (
+    SELECT DISTINCT group_key, year, round(value, 2) AS point FROM _relink_obs
+    WHERE group_key IS NOT NULL AND year IS NOT NULL),
+keyed AS (
+    SELECT g.*, p.year AS point_year, p.point FROM
+        (SELECT obs_id, metric_id, population, group_key, unit, tail, started_at,
+                unnest(concepts) AS concept
+         FROM _relink_obs WHERE group_key IS NOT NULL AND linkable) g
+    JOIN points p USING (group_key)),
+new_keys AS (
+    SELECT DISTINCT unit, tail, concept, point_year, point FROM keyed WHERE metric_id IS NULL)
+SELECT k.obs_id FROM keyed k JOIN new_keys n USING (unit, tail, concept, point_year, point)
+WHERE k.metric_id IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY k.unit, k.tail, k.concept, k.point_year, k.point,
+                                        k.metric_id, k.population
+                           ORDER BY k.started_at, k.obs_id) = 1""",
+    "sample": """
+SELECT e.obs_id FROM _relink_obs e
+WHERE e.metric_id IS NOT NULL AND NOT e.linkable
+  AND EXISTS (SELECT 1 FROM _relink_new WHERE NOT linkable)
+QUALIFY row_number() OVER (PARTITION BY e.metric_id ORDER BY e.started_at, e.obs_id) = 1""",
+}
+
+# The whole sentences of the picked figures (a sentence's measures are ranked among
+# themselves, and a comparison group lives in one sentence), and the other sample counts
+# of their documents (a document describing several sub-samples keys them by group).
+_COMPLETE = """
+INSERT INTO _relink_pick
+SELECT e.obs_id FROM _relink_obs e
+WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pick) AND (
+    (e.doc_id, e.claim_start) IN (SELECT (o.doc_id, o.claim_start) FROM _relink_obs o
+                                  JOIN _relink_pick USING (obs_id))
+    OR (NOT e.linkable AND e.doc_id IN (SELECT o.doc_id FROM _relink_obs o
+                                        JOIN _relink_pick USING (obs_id) WHERE NOT o.linkable)))
+"""
+
+
+def _pick(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts)."""
+    con.execute(_OBSERVATIONS)
+    con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
+                " WHERE metric_id IS NULL")
+    union = "\nUNION\n".join(f"({query})" for query in _PICKS.values())
+    con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
+    con.execute(_COMPLETE)
+
+
+def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float]]:
+    """obs_id -> (metric_id, method, score) of every picked representative."""
+    rows = con.execute("SELECT obs_id, metric_id, method, score FROM metric_observations"
+                       " WHERE obs_id IN (SELECT obs_id FROM _relink_pick)").fetchall()
+    return {obs_id: (metric_id, method, score) for obs_id, metric_id, method, score in rows}
+
+
+# --------------------------------------------------------------------------- linking
+
+
+class _Growing(rc._Clusters):
+    """Clusters that start as the existing metrics (their representatives merged).
+
+    A new figure never shares a sentence with an existing metric (it comes from a new
+    document), so the representatives' sentences suffice until two existing metrics
+    would merge: then both metrics' sentences are read in full first.
+    """
+
+    def __init__(self, nodes: list[rc.Node], metric_of: dict[str, str],
+                 sentences_of: Callable[[str], set[tuple[str, int]]]) -> None:
+        super().__init__(nodes)
+        self.sentences_of = sentences_of
+        self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
+        self.read: set[str] = set()
+        first: dict[str, str] = {}
+        for node in nodes:
+            metric = metric_of.get(node.obs_id)
+            if metric is not None:
+                self.merge(first.setdefault(metric, node.obs_id), node.obs_id, same_measure=True)
+
+    def merge(self, a: str, b: str, *, same_measure: bool) -> bool:
+        ra, rb = self.forest.find(a), self.forest.find(b)
+        metrics = self.metrics.get(ra, set()) | self.metrics.get(rb, set())
+        if not super().merge(a, b, same_measure=same_measure):
+            return False
+        if ra != rb:
+            self.metrics.pop(ra, None)
+            self.metrics.pop(rb, None)
+            if metrics:
+                self.metrics[self.forest.find(a)] = metrics
+        return True
+
+    def _overlap(self, ra: str, rb: str) -> bool:
+        if self.metrics.get(ra) and self.metrics.get(rb):
+            for root in (ra, rb):
+                for metric in self.metrics[root] - self.read:
+                    self.sentences[root] |= self.sentences_of(metric)
+                    self.read.add(metric)
+        return super()._overlap(ra, rb)
+
+
+def _sentences_of(con: duckdb.DuckDBPyConnection) -> Callable[[str], set[tuple[str, int]]]:
+    def read(metric_id: str) -> set[tuple[str, int]]:
+        rows = con.execute(
+            "SELECT DISTINCT o.doc_id, o.claim_start FROM observations o"
+            " JOIN metric_observations mo USING (obs_id) WHERE mo.metric_id = ?",
+            [metric_id]).fetchall()
+        return {(doc_id, start) for doc_id, start in rows}
+    return read
+
+
+# --------------------------------------------------------------------------- writing
+
+
+_LABEL_MEMBERS = """
+CREATE TEMP TABLE _relink_label AS
+SELECT obs_id FROM (
+    SELECT o.obs_id, o.unit, t.text_sha256 IS NOT NULL AS translated,
+           len(coalesce(o.concepts, [])) > 0 AS has_concepts,
+           row_number() OVER (PARTITION BY mo.metric_id ORDER BY r.started_at, o.obs_id) AS n_all,
+           row_number() OVER (PARTITION BY mo.metric_id, translated
+                              ORDER BY r.started_at, o.obs_id) AS n_translated,
+           row_number() OVER (PARTITION BY mo.metric_id, has_concepts
+                              ORDER BY r.started_at, o.obs_id) AS n_concepts,
+           row_number() OVER (PARTITION BY mo.metric_id, o.population
+                              ORDER BY r.started_at, o.obs_id) AS n_population
+    FROM current_observations o
+    JOIN metric_observations mo USING (obs_id)
+    JOIN _relink_touched USING (metric_id)
+    LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
+    LEFT JOIN runs r ON r.run_id = o.run_id
+    LEFT JOIN (SELECT DISTINCT text_sha256, src FROM translations
+               WHERE tgt = 'en' AND status = 'translated') t
+           ON t.text_sha256 = s.text_sha256 AND t.src = s.language)
+WHERE n_all = 1 OR (translated AND n_translated = 1) OR (has_concepts AND n_concepts = 1)
+   OR (unit = 'count' AND n_population = 1)
+"""
+
+
+def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
+                   ) -> dict[str, list[rc.Node]]:
+    """Per metric, the members its label and id depend on (see `reconcile.label_for`): the
+    oldest, the oldest translated, the oldest with topics, and for counts one per group."""
+    con.execute("CREATE TEMP TABLE _relink_touched (metric_id VARCHAR)")
+    insert_rows(con, "_relink_touched", [{"metric_id": m} for m in sorted(metrics)])
+    con.execute(_LABEL_MEMBERS)
+    metric_of = dict(con.execute(
+        "SELECT obs_id, metric_id FROM metric_observations"
+        " WHERE obs_id IN (SELECT obs_id FROM _relink_label)").fetchall())
+    members: dict[str, list[rc.Node]] = defaultdict(list)
+    for node in rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_label)"):
+        members[metric_of[node.obs_id]].append(node)
+    return members
+
+
+def _translated_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
+    """Metrics with a figure whose sentence was first translated by this run."""
+    rows = con.execute(
+        "SELECT DISTINCT mo.metric_id FROM current_observations o"
+        " JOIN metric_observations mo USING (obs_id)"
+        " JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
+        " JOIN translations t ON t.text_sha256 = s.text_sha256 AND t.src = s.language"
+        " WHERE t.run_id = ? AND t.tgt = 'en' AND t.status = 'translated'", [run_id]).fetchall()
+    return {row[0] for row in rows}
+
+
+def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    _pick(con)
+    existing = _existing(con)
+    nodes = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_pick"
+                               " UNION ALL SELECT obs_id FROM _relink_new)")
+    new = {n.obs_id for n in nodes} - existing.keys()
+    clusters = _Growing(nodes, {obs: found[0] for obs, found in existing.items()},
+                        _sentences_of(con))
+    grouped, best = rc.link(nodes, clusters,
+                            keep=lambda a, b: a.obs_id in new or b.obs_id in new)
+
+    changed: list[tuple[set[str], list[rc.Node]]] = []  # (existing metrics, new members)
+    for root, members in grouped.items():
+        olds = clusters.metrics.get(root, set())
+        news = [n for n in members if n.obs_id in new]
+        if news or len(olds) > 1:
+            changed.append((olds, news))
+    touched = {m for olds, _ in changed for m in olds} | _translated_in_run(con, run_id)
+    labels = _label_members(con, touched) if touched else {}
+    for metric in touched - {m for olds, _ in changed for m in olds}:
+        changed.append(({metric}, []))
+
+    metrics, rows, gone = [], [], set()
+    for olds, news in changed:
+        members = sorted([n for m in olds for n in labels.get(m, [])] + news,
+                         key=lambda n: n.order)
+        metric_id = rc.metric_id_for(members)
+        if olds and metric_id not in olds:
+            raise RuntimeError(f"metric anchors disagree: {metric_id} not in {sorted(olds)}")
+        metrics.append(rc.metric_row(metric_id, members, run_id))
+        gone |= olds
+        for node in news:
+            method, score = best.get(node.obs_id, ("single", 1.0))
+            rows.append(rc.link_row(metric_id, node.obs_id, method, score, run_id))
+        for old in olds - {metric_id}:  # merged into the metric with the older anchor
+            rows += [rc.link_row(metric_id, obs, method, score, run_id) for obs, method, score
+                     in con.execute("SELECT obs_id, method, score FROM metric_observations"
+                                    " WHERE metric_id = ?", [old]).fetchall()]
+    rows = _with_better_links(rows, existing, best, run_id)
+    moved = [row["obs_id"] for row in rows if row["obs_id"] not in new]
+    con.execute("DELETE FROM metric_observations WHERE obs_id IN (SELECT unnest(?))", [moved])
+    con.execute("DELETE FROM metrics WHERE metric_id IN (SELECT unnest(?))", [sorted(gone)])
+    insert_rows(con, "metrics", metrics)
+    insert_rows(con, "metric_observations", rows)
+    counts = con.execute("SELECT (SELECT count(*) FROM metrics),"
+                         " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
+    return {"metrics": int(counts[0]), "links": int(counts[1]),
+            "conflicts": rc.count_conflicts(con), "linked_new": len(new), "incremental": 1}
+
+
+def _with_better_links(rows: list[dict[str, Any]], existing: dict[str, tuple[str, str, float]],
+                       best: dict[str, tuple[str, float]], run_id: str
+                       ) -> list[dict[str, Any]]:
+    """`rows` plus the existing figures whose best link is now stronger (a figure that stood
+    alone, or that a new figure links more strongly than before)."""
+    by_obs = {row["obs_id"]: row for row in rows}
+    for obs, (metric_id, method, score) in existing.items():
+        found = best.get(obs)
+        if found is None or not (method == "single" or found[1] > score):
+            continue
+        row = by_obs.get(obs)
+        if row is None:
+            row = by_obs[obs] = rc.link_row(metric_id, obs, *found, run_id)
+        else:
+            row["method"], row["score"] = found
+    return list(by_obs.values())
+
