@@ -32,7 +32,6 @@ rebuilds on every run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -206,16 +205,15 @@ class _Growing(rc._Clusters):
     """Clusters that start as the existing metrics (their representatives merged).
 
     A new figure never shares a sentence with an existing metric (it comes from a new
-    document), so the representatives' sentences suffice until two existing metrics
-    would merge: then both metrics' sentences are read in full first.
+    document), so the representatives' sentences suffice, except between two existing
+    metrics: `apart` names the pairs of them that hold measures of one sentence.
     """
 
     def __init__(self, nodes: list[rc.Node], metric_of: dict[str, str],
-                 sentences_of: Callable[[str], set[tuple[str, int]]]) -> None:
+                 apart: set[tuple[str, str]]) -> None:
         super().__init__(nodes)
-        self.sentences_of = sentences_of
+        self.apart = apart
         self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
-        self.read: set[str] = set()
         first: dict[str, str] = {}
         for node in nodes:
             metric = metric_of.get(node.obs_id)
@@ -235,22 +233,28 @@ class _Growing(rc._Clusters):
         return True
 
     def _overlap(self, ra: str, rb: str) -> bool:
-        if self.metrics.get(ra) and self.metrics.get(rb):
-            for root in (ra, rb):
-                for metric in self.metrics[root] - self.read:
-                    self.sentences[root] |= self.sentences_of(metric)
-                    self.read.add(metric)
+        for one in self.metrics.get(ra, ()):
+            for two in self.metrics.get(rb, ()):
+                if (min(one, two), max(one, two)) in self.apart:
+                    return True
         return super()._overlap(ra, rb)
 
 
-def _sentences_of(con: duckdb.DuckDBPyConnection) -> Callable[[str], set[tuple[str, int]]]:
-    def read(metric_id: str) -> set[tuple[str, int]]:
-        rows = con.execute(
-            "SELECT DISTINCT o.doc_id, o.claim_start FROM observations o"
-            " JOIN metric_observations mo USING (obs_id) WHERE mo.metric_id = ?",
-            [metric_id]).fetchall()
-        return {(doc_id, start) for doc_id, start in rows}
-    return read
+_SHARED_SENTENCES = """
+WITH picked AS (
+    SELECT mo.metric_id, o.doc_id, o.claim_start
+    FROM observations o JOIN metric_observations mo USING (obs_id)
+    WHERE mo.metric_id IN (SELECT DISTINCT metric_id FROM _relink_obs
+                           JOIN _relink_pick USING (obs_id)))
+SELECT DISTINCT a.metric_id, b.metric_id
+FROM picked a JOIN picked b USING (doc_id, claim_start)
+WHERE a.metric_id < b.metric_id
+"""
+
+
+def _apart(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """Pairs of picked metrics that hold two measures of one sentence (never to merge)."""
+    return {(one, two) for one, two in con.execute(_SHARED_SENTENCES).fetchall()}
 
 
 # --------------------------------------------------------------------------- writing
@@ -315,7 +319,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
                                " UNION ALL SELECT obs_id FROM _relink_new)")
     new = {n.obs_id for n in nodes} - existing.keys()
     clusters = _Growing(nodes, {obs: found[0] for obs, found in existing.items()},
-                        _sentences_of(con))
+                        _apart(con))
     grouped, best = rc.link(nodes, clusters,
                             keep=lambda a, b: a.obs_id in new or b.obs_id in new)
 
