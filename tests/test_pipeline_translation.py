@@ -61,3 +61,46 @@ def test_translations_are_stored_with_provenance_and_cached(tmp_path: Path) -> N
     assert all(r["claim_en"] for r in records)
     assert {r["value"] for r in records} == {52.0, 1500.0}  # numbers from the original text
     assert os.listdir(tmp_path / "home") == []
+
+
+def test_a_model_installed_later_translates_and_relabels_what_is_stored(tmp_path: Path) -> None:
+    """First run without a model: untranslated records, labels from the original text. A
+    model installed afterwards translates the stored segments on the next run (no new
+    document), and the metrics' labels follow without a rebuild. A cached gloss from another
+    version of the model is translated anew and replaced."""
+    import duckdb
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "studie.txt").write_text(DOC, encoding="utf-8")
+    (sources / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    env = isolated_env(tmp_path, tmp_path / "models")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    env.pop("PREFECT_API_URL", None)
+    common = ["--warehouse", str(tmp_path / "w.duckdb")]
+    first = _polystat(env, "run", "--sources", str(sources), "--no-publish", *common)
+    assert first.returncode == 0, first.stderr
+    assert _polystat(env, "models", "install", str(tiny_package())).returncode == 0
+    second = _polystat(env, "run", "--sources", str(sources), "--no-publish", *common)
+    assert second.returncode == 0, second.stderr
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        summaries = [json.loads(r[0]) for r in con.execute(
+            "SELECT summary FROM runs ORDER BY started_at").fetchall()]
+        statuses = con.execute("SELECT model, status FROM translations ORDER BY ALL").fetchall()
+        labels = {r[0] for r in con.execute("SELECT label_source FROM metrics").fetchall()}
+        con.execute("UPDATE translations SET model_version = '0.0', translated = 'old'"
+                    " WHERE status = 'translated'")
+    assert statuses == [("none", "untranslated")] * 2 + [("translate-de_en", "translated")] * 2
+    assert labels == {"translation", "sample"}
+    assert [s["reconciled"] for s in summaries] == ["rebuilt: no metrics yet", "extended"]
+    again = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys\nfrom flows import translation\n"
+         "con = duckdb.connect(sys.argv[1])\n"
+         "print(translation.translate_pending(con, 'retranslate').translated)",
+         str(tmp_path / "w.duckdb")], env=env, text=True, capture_output=True, check=False)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split() == ["2"]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert con.execute("SELECT model_version, translated <> 'old', run_id FROM translations"
+                           " WHERE status = 'translated'").fetchall() \
+            == [("0.1", True, "retranslate")] * 2
