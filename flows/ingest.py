@@ -6,12 +6,18 @@ Nothing here raises for a single bad document: each problem becomes a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
+import json
+import os
 import re
+import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flows import formats, settings
 
@@ -57,32 +63,44 @@ class RawDocument:
     found_meta: dict[str, Any] = field(default_factory=dict)  # title, author, ... in the file
 
 
-def load_manifest(sources_dir: Path) -> tuple[list[SourceEntry], list[Reject]]:
+class ManifestCache(Protocol):
+    """Parsed manifest entries by the sha256 of the manifest's bytes (stages.py keeps them
+    in the warehouse): an unchanged 10,000-entry manifest is not parsed again (~1.9 s)."""
+
+    def get(self, digest: str) -> list[Any] | None: ...
+
+    def put(self, digest: str, entries: list[Any]) -> None: ...
+
+
+def load_manifest(sources_dir: Path, cache: ManifestCache | None = None
+                  ) -> tuple[list[SourceEntry], list[Reject]]:
     """Manifest entries plus unlisted files; problems with single entries become rejects."""
     if not sources_dir.is_dir():
         raise SourcesError(f"{sources_dir}: sources folder does not exist")
     root = sources_dir.resolve()
-    manifest_path = sources_dir / MANIFEST
-    raw_entries: list[dict[str, Any]] = []
-    if manifest_path.exists():
-        try:
-            raw_entries = tomllib.loads(manifest_path.read_text(encoding="utf-8")).get("source", [])
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SourcesError(f"{manifest_path}: does not parse: {exc}") from exc
+    raw_entries = _manifest_entries(sources_dir / MANIFEST, cache)
+    found = _walk(root)
+    plain_files = {rel for rel, item in found.items() if item.plain_file}
     entries: list[SourceEntry] = []
     rejects: list[Reject] = []
-    listed: set[Path] = set()
+    listed: set[str] = set()
     for number, raw in enumerate(raw_entries, start=1):
-        entry_or_reject = _manifest_entry(root, number, raw)
+        entry_or_reject = _manifest_entry(root, number, raw, plain_files)
         if isinstance(entry_or_reject, Reject):
             rejects.append(entry_or_reject)
             continue
-        listed.add(entry_or_reject.path)
+        listed.add(str(entry_or_reject.path))
         entries.append(entry_or_reject)
-    for path in sorted(root.rglob("*")):
-        if path.is_dir() or path.name in _IGNORED_NAMES or path.name.startswith("."):
+    for rel in sorted(found, key=lambda rel: rel.split("/")):
+        item = found[rel]
+        if item.is_dir or item.name in _IGNORED_NAMES or item.name.startswith("."):
             continue
-        if path.resolve() in listed:
+        if item.plain_file:  # no symlink on the way: the path is its own resolved form
+            if os.path.join(root, rel) not in listed:
+                entries.append(SourceEntry(source_id=rel, path=root / rel, in_manifest=False))
+            continue
+        path = root / rel
+        if str(path.resolve()) in listed:
             continue
         unlisted = _unlisted_entry(root, path)
         if isinstance(unlisted, Reject):
@@ -92,21 +110,131 @@ def load_manifest(sources_dir: Path) -> tuple[list[SourceEntry], list[Reject]]:
     return entries, rejects
 
 
-def _manifest_entry(root: Path, number: int, raw: Any) -> SourceEntry | Reject:
+# The cache holds entries cut down to the manifest fields, with TOML's dates and times
+# tagged so that they come back as the same Python values. The version changes whenever
+# what is cached changes; a cache written by other code is then a miss, never a wrong hit.
+_CACHE_VERSION = "1|" + ",".join(MANIFEST_FIELDS)
+_TAG = "$toml"
+
+
+def _manifest_entries(manifest_path: Path, cache: ManifestCache | None) -> list[Any]:
+    """The `[[source]]` entries: from the cache when the manifest's bytes are unchanged,
+    else parsed (and cached). Parse errors are raised as before and never cached."""
+    if not manifest_path.exists():
+        return []
+    data = manifest_path.read_bytes()
+    digest = hashlib.sha256(_CACHE_VERSION.encode() + b"\0" + data).hexdigest()
+    cached = cache.get(digest) if cache is not None else None
+    if cached is not None:
+        return cached
+    try:
+        # Exactly what `Path.read_text` gives: UTF-8, universal newlines.
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+        parsed = tomllib.loads(text).get("source", [])
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourcesError(f"{manifest_path}: does not parse: {exc}") from exc
+    entries = [_manifest_fields(raw) for raw in parsed]
+    if cache is not None:
+        cache.put(digest, entries)
+    return entries
+
+
+def _manifest_fields(raw: Any) -> Any:
+    """What `_manifest_entry` looks at: the manifest fields of a table; anything else
+    (not a table) stays as it is, to be refused the same way."""
+    if not isinstance(raw, dict):
+        return raw
+    return {key: raw[key] for key in MANIFEST_FIELDS if key in raw}
+
+
+def encode_manifest_entries(entries: list[Any]) -> str | None:
+    """JSON of cached entries (TOML dates tagged); None if a value cannot round-trip."""
+    def tag(value: Any) -> Any:
+        for kind in (dt.datetime, dt.date, dt.time):  # datetime first: it is also a date
+            if isinstance(value, kind):
+                return {_TAG: kind.__name__, "iso": value.isoformat()}
+        raise TypeError(type(value).__name__)
+
+    def has_tag(value: Any) -> bool:
+        if isinstance(value, dict):
+            return _TAG in value or any(has_tag(v) for v in value.values())
+        return isinstance(value, list) and any(has_tag(v) for v in value)
+
+    if has_tag(entries):
+        return None
+    try:
+        return json.dumps(entries, default=tag, allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def decode_manifest_entries(text: str) -> list[Any]:
+    """The entries `encode_manifest_entries` wrote, with their dates and times."""
+    kinds: dict[str, Callable[[str], Any]] = {
+        "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+        "time": dt.time.fromisoformat}
+
+    def untag(value: dict[str, Any]) -> Any:
+        if set(value) == {_TAG, "iso"} and value[_TAG] in kinds:
+            return kinds[value[_TAG]](value["iso"])
+        return value
+
+    return list(json.loads(text, object_hook=untag))
+
+
+@dataclass(frozen=True)
+class _Found:
+    name: str
+    is_dir: bool
+    plain_file: bool  # a regular file reached without any symlink
+
+
+def _walk(root: Path) -> dict[str, _Found]:
+    """Everything under `root` as `sorted(root.rglob("*"))` sees it (symlinked folders are
+    listed, not entered; unreadable folders are skipped), from one `scandir` per folder:
+    the directory entry says what is a plain file without a `stat` or `resolve` per path."""
+    found: dict[str, _Found] = {}
+    folders = [""]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(os.path.join(root, folder)) as listing:
+                items = list(listing)
+        except PermissionError:
+            continue
+        for item in items:
+            rel = f"{folder}/{item.name}" if folder else item.name
+            try:
+                is_dir = item.is_dir()
+                is_symlink = item.is_symlink()
+                plain_file = not is_symlink and item.is_file(follow_symlinks=False)
+            except OSError:
+                is_dir, is_symlink, plain_file = False, True, False  # decided the slow way
+            if is_dir and not is_symlink:
+                folders.append(rel)
+            found[rel] = _Found(item.name, is_dir, plain_file)
+    return found
+
+
+def _manifest_entry(root: Path, number: int, raw: Any, plain_files: set[str]
+                    ) -> SourceEntry | Reject:
     where = f"{MANIFEST} [[source]] #{number}"
     if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
         return Reject(where, "entry has no `file = \"...\"`")
     name = raw["file"]
+    meta = {key: raw.get(key) for key in MANIFEST_FIELDS if key != "file"}
+    if name in plain_files:  # a plain file under root, named in normal form: no resolve()
+        return SourceEntry(source_id=name, path=root / name, in_manifest=True, meta=meta)
     candidate = Path(name)
     if candidate.is_absolute() or ".." in candidate.parts:
         return Reject(name, f"{where}: path leaves the sources folder; refused")
+    source_id = candidate.as_posix()
     path = (root / candidate).resolve()
     if not path.is_relative_to(root):
         return Reject(name, f"{where}: path resolves outside the sources folder; refused")
     if not path.is_file():
         return Reject(name, f"{where}: file is listed in the manifest but missing")
-    meta = {key: raw.get(key) for key in MANIFEST_FIELDS if key != "file"}
-    return SourceEntry(source_id=candidate.as_posix(), path=path, in_manifest=True, meta=meta)
+    return SourceEntry(source_id=source_id, path=path, in_manifest=True, meta=meta)
 
 
 def _unlisted_entry(root: Path, path: Path) -> SourceEntry | Reject:
@@ -265,3 +393,71 @@ def infer_metadata(doc: RawDocument) -> dict[str, Any]:
                 "edition": None, "survey_year": survey_year, "language": None, "author": None}
     inferred.update({key: value for key, value in doc.found_meta.items() if value})
     return inferred
+
+
+# --------------------------------------------------------------------------- unchanged files
+#
+# A warm run should cost what changed, not the corpus: a file whose stat matches the stat
+# remembered when it was last read and hashed keeps that sha256 and is not opened.
+# Trade-off (as git's index and rsync's quick check): bytes can in theory change while
+# size and mtime stay (a tool that restores mtime, an edit within the clock's tick). The
+# check therefore also compares the ctime, which no tool can set back (`touch -d`,
+# `cp -p`, `tar`, `rsync -t` restore the mtime, and each sets the ctime to now), and the
+# device and inode, which change when a file is replaced by another (save-by-rename).
+# A file changed within RACY_NS of being read ("racily clean" in git) is not trusted:
+# it is read again on the next run. What remains is a clock set back or a raw write to
+# the block device; POLYSTAT_VERIFY=hash reads and hashes every file, as before.
+
+RACY_NS = 2_000_000_000  # coarse file-system clocks (FAT: 2 s; ext3, HFS+: 1 s)
+
+
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    file_id: str  # "device:inode": another file under the same name is another id
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the warehouse remembers of a source file from the last time it was read."""
+
+    path: str
+    stat: FileStat
+    doc_id: str
+    entry_key: str  # the manifest entry its sources row was made from
+    checked_ns: int  # wall clock just before the stat and the read
+
+
+@dataclass(frozen=True)
+class UnchangedDocument:
+    """A source whose file was not opened: its stat says it still holds `doc_id`."""
+
+    entry: SourceEntry
+    doc_id: str
+
+
+def file_stat(path: Path) -> FileStat | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return FileStat(found.st_size, found.st_mtime_ns, found.st_ctime_ns,
+                    f"{found.st_dev}:{found.st_ino}")
+
+
+def entry_key(entry: SourceEntry) -> str:
+    """Everything besides the file's bytes that its sources row is made from."""
+    described = repr((entry.source_id, str(entry.path), entry.in_manifest,
+                      sorted(entry.meta.items())))
+    return hashlib.sha256(described.encode("utf-8")).hexdigest()
+
+
+def unchanged_since(known: KnownFile, entry: SourceEntry, now: FileStat | None) -> bool:
+    """Whether `entry`'s file and manifest entry are exactly as when `known` was read."""
+    return (now is not None and now == known.stat and known.path == str(entry.path)
+            and known.entry_key == entry_key(entry)
+            and max(now.mtime_ns, now.ctime_ns) + RACY_NS <= known.checked_ns)

@@ -41,6 +41,10 @@ SETTINGS: tuple[Setting, ...] = (
             "How reconcile treats new figures: auto links them into the existing metrics "
             "(a rebuild when figures were removed or the linker changed); full rebuilds "
             "every metric on every run."),
+    Setting("verify", "POLYSTAT_VERIFY", "stat",
+            "How ingest finds changed sources: stat skips files whose size, mtime, ctime and "
+            "inode are those of the last run (and reuses the parsed manifest); hash reads and "
+            "hashes every file and parses the manifest."),
     Setting("timezone", "POLYSTAT_TIMEZONE", "UTC",
             "Timezone of the monthly schedule (06:00 on the 1st)."),
 )

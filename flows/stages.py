@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +30,20 @@ from rich.console import Console
 from flows import analysis, settings
 from flows.faults import fault_point
 from flows.ingest import (
+    FileStat,
+    KnownFile,
     RawDocument,
     Reject,
     SourceEntry,
+    UnchangedDocument,
+    decode_manifest_entries,
+    encode_manifest_entries,
+    entry_key,
+    file_stat,
     infer_metadata,
     load_manifest,
     read_document,
+    unchanged_since,
 )
 from warehouse import reconcile as reconcile_sql
 from warehouse import relink, store
@@ -95,25 +104,42 @@ def read_documents(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
 
 def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: Each,
            log: Log, workers: int = 2) -> dict[str, Any]:
-    """Manifest + files -> stored sources and new document versions."""
-    entries, rejects = load_manifest(Path(sources_dir))
-    documents: list[RawDocument] = []
-    for outcomes in each(read_documents, batches(entries, workers)):
-        for outcome in outcomes:
-            if isinstance(outcome, Reject):
-                rejects.append(outcome)
-            else:
-                documents.append(outcome)
+    """Manifest + files -> stored sources and new document versions.
+
+    The work follows what changed: an unchanged manifest comes from its cache, and a file
+    whose stat is the one remembered when it was last hashed is not opened (the trade-off
+    is spelled out in flows/ingest.py). POLYSTAT_VERIFY=hash reads and hashes everything.
+    """
+    verify_all = settings.get("verify") != "stat"
+    entries, rejects = load_manifest(Path(sources_dir),
+                                     None if verify_all else WarehouseManifestCache(con))
     known = dict(con.execute(
         "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
     ).fetchall())
+    checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
+    stats = [file_stat(entry.path) for entry in entries]
+    slots: list[RawDocument | UnchangedDocument | None] = (
+        [None] * len(entries) if verify_all else _unchanged(con, entries, stats, known))
+    to_read = [entry for entry, slot in zip(entries, slots, strict=True) if slot is None]
+    outcomes = iter([o for batch in each(read_documents, batches(to_read, workers)) for o in batch])
+    for index, slot in enumerate(slots):
+        if slot is None:
+            outcome = next(outcomes)
+            if isinstance(outcome, Reject):
+                rejects.append(outcome)
+            else:
+                slots[index] = outcome
+    documents = [slot for slot in slots if slot is not None]
+    read = [doc for doc in documents if isinstance(doc, RawDocument)]
     new_docs, unchanged, duplicates = _classify(documents, known)
     rejects.extend(duplicates)
     for reject in rejects:
         log.warning("rejected %s", reject.message())
     with store.transaction(con):
-        sources_changed = _write_sources(con, documents, run_id)
+        sources_changed = _write_sources(con, read, run_id)
         _write_documents(con, new_docs, run_id)
+        _remember_files(con, read, dict(zip((e.source_id for e in entries), stats, strict=True)),
+                        checked_ns, run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
         store.insert_rows(con, "rejects", [
             {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now()}
@@ -123,10 +149,66 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
             say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
                           "survey year are guessed from its text (add an entry to fix them)")
     say("ingest", f"{len(documents)} documents: {len(new_docs)} new, {unchanged} unchanged, "
-                  f"{len(rejects)} rejected")
+                  f"{len(rejects)} rejected ({len(to_read)} files read"
+                  f"{', every file hashed: POLYSTAT_VERIFY=hash' if verify_all else ''})")
     return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),
             "unchanged": unchanged, "rejects": [r.message() for r in rejects],
-            "sources_changed": sources_changed}
+            "sources_changed": sources_changed, "files_read": len(to_read)}
+
+
+class WarehouseManifestCache:
+    """flows.ingest.ManifestCache in the warehouse: one row, the last manifest parsed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def get(self, digest: str) -> list[Any] | None:
+        row = self.con.execute("SELECT entries FROM manifest_cache WHERE manifest_sha256 = ?",
+                               [digest]).fetchone()
+        return decode_manifest_entries(row[0]) if row else None
+
+    def put(self, digest: str, entries: list[Any]) -> None:
+        encoded = encode_manifest_entries(entries)
+        if encoded is None:  # a value JSON cannot carry back: parse this manifest every time
+            return
+        with store.transaction(self.con):
+            self.con.execute("DELETE FROM manifest_cache")
+            self.con.execute("INSERT INTO manifest_cache VALUES (?, ?, ?)",
+                             [digest, encoded, store.now()])
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
+               stats: list[FileStat | None], known: dict[str, str]
+               ) -> list[RawDocument | UnchangedDocument | None]:
+    """Per entry, an UnchangedDocument when its file need not be opened, else None.
+    Trusted only if a finished run hashed the file and stored that document under this
+    source, and the source's row is still there; any doubt means reading the file."""
+    remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:]) for row in con.execute(
+        "SELECT source_id, path, size, mtime_ns, ctime_ns, file_id, doc_id, entry_key, checked_ns"
+        " FROM source_files WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()}
+    with_rows = {row[0] for row in con.execute("SELECT source_id FROM sources").fetchall()}
+    slots: list[RawDocument | UnchangedDocument | None] = []
+    for entry, now in zip(entries, stats, strict=True):
+        was = remembered.get(entry.source_id)
+        trusted = (was is not None and known.get(was.doc_id) == entry.source_id
+                   and entry.source_id in with_rows and unchanged_since(was, entry, now))
+        slots.append(UnchangedDocument(entry, was.doc_id) if trusted and was else None)
+    return slots
+
+
+def _remember_files(con: duckdb.DuckDBPyConnection, read: list[RawDocument],
+                    stats: dict[str, FileStat | None], checked_ns: int, run_id: str) -> None:
+    """The stat each file had just before it was read, with its sha256: the next run
+    skips it while the stat stays the same."""
+    rows = [{"source_id": doc.entry.source_id, "path": str(doc.entry.path),
+             "size": now.size, "mtime_ns": now.mtime_ns, "ctime_ns": now.ctime_ns,
+             "file_id": now.file_id, "doc_id": doc.doc_id, "entry_key": entry_key(doc.entry),
+             "checked_ns": checked_ns, "run_id": run_id}
+            for doc in read if (now := stats.get(doc.entry.source_id)) is not None]
+    unique = list({row["source_id"]: row for row in rows}.values())  # a file listed twice
+    con.execute("DELETE FROM source_files WHERE source_id IN (SELECT unnest(?))",
+                [[row["source_id"] for row in unique]])
+    store.insert_rows(con, "source_files", unique)
 
 
 def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:
@@ -148,7 +230,7 @@ def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], ru
     } for doc in docs])
 
 
-def _classify(documents: list[RawDocument], known: dict[str, str]
+def _classify(documents: list[RawDocument | UnchangedDocument], known: dict[str, str]
               ) -> tuple[list[RawDocument], int, list[Reject]]:
     new_docs: list[RawDocument] = []
     duplicates: list[Reject] = []
@@ -163,7 +245,7 @@ def _classify(documents: list[RawDocument], known: dict[str, str]
         first_name[doc.doc_id] = doc.entry.source_id
         if doc.doc_id in known:
             unchanged += 1
-        else:
+        elif isinstance(doc, RawDocument):  # an UnchangedDocument is always known
             new_docs.append(doc)
     return new_docs, unchanged, duplicates
 
