@@ -7,9 +7,11 @@ Every piece of document text goes through ``markup.md_text`` first.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,10 @@ from reports.markup import (
     plain_number,
     slug,
 )
+from reports.pandoc_typst import PART_BREAK
 from reports.snapshot import observation_rows
+
+log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 GENERATED_DIR = "_generated"
@@ -36,32 +41,74 @@ HEADLINE_TRENDS = 6
 CHARTED_TRENDS = 60  # charts on the trends page; further trends are listed in one table
 LISTED_CHANGES = 25  # items of each kind under "what changed"
 PROVENANCE_PAGE_FIGURES = 2_500  # figures per provenance page (whole sources, in order)
+SOURCES_PER_TABLE = 250  # rows of one table on the sources page (each table cached apart)
+LAYOUT_FILE = "layout.json"
+# between blocks that render alone: a part whose Markdown did not change is not rendered again
+BREAK = f"\n\n{PART_BREAK}\n\n"
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 @dataclass(frozen=True)
 class Source:
-    marker: str  # S1, S2, ... in the order of the sources page
+    marker: str  # S1, S2, ...: in the order of the sources page when first published
     title: str
     source_id: str
+
+
+@dataclass
+class Layout:
+    """What a publish keeps for the next one, so pages whose data did not change stay
+    byte-identical: each source's S-number and its provenance page."""
+
+    markers: dict[str, int] = field(default_factory=dict)  # source_id -> n of "Sn"
+    next_marker: int = 1  # numbers of removed sources are not given to new ones
+    provenance: dict[str, int] = field(default_factory=dict)  # source_id -> page (paged only)
+
+
+def load_layout(data_dir: Path) -> Layout | None:
+    """The layout the previous publish left in data_dir; None when absent or unreadable."""
+    path = Path(data_dir) / LAYOUT_FILE
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Layout({str(k): int(v) for k, v in raw["markers"].items()},
+                      int(raw["next_marker"]),
+                      {str(k): int(v) for k, v in raw["provenance"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s: unreadable (%s); sources are numbered and paged anew", path, exc)
+        return None
+
+
+def save_layout(layout: Layout, data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / LAYOUT_FILE).write_text(json.dumps(
+        {"markers": layout.markers, "next_marker": layout.next_marker,
+         "provenance": layout.provenance}, indent=1, sort_keys=True), encoding="utf-8")
 
 
 class Catalogue:
     """The snapshot, indexed the way the pages look things up."""
 
-    def __init__(self, snapshot: dict[str, Any]) -> None:
+    def __init__(self, snapshot: dict[str, Any], previous: Layout | None = None) -> None:
         self.snapshot = snapshot
         self.documents: list[Row] = snapshot["documents"]
         self.observations = {o["obs_id"]: o for o in snapshot["observations"]}
         self.paths = {d["source_id"]: d.get("path") for d in self.documents}
+        previous = previous or Layout()
+        markers, next_marker = _markers(self.documents, previous)
         self.sources = {
-            d["source_id"]: Source(f"S{n}", d.get("title") or d["file_name"], d["source_id"])
-            for n, d in enumerate(self.documents, start=1)}
+            d["source_id"]: Source(f"S{markers[d['source_id']]}",
+                                   d.get("title") or d["file_name"], d["source_id"])
+            for d in self.documents}
         self.trends = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) >= 2]
         self.single = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) < 2]
-        self.provenance_pages = _provenance_chunks(self.documents)
+        self.provenance_pages = _provenance_chunks(self.documents, previous.provenance)
         self.provenance_page = {d["source_id"]: name
                                 for name, docs in self.provenance_pages.items() for d in docs}
+        self.layout = Layout(markers, next_marker, {
+            source_id: _page_number(name) for source_id, name in self.provenance_page.items()
+            if name != "provenance"})
 
     def provenance_link(self, source_id: str) -> str:
         """Where a source's figures are listed: page and anchor, as a Quarto link target."""
@@ -88,10 +135,11 @@ class Catalogue:
         return f"**{found.marker}** {md_text(found.title)}"
 
 
-def write_fragments(snapshot: dict[str, Any], build_dir: Path) -> Catalogue:
+def write_fragments(snapshot: dict[str, Any], build_dir: Path,
+                    layout: Layout | None = None) -> Catalogue:
     """Write ``_generated/<page>.md`` and ``charts/*.svg`` under build_dir (all but the
     provenance pages, see `write_provenance`); return the catalogue they were made from."""
-    catalogue = Catalogue(snapshot)
+    catalogue = Catalogue(snapshot, layout)
     (build_dir / GENERATED_DIR).mkdir(parents=True, exist_ok=True)
     (build_dir / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
     builders = {
@@ -113,13 +161,13 @@ def write_fragments(snapshot: dict[str, Any], build_dir: Path) -> Catalogue:
 def overview_md(c: Catalogue) -> str:
     corpus = c.snapshot["corpus"]
     return "\n\n".join([
-        "## At a glance",
+        "## At a glance {#at-a-glance}",
         _glance_table(corpus),
         _corpus_sentence(c, corpus),
         _run_sentence(c.snapshot.get("run")),
-        "## Headline trends",
+        "## Headline trends {#headline-trends}",
         _headlines(c),
-        "## What changed since the previous run",
+        "## What changed since the previous run {#what-changed-since-the-previous-run}",
         _changes(c.snapshot.get("changes") or {}),
     ])
 
@@ -257,7 +305,7 @@ def trends_md(c: Catalogue, charts_dir: Path) -> str:
     blocks = [intro] + [_trend_block(c, series, charts_dir) for series in charted]
     if rest:
         blocks.append(_more_trends(sorted(rest, key=lambda s: s["metric"].lower())))
-    return "\n\n".join(blocks)
+    return BREAK.join(blocks)
 
 
 def _more_trends(rest: list[Row]) -> str:
@@ -316,7 +364,7 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
 def single_year_md(c: Catalogue) -> str:
     if not c.single:
         return ""
-    rows = ["## Metrics with a single year",
+    rows = ["## Metrics with a single year {#metrics-with-a-single-year}",
             f"{_count(len(c.single), 'metric')} so far have figures for one year only.",
             "| Metric | Year | Value | Sources |",
             "|:----------------------------------|:-----|-----:|:------------------------|"]
@@ -342,7 +390,7 @@ def conflicts_md(c: Catalogue) -> str:
               "conflict. Each quote is the original sentence with the figure highlighted."]
     for conflict in conflicts:
         blocks.append(_conflict_block(c, conflict))
-    return "\n\n".join(blocks)
+    return BREAK.join(blocks)
 
 
 def _conflict_block(c: Catalogue, conflict: Row) -> str:
@@ -379,19 +427,22 @@ def _quote(c: Catalogue, obs: Row) -> str:
 def sources_md(c: Catalogue) -> str:
     if not c.documents:
         return "No documents yet."
-    rows = ["| | Title | Publisher | Language | Translated to English | Statistics |",
-            "|:--|:-----------------------------|:--------------------|:----------------|"
-            ":-------------------|---:|"]
+    header = ["| | Title | Publisher | Language | Translated to English | Statistics |",
+              "|:--|:-----------------------------|:--------------------|:----------------|"
+              ":-------------------|---:|"]
+    rows = []
     for doc in c.documents:
         source = c.source(doc["source_id"])
         title = f"**{md_text(source.title)}**<br>{_small(doc)}"
         rows.append(f"| {source.marker} | {title} | {md_text(doc.get('publisher')) or '—'} | "
                     f"{_languages(doc)} | {_coverage(doc)} | {_statistics_link(c, doc)} |")
+    # tables of a few hundred rows, each its own part: adding a document changes one
+    tables = ["\n".join(header + rows[i:i + SOURCES_PER_TABLE])
+              for i in range(0, len(rows), SOURCES_PER_TABLE)]
     parts = [f"{_count(len(c.documents), 'document')} in the current corpus. Statistics always "
              "come from the original text; translations are glosses for readers.",
-             "\n".join(rows)]
-    parts.append(_install_help(c.documents))
-    return "\n\n".join(p for p in parts if p)
+             *tables, _install_help(c.documents)]
+    return BREAK.join(p for p in parts if p)
 
 
 def _statistics_link(c: Catalogue, doc: Row) -> str:
@@ -438,8 +489,9 @@ def _install_help(documents: list[Row]) -> str:
                        if _LANGUAGE_CODE.match(p["src"]) and _LANGUAGE_CODE.match(p["tgt"])})
     if not commands:
         return ""
-    return ("## Missing translation models\n\nSentences in these languages have no English "
-            "gloss yet. Install the models (online from the argostranslate index, or offline "
+    return ("## Missing translation models {#missing-translation-models}\n\n"
+            "Sentences in these languages have no English gloss yet. Install the models "
+            "(online from the argostranslate index, or offline "
             "with `polystat models install FILE.argosmodel`), then run `polystat run` again; "
             "figures do not change, only the English glosses are added:\n\n```\n"
             + "\n".join(commands) + "\n```")
@@ -448,21 +500,54 @@ def _install_help(documents: list[Row]) -> str:
 # --------------------------------------------------------------------------- provenance
 
 
-def _provenance_chunks(documents: list[Row]) -> dict[str, list[Row]]:
+def _markers(documents: list[Row], previous: Layout) -> tuple[dict[str, int], int]:
+    """S-numbers: a source keeps the number it was first published with; new sources get
+    the next free numbers in the order of the sources page (S1, S2, ... on a first run)."""
+    markers = {d["source_id"]: previous.markers[d["source_id"]] for d in documents
+               if d["source_id"] in previous.markers}
+    following = max([previous.next_marker, *(n + 1 for n in markers.values())])
+    for doc in documents:
+        if doc["source_id"] not in markers:
+            markers[doc["source_id"]] = following
+            following += 1
+    return markers, following
+
+
+def _provenance_chunks(documents: list[Row], previous: dict[str, int] | None = None
+                       ) -> dict[str, list[Row]]:
     """Provenance pages: all on 'provenance' when the figures fit one page, else whole
-    sources in order on 'provenance-001', 'provenance-002', ... (and an index page)."""
+    sources on 'provenance-001', 'provenance-002', ... (and an index page).
+
+    A source stays on the page `previous` gave it, so adding documents leaves the
+    earlier pages unchanged; new sources fill the last page, then new pages (on a first
+    run: every source in order). A page may outgrow the limit when its sources grow."""
     with_figures = [d for d in documents if d.get("n_statistics")]
     if sum(d["n_statistics"] for d in with_figures) <= PROVENANCE_PAGE_FIGURES:
         return {"provenance": with_figures}
-    chunks: list[list[Row]] = [[]]
-    size = 0
+    kept: dict[int, list[Row]] = {}
+    new = []
     for doc in with_figures:
-        if chunks[-1] and size + doc["n_statistics"] > PROVENANCE_PAGE_FIGURES:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(doc)
+        page = (previous or {}).get(doc["source_id"])
+        if page is None:
+            new.append(doc)
+        else:
+            kept.setdefault(page, []).append(doc)
+    last = max(kept, default=0)
+    size = sum(d["n_statistics"] for d in kept.get(last, []))
+    for doc in new:
+        if last == 0 or size + doc["n_statistics"] > PROVENANCE_PAGE_FIGURES:
+            last, size = last + 1, 0
+        kept.setdefault(last, []).append(doc)
         size += doc["n_statistics"]
-    return {f"provenance-{n:03}": docs for n, docs in enumerate(chunks, start=1)}
+    return {_page_name(n): kept[n] for n in sorted(kept)}
+
+
+def _page_name(number: int) -> str:
+    return f"provenance-{number:03}"
+
+
+def _page_number(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])
 
 
 PROVENANCE_INTRO = ("the original sentence with the figure highlighted, the English "
@@ -473,37 +558,47 @@ PROVENANCE_INTRO = ("the original sentence with the figure highlighted, the Engl
 def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Path
                      ) -> list[str]:
     """Write the provenance fragments, reading the figures one page of sources at a time;
-    return the names of the extra pages (each with its .qmd next to the other pages)."""
+    return the names of the extra pages (each with its .qmd next to the other pages).
+
+    Nothing on a page names the number of pages or totals of other pages: a page whose
+    sources did not change keeps the same Markdown, and its HTML comes from the cache."""
     generated = build_dir / GENERATED_DIR
     total = c.snapshot["corpus"]["observations"]
     if "provenance" in c.provenance_pages:
         docs = c.provenance_pages["provenance"]
         text = (f"Every one of the {_count(total, 'statistic')}, in document order: "
-                + PROVENANCE_INTRO + "\n\n" + _provenance_tables(con, c, docs)
+                + PROVENANCE_INTRO + BREAK + _provenance_tables(con, c, docs)
                 if docs else "No statistics yet.")
         (generated / "provenance.md").write_text(text.rstrip() + "\n", encoding="utf-8")
         return []
     index = [f"{_count(total, 'statistic')} from {_count(len(c.provenance_page), 'source')}, "
              f"on {len(c.provenance_pages)} pages of whole sources. For each figure: "
-             + PROVENANCE_INTRO,
-             "| | Source | Statistics | Page |", "|:--|:------------------------------|---:|:--|"]
-    n_pages = len(c.provenance_pages)
-    for number, (name, docs) in enumerate(c.provenance_pages.items(), start=1):
-        for doc in docs:
-            source = c.source(doc["source_id"])
-            index.append(f"| {source.marker} | [{md_text(source.title)}]"
-                         f"({c.provenance_link(doc['source_id'])}) | {doc['n_statistics']:,} | "
-                         f"{number} |")
+             + PROVENANCE_INTRO]
+    for name, docs in c.provenance_pages.items():
+        number = _page_number(name)
+        figures = sum(d["n_statistics"] for d in docs)
+        index.append(_provenance_index_part(c, name, docs))
         (generated / f"{name}.md").write_text(
-            f"Page {number} of {n_pages} ([all sources](provenance.qmd)).\n\n"
+            f"Page {number} of the provenance ([all sources](provenance.qmd))." + BREAK
             + _provenance_tables(con, c, docs).rstrip() + "\n", encoding="utf-8")
         (build_dir / f"{name}.qmd").write_text(
-            f'---\ntitle: "Provenance, page {number} of {n_pages}"\n'
-            f'subtitle: "{docs[0]["source_id"]} … {docs[-1]["source_id"]}"\n---\n\n'
-            f"{{{{< include {GENERATED_DIR}/{name}.md >}}}}\n", encoding="utf-8")
-    (generated / "provenance.md").write_text(
-        index[0] + "\n\n" + "\n".join(index[1:]) + "\n", encoding="utf-8")
+            f'---\ntitle: "Provenance, page {number}"\n'
+            f'subtitle: "{_count(len(docs), "source")}, {_count(figures, "statistic")}"\n'
+            f"---\n\n{{{{< include {GENERATED_DIR}/{name}.md >}}}}\n", encoding="utf-8")
+    (generated / "provenance.md").write_text(BREAK.join(index) + "\n", encoding="utf-8")
     return list(c.provenance_pages)
+
+
+def _provenance_index_part(c: Catalogue, name: str, docs: list[Row]) -> str:
+    """The index's table of one provenance page: changes only when that page does."""
+    number = _page_number(name)
+    rows = [f"## Page {number} {{#index-{name}}}", "",
+            "| | Source | Statistics |", "|:--|:------------------------------|---:|"]
+    for doc in docs:
+        source = c.source(doc["source_id"])
+        rows.append(f"| {source.marker} | [{md_text(source.title)}]"
+                    f"({c.provenance_link(doc['source_id'])}) | {doc['n_statistics']:,} |")
+    return "\n".join(rows)
 
 
 def _provenance_tables(con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[Row]) -> str:
@@ -512,8 +607,8 @@ def _provenance_tables(con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[
     by_doc: dict[str, list[Row]] = {}
     for obs in observations:
         by_doc.setdefault(obs["doc_id"], []).append(obs)
-    return "\n\n".join(_provenance_table(c, doc, by_doc[doc["doc_id"]])
-                       for doc in docs if doc["doc_id"] in by_doc)
+    return BREAK.join(_provenance_table(c, doc, by_doc[doc["doc_id"]])
+                      for doc in docs if doc["doc_id"] in by_doc)
 
 
 def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:

@@ -9,18 +9,22 @@ font so Chinese text is not blank.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import logging
 import os
 import re
 import shutil
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from reports.render_cache import RenderCache, cache_key
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,9 @@ class Rendered:
     pages: list[Path]
     pdf: Path | None
     warnings: list[str] = field(default_factory=list)
+    pandoc_runs: int = 0  # for the HTML pages (the PDF adds one)
+    cache_hits: int = 0
+    cache_misses: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,8 +111,15 @@ def pandoc_path() -> str:
                           "pypandoc-binary) or Quarto") from exc
 
 
-def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = None) -> Rendered:
-    """Every page of _quarto.yml to ``out_dir/<page>.html``; report.qmd to the PDF."""
+def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = None,
+           cache: RenderCache | None = None, pdf_date: str | None = None) -> Rendered:
+    """Every page of _quarto.yml to ``out_dir/<page>.html``; report.qmd to the PDF.
+
+    A page is rendered as a shell (title, navigation, footer) plus the parts of its body
+    (split at `PART_BREAK` lines); a shell or part whose complete pandoc input was rendered
+    before is taken from `cache` instead of pandoc, so the cost follows what changed.
+    `footer` is on every page: keep anything that changes per run out of it.
+    """
     config = _load_config(project)
     pandoc = pandoc_path()
     nav_left, nav_right = _navbar(config)
@@ -116,29 +130,152 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
     foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
                     encoding="utf-8")
     template = _html_template(project)
-    commands = []
+    context = _RenderContext(pandoc, project, site_title, template, foot,
+                             cache or RenderCache(project / ".render-cache"))
+    jobs = []
     for page in _pages(config, project):
         if page.name == REPORT_PAGE:
             continue
         markdown = _PAGEBREAK.sub("", _with_links(
             assemble(project / page), lambda name, anchor: f"{name}.html" + (anchor or "")))
-        source = project / f"{page.stem}.assembled.md"
-        source.write_text(markdown, encoding="utf-8")
-        nav = project / f"{page.stem}.nav.html"
-        nav.write_text(_nav_html(site_title, nav_left, nav_right, _SERIES_PAGE.sub("", page.stem)),
-                       encoding="utf-8")
-        target = out_dir / f"{page.stem}.html"
-        commands.append((target, [str(source), "-f", "markdown", "-t", "html5", "-s",
-                                  "--wrap=none", "--template", str(template),
-                                  "-V", f"site-title={site_title}", "-V", "lang=en",
-                                  "--include-before-body", str(nav),
-                                  "--include-after-body", str(foot), "-o", str(target)]))
-    # one pandoc process per page, as many at once as there are cores
+        (project / f"{page.stem}.assembled.md").write_text(markdown, encoding="utf-8")
+        nav = _nav_html(site_title, nav_left, nav_right, _SERIES_PAGE.sub("", page.stem))
+        jobs.append((page.stem, markdown, nav, out_dir / f"{page.stem}.html"))
+    # one page at a time per core; each page costs at most two pandoc processes
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(lambda command: _pandoc(pandoc, project, command[1]), commands))
-    pages = [target for target, _ in commands]
-    pdf, warnings = _render_pdf(project, out_dir, pandoc, footer, timestamp)
-    return Rendered(pages=pages, pdf=pdf, warnings=warnings)
+        list(pool.map(lambda job: _render_page(context, *job), jobs))
+    pages = [target for *_, target in jobs]
+    pdf, warnings = _render_pdf(project, out_dir, pandoc, pdf_date or footer, timestamp)
+    return Rendered(pages=pages, pdf=pdf, warnings=warnings,
+                    pandoc_runs=context.pandoc_runs, cache_hits=context.cache.hits,
+                    cache_misses=context.cache.misses)
+
+
+# --------------------------------------------------------------------------- pages from parts
+
+PART_BREAK = "<!-- polystat:part -->"  # pages.py puts it between independent blocks
+_PART_BREAK_LINE = re.compile(r"^[ \t]*<!-- polystat:part -->[ \t]*$", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---[ \t]*\n", re.DOTALL)
+_BODY_SLOT = "<!--polystat-body-->"
+_SPLIT = "<!--polystat-split-{}-->"
+# auto identifiers would depend on which parts share a pandoc run: headings carry ids
+BODY_READER = "markdown-auto_identifiers"
+
+
+@dataclass
+class _RenderContext:
+    pandoc: str
+    project: Path
+    site_title: str
+    template: Path
+    footer: Path
+    cache: RenderCache
+    pandoc_runs: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def counted(self) -> None:
+        with self.lock:
+            self.pandoc_runs += 1
+
+
+def split_page(markdown: str) -> tuple[str, list[str]]:
+    """(front matter, body parts): the parts are rendered and cached one by one."""
+    found = _FRONT_MATTER.match(markdown)
+    front = found.group(0) if found else ""
+    body = markdown[len(front):]
+    parts = [p.strip("\n") for p in _PART_BREAK_LINE.split(body)]
+    return front, [p + "\n" for p in parts if p.strip()]
+
+
+def _render_page(ctx: _RenderContext, stem: str, markdown: str, nav: str, target: Path) -> None:
+    front, parts = split_page(markdown)
+    fixed = _fixed_inputs(ctx)
+    part_keys = [cache_key(*fixed, "part", BODY_READER, part) for part in parts]
+    bodies: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for key, part in zip(part_keys, parts, strict=True):
+        cached = ctx.cache.get(key)
+        if cached is None:
+            missing[key] = part
+        else:
+            bodies[key] = cached
+    if missing:
+        rendered = _render_parts(ctx, stem, list(missing.values()))
+        for key, body in zip(missing, rendered, strict=True):
+            ctx.cache.put(key, body)
+            bodies[key] = body
+    footer = ctx.footer.read_text(encoding="utf-8")
+    shell_key = cache_key(*fixed, "shell", ctx.template.read_text(encoding="utf-8"), nav,
+                          footer, ctx.site_title, front)
+    shell = ctx.cache.get(shell_key)
+    if shell is None:
+        shell = _render_shell(ctx, stem, front, nav)
+        ctx.cache.put(shell_key, shell)
+    head, tail = shell.split(_BODY_SLOT + "\n", 1)
+    target.write_text(head + "".join(bodies[key] for key in part_keys) + tail, encoding="utf-8")
+
+
+def _render_parts(ctx: _RenderContext, stem: str, parts: list[str]) -> list[str]:
+    """The parts of one page through one pandoc process, split again at raw markers
+    (document text cannot produce them: md_text escapes '<' and '!')."""
+    source = ctx.project / f"{stem}.parts.md"
+    source.write_text("".join(f"{_SPLIT.format(n)}\n\n{part}\n" for n, part in enumerate(parts)),
+                      encoding="utf-8")
+    output = ctx.project / f"{stem}.parts.html"
+    ctx.counted()
+    _pandoc(ctx.pandoc, ctx.project, [str(source), "-f", BODY_READER, "-t", "html5",
+                                      "--wrap=none", "-o", str(output)])
+    pieces = re.split(r"^<!--polystat-split-\d+-->\n", output.read_text(encoding="utf-8"),
+                      flags=re.MULTILINE)
+    if len(pieces) != len(parts) + 1 or pieces[0].strip():
+        raise RenderError(f"{source}: pandoc returned {len(pieces) - 1} parts, "
+                          f"expected {len(parts)}")
+    return pieces[1:]
+
+
+def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str) -> str:
+    """The page around its body: title, navigation, footer; the body is a slot."""
+    source = ctx.project / f"{stem}.shell.md"
+    source.write_text(f"{front}\n{_BODY_SLOT}\n", encoding="utf-8")
+    nav_file = ctx.project / f"{stem}.nav.html"
+    nav_file.write_text(nav, encoding="utf-8")
+    output = ctx.project / f"{stem}.shell.html"
+    ctx.counted()
+    _pandoc(ctx.pandoc, ctx.project, [str(source), "-f", "markdown", "-t", "html5", "-s",
+                                      "--wrap=none", "--template", str(ctx.template),
+                                      "-V", f"site-title={ctx.site_title}", "-V", "lang=en",
+                                      "--include-before-body", str(nav_file),
+                                      "--include-after-body", str(ctx.footer),
+                                      "-o", str(output)])
+    shell = output.read_text(encoding="utf-8")
+    if shell.count(_BODY_SLOT + "\n") != 1:
+        raise RenderError(f"{source}: the page template lost the body slot")
+    return shell
+
+
+def _fixed_inputs(ctx: _RenderContext) -> tuple[str, str]:
+    """What shapes every piece of HTML besides its own Markdown."""
+    return pandoc_version(ctx.pandoc), reports_code_digest()
+
+
+@functools.lru_cache(maxsize=4)
+def pandoc_version(pandoc: str) -> str:
+    """`pandoc --version` (with the binary's size and time: a swapped binary is new input)."""
+    done = subprocess.run([pandoc, "--version"], capture_output=True, text=True, check=False)
+    stat = Path(pandoc).stat() if Path(pandoc).exists() else None
+    stamp = f"{stat.st_size}:{stat.st_mtime_ns}" if stat else ""
+    return f"{done.stdout.strip()}|{stamp}"
+
+
+@functools.lru_cache(maxsize=1)
+def reports_code_digest() -> str:
+    """sha256 of the reports code and project files: new code never reuses old HTML."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.iterdir()):
+        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ") and path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- sources
@@ -240,8 +377,8 @@ def _render_pdf(project: Path, out_dir: Path, pandoc: str, footer: str,
             return anchor
         return f"#{in_report[name]}" if name in in_report else f"{name}.html"
 
-    markdown = _PAGEBREAK.sub("```{=typst}\n#pagebreak(weak: true)\n```",
-                              _with_links(assemble(page), pdf_link))
+    markdown = _PAGEBREAK.sub("```{=typst}\n#pagebreak(weak: true)\n```", _PART_BREAK_LINE.sub(
+        "", _with_links(assemble(page), pdf_link)))
     source = project / "report.assembled.md"
     source.write_text(markdown, encoding="utf-8")
     typst_source = project / TYPST_SOURCE

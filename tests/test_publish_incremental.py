@@ -1,0 +1,182 @@
+"""Publishing costs what changed: with the real pipeline and the real pandoc, a second
+publish after one added document renders only the pages whose input changed, the result
+is byte-identical to a publish from an empty render cache, and a corrupted, swapped or
+stale cache entry is never served."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.pipeline import run_without_prefect
+from reports import pages, pandoc_typst
+from reports import publish as publishing
+from reports.render_cache import RenderCache, cache_key
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES_PER_PAGE = 40  # a synthetic document has ~25 figures: a page holds one or two
+
+
+def _corpus(folder: Path, n: int, start: int = 0) -> None:
+    subprocess.run([sys.executable, str(ROOT / "bench" / "corpus.py"), str(n), str(folder),
+                    "--start", str(start)], check=True, capture_output=True)
+
+
+def _publish(warehouse: Path, site: Path, calls: list[str] | None = None
+             ) -> publishing.PublishResult:
+    """Publish with small provenance pages, recording the input file of every pandoc run."""
+    original = pandoc_typst._pandoc
+    patch = pytest.MonkeyPatch()
+    patch.setattr(pages, "PROVENANCE_PAGE_FIGURES", FIGURES_PER_PAGE)
+
+    def recording(pandoc: str, cwd: Path, args: list[str]) -> None:
+        if calls is not None:
+            calls.append(Path(args[0]).name)
+        original(pandoc, cwd, args)
+
+    patch.setattr(pandoc_typst, "_pandoc", recording)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return publishing.publish(con, site)
+    finally:
+        con.close()
+        patch.undo()
+
+
+def _copy_site(site: Path, target: Path, *, with_cache: bool = True) -> None:
+    shutil.copytree(site, target)
+    if with_cache:
+        shutil.copytree(publishing.render_cache_dir(site), publishing.render_cache_dir(target))
+
+
+def _html(site: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(site.glob("*.html"))}
+
+
+def _assembled(site: Path) -> dict[str, str]:
+    return {p.name.removesuffix(".assembled.md"): p.read_text(encoding="utf-8")
+            for p in (site / publishing.SOURCE_DIR).glob("*.assembled.md")}
+
+
+def _layout(site: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        (site / publishing.DATA_DIR / pages.LAYOUT_FILE).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _rendered_pages(calls: list[str]) -> set[str]:
+    return {name.rsplit(".", 2)[0] for name in calls
+            if name.endswith((".parts.md", ".shell.md"))}
+
+
+@pytest.fixture(scope="module")
+def two_publishes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("incremental")
+    corpus, warehouse, site = base / "corpus", base / "w.duckdb", base / "site"
+    _corpus(corpus, 6)
+    run_without_prefect(str(corpus), str(warehouse), str(base / "unused"), publish=False)
+    first_calls: list[str] = []
+    first = _publish(warehouse, site, first_calls)
+    before = base / "site-before"
+    _copy_site(site, before)
+    _corpus(corpus, 1, start=6)
+    run_without_prefect(str(corpus), str(warehouse), str(base / "unused"), publish=False)
+    second_calls: list[str] = []
+    second = _publish(warehouse, site, second_calls)
+    yield {"base": base, "warehouse": warehouse, "site": site, "before": before,
+           "first": first, "second": second,
+           "first_calls": first_calls, "second_calls": second_calls}
+
+
+def test_sources_keep_their_provenance_page_and_the_new_one_goes_last(two_publishes) -> None:
+    before = _layout(two_publishes["before"])["provenance"]
+    after = _layout(two_publishes["site"])["provenance"]
+    assert len(set(before.values())) >= 3  # paged at all
+    assert {sid: after[sid] for sid in before} == before
+    (new_source,) = set(after) - set(before)
+    assert after[new_source] >= max(before.values())
+    markers_before = _layout(two_publishes["before"])["markers"]
+    assert {sid: n for sid, n in _layout(two_publishes["site"])["markers"].items()
+            if sid in markers_before} == markers_before
+
+
+def test_only_pages_whose_input_changed_are_rendered_again(two_publishes) -> None:
+    old, new = _assembled(two_publishes["before"]), _assembled(two_publishes["site"])
+    changed = {name for name in new if old.get(name) != new[name]} - {"report"}
+    unchanged = set(new) - changed - {"report"}
+    rendered = _rendered_pages(two_publishes["second_calls"])
+    assert rendered == changed
+    assert any(name.startswith("provenance-") for name in unchanged), unchanged
+    old_html, new_html = _html(two_publishes["before"]), _html(two_publishes["site"])
+    for name in unchanged:
+        assert new_html[f"{name}.html"] == old_html[f"{name}.html"], name
+    second, first = two_publishes["second"], two_publishes["first"]
+    assert second.cache_hits > 0 and first.cache_hits == 0
+    assert second.pandoc_runs == len(two_publishes["second_calls"]) - 1  # minus the PDF's
+    assert second.pandoc_runs < first.pandoc_runs
+
+
+def test_incremental_result_equals_a_publish_from_an_empty_cache(two_publishes) -> None:
+    cold = two_publishes["base"] / "site-cold"
+    _copy_site(two_publishes["before"], cold, with_cache=False)  # same snapshot and layout
+    result = _publish(two_publishes["warehouse"], cold)
+    assert result.cache_hits == 0
+    assert _html(cold) == _html(two_publishes["site"])
+    entries = sorted(p.name for p in publishing.render_cache_dir(cold).iterdir())
+    assert entries == sorted(p.name for p in publishing.render_cache_dir(two_publishes["site"])
+                             .iterdir())  # unused entries are pruned
+    assert not any(p.name.startswith(".") for p in cold.iterdir())  # the site: pages only
+
+
+def test_corrupted_or_swapped_cache_entries_are_never_served(two_publishes, caplog) -> None:
+    site = two_publishes["base"] / "site-corrupted"
+    _copy_site(two_publishes["site"], site)
+    entries = sorted(publishing.render_cache_dir(site).iterdir())
+    edited, swapped, source = entries[0], entries[1], entries[2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "<p>CORRUPTED</p>\n",
+                      encoding="utf-8")
+    shutil.copyfile(source, swapped)  # a valid entry, but of another input
+    truncated = entries[3]
+    truncated.write_bytes(truncated.read_bytes()[:40])
+    calls: list[str] = []
+    result = _publish(two_publishes["warehouse"], site, calls)
+    assert result.pandoc_runs >= 1 and result.cache_misses >= 3
+    assert sum("render cache entry corrupted" in r.getMessage() for r in caplog.records) >= 3
+    assert _html(site) == _html(two_publishes["site"])
+
+
+def test_changed_footer_or_code_never_reuses_old_html(two_publishes,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    site = two_publishes["base"] / "site-stale"
+    _copy_site(two_publishes["site"], site)
+    monkeypatch.setattr(publishing, "PAGE_FOOTER", "A footer no page was rendered with")
+    result = _publish(two_publishes["warehouse"], site)
+    html = _html(site)
+    assert all(b"A footer no page was rendered with" in page for page in html.values())
+    assert result.pandoc_runs == len(html)  # a new shell per page; every body part reused
+    monkeypatch.setattr(pandoc_typst, "reports_code_digest", lambda: "other reports code")
+    result = _publish(two_publishes["warehouse"], site)
+    assert result.cache_hits == 0 and result.pandoc_runs == 2 * len(html)
+
+
+def test_cache_entries_verify_key_and_body(tmp_path: Path) -> None:
+    cache = RenderCache(tmp_path)
+    one, two = cache_key("markdown one"), cache_key("markdown two")
+    assert one != two and cache_key("ab", "c") != cache_key("a", "bc")
+    cache.put(one, "<p>one</p>\n")
+    cache.put(two, "<p>two</p>\n")
+    assert cache.get(one) == "<p>one</p>\n"
+    shutil.copyfile(tmp_path / f"{one}.html", tmp_path / f"{two}.html")
+    assert cache.get(two) is None
+    (tmp_path / f"{one}.html").write_text("<p>one</p>\n", encoding="utf-8")  # no header
+    assert cache.get(one) is None
+    assert cache.get(cache_key("never stored")) is None
+    assert (cache.hits, cache.misses, cache.rejected) == (1, 3, 2)
