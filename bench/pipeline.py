@@ -11,8 +11,8 @@ its children (process-pool or Dask workers) every 0.1 s:
                 difference to the Prefect run is Prefect's overhead
   N cold        N synthetic documents (bench/corpus.py), with publishing (--no-publish: without)
   N warm        the same run again: nothing changed
-  +K            K more documents added to the N-document warehouse, --no-publish (the cost
-                per new document; publishing renders the whole site, its cost is in N cold)
+  +K            K more documents added to the N-document warehouse, published like N cold:
+                what a run that adds K documents costs (the goal: linear in K)
 
     .venv/bin/python bench/pipeline.py [--sizes 1000 10000] [--add 100 1000]
         [--no-seeds] [--no-publish] [--task-runner threads]
@@ -99,8 +99,9 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def stage_seconds(warehouse: Path) -> dict[str, float]:
-    """Seconds per stage of the newest run, from its summary in the warehouse."""
+def stage_seconds(warehouse: Path) -> dict[str, Any]:
+    """Seconds per stage of the newest run, from its summary in the warehouse, and how
+    reconcile went (extended or rebuilt)."""
     import duckdb
 
     try:
@@ -111,7 +112,11 @@ def stage_seconds(warehouse: Path) -> dict[str, float]:
         row = con.execute("SELECT summary FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
     finally:
         con.close()
-    return dict(json.loads(row[0]).get("stage_seconds", {})) if row and row[0] else {}
+    if not row or not row[0]:
+        return {}
+    summary = json.loads(row[0])
+    return {**summary.get("stage_seconds", {}),
+            **({"reconciled": summary["reconciled"]} if summary.get("reconciled") else {})}
 
 
 def polystat_run(sources: Path, warehouse: Path, out: Path, publish: bool,
@@ -134,7 +139,8 @@ def scenarios(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list
         if "--warehouse" in command or command[1] == "-c" and len(command) > 4:
             row["stages"] = stage_seconds(Path(command[command.index("--warehouse") + 1]
                                                if "--warehouse" in command else command[4]))
-        stages = " ".join(f"{k} {v:.1f}" for k, v in row.get("stages", {}).items())
+        stages = " ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k}: {v}"
+                          for k, v in row.get("stages", {}).items())
         print(f"{name:<34} {row['wall_s']!s:>8} s  {row['peak_mb']:>6} MB  {stages}", flush=True)
         results.append(row)
         return row
@@ -179,7 +185,7 @@ def _large_scenarios(record: Record, args: argparse.Namespace, work: Path, size:
     for extra in args.add:
         write_corpus(extra, corpus, start=added)
         added += extra
-        record(f"{size} + {extra} new", polystat_run(corpus, warehouse, site, False,
+        record(f"{size} + {extra} new", polystat_run(corpus, warehouse, site, publish,
                                                      args.large_task_runner), extra)
     shutil.rmtree(corpus)
     shutil.rmtree(site, ignore_errors=True)
