@@ -11,6 +11,7 @@ writer then escapes the characters again for Typst itself.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import string
@@ -55,6 +56,31 @@ def md_highlight(sentence: str, start: int, end: int) -> str:
     lead = " " if before[-1:].isspace() else ""
     trail = " " if after[:1].isspace() else ""
     return f"{md_text(before)}{lead}[{md_text(figure)}]{{.mark}}{trail}{md_text(after)}"
+
+
+# Characters that mean something to Quarto or pandoc even inside a raw HTML block
+# (shortcodes, a closing code fence, math, citations): entities in the page.
+_RAW_SAFE = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;", "$": "&#36;",
+                           "@": "&#64;", "\\": "&#92;"})
+
+
+def html_text(text: str | None) -> str:
+    """Untrusted text as one line of literal HTML, safe inside a raw HTML block."""
+    if not text:
+        return ""
+    flat = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return html.escape(flat, quote=True).translate(_RAW_SAFE)
+
+
+def html_highlight(sentence: str, start: int, end: int) -> str:
+    """The sentence as literal HTML with ``sentence[start:end]`` in a <mark>."""
+    if not 0 <= start < end <= len(sentence):
+        return html_text(sentence)
+    before, figure, after = sentence[:start], sentence[start:end], sentence[end:]
+    lead = " " if before[-1:].isspace() else ""
+    trail = " " if after[:1].isspace() else ""
+    return (f"{html_text(before)}{lead}<mark>{html_text(figure)}</mark>{trail}"
+            f"{html_text(after)}")
 
 
 def plain_number(value: float, decimals: int = 1) -> str:

@@ -21,6 +21,8 @@ from reports.charts import ChartPoint, trend_svg
 from reports.markup import (
     UNIT_NAMES,
     format_value,
+    html_highlight,
+    html_text,
     language_name,
     md_highlight,
     md_text,
@@ -128,6 +130,17 @@ class Catalogue:
         except ValueError:  # not an absolute path: show the page without a link
             return f"p.\u00a0{page}"
         return f"[p.\u00a0{page}]({target}#page={page})"  # as_uri() escapes spaces and ()
+
+    def page_link_html(self, obs: Row) -> str:
+        """`page_link` as HTML, for the provenance tables."""
+        page, path = obs.get("page"), self.paths.get(obs["source_id"])
+        if not page or not path:
+            return ""
+        try:
+            target = Path(path).resolve().as_uri()
+        except ValueError:
+            return f"p.\u00a0{page}"
+        return f'<a href="{html_text(target)}#page={page}">p.\u00a0{page}</a>'
 
     def cite(self, source_id: str) -> str:
         """'**S4** Title' as literal Markdown (no italics: they garble Chinese titles)."""
@@ -612,27 +625,38 @@ def _provenance_tables(con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[
 
 
 def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
-    """One document's figures; the English column only where some sentence has a translation."""
+    """One document's figures; the English column only where some sentence has a translation.
+
+    The table is a raw HTML block, not a Markdown table: pandoc reads Markdown tables at
+    ~100 KB/s, 20 times slower than the same table as HTML, and provenance is most of
+    what a large site renders. Every text in it goes through `html_text`."""
     source = c.source(doc["source_id"])
     glossed = any(o.get("translation") for o in observations)
-    columns = [("Value", "-----------:"), ("Year", ":-------"), ("Metric", ":--------------"),
-               ("Original sentence", ":" + "-" * (36 if glossed else 60))]
+    columns = [("Value", 10, "right"), ("Year", 7, "left"), ("Metric", 13, "left"),
+               ("Original sentence", 36 if glossed else 54, "left")]
     if glossed:
-        columns.append(("English", ":" + "-" * 26))
-    columns.append(("Where", ":---------------"))
-    rows = ["| " + " | ".join(name for name, _ in columns) + " |",
-            "|" + "|".join(rule for _, rule in columns) + "|"]
+        columns.append(("English", 18, "left"))
+    columns.append(("Where", 14, "left"))
+    rows = ["```{=html}", "<table>", "<colgroup>"]
+    rows += [f'<col style="width: {width}%" />' for _, width, _ in columns]
+    rows += ["</colgroup>", "<thead>", "<tr>"]
+    rows += [f'<th style="text-align: {align};">{name}</th>' for name, _, align in columns]
+    rows += ["</tr>", "</thead>", "<tbody>"]
     for obs in sorted(observations, key=lambda o: (o["start"], o["end"])):
         basis = "" if obs["year_basis"] == "explicit" else " (edition)"
-        cells = [format_value(obs["value"], obs["unit"], obs["qualifier"]),
+        cells = [html_text(format_value(obs["value"], obs["unit"], obs["qualifier"])),
                  f"{obs['year']}{basis}" if obs["year"] is not None else "—",
-                 md_text(obs.get("metric")) or "—", _sentence(obs)]
+                 html_text(obs.get("metric")) or "—", _sentence_html(obs)]
         if glossed:
-            cells.append(md_text(obs["translation"]["text"]) if obs.get("translation") else "—")
-        page = c.page_link(obs)
+            cells.append(html_text(obs["translation"]["text"]) if obs.get("translation")
+                         else "—")
+        page = c.page_link_html(obs)
         cells.append(f"{page + '<br>' if page else ''}characters {obs['start']:,}–{obs['end']:,}"
-                     f"<br>[run {md_text(obs['run_id'])}]{{.small .nowrap}}")
-        rows.append("| " + " | ".join(cells) + " |")
+                     f'<br><span class="small nowrap">run {html_text(obs["run_id"])}</span>')
+        rows.append("<tr>" + "".join(
+            f'<td style="text-align: {align};">{cell}</td>'
+            for cell, (_, _, align) in zip(cells, columns, strict=True)) + "</tr>")
+    rows += ["</tbody>", "</table>", "```"]
     heading = (f"## {source.marker} · {md_text(source.title)} "
                f"{{#doc-{slug(doc['source_id'], 'doc')}}}")
     intro = (f"{md_text(doc['source_id'])} · sha256 {_code(doc['doc_id'][:12])}… · "
@@ -640,6 +664,17 @@ def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
     if not glossed and doc.get("missing_pairs"):
         intro += " · no English translation yet (model missing, see [Sources](sources.qmd))"
     return "\n\n".join([heading, intro, "\n".join(rows)])
+
+
+def _sentence_html(obs: Row) -> str:
+    """The claim with the figure marked, as HTML; offsets are code points into the text."""
+    claim = obs["claim"] or ""
+    start = obs["start"] - obs["claim_start"]
+    end = obs["end"] - obs["claim_start"]
+    if claim[start:end] != obs["surface"]:
+        start = claim.find(obs["surface"])
+        end = start + len(obs["surface"])
+    return html_highlight(claim, start, end) if start >= 0 else html_text(claim)
 
 
 # --------------------------------------------------------------------------- small pieces

@@ -247,7 +247,7 @@ def test_pipeline_stores_pdf_pages_and_html_metadata(prefect_harness, rendered,
     # the report links each PDF figure to its page of the source file
     pdf_uri = (sources / "hizmet.pdf").resolve().as_uri()
     for page in pages_seen(from_pdf):
-        assert f"[p.\u00a0{page}]({pdf_uri}#page={page})" in provenance
+        assert f'<a href="{pdf_uri}#page={page}">p.\u00a0{page}</a>' in provenance
     assert source == {"title": de["title"], "author": "Jana Beispiel",
                       "url": "https://news.example.org/kundenservice/studie-2021",
                       "published": "2021-05-17"}
