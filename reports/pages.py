@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from reports import pandoc_typst
 from reports.charts import ChartPoint, trend_svg
 from reports.markup import (
     UNIT_NAMES,
@@ -31,7 +32,8 @@ from reports.markup import (
     slug,
 )
 from reports.pandoc_typst import PART_BREAK
-from reports.snapshot import observation_rows
+from reports.render_cache import RenderCache, cache_key
+from reports.snapshot import observation_digests, observation_rows
 
 log = logging.getLogger(__name__)
 
@@ -568,8 +570,8 @@ PROVENANCE_INTRO = ("the original sentence with the figure highlighted, the Engl
                     "document text and the run that extracted it.")
 
 
-def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Path
-                     ) -> list[str]:
+def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Path,
+                     cache: RenderCache | None = None) -> list[str]:
     """Write the provenance fragments, reading the figures one page of sources at a time;
     return the names of the extra pages (each with its .qmd next to the other pages).
 
@@ -577,10 +579,12 @@ def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Pa
     sources did not change keeps the same Markdown, and its HTML comes from the cache."""
     generated = build_dir / GENERATED_DIR
     total = c.snapshot["corpus"]["observations"]
+    parts = ProvenanceParts(con, c, [d for docs in c.provenance_pages.values() for d in docs],
+                            cache)
     if "provenance" in c.provenance_pages:
         docs = c.provenance_pages["provenance"]
         text = (f"Every one of the {_count(total, 'statistic')}, in document order: "
-                + PROVENANCE_INTRO + BREAK + _provenance_tables(con, c, docs)
+                + PROVENANCE_INTRO + BREAK + _provenance_tables(docs, parts)
                 if docs else "No statistics yet.")
         (generated / "provenance.md").write_text(text.rstrip() + "\n", encoding="utf-8")
         return []
@@ -593,7 +597,7 @@ def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Pa
         index.append(_provenance_index_part(c, name, docs))
         (generated / f"{name}.md").write_text(
             f"Page {number} of the provenance ([all sources](provenance.qmd))." + BREAK
-            + _provenance_tables(con, c, docs).rstrip() + "\n", encoding="utf-8")
+            + _provenance_tables(docs, parts).rstrip() + "\n", encoding="utf-8")
         (build_dir / f"{name}.qmd").write_text(
             f'---\ntitle: "Provenance, page {number}"\n'
             f'subtitle: "{_count(len(docs), "source")}, {_count(figures, "statistic")}"\n'
@@ -614,14 +618,47 @@ def _provenance_index_part(c: Catalogue, name: str, docs: list[Row]) -> str:
     return "\n".join(rows)
 
 
-def _provenance_tables(con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[Row]) -> str:
-    observations = observation_rows(con, "d.doc_id IN (SELECT unnest(?))",
-                                    [[d["doc_id"] for d in docs]])
-    by_doc: dict[str, list[Row]] = {}
-    for obs in observations:
-        by_doc.setdefault(obs["doc_id"], []).append(obs)
-    return BREAK.join(_provenance_table(c, doc, by_doc[doc["doc_id"]])
-                      for doc in docs if doc["doc_id"] in by_doc)
+def _provenance_tables(docs: list[Row], parts: ProvenanceParts) -> str:
+    return BREAK.join(parts.made[doc["doc_id"]] for doc in docs if doc["n_statistics"])
+
+
+class ProvenanceParts:
+    """Each source's provenance table, made once and then reused while nothing it shows
+    changes: the key covers the source's header and a digest of all its figures' rows
+    (computed in SQL), so an unchanged source costs neither a query nor any formatting."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, c: Catalogue, pending: list[Row],
+                 cache: RenderCache | None) -> None:
+        self.cache = cache
+        self.keys: dict[str, str] = {}
+        self.made: dict[str, str] = {}
+        digests = observation_digests(con) if cache is not None else {}
+        missing = []
+        for doc in pending:
+            if cache is None:
+                missing.append(doc)
+                continue
+            key = self.keys[doc["doc_id"]] = cache_key(
+                "provenance-part", pandoc_typst.reports_code_digest(),
+                digests.get(doc["doc_id"], ""),
+                json.dumps([c.source(doc["source_id"]), doc["source_id"], doc["doc_id"],
+                            doc.get("detected_language"), doc.get("missing_pairs"),
+                            c.paths.get(doc["source_id"])], default=str))
+            found = cache.get(key)
+            if found is None:
+                missing.append(doc)
+            else:
+                self.made[doc["doc_id"]] = found
+        if missing:  # one query for every source not cached, not one per page
+            by_doc: dict[str, list[Row]] = {}
+            for obs in observation_rows(con, "d.doc_id IN (SELECT unnest(?))",
+                                        [[d["doc_id"] for d in missing]]):
+                by_doc.setdefault(obs["doc_id"], []).append(obs)
+            for doc in missing:
+                text = _provenance_table(c, doc, by_doc.get(doc["doc_id"], []))
+                self.made[doc["doc_id"]] = text
+                if cache is not None:
+                    cache.put(self.keys[doc["doc_id"]], text)
 
 
 def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:

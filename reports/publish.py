@@ -76,16 +76,16 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
         shutil.copytree(out_dir / DATA_DIR, staging / DATA_DIR)
     layout = pages.load_layout(staging / DATA_DIR)
     snapshot = write_snapshot(con, staging / DATA_DIR)
+    cache = RenderCache(render_cache_dir(out_dir))
     with tempfile.TemporaryDirectory(prefix="polystat-publish-") as tmp:
         build = Path(tmp) / "project"
-        catalogue = prepare_project(snapshot, build, con, layout)
+        catalogue = prepare_project(snapshot, build, con, layout, cache)
         if shutil.which("quarto"):
             result = _render_quarto(build, staging)
         else:
-            cache = RenderCache(render_cache_dir(out_dir))
             result = _render_pandoc(build, staging, cache, _footer(snapshot),
                                     _run_epoch(snapshot))
-            cache.prune()
+        cache.prune()
         _keep_sources(build, staging / SOURCE_DIR)
     pages.save_layout(catalogue.layout, staging / DATA_DIR)
     _swap_into_place(staging, out_dir)
@@ -132,7 +132,8 @@ def _rebased(result: PublishResult, staging: Path, out_dir: Path) -> PublishResu
 
 
 def prepare_project(snapshot: dict[str, Any], build: Path, con: duckdb.DuckDBPyConnection,
-                    layout: pages.Layout | None = None) -> pages.Catalogue:
+                    layout: pages.Layout | None = None, cache: RenderCache | None = None
+                    ) -> pages.Catalogue:
     """Copy the Quarto project, write the fragments and charts its pages include and the
     provenance pages (read from the warehouse one page of sources at a time), keeping
     the previous publish's `layout` (source markers, provenance pages) where it holds."""
@@ -141,7 +142,7 @@ def prepare_project(snapshot: dict[str, Any], build: Path, con: duckdb.DuckDBPyC
         for source in PROJECT_DIR.glob(pattern):
             shutil.copy2(source, build / source.name)
     catalogue = pages.write_fragments(snapshot, build, layout)
-    extra = pages.write_provenance(con, catalogue, build)
+    extra = pages.write_provenance(con, catalogue, build, cache)
     if extra:  # Quarto renders the pages its project lists
         config_path = build / "_quarto.yml"
         config = yaml.safe_load(config_path.read_text(encoding="utf-8"))

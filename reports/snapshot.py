@@ -167,11 +167,9 @@ def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
         doc["language_mismatch"] = bool(declared and detected and declared != detected)
 
 
-def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
-                     ) -> list[Row]:
-    """Current observations matching `where` (SQL on alias o, d: bound parameters only),
-    with source, metric, page, the language shown and the English translation."""
-    rows = _rows(con, f"""
+def observation_sql(where: str) -> str:
+    """The query behind `observation_rows`: current observations matching `where`."""
+    return f"""
         WITH t AS ({_TRANSLATIONS}),
              link AS (SELECT obs_id, arg_max(metric_id, score) AS metric_id
                       FROM metric_observations GROUP BY obs_id)
@@ -190,7 +188,14 @@ def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[An
         LEFT JOIN metrics m ON m.metric_id = link.metric_id
         LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
         LEFT JOIN t ON t.text_sha256 = {_SEGMENT_SHA} AND t.src = s.language
-        WHERE {where}
+        WHERE {where}"""
+
+
+def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
+                     ) -> list[Row]:
+    """Current observations matching `where` (SQL on alias o, d: bound parameters only),
+    with source, metric, page, the language shown and the English translation."""
+    rows = _rows(con, observation_sql(where) + """
         ORDER BY d.source_id, o.start, o."end", o.obs_id""", params)
     for row in rows:
         translated = (row["segment_language"] not in (None, TARGET_LANGUAGE)
@@ -203,6 +208,15 @@ def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[An
                     "model_version", "numbers_preserved"):
             del row[key]
     return rows
+
+
+def observation_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per current document, a digest of every `observation_rows` row of it (all columns):
+    equal digests mean the document's figures would be shown exactly as before."""
+    return dict(con.execute(f"""
+        SELECT q.doc_id, md5(string_agg(md5(CAST(q AS VARCHAR)), ','
+                                        ORDER BY q.start, q."end", q.obs_id))
+        FROM ({observation_sql("true")}) q GROUP BY q.doc_id""").fetchall())
 
 
 def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:

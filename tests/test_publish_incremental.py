@@ -180,3 +180,35 @@ def test_cache_entries_verify_key_and_body(tmp_path: Path) -> None:
     assert cache.get(one) is None
     assert cache.get(cache_key("never stored")) is None
     assert (cache.hits, cache.misses, cache.rejected) == (1, 3, 2)
+
+
+def test_a_source_is_formatted_again_only_when_what_it_shows_changed(
+        two_publishes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Provenance tables are kept per source under a digest of everything they show: a
+    publish with nothing changed formats none; renaming one metric formats exactly the
+    sources with a figure of that metric."""
+    warehouse = two_publishes["base"] / "w-relabel.duckdb"
+    shutil.copyfile(two_publishes["warehouse"], warehouse)
+    site = two_publishes["base"] / "site-parts"
+    _copy_site(two_publishes["site"], site)
+    formatted: list[str] = []
+    original = pages._provenance_table
+
+    def counting(c: pages.Catalogue, doc: dict[str, Any], observations: list[Any]) -> str:
+        formatted.append(doc["source_id"])
+        return original(c, doc, observations)
+
+    monkeypatch.setattr(pages, "_provenance_table", counting)
+    _publish(warehouse, site)
+    assert formatted == []
+    with duckdb.connect(str(warehouse)) as con:
+        metric_id, sources = con.execute(
+            "SELECT mo.metric_id, list(DISTINCT d.source_id ORDER BY d.source_id)"
+            " FROM metric_observations mo JOIN observations o USING (obs_id)"
+            " JOIN documents d USING (doc_id) GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
+        con.execute("UPDATE metrics SET label = 'a label no source showed' WHERE metric_id = ?",
+                    [metric_id])
+    _publish(warehouse, site)
+    assert sorted(formatted) == sources
+    assert any("a label no source showed" in page.decode() for page in _html(site).values())
