@@ -45,7 +45,8 @@ def _open_read(path: Path) -> Any:
     from warehouse import db
 
     try:
-        return db.connect(path, wait_seconds=float(settings.get("lock_wait")))
+        return db.connect(path, wait_seconds=float(settings.get("lock_wait")),
+                          memory_limit=settings.get("db_memory"))
     except (db.WarehouseLocked, db.WarehouseError) as exc:
         raise _fail(str(exc)) from None
 

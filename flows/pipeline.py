@@ -47,7 +47,7 @@ class TaskRunnerKind(StrEnum):
 @contextmanager
 def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
     key = str(path.resolve())
-    con = db.connect(path, wait_seconds=wait_seconds)
+    con = db.connect(path, wait_seconds=wait_seconds, memory_limit=settings.get("db_memory"))
     _CONNECTIONS[key] = con
     try:
         yield con

@@ -35,6 +35,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_document_mb", "POLYSTAT_MAX_DOCUMENT_MB", "10",
             "Largest document a run accepts, in MB of text (mining takes ~5 s per MB); "
             "bigger files are rejected with their size."),
+    Setting("db_memory", "POLYSTAT_DB_MEMORY", "1GB",
+            "Most memory DuckDB may use for the warehouse (larger joins spill to disk); "
+            "a size such as 1GB or 512MB."),
     Setting("lock_wait", "POLYSTAT_LOCK_WAIT", "30",
             "Seconds a run waits for another process to release the warehouse."),
     Setting("relink", "POLYSTAT_RELINK", "auto",

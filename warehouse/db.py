@@ -55,9 +55,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def connect(
-    path: Path | str, *, read_only: bool = False, wait_seconds: float = 0.0
+    path: Path | str, *, read_only: bool = False, wait_seconds: float = 0.0,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (and upgrade) the warehouse; wait up to ``wait_seconds`` for another writer."""
+    """Open (and upgrade) the warehouse; wait up to ``wait_seconds`` for another writer.
+
+    ``memory_limit`` caps DuckDB's memory (its default is 80% of the machine): beyond it
+    large joins and sorts spill to disk, so the warehouse leaves room for the pandoc and
+    spaCy processes of the same run."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse here yet; run `polystat run` first")
@@ -76,6 +81,19 @@ def connect(
                     "Wait for it to finish, or pass --warehouse to use another file."
                 ) from exc
             time.sleep(0.5)
+    if memory_limit:
+        try:
+            con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        except duckdb.Error as exc:
+            con.close()
+            raise WarehouseError(f"memory limit {memory_limit!r}: {exc}") from exc
     if not read_only:
         migrate(con)
     return con
+
+
+def _size(text: str) -> str:
+    """A DuckDB size such as 1GB or 512MB; anything else is refused (never interpolated)."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip()):
+        raise WarehouseError(f"memory limit {text!r}: give a size such as 1GB or 512MB")
+    return text.strip()
