@@ -265,3 +265,18 @@ def _observation_ids(warehouse: Path) -> set[str]:
         return {r[0] for r in con.execute("SELECT obs_id FROM observations").fetchall()}
     finally:
         con.close()
+
+
+def test_the_warehouse_memory_cap_is_applied_and_bad_sizes_are_refused(tmp_path: Path) -> None:
+    from warehouse import db
+
+    con = db.connect(tmp_path / "w.duckdb", memory_limit="512MB")
+    try:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    finally:
+        con.close()
+    assert limit is not None and limit[0].replace(" ", "").upper() in ("488.2MIB", "512.0MB",
+                                                                       "512MB", "488.2MB")
+    for bad in ("lots", "1GB'; DROP TABLE runs; --"):
+        with pytest.raises(db.WarehouseError, match="give a size"):
+            db.connect(tmp_path / "w.duckdb", memory_limit=bad)

@@ -64,6 +64,7 @@ def connect(
     large joins and sorts spill to disk, so the warehouse leaves room for the pandoc and
     spaCy processes of the same run."""
     path = Path(path)
+    size = _size(memory_limit) if memory_limit else None
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse here yet; run `polystat run` first")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,9 +82,9 @@ def connect(
                     "Wait for it to finish, or pass --warehouse to use another file."
                 ) from exc
             time.sleep(0.5)
-    if memory_limit:
+    if size:
         try:
-            con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+            con.execute(f"SET memory_limit = '{size}'")
         except duckdb.Error as exc:
             con.close()
             raise WarehouseError(f"memory limit {memory_limit!r}: {exc}") from exc
