@@ -15,6 +15,7 @@ import html
 import math
 import re
 import string
+from collections.abc import Callable
 
 _PUNCTUATION = frozenset(string.punctuation)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
@@ -49,13 +50,18 @@ def md_text(text: str | None) -> str:
 
 def md_highlight(sentence: str, start: int, end: int) -> str:
     """The sentence as literal Markdown with ``sentence[start:end]`` marked."""
+    return _highlight(sentence, start, end, md_text, "[{}]{{.mark}}")
+
+
+def _highlight(sentence: str, start: int, end: int, escape: Callable[[str], str],
+               mark: str) -> str:
     if not 0 <= start < end <= len(sentence):
-        return md_text(sentence)
+        return escape(sentence)
     before, figure, after = sentence[:start], sentence[start:end], sentence[end:]
-    # keep the spaces around the figure: md_text strips each piece
+    # keep the spaces around the figure: the escape strips each piece
     lead = " " if before[-1:].isspace() else ""
     trail = " " if after[:1].isspace() else ""
-    return f"{md_text(before)}{lead}[{md_text(figure)}]{{.mark}}{trail}{md_text(after)}"
+    return f"{escape(before)}{lead}{mark.format(escape(figure))}{trail}{escape(after)}"
 
 
 # Characters that mean something to Quarto or pandoc even inside a raw HTML block
@@ -74,13 +80,7 @@ def html_text(text: str | None) -> str:
 
 def html_highlight(sentence: str, start: int, end: int) -> str:
     """The sentence as literal HTML with ``sentence[start:end]`` in a <mark>."""
-    if not 0 <= start < end <= len(sentence):
-        return html_text(sentence)
-    before, figure, after = sentence[:start], sentence[start:end], sentence[end:]
-    lead = " " if before[-1:].isspace() else ""
-    trail = " " if after[:1].isspace() else ""
-    return (f"{html_text(before)}{lead}<mark>{html_text(figure)}</mark>{trail}"
-            f"{html_text(after)}")
+    return _highlight(sentence, start, end, html_text, "<mark>{}</mark>")
 
 
 def plain_number(value: float, decimals: int = 1) -> str:

@@ -122,8 +122,9 @@ class Catalogue:
     def source(self, source_id: str) -> Source:
         return self.sources.get(source_id) or Source("S?", source_id, source_id)
 
-    def page_link(self, obs: Row) -> str:
-        """'p. 3' linking to that page of the source PDF; '' where the source has no pages."""
+    def page_link(self, obs: Row, *, as_html: bool = False) -> str:
+        """'p. 3' linking to that page of the source PDF; '' where the source has no pages.
+        Markdown, or HTML for the provenance tables."""
         page, path = obs.get("page"), self.paths.get(obs["source_id"])
         if not page or not path:
             return ""
@@ -131,18 +132,9 @@ class Catalogue:
             target = Path(path).resolve().as_uri()
         except ValueError:  # not an absolute path: show the page without a link
             return f"p.\u00a0{page}"
+        if as_html:
+            return f'<a href="{html_text(target)}#page={page}">p.\u00a0{page}</a>'
         return f"[p.\u00a0{page}]({target}#page={page})"  # as_uri() escapes spaces and ()
-
-    def page_link_html(self, obs: Row) -> str:
-        """`page_link` as HTML, for the provenance tables."""
-        page, path = obs.get("page"), self.paths.get(obs["source_id"])
-        if not page or not path:
-            return ""
-        try:
-            target = Path(path).resolve().as_uri()
-        except ValueError:
-            return f"p.\u00a0{page}"
-        return f'<a href="{html_text(target)}#page={page}">p.\u00a0{page}</a>'
 
     def cite(self, source_id: str) -> str:
         """'**S4** Title' as literal Markdown (no italics: they garble Chinese titles)."""
@@ -687,7 +679,7 @@ def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
         if glossed:
             cells.append(html_text(obs["translation"]["text"]) if obs.get("translation")
                          else "—")
-        page = c.page_link_html(obs)
+        page = c.page_link(obs, as_html=True)
         cells.append(f"{page + '<br>' if page else ''}characters {obs['start']:,}–{obs['end']:,}"
                      f'<br><span class="small nowrap">run {html_text(obs["run_id"])}</span>')
         rows.append("<tr>" + "".join(
@@ -704,13 +696,8 @@ def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
 
 
 def _sentence_html(obs: Row) -> str:
-    """The claim with the figure marked, as HTML; offsets are code points into the text."""
-    claim = obs["claim"] or ""
-    start = obs["start"] - obs["claim_start"]
-    end = obs["end"] - obs["claim_start"]
-    if claim[start:end] != obs["surface"]:
-        start = claim.find(obs["surface"])
-        end = start + len(obs["surface"])
+    """The claim with the figure marked, as HTML."""
+    claim, start, end = _figure_in_claim(obs)
     return html_highlight(claim, start, end) if start >= 0 else html_text(claim)
 
 
@@ -718,14 +705,21 @@ def _sentence_html(obs: Row) -> str:
 
 
 def _sentence(obs: Row) -> str:
-    """The claim with the figure marked; offsets are code points into the document."""
+    """The claim with the figure marked."""
+    claim, start, end = _figure_in_claim(obs)
+    return md_highlight(claim, start, end) if start >= 0 else md_text(claim)
+
+
+def _figure_in_claim(obs: Row) -> tuple[str, int, int]:
+    """The claim and where the figure is in it (offsets are code points into the
+    document); start -1 when the claim does not contain the figure."""
     claim = obs["claim"] or ""
     start = obs["start"] - obs["claim_start"]
     end = obs["end"] - obs["claim_start"]
     if claim[start:end] != obs["surface"]:
         start = claim.find(obs["surface"])
         end = start + len(obs["surface"])
-    return md_highlight(claim, start, end) if start >= 0 else md_text(claim)
+    return claim, start, end
 
 
 def _point_value(point: Row, unit: str) -> str:

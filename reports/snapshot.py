@@ -133,11 +133,6 @@ _TRANSLATIONS = f"""
         WHERE t.tgt = '{TARGET_LANGUAGE}' AND t.run_id IN (SELECT run_id FROM finished_runs))
     WHERE nth = 1"""
 
-# a segment's translation cache key (warehouses from before migration 003 lack the column)
-_SEGMENT_SHA = ("coalesce(s.text_sha256,"
-                " sha256(substring(d.text, s.start + 1, s.\"end\" - s.start)))")
-
-
 def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
     """Per document: how many non-English segments have an English translation, what is missing."""
     rows = _rows(con, f"""
@@ -148,7 +143,7 @@ def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
                                      AND NOT (t.status = 'translated' AND t.translated <> ''))
                    AS reason
         FROM segments s JOIN current_documents d USING (doc_id)
-        LEFT JOIN t ON t.text_sha256 = {_SEGMENT_SHA} AND t.src = s.language
+        LEFT JOIN t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
         WHERE s.kind <> 'artifact' AND s.language IS NOT NULL AND s.language <> ?
         GROUP BY s.doc_id, s.language ORDER BY s.doc_id, s.language""", [TARGET_LANGUAGE])
     per_doc: dict[str, list[Row]] = defaultdict(list)
@@ -187,7 +182,7 @@ def observation_sql(where: str) -> str:
         LEFT JOIN link USING (obs_id)
         LEFT JOIN metrics m ON m.metric_id = link.metric_id
         LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
-        LEFT JOIN t ON t.text_sha256 = {_SEGMENT_SHA} AND t.src = s.language
+        LEFT JOIN t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
         WHERE {where}"""
 
 

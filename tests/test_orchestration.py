@@ -280,3 +280,28 @@ def test_the_warehouse_memory_cap_is_applied_and_bad_sizes_are_refused(tmp_path:
     for bad in ("lots", "1GB'; DROP TABLE runs; --"):
         with pytest.raises(db.WarehouseError, match="give a size"):
             db.connect(tmp_path / "w.duckdb", memory_limit=bad)
+
+
+def test_segments_stored_before_their_hash_get_it_from_the_migration(corpus_run,
+                                                                      tmp_path: Path) -> None:
+    """Readers join translations on segments.text_sha256 alone; a warehouse from before
+    the column was filled gets the same hashes the pipeline writes."""
+    import shutil
+
+    from warehouse import db
+
+    warehouse = tmp_path / "old.duckdb"
+    shutil.copyfile(corpus_run["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        written = con.execute("SELECT doc_id, seg_no, text_sha256 FROM segments ORDER BY ALL"
+                              ).fetchall()
+        con.execute("UPDATE segments SET text_sha256 = NULL")
+        con.execute("DELETE FROM schema_migrations WHERE version = 14")
+    con = db.connect(warehouse)
+    try:
+        filled = con.execute("SELECT doc_id, seg_no, text_sha256 FROM segments ORDER BY ALL"
+                             ).fetchall()
+    finally:
+        con.close()
+    assert written and all(row[2] for row in written)
+    assert filled == written

@@ -21,7 +21,8 @@ def _polystat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
                           capture_output=True, timeout=300, check=False)
 
 
-def test_translations_are_stored_with_provenance_and_cached(tmp_path: Path) -> None:
+def _study(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A one-document corpus and an environment with no model and no Prefect server."""
     sources = tmp_path / "sources"
     sources.mkdir()
     (sources / "studie.txt").write_text(DOC, encoding="utf-8")
@@ -29,6 +30,11 @@ def test_translations_are_stored_with_provenance_and_cached(tmp_path: Path) -> N
     env = isolated_env(tmp_path, tmp_path / "models")
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
     env.pop("PREFECT_API_URL", None)
+    return sources, env
+
+
+def test_translations_are_stored_with_provenance_and_cached(tmp_path: Path) -> None:
+    sources, env = _study(tmp_path)
     warehouse = tmp_path / "w.duckdb"
     common = ["--warehouse", str(warehouse)]
     installed = _polystat(env, "models", "install", str(tiny_package()))
@@ -70,13 +76,7 @@ def test_a_model_installed_later_translates_and_relabels_what_is_stored(tmp_path
     version of the model is translated anew and replaced."""
     import duckdb
 
-    sources = tmp_path / "sources"
-    sources.mkdir()
-    (sources / "studie.txt").write_text(DOC, encoding="utf-8")
-    (sources / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
-    env = isolated_env(tmp_path, tmp_path / "models")
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    env.pop("PREFECT_API_URL", None)
+    sources, env = _study(tmp_path)
     common = ["--warehouse", str(tmp_path / "w.duckdb")]
     first = _polystat(env, "run", "--sources", str(sources), "--no-publish", *common)
     assert first.returncode == 0, first.stderr

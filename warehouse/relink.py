@@ -105,6 +105,22 @@ LEFT JOIN runs r ON r.run_id = o.run_id
 LEFT JOIN metric_observations mo USING (obs_id)
 """
 
+
+def _topic_pick(scope: str, match: str, partition: str) -> str:
+    """Existing figures of a topic block (unit, kind of people, topics) a new figure is in,
+    narrowed by `match` to its `scope`, one per metric, population and `partition`."""
+    return f"""
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT unit, tail, concepts{scope} FROM _relink_new
+      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
+  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts{match}
+WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, {partition}
+                           ORDER BY e.started_at, e.obs_id) = 1"""
+
+
+_SAME_YEAR = " AND e.year IS NOT DISTINCT FROM n.year"
+
 # Each query names existing observations (metric_id IS NOT NULL) that stand in for their
 # metric in a block a new observation belongs to; see the module docstring.
 _PICKS = {
@@ -117,32 +133,12 @@ WHERE e.metric_id IS NOT NULL AND e.linkable
 QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.unit, e.value, e.population,
                                         e.wording, e.concepts
                            ORDER BY e.started_at, e.obs_id) = 1""",
-    "topic": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT unit, tail, concepts FROM _relink_new
-      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
-  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts
-WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, e.year, e.lang
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "topic value": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT unit, tail, concepts, year, value FROM _relink_new
-      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
-  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts
- AND e.year IS NOT DISTINCT FROM n.year AND abs(e.value - n.value) <= 1.0
-WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, e.year, e.value
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "topic wording": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT unit, tail, concepts, year, lang FROM _relink_new
-      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
-  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts
- AND e.year IS NOT DISTINCT FROM n.year AND e.lang IS NOT DISTINCT FROM n.lang
-WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, e.year, e.lang, e.wording
-                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "topic": _topic_pick("", "", "e.year, e.lang"),
+    "topic value": _topic_pick(", year, value", _SAME_YEAR + " AND abs(e.value - n.value) <= 1",
+                               "e.year, e.value"),
+    "topic wording": _topic_pick(", year, lang",
+                                 _SAME_YEAR + " AND e.lang IS NOT DISTINCT FROM n.lang",
+                                 "e.year, e.lang, e.wording"),
     "fingerprint": """
 WITH points AS (
     SELECT DISTINCT group_key, year, round(value, 2) AS point FROM _relink_obs
