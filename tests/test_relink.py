@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,19 @@ def _write_manifest(folder: Path, entries: list[dict[str, Any]]) -> None:
     (folder / "manifest.toml").write_text("\n".join(lines), encoding="utf-8")
 
 
-def _add_in_runs(source: Path, work: Path, batches: int) -> tuple[Path, list[dict[str, Any]]]:
-    """Copy `source`'s documents into a corpus folder a batch at a time, one run each."""
+def _add_in_runs(source: Path, work: Path, batches: int,
+                 between: Callable[[Path], None] | None = None
+                 ) -> tuple[Path, list[dict[str, Any]]]:
+    """Copy `source`'s documents into a corpus folder a batch at a time, one run each
+    (`between` is called with the warehouse after each run but the last)."""
     entries = tomllib.loads((source / "manifest.toml").read_text(encoding="utf-8"))["source"]
     corpus, warehouse = work / "corpus", work / "w.duckdb"
     corpus.mkdir(parents=True)
     step = -(-len(entries) // batches)
     summaries = []
     for end in range(step, len(entries) + step, step):
+        if summaries and between is not None:
+            between(warehouse)
         for entry in entries[end - step:end]:
             shutil.copy(source / entry["file"], corpus / entry["file"])
         _write_manifest(corpus, entries[:end])
@@ -107,6 +113,22 @@ def test_a_changed_document_or_another_linker_makes_a_rebuild(tmp_path) -> None:
         assert relink.why_rebuild(con) is None
         con.execute("UPDATE metrics SET linker_version = 'linker-0'")
         assert "another linker" in (relink.why_rebuild(con) or "")
+
+
+def test_metrics_not_named_after_their_oldest_figure_are_rebuilt_not_extended(tmp_path) -> None:
+    def rename_metrics(warehouse: Path) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("UPDATE metric_observations SET metric_id = metric_id || '-renamed'")
+            con.execute("UPDATE metrics SET metric_id = metric_id || '-renamed'")
+
+    warehouse, summaries = _add_in_runs(ROOT / "sources", tmp_path, batches=2,
+                                        between=rename_metrics)
+    assert summaries[1]["reconciled"].startswith("rebuilt: metric m-")
+    assert "is not named after its oldest figure" in summaries[1]["reconciled"]
+    with duckdb.connect(str(warehouse)) as con:
+        assert _metrics(con) == _rebuilt(con)
+        assert not con.execute("SELECT count(*) FROM metrics WHERE metric_id LIKE '%-renamed'"
+                               ).fetchone()[0]  # type: ignore[index]
 
 
 def test_the_full_setting_rebuilds_every_time(tmp_path, monkeypatch) -> None:

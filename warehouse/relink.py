@@ -54,9 +54,17 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
         return counts
     try:
         return _extend(con, run_id)
+    except CannotExtend as exc:  # raised before anything is written
+        rebuilt: dict[str, Any] = rc.rebuild(con, run_id)
+        rebuilt["rebuilt_because"] = str(exc)
+        return rebuilt
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+class CannotExtend(Exception):
+    """The stored metrics contradict what extending them assumes; rebuild instead."""
 
 
 def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -336,7 +344,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
                          key=lambda n: n.order)
         metric_id = rc.metric_id_for(members)
         if olds and metric_id not in olds:
-            raise RuntimeError(f"metric anchors disagree: {metric_id} not in {sorted(olds)}")
+            raise CannotExtend(f"metric {metric_id} is not named after its oldest figure")
         metrics.append(rc.metric_row(metric_id, members, run_id))
         gone |= olds
         for node in news:
