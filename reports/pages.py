@@ -611,46 +611,65 @@ def _provenance_index_part(c: Catalogue, name: str, docs: list[Row]) -> str:
 
 
 def _provenance_tables(docs: list[Row], parts: ProvenanceParts) -> str:
-    return BREAK.join(parts.made[doc["doc_id"]] for doc in docs if doc["n_statistics"])
+    return BREAK.join(parts.take(doc) for doc in docs if doc["n_statistics"])
 
 
 class ProvenanceParts:
     """Each source's provenance table, made once and then reused while nothing it shows
     changes: the key covers the source's header and a digest of all its figures' rows
-    (computed in SQL), so an unchanged source costs neither a query nor any formatting."""
+    (computed in SQL), so an unchanged source costs neither a query nor any formatting.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, c: Catalogue, pending: list[Row],
+    Tables are taken in page order and prepared in batches of about `BATCH_FIGURES`
+    figures (one query per batch), so memory holds one batch, never the whole corpus."""
+
+    BATCH_FIGURES = 20_000
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[Row],
                  cache: RenderCache | None) -> None:
-        self.cache = cache
-        self.keys: dict[str, str] = {}
+        self.con, self.c, self.cache = con, c, cache
+        self.digests = observation_digests(con) if cache is not None else {}
+        self.queue = [doc for doc in docs if doc["n_statistics"]]
+        self.position = {doc["doc_id"]: i for i, doc in enumerate(self.queue)}
         self.made: dict[str, str] = {}
-        digests = observation_digests(con) if cache is not None else {}
-        missing = []
-        for doc in pending:
-            if cache is None:
-                missing.append(doc)
-                continue
-            key = self.keys[doc["doc_id"]] = cache_key(
-                "provenance-part", pandoc_typst.reports_code_digest(),
-                digests.get(doc["doc_id"], ""),
-                json.dumps([c.source(doc["source_id"]), doc["source_id"], doc["doc_id"],
-                            doc.get("detected_language"), doc.get("missing_pairs"),
-                            c.paths.get(doc["source_id"])], default=str))
-            found = cache.get(key)
+
+    def take(self, doc: Row) -> str:
+        """The table of `doc` (asked for in page order), forgotten once handed out."""
+        if doc["doc_id"] not in self.made:
+            self._prepare_from(self.position[doc["doc_id"]])
+        return self.made.pop(doc["doc_id"])
+
+    def _key(self, doc: Row) -> str:
+        return cache_key(
+            "provenance-part", pandoc_typst.reports_code_digest(),
+            self.digests.get(doc["doc_id"], ""),
+            json.dumps([self.c.source(doc["source_id"]), doc["source_id"], doc["doc_id"],
+                        doc.get("detected_language"), doc.get("missing_pairs"),
+                        self.c.paths.get(doc["source_id"])], default=str))
+
+    def _prepare_from(self, index: int) -> None:
+        missing: list[tuple[Row, str]] = []
+        figures = 0
+        for doc in self.queue[index:]:
+            if figures >= self.BATCH_FIGURES:
+                break
+            figures += doc["n_statistics"]
+            key = self._key(doc) if self.cache is not None else ""
+            found = self.cache.get(key) if self.cache is not None else None
             if found is None:
-                missing.append(doc)
+                missing.append((doc, key))
             else:
                 self.made[doc["doc_id"]] = found
-        if missing:  # one query for every source not cached, not one per page
-            by_doc: dict[str, list[Row]] = {}
-            for obs in observation_rows(con, "d.doc_id IN (SELECT unnest(?))",
-                                        [[d["doc_id"] for d in missing]]):
-                by_doc.setdefault(obs["doc_id"], []).append(obs)
-            for doc in missing:
-                text = _provenance_table(c, doc, by_doc.get(doc["doc_id"], []))
-                self.made[doc["doc_id"]] = text
-                if cache is not None:
-                    cache.put(self.keys[doc["doc_id"]], text)
+        if not missing:
+            return
+        by_doc: dict[str, list[Row]] = {}
+        for obs in observation_rows(self.con, "d.doc_id IN (SELECT unnest(?))",
+                                    [[doc["doc_id"] for doc, _ in missing]]):
+            by_doc.setdefault(obs["doc_id"], []).append(obs)
+        for doc, key in missing:
+            text = self.made[doc["doc_id"]] = _provenance_table(self.c, doc,
+                                                                by_doc.get(doc["doc_id"], []))
+            if self.cache is not None:
+                self.cache.put(key, text)
 
 
 def _provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:

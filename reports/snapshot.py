@@ -205,11 +205,23 @@ def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[An
     return rows
 
 
+# Everything a row shows, without its long texts: the claim and the surface are cut from
+# the document's immutable text (doc_id is the sha256 of its bytes) at claim_start/_end
+# and start/end, and a translation enters as its md5; so DuckDB never reads the claims.
+_SHOWN = ("obs_id", "start", '"end"', "claim_start", "claim_end", "value", "unit", "qualifier",
+          "population", "year", "year_basis", "rule", "extractor_version", "run_id",
+          "run_started", "flow_run_id", "metric_id", "metric", "page", "language",
+          "segment_language", "translation_status", "md5(q.translated)", "engine", "model",
+          "model_version", "numbers_preserved")
+
+
 def observation_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Per current document, a digest of every `observation_rows` row of it (all columns):
-    equal digests mean the document's figures would be shown exactly as before."""
+    """Per current document, a digest of what its `observation_rows` show: equal digests
+    mean the document's figures would be shown exactly as before."""
+    shown = ", ".join(f"coalesce(CAST({column if '(' in column else 'q.' + column} AS VARCHAR),"
+                      " chr(0))" for column in _SHOWN)
     return dict(con.execute(f"""
-        SELECT q.doc_id, md5(string_agg(md5(CAST(q AS VARCHAR)), ','
+        SELECT q.doc_id, md5(string_agg(md5(concat_ws(chr(31), {shown})), ','
                                         ORDER BY q.start, q."end", q.obs_id))
         FROM ({observation_sql("true")}) q GROUP BY q.doc_id""").fetchall())
 

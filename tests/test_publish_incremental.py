@@ -212,3 +212,14 @@ def test_a_source_is_formatted_again_only_when_what_it_shows_changed(
     _publish(warehouse, site)
     assert sorted(formatted) == sources
     assert any("a label no source showed" in page.decode() for page in _html(site).values())
+
+
+def test_small_batches_give_the_same_pages(two_publishes, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    """Provenance tables are prepared in batches of figures (memory holds one batch): any
+    batch size gives the same pages."""
+    monkeypatch.setattr(pages.ProvenanceParts, "BATCH_FIGURES", 30)
+    site = two_publishes["base"] / "site-small-batches"
+    _copy_site(two_publishes["before"], site, with_cache=False)
+    _publish(two_publishes["warehouse"], site)
+    assert _html(site) == _html(two_publishes["site"])
