@@ -68,11 +68,12 @@ def start_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[s
 
 
 def measure(command: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
-    """Wall time and peak RSS (process + children, sampled) of one command."""
+    """Wall time and peak memory (PSS of the process + children, sampled every 0.1 s) of
+    one command, and what the peak was made of (the process itself and each child)."""
     start = time.perf_counter()
     process = psutil.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
-    peak = 0
+    peak, parts = 0, [0]
     while process.poll() is None:
         if time.perf_counter() - start > timeout:
             process.kill()
@@ -80,23 +81,36 @@ def measure(command: list[str], env: dict[str, str], timeout: float) -> dict[str
             stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
             return {"wall_s": None, "peak_mb": round(peak / 2**20), "timeout": timeout,
                     "progress": stderr}
-        peak = max(peak, _tree_rss(process))
+        sizes = _tree_pss(process)
+        if sum(sizes) > peak:
+            peak, parts = sum(sizes), sizes
         time.sleep(0.1)
     wall = time.perf_counter() - start
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.returncode not in (0, 2):
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}")
-    return {"wall_s": round(wall, 2), "peak_mb": round(peak / 2**20), "progress": stderr}
+    return {"wall_s": round(wall, 2), "peak_mb": round(peak / 2**20),
+            "peak_parts_mb": [round(size / 2**20) for size in parts], "progress": stderr}
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
+def _tree_pss(process: psutil.Process) -> list[int]:
+    """Proportional memory (PSS) of the process, then of each child (largest first).
+
+    PSS, not RSS: a child forked to start pandoc or typst shares the parent's pages until
+    it execs, and RSS would count those pages twice (a sample taken then showed a 1 GB
+    "child" next to the 1 GB parent)."""
+    def pss(proc: psutil.Process) -> int:
+        try:
+            return int(proc.memory_full_info().pss)
+        except (psutil.AccessDenied, AttributeError):
+            return int(proc.memory_info().rss)
+
     try:
-        for proc in [process, *process.children(recursive=True)]:
-            total += proc.memory_info().rss
+        children = sorted((pss(child) for child in process.children(recursive=True)),
+                          reverse=True)
+        return [pss(process), *children]
     except psutil.Error:
-        pass
-    return total
+        return [0]
 
 
 def stage_seconds(warehouse: Path) -> dict[str, Any]:
@@ -141,7 +155,9 @@ def scenarios(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list
                                                if "--warehouse" in command else command[4]))
         stages = " ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k}: {v}"
                           for k, v in row.get("stages", {}).items())
-        print(f"{name:<34} {row['wall_s']!s:>8} s  {row['peak_mb']:>6} MB  {stages}", flush=True)
+        parts = "+".join(str(mb) for mb in row.get("peak_parts_mb", []) if mb >= 5)
+        print(f"{name:<34} {row['wall_s']!s:>8} s  {row['peak_mb']:>6} MB ({parts})  {stages}",
+              flush=True)
         results.append(row)
         return row
 
