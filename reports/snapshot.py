@@ -282,19 +282,23 @@ def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict with its first figures of every value (by source), at most a few."""
     rows = _rows(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
                       " ORDER BY metric, metric_id, year")
-    for row in rows:
-        figures = _rows(con, """
-            SELECT o.obs_id, o.value, o.unit FROM current_observations o
+    figures: dict[tuple[str, Any], list[Row]] = defaultdict(list)
+    for figure in _rows(con, """
+            WITH member AS (SELECT metric_id, year, unnest(obs_ids) AS obs_id FROM conflicts)
+            SELECT m.metric_id, m.year, o.obs_id, o.value, o.unit
+            FROM member m JOIN current_observations o USING (obs_id)
             JOIN current_documents d USING (doc_id)
-            WHERE o.obs_id IN (SELECT unnest(?))
-            ORDER BY d.source_id, o.start, o.obs_id""", [row["obs_ids"]])
+            ORDER BY m.metric_id, m.year, d.source_id, o.start, o.obs_id"""):
+        figures[(figure["metric_id"], figure["year"])].append(figure)
+    for row in rows:
+        found = figures[(row["metric_id"], row["year"])]
         per_value: dict[float, list[str]] = defaultdict(list)
-        for figure in figures:
+        for figure in found:
             per_value[figure["value"]].append(figure["obs_id"])
         shown = [ids[:2] for ids in per_value.values()]
         row["obs_ids"] = [i for ids in shown for i in ids][:SHOWN_PER_CONFLICT]
-        row["n_observations"] = len(figures)
-        row["unit"] = figures[0]["unit"] if figures else None
+        row["n_observations"] = len(found)
+        row["unit"] = found[0]["unit"] if found else None
     return rows
 
 
