@@ -441,15 +441,9 @@ def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def reports_code_version() -> str:
     """Hash of the files that shape the reports: a change to them renders anew."""
-    import reports
+    from reports.pandoc_typst import reports_code_digest
 
-    root = Path(reports.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss") \
-                and "_site" not in path.parts and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return reports_code_digest()[:16]
 
 
 def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:

@@ -272,8 +272,9 @@ def reports_code_digest() -> str:
     """sha256 of the reports code and project files: new code never reuses old HTML."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(root.iterdir()):
-        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ") and path.is_file():
+    for path in sorted(root.iterdir()):  # the project is flat; its output folders are not code
+        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss") \
+                and path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
