@@ -564,8 +564,9 @@ PROVENANCE_INTRO = ("the original sentence with the figure highlighted, the Engl
 
 def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Path,
                      cache: RenderCache | None = None) -> list[str]:
-    """Write the provenance fragments, reading the figures one page of sources at a time;
-    return the names of the extra pages (each with its .qmd next to the other pages).
+    """Write the provenance fragments (each source's table from `ProvenanceParts`: reused
+    while unchanged, else read and formatted in batches); return the names of the extra
+    pages (each with its .qmd next to the other pages).
 
     Nothing on a page names the number of pages or totals of other pages: a page whose
     sources did not change keeps the same Markdown, and its HTML comes from the cache."""
