@@ -45,7 +45,6 @@ from flows.ingest import (
     read_document,
     unchanged_since,
 )
-from warehouse import reconcile as reconcile_sql
 from warehouse import relink, store
 
 In = TypeVar("In")
@@ -422,14 +421,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
 def reconcile_needed(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the metrics differ from what reconciling the current observations would give:
     observations without a metric, links to observations no longer current, another linker."""
-    found = con.execute(
-        "SELECT (SELECT count(*) FROM current_observations WHERE obs_id NOT IN"
-        "        (SELECT obs_id FROM metric_observations))"
-        "     + (SELECT count(*) FROM metric_observations WHERE obs_id NOT IN"
-        "        (SELECT obs_id FROM current_observations))"
-        "     + (SELECT count(*) FROM metrics WHERE linker_version <> ?)",
-        [reconcile_sql.LINKER_VERSION]).fetchone()
-    return bool(found and found[0])
+    return relink.link_state(con).pending
 
 
 def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -32,6 +32,7 @@ rebuilds on every run.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -67,10 +68,28 @@ class CannotExtend(Exception):
     """The stored metrics contradict what extending them assumes; rebuild instead."""
 
 
-def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why the metrics must be rebuilt rather than extended (None: they can be extended)."""
+@dataclass(frozen=True)
+class LinkState:
+    """How the stored metrics stand against the current observations."""
+
+    metrics: int
+    unlinked: int  # current figures in no metric
+    other_linker: int  # metrics another linker version made
+    gone: int  # links to figures no longer current (removed or superseded)
+    orphans: int  # links without their metric, metrics without links
+    mixed: int  # unlinked figures in documents that have linked ones
+
+    @property
+    def pending(self) -> bool:
+        """Whether reconciling would change the metrics."""
+        return bool(self.unlinked or self.other_linker or self.gone or self.orphans)
+
+
+def link_state(con: duckdb.DuckDBPyConnection) -> LinkState:
     row = con.execute(
         "SELECT (SELECT count(*) FROM metrics),"
+        " (SELECT count(*) FROM current_observations"
+        "  WHERE obs_id NOT IN (SELECT obs_id FROM metric_observations)),"
         " (SELECT count(*) FROM metrics WHERE linker_version <> ?),"
         " (SELECT count(*) FROM metric_observations"
         "  WHERE obs_id NOT IN (SELECT obs_id FROM current_observations)),"
@@ -83,17 +102,22 @@ def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
         "    AND doc_id IN (SELECT doc_id FROM current_observations"
         "                   JOIN metric_observations USING (obs_id)))",
         [rc.LINKER_VERSION]).fetchone()
-    metrics, other_linker, gone, orphans, mixed = row or (0, 0, 0, 0, 0)
-    if not metrics:
+    return LinkState(*(int(n) for n in (row or (0,) * 6)))
+
+
+def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the metrics must be rebuilt rather than extended (None: they can be extended)."""
+    state = link_state(con)
+    if not state.metrics:
         return "no metrics yet"
-    if other_linker:
-        return f"{other_linker} metrics were made by another linker"
-    if gone:
-        return f"{gone} linked figures were removed or superseded"
-    if orphans:
-        return f"{orphans} links or metrics lost their counterpart"
-    if mixed:
-        return f"{mixed} new figures are in documents that already have linked figures"
+    if state.other_linker:
+        return f"{state.other_linker} metrics were made by another linker"
+    if state.gone:
+        return f"{state.gone} linked figures were removed or superseded"
+    if state.orphans:
+        return f"{state.orphans} links or metrics lost their counterpart"
+    if state.mixed:
+        return f"{state.mixed} new figures are in documents that already have linked figures"
     return None
 
 
