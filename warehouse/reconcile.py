@@ -80,6 +80,10 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+# One English gloss per translated text (the linker reads labels from it, no numbers).
+TRANSLATED = ("SELECT text_sha256, src, any_value(translated) AS translated FROM translations"
+              " WHERE tgt = 'en' AND status = 'translated' GROUP BY ALL")
+
 NODE_SELECT = (
     "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
@@ -87,9 +91,7 @@ NODE_SELECT = (
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
     " LEFT JOIN runs r ON r.run_id = o.run_id"
-    " LEFT JOIN (SELECT text_sha256, src, any_value(translated) AS translated"
-    "            FROM translations WHERE tgt = 'en' AND status = 'translated'"
-    "            GROUP BY ALL) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language")
+    f" LEFT JOIN ({TRANSLATED}) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language")
 
 
 def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_000

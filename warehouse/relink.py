@@ -288,7 +288,7 @@ def _apart(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
 # --------------------------------------------------------------------------- writing
 
 
-_LABEL_MEMBERS = """
+_LABEL_MEMBERS = f"""
 CREATE TEMP TABLE _relink_label AS
 SELECT obs_id FROM (
     SELECT o.obs_id, o.unit, t.text_sha256 IS NOT NULL AS translated,
@@ -305,8 +305,7 @@ SELECT obs_id FROM (
     JOIN _relink_touched USING (metric_id)
     LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
     LEFT JOIN runs r ON r.run_id = o.run_id
-    LEFT JOIN (SELECT DISTINCT text_sha256, src FROM translations
-               WHERE tgt = 'en' AND status = 'translated') t
+    LEFT JOIN ({rc.TRANSLATED}) t
            ON t.text_sha256 = s.text_sha256 AND t.src = s.language)
 WHERE n_all = 1 OR (translated AND n_translated = 1) OR (has_concepts AND n_concepts = 1)
    OR (unit = 'count' AND n_population = 1)
@@ -362,22 +361,26 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     for metric in touched - {m for olds, _ in changed for m in olds}:
         changed.append(({metric}, []))
 
-    metrics, rows, gone = [], [], set()
+    named = []  # (id, members oldest first, existing metrics, new members)
     for olds, news in changed:
         members = sorted([n for m in olds for n in labels.get(m, [])] + news,
                          key=lambda n: n.order)
         metric_id = rc.metric_id_for(members)
         if olds and metric_id not in olds:
             raise CannotExtend(f"metric {metric_id} is not named after its oldest figure")
+        named.append((metric_id, members, olds, news))
+    merged = _members_of(con, {old for metric_id, _, olds, _ in named
+                               for old in olds - {metric_id}})
+    metrics, rows, gone = [], [], set()
+    for metric_id, members, olds, news in named:
         metrics.append(rc.metric_row(metric_id, members, run_id))
         gone |= olds
         for node in news:
             method, score = best.get(node.obs_id, ("single", 1.0))
             rows.append(rc.link_row(metric_id, node.obs_id, method, score, run_id))
         for old in olds - {metric_id}:  # merged into the metric with the older anchor
-            rows += [rc.link_row(metric_id, obs, method, score, run_id) for obs, method, score
-                     in con.execute("SELECT obs_id, method, score FROM metric_observations"
-                                    " WHERE metric_id = ?", [old]).fetchall()]
+            rows += [rc.link_row(metric_id, obs, method, score, run_id)
+                     for obs, method, score in merged[old]]
     rows = _with_better_links(rows, existing, best, run_id)
     moved = [row["obs_id"] for row in rows if row["obs_id"] not in new]
     con.execute("DELETE FROM metric_observations WHERE obs_id IN (SELECT unnest(?))", [moved])
@@ -388,6 +391,17 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
                          " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
     return {"metrics": int(counts[0]), "links": int(counts[1]),
             "conflicts": rc.count_conflicts(con), "linked_new": len(new), "incremental": 1}
+
+
+def _members_of(con: duckdb.DuckDBPyConnection, metrics: set[str]
+                ) -> dict[str, list[tuple[str, str, float]]]:
+    """(obs_id, method, score) of every link of `metrics`, in one query."""
+    found: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    for metric_id, obs_id, method, score in con.execute(
+            "SELECT metric_id, obs_id, method, score FROM metric_observations"
+            " WHERE metric_id IN (SELECT unnest(?))", [sorted(metrics)]).fetchall():
+        found[metric_id].append((obs_id, method, score))
+    return found
 
 
 def _with_better_links(rows: list[dict[str, Any]], existing: dict[str, tuple[str, str, float]],
