@@ -10,12 +10,10 @@ APT_PACKAGES := chromium poppler-utils fonts-noto-cjk
 $(STAMP): pyproject.toml
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
 	  fi; \
 	else echo "note: install $(APT_PACKAGES) with your package manager for PDF fonts and browser tests"; fi
 	test -x $(PY) || python3 -m venv $(VENV)
-	# The CPU build of torch first (argostranslate -> stanza -> torch); otherwise pip takes a 5 GB CUDA build.
-	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[dev,dask]"
 	touch $(STAMP)
 
@@ -32,4 +30,5 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) bench/extract.py

@@ -23,8 +23,9 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"
-SHARED = ROOT.parent / "shared"
-GOLD = SHARED / "gold"
+# Our own gold for the embedded corpus and for the second development set; no test reads ../shared.
+GOLD = ROOT / "tests" / "gold"
+GOLD2 = ROOT / "tests" / "gold2"
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from flows.cli import EXPORT_FIELDS, app
 from flows.pipeline import pipeline
 
 runner = CliRunner()
-GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "gold"
+GOLD = Path(__file__).resolve().parent / "gold"
 
 
 def _counts(warehouse: Path) -> dict[str, int]:

@@ -11,13 +11,11 @@ from typer.testing import CliRunner
 from flows.cli import app
 
 BASELINE = json.loads((Path(__file__).parent / "eval_baseline.json").read_text(encoding="utf-8"))
-GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "gold"
+GOLD = Path(__file__).resolve().parent / "gold"
 
 
 @pytest.fixture(scope="module")
 def scores(corpus_run) -> dict:
-    if not GOLD.is_dir():
-        pytest.skip(f"no gold folder at {GOLD}")
     result = CliRunner().invoke(app, ["eval", "--gold", str(GOLD), "--json", "--warehouse",
                                       str(corpus_run["warehouse"])])
     assert result.exit_code == 0, result.output
