@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 	  fi; \
 	else echo "note: install $(APT_PACKAGES) with your package manager for PDF fonts and browser tests"; fi
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -e ".[dev,dask]"
+	# --no-compile: Python compiles what it imports; bytecode for the rest would be 180 MB.
+	$(PY) -m pip install -q --no-compile -e ".[dev,dask]"
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 run: $(STAMP)
+	@$(VENV)/bin/polystat models ensure
 	$(VENV)/bin/polystat run
 
 test: $(STAMP)
@@ -28,6 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check extract warehouse flows reports tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"

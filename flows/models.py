@@ -140,14 +140,18 @@ def _newest_per_source(index: list[dict[str, Any]], sources: list[str]) -> dict[
     return best
 
 
-def _install_from_index(sources: list[str]) -> list[str]:
+def _install_from_index(sources: list[str], *, all_or_nothing: bool = True) -> list[str]:
+    """Install the newest <src>->en package of each source language from the index.
+
+    all_or_nothing: a language the index lacks is an error before anything is installed;
+    otherwise the others are installed and the lacking ones are named in the result."""
     found = _newest_per_source(_fetch_index(), sources)
     unknown = [src for src in sources if src not in found]
-    if unknown:
-        raise ModelsError(f"the package index has no {', '.join(f'{s}->{TARGET}' for s in unknown)}"
-                          " model")
-    done = []
-    for src in sources:
+    lacking = f"the package index has no {', '.join(f'{s}->{TARGET}' for s in unknown)} model"
+    if unknown and all_or_nothing:
+        raise ModelsError(lacking)
+    done = [lacking] if unknown else []
+    for src in (src for src in sources if src in found):
         available = found[src]
         try:
             available.install()
@@ -156,6 +160,30 @@ def _install_from_index(sources: list[str]) -> list[str]:
         done.append(f"installed {src}->{TARGET} (version {available.package_version}) "
                     "from the argostranslate index")
     return done
+
+
+@models_app.command("ensure")
+def ensure() -> None:
+    """Install the configured languages' models from the index once; offline, say what is missing.
+
+    `make run` calls this before every run: models already installed are not fetched again
+    (no network is used then), and a machine without internet goes on with one line saying
+    which pairs stay untranslated. Exit 0 either way: translation is optional.
+    """
+    _configure()
+    have = {src for src, tgt, _, _ in tr.installed_pairs() if tgt == TARGET}
+    missing = [src for src in _wanted_sources() if src not in have]
+    if not missing:
+        return
+    try:
+        messages = _install_from_index(missing, all_or_nothing=False)
+    except ModelsError as exc:
+        pairs = ", ".join(f"{src}->{TARGET}" for src in missing)
+        typer.echo(f"translation models not installed ({pairs}): {exc}. The run goes on "
+                   "without English glosses; numbers are read from the original text.", err=True)
+        return
+    for message in messages:
+        typer.echo(message)
 
 
 @models_app.command("install")

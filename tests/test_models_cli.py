@@ -46,6 +46,23 @@ def scenario_index(package: str, index_dir: str) -> dict[str, Any]:
                 "list": _invoke(["list"])}
 
 
+def scenario_ensure(package: str, index_dir: str) -> dict[str, Any]:
+    """`models ensure` (what `make run` calls): offline, then against an index, then again
+    with the index gone: an installed model must not be fetched or even looked up again."""
+    import os
+
+    result = {"offline": _invoke(["ensure"])}
+    with local_index([Path(package)], Path(index_dir)) as base:
+        os.environ["ARGOS_PACKAGE_INDEX"] = base  # read when argos is first imported
+        import argostranslate.settings
+
+        argostranslate.settings.remote_package_index = base + "index.json"
+        result["online"] = _invoke(["ensure"])
+    os.environ["POLYSTAT_LANGUAGES"] = "de,en"  # now every wanted pair is installed
+    result["again"] = _invoke(["ensure"])
+    return result
+
+
 def scenario_install(package: str) -> dict[str, Any]:
     return {"install": _invoke(["install", package]), "list": _invoke(["list"])}
 
@@ -136,3 +153,21 @@ def test_install_from_an_index(tmp_path: Path) -> None:
     assert "installed: de->en  translate-de_en 0.1" in result["list"]["out"]
     assert (tmp_path / "models" / "translate-de_en" / "metadata.json").is_file()
     assert result["network_attempts"] == []  # only this machine was asked
+
+
+def test_ensure_installs_once_and_goes_on_offline(tmp_path: Path) -> None:
+    result = run_isolated("test_models_cli:scenario_ensure", tmp_path,
+                          env_models_dir=tmp_path / "models",
+                          package=str(tiny_package(with_stanza_dir=True)),
+                          index_dir=str(tmp_path / "index"))
+    offline = result["offline"]
+    assert offline["code"] == 0 and offline["exception"] is None
+    lines = offline["out"].strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("translation models not installed (de->en, tr->en, zh->en)")
+    online = result["online"]
+    assert online["code"] == 0
+    assert "the package index has no tr->en, zh->en model" in online["out"]
+    assert "installed de->en (version 0.1) from the argostranslate index" in online["out"]
+    assert (tmp_path / "models" / "translate-de_en" / "metadata.json").is_file()
+    assert result["again"] == {"code": 0, "exception": None, "out": ""}
