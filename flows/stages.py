@@ -195,7 +195,9 @@ def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
                ) -> list[RawDocument | UnchangedDocument | None]:
     """Per entry, an UnchangedDocument when its file need not be opened, else None.
     Trusted only if a finished run hashed the file and stored that document under this
-    source, and the source's row is still there; any doubt means reading the file."""
+    source, and the source's row is still there; any doubt means reading the file. So a
+    duplicate, whose text is stored under another source, is read on every run: that costs
+    what the duplicates weigh, and its warning is always current."""
     remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:]) for row in con.execute(
         "SELECT source_id, path, size, mtime_ns, ctime_ns, file_id, doc_id, entry_key, checked_ns"
         " FROM source_files WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()}

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows import stages
+from flows import ingest, stages
 from flows.cli import app
 from flows.ingest import RawDocument, SourceEntry, read_document, text_key
 from flows.pipeline import run_without_prefect
@@ -273,6 +273,32 @@ def test_an_old_warehouse_upgrades_and_its_stored_copy_stops_counting(
     assert edited["warnings"] == [] and edited["current_changed"] == 1
     assert sorted(_query(warehouse, "SELECT source_id FROM current_documents")) == [
         ("a.txt",), ("b.txt",)]
+
+
+def test_figures_an_old_warehouse_stored_for_a_copy_are_counted_once_after_the_upgrade(
+        tmp_path: Path, sources_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain, site = tmp_path / "plain.duckdb", str(tmp_path / "site")
+    run_without_prefect(str(sources_copy), str(plain), site, publish=False)
+    _add_copies(sources_copy)
+    warehouse = tmp_path / "old.duckdb"
+    with monkeypatch.context() as old_polystat:  # no normalising: only same bytes were copies
+        old_polystat.setattr(ingest, "text_key", lambda text: text)
+        run_without_prefect(str(sources_copy), str(warehouse), site, publish=False)
+    assert len(_statistics(warehouse)) > len(_statistics(plain)) + 40  # copies counted too
+    con = db.connect(warehouse)
+    try:
+        con.execute("ALTER TABLE documents DROP COLUMN text_key")
+        con.execute("ALTER TABLE rejects DROP COLUMN severity")
+        con.execute("DELETE FROM schema_migrations WHERE version = 15")
+    finally:
+        con.close()
+    upgraded = run_without_prefect(str(sources_copy), str(warehouse), site, publish=False)
+    assert upgraded["status"] == "completed" and len(upgraded["warnings"]) == 4
+    assert "reconcile" not in upgraded["skipped"]  # the copies' figures left their metrics
+    view = "SELECT metric, year, n_documents, n_observations FROM series ORDER BY ALL"
+    assert _query(warehouse, view) == _query(plain, view)
+    assert Counter(r["doc"] for r in _statistics(warehouse)) == Counter(
+        r["doc"] for r in _statistics(plain))
 
 
 # --------------------------------------------------------------------------- the Overview
