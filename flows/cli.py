@@ -67,8 +67,9 @@ def run(
 ) -> None:
     """Process a sources folder into the warehouse and publish the reports.
 
-    Exit code 0: every document processed; 2: some documents rejected (the rest
-    stored); 1: the run could not proceed.
+    Exit code 0: every document processed (a duplicate of another source is a warning:
+    its text is stored once); 2: some documents rejected (the rest stored); 1: the run
+    could not proceed.
     """
     from flows.ingest import SourcesError
     from flows.pipeline import pipeline
@@ -115,6 +116,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
                       f"--from-index {pair.split('->')[0]}", highlight=False)
     for reject in summary["rejects"]:
         console.print(f"[red]rejected:[/] {reject}", highlight=False)
+    for warning in summary.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if summary.get("report"):
         console.print(f"report: {summary['report']} (rendered with {summary['renderer']})",
                       highlight=False)

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +42,41 @@ class Reject:
         return f"{self.path}: {self.problem}"
 
 
+# What a reader would call "the same text": the duplicate check compares this (see
+# `text_key`), so a copy saved with other line ends, an extra blank line, a BOM or
+# decomposed accents is recognised as the copy it is.
+NORMALISED = "same text once white space, line ends, a BOM and Unicode form (NFC) are normalised"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A source whose text another source already holds. Not an error: its text is stored
+    (once, under the original), so the run completes; the advice says which file to drop."""
+
+    path: str
+    original: str
+    same_bytes: bool
+    in_manifest: bool
+
+    @property
+    def problem(self) -> str:
+        how = "same bytes" if self.same_bytes else NORMALISED
+        entry = " and its entry in manifest.toml" if self.in_manifest else ""
+        return (f"duplicates {self.original} ({how}); its figures are stored and counted once, "
+                f"under {self.original}: delete {self.path}{entry}")
+
+    def message(self) -> str:
+        return f"{self.path} {self.problem}"
+
+
+def text_key(text: str) -> str:
+    """sha256 of `text` normalised as a reader compares documents: Unicode NFC, no BOM
+    (U+FEFF), every run of white space (line ends included) one space, no leading or
+    trailing space. Two sources with the same key say the same thing."""
+    normal = unicodedata.normalize("NFC", text.replace("\ufeff", ""))
+    return hashlib.sha256(" ".join(normal.split()).encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class SourceEntry:
     """One manifest entry (or the inferred metadata of an unlisted file)."""
@@ -61,6 +97,10 @@ class RawDocument:
     format: str = "text"  # text | pdf | html (flows/formats.py reads the last two)
     page_starts: tuple[int, ...] | None = None  # where page 1, 2, ... begins in `text`
     found_meta: dict[str, Any] = field(default_factory=dict)  # title, author, ... in the file
+    text_key: str = field(init=False)  # `text_key(text)`: computed where the file is read
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text_key", text_key(self.text))
 
 
 class ManifestCache(Protocol):

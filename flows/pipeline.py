@@ -72,7 +72,8 @@ class RunSummary:
     documents_new: list[str] = field(default_factory=list)
     documents_unchanged: int = 0
     observations_new: int = 0
-    rejects: list[str] = field(default_factory=list)
+    rejects: list[str] = field(default_factory=list)  # refused files: the run is partial
+    warnings: list[str] = field(default_factory=list)  # duplicates: stored once, run completes
     untranslated_pairs: list[str] = field(default_factory=list)
     translated_segments: int = 0
     metrics: int = 0
@@ -330,6 +331,7 @@ def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
     summary.documents_seen = ingested["seen"]
     summary.documents_unchanged = ingested["unchanged"]
     summary.rejects = ingested["rejects"]
+    summary.warnings = ingested["warnings"]
     summary.sources_changed = ingested.get("sources_changed", 0)
     if stages.has_pending_documents(con):
         extracted = _timed(summary, "extract", run.extract, run_id)
@@ -338,8 +340,8 @@ def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
     else:
         _skip(summary, "extract", "nothing new to mine")
     _translate(con, summary, run)
-    changed = bool(ingested["new"] or summary.sources_changed or summary.documents_new
-                   or summary.translated_segments)
+    changed = bool(ingested["new"] or ingested["current_changed"] or summary.sources_changed
+                   or summary.documents_new or summary.translated_segments)
     if changed or stages.reconcile_needed(con):
         counts = _timed(summary, "reconcile", run.reconcile, run_id)
     else:
@@ -377,8 +379,11 @@ def _translate(con: duckdb.DuckDBPyConnection, summary: RunSummary,
 def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary,
              run: _PrefectStages | _PlainStages, changed: bool) -> None:
     summary.report_code = stages.reports_code_version()
-    previous = None if changed or summary.rejects else stages.published_report(
+    previous = None if changed else stages.published_report(
         con, summary.run_id, run.out_dir, summary.report_code)
+    if previous is not None and ((previous.get("rejects"), previous.get("warnings"))
+                                 != (summary.rejects, summary.warnings)):
+        previous = None  # the Overview lists them: another list needs another page
     if previous is not None:
         summary.renderer, summary.report = previous.get("renderer"), previous["report"]
         _skip(summary, "publish", f"nothing changed: {summary.report} stands")
@@ -449,4 +454,6 @@ def _summary_markdown(summary: RunSummary) -> str:
              f"- untranslated pairs: {', '.join(summary.untranslated_pairs) or 'none'}",
              f"- rejected: {len(summary.rejects)}"]
     lines += [f"  - {reject}" for reject in summary.rejects]
+    lines += [f"- duplicates: {len(summary.warnings)}"]
+    lines += [f"  - {warning}" for warning in summary.warnings]
     return "\n".join(lines)

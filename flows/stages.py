@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -30,6 +30,7 @@ from rich.console import Console
 from flows import analysis, settings
 from flows.faults import fault_point
 from flows.ingest import (
+    Duplicate,
     FileStat,
     KnownFile,
     RawDocument,
@@ -43,6 +44,7 @@ from flows.ingest import (
     infer_metadata,
     load_manifest,
     read_document,
+    text_key,
     unchanged_since,
 )
 from warehouse import relink, store
@@ -108,13 +110,16 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
     The work follows what changed: an unchanged manifest comes from its cache, and a file
     whose stat is the one remembered when it was last hashed is not opened (the trade-off
     is spelled out in flows/ingest.py). POLYSTAT_VERIFY=hash reads and hashes everything.
+    A source whose text another source already holds is a duplicate (`_classify`): a
+    warning, not a reject, and its figures are not stored a second time.
     """
     verify_all = settings.get("verify") != "stat"
     entries, rejects = load_manifest(Path(sources_dir),
                                      None if verify_all else WarehouseManifestCache(con))
-    known = dict(con.execute(
-        "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
-    ).fetchall())
+    with store.transaction(con):
+        _fill_text_keys(con)
+    stored = _stored_documents(con)
+    known = {doc_id: doc.source_id for doc_id, doc in stored.items()}
     checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
     stats = [file_stat(entry.path) for entry in entries]
     slots: list[RawDocument | UnchangedDocument | None] = (
@@ -130,28 +135,37 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
                 slots[index] = outcome
     documents = [slot for slot in slots if slot is not None]
     read = [doc for doc in documents if isinstance(doc, RawDocument)]
-    new_docs, unchanged, duplicates = _classify(documents, known)
-    rejects.extend(duplicates)
+    found = _classify(documents, stored)
     for reject in rejects:
         log.warning("rejected %s", reject.message())
+    for duplicate in found.duplicates:
+        log.warning("duplicate: %s", duplicate.message())
     with store.transaction(con):
-        sources_changed = _write_sources(con, read, run_id)
-        _write_documents(con, new_docs, run_id)
+        sources_changed = _write_sources(
+            con, [doc for doc in found.kept if isinstance(doc, RawDocument)], run_id)
+        _write_documents(con, found.new, run_id)
+        retired = _retire_duplicates(con, found)
+        revived = _make_current(con, found.kept, stored)
         _remember_files(con, read, dict(zip((e.source_id for e in entries), stats, strict=True)),
                         checked_ns, run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
         store.insert_rows(con, "rejects", [
-            {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now()}
-            for r in rejects])
-    for doc in new_docs:
+            {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now(),
+             "severity": severity}
+            for severity, found_problems in (("error", rejects), ("warning", found.duplicates))
+            for r in found_problems])
+    for doc in found.new:
         if not doc.entry.in_manifest:
             say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
                           "survey year are guessed from its text (add an entry to fix them)")
-    say("ingest", f"{len(documents)} documents: {len(new_docs)} new, {unchanged} unchanged, "
-                  f"{len(rejects)} rejected ({len(to_read)} files read"
+    say("ingest", f"{len(documents)} documents: {len(found.new)} new, {found.unchanged} unchanged,"
+                  f" {len(found.duplicates)} duplicates, {len(rejects)} rejected "
+                  f"({len(to_read)} files read"
                   f"{', every file hashed: POLYSTAT_VERIFY=hash' if verify_all else ''})")
-    return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),
-            "unchanged": unchanged, "rejects": [r.message() for r in rejects],
+    return {"new": [d.entry.source_id for d in found.new], "seen": len(documents),
+            "unchanged": found.unchanged, "rejects": [r.message() for r in rejects],
+            "warnings": [d.message() for d in found.duplicates],
+            "current_changed": retired + revived,
             "sources_changed": sources_changed, "files_read": len(to_read)}
 
 
@@ -181,7 +195,9 @@ def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
                ) -> list[RawDocument | UnchangedDocument | None]:
     """Per entry, an UnchangedDocument when its file need not be opened, else None.
     Trusted only if a finished run hashed the file and stored that document under this
-    source, and the source's row is still there; any doubt means reading the file."""
+    source, and the source's row is still there; any doubt means reading the file. So a
+    duplicate, whose text is stored under another source, is read on every run: that costs
+    what the duplicates weigh, and its warning is always current."""
     remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:]) for row in con.execute(
         "SELECT source_id, path, size, mtime_ns, ctime_ns, file_id, doc_id, entry_key, checked_ns"
         " FROM source_files WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()}
@@ -226,27 +242,116 @@ def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], ru
         "language_confidence": None, "language_mismatch": False, "superseded_by": None,
         "run_id": run_id, "format": doc.format,
         "page_starts": None if doc.page_starts is None else list(doc.page_starts),
+        "text_key": doc.text_key,
     } for doc in docs])
 
 
-def _classify(documents: list[RawDocument | UnchangedDocument], known: dict[str, str]
-              ) -> tuple[list[RawDocument], int, list[Reject]]:
-    new_docs: list[RawDocument] = []
-    duplicates: list[Reject] = []
-    unchanged = 0
-    first_name: dict[str, str] = {}
-    for doc in documents:
-        owner = known.get(doc.doc_id) or first_name.get(doc.doc_id)
-        if owner is not None and owner != doc.entry.source_id:
-            duplicates.append(Reject(doc.entry.source_id,
-                                     f"same bytes as {owner}; stored once under that name"))
+@dataclass(frozen=True)
+class StoredDocument:
+    source_id: str
+    text_key: str
+    current: bool  # not superseded: its source's text as the warehouse holds it now
+
+
+def _fill_text_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Documents stored before the warehouse kept text keys (migration 015) get them here:
+    the key is Python's NFC and white space, which SQL cannot reproduce exactly."""
+    missing = con.execute("SELECT doc_id, text FROM documents WHERE text_key IS NULL").fetchall()
+    if missing:
+        con.execute(
+            "UPDATE documents SET text_key = new.text_key"
+            " FROM (SELECT unnest(?) AS doc_id, unnest(?) AS text_key) AS new"
+            " WHERE documents.doc_id = new.doc_id",
+            [[doc_id for doc_id, _ in missing], [text_key(text) for _, text in missing]])
+
+
+def _stored_documents(con: duckdb.DuckDBPyConnection) -> dict[str, StoredDocument]:
+    """Every document of a finished run by doc_id, the earliest stored first."""
+    rows = con.execute(
+        "SELECT d.doc_id, d.source_id, d.text_key, d.superseded_by IS NULL FROM documents d"
+        " JOIN runs r USING (run_id) WHERE d.run_id IN (SELECT run_id FROM finished_runs)"
+        " ORDER BY r.started_at, d.source_id, d.doc_id").fetchall()
+    return {doc_id: StoredDocument(*rest) for doc_id, *rest in rows}
+
+
+@dataclass
+class Classified:
+    kept: list[RawDocument | UnchangedDocument] = field(default_factory=list)  # own text
+    new: list[RawDocument] = field(default_factory=list)  # kept, and not stored yet
+    unchanged: int = 0
+    duplicates: list[Duplicate] = field(default_factory=list)
+    originals: dict[str, str] = field(default_factory=dict)  # duplicate source -> original doc
+
+
+def _classify(documents: list[RawDocument | UnchangedDocument],
+              stored: dict[str, StoredDocument]) -> Classified:
+    """Which documents are their source's own text, and which repeat another source's.
+
+    A text (by `text_key`) belongs to the source that holds it in the warehouse now (the
+    earliest stored, if several do), unless that source's file says something else in this
+    run; a text nobody holds goes to the first source that has it, in manifest order. A
+    copy added later therefore never displaces the stored original, whatever its place in
+    the manifest, and which source keeps a text stays the same from run to run.
+    """
+    keys = [doc.text_key if isinstance(doc, RawDocument) else stored[doc.doc_id].text_key
+            for doc in documents]
+    now_says = {doc.entry.source_id: key for doc, key in zip(documents, keys, strict=True)}
+    owners: dict[str, tuple[str, str]] = {}  # text key -> (source, doc_id)
+    for doc_id, was in stored.items():
+        if was.current and now_says.get(was.source_id, was.text_key) == was.text_key:
+            owners.setdefault(was.text_key, (was.source_id, doc_id))
+    found = Classified()
+    seen: set[str] = set()
+    for doc, key in zip(documents, keys, strict=True):
+        source = doc.entry.source_id
+        if source in seen:  # one file listed twice: one source
             continue
-        first_name[doc.doc_id] = doc.entry.source_id
-        if doc.doc_id in known:
-            unchanged += 1
-        elif isinstance(doc, RawDocument):  # an UnchangedDocument is always known
-            new_docs.append(doc)
-    return new_docs, unchanged, duplicates
+        seen.add(source)
+        owner, owner_doc = owners.setdefault(key, (source, doc.doc_id))
+        if owner != source:
+            found.duplicates.append(Duplicate(source, owner, same_bytes=doc.doc_id == owner_doc,
+                                              in_manifest=doc.entry.in_manifest))
+            found.originals[source] = owner_doc
+            continue
+        found.kept.append(doc)
+        if doc.doc_id in stored:
+            found.unchanged += 1
+        elif isinstance(doc, RawDocument):  # an UnchangedDocument is always stored
+            found.new.append(doc)
+    return found
+
+
+def _retire_duplicates(con: duckdb.DuckDBPyConnection, found: Classified) -> int:
+    """A duplicate's own stored version (stored before it was a duplicate: by an older
+    polystat, or before the original came to hold the same text) stops being current, so
+    its figures are counted once. Returns how many documents were retired."""
+    if not found.originals:
+        return 0
+    done = con.execute(
+        "UPDATE documents SET superseded_by = dup.original"
+        " FROM (SELECT unnest(?) AS source_id, unnest(?) AS original) AS dup"
+        " WHERE documents.source_id = dup.source_id AND documents.superseded_by IS NULL",
+        [list(found.originals), list(found.originals.values())]).fetchone()
+    return int(done[0]) if done else 0
+
+
+def _make_current(con: duckdb.DuckDBPyConnection, kept: list[RawDocument | UnchangedDocument],
+                  stored: dict[str, StoredDocument]) -> int:
+    """A kept document already stored, but not as its source's current version, becomes it:
+    a file changed back to an earlier version, a retired duplicate whose original changed,
+    bytes first stored under a source that no longer holds them. Returns how many."""
+    changed = 0
+    for doc in kept:
+        was = stored.get(doc.doc_id)
+        source = doc.entry.source_id
+        if was is None or (was.current and was.source_id == source):
+            continue
+        con.execute("UPDATE documents SET superseded_by = ? WHERE source_id = ? AND doc_id <> ?"
+                    " AND superseded_by IS NULL", [doc.doc_id, source, doc.doc_id])
+        con.execute("UPDATE documents SET superseded_by = NULL, source_id = ?, file_name = ?"
+                    " WHERE doc_id = ?", [source, doc.entry.path.name, doc.doc_id])
+        changed += 1
+    return changed
 
 
 def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],

@@ -172,6 +172,7 @@ def overview_md(c: Catalogue) -> str:
         _glance_table(corpus),
         _corpus_sentence(c, corpus),
         _run_sentence(c.snapshot.get("run")),
+        *_problems(c.snapshot.get("problems", [])),
         "## Headline trends {#headline-trends}",
         _headlines(c),
         "## What changed since the previous run {#what-changed-since-the-previous-run}",
@@ -211,6 +212,32 @@ def _run_sentence(run: Row | None) -> str:
     finished = _when(run.get("finished_at")) or "not recorded"
     return (f"Data as of run {_code(run['run_id'])} ({md_text(run['status'])}, finished "
             f"{finished}, code version {md_text(run.get('code_version') or 'unknown')}).")
+
+
+def _problems(problems: list[Row]) -> list[str]:
+    """The run's rejected files and duplicates, each with its reason and advice (none: no
+    section). Paths and reasons quote file names, which are untrusted text."""
+    if not problems:
+        return []
+    rejected = [p for p in problems if p["severity"] != "warning"]
+    duplicates = [p for p in problems if p["severity"] == "warning"]
+    parts = ["## Rejected files and duplicates {#rejected-files}"]
+    if rejected:
+        was, _is = ("was", "is") if len(rejected) == 1 else ("were", "are")
+        parts.append(f"{_count(len(rejected), 'file')} {was} refused and {_is} not in these "
+                     "reports:")
+        parts.append("\n".join(_first([_problem_item(p) for p in rejected], "rejected files")))
+    if duplicates:
+        verb = "repeats" if len(duplicates) == 1 else "repeat"
+        parts.append(f"{_count(len(duplicates), 'file')} {verb} another source; the text is "
+                     "counted once, under the original:")
+        parts.append("\n".join(_first([_problem_item(p) for p in duplicates], "duplicates")))
+    parts.append("`polystat export rejects` lists them all, run by run.")
+    return parts
+
+
+def _problem_item(problem: Row) -> str:
+    return f"- **{md_text(problem['path'])}**: {md_text(problem['problem'])}"
 
 
 def _headlines(c: Catalogue) -> str:

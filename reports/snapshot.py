@@ -81,9 +81,11 @@ def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     shown = {i for s in series for p in s["points"] for i in p["obs_ids"]}
     shown |= {i for c in conflicts for i in c["obs_ids"]}
     observations = observation_rows(con, "o.obs_id IN (SELECT unnest(?))", [sorted(shown)])
+    run = finished[-1] if finished else None
     return {
         "schema": SNAPSHOT_SCHEMA,
-        "run": finished[-1] if finished else None,
+        "run": run,
+        "problems": _problems(con, run["run_id"]) if run else [],
         "runs": runs,
         "corpus": _corpus_counts(con, documents, series, conflicts),
         "observations_by_run": dict(con.execute(
@@ -103,6 +105,14 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Row]:
+    """The files the shown run refused (severity `error`) and the duplicates it stored once
+    (`warning`), as `polystat export rejects` lists them."""
+    return _rows(con, """
+        SELECT path, problem, coalesce(severity, 'error') AS severity FROM rejects
+        WHERE run_id = ? ORDER BY severity = 'warning', path, problem""", [run_id])
 
 
 def _documents(con: duckdb.DuckDBPyConnection) -> list[Row]:

@@ -139,11 +139,14 @@ EXPECTED_REJECTS = {
     "damaged.txt": "invalid UTF-8 at byte 30 (line 1)",
     "huge.txt": "over the 10 MB limit",
     "missing.txt": "listed in the manifest but missing",
-    "copy_of_001.txt": "same bytes as 001_e6f45ab03d4a44ef.txt",
     "../../etc/passwd": "leaves the sources folder",
     "/etc/hosts": "leaves the sources folder",
     "../outside/secret.txt": "leaves the sources folder",
     "link_out.txt": "outside the sources folder",
+}
+# A copy is stored once, under the original: a warning with advice, not a reject.
+EXPECTED_WARNINGS = {
+    "copy_of_001.txt": "duplicates 001_e6f45ab03d4a44ef.txt (same bytes)",
 }
 
 
@@ -156,7 +159,10 @@ def test_a_run_with_bad_files_exits_2_and_names_each_file_and_problem(
     for path, problem in EXPECTED_REJECTS.items():
         assert f"rejected: {path}" in printed, path
         assert problem in messy_run["rejects"][path], (path, messy_run["rejects"][path])
-    assert set(messy_run["rejects"]) == set(EXPECTED_REJECTS)
+    for path, problem in EXPECTED_WARNINGS.items():
+        assert f"warning: {path}" in printed and f"rejected: {path}" not in printed, path
+        assert problem in messy_run["rejects"][path], (path, messy_run["rejects"][path])
+    assert set(messy_run["rejects"]) == set(EXPECTED_REJECTS) | set(EXPECTED_WARNINGS)
     assert messy_run["seconds"] < 90  # the 50 MB file is refused without mining it
 
 

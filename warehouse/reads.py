@@ -61,8 +61,10 @@ def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def rejects(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Files runs refused (severity `error`) and duplicates they stored once (`warning`)."""
     return _records(con, """
-        SELECT r.run_id, r.path, r.problem, r.rejected_at FROM rejects r
+        SELECT r.run_id, r.path, r.problem, r.rejected_at,
+               coalesce(r.severity, 'error') AS severity FROM rejects r
         JOIN runs USING (run_id) WHERE runs.status IN ('completed', 'partial', 'failed')
         ORDER BY r.rejected_at, r.path""")
 
