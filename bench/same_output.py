@@ -1,0 +1,201 @@
+"""Proof that a refactoring changed no behaviour: run two code trees on the same corpora
+and compare what they produce, byte for byte once run ids and times are masked.
+
+    python bench/same_output.py --before /tmp/before --after . [--site] [--documents 200]
+
+Each tree runs `polystat run` (its own code: PYTHONPATH=tree, its own Prefect home, so
+no task result cached by one tree is served to the other) on
+  - the before tree's sources/ folder, and
+  - a synthetic corpus written once by the before tree's bench/corpus.py,
+then `polystat export statistics`, `export conflicts` and `export rejects`. With
+--site the published site is compared too: every file, the PDF as `pdftotext` text.
+
+Masked, because they differ on every run whatever the code: flow run ids (UUIDs, or
+local-<hash>) and timestamps (ISO or as the pages print them). Everything else must be
+identical; the differences are listed (a unified diff of the first few files) and the
+exit status is 1. The work folder is kept with --keep, for a closer look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PYTHON = sys.executable
+EXPORTS = ("statistics", "conflicts", "rejects")
+# exit codes of `polystat run` that still leave a warehouse to compare (2: some rejected)
+RUN_OK = (0, 2)
+SHOWN_DIFFS = 5  # files whose diff is printed; the rest are only named
+DIFF_LINES = 40
+
+_RUN_IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # flow runs
+                      r"|local-[0-9a-f]{12}")  # runs without Prefect
+# ISO, or as the pages print it (Markdown escapes - and : as \- and \:)
+_TIMES = re.compile(r"\d{4}\\?-\d\d\\?-\d\d[T ]\d\d\\?:\d\d(?:\\?:\d\d(?:\.\d+)?)?"
+                    r"(?:[+-]\d\d:\d\d|Z)?")
+
+
+@dataclass
+class Outcome:
+    """What one tree produced for one corpus: file name -> masked text (or raw bytes)."""
+
+    exit_code: int
+    files: dict[str, str | bytes]
+    seconds: float
+
+
+def mask(text: str) -> str:
+    """Replace run ids by numbered placeholders in order of first appearance, so two runs
+    stay two runs (`<run-1>`, `<run-2>`), and every timestamp by `<time>` (two times
+    within one minute on one side may fall in two minutes on the other)."""
+    seen: dict[str, str] = {}
+    text = _RUN_IDS.sub(lambda m: seen.setdefault(m.group(0), f"<run-{len(seen) + 1}>"), text)
+    return _TIMES.sub("<time>", text)
+
+
+def polystat_command(tree: Path) -> list[str]:
+    """The tree's own `polystat` entry point ([project.scripts]), wherever it has moved."""
+    scripts = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    target = scripts["project"]["scripts"]["polystat"]
+    module, _, attribute = target.partition(":")
+    return [PYTHON, "-c", f"import sys; from {module} import {attribute} as app; "
+                          "sys.argv[0] = 'polystat'; app()"]
+
+
+def run_tree(tree: Path, corpus: Path, work: Path, site: bool) -> Outcome:
+    """`polystat run` then the exports, with the tree's code and a fresh Prefect home."""
+    work.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(tree), "PREFECT_HOME": str(work / "prefect"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    polystat = polystat_command(tree)
+    warehouse, out = work / "warehouse.duckdb", work / "site"
+    started = time.perf_counter()
+    done = subprocess.run([*polystat, "run", "--sources", str(corpus), "--warehouse",
+                           str(warehouse), "--out", str(out), *([] if site else ["--no-publish"])],
+                          cwd=tree, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    (work / "run.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    if done.returncode not in RUN_OK:
+        raise SystemExit(f"{tree}: `polystat run` on {corpus} failed ({done.returncode}); "
+                         f"see {work / 'run.log'}")
+    files: dict[str, str | bytes] = {}
+    for export in EXPORTS:
+        target = work / f"{export}.jsonl"
+        subprocess.run([*polystat, "export", export, "--warehouse", str(warehouse),
+                        "--output", str(target)], cwd=tree, env=env, check=True)
+        files[f"export {export}"] = mask(target.read_text(encoding="utf-8"))
+    if site:
+        files.update(site_files(out))
+    return Outcome(done.returncode, files, seconds)
+
+
+def site_files(site: Path) -> dict[str, str | bytes]:
+    """Every file of a published site: text masked, a PDF as its text, anything else raw."""
+    found: dict[str, str | bytes] = {}
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        name = "site/" + path.relative_to(site).as_posix()
+        if path.suffix == ".pdf":  # one word a line: a run id's width may move line breaks
+            found[name + " (pdftotext)"] = "\n".join(mask(pdf_text(path)).split())
+            continue
+        data = path.read_bytes()
+        try:
+            found[name] = mask(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            found[name] = data
+    return found
+
+
+def pdf_text(path: Path) -> str:
+    if not shutil.which("pdftotext"):
+        raise SystemExit("pdftotext is missing (Debian package poppler-utils); "
+                         "install it or leave out --site")
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def differences(before: Outcome, after: Outcome) -> list[tuple[str, list[str]]]:
+    """(file, diff lines) for every file that differs or exists on one side only."""
+    found = []
+    if before.exit_code != after.exit_code:
+        found.append(("exit code", [f"before {before.exit_code}, after {after.exit_code}"]))
+    for name in sorted(before.files.keys() | after.files.keys()):
+        old, new = before.files.get(name), after.files.get(name)
+        if old == new:
+            continue
+        if old is None or new is None:
+            found.append((name, ["only " + ("after" if old is None else "before")]))
+        elif isinstance(old, str) and isinstance(new, str):
+            found.append((name, list(difflib.unified_diff(
+                old.splitlines(), new.splitlines(), "before", "after", lineterm="", n=1))))
+        else:
+            found.append((name, ["binary files differ"]))
+    return found
+
+
+def corpora(before: Path, work: Path, documents: int, seed: int) -> dict[str, Path]:
+    """The inputs both trees run on: sources/ and a synthetic corpus, both from `before`."""
+    found = {"sources": before / "sources"}
+    if documents:
+        synthetic = work / f"corpus-{documents}"
+        subprocess.run([PYTHON, str(before / "bench" / "corpus.py"), str(documents),
+                        str(synthetic), "--seed", str(seed)], cwd=before, check=True,
+                       env={**os.environ, "PYTHONPATH": str(before)}, capture_output=True)
+        found[f"synthetic-{documents}"] = synthetic
+    return found
+
+
+def report(name: str, before: Outcome, after: Outcome) -> bool:
+    found = differences(before, after)
+    print(f"{name}: {len(before.files)} files compared (before {before.seconds:.0f} s, "
+          f"after {after.seconds:.0f} s): "
+          + ("identical" if not found else f"{len(found)} differ"), flush=True)
+    for shown, (file, lines) in enumerate(found):
+        print(f"  {file}")
+        if shown < SHOWN_DIFFS:
+            print("\n".join("    " + line for line in lines[:DIFF_LINES]))
+    return not found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, required=True, help="the code tree before")
+    parser.add_argument("--after", type=Path, required=True, help="the code tree after")
+    parser.add_argument("--site", action="store_true",
+                        help="publish too and compare every file of the site")
+    parser.add_argument("--documents", type=int, default=200,
+                        help="documents of the synthetic corpus (0: sources/ only)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+    trees = {"before": args.before.resolve(), "after": args.after.resolve()}
+    work = Path(args.work or tempfile.mkdtemp(prefix="polystat-same-output-")).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    same = True
+    try:
+        for name, corpus in corpora(trees["before"], work, args.documents, args.seed).items():
+            outcomes = {side: run_tree(tree, corpus, work / name / side, args.site)
+                        for side, tree in trees.items()}
+            same &= report(name, outcomes["before"], outcomes["after"])
+    finally:
+        if args.keep or args.work:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print("same output" if same else "OUTPUT DIFFERS")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
