@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from reports.render_cache import RenderCache, cache_key
+from warehouse import report_reads
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ TYPST_SOURCE = "report.typ"  # what pandoc writes from it and typst compiles
 STYLESHEET = "style.css"
 _PAGEBREAK = re.compile(r"^[ \t]*\{\{<\s*pagebreak\s*>\}\}[ \t]*$", re.MULTILINE)
 _INCLUDE = re.compile(r"^[ \t]*\{\{<\s*include\s+(\S+?)\s*>\}\}[ \t]*$", re.MULTILINE)
-# links written by pages.py: ](page.qmd) or ](page.qmd#anchor); escaped document text never
+# links written by reports/pages/: ](page.qmd) or ](page.qmd#anchor); escaped document text never
 # contains "](" because md_text escapes both brackets and parentheses
 _PAGE_LINK = re.compile(r"\]\(([a-z][a-z0-9-]*)\.qmd(#[A-Za-z0-9_-]+)?\)")
 _SERIES_PAGE = re.compile(r"-\d+$")  # provenance-002 belongs to the navbar's Provenance
@@ -153,7 +154,7 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
 
 # --------------------------------------------------------------------------- pages from parts
 
-PART_BREAK = "<!-- polystat:part -->"  # pages.py puts it between independent blocks
+PART_BREAK = "<!-- polystat:part -->"  # reports/pages/ puts it between independent blocks
 _PART_BREAK_LINE = re.compile(r"^[ \t]*<!-- polystat:part -->[ \t]*$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---[ \t]*\n", re.DOTALL)
 _BODY_SLOT = "<!--polystat-body-->"
@@ -269,13 +270,18 @@ def pandoc_version(pandoc: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def reports_code_digest() -> str:
-    """sha256 of the reports code and project files: new code never reuses old HTML."""
+    """sha256 of the reports code and project files, and of the warehouse reads the pages
+    show: new code never reuses old HTML, and a changed read publishes anew."""
     root = Path(__file__).resolve().parent
+    files = [p for p in root.iterdir() if p.is_file()]  # output folders (_site) are not code
+    files += [p for p in (root / "pages").iterdir() if p.suffix == ".py"]
     digest = hashlib.sha256()
-    for path in sorted(root.iterdir()):  # the project is flat; its output folders are not code
-        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss") \
-                and path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(files):
+        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss"):
+            name = path.relative_to(root).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    reads = Path(report_reads.__file__)
+    digest.update(b"warehouse/report_reads.py\0" + reads.read_bytes())
     return digest.hexdigest()
 
 

@@ -27,6 +27,7 @@ import yaml
 from reports import pages, pandoc_typst
 from reports.render_cache import RenderCache
 from reports.snapshot import write_snapshot
+from warehouse import db
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = PROJECT_DIR / "_site"
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("warehouse", type=Path)
     parser.add_argument("out", type=Path, nargs="?", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    con = duckdb.connect(str(args.warehouse), read_only=True)
+    con = db.connect(args.warehouse, read_only=True)
     try:
         result = publish(con, args.out)
     finally:

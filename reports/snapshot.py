@@ -4,9 +4,9 @@ The pages are generated from this JSON, so the same snapshot renders the
 same pages through Quarto or through the pandoc + typst fallback, on any
 machine. Its size grows with documents and metrics, not with figures: each
 point of a series keeps its first few figures, and the provenance pages read
-every figure from the warehouse, one page of sources at a time
-(`observation_rows`). Only rows of finished runs and current document
-versions are read (the warehouse's ``current_*`` views).
+every figure from the warehouse, one page of sources at a time. Every read is a
+function of ``warehouse/report_reads.py`` (only rows of finished runs and current
+document versions); this module shapes what they return and runs no SQL.
 
 The snapshot also records what changed since the previous run, by
 comparing with the snapshot file the previous publish left behind.
@@ -23,9 +23,11 @@ from typing import Any
 
 import duckdb
 
+from warehouse import report_reads as reads
+from warehouse.report_reads import TARGET_LANGUAGE
+
 SNAPSHOT_FILE = "snapshot.json"
 SNAPSHOT_SCHEMA = 2  # 2: a few figures per point; observations_by_run
-TARGET_LANGUAGE = "en"
 # the command flows/models.py offers (`polystat models install --help`)
 INSTALL_HINT = "polystat models install --from-index {src}"
 
@@ -72,25 +74,22 @@ def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """What the pages show. Its size grows with the documents and metrics, never with the
     figures: each point and conflict keeps a few of its figures (the provenance pages
     read the rest straight from the warehouse, one source at a time)."""
-    runs = _rows(con, "SELECT run_id, flow, flow_run_id, started_at, finished_at, status,"
-                      " code_version FROM runs ORDER BY started_at, run_id")
+    runs = reads.runs(con)
     finished = [r for r in runs if r["status"] in ("completed", "partial")]
     documents = _documents(con)
     series = _series(con)
     conflicts = _conflicts(con)
     shown = {i for s in series for p in s["points"] for i in p["obs_ids"]}
     shown |= {i for c in conflicts for i in c["obs_ids"]}
-    observations = observation_rows(con, "o.obs_id IN (SELECT unnest(?))", [sorted(shown)])
+    observations = shown_observations(reads.observations_by_id(con, sorted(shown)))
     run = finished[-1] if finished else None
     return {
         "schema": SNAPSHOT_SCHEMA,
         "run": run,
-        "problems": _problems(con, run["run_id"]) if run else [],
+        "problems": reads.run_problems(con, run["run_id"]) if run else [],
         "runs": runs,
         "corpus": _corpus_counts(con, documents, series, conflicts),
-        "observations_by_run": dict(con.execute(
-            "SELECT run_id, count(*) FROM current_observations GROUP BY run_id ORDER BY run_id"
-        ).fetchall()),
+        "observations_by_run": reads.observations_by_run(con),
         "documents": documents,
         "observations": observations,
         "series": series,
@@ -98,66 +97,19 @@ def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Row]:
-    """The files the shown run refused (severity `error`) and the duplicates it stored once
-    (`warning`), as `polystat export rejects` lists them."""
-    return _rows(con, """
-        SELECT path, problem, coalesce(severity, 'error') AS severity FROM rejects
-        WHERE run_id = ? ORDER BY severity = 'warning', path, problem""", [run_id])
+# --------------------------------------------------------------------------- shaping
 
 
 def _documents(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    documents = _rows(con, """
-        SELECT d.doc_id, d.source_id, d.file_name, d.encoding, d.n_bytes,
-               d.language AS detected_language, d.language_confidence,
-               s.title, s.publisher, s.url, s.published, s.edition, s.survey_year,
-               s.declared_language, coalesce(s.in_manifest, false) AS in_manifest, d.run_id,
-               d.format, s.path, s.author,
-               (SELECT count(*) FROM current_observations o WHERE o.doc_id = d.doc_id)
-                   AS n_statistics
-        FROM current_documents d LEFT JOIN sources s USING (source_id)
-        ORDER BY d.source_id, d.doc_id""")
-    _add_coverage(con, documents)
+    documents = reads.documents(con)
+    _add_coverage(reads.translation_coverage(con), documents)
     return documents
 
 
-# the English translation a reader is shown for a segment: a translated row beats an
-# untranslated one, a newer run beats an older one (only finished runs count)
-_TRANSLATIONS = f"""
-    SELECT * FROM (
-        SELECT t.text_sha256, t.src, t.engine, t.model, t.model_version, t.translated,
-               t.status, t.reason, t.numbers_preserved,
-               row_number() OVER (PARTITION BY t.text_sha256, t.src
-                                  ORDER BY (t.status = 'translated') DESC, r.started_at DESC,
-                                           t.engine DESC, t.model DESC) AS nth
-        FROM translations t LEFT JOIN runs r USING (run_id)
-        WHERE t.tgt = '{TARGET_LANGUAGE}' AND t.run_id IN (SELECT run_id FROM finished_runs))
-    WHERE nth = 1"""
-
-def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
+def _add_coverage(coverage: list[Row], documents: list[Row]) -> None:
     """Per document: how many non-English segments have an English translation, what is missing."""
-    rows = _rows(con, f"""
-        WITH t AS ({_TRANSLATIONS})
-        SELECT s.doc_id, s.language, count(*) AS total,
-               count(*) FILTER (WHERE t.status = 'translated' AND t.translated <> '') AS done,
-               max(t.reason) FILTER (WHERE t.reason IS NOT NULL
-                                     AND NOT (t.status = 'translated' AND t.translated <> ''))
-                   AS reason
-        FROM segments s JOIN current_documents d USING (doc_id)
-        LEFT JOIN t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
-        WHERE s.kind <> 'artifact' AND s.language IS NOT NULL AND s.language <> ?
-        GROUP BY s.doc_id, s.language ORDER BY s.doc_id, s.language""", [TARGET_LANGUAGE])
     per_doc: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
+    for row in coverage:
         per_doc[row["doc_id"]].append(row)
     for doc in documents:
         found = per_doc.get(doc["doc_id"], [])
@@ -172,36 +124,13 @@ def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
         doc["language_mismatch"] = bool(declared and detected and declared != detected)
 
 
-def observation_sql(where: str) -> str:
-    """The query behind `observation_rows`: current observations matching `where`."""
-    return f"""
-        WITH t AS ({_TRANSLATIONS}),
-             link AS (SELECT obs_id, arg_max(metric_id, score) AS metric_id
-                      FROM metric_observations GROUP BY obs_id)
-        SELECT o.obs_id, o.doc_id, d.source_id, o.seg_no, o.start, o."end", o.surface, o.value,
-               o.unit, o.qualifier, o.population, o.year, o.year_basis, o.claim, o.claim_start,
-               o.claim_end, o.rule, o.extractor_version, o.run_id, r.started_at AS run_started,
-               r.flow_run_id, link.metric_id, m.label AS metric,
-               page_of(d.page_starts, o.start) AS page,
-               coalesce(s.language, d.language) AS language, s.language AS segment_language,
-               t.translated, t.status AS translation_status, t.engine, t.model,
-               t.model_version, t.numbers_preserved
-        FROM current_observations o
-        JOIN current_documents d USING (doc_id)
-        LEFT JOIN runs r ON r.run_id = o.run_id
-        LEFT JOIN link USING (obs_id)
-        LEFT JOIN metrics m ON m.metric_id = link.metric_id
-        LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
-        LEFT JOIN t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
-        WHERE {where}"""
+_TRANSLATION_COLUMNS = ("segment_language", "translated", "translation_status", "engine",
+                        "model", "model_version", "numbers_preserved")
 
 
-def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
-                     ) -> list[Row]:
-    """Current observations matching `where` (SQL on alias o, d: bound parameters only),
-    with source, metric, page, the language shown and the English translation."""
-    rows = _rows(con, observation_sql(where) + """
-        ORDER BY d.source_id, o.start, o."end", o.obs_id""", params)
+def shown_observations(rows: list[Row]) -> list[Row]:
+    """Observations as the pages show them (from `warehouse.report_reads`): the English
+    translation as one entry, None where the sentence is English or has none."""
     for row in rows:
         translated = (row["segment_language"] not in (None, TARGET_LANGUAGE)
                       and row["translation_status"] == "translated" and row["translated"])
@@ -209,61 +138,15 @@ def observation_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[An
             "text": row["translated"], "engine": row["engine"], "model": row["model"],
             "model_version": row["model_version"],
             "numbers_preserved": row["numbers_preserved"]} if translated else None
-        for key in ("segment_language", "translated", "translation_status", "engine", "model",
-                    "model_version", "numbers_preserved"):
+        for key in _TRANSLATION_COLUMNS:
             del row[key]
     return rows
 
 
-# Everything a row shows, without its long texts: the claim and the surface are cut from
-# the document's immutable text (doc_id is the sha256 of its bytes) at claim_start/_end
-# and start/end, and a translation enters as its md5; so DuckDB never reads the claims.
-_SHOWN = ("obs_id", "start", '"end"', "claim_start", "claim_end", "value", "unit", "qualifier",
-          "population", "year", "year_basis", "rule", "extractor_version", "run_id",
-          "run_started", "flow_run_id", "metric_id", "metric", "page", "language",
-          "segment_language", "translation_status", "md5(q.translated)", "engine", "model",
-          "model_version", "numbers_preserved")
-
-
-def observation_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Per current document, a digest of what its `observation_rows` show: equal digests
-    mean the document's figures would be shown exactly as before."""
-    shown = ", ".join(f"coalesce(CAST({column if '(' in column else 'q.' + column} AS VARCHAR),"
-                      " chr(0))" for column in _SHOWN)
-    return dict(con.execute(f"""
-        SELECT q.doc_id, md5(string_agg(md5(concat_ws(chr(31), {shown})), ','
-                                        ORDER BY q.start, q."end", q.obs_id))
-        FROM ({observation_sql("true")}) q GROUP BY q.doc_id""").fetchall())
-
-
 def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """One entry per metric: its points by year, each with its first figures (by source)."""
-    rows = _rows(con, f"""
-        WITH member AS (
-            SELECT m.metric_id, m.label AS metric, m.unit, o.year, o.obs_id, o.value,
-                   o.qualifier, o.doc_id, d.source_id,
-                   row_number() OVER (PARTITION BY m.metric_id, o.year
-                                      ORDER BY d.source_id, o.start, o.obs_id) AS nth
-            FROM metrics m
-            JOIN metric_observations mo USING (metric_id)
-            JOIN current_observations o USING (obs_id)
-            JOIN current_documents d USING (doc_id)
-            WHERE o.year IS NOT NULL)
-        SELECT metric_id, metric, unit, year,
-               coalesce(median(value) FILTER (WHERE qualifier = 'exact'), median(value))
-                   AS series_value,
-               count(*) FILTER (WHERE qualifier = 'exact') AS n_exact,
-               min(value) FILTER (WHERE qualifier = 'exact') AS exact_min,
-               max(value) FILTER (WHERE qualifier = 'exact') AS exact_max,
-               min(value) AS min_value, max(value) AS max_value,
-               list(DISTINCT qualifier ORDER BY qualifier) AS qualifiers,
-               count(*) AS n_observations, count(DISTINCT doc_id) AS n_documents,
-               list(obs_id ORDER BY nth) FILTER (WHERE nth <= {SHOWN_PER_POINT}) AS obs_ids,
-               list(DISTINCT source_id ORDER BY source_id) AS all_sources
-        FROM member GROUP BY metric_id, metric, unit, year
-        ORDER BY metric, metric_id, year""")
     metrics: dict[str, Row] = {}
-    for row in rows:
+    for row in reads.series_points(con, SHOWN_PER_POINT):
         metric = metrics.setdefault(row["metric_id"], {
             "metric_id": row["metric_id"], "metric": row["metric"], "unit": row["unit"],
             "points": [], "source_ids": set()})
@@ -290,15 +173,9 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict with its first figures of every value (by source), at most a few."""
-    rows = _rows(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
-                      " ORDER BY metric, metric_id, year")
+    rows = reads.conflicts(con)
     figures: dict[tuple[str, Any], list[Row]] = defaultdict(list)
-    for figure in _rows(con, """
-            WITH member AS (SELECT metric_id, year, unnest(obs_ids) AS obs_id FROM conflicts)
-            SELECT m.metric_id, m.year, o.obs_id, o.value, o.unit
-            FROM member m JOIN current_observations o USING (obs_id)
-            JOIN current_documents d USING (doc_id)
-            ORDER BY m.metric_id, m.year, d.source_id, o.start, o.obs_id"""):
+    for figure in reads.conflict_figures(con):
         figures[(figure["metric_id"], figure["year"])].append(figure)
     for row in rows:
         found = figures[(row["metric_id"], row["year"])]
@@ -317,15 +194,12 @@ def _corpus_counts(con: duckdb.DuckDBPyConnection, documents: list[Row], series:
     languages: dict[str, int] = defaultdict(int)
     for doc in documents:
         languages[doc["detected_language"] or doc["declared_language"] or "unknown"] += 1
-    found = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE obs_id IN"
-        "        (SELECT obs_id FROM metric_observations))"
-        " FROM current_observations").fetchone() or (0, 0)
+    observations, linked = reads.observation_counts(con)
     return {
         "documents": len(documents),
         "languages": dict(sorted(languages.items())),
-        "observations": int(found[0]),
-        "linked_observations": int(found[1]),
+        "observations": observations,
+        "linked_observations": linked,
         "metrics": len(series),
         "trend_metrics": sum(1 for s in series if len({p["year"] for p in s["points"]}) >= 2),
         "conflicts": len(conflicts),

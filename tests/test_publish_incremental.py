@@ -19,6 +19,7 @@ import pytest
 from flows.pipeline import run_without_prefect
 from reports import pages, pandoc_typst
 from reports import publish as publishing
+from reports.pages import layout, provenance
 from reports.render_cache import RenderCache, cache_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def _publish(warehouse: Path, site: Path, calls: list[str] | None = None
     """Publish with small provenance pages, recording the input file of every pandoc run."""
     original = pandoc_typst._pandoc
     patch = pytest.MonkeyPatch()
-    patch.setattr(pages, "PROVENANCE_PAGE_FIGURES", FIGURES_PER_PAGE)
+    patch.setattr(layout, "PROVENANCE_PAGE_FIGURES", FIGURES_PER_PAGE)
 
     def recording(pandoc: str, cwd: Path, args: list[str]) -> None:
         if calls is not None:
@@ -192,13 +193,13 @@ def test_a_source_is_formatted_again_only_when_what_it_shows_changed(
     site = two_publishes["base"] / "site-parts"
     _copy_site(two_publishes["site"], site)
     formatted: list[str] = []
-    original = pages._provenance_table
+    original = provenance.provenance_table
 
     def counting(c: pages.Catalogue, doc: dict[str, Any], observations: list[Any]) -> str:
         formatted.append(doc["source_id"])
         return original(c, doc, observations)
 
-    monkeypatch.setattr(pages, "_provenance_table", counting)
+    monkeypatch.setattr(provenance, "provenance_table", counting)
     _publish(warehouse, site)
     assert formatted == []
     with duckdb.connect(str(warehouse)) as con:
@@ -218,7 +219,7 @@ def test_small_batches_give_the_same_pages(two_publishes, monkeypatch: pytest.Mo
                                            ) -> None:
     """Provenance tables are prepared in batches of figures (memory holds one batch): any
     batch size gives the same pages."""
-    monkeypatch.setattr(pages.ProvenanceParts, "BATCH_FIGURES", 30)
+    monkeypatch.setattr(provenance.ProvenanceParts, "BATCH_FIGURES", 30)
     site = two_publishes["base"] / "site-small-batches"
     _copy_site(two_publishes["before"], site, with_cache=False)
     _publish(two_publishes["warehouse"], site)

@@ -11,7 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reports import pages, snapshot
+from reports import snapshot
+from reports.pages import layout, overview
+from reports.pages import trends as trends_page
 from reports.publish import publish
 
 
@@ -40,9 +42,9 @@ def _parse(path: Path) -> _Links:
 @pytest.fixture(scope="module")
 def small_pages(corpus_run, tmp_path_factory: pytest.TempPathFactory):
     limits = pytest.MonkeyPatch()
-    limits.setattr(pages, "PROVENANCE_PAGE_FIGURES", 30)
-    limits.setattr(pages, "CHARTED_TRENDS", 3)
-    limits.setattr(pages, "HEADLINE_TRENDS", 2)
+    limits.setattr(layout, "PROVENANCE_PAGE_FIGURES", 30)
+    limits.setattr(trends_page, "CHARTED_TRENDS", 3)
+    limits.setattr(overview, "HEADLINE_TRENDS", 2)
     limits.setattr(snapshot, "SHOWN_PER_POINT", 1)
     con = duckdb.connect(str(corpus_run["warehouse"]), read_only=True)
     try:

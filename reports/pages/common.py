@@ -1,0 +1,75 @@
+"""Pieces every page uses: where fragments go, how parts are separated, and the small
+wordings (counts, labels, values, quotes) that must read the same on every page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reports.markup import format_value, md_highlight, md_text, plain_number
+from reports.pandoc_typst import PART_BREAK
+
+Row = dict[str, Any]
+GENERATED_DIR = "_generated"  # the Markdown fragments the .qmd pages include
+CHARTS_DIR = "charts"
+# between blocks that render alone: a part whose Markdown did not change is not rendered again
+BREAK = f"\n\n{PART_BREAK}\n\n"
+
+
+def count(n: int, noun: str) -> str:
+    """'1 document', '2,000 documents'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def label(text: str | None) -> str:
+    """A metric label as a heading: first letter capitalised, literal Markdown."""
+    if not text:
+        return "Unnamed metric"
+    return md_text(text[:1].upper() + text[1:])
+
+
+def code(text: str) -> str:
+    """Inline code for identifiers we control the alphabet of; anything else is escaped text."""
+    if re.fullmatch(r"[\w.:\-]+", text or ""):
+        return f"`{text}`"
+    return md_text(text)
+
+
+def point_value(point: Row, unit: str) -> str:
+    """A point's agreed value as stated ('more than 40 %' for a qualified one)."""
+    return format_value(point["value"], unit, exact(point["qualifier"]))
+
+
+def exact(qualifier: str) -> str:
+    """The qualifier a value is shown with: a point of mixed figures shows its exact median."""
+    return "exact" if qualifier == "mixed" else qualifier
+
+
+def change_words(first: float, last: float, unit: str) -> str:
+    """', +3 percentage points', ', −12 %', ', unchanged' (or '' from zero)."""
+    delta = last - first
+    if abs(delta) < 1e-9:
+        return ", unchanged"
+    if unit == "percent":
+        return f", {'+' if delta > 0 else '−'}{plain_number(abs(delta))} percentage points"
+    if first:
+        return f", {'+' if delta > 0 else '−'}{plain_number(abs(100 * delta / first))}\u00a0%"
+    return ""
+
+
+def sentence(obs: Row) -> str:
+    """The claim with the figure marked, as Markdown."""
+    claim, start, end = figure_in_claim(obs)
+    return md_highlight(claim, start, end) if start >= 0 else md_text(claim)
+
+
+def figure_in_claim(obs: Row) -> tuple[str, int, int]:
+    """The claim and where the figure is in it (offsets are code points into the
+    document); start -1 when the claim does not contain the figure."""
+    claim = obs["claim"] or ""
+    start = obs["start"] - obs["claim_start"]
+    end = obs["end"] - obs["claim_start"]
+    if claim[start:end] != obs["surface"]:
+        start = claim.find(obs["surface"])
+        end = start + len(obs["surface"])
+    return claim, start, end

@@ -1,0 +1,54 @@
+"""The Conflicts page: each metric and year whose exact values differ between sources,
+with the original sentences quoted."""
+
+from __future__ import annotations
+
+from reports.markup import format_value, language_name, md_text, slug
+from reports.pages.catalogue import Catalogue
+from reports.pages.common import BREAK, Row, change_words, count, label, sentence
+
+
+def conflicts_md(c: Catalogue) -> str:
+    conflicts = c.snapshot["conflicts"]
+    if not conflicts:
+        return "No conflicts: where sources give the same metric for the same year, they agree."
+    blocks = [f"{count(len(conflicts), 'conflict')}: the same metric and year with exact values "
+              "that differ by more than one unit. Qualified figures (\"more than half\") never "
+              "conflict. Each quote is the original sentence with the figure highlighted."]
+    for conflict in conflicts:
+        blocks.append(_conflict_block(c, conflict))
+    return BREAK.join(blocks)
+
+
+def _conflict_block(c: Catalogue, conflict: Row) -> str:
+    unit = conflict.get("unit") or "count"
+    values = [format_value(v, unit) for v in conflict["values"]]
+    spread = change_words(min(conflict["values"]), max(conflict["values"]), unit)
+    spread = spread.lstrip(", ").lstrip("+")
+    anchor = slug(f"{conflict['metric_id']}-{conflict['year']}", "conflict")
+    parts = [f"## {label(conflict['metric'])}, {conflict['year']} {{#conflict-{anchor}}}",
+             f"Values: {_and_list(values)} (difference {spread})."]
+    for obs_id in conflict["obs_ids"]:
+        parts.append(_quote(c, c.observations[obs_id]))
+    more = conflict.get("n_observations", 0) - len(conflict["obs_ids"])
+    if more > 0:
+        parts.append(f"… and {count(more, 'more figure')} for this metric and year "
+                     "([Provenance](provenance.qmd)).")
+    return "\n\n".join(parts)
+
+
+def _quote(c: Catalogue, obs: Row) -> str:
+    value = format_value(obs["value"], obs["unit"], obs["qualifier"])
+    page = c.page_link(obs)
+    lines = [f"**{value}** — {c.cite(obs['source_id'])}, {page + ', ' if page else ''}"
+             f"{language_name(obs['language'])}, characters {obs['start']:,}–{obs['end']:,}",
+             sentence(obs)]
+    if obs.get("translation"):
+        lines.append(f"English: {md_text(obs['translation']['text'])}")
+    return "\n>\n".join(f"> {line}" for line in lines)
+
+
+def _and_list(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,109 @@
+"""The Trends page: a chart and a table of figures per metric with two or more years
+(the best covered charted, the rest in one table), then the single-year metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.charts import ChartPoint, trend_svg
+from reports.markup import UNIT_NAMES, format_value, md_text, slug
+from reports.pages.catalogue import Catalogue
+from reports.pages.common import BREAK, CHARTS_DIR, Row, count, label, point_value
+from reports.pages.overview import headline_trends
+
+CHARTED_TRENDS = 60  # charts on the trends page; further trends are listed in one table
+
+
+def trends_md(c: Catalogue, charts_dir: Path) -> str:
+    if not c.trends:
+        return "No metric has figures for two or more years yet."
+    ranked = sorted(c.trends, key=lambda s: (-s["n_sources"], -len(s["points"]),
+                                             s["metric"].lower()))
+    headlines = {s["metric_id"] for s in headline_trends(c)}  # the overview links to them
+    shown = ranked[:CHARTED_TRENDS] + [s for s in ranked[CHARTED_TRENDS:]
+                                       if s["metric_id"] in headlines]
+    rest = [s for s in ranked[CHARTED_TRENDS:] if s["metric_id"] not in headlines]
+    charted = sorted(shown, key=lambda s: s["metric"].lower())
+    intro = (f"{count(len(c.trends), 'metric')} with figures for two or more years. Each chart "
+             "shows the agreed value per year (the median when sources differ; a bar marks "
+             "their spread); hollow points are qualified figures (\"more than\", \"about\"). "
+             "S-numbers name the sources, listed under each chart and on the "
+             "[Sources](sources.qmd) page.")
+    if rest:
+        intro += (f" The {len(charted)} metrics with the most sources are charted; the other "
+                  f"{len(rest):,} are listed [after them](#more-trends).")
+    blocks = [intro] + [_trend_block(c, series, charts_dir) for series in charted]
+    if rest:
+        blocks.append(_more_trends(sorted(rest, key=lambda s: s["metric"].lower())))
+    return BREAK.join(blocks)
+
+
+def _more_trends(rest: list[Row]) -> str:
+    rows = ["| Metric | Values by year | Sources |",
+            "|:-----------------------------------|:----------------------------------|---:|"]
+    for series in rest:
+        points = sorted(series["points"], key=lambda p: p["year"])
+        path = " → ".join(f"{point_value(p, series['unit'])} ({p['year']})" for p in points)
+        rows.append(f"| {label(series['metric'])} | {path} | {series['n_sources']:,} |")
+    return "## More trends {#more-trends}\n\n" + "\n".join(rows)
+
+
+def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
+    anchor = slug(series["metric_id"], "trend")
+    chart_name = f"trend-{anchor}.svg"
+    points = sorted(series["points"], key=lambda p: p["year"])
+    chart = trend_svg(series["metric"], series["unit"], [
+        ChartPoint(year=p["year"], value=p["value"], low=p["min"], high=p["max"],
+                   qualifier=p["qualifier"],
+                   sources=[c.source(s).marker for s in p["source_ids"]]) for p in points])
+    (charts_dir / chart_name).write_text(chart, encoding="utf-8")
+    n_sources = series["n_sources"]
+    facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
+             f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
+             f"{count(n_sources, 'source')}")
+    caption = f"{label(series['metric'])}, by year"
+    return "\n\n".join([
+        f"## {label(series['metric'])} {{#trend-{anchor}}}",
+        facts,
+        f"![{caption}]({CHARTS_DIR}/{chart_name}){{width=100%}}",
+        _trend_table(c, series, points),
+    ])
+
+
+def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
+    rows = ["| Year | Agreed value | As stated | Source | Year taken from |",
+            "|:-----|-------------:|----------------:|:-------------------------------|:-----------|"]
+    for point in points:
+        agreed = point_value(point, series["unit"])
+        for obs_id in point["obs_ids"]:
+            obs = c.observations[obs_id]
+            stated = format_value(obs["value"], obs["unit"], obs["qualifier"])
+            basis = "the sentence" if obs["year_basis"] == "explicit" else "survey edition"
+            page = c.page_link(obs)
+            rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])}"
+                        f"{', ' + page if page else ''} | {basis} |")
+            agreed = ""  # once per year
+        more = point["n_observations"] - len(point["obs_ids"])
+        if more > 0:
+            rows.append(f"| {point['year']} | {agreed} | | … and {count(more, 'more figure')} "
+                        f"from {count(point['n_sources'], 'source')} in all "
+                        "([Provenance](provenance.qmd)) | |")
+    return "\n".join(rows)
+
+
+def single_year_md(c: Catalogue) -> str:
+    """The metrics with figures for one year only (a table after the trends)."""
+    if not c.single:
+        return ""
+    rows = ["## Metrics with a single year {#metrics-with-a-single-year}",
+            f"{count(len(c.single), 'metric')} so far have figures for one year only.",
+            "| Metric | Year | Value | Sources |",
+            "|:----------------------------------|:-----|-----:|:------------------------|"]
+    for series in sorted(c.single, key=lambda s: s["metric"].lower()):
+        for point in series["points"]:
+            sources = "; ".join(c.cite(s) for s in point["source_ids"])
+            if point["n_sources"] > len(point["source_ids"]):
+                sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
+            rows.append(f"| {label(series['metric'])} | {point['year']} | "
+                        f"{point_value(point, series['unit'])} | {sources} |")
+    return "\n\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:])
