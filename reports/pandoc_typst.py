@@ -268,20 +268,31 @@ def pandoc_version(pandoc: str) -> str:
     return f"{done.stdout.strip()}|{stamp}"
 
 
+_CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss")
+
+
+def reports_code_files() -> list[Path]:
+    """The files that shape the reports: the Quarto project and the code of reports/,
+    its packages (pages/) included, and the warehouse reads whose rows the pages show.
+    Output folders (_site) are not code."""
+    root = Path(__file__).resolve().parent
+    found = [p for p in root.iterdir() if p.is_file() and p.suffix in _CODE_SUFFIXES]
+    for package in root.iterdir():
+        if (package / "__init__.py").is_file():
+            found += package.glob("*.py")
+    return sorted(found) + [Path(report_reads.__file__).resolve()]
+
+
 @functools.lru_cache(maxsize=1)
 def reports_code_digest() -> str:
-    """sha256 of the reports code and project files, and of the warehouse reads the pages
-    show: new code never reuses old HTML, and a changed read publishes anew."""
+    """sha256 of `reports_code_files`: new code never reuses old HTML, and a change to a
+    read publishes anew."""
     root = Path(__file__).resolve().parent
-    files = [p for p in root.iterdir() if p.is_file()]  # output folders (_site) are not code
-    files += [p for p in (root / "pages").iterdir() if p.suffix == ".py"]
     digest = hashlib.sha256()
-    for path in sorted(files):
-        if path.suffix in (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss"):
-            name = path.relative_to(root).as_posix()
-            digest.update(name.encode() + b"\0" + path.read_bytes())
-    reads = Path(report_reads.__file__)
-    digest.update(b"warehouse/report_reads.py\0" + reads.read_bytes())
+    for path in reports_code_files():
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else \
+            f"{path.parent.name}/{path.name}"
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse import report_reads as reads
+from warehouse import report_reads
 from warehouse.report_reads import TARGET_LANGUAGE
 
 SNAPSHOT_FILE = "snapshot.json"
@@ -74,22 +74,22 @@ def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """What the pages show. Its size grows with the documents and metrics, never with the
     figures: each point and conflict keeps a few of its figures (the provenance pages
     read the rest straight from the warehouse, one source at a time)."""
-    runs = reads.runs(con)
+    runs = report_reads.runs(con)
     finished = [r for r in runs if r["status"] in ("completed", "partial")]
     documents = _documents(con)
     series = _series(con)
     conflicts = _conflicts(con)
     shown = {i for s in series for p in s["points"] for i in p["obs_ids"]}
     shown |= {i for c in conflicts for i in c["obs_ids"]}
-    observations = shown_observations(reads.observations_by_id(con, sorted(shown)))
+    observations = shown_observations(report_reads.observations_by_id(con, sorted(shown)))
     run = finished[-1] if finished else None
     return {
         "schema": SNAPSHOT_SCHEMA,
         "run": run,
-        "problems": reads.run_problems(con, run["run_id"]) if run else [],
+        "problems": report_reads.run_problems(con, run["run_id"]) if run else [],
         "runs": runs,
         "corpus": _corpus_counts(con, documents, series, conflicts),
-        "observations_by_run": reads.observations_by_run(con),
+        "observations_by_run": report_reads.observations_by_run(con),
         "documents": documents,
         "observations": observations,
         "series": series,
@@ -101,8 +101,8 @@ def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _documents(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    documents = reads.documents(con)
-    _add_coverage(reads.translation_coverage(con), documents)
+    documents = report_reads.documents(con)
+    _add_coverage(report_reads.translation_coverage(con), documents)
     return documents
 
 
@@ -146,7 +146,7 @@ def shown_observations(rows: list[Row]) -> list[Row]:
 def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """One entry per metric: its points by year, each with its first figures (by source)."""
     metrics: dict[str, Row] = {}
-    for row in reads.series_points(con, SHOWN_PER_POINT):
+    for row in report_reads.series_points(con, SHOWN_PER_POINT):
         metric = metrics.setdefault(row["metric_id"], {
             "metric_id": row["metric_id"], "metric": row["metric"], "unit": row["unit"],
             "points": [], "source_ids": set()})
@@ -173,9 +173,9 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict with its first figures of every value (by source), at most a few."""
-    rows = reads.conflicts(con)
+    rows = report_reads.conflicts(con)
     figures: dict[tuple[str, Any], list[Row]] = defaultdict(list)
-    for figure in reads.conflict_figures(con):
+    for figure in report_reads.conflict_figures(con):
         figures[(figure["metric_id"], figure["year"])].append(figure)
     for row in rows:
         found = figures[(row["metric_id"], row["year"])]
@@ -194,7 +194,7 @@ def _corpus_counts(con: duckdb.DuckDBPyConnection, documents: list[Row], series:
     languages: dict[str, int] = defaultdict(int)
     for doc in documents:
         languages[doc["detected_language"] or doc["declared_language"] or "unknown"] += 1
-    observations, linked = reads.observation_counts(con)
+    observations, linked = report_reads.observation_counts(con)
     return {
         "documents": len(documents),
         "languages": dict(sorted(languages.items())),

@@ -168,6 +168,17 @@ def test_changed_footer_or_code_never_reuses_old_html(two_publishes,
     assert result.cache_hits == 0 and result.pandoc_runs == 2 * len(html)
 
 
+def test_every_file_that_shapes_the_pages_is_in_the_reports_code_digest() -> None:
+    """A change to any module of reports/ (pages/ included) or to the reads the pages
+    show must render anew and must not let a run skip publishing."""
+    files = set(pandoc_typst.reports_code_files())
+    reports_dir = ROOT / "reports"
+    assert set(reports_dir.rglob("*.py")) <= files
+    assert set(reports_dir.glob("*.qmd")) | {reports_dir / "_quarto.yml"} <= files
+    assert ROOT / "warehouse" / "report_reads.py" in files
+    assert (reports_dir / "pages" / "trends.py") in files
+
+
 def test_cache_entries_verify_key_and_body(tmp_path: Path) -> None:
     cache = RenderCache(tmp_path)
     one, two = cache_key("markdown one"), cache_key("markdown two")

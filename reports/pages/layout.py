@@ -19,8 +19,7 @@ PROVENANCE_PAGE_FIGURES = 2_500  # figures per provenance page (whole sources, i
 
 @dataclass
 class Layout:
-    """What a publish keeps for the next one, so pages whose data did not change stay
-    byte-identical: each source's S-number and its provenance page."""
+    """Each source's S-number and provenance page, as one publish leaves them for the next."""
 
     markers: dict[str, int] = field(default_factory=dict)  # source_id -> n of "Sn"
     next_marker: int = 1  # numbers of removed sources are not given to new ones
