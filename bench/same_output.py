@@ -2,11 +2,14 @@
 and compare what they produce, byte for byte once run ids and times are masked.
 
     python bench/same_output.py --before /tmp/before --after . [--site] [--documents 200]
+                                [--add 50]
 
 Each tree runs `polystat run` (its own code: PYTHONPATH=tree, its own Prefect home, so
 no task result cached by one tree is served to the other) on
-  - the before tree's sources/ folder, and
-  - a synthetic corpus written once by the before tree's bench/corpus.py,
+  - the before tree's sources/ folder,
+  - a synthetic corpus written once by the before tree's bench/corpus.py, and
+  - with --add N, that corpus and then, on the same warehouse and site, the corpus grown
+    by N documents (the second run relinks and publishes incrementally),
 then `polystat export statistics`, `export conflicts` and `export rejects`. With
 --site the published site is compared too: every file, the PDF as `pdftotext` text.
 
@@ -49,7 +52,7 @@ _TIMES = re.compile(r"\d{4}\\?-\d\d\\?-\d\d[T ]\d\d\\?:\d\d(?:\\?:\d\d(?:\.\d+)?
 class Outcome:
     """What one tree produced for one corpus: file name -> masked text (or raw bytes)."""
 
-    exit_code: int
+    exit_codes: list[int]  # of each `polystat run`, in order
     files: dict[str, str | bytes]
     seconds: float
 
@@ -72,8 +75,9 @@ def polystat_command(tree: Path) -> list[str]:
                           "sys.argv[0] = 'polystat'; app()"]
 
 
-def run_tree(tree: Path, corpus: Path, work: Path, site: bool) -> Outcome:
-    """`polystat run` then the exports, with the tree's code and a fresh Prefect home."""
+def run_tree(tree: Path, runs: list[Path], work: Path, site: bool) -> Outcome:
+    """`polystat run` on each corpus in turn (one warehouse and site), then the exports,
+    with the tree's code and a fresh Prefect home."""
     work.mkdir(parents=True)
     env = {**os.environ, "PYTHONPATH": str(tree), "PREFECT_HOME": str(work / "prefect"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -81,14 +85,19 @@ def run_tree(tree: Path, corpus: Path, work: Path, site: bool) -> Outcome:
     polystat = polystat_command(tree)
     warehouse, out = work / "warehouse.duckdb", work / "site"
     started = time.perf_counter()
-    done = subprocess.run([*polystat, "run", "--sources", str(corpus), "--warehouse",
-                           str(warehouse), "--out", str(out), *([] if site else ["--no-publish"])],
-                          cwd=tree, env=env, capture_output=True, text=True, check=False)
+    exit_codes = []
+    for number, corpus in enumerate(runs, 1):
+        done = subprocess.run([*polystat, "run", "--sources", str(corpus), "--warehouse",
+                               str(warehouse), "--out", str(out),
+                               *([] if site else ["--no-publish"])],
+                              cwd=tree, env=env, capture_output=True, text=True, check=False)
+        log = work / f"run-{number}.log"
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        if done.returncode not in RUN_OK:
+            raise SystemExit(f"{tree}: `polystat run` on {corpus} failed ({done.returncode}); "
+                             f"see {log}")
+        exit_codes.append(done.returncode)
     seconds = time.perf_counter() - started
-    (work / "run.log").write_text(done.stdout + done.stderr, encoding="utf-8")
-    if done.returncode not in RUN_OK:
-        raise SystemExit(f"{tree}: `polystat run` on {corpus} failed ({done.returncode}); "
-                         f"see {work / 'run.log'}")
     files: dict[str, str | bytes] = {}
     for export in EXPORTS:
         target = work / f"{export}.jsonl"
@@ -97,7 +106,7 @@ def run_tree(tree: Path, corpus: Path, work: Path, site: bool) -> Outcome:
         files[f"export {export}"] = mask(target.read_text(encoding="utf-8"))
     if site:
         files.update(site_files(out))
-    return Outcome(done.returncode, files, seconds)
+    return Outcome(exit_codes, files, seconds)
 
 
 def site_files(site: Path) -> dict[str, str | bytes]:
@@ -127,8 +136,8 @@ def pdf_text(path: Path) -> str:
 def differences(before: Outcome, after: Outcome) -> list[tuple[str, list[str]]]:
     """(file, diff lines) for every file that differs or exists on one side only."""
     found = []
-    if before.exit_code != after.exit_code:
-        found.append(("exit code", [f"before {before.exit_code}, after {after.exit_code}"]))
+    if before.exit_codes != after.exit_codes:
+        found.append(("exit codes", [f"before {before.exit_codes}, after {after.exit_codes}"]))
     for name in sorted(before.files.keys() | after.files.keys()):
         old, new = before.files.get(name), after.files.get(name)
         if old == new:
@@ -143,16 +152,27 @@ def differences(before: Outcome, after: Outcome) -> list[tuple[str, list[str]]]:
     return found
 
 
-def corpora(before: Path, work: Path, documents: int, seed: int) -> dict[str, Path]:
-    """The inputs both trees run on: sources/ and a synthetic corpus, both from `before`."""
-    found = {"sources": before / "sources"}
+def corpora(before: Path, work: Path, documents: int, added: int, seed: int
+            ) -> dict[str, list[Path]]:
+    """What both trees run on, by scenario: the corpus of each run in turn (all written
+    by `before`): sources/; a synthetic corpus; that corpus, then grown by `added`."""
+    found = {"sources": [before / "sources"]}
     if documents:
         synthetic = work / f"corpus-{documents}"
-        subprocess.run([PYTHON, str(before / "bench" / "corpus.py"), str(documents),
-                        str(synthetic), "--seed", str(seed)], cwd=before, check=True,
-                       env={**os.environ, "PYTHONPATH": str(before)}, capture_output=True)
-        found[f"synthetic-{documents}"] = synthetic
+        _synthetic(before, synthetic, documents, 0, seed)
+        found[f"synthetic-{documents}"] = [synthetic]
+        if added:
+            grown = work / f"corpus-{documents}+{added}"
+            shutil.copytree(synthetic, grown)
+            _synthetic(before, grown, added, documents, seed)
+            found[f"synthetic-{documents}+{added}"] = [synthetic, grown]
     return found
+
+
+def _synthetic(tree: Path, target: Path, documents: int, start: int, seed: int) -> None:
+    subprocess.run([PYTHON, str(tree / "bench" / "corpus.py"), str(documents), str(target),
+                    "--start", str(start), "--seed", str(seed)], cwd=tree, check=True,
+                   env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True)
 
 
 def report(name: str, before: Outcome, after: Outcome) -> bool:
@@ -175,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="publish too and compare every file of the site")
     parser.add_argument("--documents", type=int, default=200,
                         help="documents of the synthetic corpus (0: sources/ only)")
+    parser.add_argument("--add", type=int, default=0,
+                        help="also run the synthetic corpus, then again with this many more "
+                             "documents (relinking, incremental publishing)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -184,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     same = True
     try:
-        for name, corpus in corpora(trees["before"], work, args.documents, args.seed).items():
-            outcomes = {side: run_tree(tree, corpus, work / name / side, args.site)
+        scenarios = corpora(trees["before"], work, args.documents, args.add, args.seed)
+        for name, runs in scenarios.items():
+            outcomes = {side: run_tree(tree, runs, work / name / side, args.site)
                         for side, tree in trees.items()}
             same &= report(name, outcomes["before"], outcomes["after"])
     finally:

@@ -29,12 +29,12 @@ def test_a_run_mapped_to_another_run_is_a_difference() -> None:
 
 
 def test_differences_name_changed_missing_and_binary_files() -> None:
-    before = same_output.Outcome(0, {"a.md": "one\ntwo\n", "b.md": "same", "c.png": b"\x89x",
+    before = same_output.Outcome([0], {"a.md": "one\ntwo\n", "b.md": "same", "c.png": b"\x89x",
                                      "gone.md": "x"}, 1.0)
-    after = same_output.Outcome(2, {"a.md": "one\n2\n", "b.md": "same", "c.png": b"\x89y",
+    after = same_output.Outcome([2], {"a.md": "one\n2\n", "b.md": "same", "c.png": b"\x89y",
                                     "new.md": "y"}, 1.0)
     found = dict(same_output.differences(before, after))
-    assert sorted(found) == ["a.md", "c.png", "exit code", "gone.md", "new.md"]
+    assert sorted(found) == ["a.md", "c.png", "exit codes", "gone.md", "new.md"]
     assert "-two" in found["a.md"] and "+2" in found["a.md"]
     assert found["gone.md"] == ["only before"] and found["new.md"] == ["only after"]
     assert same_output.differences(before, before) == []
