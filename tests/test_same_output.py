@@ -3,12 +3,27 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-import same_output  # noqa: E402  (bench/ is scripts, not a package)
+
+
+def _load_script() -> Any:
+    """bench/ holds scripts, not a package; and putting bench/ on sys.path would shadow
+    the extract package with bench/extract.py in every process started later."""
+    spec = importlib.util.spec_from_file_location("bench_same_output",
+                                                  ROOT / "bench" / "same_output.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+same_output: Any = _load_script()
 
 RUN_A = "21e56c80-9fc5-4ce9-ab61-4575a8e332ed"
 RUN_B = "93b85fe2-b2cc-423c-bb93-0eb0038948b5"
