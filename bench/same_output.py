@@ -14,15 +14,20 @@ then `polystat export statistics`, `export conflicts` and `export rejects`. With
 --site the published site is compared too: every file, the PDF as `pdftotext` text.
 
 Masked, because they differ on every run whatever the code: flow run ids (UUIDs, or
-local-<hash>) and timestamps (ISO or as the pages print them). Everything else must be
-identical; the differences are listed (a unified diff of the first few files) and the
-exit status is 1. The work folder is kept with --keep, for a closer look.
+local-<hash>) and timestamps (ISO or as the pages print them); JSON files of the site
+are compared with their keys sorted (one dict is keyed and ordered by run id). Everything
+else must be identical; the differences are listed (a unified diff of the first few
+files) and the exit status is 1. A file with the same lines in another order is listed
+but fails only with --strict-order: rows that tie in a query's ORDER BY come in any
+order (`export conflicts` orders by metric label and year, and two metrics can share a
+label). The work folder is kept with --keep, for a closer look.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import re
 import shutil
@@ -119,9 +124,13 @@ def site_files(site: Path) -> dict[str, str | bytes]:
             continue
         data = path.read_bytes()
         try:
-            found[name] = mask(data.decode("utf-8"))
+            text = mask(data.decode("utf-8"))
         except UnicodeDecodeError:
             found[name] = data
+            continue
+        if path.suffix == ".json":  # keys by name: a dict ordered by (random) run id
+            text = json.dumps(json.loads(text), ensure_ascii=False, indent=1, sort_keys=True)
+        found[name] = text
     return found
 
 
@@ -133,22 +142,32 @@ def pdf_text(path: Path) -> str:
                           text=True, check=True).stdout
 
 
-def differences(before: Outcome, after: Outcome) -> list[tuple[str, list[str]]]:
-    """(file, diff lines) for every file that differs or exists on one side only."""
+@dataclass
+class Difference:
+    file: str
+    lines: list[str]  # a unified diff, or what differs
+    order_only: bool = False  # the same lines in another order
+
+
+def differences(before: Outcome, after: Outcome) -> list[Difference]:
+    """Every file that differs or exists on one side only (and differing exit codes)."""
     found = []
     if before.exit_codes != after.exit_codes:
-        found.append(("exit codes", [f"before {before.exit_codes}, after {after.exit_codes}"]))
+        found.append(Difference("exit codes",
+                                [f"before {before.exit_codes}, after {after.exit_codes}"]))
     for name in sorted(before.files.keys() | after.files.keys()):
         old, new = before.files.get(name), after.files.get(name)
         if old == new:
             continue
         if old is None or new is None:
-            found.append((name, ["only " + ("after" if old is None else "before")]))
+            found.append(Difference(name, ["only " + ("after" if old is None else "before")]))
         elif isinstance(old, str) and isinstance(new, str):
-            found.append((name, list(difflib.unified_diff(
-                old.splitlines(), new.splitlines(), "before", "after", lineterm="", n=1))))
+            old_lines, new_lines = old.splitlines(), new.splitlines()
+            found.append(Difference(name, list(difflib.unified_diff(
+                old_lines, new_lines, "before", "after", lineterm="", n=1)),
+                order_only=sorted(old_lines) == sorted(new_lines)))
         else:
-            found.append((name, ["binary files differ"]))
+            found.append(Difference(name, ["binary files differ"]))
     return found
 
 
@@ -175,16 +194,23 @@ def _synthetic(tree: Path, target: Path, documents: int, start: int, seed: int) 
                    env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True)
 
 
-def report(name: str, before: Outcome, after: Outcome) -> bool:
+def report(name: str, before: Outcome, after: Outcome, strict_order: bool) -> bool:
+    """Print what differs; True when nothing does (lines in another order count only
+    with strict_order: rows that tie in a query's ORDER BY come in any order)."""
     found = differences(before, after)
+    failing = [d for d in found if strict_order or not d.order_only]
+    reordered = len(found) - len(failing)
     print(f"{name}: {len(before.files)} files compared (before {before.seconds:.0f} s, "
           f"after {after.seconds:.0f} s): "
-          + ("identical" if not found else f"{len(found)} differ"), flush=True)
-    for shown, (file, lines) in enumerate(found):
-        print(f"  {file}")
+          + (f"{len(failing)} differ" if failing else "identical")
+          + (f"; {reordered} with the same lines in another order" if reordered else ""),
+          flush=True)
+    for shown, difference in enumerate(found):
+        print(f"  {difference.file}"
+              + (" (the same lines in another order)" if difference.order_only else ""))
         if shown < SHOWN_DIFFS:
-            print("\n".join("    " + line for line in lines[:DIFF_LINES]))
-    return not found
+            print("\n".join("    " + line[:200] for line in difference.lines[:DIFF_LINES]))
+    return not failing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the synthetic corpus, then again with this many more "
                              "documents (relinking, incremental publishing)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--strict-order", action="store_true",
+                        help="fail on files with the same lines in another order too")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
@@ -211,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, runs in scenarios.items():
             outcomes = {side: run_tree(tree, runs, work / name / side, args.site)
                         for side, tree in trees.items()}
-            same &= report(name, outcomes["before"], outcomes["after"])
+            same &= report(name, outcomes["before"], outcomes["after"], args.strict_order)
     finally:
         if args.keep or args.work:
             print(f"work folder: {work}")

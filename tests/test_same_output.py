@@ -48,11 +48,33 @@ def test_differences_name_changed_missing_and_binary_files() -> None:
                                      "gone.md": "x"}, 1.0)
     after = same_output.Outcome([2], {"a.md": "one\n2\n", "b.md": "same", "c.png": b"\x89y",
                                     "new.md": "y"}, 1.0)
-    found = dict(same_output.differences(before, after))
+    found = {d.file: d.lines for d in same_output.differences(before, after)}
     assert sorted(found) == ["a.md", "c.png", "exit codes", "gone.md", "new.md"]
     assert "-two" in found["a.md"] and "+2" in found["a.md"]
     assert found["gone.md"] == ["only before"] and found["new.md"] == ["only after"]
     assert same_output.differences(before, before) == []
+
+
+def test_the_same_lines_in_another_order_fail_only_when_order_is_strict() -> None:
+    """Rows that tie in an ORDER BY come in any order; other changes always fail."""
+    before = same_output.Outcome([0], {"export": '{"a": 1}\n{"b": 2}\n'}, 1.0)
+    reordered = same_output.Outcome([0], {"export": '{"b": 2}\n{"a": 1}\n'}, 1.0)
+    changed = same_output.Outcome([0], {"export": '{"b": 2}\n{"a": 3}\n'}, 1.0)
+    [difference] = same_output.differences(before, reordered)
+    assert difference.order_only
+    assert same_output.report("s", before, reordered, strict_order=False)
+    assert not same_output.report("s", before, reordered, strict_order=True)
+    assert not same_output.report("s", before, changed, strict_order=False)
+
+
+def test_site_json_is_compared_with_sorted_keys(tmp_path: Path) -> None:
+    for side, by_run in (("before", f'{{"{RUN_B}": 2, "{RUN_A}": 1}}'),
+                         ("after", f'{{"{RUN_A}": 1, "{RUN_B}": 2}}')):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "snapshot.json").write_text(
+            f'{{"runs": ["{RUN_A}", "{RUN_B}"], "by_run": {by_run}}}', encoding="utf-8")
+    assert (same_output.site_files(tmp_path / "before")
+            == same_output.site_files(tmp_path / "after"))
 
 
 def test_each_tree_runs_its_own_polystat_entry_point(tmp_path: Path) -> None:
