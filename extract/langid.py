@@ -131,7 +131,6 @@ def document_language(text: str, declared: str | None, candidates: Sequence[str]
     return detected or declared, confidence
 
 
-@lru_cache(maxsize=8)
 def _hints(candidates: tuple[str, ...]) -> tuple[languages.ScriptHint, ...]:
     """The candidates' script hints, the most confident first (Han before Turkish letters
     before German ones: the surer rule decides)."""
