@@ -50,7 +50,9 @@ class ScriptTable(_Table):
 
 
 class LanguageTable(_Table):
-    name: str
+    # Optional here because a user's folder may override one key; after the merge every
+    # language has a name (`_info` says so when it has not).
+    name: str | None = None
     langdetect: list[str] | None = None
     lowercase: dict[str, str] = {}
     spaces_between_words: bool = True
@@ -58,9 +60,9 @@ class LanguageTable(_Table):
 
 
 class LanguageFile(_Table):
-    """The model of a whole language.toml (for a checker of every language file)."""
+    """The model of one language.toml file (for a checker of every language file)."""
 
-    language: LanguageTable
+    language: LanguageTable | None = None
 
 
 @dataclass(frozen=True)
@@ -100,17 +102,18 @@ def _info(code: str, user_dir: str | None) -> Language:  # user_dir: a cache key
     where = " + ".join(str(path) for path in _language_files(code)) or str(
         _folder_of(code) / "language.toml")
     raw = lexicon.load(code).get("language")
-    if raw is None:
+    if not isinstance(raw, dict) or "name" not in raw:
         raise lexicon.LexiconError(
-            f"{where}: missing (or without a [language] table); every language folder needs "
-            "one, with at least name = \"...\" (extract/lang/README.md, 'Adding a language')")
+            f"{where}: missing, or its [language] table has no name; every language folder "
+            "needs one with at least name = \"...\" (extract/lang/README.md, 'Adding a "
+            "language')")
     try:
         table = LanguageTable.model_validate(raw)
     except ValidationError as exc:
         raise lexicon.LexiconError(f"{where}: " + "; ".join(
             _problem(error) for error in exc.errors())) from None
     return Language(
-        code=code, name=table.name,
+        code=code, name=table.name or code,
         langdetect=tuple(table.langdetect) if table.langdetect is not None else (code,),
         lowercase=dict(table.lowercase), spaces_between_words=table.spaces_between_words,
         script=_script_hint(code, where, table.script) if table.script else None)
