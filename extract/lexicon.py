@@ -21,8 +21,10 @@ class LexiconError(ValueError):
     """A language data file is missing or does not parse."""
 
 
-def supported_languages() -> tuple[str, ...]:
-    return tuple(sorted(p.name for p in LANG_DIR.iterdir() if p.is_dir()))
+def user_dir() -> Path | None:
+    """The user's folder of extra language data (POLYSTAT_LEXICON_DIR), if one is set."""
+    named = os.environ.get("POLYSTAT_LEXICON_DIR")
+    return Path(named) if named else None
 
 
 def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -37,9 +39,9 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
 
 def _folders(lang: str) -> list[Path]:
     folders = [LANG_DIR / lang]
-    user_dir = os.environ.get("POLYSTAT_LEXICON_DIR")
-    if user_dir:
-        folders.append(Path(user_dir) / lang)
+    user = user_dir()
+    if user is not None:
+        folders.append(user / lang)
     return [f for f in folders if f.is_dir()]
 
 
@@ -62,8 +64,10 @@ def load(lang: str) -> dict[str, Any]:
 @cache
 def data_fingerprint() -> str:
     """A short hash of every language data file: vocabulary changes re-mine documents."""
+    from extract.languages import supported  # languages.py builds on this module
+
     digest = hashlib.sha256()
-    for lang in supported_languages():
+    for lang in supported():
         for folder in _folders(lang):
             for path in sorted(folder.glob("*.toml")):
                 digest.update(path.name.encode())

@@ -100,9 +100,6 @@ class LanguageRules:
             "YEAR": YEAR,
         }
         self.figures = [self._figure(entry) for entry in data.get("figures", [])]
-        # No single gate over all pre-checks: one long alternation scans a figure-free
-        # sentence slower than the few distinct `needs` patterns one by one (bench/extract.py).
-        self.gate: re.Pattern[str] | None = None
         self.attach_after = self._compile(population.get("attach_after", "^" + _NEVER))
         self.attach_before = self._compile(population.get("attach_before", _NEVER))
         # Terms in a prepositional object ("Empathie für die Mitarbeiter") are not the group

@@ -35,8 +35,7 @@ def analyse(text: str, declared_language: str | None, survey_year: int | None,
             candidates: Sequence[str]) -> DocumentAnalysis:
     from extract import statistics  # spaCy: imported where documents are mined, not by every run
 
-    detected, confidence = langid.detect_language(text, candidates)
-    language = detected or declared_language
+    language, confidence = langid.document_language(text, declared_language, candidates)
     segments = langid.label_segments(text, segment.segment(text), language, candidates)
     found = statistics.find_statistics(text, language or "en", survey_year, segments)
     found = concepts.attach_concepts(text, found, language or "en", segments)

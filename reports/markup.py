@@ -17,6 +17,8 @@ import re
 import string
 from collections.abc import Callable
 
+from extract import languages
+
 _PUNCTUATION = frozenset(string.punctuation)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _SPACE = re.compile(r"\s+")
@@ -36,7 +38,6 @@ UNIT_NAMES = {
     "percentage_points": "change (percentage points)",
     "multiple": "multiple (×)",
 }
-LANGUAGE_NAMES = {"de": "German", "en": "English", "tr": "Turkish", "zh": "Chinese"}
 NBSP = "\u00a0"
 
 
@@ -115,7 +116,7 @@ _SIGNED_UNITS = ("percent_change", "percentage_points")
 def language_name(code: str | None) -> str:
     if not code:
         return "unknown"
-    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+    return f"{languages.name(code)} ({code})"
 
 
 def percent_share(part: int, whole: int) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from extract import languages
 from extract.statistics import find_statistics
 
 SPECS = Path(__file__).parent / "specs"
@@ -43,5 +44,11 @@ def test_spec(case: dict) -> None:
     assert got == expected
 
 
-def test_every_language_has_specs() -> None:
-    assert {p.stem for p in SPECS.glob("*.jsonl")} >= {"de", "en", "tr", "zh"}
+@pytest.mark.parametrize("lang", languages.supported())
+def test_every_language_has_specs(lang: str) -> None:
+    cases = [json.loads(line) for line in (SPECS / f"{lang}.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    assert any(case["expected"] for case in cases), f"tests/specs/{lang}.jsonl finds no figure"
+    assert any(not case["expected"] for case in cases), (
+        f"tests/specs/{lang}.jsonl has no sentence that must yield nothing")
+    assert {case["lang"] for case in cases} == {lang}
