@@ -28,7 +28,6 @@ app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 
 
-
 def _shown_default(name: str) -> str:
     """A setting's value for --help (typer shows "(dynamic)" for a default_factory); the
     declared default when the current settings are invalid (the command then says why)."""

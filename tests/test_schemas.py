@@ -250,3 +250,15 @@ def test_run_help_shows_the_real_defaults() -> None:
     assert "(dynamic)" not in result.output
     for name in ("sources", "warehouse", "out"):
         assert str(settings.get(name)) in result.output, name
+
+
+def test_polystat_config_names_the_settings_file(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    named = tmp_path / "elsewhere" / "scheduled.toml"
+    monkeypatch.setenv("POLYSTAT_CONFIG", str(named))
+    with pytest.raises(settings.SettingsError, match="no such settings file"):
+        settings.check()
+    named.parent.mkdir()
+    named.write_text('timezone = "Europe/Berlin"\n', encoding="utf-8")
+    assert settings.get("timezone") == "Europe/Berlin"
+    assert {s.name: s.source() for s in settings.SETTINGS}["timezone"] == "file"
