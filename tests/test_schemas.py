@@ -262,3 +262,16 @@ def test_polystat_config_names_the_settings_file(tmp_path: Path,
     named.write_text('timezone = "Europe/Berlin"\n', encoding="utf-8")
     assert settings.get("timezone") == "Europe/Berlin"
     assert {s.name: s.source() for s in settings.SETTINGS}["timezone"] == "file"
+
+
+def test_a_manifest_that_does_not_parse_is_one_line_naming_file_and_line(
+        sources_copy: Path, tmp_path: Path) -> None:
+    _append(sources_copy, '\n[[source]]\nfile = "x.txt\n')
+    bad_line = (sources_copy / "manifest.toml").read_text(encoding="utf-8").count("\n")
+    result = runner.invoke(app, ["run", "--sources", str(sources_copy), "--warehouse",
+                                 str(tmp_path / "w.duckdb"), "--no-publish"],
+                           env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "manifest.toml: does not parse" in errors[0]
+    assert f"line {bad_line}," in errors[0] and "Traceback" not in result.output
