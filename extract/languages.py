@@ -16,9 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from extract import lexicon
+from extract.lexicon_models import LanguageTable, ScriptTable
 
 
 def supported() -> tuple[str, ...]:
@@ -32,37 +33,6 @@ def supported() -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------- language.toml
-
-
-class _Table(BaseModel):
-    # Unknown keys are typos, and TOML has its own types: "0.9" where a number belongs is a
-    # mistake, not a 0.9.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
-
-class ScriptTable(_Table):
-    letters: str  # a regex character class of letters only this language uses
-    confidence: float = Field(gt=0, le=1)
-    min_letters: int = Field(1, ge=1)
-    overrules_detector: float | None = Field(None, gt=0, le=1)
-    shared_letters: str | None = None
-    shared_with: list[str] = []
-
-
-class LanguageTable(_Table):
-    # Optional here because a user's folder may override one key; after the merge every
-    # language has a name (`_info` says so when it has not).
-    name: str | None = None
-    langdetect: list[str] | None = None
-    lowercase: dict[str, str] = {}
-    spaces_between_words: bool = True
-    script: ScriptTable | None = None
-
-
-class LanguageFile(_Table):
-    """The model of one language.toml file (for a checker of every language file)."""
-
-    language: LanguageTable | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flows import settings
 
@@ -26,9 +27,20 @@ export_app = typer.Typer(help="Write warehouse contents as JSONL or CSV.", no_ar
 app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 
+
+def _shown_default(name: str) -> str:
+    """A setting's value for --help (typer shows "(dynamic)" for a default_factory); the
+    declared default when the current settings are invalid (the command then says why)."""
+    try:
+        return str(settings.get(name))
+    except settings.SettingsError:
+        return str(settings.Settings.model_fields[name].default)
+
+
 WarehouseOption = Annotated[Path, typer.Option(
     "--warehouse", envvar="POLYSTAT_WAREHOUSE", help="DuckDB warehouse file.",
-    default_factory=lambda: Path(settings.get("warehouse")))]
+    default_factory=lambda: Path(settings.get("warehouse")),
+    show_default=_shown_default("warehouse"))]
 
 
 class Format(StrEnum):
@@ -37,8 +49,31 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    for line in message.splitlines():
+        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Every setting is checked before any command runs (and before Prefect is imported):
+    a bad value is a one-line error naming the setting, exit 2."""
+    try:
+        settings.check()
+    except settings.SettingsError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _check_language_data() -> None:
+    """The data of every configured language parses and has only known keys (a typo in
+    POLYSTAT_LEXICON_DIR's files is an error here, not a failed task)."""
+    from extract import lexicon
+
+    try:
+        for lang in settings.languages():
+            lexicon.load(lang)
+    except lexicon.LexiconError as exc:
+        raise _fail(str(exc), 2) from None
 
 
 def _open_read(path: Path) -> Any:
@@ -54,10 +89,12 @@ def _open_read(path: Path) -> Any:
 @app.command()
 def run(
     sources: Annotated[Path, typer.Option(help="Folder of documents + manifest.toml.",
-                                          default_factory=lambda: Path(settings.get("sources")))],
+                                          default_factory=lambda: Path(settings.get("sources")),
+                                          show_default=_shown_default("sources"))],
     warehouse: WarehouseOption,
     out: Annotated[Path, typer.Option(help="Folder for the HTML pages and the PDF report.",
-                                      default_factory=lambda: Path(settings.get("out")))],
+                                      default_factory=lambda: Path(settings.get("out")),
+                                      show_default=_shown_default("out"))],
     publish: Annotated[bool, typer.Option(help="Render the reports at the end.")] = True,
     task_runner: Annotated[str, typer.Option(
         help="What runs the per-document tasks: threads, processes, or dask (a local Dask "
@@ -71,6 +108,7 @@ def run(
     its text is stored once); 2: some documents rejected (the rest stored); 1: the run
     could not proceed.
     """
+    _check_language_data()
     from flows.ingest import SourcesError
     from flows.pipeline import pipeline
     from warehouse.db import WarehouseError, WarehouseLocked
@@ -115,9 +153,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
                       f"from the original text anyway). Install: polystat models install "
                       f"--from-index {pair.split('->')[0]}", highlight=False)
     for reject in summary["rejects"]:
-        console.print(f"[red]rejected:[/] {reject}", highlight=False)
+        console.print(f"[red]rejected:[/] {escape(reject)}", highlight=False)
     for warning in summary.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if summary.get("report"):
         console.print(f"report: {summary['report']} (rendered with {summary['renderer']})",
                       highlight=False)
@@ -236,9 +274,19 @@ def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-â€
 
 @app.command("settings")
 def show_settings() -> None:
-    """Every setting, its environment variable, current value and help."""
+    """Every setting: its environment variable, current value, where the value comes from
+    (default, file or env) and help."""
+    from rich.table import Table
+
+    path = settings.settings_file()
+    table = Table(title=f"settings file: {path}{'' if path.is_file() else ' (none there)'}",
+                  title_justify="left")
+    for column in ("setting", "environment variable", "value", "from", "help"):
+        table.add_column(column, overflow="fold")
     for setting in settings.SETTINGS:
-        typer.echo(f"{setting.name:<12} {setting.env:<22} {setting.value()!r}\n    {setting.help}")
+        table.add_row(setting.name, setting.env, str(setting.value()), setting.source(),
+                      setting.help)
+    Console().print(table)
 
 
 def _mount_models() -> None:

@@ -114,10 +114,6 @@ def test_a_langdetect_profile_named_in_language_toml_must_exist(
         langid.detect_language("Guten Tag, wie geht es Ihnen heute?", ("de", "qc"))
 
 
-# The languages setting's default is to be every folder (flows/settings.py is being rewritten
-# on another branch; the merge derives it from languages.supported() and drops this mark).
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="flows/settings.py: languages default not yet languages.supported()")
 def test_adding_french_through_a_user_folder_stores_french_documents_as_french(
         prefect_harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README checklist, end to end: a folder is all a new language needs (no setting:
