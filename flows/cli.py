@@ -242,11 +242,11 @@ def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-â€
             as_json: Annotated[bool, typer.Option(
                 "--json", help="Print the full provenance record as JSON.")] = False) -> None:
     """What an observation or a metric is and where it comes from; --json: full provenance."""
-    from flows.explain import summary
+    from flows.explain import MEMBERS_SHOWN, summary
     from warehouse import reads
 
     with _open_read(warehouse) as con:
-        found = reads.explain(con, ident)
+        found = reads.explain(con, ident, members=None if as_json else MEMBERS_SHOWN)
     if found is None:
         raise _fail(f"no observation or metric with id {ident!r}; ids come from "
                     "`polystat export statistics` (obs_id, metric_id)")

@@ -85,11 +85,6 @@ def _observation(record: dict[str, Any]) -> list[Text]:
     return lines
 
 
-def _reading_order(member: dict[str, Any]) -> tuple[int, str, int]:
-    obs, document = member["observation"], member["document"] or {}
-    return obs.get("year") or 0, document.get("file_name", ""), obs["start"]
-
-
 def _member(member: dict[str, Any]) -> Text:
     obs, document = member["observation"], member["document"] or {}
     year = obs["year"] if obs.get("year") is not None else "----"
@@ -105,16 +100,16 @@ def _year_point(point: dict[str, Any]) -> str:
 
 
 def _metric(record: dict[str, Any]) -> list[Text]:
-    metric, members = record["metric"], sorted(record["observations"], key=_reading_order)
-    documents = {m["observation"]["doc_id"] for m in members}
+    metric, members, total = record["metric"], record["observations"], record["n_observations"]
+    documents = record["n_documents"]
     lines = [_line("metric", (metric["label"], "bold")),
              _line("unit", f"{metric['unit']}; population: "
                            f"{metric.get('population') or 'not stated'}"),
              _line("years", "; ".join(map(_year_point, record["series"])) or "none known"),
-             _line("figures", f"{len(members)} in {len(documents)} document"
-                              f"{'' if len(documents) == 1 else 's'}:")]
+             _line("figures", f"{total} in {documents} document{'' if documents == 1 else 's'}"
+                              ":")]
     lines += [_member(m) for m in members[:MEMBERS_SHOWN]]
-    if len(members) > MEMBERS_SHOWN:
-        lines.append(Text(f"  and {len(members) - MEMBERS_SHOWN} more (--json lists them all)"))
+    if total > MEMBERS_SHOWN:
+        lines.append(Text(f"  and {total - MEMBERS_SHOWN} more (--json lists them all)"))
     lines += [_run(None, metric["run_id"]), _line("id", metric["metric_id"])]
     return lines

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import GOLD
+from conftest import GOLD, ROOT
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -79,6 +79,23 @@ def test_a_damaged_duckdb_file_is_reported_and_left_as_it_is(tmp_path: Path) -> 
     result = _invoke(["export", "conflicts"], path)
     assert result.exit_code == 1, result.output
     assert f"{path} is a damaged DuckDB file" in _one_line(result.output)
+    assert _digests(tmp_path) == before
+
+
+def test_a_real_process_reports_a_wrong_warehouse_in_one_line(tmp_path: Path) -> None:
+    """As a user's shell sees it: exit code, one line on stderr, nothing on stdout or disk."""
+    text = tmp_path / "notes.txt"
+    text.write_text("shopping list\n", encoding="utf-8")
+    before = _digests(tmp_path)
+    for args, code, expected in (
+            (["export", "rejects", "--warehouse", str(tmp_path / "typo.duckdb")], 2,
+             f"no warehouse at {tmp_path / 'typo.duckdb'}; run `polystat run` first"),
+            (["explain", "obs-1", "--warehouse", str(text)], 2, f"{text} is not a DuckDB file")):
+        done = subprocess.run([sys.executable, "-m", "flows.cli_main", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == code, done.stderr
+        assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith("error: ") and expected in done.stderr
     assert _digests(tmp_path) == before
 
 
@@ -215,6 +232,27 @@ def test_explain_gives_a_short_summary_and_json_on_request(corpus_run) -> None:
     full = json.loads(_invoke(["explain", record["obs_id"], "--json"], warehouse).stdout)
     assert full["observation"]["obs_id"] == record["obs_id"]
     assert full["source"]["title"] in text
+
+
+def test_a_metric_explained_briefly_keeps_full_counts_in_reading_order(corpus_run) -> None:
+    from warehouse import reads
+
+    con = db.connect(corpus_run["warehouse"], read_only=True)
+    try:
+        metric_id, members, documents = con.execute(
+            "SELECT metric_id, count(*), count(DISTINCT doc_id) FROM metric_observations"
+            " JOIN observations USING (obs_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+        full = reads.explain(con, metric_id)
+        brief = reads.explain(con, metric_id, members=2)
+    finally:
+        con.close()
+    assert full and brief and members > 2
+    assert (brief["n_observations"], brief["n_documents"]) == (members, documents)
+    assert len(full["observations"]) == members and len(brief["observations"]) == 2
+    order = [(o["observation"]["year"], o["document"]["file_name"], o["observation"]["start"])
+             for o in full["observations"]]
+    assert order == sorted(order)
+    assert brief["observations"] == full["observations"][:2]
 
 
 def test_explain_prints_markup_in_titles_and_sentences_verbatim(corpus_run,
