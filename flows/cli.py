@@ -46,7 +46,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _open_read(path: Path) -> Any:
     """The warehouse for a read command: read-only, so it never creates, upgrades or waits for
-    the file. Exit 2 when --warehouse names no warehouse; 1 when it is busy or outdated."""
+    the file. Exit 2 when --warehouse names no warehouse; 1 when it is busy, damaged or
+    outdated."""
     from warehouse import db
 
     try:
