@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import sys
+from contextlib import closing
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,6 +50,7 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
+    # Messages quote paths and ids a user typed: escape them; each problem is one line.
     for line in message.splitlines():
         console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -77,11 +79,15 @@ def _check_language_data() -> None:
 
 
 def _open_read(path: Path) -> Any:
+    """The warehouse for a read command: read-only, so it never creates, upgrades or waits for
+    the file. Exit 2 when --warehouse names no warehouse; 1 when it is busy, damaged or
+    outdated."""
     from warehouse import db
 
     try:
-        return db.connect(path, wait_seconds=float(settings.get("lock_wait")),
-                          memory_limit=settings.get("db_memory"))
+        return closing(db.connect(path, read_only=True, memory_limit=settings.get("db_memory")))
+    except (db.WarehouseMissing, db.NotAWarehouse) as exc:
+        raise _fail(str(exc), 2) from None
     except (db.WarehouseLocked, db.WarehouseError) as exc:
         raise _fail(str(exc)) from None
 
@@ -200,8 +206,8 @@ def export_statistics(warehouse: WarehouseOption, fmt: FormatOption = Format.jso
     """One record per current observation (the evaluation export)."""
     from warehouse import reads
 
-    con = _open_read(warehouse)
-    records = reads.statistics(con)
+    with _open_read(warehouse) as con:
+        records = reads.statistics(con)
     ordered = [{**{k: r[k] for k in EXPORT_FIELDS}, **{k: v for k, v in r.items()
                                                        if k not in EXPORT_FIELDS}} for r in records]
     _write_records(ordered, fmt, output)
@@ -213,7 +219,9 @@ def export_conflicts(warehouse: WarehouseOption, fmt: FormatOption = Format.json
     """One record per conflict: metric, year, values and the observations behind each."""
     from warehouse import reads
 
-    _write_records(reads.conflicts(_open_read(warehouse)), fmt, output)
+    with _open_read(warehouse) as con:
+        records = reads.conflicts(con)
+    _write_records(records, fmt, output)
 
 
 @export_app.command("rejects")
@@ -222,7 +230,9 @@ def export_rejects(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
     """Every document a run refused, with the reason."""
     from warehouse import reads
 
-    _write_records(reads.rejects(_open_read(warehouse)), fmt, output)
+    with _open_read(warehouse) as con:
+        records = reads.rejects(con)
+    _write_records(records, fmt, output)
 
 
 @app.command("eval")
@@ -231,24 +241,32 @@ def evaluate(
     warehouse: WarehouseOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score the warehouse's figures against a gold folder."""
+    """Score the warehouse's figures against a gold folder.
+
+    Exit 2 when the gold folder or its statistics.jsonl is missing or empty."""
     from flows import evaluate as ev
     from warehouse import reads
 
-    con = _open_read(warehouse)
-    texts = {row[0]: row[1] for row in con.execute(
-        "SELECT file_name, text FROM current_documents").fetchall()}
     try:
-        scores = ev.score(gold, reads.statistics(con), texts)
-        found, total = ev.conflict_recall(gold, reads.conflicts(con), texts)
+        ev.check_gold_folder(gold)
+    except ev.GoldMissing as exc:
+        raise _fail(str(exc), 2) from None
+    with _open_read(warehouse) as con:
+        texts = {row[0]: row[1] for row in con.execute(
+            "SELECT file_name, text FROM current_documents").fetchall()}
+        predictions, predicted_conflicts = reads.statistics(con), reads.conflicts(con)
+    try:
+        scores = ev.score(gold, predictions, texts)
+        scores.update(ev.conflict_scores(ev.load_gold_conflicts(gold, texts),
+                                         predicted_conflicts))
     except ev.GoldError as exc:
         raise _fail(str(exc)) from None
-    scores["conflicts_found"] = found
-    scores["conflicts_gold"] = total
     if as_json:
         typer.echo(json.dumps(scores, indent=2, ensure_ascii=False))
         return
     for key, value in scores.items():
+        if key in ev.SERIES_PAIR_KEYS:
+            continue
         if isinstance(value, list):
             if value:
                 typer.echo(f"{key}: {', '.join(value[:20])}")
@@ -261,15 +279,24 @@ def evaluate(
 @app.command()
 def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-…) or metric id "
                                                       "(m-…).")],
-            warehouse: WarehouseOption) -> None:
-    """Full provenance of an observation or a metric."""
+            warehouse: WarehouseOption,
+            as_json: Annotated[bool, typer.Option(
+                "--json", help="Print the full provenance record as JSON.")] = False) -> None:
+    """What an observation or a metric is and where it comes from; --json: full provenance."""
+    from flows.explain import MEMBERS_SHOWN, summary
     from warehouse import reads
 
-    found = reads.explain(_open_read(warehouse), ident)
+    with _open_read(warehouse) as con:
+        found = reads.explain(con, ident, members=None if as_json else MEMBERS_SHOWN)
     if found is None:
         raise _fail(f"no observation or metric with id {ident!r}; ids come from "
                     "`polystat export statistics` (obs_id, metric_id)")
-    typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    for line in summary(found):
+        out.print(line)
 
 
 @app.command("settings")
