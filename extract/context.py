@@ -118,6 +118,7 @@ _SIGNS = {"+": False, "\u2212": True, "-": True, "\u2013": True}
 # phrase, no number, no clause break ("zwei Drittel der Befragten (", "412 neue Gebäude (").
 _APPOSITION_GAP = re.compile(r"[^\d%％()（）,，;；.。:：!?！？]{0,30}[(（]\s*")
 _CLAUSE_END = re.compile(r"[;；]")
+_YEAR_START = re.compile(r"(?:19|20)\d\d(?![\d.,])")
 # A number right before the parenthesis of a figure, perhaps with its noun: "up 9,800
 # (0.8%)", "412 neue Gebäude (−9,5 %)".
 _NUMBER_IN_PARENS = re.compile(
@@ -150,7 +151,7 @@ def _find_heads(text: str, works: list[_Work]) -> None:
             work.cue_start = works[i - 1].lead
             continue
         number = _NUMBER_IN_PARENS.search(text, max(0, work.lead - _NEAR_CHARS), work.lead)
-        if number:
+        if number and not _YEAR_START.match(text, number.start()):  # "bis 2025 (45 %)"
             work.cue_start = number.start()
 
 
