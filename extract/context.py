@@ -114,6 +114,9 @@ def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool
 
 # A sign printed right before a number ("(−9,4 %)", "+6,1 %"): True when it means down.
 _SIGNS = {"+": False, "\u2212": True, "-": True, "\u2013": True}
+# The sign opens a word (not "COVID-19", "Q3-5"); a space may follow "+" and "−" ("+ 7,5 %")
+# but not a hyphen or dash, which then is punctuation ("Anteil - 45 Prozent").
+_SIGN_BEFORE = re.compile(r"(?<![\w.,%])(?:(?P<sign>[+\u2212])\s?|(?P<sign2>[-\u2013]))$")
 # What may stand between a figure and the parenthesis of its apposition: a short noun
 # phrase, no number, no clause break ("zwei Drittel der Befragten (", "412 neue Gebäude (").
 _APPOSITION_GAP = re.compile(r"[^\d%％()（）,，;；.。:：!?！？]{0,30}[(（]\s*")
@@ -131,12 +134,14 @@ _GLOSS_EQUAL = 0.01
 def _apply_sign(text: str, work: _Work) -> None:
     """A share never carries a sign: a signed percent is a change ("Wohnungen (−17,9 %)")."""
     cand = work.cand
-    if work.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal or cand.start == 0:
+    if work.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal:
         return
-    sign = text[cand.start - 1]
-    if sign not in _SIGNS or (cand.start >= 2 and text[cand.start - 2].isalnum()):
+    match = _SIGN_BEFORE.search(text, max(0, cand.start - 3), cand.start)
+    if match is None:
         return
-    work.cand = replace(cand, start=cand.start - 1)  # the printed sign is part of the surface
+    name = "sign" if match.group("sign") else "sign2"
+    sign = match.group(name)
+    work.cand = replace(cand, start=match.start(name))  # the printed sign stays in the surface
     work.signed = True
     work.negative = _SIGNS[sign]
     if work.unit == "percent":
@@ -376,24 +381,27 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
 
 def _bare_partners(text: str, candidates: list[Candidate], rules: LanguageRules,
                    ) -> list[Candidate]:
-    """Add the bare number of "von 21 auf 27 Prozent" / "yüzde 3,9'dan 4,4'e": one unit
-    written for two values makes both figures."""
-    found = []
-    for cand in candidates:
+    """Add the bare numbers that share a figure's unit: "von 21 auf 27 Prozent", "yüzde
+    3,9'dan 4,4'e", "um 3,1 und 2,2 Prozent", "分别收窄1.7、0.7、8.3个百分点" (a partner may
+    have a partner of its own)."""
+    if not (rules.bare_from or rules.bare_to):
+        return candidates
+    kept = list(candidates)
+    queue = list(candidates)
+    while queue:
+        cand = queue.pop()
         if cand.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal:
             continue
         lo = max(0, cand.start - _BEFORE_CHARS)
-        for regex in rules.bare_from:
-            match = regex.search(text[lo : cand.start])
-            if match:
-                found.append(_bare(rules, cand, match, lo))
-        for regex in rules.bare_to:
-            match = regex.match(text[cand.end : cand.end + _BEFORE_CHARS])
-            if match:
-                found.append(_bare(rules, cand, match, cand.end))
-    extra = [c for c in found if c is not None and all(
-        c.end <= k.start or c.start >= k.end for k in candidates)]
-    return sorted([*candidates, *extra], key=lambda c: c.start) if extra else candidates
+        found = [_bare(rules, cand, match, lo) for regex in rules.bare_from
+                 if (match := regex.search(text[lo : cand.start]))]
+        found += [_bare(rules, cand, match, cand.end) for regex in rules.bare_to
+                  if (match := regex.match(text[cand.end : cand.end + _BEFORE_CHARS]))]
+        for new in found:
+            if new is not None and all(new.end <= k.start or new.start >= k.end for k in kept):
+                kept.append(new)
+                queue.append(new)
+    return sorted(kept, key=lambda c: c.start) if len(kept) > len(candidates) else candidates
 
 
 def _bare(rules: LanguageRules, partner: Candidate, match: re.Match[str], offset: int,
