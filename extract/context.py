@@ -122,6 +122,10 @@ _SIGN_BEFORE = re.compile(r"(?<![\w.,%])(?:(?P<sign>[+\u2212])\s?|(?P<sign2>[-\u
 _APPOSITION_GAP = re.compile(r"[^\d%％()（）,，;；.。:：!?！？]{0,30}[(（]\s*")
 _CLAUSE_END = re.compile(r"[;；]")
 _YEAR_START = re.compile(r"(?:19|20)\d\d(?![\d.,])")
+_YEAR_ANYWHERE = re.compile(r"(?:19|20)\d\d")
+# A bare partner stands within a few characters of its figure ("21 auf 27 Prozent").
+_DIGIT = re.compile(r"\d")
+_PARTNER_REACH = 14
 # A number right before the parenthesis of a figure, perhaps with its noun: "up 9,800
 # (0.8%)", "412 neue Gebäude (−9,5 %)".
 _NUMBER_IN_PARENS = re.compile(
@@ -393,10 +397,13 @@ def _bare_partners(text: str, candidates: list[Candidate], rules: LanguageRules,
         if cand.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal:
             continue
         lo = max(0, cand.start - _BEFORE_CHARS)
-        found = [_bare(rules, cand, match, lo) for regex in rules.bare_from
-                 if (match := regex.search(text[lo : cand.start]))]
-        found += [_bare(rules, cand, match, cand.end) for regex in rules.bare_to
-                  if (match := regex.match(text[cand.end : cand.end + _BEFORE_CHARS]))]
+        found = []
+        if _DIGIT.search(text, max(0, cand.start - _PARTNER_REACH), cand.start):
+            found += [_bare(rules, cand, match, lo) for regex in rules.bare_from
+                      if (match := regex.search(text[lo : cand.start]))]
+        if _DIGIT.search(text, cand.end, cand.end + _PARTNER_REACH):
+            found += [_bare(rules, cand, match, cand.end) for regex in rules.bare_to
+                      if (match := regex.match(text[cand.end : cand.end + _BEFORE_CHARS]))]
         for new in found:
             if new is not None and all(new.end <= k.start or new.start >= k.end for k in kept):
                 kept.append(new)
@@ -543,7 +550,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
     for work in works:
         _qualify(text, work, rules)
         _apply_sign(text, work)
-    _find_heads(text, works)
+    if "(" in text or "（" in text:
+        _find_heads(text, works)
     for work in works:
         if work.signed:
             continue
@@ -553,18 +561,23 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.unit = "percent_change"
         if work.unit in _CHANGE_UNITS:
             work.negative = _is_decline(text, work, rules, lead)
-    baselines = _baseline_years(text, rules)
+    # Most sentences name no year: then no year cue can match (one scan instead of many).
+    names_year = _YEAR_ANYWHERE.search(text) is not None
+    baselines = _baseline_years(text, rules) if names_year else []
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
     for i, work in enumerate(works):
-        work.year = _explicit_year(text, works, i, rules, baselines)
+        if names_year:
+            work.year = _explicit_year(text, works, i, rules, baselines)
         if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
     _inherit_from_heads(works)
-    _share_in_lists(text, works, rules)
+    if len(works) > 1:
+        _share_in_lists(text, works, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
-    _apply_frame(text, works, rules, baselines)
+    if names_year:
+        _apply_frame(text, works, rules, baselines)
     _mark_glosses(works)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
