@@ -164,6 +164,16 @@ def _find_heads(text: str, works: list[_Work]) -> None:
             work.cue_start = number.start()
 
 
+def _signed_share_changes(works: list[_Work]) -> None:
+    """A signed percent in parentheses after a share changes that share in points: "45
+    Prozent (+4 Prozent zum Vorjahr)"; after a count it stays a percent change."""
+    for work in works:
+        if work.signed and work.head is not None and work.unit == "percent_change":
+            head = works[work.head]
+            if head.unit == "percent" and not head.cand.verbal:
+                work.unit = "percentage_points"
+
+
 def _year_of(match: re.Match[str]) -> int:
     """The year a cue names; "(2022 and 2021: 54% each)" names two, the later one counts."""
     return max(int(value) for name, value in match.groupdict().items()
@@ -552,6 +562,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
         _apply_sign(text, work)
     if "(" in text or "（" in text:
         _find_heads(text, works)
+        _signed_share_changes(works)
     for work in works:
         if work.signed:
             continue
