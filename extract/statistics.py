@@ -48,6 +48,7 @@ _SPAN_ATTRS = {
     "figure_start": lambda f: f.start,
     "figure_end": lambda f: f.end,
     "population_attached": lambda f: f.population_attached,
+    # The index, among doc.spans["statistics"], of the exact figure a verbal share glosses.
     "paraphrase_of": lambda f: f.paraphrase_of,
 }
 _BATCH = 256
