@@ -147,6 +147,7 @@ class YearsTable(_Table):
     previous_before: Templates = []
     previous_after: Templates = []
     previous_cue: Template | None = None
+    frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
 
 
 class GrowthTable(_Table):
@@ -159,6 +160,16 @@ class GrowthTable(_Table):
 class FromToTable(_Table):
     before: Templates = []
     between: Templates = []
+    bare_before: Templates = []  # a unitless first value before the figure ("von 21 auf")
+    bare_after: Templates = []  # ... or after it ("%3,9'dan 4,4'e")
+
+
+class EnumerationTable(_Table):
+    """Figures listed under one verb ("sank um 27,8 %, 22,5 % bzw. 16,1 %")."""
+
+    separator: Templates = []
+    last: Templates = []
+    end: Templates = []
 
 
 class NegativesTable(_Table):
@@ -169,6 +180,7 @@ class CuesFile(_Table):
     years: YearsTable | None = None
     growth: GrowthTable | None = None
     from_to: FromToTable | None = None
+    enumeration: EnumerationTable | None = None
     negatives: NegativesTable | None = None
 
 

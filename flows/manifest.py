@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 from functools import cache
 from typing import Annotated, Any
 
@@ -28,9 +29,14 @@ def last_survey_year() -> int:
     return dt.date.today().year + YEARS_AHEAD
 
 
-@cache
 def _languages() -> tuple[str, ...]:
-    """The language folders (listed once: a manifest may hold 10,000 entries)."""
+    """The language folders, listed once per folder setting (a manifest may hold 10,000
+    entries; POLYSTAT_LEXICON_DIR may change between runs of one process)."""
+    return _languages_with(os.environ.get("POLYSTAT_LEXICON_DIR"))
+
+
+@cache
+def _languages_with(user_dir: str | None) -> tuple[str, ...]:
     return supported_languages()
 
 

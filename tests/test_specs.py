@@ -1,7 +1,9 @@
 """Golden spec cases per language (tests/specs/<lang>.jsonl) as parametrized tests.
 
 A line is {"text", "lang", "survey_year", "expected": [{surface, value, unit, qualifier,
-population, year, year_basis}, ...]}; an empty list means "nothing here is a statistic".
+population, year, year_basis[, paraphrase_of]}, ...]}; an empty list means "nothing here is a
+statistic".  `paraphrase_of` is the surface of the exact figure a verbal share glosses
+("zwei Drittel (68 Prozent)"); a figure without it must gloss nothing.
 A case the extractor cannot handle yet keeps its expectation and adds
 "not_supported": "<reason>" instead of being deleted.
 """
@@ -36,9 +38,11 @@ def _cases() -> list:
 def test_spec(case: dict) -> None:
     stats = find_statistics(case["text"], case["lang"], case.get("survey_year"))
     got = [{f: getattr(s, f) for f in FIELDS} for s in stats]
-    for item in got:
+    for item, stat in zip(got, stats, strict=True):
         item["value"] = round(item["value"], 2)
-    expected = [{f: e.get(f) for f in FIELDS} for e in case["expected"]]
+        glossed = stat.paraphrase_of
+        item["paraphrase_of"] = case["text"][glossed[0]:glossed[1]] if glossed else None
+    expected = [{f: e.get(f) for f in (*FIELDS, "paraphrase_of")} for e in case["expected"]]
     for item in expected:
         item["value"] = round(float(item["value"]), 2)
     assert got == expected

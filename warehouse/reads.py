@@ -11,8 +11,8 @@ STATISTICS_SQL = """
 SELECT d.file_name AS doc, o.start, o."end", o.surface, o.value, o.unit, o.qualifier,
        o.population, o.year, o.year_basis, mo.metric_id, m.label AS metric,
        coalesce(s.language, d.language) AS lang, o.claim, t.translated AS claim_en,
-       o.obs_id, d.source_id, o.doc_id, o.group_key, o.concepts, o.rule, o.extractor_version,
-       o.run_id, mo.method AS link_method, mo.score AS link_score,
+       o.obs_id, d.source_id, o.doc_id, o.group_key, o.paraphrase_of, o.concepts, o.rule,
+       o.extractor_version, o.run_id, mo.method AS link_method, mo.score AS link_score,
        page_of(d.page_starts, o.start) AS page, d.format
 FROM current_observations o
 JOIN current_documents d USING (doc_id)
