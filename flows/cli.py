@@ -87,16 +87,14 @@ def run(
     terminal.line(f"polystat run: sources {sources}, warehouse {warehouse}")
     try:
         runner_kind = _task_runner(task_runner)
-        standing = _preflight(sources, warehouse, out, publish, force)
-        if standing is None:
+        summary = _preflight(sources, warehouse, out, publish, force)
+        if summary is not None:
+            _print_nothing_new(summary)
+        else:
             summary = _run_pipeline(sources, warehouse, out, publish, runner_kind, workers)
+            _print_summary(summary)
     except (SourcesError, WarehouseLocked, WarehouseError) as exc:
         raise _fail(str(exc)) from None
-    if standing is not None:
-        _print_nothing_new(standing)
-        summary = standing
-    else:
-        _print_summary(summary)
     if summary["status"] == "partial":
         raise typer.Exit(2)
 
@@ -106,10 +104,13 @@ def _run_pipeline(sources: Path, warehouse: Path, out: Path, publish: bool, task
     # Prefect's INFO lines (the temporary server starting and stopping) stay off the
     # terminal; its warnings still show. Read when Prefect is imported, so set first.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    if not os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.pipeline import pipeline
+
+    if not PREFECT_API_URL.value():
         terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
                       "to use a running `prefect server start`)")
-    from flows.pipeline import pipeline
 
     with _run_logs_to_prefect_only():
         return pipeline(str(sources), str(warehouse), str(out), publish,
@@ -149,13 +150,13 @@ def _preflight(sources: Path, warehouse: Path, out: Path, publish: bool, force: 
     from flows.ingest import load_manifest
     from warehouse import db
 
+    check = not force and warehouse.exists()  # a new warehouse has nothing to stand
+    if not check:
+        load_manifest(sources)  # a bad manifest creates no warehouse
     con = db.connect(warehouse, wait_seconds=float(settings.get("lock_wait")),
                      memory_limit=settings.get("db_memory"))
     try:
-        if force:
-            load_manifest(sources)
-            return None
-        return stages.nothing_new(con, str(sources), str(out), publish)
+        return stages.nothing_new(con, str(sources), str(out), publish) if check else None
     finally:
         con.close()
 
