@@ -176,7 +176,8 @@ def _print_summary(summary: dict[str, Any], this_run: bool = True) -> None:
     if this_run:
         terminal.line(
             f"this run: {counted(summary['documents_seen'], 'document')} seen, "
-            f"{len(summary['documents_new'])} mined, {summary['documents_unchanged']} unchanged; "
+            f"{len(summary['documents_new']):,} mined, "
+            f"{summary['documents_unchanged']:,} unchanged; "
             f"{counted(summary['observations_new'], 'new statistic')}")
     for reject in summary["rejects"]:
         terminal.labelled("rejected:", "red", reject)

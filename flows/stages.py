@@ -186,8 +186,8 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         if not doc.entry.in_manifest:
             say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
                           "survey year are guessed from its text (add an entry to fix them)")
-    say("ingest", f"{counted(len(documents), 'document')}: {len(new_docs)} new, {unchanged} "
-                  f"unchanged, {len(rejects)} rejected ({counted(len(to_read), 'file')} read"
+    say("ingest", f"{counted(len(documents), 'document')}: {len(new_docs):,} new, {unchanged:,} "
+                  f"unchanged, {len(rejects):,} rejected ({counted(len(to_read), 'file')} read"
                   f"{', every file hashed: POLYSTAT_VERIFY=hash' if plan.verify_all else ''})")
     return {"new": [d.entry.source_id for d in new_docs], "seen": len(documents),
             "unchanged": unchanged, "rejects": [r.message() for r in rejects],
