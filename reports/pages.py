@@ -264,18 +264,19 @@ def _changes(changes: Row) -> str:
                 f"{counted(changes.get('new_observations', 0), 'statistic')}).")
     parts = [f"Compared with run {_code(changes.get('previous_run') or 'unknown')}:"]
     items = []
-    items += _first(_doc_items("New document", changes.get("new_documents", [])), "new documents")
+    items += _first(_doc_items("New document", changes.get("new_documents", [])),
+                    "more new document")
     items += _first(_doc_items("Updated document", changes.get("updated_documents", [])),
-                    "updated documents")
+                    "more updated document")
     items += _first(_doc_items("Removed document", changes.get("removed_documents", [])),
-                    "removed documents")
+                    "more removed document")
     items += _first([f"- New figure: {_label(fig['metric'])}, {fig['year']}: "
                      f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}"
-                     for fig in changes.get("new_figures", [])], "new figures")
+                     for fig in changes.get("new_figures", [])], "more new figure")
     items += _first([f"- Changed figure: {_label(fig['metric'])}, {fig['year']}: "
                      f"{format_value(fig['previous_value'], fig['unit'])} → "
                      f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}"
-                     for fig in changes.get("changed_figures", [])], "changed figures")
+                     for fig in changes.get("changed_figures", [])], "more changed figure")
     if not items:
         items.append("- No new documents and no new or changed figures.")
     parts.append("\n".join(items))
@@ -287,7 +288,7 @@ def _changes(changes: Row) -> str:
 def _first(items: list[str], what: str) -> list[str]:
     if len(items) <= LISTED_CHANGES:
         return items
-    return items[:LISTED_CHANGES] + [f"- … and {len(items) - LISTED_CHANGES:,} more {what}"]
+    return items[:LISTED_CHANGES] + [f"- … and {counted(len(items) - LISTED_CHANGES, what)}"]
 
 
 def _doc_items(label: str, docs: Iterable[Row]) -> list[str]:
