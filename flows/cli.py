@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from flows import settings
+from flows import settings, terminal
+from reports.markup import counted, translation_coverage
 
 # Prefect reads its settings at import: quiet, offline and patient on slow machines.
+# DO_NOT_TRACK stops the client's own telemetry (and its first-run notice on terminals).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -26,7 +30,6 @@ app = typer.Typer(help="Mine statistics from multilingual survey reports and pub
                   no_args_is_help=True, add_completion=False)
 export_app = typer.Typer(help="Write warehouse contents as JSONL or CSV.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
-console = Console(stderr=True)
 
 
 def _shown_default(name: str) -> str:
@@ -50,9 +53,8 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Messages quote paths and ids a user typed: escape them; each problem is one line.
-    for line in message.splitlines():
-        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in message.splitlines() or [message]:
+        terminal.error(line)
     return typer.Exit(code)
 
 
@@ -107,64 +109,139 @@ def run(
              "cluster; needs the `dask` extra).")] = "threads",
     workers: Annotated[int, typer.Option(help="Threads, processes or Dask workers.",
                                          min=1)] = 2,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Run the pipeline (and record a run) even when nothing changed.")
+    ] = False,
 ) -> None:
     """Process a sources folder into the warehouse and publish the reports.
 
+    When nothing changed since the last finished run (same files, same manifest, same
+    models, the report still in place), says so in about a second without starting
+    Prefect and records nothing; --force runs the pipeline anyway.
+
     Exit code 0: every document processed (a duplicate of another source is a warning:
-    its text is stored once); 2: some documents rejected (the rest stored); 1: the run
-    could not proceed.
+    its text is stored once); 2: some documents rejected (the rest
+    stored); 1: the run could not proceed.
     """
     _check_language_data()
     from flows.ingest import SourcesError
-    from flows.pipeline import pipeline
     from warehouse.db import WarehouseError, WarehouseLocked
 
-    console.print(f"polystat run: sources {sources}, warehouse {warehouse}", highlight=False)
+    terminal.line(f"polystat run: sources {sources}, warehouse {warehouse}")
     try:
-        _preflight(sources, warehouse)
-        summary = pipeline(str(sources), str(warehouse), str(out), publish,
-                           task_runner=_task_runner(task_runner), workers=workers)
+        runner_kind = _task_runner(task_runner)
+        summary = _preflight(sources, warehouse, out, publish, force)
+        if summary is not None:
+            _print_nothing_new(summary)
+        else:
+            summary = _run_pipeline(sources, warehouse, out, publish, runner_kind, workers)
+            _print_summary(summary)
     except (SourcesError, WarehouseLocked, WarehouseError) as exc:
         raise _fail(str(exc)) from None
-    _print_summary(summary)
     if summary["status"] == "partial":
         raise typer.Exit(2)
 
 
+def _run_pipeline(sources: Path, warehouse: Path, out: Path, publish: bool, task_runner: str,
+                  workers: int) -> dict[str, Any]:
+    # Prefect's INFO lines (the temporary server starting and stopping) stay off the
+    # terminal; its warnings still show. Read when Prefect is imported, so set first.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.pipeline import pipeline
+
+    if not PREFECT_API_URL.value():
+        terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
+                      "to use a running `prefect server start`)")
+
+    with _run_logs_to_prefect_only():
+        return pipeline(str(sources), str(warehouse), str(out), publish,
+                        task_runner=task_runner, workers=workers)
+
+
+@contextmanager
+def _run_logs_to_prefect_only() -> Iterator[None]:
+    """Flow- and task-run logs ("Flow run 'orchid-stingray' - Finished in state
+    Completed()", the stages' warnings) go to the Prefect API and UI only: on the terminal
+    polystat's own lines say the same, and the summary stays the last, clean block."""
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    before = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, propagate in zip(loggers, before, strict=True):
+            logger.propagate = propagate
+
+
 def _task_runner(name: str) -> str:
-    from flows.pipeline import TaskRunnerKind
+    from flows.stages import TaskRunnerKind
 
     if name not in TaskRunnerKind.__members__:
         raise _fail(f"--task-runner {name!r}: choose one of {', '.join(TaskRunnerKind)}", 2)
     return name
 
 
-def _preflight(sources: Path, warehouse: Path) -> None:
-    """Fail fast on what stops a whole run, before Prefect starts (and logs a traceback):
-    sources that cannot be used, a warehouse another process holds."""
+def _preflight(sources: Path, warehouse: Path, out: Path, publish: bool, force: bool
+               ) -> dict[str, Any] | None:
+    """Before Prefect starts (and logs a traceback), fail fast on what stops a whole run:
+    sources that cannot be used, a warehouse another process holds. Unless forced, return
+    what to print instead of running when nothing changed (`stages.nothing_new`)."""
+    from flows import stages
     from flows.ingest import load_manifest
     from warehouse import db
 
-    load_manifest(sources)
-    db.connect(warehouse, wait_seconds=float(settings.get("lock_wait"))).close()
+    check = not force and warehouse.exists()  # a new warehouse has nothing to stand
+    if not check:
+        load_manifest(sources)  # a bad manifest creates no warehouse
+    con = db.connect(warehouse, wait_seconds=float(settings.get("lock_wait")),
+                     memory_limit=settings.get("db_memory"))
+    try:
+        return stages.nothing_new(con, str(sources), str(out), publish) if check else None
+    finally:
+        con.close()
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    console.print(
-        f"documents: {summary['documents_seen']} seen, {len(summary['documents_new'])} mined, "
-        f"{summary['documents_unchanged']} unchanged; new figures: {summary['observations_new']}; "
-        f"metrics: {summary['metrics']}; conflicts: {summary['conflicts']}", highlight=False)
-    for pair in summary["untranslated_pairs"]:
-        console.print(f"[yellow]not translated:[/] {pair} (no model installed; numbers are read "
-                      f"from the original text anyway). Install: polystat models install "
-                      f"--from-index {pair.split('->')[0]}", highlight=False)
+def _print_nothing_new(summary: dict[str, Any]) -> None:
+    terminal.line(f"nothing new since run {summary['previous_run']} (finished "
+                  f"{summary['previous_finished']}): "
+                  f"{counted(summary['documents_unchanged'], 'document')} unchanged, nothing to "
+                  "mine, translate or reconcile; Prefect not started, no run recorded "
+                  "(--force runs the pipeline anyway)")
+    _print_summary(summary, this_run=False)
+
+
+def _print_summary(summary: dict[str, Any], this_run: bool = True) -> None:
+    """The last block of a run's output: what this run did, what it refused, the corpus as
+    the Overview states it, missing models, the report."""
+    if this_run:
+        terminal.line(
+            f"this run: {counted(summary['documents_seen'], 'document')} seen, "
+            f"{len(summary['documents_new']):,} mined, "
+            f"{summary['documents_unchanged']:,} unchanged; "
+            f"{counted(summary['observations_new'], 'new statistic')}")
     for reject in summary["rejects"]:
-        console.print(f"[red]rejected:[/] {escape(reject)}", highlight=False)
+        terminal.labelled("rejected:", "red", reject)
     for warning in summary.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-    if summary.get("report"):
-        console.print(f"report: {summary['report']} (rendered with {summary['renderer']})",
-                      highlight=False)
+        terminal.labelled("warning:", "yellow", warning)
+    corpus = summary["corpus"]
+    terminal.line(
+        f"corpus: {counted(corpus['documents'], 'document')}, "
+        f"{counted(corpus['observations'], 'statistic')}, "
+        f"{counted(corpus['metrics'], 'metric')}, {counted(corpus['conflicts'], 'conflict')}; "
+        + translation_coverage(corpus["translated_segments"], corpus["non_english_segments"]))
+    pairs = summary["untranslated_pairs"]
+    if pairs:
+        terminal.labelled("not translated:", "yellow",
+                          f"{', '.join(pairs)} (no model installed; numbers are read from the "
+                          "original text anyway). Install: polystat models install --from-index "
+                          + " ".join(pair.split("->")[0] for pair in pairs))
+    if summary.get("report") and "publish" in summary["skipped"]:
+        terminal.line(f"report: unchanged, {summary['report']} stands")
+    elif summary.get("report"):
+        terminal.line(f"report: {summary['report']} (rendered with {summary['renderer']})")
 
 
 def _write_records(records: list[dict[str, Any]], fmt: Format, output: Path | None) -> None:
@@ -337,6 +414,5 @@ def serve(timezone: Annotated[str | None, typer.Option(
     """
     from flows.deploy import serve as serve_monthly
 
-    console.print("serving deployment 'pipeline/monthly' (cron 0 6 1 * *); Ctrl-C stops it",
-                  highlight=False)
+    terminal.line("serving deployment 'pipeline/monthly' (cron 0 6 1 * *); Ctrl-C stops it")
     serve_monthly(timezone)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from flows import formats, settings
 from flows.manifest import FIELDS as MANIFEST_FIELDS
 from flows.manifest import ManifestEntry, validate_entry
+from reports.markup import counted
 
 MANIFEST = "manifest.toml"
 MAX_BYTES = 200 * 1024 * 1024
@@ -351,7 +352,8 @@ def _refuse_damaged_utf8(data: bytes, exc: UnicodeDecodeError) -> None:
     if valid >= invalid:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ValueError(f"invalid UTF-8 at byte {exc.start} (line {line}): the file is UTF-8 "
-                         f"with {invalid} damaged byte(s); re-save it as UTF-8 and run again")
+                         f"with {counted(invalid, 'damaged byte')}; re-save it as UTF-8 and run "
+                         "again")
 
 
 def _refuse_control_characters(text: str, encoding: str) -> None:

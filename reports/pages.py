@@ -21,6 +21,7 @@ from reports import pandoc_typst
 from reports.charts import ChartPoint, trend_svg
 from reports.markup import (
     UNIT_NAMES,
+    counted,
     format_value,
     html_highlight,
     html_text,
@@ -30,6 +31,7 @@ from reports.markup import (
     percent_share,
     plain_number,
     slug,
+    translation_coverage,
 )
 from reports.pandoc_typst import PART_BREAK
 from reports.render_cache import RenderCache, cache_key
@@ -194,16 +196,21 @@ def _corpus_sentence(c: Catalogue, corpus: Row) -> str:
     languages = ", ".join(f"{language_name(code)}: {n}" for code, n in corpus["languages"].items())
     coverage = percent_share(corpus["translated_segments"], corpus["non_english_segments"])
     return (
-        f"The corpus holds {_count(corpus['documents'], 'document')} "
+        f"The corpus holds {counted(corpus['documents'], 'document')} "
         f"({md_text(languages) or 'no languages'}) with "
-        f"{_count(corpus['observations'], 'statistic')}. "
+        f"{counted(corpus['observations'], 'statistic')}. "
         f"{corpus['linked_observations']:,} of them are linked to "
-        f"{_count(corpus['metrics'], 'metric')}; {corpus['trend_metrics']:,} metrics have figures "
-        f"for two or more years ([Trends](trends.qmd)) and "
-        f"{_count(corpus['conflicts'], 'conflict')} between sources "
-        f"([Conflicts](conflicts.qmd)). {corpus['translated_segments']:,} of "
-        f"{corpus['non_english_segments']:,} non-English sentences have an English translation "
+        f"{counted(corpus['metrics'], 'metric')}; {_have(corpus['trend_metrics'], 'metric')} "
+        "figures for two or more years ([Trends](trends.qmd)) and "
+        f"{counted(corpus['conflicts'], 'conflict')} between sources "
+        f"([Conflicts](conflicts.qmd)). "
+        f"{translation_coverage(corpus['translated_segments'], corpus['non_english_segments'])} "
         f"({coverage}; see [Sources](sources.qmd)).")
+
+
+def _have(n: int, noun: str) -> str:
+    """'1 metric has' or '2 metrics have'."""
+    return f"{counted(n, noun)} {'has' if n == 1 else 'have'}"
 
 
 def _run_sentence(run: Row | None) -> str:
@@ -224,14 +231,14 @@ def _problems(problems: list[Row]) -> list[str]:
     parts = ["## Rejected files and duplicates {#rejected-files}"]
     if rejected:
         was, _is = ("was", "is") if len(rejected) == 1 else ("were", "are")
-        parts.append(f"{_count(len(rejected), 'file')} {was} refused and {_is} not in these "
+        parts.append(f"{counted(len(rejected), 'file')} {was} refused and {_is} not in these "
                      "reports:")
-        parts.append("\n".join(_first([_problem_item(p) for p in rejected], "rejected files")))
+        parts.append("\n".join(_first([_problem_item(p) for p in rejected], "rejected file")))
     if duplicates:
         verb = "repeats" if len(duplicates) == 1 else "repeat"
-        parts.append(f"{_count(len(duplicates), 'file')} {verb} another source; the text is "
+        parts.append(f"{counted(len(duplicates), 'file')} {verb} another source; the text is "
                      "counted once, under the original:")
-        parts.append("\n".join(_first([_problem_item(p) for p in duplicates], "duplicates")))
+        parts.append("\n".join(_first([_problem_item(p) for p in duplicates], "duplicate")))
     parts.append("`polystat export rejects` lists them all, run by run.")
     return parts
 
@@ -268,7 +275,7 @@ def _change_words(first: float, last: float, unit: str) -> str:
     if abs(delta) < 1e-9:
         return ", unchanged"
     if unit == "percent":
-        return f", {'+' if delta > 0 else '−'}{plain_number(abs(delta))} percentage points"
+        return f", {'+' if delta > 0 else '−'}{counted(abs(delta), 'percentage point')}"
     if first:
         return f", {'+' if delta > 0 else '−'}{plain_number(abs(100 * delta / first))}\u00a0%"
     return ""
@@ -280,26 +287,27 @@ def _changes(changes: Row) -> str:
     if changes.get("first_snapshot"):
         n_docs = len(changes.get("new_documents", []))
         return (f"This is the first published run: everything is new "
-                f"({_count(n_docs, 'document')}, "
-                f"{_count(changes.get('new_observations', 0), 'statistic')}).")
+                f"({counted(n_docs, 'document')}, "
+                f"{counted(changes.get('new_observations', 0), 'statistic')}).")
     parts = [f"Compared with run {_code(changes.get('previous_run') or 'unknown')}:"]
     items = []
-    items += _first(_doc_items("New document", changes.get("new_documents", [])), "new documents")
+    items += _first(_doc_items("New document", changes.get("new_documents", [])),
+                    "more new document")
     items += _first(_doc_items("Updated document", changes.get("updated_documents", [])),
-                    "updated documents")
+                    "more updated document")
     items += _first(_doc_items("Removed document", changes.get("removed_documents", [])),
-                    "removed documents")
+                    "more removed document")
     items += _first([f"- New figure: {_label(fig['metric'])}, {fig['year']}: "
                      f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}"
-                     for fig in changes.get("new_figures", [])], "new figures")
+                     for fig in changes.get("new_figures", [])], "more new figure")
     items += _first([f"- Changed figure: {_label(fig['metric'])}, {fig['year']}: "
                      f"{format_value(fig['previous_value'], fig['unit'])} → "
                      f"{format_value(fig['value'], fig['unit'], _exact(fig['qualifier']))}"
-                     for fig in changes.get("changed_figures", [])], "changed figures")
+                     for fig in changes.get("changed_figures", [])], "more changed figure")
     if not items:
         items.append("- No new documents and no new or changed figures.")
     parts.append("\n".join(items))
-    parts.append(f"{_count(changes.get('new_observations', 0), 'statistic')} "
+    parts.append(f"{counted(changes.get('new_observations', 0), 'statistic')} "
                  "extracted since the previous run.")
     return "\n\n".join(parts)
 
@@ -307,7 +315,7 @@ def _changes(changes: Row) -> str:
 def _first(items: list[str], what: str) -> list[str]:
     if len(items) <= LISTED_CHANGES:
         return items
-    return items[:LISTED_CHANGES] + [f"- … and {len(items) - LISTED_CHANGES:,} more {what}"]
+    return items[:LISTED_CHANGES] + [f"- … and {counted(len(items) - LISTED_CHANGES, what)}"]
 
 
 def _doc_items(label: str, docs: Iterable[Row]) -> list[str]:
@@ -328,7 +336,7 @@ def trends_md(c: Catalogue, charts_dir: Path) -> str:
                                        if s["metric_id"] in headlines]
     rest = [s for s in ranked[CHARTED_TRENDS:] if s["metric_id"] not in headlines]
     charted = sorted(shown, key=lambda s: s["metric"].lower())
-    intro = (f"{_count(len(c.trends), 'metric')} with figures for two or more years. Each chart "
+    intro = (f"{counted(len(c.trends), 'metric')} with figures for two or more years. Each chart "
              "shows the agreed value per year (the median when sources differ; a bar marks "
              "their spread); hollow points are qualified figures (\"more than\", \"about\"). "
              "S-numbers name the sources, listed under each chart and on the "
@@ -364,7 +372,7 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
     n_sources = series["n_sources"]
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
-             f"{_count(n_sources, 'source')}")
+             f"{counted(n_sources, 'source')}")
     caption = f"{_label(series['metric'])}, by year"
     return "\n\n".join([
         f"## {_label(series['metric'])} {{#trend-{anchor}}}",
@@ -389,8 +397,8 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
             agreed = ""  # once per year
         more = point["n_observations"] - len(point["obs_ids"])
         if more > 0:
-            rows.append(f"| {point['year']} | {agreed} | | … and {_count(more, 'more figure')} "
-                        f"from {_count(point['n_sources'], 'source')} in all "
+            rows.append(f"| {point['year']} | {agreed} | | … and {counted(more, 'more figure')} "
+                        f"from {counted(point['n_sources'], 'source')} in all "
                         "([Provenance](provenance.qmd)) | |")
     return "\n".join(rows)
 
@@ -399,7 +407,7 @@ def single_year_md(c: Catalogue) -> str:
     if not c.single:
         return ""
     rows = ["## Metrics with a single year {#metrics-with-a-single-year}",
-            f"{_count(len(c.single), 'metric')} so far have figures for one year only.",
+            f"{_have(len(c.single), 'metric')} figures for one year only so far.",
             "| Metric | Year | Value | Sources |",
             "|:----------------------------------|:-----|-----:|:------------------------|"]
     for series in sorted(c.single, key=lambda s: s["metric"].lower()):
@@ -419,7 +427,7 @@ def conflicts_md(c: Catalogue) -> str:
     conflicts = c.snapshot["conflicts"]
     if not conflicts:
         return "No conflicts: where sources give the same metric for the same year, they agree."
-    blocks = [f"{_count(len(conflicts), 'conflict')}: the same metric and year with exact values "
+    blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric and year with exact values "
               "that differ by more than one unit. Qualified figures (\"more than half\") never "
               "conflict. Each quote is the original sentence with the figure highlighted."]
     for conflict in conflicts:
@@ -439,7 +447,7 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
         parts.append(_quote(c, c.observations[obs_id]))
     more = conflict.get("n_observations", 0) - len(conflict["obs_ids"])
     if more > 0:
-        parts.append(f"… and {_count(more, 'more figure')} for this metric and year "
+        parts.append(f"… and {counted(more, 'more figure')} for this metric and year "
                      "([Provenance](provenance.qmd)).")
     return "\n\n".join(parts)
 
@@ -473,7 +481,7 @@ def sources_md(c: Catalogue) -> str:
     # tables of a few hundred rows, each its own part: adding a document changes one
     tables = ["\n".join(header + rows[i:i + SOURCES_PER_TABLE])
               for i in range(0, len(rows), SOURCES_PER_TABLE)]
-    parts = [f"{_count(len(c.documents), 'document')} in the current corpus. Statistics always "
+    parts = [f"{counted(len(c.documents), 'document')} in the current corpus. Statistics always "
              "come from the original text; translations are glosses for readers.",
              *tables, _install_help(c.documents)]
     return BREAK.join(p for p in parts if p)
@@ -511,7 +519,7 @@ def _coverage(doc: Row) -> str:
     total, done = doc["segments_non_english"], doc["segments_translated"]
     if total == 0:
         return "not needed (English)"
-    text = f"{percent_share(done, total)} ({done:,} of {total:,} sentences)"
+    text = f"{percent_share(done, total)} ({done:,} of {counted(total, 'sentence')})"
     missing = [p for p in doc["missing_pairs"] if _LANGUAGE_CODE.match(p["src"])]
     if missing:
         text += "; missing model: " + ", ".join(f"{p['src']}→{p['tgt']}" for p in missing)
@@ -603,12 +611,12 @@ def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Pa
                             cache)
     if "provenance" in c.provenance_pages:
         docs = c.provenance_pages["provenance"]
-        text = (f"Every one of the {_count(total, 'statistic')}, in document order: "
+        text = (f"Every one of the {counted(total, 'statistic')}, in document order: "
                 + PROVENANCE_INTRO + BREAK + _provenance_tables(docs, parts)
                 if docs else "No statistics yet.")
         (generated / "provenance.md").write_text(text.rstrip() + "\n", encoding="utf-8")
         return []
-    index = [f"{_count(total, 'statistic')} from {_count(len(c.provenance_page), 'source')}, "
+    index = [f"{counted(total, 'statistic')} from {counted(len(c.provenance_page), 'source')}, "
              f"on {len(c.provenance_pages)} pages of whole sources. For each figure: "
              + PROVENANCE_INTRO]
     for name, docs in c.provenance_pages.items():
@@ -620,7 +628,7 @@ def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Pa
             + _provenance_tables(docs, parts).rstrip() + "\n", encoding="utf-8")
         (build_dir / f"{name}.qmd").write_text(
             f'---\ntitle: "Provenance, page {number}"\n'
-            f'subtitle: "{_count(len(docs), "source")}, {_count(figures, "statistic")}"\n'
+            f'subtitle: "{counted(len(docs), "source")}, {counted(figures, "statistic")}"\n'
             f"---\n\n{{{{< include {GENERATED_DIR}/{name}.md >}}}}\n", encoding="utf-8")
     (generated / "provenance.md").write_text(BREAK.join(index) + "\n", encoding="utf-8")
     return list(c.provenance_pages)
@@ -775,10 +783,6 @@ def _point_value(point: Row, unit: str) -> str:
 
 def _exact(qualifier: str) -> str:
     return "exact" if qualifier == "mixed" else qualifier
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _label(text: str | None) -> str:

@@ -143,9 +143,11 @@ _TRANSLATIONS = f"""
         WHERE t.tgt = '{TARGET_LANGUAGE}' AND t.run_id IN (SELECT run_id FROM finished_runs))
     WHERE nth = 1"""
 
-def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
-    """Per document: how many non-English segments have an English translation, what is missing."""
-    rows = _rows(con, f"""
+
+def _coverage_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Per current document and language: its non-English sentences, how many of them have
+    an English translation, and why the others have none."""
+    return _rows(con, f"""
         WITH t AS ({_TRANSLATIONS})
         SELECT s.doc_id, s.language, count(*) AS total,
                count(*) FILTER (WHERE t.status = 'translated' AND t.translated <> '') AS done,
@@ -156,6 +158,11 @@ def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
         LEFT JOIN t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
         WHERE s.kind <> 'artifact' AND s.language IS NOT NULL AND s.language <> ?
         GROUP BY s.doc_id, s.language ORDER BY s.doc_id, s.language""", [TARGET_LANGUAGE])
+
+
+def _add_coverage(con: duckdb.DuckDBPyConnection, documents: list[Row]) -> None:
+    """Per document: how many non-English segments have an English translation, what is missing."""
+    rows = _coverage_rows(con)
     per_doc: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         per_doc[row["doc_id"]].append(row)
@@ -332,6 +339,25 @@ def _corpus_counts(con: duckdb.DuckDBPyConnection, documents: list[Row], series:
         "translated_segments": sum(d["segments_translated"] for d in documents),
         "non_english_segments": sum(d["segments_non_english"] for d in documents),
     }
+
+
+def corpus_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The Overview's numbers without building a snapshot (the run summary prints them):
+    current documents and statistics, metrics with figures for some year (the series),
+    conflicts, and non-English sentences with an English translation out of all of them.
+    tests/test_cli_run.py checks that they are the snapshot's."""
+    found = con.execute(
+        "SELECT (SELECT count(*) FROM current_documents),"
+        " (SELECT count(*) FROM current_observations),"
+        " (SELECT count(DISTINCT m.metric_id) FROM metrics m"
+        "  JOIN metric_observations mo USING (metric_id)"
+        "  JOIN current_observations o USING (obs_id) WHERE o.year IS NOT NULL),"
+        " (SELECT count(*) FROM conflicts)").fetchone() or (0, 0, 0, 0)
+    coverage = _coverage_rows(con)
+    return {"documents": int(found[0]), "observations": int(found[1]),
+            "metrics": int(found[2]), "conflicts": int(found[3]),
+            "translated_segments": sum(int(r["done"]) for r in coverage),
+            "non_english_segments": sum(int(r["total"]) for r in coverage)}
 
 
 # --------------------------------------------------------------------------- changes
