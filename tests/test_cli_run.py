@@ -257,7 +257,10 @@ def test_each_kind_of_change_lets_the_run_go_ahead(
 
 
 def test_user_text_with_markup_characters_is_printed_as_it_is(tmp_path: Path) -> None:
+    from warehouse import db
+
     warehouse = tmp_path / "w.duckdb"
+    db.connect(warehouse).close()  # an empty warehouse: read commands refuse a missing one
     explained = _without_server(["explain", "[/]", "--warehouse", str(warehouse)])
     assert explained.returncode == 1, explained.stderr[-3000:]
     assert "error: no observation or metric with id '[/]'" in explained.stderr
@@ -279,8 +282,8 @@ def test_a_rejected_entry_with_markup_characters_is_named_and_stays_rejected(
         manifest.write('\n[[source]]\nfile = "reports[/]x.txt"\n')
     _settle()
     args = ["run", "--sources", str(sources), "--warehouse", str(warehouse), "--no-publish"]
-    rejected = ("rejected: reports[/]x.txt: manifest.toml [[source]] #3: file is listed in the "
-                "manifest but missing")
+    rejected = ("rejected: reports[/]x.txt: manifest.toml [[source]] #3 file=reports[/]x.txt: "
+                "file is listed in the manifest but missing")
     first = polystat(args, api_url)
     assert first.returncode == 2, first.stderr[-3000:]
     assert rejected in _lines(first)
