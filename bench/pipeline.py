@@ -6,11 +6,12 @@ its children (process-pool or Dask workers) every 0.1 s:
 
   floor         an empty flow in a fresh process: Prefect's own cost, the goal's baseline
   seeds cold    `polystat run` on sources/ into a new warehouse (with publishing)
-  seeds warm    the same run again: nothing changed
+  seeds warm    the same run again: nothing changed (`polystat run` answers before Prefect)
+  seeds warm --force  the same with --force: the flow runs and every stage skips
   plain         the same work through run_without_prefect (no Prefect at all); the
                 difference to the Prefect run is Prefect's overhead
   N cold        N synthetic documents (bench/corpus.py), with publishing (--no-publish: without)
-  N warm        the same run again: nothing changed
+  N warm        the same run again: nothing changed (and N warm --force, as for the seeds)
   +K            K more documents added to the N-document warehouse, published like N cold:
                 what a run that adds K documents costs (the goal: linear in K)
 
@@ -39,6 +40,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.corpus import write_corpus  # noqa: E402
+from flows.ingest import RACY_NS  # noqa: E402
 
 PYTHON = sys.executable
 FLOOR = ("from prefect import flow\n"
@@ -113,9 +115,10 @@ def _tree_pss(process: psutil.Process) -> list[int]:
         return [0]
 
 
-def stage_seconds(warehouse: Path) -> dict[str, Any]:
+def stage_seconds(warehouse: Path, started: float) -> dict[str, Any]:
     """Seconds per stage of the newest run, from its summary in the warehouse, and how
-    reconcile went (extended or rebuilt)."""
+    reconcile went (extended or rebuilt); {} when no run started after `started` (a run
+    with nothing new records none)."""
     import duckdb
 
     try:
@@ -123,7 +126,8 @@ def stage_seconds(warehouse: Path) -> dict[str, Any]:
     except duckdb.Error:
         return {}
     try:
-        row = con.execute("SELECT summary FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        row = con.execute("SELECT summary FROM runs WHERE started_at >= make_timestamp(?::BIGINT)"
+                          " ORDER BY started_at DESC LIMIT 1", [int(started * 1e6)]).fetchone()
     finally:
         con.close()
     if not row or not row[0]:
@@ -134,10 +138,10 @@ def stage_seconds(warehouse: Path) -> dict[str, Any]:
 
 
 def polystat_run(sources: Path, warehouse: Path, out: Path, publish: bool,
-                 task_runner: str) -> list[str]:
+                 task_runner: str, force: bool = False) -> list[str]:
     return [PYTHON, "-m", "flows.cli_main", "run", "--sources", str(sources), "--warehouse",
             str(warehouse), "--out", str(out), "--task-runner", task_runner,
-            *([] if publish else ["--no-publish"])]
+            *([] if publish else ["--no-publish"]), *(["--force"] if force else [])]
 
 
 def plain_run(sources: Path, warehouse: Path, out: Path, publish: bool) -> list[str]:
@@ -148,11 +152,13 @@ def scenarios(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list
     results: list[dict[str, Any]] = []
 
     def record(name: str, command: list[str], documents: int = 0) -> dict[str, Any]:
+        started = time.time()
         row = {"scenario": name, "documents": documents,
                **measure(command, env, args.timeout)}
         if "--warehouse" in command or command[1] == "-c" and len(command) > 4:
             row["stages"] = stage_seconds(Path(command[command.index("--warehouse") + 1]
-                                               if "--warehouse" in command else command[4]))
+                                               if "--warehouse" in command else command[4]),
+                                          started)
         stages = " ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k}: {v}"
                           for k, v in row.get("stages", {}).items())
         parts = "+".join(str(mb) for mb in row.get("peak_parts_mb", []) if mb >= 5)
@@ -181,6 +187,8 @@ def _seed_scenarios(record: Record, args: argparse.Namespace, work: Path, seeds:
                                                 args.task_runner), 5)
     record("seeds warm (publish, again)", polystat_run(seeds, work / "s.duckdb", work / "s-site",
                                                        True, args.task_runner), 5)
+    record("seeds warm --force (publish)", polystat_run(
+        seeds, work / "s.duckdb", work / "s-site", True, args.task_runner, force=True), 5)
     record("seeds cold, no Prefect (publish)",
            plain_run(seeds, work / "p.duckdb", work / "p-site", True), 5)
 
@@ -188,12 +196,15 @@ def _seed_scenarios(record: Record, args: argparse.Namespace, work: Path, seeds:
 def _large_scenarios(record: Record, args: argparse.Namespace, work: Path, size: int) -> None:
     corpus = work / f"corpus-{size}"
     write_corpus(size, corpus)
+    time.sleep(RACY_NS / 1e9)  # files younger than this are read again by the warm run
     warehouse, site = work / f"w-{size}.duckdb", work / f"site-{size}"
     publish = not args.no_publish
     record(f"{size} cold", polystat_run(corpus, warehouse, site, publish,
                                         args.large_task_runner), size)
     record(f"{size} warm", polystat_run(corpus, warehouse, site, publish,
                                         args.large_task_runner), size)
+    record(f"{size} warm --force", polystat_run(corpus, warehouse, site, publish,
+                                                args.large_task_runner, force=True), size)
     if size <= args.plain_up_to:
         record(f"{size} cold, no Prefect",
                plain_run(corpus, work / f"plain-{size}.duckdb", work / "site", False), size)

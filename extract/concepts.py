@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
-from extract import lexicon
+from extract import languages, lexicon
+from extract.languages import fold
 from extract.records import Segment, Statistic
 from extract.versions import CONCEPTS_VERSION as CONCEPTS_VERSION  # re-exported
 
@@ -35,14 +36,6 @@ _PAREN_LOOKBACK = 16
 class _Cues:
     concepts: tuple[tuple[str, re.Pattern[str]], ...]
     breaks: re.Pattern[str]
-    turkish_case: bool
-
-
-def fold(text: str, lang: str) -> str:
-    """Lower case the way the language does (Turkish I/ı and İ/i differ)."""
-    if lang == "tr":
-        text = text.replace("I", "ı").replace("İ", "i")
-    return text.lower()
 
 
 @cache
@@ -53,9 +46,10 @@ def _cues(lang: str) -> _Cues:
         joined = "|".join(f"(?:{fold(p, lang)})" for p in patterns)
         compiled.append((key, re.compile(joined)))
     words = [re.escape(fold(w, lang)) for w in data.get("clauses", {}).get("conjunctions", [])]
-    spaced = [f"(?<!\\w){w}(?!\\w)" for w in words] if lang != "zh" else words
-    breaks = re.compile("|".join([_PUNCT_BREAK, *spaced]))
-    return _Cues(tuple(compiled), breaks, lang == "tr")
+    if languages.info(lang).spaces_between_words:
+        words = [f"(?<!\\w){w}(?!\\w)" for w in words]
+    breaks = re.compile("|".join([_PUNCT_BREAK, *words]))
+    return _Cues(tuple(compiled), breaks)
 
 
 def find_concepts(text: str, lang: str) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ population) are applied by extract.statistics.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from extract.candidates import Candidate, find_candidates
@@ -45,6 +45,9 @@ class Figure:
     # A count of survey participants ("1.500 kişi katıldı", "n = 2,047", "7000 Fragebögen"):
     # without a named group it is about the survey's population, else "respondents".
     sample: bool = False
+    # A verbal share glossing an exact figure ("zwei Drittel (68 Prozent)"): the index of
+    # that figure among the sentence's figures.
+    paraphrase_of: int | None = None
 
 
 @dataclass
@@ -60,6 +63,15 @@ class _Work:
     attached: bool = False
     sample: bool = False
     group: int | None = None
+    # The figure this one stands in parentheses after ("412 Gebäude (−9,5 %)", "zwei Drittel
+    # (68 Prozent)"): it shares that figure's context.
+    head: int | None = None
+    # Where the cues of a parenthesised figure are read: the start of the number it explains
+    # ("up 9,800 (0.8%) on March 2024"), which may itself be no figure.
+    cue_start: int | None = None
+    signed: bool = False  # a printed sign ("+6,1 %", "−17,9 %") decides the direction
+    from_value: bool = False  # the first value of "from X to Y"
+    paraphrase_of: int | None = None
 
     @property
     def lead(self) -> int:
@@ -83,21 +95,89 @@ def _qualify(text: str, work: _Work, rules: LanguageRules) -> None:
         work.qualifier = rules.qualifier_named(match)
 
 
-def _is_growth(text: str, work: _Work, rules: LanguageRules) -> bool:
-    before = text[max(0, work.lead - _BEFORE_CHARS) : work.lead]
+def _is_growth(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:
+    before = text[max(0, lead - _BEFORE_CHARS) : lead]
     after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
     return any(r.search(before) for r in rules.growth_before) or any(
         r.search(after) for r in rules.growth_after
     )
 
 
-def _is_decline(text: str, work: _Work, rules: LanguageRules) -> bool:
+def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:
     """'fell by 12%', 'sank um 12 Prozent', 'yüzde 12 azaldı', '下降了 12%', '67% less likely'."""
-    before = text[max(0, work.lead - _BEFORE_CHARS) : work.lead]
+    before = text[max(0, lead - _BEFORE_CHARS) : lead]
     after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
     return any(r.search(before) for r in rules.decline_before) or any(
         r.search(after) for r in rules.decline_after
     )
+
+
+# A sign printed right before a number ("(−9,4 %)", "+6,1 %"): True when it means down.
+_SIGNS = {"+": False, "\u2212": True, "-": True, "\u2013": True}
+# The sign opens a word (not "COVID-19", "Q3-5"); a space may follow "+" and "−" ("+ 7,5 %")
+# but not a hyphen or dash, which then is punctuation ("Anteil - 45 Prozent").
+_SIGN_BEFORE = re.compile(r"(?<![\w.,%])(?:(?P<sign>[+\u2212])\s?|(?P<sign2>[-\u2013]))$")
+# What may stand between a figure and the parenthesis of its apposition: a short noun
+# phrase, no number, no clause break ("zwei Drittel der Befragten (", "412 neue Gebäude (").
+_APPOSITION_GAP = re.compile(r"[^\d%％()（）,，;；.。:：!?！？]{0,30}[(（]\s*")
+_CLAUSE_END = re.compile(r"[;；]")
+_YEAR_START = re.compile(r"(?:19|20)\d\d(?![\d.,])")
+_YEAR_ANYWHERE = re.compile(r"(?:19|20)\d\d")
+# A bare partner stands within a few characters of its figure ("21 auf 27 Prozent").
+_DIGIT = re.compile(r"\d")
+_PARTNER_REACH = 14
+# A number right before the parenthesis of a figure, perhaps with its noun: "up 9,800
+# (0.8%)", "412 neue Gebäude (−9,5 %)".
+_NUMBER_IN_PARENS = re.compile(
+    r"(?<![\w.,])\d(?:[\d.,\u00a0\u202f]*\d)?(?:\s*[^\W\d_]+){0,3}\s*[(（]\s*$")
+# How close a verbal share must be to its exact gloss to take its qualifier ("Jeder
+# Vierte (25 %)" is exact; "ein Drittel (33 Prozent)" is approx).
+_GLOSS_EQUAL = 0.01
+
+
+def _apply_sign(text: str, work: _Work) -> None:
+    """A share never carries a sign: a signed percent is a change ("Wohnungen (−17,9 %)")."""
+    cand = work.cand
+    if work.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal:
+        return
+    match = _SIGN_BEFORE.search(text, max(0, cand.start - 3), cand.start)
+    if match is None:
+        return
+    name = "sign" if match.group("sign") else "sign2"
+    sign = match.group(name)
+    work.cand = replace(cand, start=match.start(name))  # the printed sign stays in the surface
+    work.signed = True
+    work.negative = _SIGNS[sign]
+    if work.unit == "percent":
+        work.unit = "percent_change"
+
+
+def _find_heads(text: str, works: list[_Work]) -> None:
+    """Mark figures written in parentheses right after another figure (its apposition)."""
+    for i, work in enumerate(works):
+        if i > 0 and _APPOSITION_GAP.fullmatch(text[works[i - 1].cand.end : work.lead]):
+            work.head = i - 1
+            work.cue_start = works[i - 1].lead
+            continue
+        number = _NUMBER_IN_PARENS.search(text, max(0, work.lead - _NEAR_CHARS), work.lead)
+        if number and not _YEAR_START.match(text, number.start()):  # "bis 2025 (45 %)"
+            work.cue_start = number.start()
+
+
+def _signed_share_changes(works: list[_Work]) -> None:
+    """A signed percent in parentheses after a share changes that share in points: "45
+    Prozent (+4 Prozent zum Vorjahr)"; after a count it stays a percent change."""
+    for work in works:
+        if work.signed and work.head is not None and work.unit == "percent_change":
+            head = works[work.head]
+            if head.unit == "percent" and not head.cand.verbal:
+                work.unit = "percentage_points"
+
+
+def _year_of(match: re.Match[str]) -> int:
+    """The year a cue names; "(2022 and 2021: 54% each)" names two, the later one counts."""
+    return max(int(value) for name, value in match.groupdict().items()
+               if name.startswith("year") and value)
 
 
 def _baseline_years(text: str, rules: LanguageRules) -> list[tuple[int, int, int]]:
@@ -116,8 +196,10 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
     if work.unit in _CHANGE_UNITS:  # "rose 3 points to 84% in 2023": the change's year too
         next_start = len(text)
-    window_start = max(prev_end, work.lead - _BEFORE_CHARS)
-    before = text[window_start : work.lead]
+    # A figure in parentheses after a number that is no figure reads the cues before it.
+    lead = work.cue_start if work.cue_start is not None and work.head is None else work.lead
+    window_start = max(prev_end, lead - _BEFORE_CHARS)
+    before = text[window_start:lead]
     after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
     is_base = {start for start, _, _ in baselines}
     # A year before a change is the period of the change ("2023'te yüzde 115 büyüdü"), but
@@ -126,11 +208,11 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     for regex in before_forms:
         match = regex.search(before)
         if match and window_start + match.start("year") not in is_base:
-            return int(match.group("year"))
+            return _year_of(match)
     for regex in rules.year_after:
         match = regex.search(after)
         if match and work.cand.end + match.start("year") not in is_base:
-            return int(match.group("year"))
+            return _year_of(match)
     return None
 
 
@@ -141,7 +223,8 @@ def _previous_year(text: str, works: list[_Work], i: int, rules: LanguageRules) 
         return False  # "down 15% compared with last year": last year is the base
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
-    before = text[max(prev_end, work.lead - _BEFORE_CHARS) : work.lead]
+    # "A year earlier the claimant rate stood at 2.1%": the cue may open a long clause.
+    before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
     after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
     return any(r.search(before) for r in rules.previous_year_before) or any(
         r.search(after) for r in rules.previous_year_after)
@@ -244,8 +327,9 @@ def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
         before = text[: a.lead]
         if rules.from_before and not any(r.search(before) for r in rules.from_before):
             continue
-        if a.year is None and baselines:
+        if a.year is None and a.year_offset is None and baselines:
             a.year = baselines[-1][2]
+        a.from_value = True
         a.group = b.group = next_group
         next_group += 1
     return next_group
@@ -309,6 +393,156 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
             work.population = sentence_group[0]
 
 
+def _bare_partners(text: str, candidates: list[Candidate], rules: LanguageRules,
+                   ) -> list[Candidate]:
+    """Add the bare numbers that share a figure's unit: "von 21 auf 27 Prozent", "yüzde
+    3,9'dan 4,4'e", "um 3,1 und 2,2 Prozent", "分别收窄1.7、0.7、8.3个百分点" (a partner may
+    have a partner of its own)."""
+    if not (rules.bare_from or rules.bare_to):
+        return candidates
+    kept = list(candidates)
+    queue = list(candidates)
+    while queue:
+        cand = queue.pop()
+        if cand.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal:
+            continue
+        lo = max(0, cand.start - _BEFORE_CHARS)
+        found = []
+        if _DIGIT.search(text, max(0, cand.start - _PARTNER_REACH), cand.start):
+            found += [_bare(rules, cand, match, lo) for regex in rules.bare_from
+                      if (match := regex.search(text[lo : cand.start]))]
+        if _DIGIT.search(text, cand.end, cand.end + _PARTNER_REACH):
+            found += [_bare(rules, cand, match, cand.end) for regex in rules.bare_to
+                      if (match := regex.match(text[cand.end : cand.end + _BEFORE_CHARS]))]
+        for new in found:
+            if new is not None and all(new.end <= k.start or new.start >= k.end for k in kept):
+                kept.append(new)
+                queue.append(new)
+    return sorted(kept, key=lambda c: c.start) if len(kept) > len(candidates) else candidates
+
+
+def _bare(rules: LanguageRules, partner: Candidate, match: re.Match[str], offset: int,
+          ) -> Candidate | None:
+    number = match.group("num")
+    value = rules.numbers.parse(number)
+    if value is None or re.fullmatch(r"(?:19|20)\d\d", number):
+        return None
+    start, end = offset + match.start("num"), offset + match.end("num")
+    return Candidate(start, end, value, partner.unit, f"{rules.lang}.from_to_bare", "number",
+                     order=partner.order)
+
+
+def _join(text: str, a: _Work, b: _Work, rules: LanguageRules) -> str | None:
+    """How two neighbouring figures are joined: "last" (", and", "und", "、"), "sep" (a
+    list comma) or None (anything else)."""
+    if (a.cand.unit != b.cand.unit and {a.unit, b.unit} - {"percent", "percent_change"}):
+        return None
+    between = text[a.cand.end : b.lead]
+    if any(r.fullmatch(between) for r in rules.list_last):
+        return "last"
+    if any(r.fullmatch(between) for r in rules.list_separator):
+        return "sep"
+    return None
+
+
+def _lists(text: str, works: list[_Work], rules: LanguageRules) -> list[list[_Work]]:
+    """Runs of figures listed with commas and a closing conjunction: "2.4%, 3.1% and 5.6%",
+    "27,8 %, 22,5 % beziehungsweise 16,1 %", "13.6%、17.2%和28.4%"."""
+    runs: list[list[_Work]] = []
+    run, closed = works[:1], False
+    for a, b in zip(works, works[1:], strict=False):
+        join = _join(text, a, b, rules)
+        if join is None or (join == "sep" and closed):
+            if closed:
+                runs.append(run)
+            run, closed = [b], False
+            continue
+        run.append(b)
+        closed = join == "last"
+    if closed:
+        runs.append(run)
+    return runs
+
+
+def _share_in_lists(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """One verb and one time govern a whole list ("sank um 27,8 %, 22,5 % bzw. 16,1 %",
+    "Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3 idi")."""
+    for run in _lists(text, works, rules):
+        changes = [w for w in run if w.unit == "percent_change" and not w.signed]
+        # The list must end with its last figure ("... and 5.6% respectively."), or the verb
+        # must follow it ("%8,4 ve %15,0 arttı"): "rose by 4%, and 30% of the rise came from
+        # exports" lists nothing.
+        last = run[-1]
+        closes = last in changes or any(
+            r.match(text, last.cand.end) for r in rules.list_end)
+        if changes and closes:
+            for work in run:
+                # "rose by 5% and 30% of firms ...": a share that names its group stays one.
+                if work.unit == "percent" and not work.attached:
+                    work.unit = "percent_change"
+                    work.negative = changes[0].negative
+        times = {(w.year, w.year_offset) for w in run
+                 if w.year is not None or w.year_offset is not None}
+        if len(times) == 1:
+            year, offset = times.pop()
+            for work in run:
+                if work.year is None and work.year_offset is None:
+                    work.year, work.year_offset = year, offset
+
+
+def _frame_year(text: str, rules: LanguageRules) -> int | None:
+    """The year of a period that opens the sentence ("In April 2025, ...", "Von Januar bis
+    April 2024 wurde ...", "2024年1-4月，...")."""
+    for regex in rules.year_frame:
+        match = regex.match(text)
+        if match:
+            return _year_of(match)
+    return None
+
+
+def _apply_frame(text: str, works: list[_Work], rules: LanguageRules,
+                 baselines: list[tuple[int, int, int]]) -> None:
+    year = _frame_year(text, rules) if rules.year_frame else None
+    if year is None or any(y == year for _, _, y in baselines):
+        return
+    clause_end = _CLAUSE_END.search(text)  # "2022'de bu oran %34,8 idi; bu, %8,6'lık bir düşüş"
+    limit = clause_end.start() if clause_end else len(text)
+    for work in works:
+        if (work.year is not None or work.year_offset is not None or work.from_value
+                or work.cand.start > limit):
+            continue
+        before = text[max(0, work.lead - _NEAR_CHARS) : work.lead]
+        if any(r.search(before) for r in rules.from_before):  # "up from 41%": the old value
+            continue
+        work.year = year
+
+
+def _inherit_from_heads(works: list[_Work]) -> None:
+    """A figure in parentheses after another shares its time ("412 Gebäude (−9,5 %)")."""
+    for work in works:
+        if work.head is None or work.year is not None or work.year_offset is not None:
+            continue
+        head = works[work.head]
+        work.year, work.year_offset = head.year, head.year_offset
+
+
+def _mark_glosses(works: list[_Work]) -> None:
+    """'zwei Drittel (68 Prozent)', '三分之二的消费者（68%）': the verbal share paraphrases the
+    exact figure in parentheses after it.  Its qualifier is approx unless it names its own
+    or equals the figure."""
+    for i, work in enumerate(works):
+        if work.head is None:
+            continue
+        verbal = works[work.head]
+        if (not verbal.cand.verbal or verbal.cand.kind in ("range", "multiple")
+                or work.cand.verbal or verbal.unit != "percent" or work.unit != "percent"):
+            continue
+        verbal.paraphrase_of = i
+        if verbal.cand.qualifier is None and verbal.qualifier == "exact" and abs(
+                verbal.cand.value - work.cand.value) > _GLOSS_EQUAL:
+            verbal.qualifier = "approx"
+
+
 def analyse_sentence(text: str, rules: LanguageRules,
                      candidates: list[Candidate] | None = None) -> list[Figure]:
     """The statistics of one sentence, with offsets relative to it.
@@ -321,22 +555,41 @@ def analyse_sentence(text: str, rules: LanguageRules,
         return []
     if any(r.search(text) for r in rules.negative_sentence):
         candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
+    candidates = _bare_partners(text, candidates, rules)
     works = [_Work(cand=c, unit=c.unit) for c in candidates]
     for work in works:
         _qualify(text, work, rules)
-        if work.unit == "percent" and _is_growth(text, work, rules):
+        _apply_sign(text, work)
+    if "(" in text or "（" in text:
+        _find_heads(text, works)
+        _signed_share_changes(works)
+    for work in works:
+        if work.signed:
+            continue
+        # A figure in parentheses reads the cue of the figure it explains ("up 9,800 (0.8%)").
+        lead = work.cue_start if work.cue_start is not None else work.lead
+        if work.unit == "percent" and _is_growth(text, work, rules, lead):
             work.unit = "percent_change"
         if work.unit in _CHANGE_UNITS:
-            work.negative = _is_decline(text, work, rules)
-    baselines = _baseline_years(text, rules)
+            work.negative = _is_decline(text, work, rules, lead)
+    # Most sentences name no year: then no year cue can match (one scan instead of many).
+    names_year = _YEAR_ANYWHERE.search(text) is not None
+    baselines = _baseline_years(text, rules) if names_year else []
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
     for i, work in enumerate(works):
-        work.year = _explicit_year(text, works, i, rules, baselines)
+        if names_year:
+            work.year = _explicit_year(text, works, i, rules, baselines)
         if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
+    _inherit_from_heads(works)
+    if len(works) > 1:
+        _share_in_lists(text, works, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
+    if names_year:
+        _apply_frame(text, works, rules, baselines)
+    _mark_glosses(works)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
     return [
@@ -344,7 +597,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
-            year_offset=w.year_offset, sample=w.sample,
+            year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
         )
         for w in works
     ]

@@ -43,4 +43,7 @@ class Statistic:
     sentence_end: int
     rule: str
     group: int | None = None  # comparison group: values of one measure at different years
+    # A verbal share that glosses an exact figure ("zwei Drittel (68 Prozent)"): the document
+    # offsets (start, end) of that figure.  Both are statistics; the gloss is never a conflict.
+    paraphrase_of: tuple[int, int] | None = None
     concepts: tuple[str, ...] = field(default_factory=tuple)

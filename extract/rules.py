@@ -100,9 +100,6 @@ class LanguageRules:
             "YEAR": YEAR,
         }
         self.figures = [self._figure(entry) for entry in data.get("figures", [])]
-        # No single gate over all pre-checks: one long alternation scans a figure-free
-        # sentence slower than the few distinct `needs` patterns one by one (bench/extract.py).
-        self.gate: re.Pattern[str] | None = None
         self.attach_after = self._compile(population.get("attach_after", "^" + _NEVER))
         self.attach_before = self._compile(population.get("attach_before", _NEVER))
         # Terms in a prepositional object ("Empathie für die Mitarbeiter") are not the group
@@ -124,6 +121,8 @@ class LanguageRules:
         self.change_year_before = self._compile_all(years.get("change_before", []))
         self.previous_year_before = self._compile_all(years.get("previous_before", []))
         self.previous_year_after = self._compile_all(years.get("previous_after", []))
+        # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
+        self.year_frame = self._compile_all(years.get("frame", []))
         # A cheap word check per sentence before the patterns above are tried per figure.
         self.previous_year_cue = self._compile(years.get("previous_cue", ""))
         growth = data.get("growth", {})
@@ -134,6 +133,15 @@ class LanguageRules:
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
+        # A unit written once for two values: "von 21 auf 27 Prozent" (the bare number before
+        # a figure), "yüzde 3,9'dan 4,4'e" (the bare number after it); group `num`.
+        self.bare_from = self._compile_all(from_to.get("bare_before", []))
+        self.bare_to = self._compile_all(from_to.get("bare_after", []))
+        # Figures listed with one verb: "rose by 2.4%, 3.1% and 5.6%", "分别增长7.2%、9.9%和21.4%".
+        enumeration = data.get("enumeration", {})
+        self.list_separator = self._compile_all(enumeration.get("separator", []))
+        self.list_last = self._compile_all(enumeration.get("last", []))
+        self.list_end = self._compile_all(enumeration.get("end", []))
         self.negative_sentence = self._compile_all(data.get("negatives", {}).get("sentence", []))
         # Chinese writes no spaces, so a qualifier there needs no word boundary.
         boundary = r"(?:^|(?<=[\W]))" if qualifiers.get("word_boundary", True) else ""

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from extract.lexicon import load, supported_languages
+from extract.languages import supported
+from extract.lexicon import load
 from extract.records import Segment
 
 # Bullets, "1.", "1)", "01 |", "a)" at the start of a line.
@@ -39,7 +40,7 @@ _HEADING_MAX_CHARS = 90
 def _abbreviations() -> frozenset[str]:
     """Abbreviations of all languages (lower case, with their final dot)."""
     words: set[str] = set()
-    for lang in supported_languages():
+    for lang in supported():
         for word in load(lang).get("segment", {}).get("abbreviations", []):
             words.add(word.lower())
     return frozenset(words)

@@ -48,6 +48,8 @@ _SPAN_ATTRS = {
     "figure_start": lambda f: f.start,
     "figure_end": lambda f: f.end,
     "population_attached": lambda f: f.population_attached,
+    # The index, among doc.spans["statistics"], of the exact figure a verbal share glosses.
+    "paraphrase_of": lambda f: f.paraphrase_of,
 }
 _BATCH = 256
 _TEXT_KEY = "polystat_text"
@@ -184,6 +186,30 @@ def _survey_population(found: list[_Found]) -> str | None:
     return None
 
 
+def _paraphrase_targets(found: list[_Found]) -> dict[int, tuple[int, int]]:
+    """Document offsets of the exact figure each gloss paraphrases, by index in `found`.
+
+    A heading that gives only the verbal share ("Two-thirds of consumers pay for ...")
+    glosses the same exact figure as the body sentence that repeats the verbal share with
+    its gloss ("Two-thirds of consumers (68%) say ...")."""
+    targets: dict[int, tuple[int, int]] = {}
+    by_seg: dict[int, list[int]] = {}
+    for i, f in enumerate(found):
+        by_seg.setdefault(f.seg.seg_no, []).append(i)
+    glossed: dict[tuple[float, str], tuple[int, int]] = {}
+    for i, f in enumerate(found):
+        if f.fig.paraphrase_of is None:
+            continue
+        exact = found[by_seg[f.seg.seg_no][f.fig.paraphrase_of]]
+        targets[i] = (exact.seg.start + exact.fig.start, exact.seg.start + exact.fig.end)
+        glossed.setdefault((f.fig.value, f.fig.rule), targets[i])
+    for i, f in enumerate(found):
+        key = (f.fig.value, f.fig.rule)
+        if i not in targets and f.seg.kind == "heading" and key in glossed:
+            targets[i] = glossed[key]
+    return targets
+
+
 def find_statistics(text: str, lang: str, survey_year: int | None = None,
                     segments: Sequence[Segment] | None = None) -> list[Statistic]:
     """All statistics of a document, with document-level offsets."""
@@ -195,8 +221,9 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     index_of = {s.seg_no: i for i, s in enumerate(segs)}
     survey_population = _survey_population(found)
     groups: dict[tuple[int, int], int] = {}
+    glosses = _paraphrase_targets(found)
     stats = []
-    for f in found:
+    for index, f in enumerate(found):
         fig = f.fig
         seg = f.seg
         population = fig.population
@@ -214,11 +241,25 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         year = fig.year
         if year is None and fig.year_offset is not None and survey_year is not None:
             year = survey_year + fig.year_offset  # "im Vorjahr", "last year"
+        qualifier = fig.qualifier
+        paraphrase_of = glosses.get(index)
+        if paraphrase_of and fig.paraphrase_of is None and qualifier == "exact":
+            qualifier = _heading_gloss_qualifier(found, index, glosses)
         stats.append(Statistic(
             start=start, end=end, surface=text[start:end], value=float(fig.value),
-            unit=fig.unit, qualifier=fig.qualifier, population=population,
+            unit=fig.unit, qualifier=qualifier, population=population,
             year=year if year is not None else survey_year,
             year_basis="explicit" if year is not None else "edition",
             sentence_start=seg.start, sentence_end=seg.end, rule=rule, group=group,
+            paraphrase_of=paraphrase_of,
         ))
     return stats
+
+
+def _heading_gloss_qualifier(found: list[_Found], index: int,
+                             glosses: dict[int, tuple[int, int]]) -> str:
+    """A heading's verbal share takes the qualifier of the body gloss it repeats."""
+    for i, f in enumerate(found):
+        if i != index and f.fig.paraphrase_of is not None and glosses.get(i) == glosses[index]:
+            return f.fig.qualifier
+    return found[index].fig.qualifier

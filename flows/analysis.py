@@ -35,8 +35,7 @@ def analyse(text: str, declared_language: str | None, survey_year: int | None,
             candidates: Sequence[str]) -> DocumentAnalysis:
     from extract import statistics  # spaCy: imported where documents are mined, not by every run
 
-    detected, confidence = langid.detect_language(text, candidates)
-    language = detected or declared_language
+    language, confidence = langid.document_language(text, declared_language, candidates)
     segments = langid.label_segments(text, segment.segment(text), language, candidates)
     found = statistics.find_statistics(text, language or "en", survey_year, segments)
     found = concepts.attach_concepts(text, found, language or "en", segments)
@@ -52,8 +51,10 @@ def observation_id(doc_id: str, stat: Statistic) -> str:
 def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
                      run_id: str) -> list[dict[str, Any]]:
     starts = [s.start for s in result.segments]
+    by_span = {(stat.start, stat.end): stat for stat in result.statistics}
     rows = []
     for stat in result.statistics:
+        glossed = by_span.get(stat.paraphrase_of) if stat.paraphrase_of else None
         index = bisect_right(starts, stat.start) - 1
         seg_no = result.segments[index].seg_no if index >= 0 else None
         rows.append({
@@ -66,5 +67,6 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
             "claim": text[stat.sentence_start:stat.sentence_end],
             "claim_start": stat.sentence_start, "claim_end": stat.sentence_end,
             "rule": stat.rule, "extractor_version": result.extractor_version, "run_id": run_id,
+            "paraphrase_of": observation_id(doc_id, glossed) if glossed else None,
         })
     return rows

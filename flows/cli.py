@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +16,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from flows import settings
+from flows import settings, terminal
+from reports.markup import counted, translation_coverage
 
 # Prefect reads its settings at import: quiet, offline and patient on slow machines.
+# DO_NOT_TRACK stops the client's own telemetry (and its first-run notice on terminals).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -24,11 +30,21 @@ app = typer.Typer(help="Mine statistics from multilingual survey reports and pub
                   no_args_is_help=True, add_completion=False)
 export_app = typer.Typer(help="Write warehouse contents as JSONL or CSV.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
-console = Console(stderr=True)
+
+
+def _shown_default(name: str) -> str:
+    """A setting's value for --help (typer shows "(dynamic)" for a default_factory); the
+    declared default when the current settings are invalid (the command then says why)."""
+    try:
+        return str(settings.get(name))
+    except settings.SettingsError:
+        return str(settings.Settings.model_fields[name].default)
+
 
 WarehouseOption = Annotated[Path, typer.Option(
     "--warehouse", envvar="POLYSTAT_WAREHOUSE", help="DuckDB warehouse file.",
-    default_factory=lambda: Path(settings.get("warehouse")))]
+    default_factory=lambda: Path(settings.get("warehouse")),
+    show_default=_shown_default("warehouse"))]
 
 
 class Format(StrEnum):
@@ -37,16 +53,43 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    for line in message.splitlines() or [message]:
+        terminal.error(line)
     return typer.Exit(code)
 
 
+@app.callback()
+def _check_settings() -> None:
+    """Every setting is checked before any command runs (and before Prefect is imported):
+    a bad value is a one-line error naming the setting, exit 2."""
+    try:
+        settings.check()
+    except settings.SettingsError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _check_language_data() -> None:
+    """The data of every configured language parses and has only known keys (a typo in
+    POLYSTAT_LEXICON_DIR's files is an error here, not a failed task)."""
+    from extract import lexicon
+
+    try:
+        for lang in settings.languages():
+            lexicon.load(lang)
+    except lexicon.LexiconError as exc:
+        raise _fail(str(exc), 2) from None
+
+
 def _open_read(path: Path) -> Any:
+    """The warehouse for a read command: read-only, so it never creates, upgrades or waits for
+    the file. Exit 2 when --warehouse names no warehouse; 1 when it is busy, damaged or
+    outdated."""
     from warehouse import db
 
     try:
-        return db.connect(path, wait_seconds=float(settings.get("lock_wait")),
-                          memory_limit=settings.get("db_memory"))
+        return closing(db.connect(path, read_only=True, memory_limit=settings.get("db_memory")))
+    except (db.WarehouseMissing, db.NotAWarehouse) as exc:
+        raise _fail(str(exc), 2) from None
     except (db.WarehouseLocked, db.WarehouseError) as exc:
         raise _fail(str(exc)) from None
 
@@ -54,73 +97,151 @@ def _open_read(path: Path) -> Any:
 @app.command()
 def run(
     sources: Annotated[Path, typer.Option(help="Folder of documents + manifest.toml.",
-                                          default_factory=lambda: Path(settings.get("sources")))],
+                                          default_factory=lambda: Path(settings.get("sources")),
+                                          show_default=_shown_default("sources"))],
     warehouse: WarehouseOption,
     out: Annotated[Path, typer.Option(help="Folder for the HTML pages and the PDF report.",
-                                      default_factory=lambda: Path(settings.get("out")))],
+                                      default_factory=lambda: Path(settings.get("out")),
+                                      show_default=_shown_default("out"))],
     publish: Annotated[bool, typer.Option(help="Render the reports at the end.")] = True,
     task_runner: Annotated[str, typer.Option(
         help="What runs the per-document tasks: threads, processes, or dask (a local Dask "
              "cluster; needs the `dask` extra).")] = "threads",
     workers: Annotated[int, typer.Option(help="Threads, processes or Dask workers.",
                                          min=1)] = 2,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Run the pipeline (and record a run) even when nothing changed.")
+    ] = False,
 ) -> None:
     """Process a sources folder into the warehouse and publish the reports.
 
+    When nothing changed since the last finished run (same files, same manifest, same
+    models, the report still in place), says so in about a second without starting
+    Prefect and records nothing; --force runs the pipeline anyway.
+
     Exit code 0: every document processed (a duplicate of another source is a warning:
-    its text is stored once); 2: some documents rejected (the rest stored); 1: the run
-    could not proceed.
+    its text is stored once); 2: some documents rejected (the rest
+    stored); 1: the run could not proceed.
     """
+    _check_language_data()
     from flows.ingest import SourcesError
-    from flows.pipeline import pipeline
     from warehouse.db import WarehouseError, WarehouseLocked
 
-    console.print(f"polystat run: sources {sources}, warehouse {warehouse}", highlight=False)
+    terminal.line(f"polystat run: sources {sources}, warehouse {warehouse}")
     try:
-        _preflight(sources, warehouse)
-        summary = pipeline(str(sources), str(warehouse), str(out), publish,
-                           task_runner=_task_runner(task_runner), workers=workers)
+        runner_kind = _task_runner(task_runner)
+        summary = _preflight(sources, warehouse, out, publish, force)
+        if summary is not None:
+            _print_nothing_new(summary)
+        else:
+            summary = _run_pipeline(sources, warehouse, out, publish, runner_kind, workers)
+            _print_summary(summary)
     except (SourcesError, WarehouseLocked, WarehouseError) as exc:
         raise _fail(str(exc)) from None
-    _print_summary(summary)
     if summary["status"] == "partial":
         raise typer.Exit(2)
 
 
+def _run_pipeline(sources: Path, warehouse: Path, out: Path, publish: bool, task_runner: str,
+                  workers: int) -> dict[str, Any]:
+    # Prefect's INFO lines (the temporary server starting and stopping) stay off the
+    # terminal; its warnings still show. Read when Prefect is imported, so set first.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.pipeline import pipeline
+
+    if not PREFECT_API_URL.value():
+        terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
+                      "to use a running `prefect server start`)")
+
+    with _run_logs_to_prefect_only():
+        return pipeline(str(sources), str(warehouse), str(out), publish,
+                        task_runner=task_runner, workers=workers)
+
+
+@contextmanager
+def _run_logs_to_prefect_only() -> Iterator[None]:
+    """Flow- and task-run logs ("Flow run 'orchid-stingray' - Finished in state
+    Completed()", the stages' warnings) go to the Prefect API and UI only: on the terminal
+    polystat's own lines say the same, and the summary stays the last, clean block."""
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    before = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, propagate in zip(loggers, before, strict=True):
+            logger.propagate = propagate
+
+
 def _task_runner(name: str) -> str:
-    from flows.pipeline import TaskRunnerKind
+    from flows.stages import TaskRunnerKind
 
     if name not in TaskRunnerKind.__members__:
         raise _fail(f"--task-runner {name!r}: choose one of {', '.join(TaskRunnerKind)}", 2)
     return name
 
 
-def _preflight(sources: Path, warehouse: Path) -> None:
-    """Fail fast on what stops a whole run, before Prefect starts (and logs a traceback):
-    sources that cannot be used, a warehouse another process holds."""
+def _preflight(sources: Path, warehouse: Path, out: Path, publish: bool, force: bool
+               ) -> dict[str, Any] | None:
+    """Before Prefect starts (and logs a traceback), fail fast on what stops a whole run:
+    sources that cannot be used, a warehouse another process holds. Unless forced, return
+    what to print instead of running when nothing changed (`stages.nothing_new`)."""
+    from flows import stages
     from flows.ingest import load_manifest
     from warehouse import db
 
-    load_manifest(sources)
-    db.connect(warehouse, wait_seconds=float(settings.get("lock_wait"))).close()
+    check = not force and warehouse.exists()  # a new warehouse has nothing to stand
+    if not check:
+        load_manifest(sources)  # a bad manifest creates no warehouse
+    con = db.connect(warehouse, wait_seconds=float(settings.get("lock_wait")),
+                     memory_limit=settings.get("db_memory"))
+    try:
+        return stages.nothing_new(con, str(sources), str(out), publish) if check else None
+    finally:
+        con.close()
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    console.print(
-        f"documents: {summary['documents_seen']} seen, {len(summary['documents_new'])} mined, "
-        f"{summary['documents_unchanged']} unchanged; new figures: {summary['observations_new']}; "
-        f"metrics: {summary['metrics']}; conflicts: {summary['conflicts']}", highlight=False)
-    for pair in summary["untranslated_pairs"]:
-        console.print(f"[yellow]not translated:[/] {pair} (no model installed; numbers are read "
-                      f"from the original text anyway). Install: polystat models install "
-                      f"--from-index {pair.split('->')[0]}", highlight=False)
+def _print_nothing_new(summary: dict[str, Any]) -> None:
+    terminal.line(f"nothing new since run {summary['previous_run']} (finished "
+                  f"{summary['previous_finished']}): "
+                  f"{counted(summary['documents_unchanged'], 'document')} unchanged, nothing to "
+                  "mine, translate or reconcile; Prefect not started, no run recorded "
+                  "(--force runs the pipeline anyway)")
+    _print_summary(summary, this_run=False)
+
+
+def _print_summary(summary: dict[str, Any], this_run: bool = True) -> None:
+    """The last block of a run's output: what this run did, what it refused, the corpus as
+    the Overview states it, missing models, the report."""
+    if this_run:
+        terminal.line(
+            f"this run: {counted(summary['documents_seen'], 'document')} seen, "
+            f"{len(summary['documents_new']):,} mined, "
+            f"{summary['documents_unchanged']:,} unchanged; "
+            f"{counted(summary['observations_new'], 'new statistic')}")
     for reject in summary["rejects"]:
-        console.print(f"[red]rejected:[/] {reject}", highlight=False)
+        terminal.labelled("rejected:", "red", reject)
     for warning in summary.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    if summary.get("report"):
-        console.print(f"report: {summary['report']} (rendered with {summary['renderer']})",
-                      highlight=False)
+        terminal.labelled("warning:", "yellow", warning)
+    corpus = summary["corpus"]
+    terminal.line(
+        f"corpus: {counted(corpus['documents'], 'document')}, "
+        f"{counted(corpus['observations'], 'statistic')}, "
+        f"{counted(corpus['metrics'], 'metric')}, {counted(corpus['conflicts'], 'conflict')}; "
+        + translation_coverage(corpus["translated_segments"], corpus["non_english_segments"]))
+    pairs = summary["untranslated_pairs"]
+    if pairs:
+        terminal.labelled("not translated:", "yellow",
+                          f"{', '.join(pairs)} (no model installed; numbers are read from the "
+                          "original text anyway). Install: polystat models install --from-index "
+                          + " ".join(pair.split("->")[0] for pair in pairs))
+    if summary.get("report") and "publish" in summary["skipped"]:
+        terminal.line(f"report: unchanged, {summary['report']} stands")
+    elif summary.get("report"):
+        terminal.line(f"report: {summary['report']} (rendered with {summary['renderer']})")
 
 
 def _write_records(records: list[dict[str, Any]], fmt: Format, output: Path | None) -> None:
@@ -162,8 +283,8 @@ def export_statistics(warehouse: WarehouseOption, fmt: FormatOption = Format.jso
     """One record per current observation (the evaluation export)."""
     from warehouse import reads
 
-    con = _open_read(warehouse)
-    records = reads.statistics(con)
+    with _open_read(warehouse) as con:
+        records = reads.statistics(con)
     ordered = [{**{k: r[k] for k in EXPORT_FIELDS}, **{k: v for k, v in r.items()
                                                        if k not in EXPORT_FIELDS}} for r in records]
     _write_records(ordered, fmt, output)
@@ -175,7 +296,9 @@ def export_conflicts(warehouse: WarehouseOption, fmt: FormatOption = Format.json
     """One record per conflict: metric, year, values and the observations behind each."""
     from warehouse import reads
 
-    _write_records(reads.conflicts(_open_read(warehouse)), fmt, output)
+    with _open_read(warehouse) as con:
+        records = reads.conflicts(con)
+    _write_records(records, fmt, output)
 
 
 @export_app.command("rejects")
@@ -184,7 +307,9 @@ def export_rejects(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
     """Every document a run refused, with the reason."""
     from warehouse import reads
 
-    _write_records(reads.rejects(_open_read(warehouse)), fmt, output)
+    with _open_read(warehouse) as con:
+        records = reads.rejects(con)
+    _write_records(records, fmt, output)
 
 
 @app.command("eval")
@@ -193,24 +318,32 @@ def evaluate(
     warehouse: WarehouseOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score the warehouse's figures against a gold folder."""
+    """Score the warehouse's figures against a gold folder.
+
+    Exit 2 when the gold folder or its statistics.jsonl is missing or empty."""
     from flows import evaluate as ev
     from warehouse import reads
 
-    con = _open_read(warehouse)
-    texts = {row[0]: row[1] for row in con.execute(
-        "SELECT file_name, text FROM current_documents").fetchall()}
     try:
-        scores = ev.score(gold, reads.statistics(con), texts)
-        found, total = ev.conflict_recall(gold, reads.conflicts(con), texts)
+        ev.check_gold_folder(gold)
+    except ev.GoldMissing as exc:
+        raise _fail(str(exc), 2) from None
+    with _open_read(warehouse) as con:
+        texts = {row[0]: row[1] for row in con.execute(
+            "SELECT file_name, text FROM current_documents").fetchall()}
+        predictions, predicted_conflicts = reads.statistics(con), reads.conflicts(con)
+    try:
+        scores = ev.score(gold, predictions, texts)
+        scores.update(ev.conflict_scores(ev.load_gold_conflicts(gold, texts),
+                                         predicted_conflicts))
     except ev.GoldError as exc:
         raise _fail(str(exc)) from None
-    scores["conflicts_found"] = found
-    scores["conflicts_gold"] = total
     if as_json:
         typer.echo(json.dumps(scores, indent=2, ensure_ascii=False))
         return
     for key, value in scores.items():
+        if key in ev.SERIES_PAIR_KEYS:
+            continue
         if isinstance(value, list):
             if value:
                 typer.echo(f"{key}: {', '.join(value[:20])}")
@@ -223,22 +356,41 @@ def evaluate(
 @app.command()
 def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-…) or metric id "
                                                       "(m-…).")],
-            warehouse: WarehouseOption) -> None:
-    """Full provenance of an observation or a metric."""
+            warehouse: WarehouseOption,
+            as_json: Annotated[bool, typer.Option(
+                "--json", help="Print the full provenance record as JSON.")] = False) -> None:
+    """What an observation or a metric is and where it comes from; --json: full provenance."""
+    from flows.explain import MEMBERS_SHOWN, summary
     from warehouse import reads
 
-    found = reads.explain(_open_read(warehouse), ident)
+    with _open_read(warehouse) as con:
+        found = reads.explain(con, ident, members=None if as_json else MEMBERS_SHOWN)
     if found is None:
         raise _fail(f"no observation or metric with id {ident!r}; ids come from "
                     "`polystat export statistics` (obs_id, metric_id)")
-    typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    for line in summary(found):
+        out.print(line)
 
 
 @app.command("settings")
 def show_settings() -> None:
-    """Every setting, its environment variable, current value and help."""
+    """Every setting: its environment variable, current value, where the value comes from
+    (default, file or env) and help."""
+    from rich.table import Table
+
+    path = settings.settings_file()
+    table = Table(title=f"settings file: {path}{'' if path.is_file() else ' (none there)'}",
+                  title_justify="left")
+    for column in ("setting", "environment variable", "value", "from", "help"):
+        table.add_column(column, overflow="fold")
     for setting in settings.SETTINGS:
-        typer.echo(f"{setting.name:<12} {setting.env:<22} {setting.value()!r}\n    {setting.help}")
+        table.add_row(setting.name, setting.env, str(setting.value()), setting.source(),
+                      setting.help)
+    Console().print(table)
 
 
 def _mount_models() -> None:
@@ -262,6 +414,5 @@ def serve(timezone: Annotated[str | None, typer.Option(
     """
     from flows.deploy import serve as serve_monthly
 
-    console.print("serving deployment 'pipeline/monthly' (cron 0 6 1 * *); Ctrl-C stops it",
-                  highlight=False)
+    terminal.line("serving deployment 'pipeline/monthly' (cron 0 6 1 * *); Ctrl-C stops it")
     serve_monthly(timezone)

@@ -18,8 +18,10 @@ def monthly_schedule(timezone: str | None = None) -> Schedule:
 
 
 def default_parameters() -> dict[str, Any]:
-    return {"sources_dir": settings.get("sources"), "warehouse": settings.get("warehouse"),
-            "out_dir": settings.get("out"), "publish": True}
+    # Deployment parameters are JSON: the paths as text.
+    return {"sources_dir": str(settings.get("sources")),
+            "warehouse": str(settings.get("warehouse")), "out_dir": str(settings.get("out")),
+            "publish": True}
 
 
 def monthly_deployment(timezone: str | None = None, parameters: dict[str, Any] | None = None

@@ -1,6 +1,6 @@
 """Score the warehouse's statistics export against a gold folder.
 
-Gold layout (see ../shared/gold/README.md): statistics.jsonl, non_statistics.jsonl,
+Gold layout (see tests/gold/README.md): statistics.jsonl, non_statistics.jsonl,
 series.jsonl, conflicts.jsonl, and the documents they quote. A gold figure is
 located by its quote (the n-th occurrence, counted with successive str.find)
 and its surface inside the quote. A prediction matches a gold figure when their
@@ -23,6 +23,10 @@ class GoldError(ValueError):
     """The gold folder does not fit its documents."""
 
 
+class GoldMissing(GoldError):
+    """The gold folder, or its statistics.jsonl, is missing or empty."""
+
+
 @dataclass(frozen=True)
 class GoldSpan:
     item: dict[str, Any]
@@ -34,8 +38,30 @@ class GoldSpan:
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise GoldError(f"{path}, line {number}: not JSON ({exc.msg})") from None
+    return items
+
+
+def check_gold_folder(gold_dir: Path) -> None:
+    """Refuse a folder that cannot be gold: scoring it would print zeros, not an error."""
+    statistics = gold_dir / "statistics.jsonl"
+    if not gold_dir.exists():
+        raise GoldMissing(f"gold folder {gold_dir} does not exist")
+    if not gold_dir.is_dir():
+        raise GoldMissing(f"gold folder {gold_dir} is a file; pass the folder that holds "
+                          "statistics.jsonl")
+    if not statistics.is_file():
+        state = "is empty" if not any(gold_dir.iterdir()) else "has no statistics.jsonl"
+        raise GoldMissing(f"gold folder {gold_dir} {state}: it needs statistics.jsonl (one gold "
+                          "figure per line; layout in tests/gold/README.md)")
+    if not _read_jsonl(statistics):
+        raise GoldMissing(f"{statistics} holds no gold figures; nothing to score against")
 
 
 def locate(item: dict[str, Any], text: str) -> tuple[int, int]:
@@ -54,6 +80,7 @@ def locate(item: dict[str, Any], text: str) -> tuple[int, int]:
 
 def load_gold(gold_dir: Path, texts: dict[str, str]) -> tuple[list[GoldSpan], list[GoldSpan]]:
     """Located statistics and non-statistics; raises GoldError naming any item that is off."""
+    check_gold_folder(gold_dir)
     located: dict[str, list[GoldSpan]] = {}
     for name in ("statistics", "non_statistics"):
         spans = []
@@ -112,9 +139,9 @@ def _field_ok(gold: dict[str, Any], pred: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def series_pairs(pairs: list[tuple[GoldSpan, dict[str, Any]]]) -> dict[str, float]:
-    """Pair-F1: do two matched gold figures share a metric_id exactly when they share a gold
-    metric (identical gold metric strings denote the same measure)?"""
+def metric_pairs(pairs: list[tuple[GoldSpan, dict[str, Any]]]) -> dict[str, float]:
+    """Pair-F1 of the linking over the matched figures: two figures are the same metric in
+    gold when their gold metric strings are equal, predicted when their metric_ids are."""
     tp = fp = fn = 0
     for (g1, p1), (g2, p2) in combinations(pairs, 2):
         same_gold = g1.item["metric"] == g2.item["metric"]
@@ -123,8 +150,19 @@ def series_pairs(pairs: list[tuple[GoldSpan, dict[str, Any]]]) -> dict[str, floa
         fp += same_pred and not same_gold
         fn += same_gold and not same_pred
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
-    return {"series_pair_precision": precision, "series_pair_recall": recall,
-            "series_pair_f1": _f1(precision, recall), "series_pairs_true": tp + fn}
+    return {"metric_pair_precision": precision, "metric_pair_recall": recall,
+            "metric_pair_f1": _f1(precision, recall), "metric_pairs_true": tp + fn}
+
+
+SERIES_PAIR_KEYS = ("series_pair_precision", "series_pair_recall", "series_pair_f1",
+                    "series_pairs_true")
+
+
+def series_pairs(pairs: list[tuple[GoldSpan, dict[str, Any]]]) -> dict[str, float]:
+    """The metric pair scores under their first names, for JSON readers (eval_baseline.json
+    pins series_pair_f1); the plain table shows them once, as metric_pair_*."""
+    return {key.replace("metric_pair", "series_pair"): value
+            for key, value in metric_pairs(pairs).items()}
 
 
 def score(gold_dir: Path, predictions: list[dict[str, Any]], texts: dict[str, str]
@@ -153,6 +191,7 @@ def score(gold_dir: Path, predictions: list[dict[str, Any]], texts: dict[str, st
         "trap_examples": [f"{t.item['id']} {t.item['surface']!r}" for t in trap_hits[:10]],
     }
     result.update(series_pairs(pairs))
+    result.update(metric_pairs(pairs))
     by_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     matched_ids = {g.item["id"] for g, _ in pairs}
     for span in gold:
@@ -166,18 +205,32 @@ def score(gold_dir: Path, predictions: list[dict[str, Any]], texts: dict[str, st
     return result
 
 
-def conflict_recall(gold_dir: Path, conflicts: list[dict[str, Any]],
-                    texts: dict[str, str]) -> tuple[int, int]:
-    """How many gold conflicts have every one of their figures inside one exported conflict."""
+def load_gold_conflicts(gold_dir: Path, texts: dict[str, str]) -> list[list[GoldSpan]]:
+    """Each gold conflict as the located gold figures it names."""
     gold_stats = {g.item["id"]: g for g in load_gold(gold_dir, texts)[0]}
-    found = 0
-    gold_conflicts = _read_jsonl(gold_dir / "conflicts.jsonl")
-    for conflict in gold_conflicts:
-        spans = [gold_stats[i] for i in conflict["ids"] if i in gold_stats]
-        for candidate in conflicts:
-            observed = candidate["observations"]
-            if all(any(o["doc"] == s.doc and _overlap(s.start, s.end, o["start"], o["end"])
-                       for o in observed) for s in spans):
-                found += 1
-                break
-    return found, len(gold_conflicts)
+    located = []
+    for number, conflict in enumerate(_read_jsonl(gold_dir / "conflicts.jsonl"), start=1):
+        unknown = [i for i in conflict["ids"] if i not in gold_stats]
+        if unknown or not conflict["ids"]:
+            raise GoldError(f"{gold_dir / 'conflicts.jsonl'}, line {number}: ids "
+                            f"{unknown or conflict['ids']} name no figure in statistics.jsonl")
+        located.append([gold_stats[i] for i in conflict["ids"]])
+    return located
+
+
+def _covers(conflict: dict[str, Any], figures: list[GoldSpan]) -> bool:
+    """An exported conflict holds a gold conflict when each of its figures overlaps one of the
+    conflict's observations."""
+    observed = conflict["observations"]
+    return all(any(o["doc"] == s.doc and _overlap(s.start, s.end, o["start"], o["end"])
+                   for o in observed) for s in figures)
+
+
+def conflict_scores(gold_conflicts: list[list[GoldSpan]], predicted: list[dict[str, Any]]
+                    ) -> dict[str, int]:
+    """Gold conflicts found (all their figures inside one predicted conflict) and false
+    conflicts (predicted conflicts that hold no gold conflict)."""
+    found = sum(any(_covers(c, figures) for c in predicted) for figures in gold_conflicts)
+    false = sum(not any(_covers(c, figures) for figures in gold_conflicts) for c in predicted)
+    return {"conflicts_found": found, "conflicts_gold": len(gold_conflicts),
+            "conflicts_predicted": len(predicted), "conflicts_false": false}

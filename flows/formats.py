@@ -28,7 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from extract.lexicon import LexiconError, load, supported_languages
+from extract.languages import supported
+from extract.lexicon import LexiconError, load
 
 PDF_ENCODING = "pdf/pypdfium2"
 HTML_ENCODING = "html/trafilatura"
@@ -349,7 +350,7 @@ def _guess_language(pages: list[list[_Line]]) -> str:
     from extract.langid import detect_language
 
     sample = "\n".join(line.text for page in pages for line in page)[:20000]
-    found, _ = detect_language(sample, supported_languages())
+    found, _ = detect_language(sample, supported())
     return found or "en"
 
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flows import formats, settings
+from flows.manifest import FIELDS as MANIFEST_FIELDS
+from flows.manifest import ManifestEntry, validate_entry
+from reports.markup import counted
 
 MANIFEST = "manifest.toml"
-MANIFEST_FIELDS = ("file", "title", "publisher", "url", "published", "edition", "survey_year",
-                   "language", "author")
 MAX_BYTES = 200 * 1024 * 1024
 _IGNORED_NAMES = {MANIFEST, "README.md", "README", ".gitkeep"}
 
@@ -121,16 +122,7 @@ def load_manifest(sources_dir: Path, cache: ManifestCache | None = None
     raw_entries = _manifest_entries(sources_dir / MANIFEST, cache)
     found = _walk(root)
     plain_files = {rel for rel, item in found.items() if item.plain_file}
-    entries: list[SourceEntry] = []
-    rejects: list[Reject] = []
-    listed: set[str] = set()
-    for number, raw in enumerate(raw_entries, start=1):
-        entry_or_reject = _manifest_entry(root, number, raw, plain_files)
-        if isinstance(entry_or_reject, Reject):
-            rejects.append(entry_or_reject)
-            continue
-        listed.add(str(entry_or_reject.path))
-        entries.append(entry_or_reject)
+    entries, rejects, listed = _listed_entries(root, raw_entries, plain_files)
     for rel in sorted(found, key=lambda rel: rel.split("/")):
         item = found[rel]
         if item.is_dir or item.name in _IGNORED_NAMES or item.name.startswith("."):
@@ -150,10 +142,41 @@ def load_manifest(sources_dir: Path, cache: ManifestCache | None = None
     return entries, rejects
 
 
-# The cache holds entries cut down to the manifest fields, with TOML's dates and times
-# tagged so that they come back as the same Python values. The version changes whenever
-# what is cached changes; a cache written by other code is then a miss, never a wrong hit.
-_CACHE_VERSION = "1|" + ",".join(MANIFEST_FIELDS)
+def _listed_entries(root: Path, raw_entries: list[Any], plain_files: set[str]
+                    ) -> tuple[list[SourceEntry], list[Reject], set[str]]:
+    """The manifest's entries as sources, one reject per bad entry, and the paths of every
+    file the manifest names (a refused entry's file is not read as an unlisted file)."""
+    entries: list[SourceEntry] = []
+    rejects: list[Reject] = []
+    listed: set[str] = set()
+    first_entry: dict[str, str] = {}  # source_id -> the entry that listed it first
+    for number, raw in enumerate(raw_entries, start=1):
+        where = _entry_label(number, raw)
+        named = _manifest_file(root, where, raw, plain_files)
+        if isinstance(named, Reject):
+            rejects.append(named)
+            continue
+        source_id, path = named
+        if source_id in first_entry:  # "x.txt" and "./x.txt" too: one source, one entry
+            rejects.append(Reject(source_id, f"{where}: lists the same file as "
+                                             f"{first_entry[source_id]}; remove one of them"))
+            continue
+        first_entry[source_id] = where
+        listed.add(str(path))
+        checked = validate_entry(raw)
+        if isinstance(checked, str):
+            rejects.append(Reject(source_id, f"{where}: {checked}"))
+            continue
+        entries.append(SourceEntry(source_id=source_id, path=path, in_manifest=True,
+                                   meta=_meta(checked)))
+    return entries, rejects, listed
+
+
+# The cache holds the entries as parsed (unknown keys too: they are refused on every run),
+# with TOML's dates and times tagged so that they come back as the same Python values. The
+# version changes whenever what is cached changes; a cache written by other code is then a
+# miss, never a wrong hit.
+_CACHE_VERSION = "2|" + ",".join(MANIFEST_FIELDS)
 _TAG = "$toml"
 
 
@@ -170,21 +193,18 @@ def _manifest_entries(manifest_path: Path, cache: ManifestCache | None) -> list[
     try:
         # Exactly what `Path.read_text` gives: UTF-8, universal newlines.
         text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
-        parsed = tomllib.loads(text).get("source", [])
+        document = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourcesError(f"{manifest_path}: does not parse: {exc}") from exc
-    entries = [_manifest_fields(raw) for raw in parsed]
+    unknown = sorted(set(document) - {"source"})
+    if unknown:  # `[[sources]]`: not one entry would be read
+        raise SourcesError(f"{manifest_path}: unknown table or key `{unknown[0]}`; the manifest "
+                           "holds only [[source]] entries")
+    parsed = document.get("source", [])
+    entries = list(parsed) if isinstance(parsed, list) else [parsed]
     if cache is not None:
         cache.put(digest, entries)
     return entries
-
-
-def _manifest_fields(raw: Any) -> Any:
-    """What `_manifest_entry` looks at: the manifest fields of a table; anything else
-    (not a table) stays as it is, to be refused the same way."""
-    if not isinstance(raw, dict):
-        return raw
-    return {key: raw[key] for key in MANIFEST_FIELDS if key in raw}
 
 
 def encode_manifest_entries(entries: list[Any]) -> str | None:
@@ -256,25 +276,34 @@ def _walk(root: Path) -> dict[str, _Found]:
     return found
 
 
-def _manifest_entry(root: Path, number: int, raw: Any, plain_files: set[str]
-                    ) -> SourceEntry | Reject:
-    where = f"{MANIFEST} [[source]] #{number}"
+def _entry_label(number: int, raw: Any) -> str:
+    """How an error names an entry: `manifest.toml [[source]] #3 file=x.txt`."""
+    name = raw.get("file") if isinstance(raw, dict) else None
+    return f"{MANIFEST} [[source]] #{number}" + (f" file={name}" if isinstance(name, str) else "")
+
+
+def _manifest_file(root: Path, where: str, raw: Any, plain_files: set[str]
+                   ) -> tuple[str, Path] | Reject:
+    """The source id and path of the file an entry names, or why it cannot be used."""
     if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
         return Reject(where, "entry has no `file = \"...\"`")
     name = raw["file"]
-    meta = {key: raw.get(key) for key in MANIFEST_FIELDS if key != "file"}
     if name in plain_files:  # a plain file under root, named in normal form: no resolve()
-        return SourceEntry(source_id=name, path=root / name, in_manifest=True, meta=meta)
+        return name, root / name
     candidate = Path(name)
     if candidate.is_absolute() or ".." in candidate.parts:
         return Reject(name, f"{where}: path leaves the sources folder; refused")
-    source_id = candidate.as_posix()
     path = (root / candidate).resolve()
     if not path.is_relative_to(root):
         return Reject(name, f"{where}: path resolves outside the sources folder; refused")
     if not path.is_file():
         return Reject(name, f"{where}: file is listed in the manifest but missing")
-    return SourceEntry(source_id=source_id, path=path, in_manifest=True, meta=meta)
+    return candidate.as_posix(), path
+
+
+def _meta(entry: ManifestEntry) -> dict[str, Any]:
+    """A checked entry's metadata: every field but `file`, None where the entry has none."""
+    return {key: getattr(entry, key) for key in MANIFEST_FIELDS if key != "file"}
 
 
 def _unlisted_entry(root: Path, path: Path) -> SourceEntry | Reject:
@@ -323,7 +352,8 @@ def _refuse_damaged_utf8(data: bytes, exc: UnicodeDecodeError) -> None:
     if valid >= invalid:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ValueError(f"invalid UTF-8 at byte {exc.start} (line {line}): the file is UTF-8 "
-                         f"with {invalid} damaged byte(s); re-save it as UTF-8 and run again")
+                         f"with {counted(invalid, 'damaged byte')}; re-save it as UTF-8 and run "
+                         "again")
 
 
 def _refuse_control_characters(text: str, encoding: str) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +28,14 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from flows import analysis, settings, stages
 from flows.ingest import RawDocument, Reject, SourceEntry
-from flows.stages import PendingDocument, sha256_text
+from flows.stages import PendingDocument, TaskRunnerKind, sha256_text
+from reports.markup import counted
 from warehouse import db, store
 
 __all__ = ["RunSummary", "TaskRunnerKind", "code_version", "pipeline", "run_without_prefect",
            "sha256_text"]
 
 _CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
-
-
-class TaskRunnerKind(StrEnum):
-    threads = "threads"
-    processes = "processes"
-    dask = "dask"
 
 
 @contextmanager
@@ -86,6 +80,7 @@ class RunSummary:
     sources_changed: int = 0
     models: str | None = None  # fingerprint of the installed translation packages
     skipped: list[str] = field(default_factory=list)  # stages with nothing to do
+    corpus: dict[str, int] = field(default_factory=dict)  # the Overview's numbers after the run
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -255,7 +250,8 @@ def _begin(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None,
            parameters: dict[str, Any]) -> None:
     interrupted = store.clean_up_interrupted_runs(con)
     if interrupted:
-        stages.plain_logger().warning("marked %d interrupted run(s) as failed", len(interrupted))
+        stages.plain_logger().warning("marked %s as failed",
+                                      counted(len(interrupted), "interrupted run"))
     store.start_run(con, run_id, "pipeline", flow_run_id, code_version(),
                     {**parameters, "extractor": analysis.extractor_version()})
     con.execute("SET VARIABLE polystat_run = ?", [run_id])
@@ -346,14 +342,15 @@ def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
         counts = _timed(summary, "reconcile", run.reconcile, run_id)
     else:
         counts = stages.current_counts(con)
-        _skip(summary, "reconcile", f"nothing changed: {counts['metrics']} metrics, "
-                                    f"{counts['conflicts']} conflicts")
+        _skip(summary, "reconcile", f"nothing changed: {counted(counts['metrics'], 'metric')}, "
+                                    f"{counted(counts['conflicts'], 'conflict')}")
         changed = False
     if "linked_new" in counts:
         summary.reconciled = (f"rebuilt: {counts['rebuilt_because']}"
                               if "rebuilt_because" in counts else "extended")
     summary.metrics = counts.get("metrics", 0)
     summary.conflicts = counts.get("conflicts", 0)
+    summary.corpus = stages.corpus_totals(con)
     summary.status = "partial" if summary.rejects else "completed"
     store.finish_run(con, run_id, summary.status, summary.as_dict())
     if publish:
@@ -363,11 +360,10 @@ def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
 
 def _translate(con: duckdb.DuckDBPyConnection, summary: RunSummary,
                run: _PrefectStages | _PlainStages) -> None:
-    """Translate, unless no segment is new and the installed models are those the last
-    finished run translated with (then every segment already has its gloss or its reason)."""
+    """Translate, unless the glosses stand (`stages.translations_stand`)."""
     summary.models = stages.models_fingerprint()
     previous = stages.previous_summary(con, summary.run_id)
-    if not summary.documents_new and previous.get("models") == summary.models:
+    if stages.translations_stand(previous, summary.documents_new, summary.models):
         summary.untranslated_pairs = list(previous.get("untranslated_pairs", []))
         _skip(summary, "translate", "no new segments, same models")
         return

@@ -21,13 +21,13 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import duckdb
-from rich.console import Console
 
-from flows import analysis, settings
+from flows import analysis, settings, terminal
 from flows.faults import fault_point
 from flows.ingest import (
     Duplicate,
@@ -47,7 +47,19 @@ from flows.ingest import (
     text_key,
     unchanged_since,
 )
+from reports.markup import counted, translation_coverage
+from reports.snapshot import corpus_totals
 from warehouse import relink, store
+
+
+class TaskRunnerKind(StrEnum):
+    """What runs the per-batch functions under Prefect (flows/pipeline.py); named here so
+    that the command line checks `--task-runner` without importing Prefect."""
+
+    threads = "threads"
+    processes = "processes"
+    dask = "dask"
+
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -56,9 +68,6 @@ Out = TypeVar("Out")
 # documents per worker, documents travel in batches of up to this many.
 MAX_BATCH = 50
 BATCHES_PER_WORKER = 4
-
-_console = Console(stderr=True)
-
 
 class Each(Protocol):
     def __call__(self, function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]: ...
@@ -82,7 +91,7 @@ def plain_logger() -> logging.Logger:
 
 def say(stage: str, message: str) -> None:
     """One progress line per stage on the terminal."""
-    _console.print(f"[bold cyan]{stage:>9}[/] {message}", highlight=False)
+    terminal.say(stage, message)
 
 
 def batches(items: Sequence[In], workers: int = 2) -> list[list[In]]:
@@ -103,28 +112,59 @@ def read_documents(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
     return [read_document(entry) for entry in entries]
 
 
-def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: Each,
-           log: Log, workers: int = 2) -> dict[str, Any]:
-    """Manifest + files -> stored sources and new document versions.
+@dataclass
+class IngestPlan:
+    """What ingest knows before opening a file: the manifest's entries and the entries it
+    refused, each file's stat, and which files are unchanged since a finished run hashed
+    them (their slot holds an UnchangedDocument; None: the file must be read)."""
 
-    The work follows what changed: an unchanged manifest comes from its cache, and a file
-    whose stat is the one remembered when it was last hashed is not opened (the trade-off
-    is spelled out in flows/ingest.py). POLYSTAT_VERIFY=hash reads and hashes everything.
-    A source whose text another source already holds is a duplicate (`_classify`): a
-    warning, not a reject, and its figures are not stored a second time.
-    """
+    entries: list[SourceEntry]
+    rejects: list[Reject]
+    stats: list[FileStat | None]
+    slots: list[RawDocument | UnchangedDocument | None]
+    known: dict[str, str]  # doc_id -> source_id of every document of a finished run
+    checked_ns: int
+    verify_all: bool
+
+    @property
+    def to_read(self) -> list[SourceEntry]:
+        return [entry for entry, slot in zip(self.entries, self.slots, strict=True)
+                if slot is None]
+
+
+def plan_ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, cache_manifest: bool = True
+                ) -> IngestPlan:
+    """Manifest and stats, no file opened. An unchanged manifest comes from its cache (a
+    changed one is parsed, and cached if `cache_manifest`); a file whose stat is the one
+    remembered when it was last hashed is not read again (the trade-off is spelled out in
+    flows/ingest.py). POLYSTAT_VERIFY=hash: every file is to be read."""
     verify_all = settings.get("verify") != "stat"
-    entries, rejects = load_manifest(Path(sources_dir),
-                                     None if verify_all else WarehouseManifestCache(con))
-    with store.transaction(con):
-        _fill_text_keys(con)
-    stored = _stored_documents(con)
-    known = {doc_id: doc.source_id for doc_id, doc in stored.items()}
+    cache = None if verify_all else WarehouseManifestCache(con, cache_manifest)
+    entries, rejects = load_manifest(Path(sources_dir), cache)
+    known = dict(con.execute(
+        "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
+    ).fetchall())
     checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
     stats = [file_stat(entry.path) for entry in entries]
     slots: list[RawDocument | UnchangedDocument | None] = (
         [None] * len(entries) if verify_all else _unchanged(con, entries, stats, known))
-    to_read = [entry for entry, slot in zip(entries, slots, strict=True) if slot is None]
+    return IngestPlan(entries, rejects, stats, slots, known, checked_ns, verify_all)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: Each,
+           log: Log, workers: int = 2) -> dict[str, Any]:
+    """Manifest + files -> stored sources and new document versions.
+
+    The work follows what changed (`plan_ingest`): only files not known unchanged are read.
+    A source whose text another source already holds is a duplicate (`_classify`): a
+    warning, not a reject, and its figures are not stored a second time.
+    """
+    with store.transaction(con):
+        _fill_text_keys(con)
+    plan = plan_ingest(con, sources_dir)
+    stored = _stored_documents(con)
+    entries, rejects, stats, slots = plan.entries, plan.rejects, plan.stats, plan.slots
+    to_read = plan.to_read
     outcomes = iter([o for batch in each(read_documents, batches(to_read, workers)) for o in batch])
     for index, slot in enumerate(slots):
         if slot is None:
@@ -147,7 +187,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         retired = _retire_duplicates(con, found)
         revived = _make_current(con, found.kept, stored)
         _remember_files(con, read, dict(zip((e.source_id for e in entries), stats, strict=True)),
-                        checked_ns, run_id)
+                        plan.checked_ns, run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
         store.insert_rows(con, "rejects", [
             {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now(),
@@ -158,10 +198,10 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         if not doc.entry.in_manifest:
             say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
                           "survey year are guessed from its text (add an entry to fix them)")
-    say("ingest", f"{len(documents)} documents: {len(found.new)} new, {found.unchanged} unchanged,"
-                  f" {len(found.duplicates)} duplicates, {len(rejects)} rejected "
-                  f"({len(to_read)} files read"
-                  f"{', every file hashed: POLYSTAT_VERIFY=hash' if verify_all else ''})")
+    say("ingest", f"{counted(len(documents), 'document')}: {len(found.new):,} new, "
+                  f"{found.unchanged:,} unchanged, {counted(len(found.duplicates), 'duplicate')}, "
+                  f"{len(rejects):,} rejected ({counted(len(to_read), 'file')} read"
+                  f"{', every file hashed: POLYSTAT_VERIFY=hash' if plan.verify_all else ''})")
     return {"new": [d.entry.source_id for d in found.new], "seen": len(documents),
             "unchanged": found.unchanged, "rejects": [r.message() for r in rejects],
             "warnings": [d.message() for d in found.duplicates],
@@ -170,10 +210,11 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
 
 
 class WarehouseManifestCache:
-    """flows.ingest.ManifestCache in the warehouse: one row, the last manifest parsed."""
+    """flows.ingest.ManifestCache in the warehouse: one row, the last manifest parsed.
+    With `write=False` it is only read (the check before a run writes nothing)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+    def __init__(self, con: duckdb.DuckDBPyConnection, write: bool = True) -> None:
+        self.con, self.write = con, write
 
     def get(self, digest: str) -> list[Any] | None:
         row = self.con.execute("SELECT entries FROM manifest_cache WHERE manifest_sha256 = ?",
@@ -181,6 +222,8 @@ class WarehouseManifestCache:
         return decode_manifest_entries(row[0]) if row else None
 
     def put(self, digest: str, entries: list[Any]) -> None:
+        if not self.write:
+            return
         encoded = encode_manifest_entries(entries)
         if encoded is None:  # a value JSON cannot carry back: parse this manifest every time
             return
@@ -452,7 +495,7 @@ def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
         for doc, result in zip(docs, results, strict=True):
             log.info("extract: %s -> %d statistics (language %s)", doc.source_id,
                      len(result.statistics), result.language)
-    say("extract", f"{len(pending)} documents mined, {total} figures"
+    say("extract", f"{counted(len(pending), 'document')} mined, {counted(total, 'statistic')}"
                    + ("" if pending else " (nothing new)"))
     return {"documents": [d.source_id for d in pending], "observations": total}
 
@@ -502,9 +545,12 @@ def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str
     outcome = translation.translate_pending(con, run_id)
     for pair, help_text in outcome.missing.items():
         log.info("no translation model for %s: %s", pair, help_text)
-    say("translate", f"{outcome.translated} segments translated, {outcome.untranslated} left "
-                     f"untranslated" + (f" (no model for {', '.join(sorted(outcome.missing))})"
-                                        if outcome.missing else ""))
+    corpus = corpus_totals(con)
+    say("translate", f"{counted(outcome.translated, 'new translation')}; "
+                     + translation_coverage(corpus["translated_segments"],
+                                            corpus["non_english_segments"])
+                     + (f" (no model for {', '.join(sorted(outcome.missing))})"
+                        if outcome.missing else ""))
     return {"translated": outcome.translated, "missing": sorted(outcome.missing)}
 
 
@@ -518,8 +564,9 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         counts = relink.reconcile(con, run_id, full=settings.get("relink") == "full")
         fault_point("reconcile")  # crash tests: inside the open transaction
     how = (f"rebuilt: {counts['rebuilt_because']}" if "rebuilt_because" in counts
-           else f"{counts['linked_new']} new figures linked into the existing metrics")
-    say("reconcile", f"{counts['metrics']} metrics, {counts['conflicts']} conflicts ({how})")
+           else f"{counted(counts['linked_new'], 'new figure')} linked into the existing metrics")
+    say("reconcile", f"{counted(counts['metrics'], 'metric')}, "
+                     f"{counted(counts['conflicts'], 'conflict')} ({how})")
     return counts
 
 
@@ -551,6 +598,13 @@ def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, A
     return dict(json.loads(row[0])) if row and row[0] else {}
 
 
+def translations_stand(previous: dict[str, Any], documents_new: list[str], models: str) -> bool:
+    """Whether translating has nothing to do: no document was mined and the installed models
+    (`models_fingerprint`) are those the last finished run translated with, so every
+    segment already has its gloss or the reason it has none."""
+    return not documents_new and previous.get("models") == models
+
+
 def models_fingerprint() -> str:
     """The installed translation packages (folder names and metadata times), read from the
     disk without importing argostranslate (its import alone takes ~2 s)."""
@@ -578,6 +632,43 @@ def published_report(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: str,
             and index.exists()):
         return previous
     return None
+
+
+def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, publish: bool
+                ) -> dict[str, Any] | None:
+    """What `polystat run` prints instead of running the pipeline when a run would change
+    nothing, or None when the pipeline must run. Nothing changes when no run was
+    interrupted, every source file and manifest entry is as a finished run left it, the
+    manifest refuses the same entries as then, and each later stage would skip: the
+    checks are the stages' own (`plan_ingest`, `has_pending_documents`,
+    `translations_stand`, `reconcile_needed`, `published_report`). Reads only: the
+    warehouse is not written. Raises SourcesError for a sources folder that cannot be used.
+    """
+    plan = plan_ingest(con, sources_dir, cache_manifest=False)
+    previous = previous_summary(con, "")
+    rejects = [reject.message() for reject in plan.rejects]
+    if (not previous or plan.verify_all or plan.to_read or store.interrupted_runs(con)
+            or rejects != previous.get("rejects", [])
+            or has_pending_documents(con)
+            or not translations_stand(previous, [], models_fingerprint())
+            or reconcile_needed(con)):
+        return None
+    report = None
+    if publish:
+        stands = published_report(con, "", out_dir, reports_code_version())
+        if stands is None:
+            return None
+        report = stands["report"]
+    finished = con.execute("SELECT strftime(finished_at, '%Y-%m-%d %H:%M UTC') FROM runs"
+                           " WHERE run_id = ?", [previous.get("run_id")]).fetchone()
+    return {"previous_run": previous.get("run_id"), "status": previous.get("status"),
+            "previous_finished": finished[0] if finished else None,
+            "documents_seen": len(plan.entries), "documents_new": [],
+            "documents_unchanged": len(plan.entries), "observations_new": 0,
+            "rejects": rejects, "untranslated_pairs": list(previous.get("untranslated_pairs", [])),
+            "report": report, "corpus": corpus_totals(con),
+            "skipped": ["ingest", "extract", "translate", "reconcile"] + (["publish"] if publish
+                                                                           else [])}
 
 
 def publish(con: duckdb.DuckDBPyConnection, out_dir: str) -> dict[str, str | None]:

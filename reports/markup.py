@@ -17,6 +17,8 @@ import re
 import string
 from collections.abc import Callable
 
+from extract import languages
+
 _PUNCTUATION = frozenset(string.punctuation)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _SPACE = re.compile(r"\s+")
@@ -36,7 +38,6 @@ UNIT_NAMES = {
     "percentage_points": "change (percentage points)",
     "multiple": "multiple (×)",
 }
-LANGUAGE_NAMES = {"de": "German", "en": "English", "tr": "Turkish", "zh": "Chinese"}
 NBSP = "\u00a0"
 
 
@@ -93,6 +94,22 @@ def plain_number(value: float, decimals: int = 1) -> str:
     return f"{rounded:,.{decimals}f}".rstrip("0").rstrip(".")
 
 
+def counted(n: float, noun: str, plural: str | None = None) -> str:
+    """A number with its noun, in the plural unless it reads as one: '1 conflict',
+    '2 conflicts', '1,234 figures', '1.5 percentage points'; `plural` for irregular nouns."""
+    number = plain_number(n) if isinstance(n, float) else f"{n:,}"
+    return f"{number} {noun if number in ('1', '-1') else plural or noun + 's'}"
+
+
+def translation_coverage(translated: int, total: int) -> str:
+    """How many non-English sentences have an English gloss, as the Overview and the run
+    summary say it."""
+    if total == 0:
+        return "No sentence needs an English translation"
+    return (f"{translated:,} of {counted(total, 'non-English sentence')} "
+            f"{'has' if translated == 1 else 'have'} an English translation")
+
+
 def format_value(value: float, unit: str, qualifier: str = "exact") -> str:
     """A figure as a reader expects it: 'more than 50 %', '7,095', '+47 %', 'nearly 3×'."""
     number = plain_number(abs(value) if unit in _SIGNED_UNITS else value)
@@ -115,7 +132,7 @@ _SIGNED_UNITS = ("percent_change", "percentage_points")
 def language_name(code: str | None) -> str:
     if not code:
         return "unknown"
-    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+    return f"{languages.name(code)} ({code})"
 
 
 def percent_share(part: int, whole: int) -> str:

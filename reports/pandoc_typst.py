@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from extract import languages
 from reports.render_cache import RenderCache, cache_key
 from warehouse import report_reads
 
@@ -285,14 +286,17 @@ def reports_code_files() -> list[Path]:
 
 @functools.lru_cache(maxsize=1)
 def reports_code_digest() -> str:
-    """sha256 of `reports_code_files`: new code never reuses old HTML, and a change to a
-    read publishes anew."""
+    """sha256 of `reports_code_files` and of the language names the pages print (each
+    language folder's language.toml names it): new code never reuses old HTML, and a
+    change to a read or to a name publishes anew."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in reports_code_files():
         name = path.relative_to(root).as_posix() if path.is_relative_to(root) else \
             f"{path.parent.name}/{path.name}"
         digest.update(name.encode() + b"\0" + path.read_bytes())
+    for code in languages.supported():
+        digest.update(f"language {code}\0{languages.name(code)}".encode())
     return digest.hexdigest()
 
 

@@ -25,6 +25,7 @@ import duckdb
 import yaml
 
 from reports import pages, pandoc_typst
+from reports.markup import counted
 from reports.render_cache import RenderCache
 from reports.snapshot import write_snapshot
 from warehouse import db
@@ -92,9 +93,10 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
     _swap_into_place(staging, out_dir)
     result = _rebased(result, staging, out_dir)
     result.seconds = time.perf_counter() - started
-    log.info("published %d pages and %s with %s in %.2f s (%d pandoc runs, %d pieces reused)",
-             len(result.pages), result.pdf.name if result.pdf else "no PDF", result.renderer,
-             result.seconds, result.pandoc_runs, result.cache_hits)
+    log.info("published %s and %s with %s in %.2f s (%s, %s reused)",
+             counted(len(result.pages), "page"), result.pdf.name if result.pdf else "no PDF",
+             result.renderer, result.seconds, counted(result.pandoc_runs, "pandoc run"),
+             counted(result.cache_hits, "piece"))
     return result
 
 

@@ -208,6 +208,17 @@ def _corpus_counts(con: duckdb.DuckDBPyConnection, documents: list[Row], series:
     }
 
 
+def corpus_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The Overview's numbers without building a snapshot (the run summary prints them):
+    current documents and statistics, metrics with figures for some year (the series),
+    conflicts, and non-English sentences with an English translation out of all of them.
+    tests/test_cli_run.py checks that they are the snapshot's."""
+    coverage = report_reads.translation_coverage(con)
+    return {**report_reads.corpus_totals(con),
+            "translated_segments": sum(int(r["done"]) for r in coverage),
+            "non_english_segments": sum(int(r["total"]) for r in coverage)}
+
+
 # --------------------------------------------------------------------------- changes
 
 

@@ -52,3 +52,5 @@ def test_every_option_is_documented_with_help() -> None:
 def test_every_setting_is_documented() -> None:
     for setting in settings.SETTINGS:
         assert setting.env in README, f"{setting.env} is missing from README.md"
+        assert (setting.help or "").strip(), f"setting {setting.name} has no help text"
+    assert settings.CONFIG_FILE in README and settings.CONFIG_ENV in README

@@ -98,3 +98,72 @@ def test_quote_missing_from_its_document_is_a_clear_error(tmp_path: Path) -> Non
     gold = _gold(tmp_path, [_stat("7", "99% nowhere", "99%", 99, "x")])
     with pytest.raises(ev.GoldError, match="gold 7: quote not found in a.txt"):
         ev.score(gold, [], {"a.txt": TEXT})
+
+
+# --------------------------------------------------------------------------- pure scores
+
+
+def _span(id_: str, metric: str, start: int, doc: str = "a.txt") -> ev.GoldSpan:
+    return ev.GoldSpan({"id": id_, "metric": metric}, doc, start, start + 3)
+
+
+def test_metric_pairs_precision_and_recall_differ_when_linking_errs_both_ways() -> None:
+    # gold: A A A B  -> true pairs (1,2) (1,3) (2,3)
+    # predicted: m1 m1 m2 m2 -> predicted pairs (1,2) right, (3,4) wrong
+    gold = [_span("1", "A", 0), _span("2", "A", 10), _span("3", "A", 20), _span("4", "B", 30)]
+    predicted = [{"metric_id": m} for m in ("m1", "m1", "m2", "m2")]
+    scores = ev.metric_pairs(list(zip(gold, predicted, strict=True)))
+    assert scores["metric_pair_precision"] == pytest.approx(1 / 2)
+    assert scores["metric_pair_recall"] == pytest.approx(1 / 3)
+    assert scores["metric_pair_f1"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
+    assert scores["metric_pairs_true"] == 3
+
+
+def test_figures_without_a_metric_id_are_never_the_same_metric() -> None:
+    gold = [_span("1", "A", 0), _span("2", "A", 10)]
+    scores = ev.metric_pairs(list(zip(gold, [{"metric_id": None}, {}], strict=True)))
+    assert (scores["metric_pair_precision"], scores["metric_pair_recall"]) == (0.0, 0.0)
+
+
+def _conflict(*spans: tuple[str, int]) -> dict:
+    return {"observations": [{"doc": doc, "start": start, "end": start + 3}
+                             for doc, start in spans]}
+
+
+def test_conflict_scores_count_found_and_false_conflicts() -> None:
+    gold = [[_span("1", "A", 0), _span("2", "A", 0, doc="b.txt")],   # found by the first
+            [_span("3", "B", 50), _span("4", "B", 70)]]              # only half predicted
+    predicted = [_conflict(("a.txt", 1), ("b.txt", 0), ("c.txt", 9)),  # holds gold 1 (+ extra)
+                 _conflict(("a.txt", 50), ("a.txt", 90)),               # misses figure 4
+                 _conflict(("c.txt", 0), ("c.txt", 20))]                 # nothing in gold
+    assert ev.conflict_scores(gold, predicted) == {
+        "conflicts_found": 1, "conflicts_gold": 2, "conflicts_predicted": 3,
+        "conflicts_false": 2}
+
+
+def test_score_reports_population_accuracy_and_both_pair_key_families(tmp_path: Path) -> None:
+    gold = _gold(tmp_path, [_stat("1", "81% agree", "81%", 81, "agree"),
+                            _stat("2", "45% disagree", "45%", 45, "disagree")])
+    scores = ev.score(gold, [_pred("81%", 81, "m1"), _pred("45%", 45, "m1", population="all")],
+                      {"a.txt": TEXT})
+    assert scores["population_accuracy"] == pytest.approx(0.5)
+    assert scores["metric_pair_precision"] == 0.0 and scores["series_pair_precision"] == 0.0
+    assert {k: v for k, v in scores.items() if k.startswith("series_pair")} == {
+        k.replace("metric_pair", "series_pair"): v for k, v in scores.items()
+        if k.startswith("metric_pair")}
+
+
+def test_a_gold_conflict_naming_an_unknown_figure_is_an_error(tmp_path: Path) -> None:
+    gold = _gold(tmp_path, [_stat("1", "81% agree", "81%", 81, "agree")])
+    (gold / "conflicts.jsonl").write_text(json.dumps({"metric": "agree", "year": 2021,
+                                                      "ids": ["1", "9"], "values": [81, 80]}))
+    with pytest.raises(ev.GoldError, match=r"conflicts.jsonl, line 1: ids \['9'\]"):
+        ev.load_gold_conflicts(gold, {"a.txt": TEXT})
+
+
+def test_a_broken_gold_line_names_file_and_line(tmp_path: Path) -> None:
+    gold = _gold(tmp_path, [_stat("1", "81% agree", "81%", 81, "agree")])
+    (gold / "statistics.jsonl").write_text(
+        (gold / "statistics.jsonl").read_text() + "\n{not json", encoding="utf-8")
+    with pytest.raises(ev.GoldError, match="statistics.jsonl, line 2: not JSON"):
+        ev.score(gold, [], {"a.txt": TEXT})

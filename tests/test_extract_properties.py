@@ -5,14 +5,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extract import langid
+from extract import langid, languages
 from extract.segment import segment
 from extract.statistics import find_statistics
 from flows import analysis
 
-LANGUAGES = ("de", "tr", "zh", "en")
+LANGUAGES = languages.supported()
 
-# Pieces that look like figures, years, qualifiers, suffixes and separators in all four
+# Pieces that look like figures, years, qualifiers, suffixes and separators in the
 # languages, so that random text often hits the grammar's edge cases.
 PIECES = ["%", "％", "62", "7.095", "1,500", "2020", "2018’de", "’si", "’den bu yana",
           " Prozent", " percent", "百分之", "六十二", "三分之二", "以上", "超过", "近", "倍",
@@ -25,7 +25,7 @@ PIECES = ["%", "％", "62", "7.095", "1,500", "2020", "2018’de", "’si", "’
 texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=40).map(
     "".join
 )
-langs = st.sampled_from(["de", "tr", "zh", "en"])
+langs = st.sampled_from(LANGUAGES)
 years = st.one_of(st.none(), st.integers(1990, 2030))
 
 

@@ -280,5 +280,5 @@ def test_explain_binds_ids_and_is_not_fooled_by_sql_injection(
         assert "Traceback" not in done.stderr and done.stdout == ""
     assert _query(warehouse, "SELECT count(*) FROM observations") == before
     obs_id = messy_run["statistics"][0]["obs_id"]
-    real = polystat(["explain", obs_id, "--warehouse", str(warehouse)], api_url)
+    real = polystat(["explain", obs_id, "--json", "--warehouse", str(warehouse)], api_url)
     assert real.returncode == 0 and json.loads(real.stdout)["observation"]["obs_id"] == obs_id

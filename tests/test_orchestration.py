@@ -210,7 +210,7 @@ def test_two_runs_at_once_both_finish_and_the_warehouse_stays_whole(
         prefect_harness, tmp_path: Path, sources_copy: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     command = _polystat("run", "--sources", str(sources_copy), "--warehouse", str(warehouse),
-                        "--no-publish")
+                        "--no-publish", "--force")  # both run the flow, whoever comes second
     env = _api_env(POLYSTAT_LOCK_WAIT="240")
     runs = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]

@@ -101,7 +101,7 @@ def test_cli_eval_prints_every_score(corpus_run) -> None:
     assert result.exit_code == 0, result.output
     for name in ("span_precision", "span_recall", "span_f1", "strict_f1", "qualifier_accuracy",
                  "population_accuracy", "year_accuracy", "all_fields_accuracy", "trap_hits",
-                 "series_pair_f1", "recall_de", "recall_tr", "recall_zh"):
+                 "metric_pair_f1", "recall_de", "recall_tr", "recall_zh", "conflicts_false"):
         assert name in result.output
 
 

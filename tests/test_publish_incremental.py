@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from extract import lexicon
 from flows.pipeline import run_without_prefect
 from reports import pages, pandoc_typst
 from reports import publish as publishing
@@ -177,6 +178,26 @@ def test_every_file_that_shapes_the_pages_is_in_the_reports_code_digest() -> Non
     assert set(reports_dir.glob("*.qmd")) | {reports_dir / "_quarto.yml"} <= files
     assert ROOT / "warehouse" / "report_reads.py" in files
     assert (reports_dir / "pages" / "trends.py") in files
+
+
+def test_a_renamed_language_changes_the_reports_code_digest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages print each language's name from its language.toml (extract/languages.py):
+    a new name must render anew, like new code."""
+    pandoc_typst.reports_code_digest.cache_clear()
+    before = pandoc_typst.reports_code_digest()
+    (tmp_path / "de").mkdir()
+    (tmp_path / "de" / "language.toml").write_text('[language]\nname = "Deutsch"\n',
+                                                   encoding="utf-8")
+    monkeypatch.setenv("POLYSTAT_LEXICON_DIR", str(tmp_path))
+    lexicon.load.cache_clear()  # read once per language and process
+    pandoc_typst.reports_code_digest.cache_clear()
+    try:
+        assert pandoc_typst.reports_code_digest() != before
+    finally:
+        monkeypatch.delenv("POLYSTAT_LEXICON_DIR")
+        lexicon.load.cache_clear()
+        pandoc_typst.reports_code_digest.cache_clear()
 
 
 def test_cache_entries_verify_key_and_body(tmp_path: Path) -> None:

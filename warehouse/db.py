@@ -21,6 +21,18 @@ class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened or upgraded."""
 
 
+class WarehouseMissing(WarehouseError):
+    """No warehouse at the path; reading never creates one."""
+
+
+class NotAWarehouse(WarehouseError):
+    """The path holds something else: not a DuckDB file, or a DuckDB file without our schema."""
+
+
+class WarehouseOutdated(WarehouseError):
+    """An older polystat wrote the file; only a run, which may write, upgrades it."""
+
+
 def _migrations() -> list[tuple[int, str, str]]:
     found = []
     for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
@@ -58,39 +70,103 @@ def connect(
     path: Path | str, *, read_only: bool = False, wait_seconds: float = 0.0,
     memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (and upgrade) the warehouse; wait up to ``wait_seconds`` for another writer.
+    """Open the warehouse; wait up to ``wait_seconds`` for another process to let go of it.
+
+    Read-write (a run) creates the file and applies pending migrations. Read-only (exports,
+    explain, eval) writes nothing: a missing, foreign or outdated file is an error that says
+    what to do, never a new or upgraded warehouse.
 
     ``memory_limit`` caps DuckDB's memory (its default is 80% of the machine): beyond it
     large joins and sorts spill to disk, so the warehouse leaves room for the pandoc and
     spaCy processes of the same run."""
     path = Path(path)
     size = _size(memory_limit) if memory_limit else None
-    if read_only and not path.exists():
-        raise WarehouseError(f"{path}: no warehouse here yet; run `polystat run` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if read_only:
+        _require_file(path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only, wait_seconds)
+    try:
+        if size:
+            _set_memory_limit(con, size, memory_limit)
+        if read_only:
+            _require_current_schema(con, path)
+        else:
+            migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _require_file(path: Path) -> None:
+    if path.is_dir():
+        raise NotAWarehouse(f"{path} is a folder; --warehouse takes the DuckDB file a run wrote")
+    if not path.exists():
+        raise WarehouseMissing(f"no warehouse at {path}; run `polystat run` first")
+
+
+def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if not any(marker in str(exc) for marker in _LOCK_MARKERS):
-                raise WarehouseError(f"{path}: {exc}") from exc
+                raise _unopenable(path, exc) from exc
             if time.monotonic() >= deadline:
-                raise WarehouseLocked(
-                    f"{path} is in use by another polystat process (DuckDB allows one writer). "
-                    "Wait for it to finish, or pass --warehouse to use another file."
-                ) from exc
+                raise WarehouseLocked(_locked_message(path, read_only, str(exc))) from exc
             time.sleep(0.5)
-    if size:
-        try:
-            con.execute(f"SET memory_limit = '{size}'")
         except duckdb.Error as exc:
-            con.close()
-            raise WarehouseError(f"memory limit {memory_limit!r}: {exc}") from exc
-    if not read_only:
-        migrate(con)
-    return con
+            raise _unopenable(path, exc) from exc
+
+
+def _unopenable(path: Path, exc: duckdb.Error) -> WarehouseError:
+    message = str(exc)
+    if "not a valid DuckDB database file" in message:
+        return NotAWarehouse(f"{path} is not a DuckDB file, so not a polystat warehouse; "
+                             "check --warehouse (or POLYSTAT_WAREHOUSE)")
+    if "database does not exist" in message:  # removed between our check and DuckDB's
+        return WarehouseMissing(f"no warehouse at {path}; run `polystat run` first")
+    if "Corrupt database file" in message:
+        return WarehouseError(f"{path} is a damaged DuckDB file ({message}); restore it from a "
+                              "backup, or pass --warehouse with another file")
+    return WarehouseError(f"{path}: {message}")
+
+
+def _locked_message(path: Path, read_only: bool, duckdb_message: str) -> str:
+    holder = re.search(r"\(PID (\d+)\)", duckdb_message)
+    who = f" (process {holder.group(1)})" if holder else ""
+    if read_only:
+        # DuckDB's lock is per process: while one process has the file open read-write,
+        # no other process may open it at all, not even read-only.
+        return (f"{path} is in use by another polystat process{who}: a run is writing it, and "
+                "DuckDB lets no other process read the file meanwhile. "
+                "Try again when the run ends.")
+    return (f"{path} is in use by another polystat process{who} (DuckDB allows one writer). "
+            "Wait for it to finish, or pass --warehouse to use another file.")
+
+
+def _set_memory_limit(con: duckdb.DuckDBPyConnection, size: str, asked: str | None) -> None:
+    try:
+        con.execute(f"SET memory_limit = '{size}'")
+    except duckdb.Error as exc:
+        raise WarehouseError(f"memory limit {asked!r}: {exc}") from exc
+
+
+def _require_current_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A reader cannot upgrade the file, and the reads expect today's tables and views."""
+    try:
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    except duckdb.CatalogException as exc:
+        raise NotAWarehouse(f"{path} is a DuckDB database but not a polystat warehouse (it has "
+                            "no schema_migrations table); check --warehouse") from exc
+    pending = [name for version, name, _ in _migrations() if version not in done]
+    if pending:
+        raise WarehouseOutdated(
+            f"{path} was written by an older polystat and lacks {len(pending)} schema "
+            f"upgrade(s) ({', '.join(pending)}); run `polystat run` to upgrade it "
+            "(read commands never write the warehouse)")
 
 
 def _size(text: str) -> str:

@@ -11,8 +11,8 @@ STATISTICS_SQL = """
 SELECT d.file_name AS doc, o.start, o."end", o.surface, o.value, o.unit, o.qualifier,
        o.population, o.year, o.year_basis, mo.metric_id, m.label AS metric,
        coalesce(s.language, d.language) AS lang, o.claim, t.translated AS claim_en,
-       o.obs_id, d.source_id, o.doc_id, o.group_key, o.concepts, o.rule, o.extractor_version,
-       o.run_id, mo.method AS link_method, mo.score AS link_score,
+       o.obs_id, d.source_id, o.doc_id, o.group_key, o.paraphrase_of, o.concepts, o.rule,
+       o.extractor_version, o.run_id, mo.method AS link_method, mo.score AS link_score,
        page_of(d.page_starts, o.start) AS page, d.format
 FROM current_observations o
 JOIN current_documents d USING (doc_id)
@@ -69,21 +69,30 @@ def rejects(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         ORDER BY r.rejected_at, r.path""")
 
 
-def explain(con: duckdb.DuckDBPyConnection, ident: str) -> dict[str, Any] | None:
-    """Full provenance of an observation or a metric; ids are bound parameters."""
+def explain(con: duckdb.DuckDBPyConnection, ident: str, *, members: int | None = None
+            ) -> dict[str, Any] | None:
+    """Full provenance of an observation or a metric; ids are bound parameters. A metric's
+    figures come in reading order (year, file, offset); ``members`` caps how many of them
+    carry their full provenance (the counts always cover all)."""
     obs = _records(con, "SELECT obs_id FROM observations WHERE obs_id = ?", [ident])
     if obs:
         return {"kind": "observation", **_explain_observation(con, ident)}
     metric = _records(con, "SELECT * FROM metrics WHERE metric_id = ?", [ident])
-    if metric:
-        members = _records(con, "SELECT obs_id, method, score FROM metric_observations"
-                                " WHERE metric_id = ? ORDER BY obs_id", [ident])
-        return {"kind": "metric", "metric": metric[0],
-                "series": _records(con, "SELECT year, value, min_value, max_value, n_observations,"
-                                        " n_documents, agreement FROM series WHERE metric_id = ?"
-                                        " ORDER BY year", [ident]),
-                "observations": [{**m, **_explain_observation(con, m["obs_id"])} for m in members]}
-    return None
+    if not metric:
+        return None
+    linked = _records(con, """
+        SELECT mo.obs_id, mo.method, mo.score, o.doc_id FROM metric_observations mo
+        LEFT JOIN observations o USING (obs_id) LEFT JOIN documents d USING (doc_id)
+        WHERE mo.metric_id = ? ORDER BY o.year NULLS FIRST, d.file_name, o.start, mo.obs_id""",
+                      [ident])
+    shown = linked if members is None else linked[:members]
+    return {"kind": "metric", "metric": metric[0],
+            "n_observations": len(linked), "n_documents": len({m["doc_id"] for m in linked}),
+            "series": _records(con, "SELECT year, value, min_value, max_value, n_observations,"
+                                    " n_documents, agreement FROM series WHERE metric_id = ?"
+                                    " ORDER BY year", [ident]),
+            "observations": [{"obs_id": m["obs_id"], "method": m["method"], "score": m["score"],
+                              **_explain_observation(con, m["obs_id"])} for m in shown]}
 
 
 def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[str, Any]:

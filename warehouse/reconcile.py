@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from extract import languages
 from warehouse.store import insert_rows
 
 LINKER_VERSION = "linker-3"
@@ -123,9 +124,10 @@ _FIGURES = re.compile(r"[\d%％]+")
 
 
 def _shingles(text: str, lang: str | None) -> set[str]:
-    """Word stems (Chinese: character pairs) of a sentence, its figures left out."""
+    """Word stems (where words are not spaced, as in Chinese: character pairs) of a
+    sentence, its figures left out."""
     text = _FIGURES.sub(" ", text.lower())
-    if lang == "zh":
+    if lang is not None and not languages.info(lang).spaces_between_words:
         chars = [c for c in text if not c.isspace()]
         return {a + b for a, b in zip(chars, chars[1:], strict=False)}
     return {word[:5] for word in re.findall(r"\w+", text) if len(word) > 2}

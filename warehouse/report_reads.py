@@ -164,6 +164,20 @@ def observation_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return int(found[0]), int(found[1])
 
 
+def corpus_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Counted without reading any rows: current documents and statistics, metrics with
+    figures for some year (those `series_points` returns), and conflicts."""
+    found = con.execute(
+        "SELECT (SELECT count(*) FROM current_documents),"
+        " (SELECT count(*) FROM current_observations),"
+        " (SELECT count(DISTINCT m.metric_id) FROM metrics m"
+        "  JOIN metric_observations mo USING (metric_id)"
+        "  JOIN current_observations o USING (obs_id) WHERE o.year IS NOT NULL),"
+        " (SELECT count(*) FROM conflicts)").fetchone() or (0, 0, 0, 0)
+    return {"documents": int(found[0]), "observations": int(found[1]),
+            "metrics": int(found[2]), "conflicts": int(found[3])}
+
+
 # --------------------------------------------------------------------------- metrics
 
 

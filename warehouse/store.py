@@ -64,6 +64,22 @@ FACT_TABLES = ("sources", "documents", "segments", "translations", "extractions"
                "metrics", "metric_observations")
 
 
+def interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Runs the next pipeline run cleans up: never finished (a kill while publishing leaves
+    the data stages' final status behind, with "publish": "started"), or failed with rows
+    still in the fact tables."""
+    return [r[0] for r in con.execute(
+        "SELECT run_id FROM runs WHERE status = 'running'"
+        " OR (status IN ('completed', 'partial')"
+        "     AND json_extract_string(summary, '$.publish') = 'started')"
+        " OR (status = 'failed' AND run_id IN"
+        " (SELECT run_id FROM observations UNION SELECT run_id FROM documents"
+        " UNION SELECT run_id FROM segments UNION SELECT run_id FROM extractions"
+        " UNION SELECT run_id FROM sources UNION SELECT run_id FROM translations"
+        " UNION SELECT run_id FROM metrics UNION SELECT run_id FROM metric_observations))"
+    ).fetchall()]
+
+
 def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Mark runs that never finished as failed and remove the rows they left behind.
 
@@ -73,16 +89,7 @@ def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     run whose publish stage raised: its report never appeared.
     """
     with transaction(con):
-        # A kill while publishing leaves the data stages' final status behind.
-        con.execute("UPDATE runs SET status = 'running' WHERE status IN ('completed', 'partial')"
-                    " AND json_extract_string(summary, '$.publish') = 'started'")
-        stale = [r[0] for r in con.execute(
-            "SELECT run_id FROM runs WHERE status = 'running' OR (status = 'failed' AND run_id IN"
-            " (SELECT run_id FROM observations UNION SELECT run_id FROM documents"
-            " UNION SELECT run_id FROM segments UNION SELECT run_id FROM extractions"
-            " UNION SELECT run_id FROM sources UNION SELECT run_id FROM translations"
-            " UNION SELECT run_id FROM metrics UNION SELECT run_id FROM metric_observations))"
-        ).fetchall()]
+        stale = interrupted_runs(con)
         for table in FACT_TABLES:
             con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?))", [stale])
         con.execute(

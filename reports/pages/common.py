@@ -1,12 +1,13 @@
 """Pieces every page uses: where fragments go, how parts are separated, and the small
-wordings (counts, labels, values, quotes) that must read the same on every page."""
+wordings (labels, values, quotes) that must read the same on every page. Counts with
+their nouns are `reports.markup.counted`, the one plural helper."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from reports.markup import format_value, md_highlight, md_text, plain_number
+from reports.markup import counted, format_value, md_highlight, md_text, plain_number
 from reports.pandoc_typst import PART_BREAK
 
 Row = dict[str, Any]
@@ -16,9 +17,9 @@ CHARTS_DIR = "charts"
 BREAK = f"\n\n{PART_BREAK}\n\n"
 
 
-def count(n: int, noun: str) -> str:
-    """'1 document', '2,000 documents'."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+def have(n: int, noun: str) -> str:
+    """'1 metric has' or '2 metrics have' (the noun counted by `markup.counted`)."""
+    return f"{counted(n, noun)} {'has' if n == 1 else 'have'}"
 
 
 def label(text: str | None) -> str:
@@ -51,7 +52,7 @@ def change_words(first: float, last: float, unit: str) -> str:
     if abs(delta) < 1e-9:
         return ", unchanged"
     if unit == "percent":
-        return f", {'+' if delta > 0 else '−'}{plain_number(abs(delta))} percentage points"
+        return f", {'+' if delta > 0 else '−'}{counted(abs(delta), 'percentage point')}"
     if first:
         return f", {'+' if delta > 0 else '−'}{plain_number(abs(100 * delta / first))}\u00a0%"
     return ""

@@ -3,16 +3,16 @@ with the original sentences quoted."""
 
 from __future__ import annotations
 
-from reports.markup import format_value, language_name, md_text, slug
+from reports.markup import counted, format_value, language_name, md_text, slug
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, Row, change_words, count, label, sentence
+from reports.pages.common import BREAK, Row, change_words, label, sentence
 
 
 def conflicts_md(c: Catalogue) -> str:
     conflicts = c.snapshot["conflicts"]
     if not conflicts:
         return "No conflicts: where sources give the same metric for the same year, they agree."
-    blocks = [f"{count(len(conflicts), 'conflict')}: the same metric and year with exact values "
+    blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric and year with exact values "
               "that differ by more than one unit. Qualified figures (\"more than half\") never "
               "conflict. Each quote is the original sentence with the figure highlighted."]
     for conflict in conflicts:
@@ -32,7 +32,7 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
         parts.append(_quote(c, c.observations[obs_id]))
     more = conflict.get("n_observations", 0) - len(conflict["obs_ids"])
     if more > 0:
-        parts.append(f"… and {count(more, 'more figure')} for this metric and year "
+        parts.append(f"… and {counted(more, 'more figure')} for this metric and year "
                      "([Provenance](provenance.qmd)).")
     return "\n\n".join(parts)
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reports.markup import format_value, language_name, md_text, percent_share, slug
+from reports.markup import (
+    counted,
+    format_value,
+    language_name,
+    md_text,
+    percent_share,
+    slug,
+    translation_coverage,
+)
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import Row, change_words, code, count, exact, label, point_value
+from reports.pages.common import Row, change_words, code, exact, have, label, point_value
 
 HEADLINE_TRENDS = 6
 LISTED_CHANGES = 25  # items of each kind under "what changed"
@@ -48,15 +56,15 @@ def _corpus_sentence(corpus: Row) -> str:
     languages = ", ".join(f"{language_name(lang)}: {n}" for lang, n in corpus["languages"].items())
     coverage = percent_share(corpus["translated_segments"], corpus["non_english_segments"])
     return (
-        f"The corpus holds {count(corpus['documents'], 'document')} "
+        f"The corpus holds {counted(corpus['documents'], 'document')} "
         f"({md_text(languages) or 'no languages'}) with "
-        f"{count(corpus['observations'], 'statistic')}. "
+        f"{counted(corpus['observations'], 'statistic')}. "
         f"{corpus['linked_observations']:,} of them are linked to "
-        f"{count(corpus['metrics'], 'metric')}; {corpus['trend_metrics']:,} metrics have figures "
-        f"for two or more years ([Trends](trends.qmd)) and "
-        f"{count(corpus['conflicts'], 'conflict')} between sources "
-        f"([Conflicts](conflicts.qmd)). {corpus['translated_segments']:,} of "
-        f"{corpus['non_english_segments']:,} non-English sentences have an English translation "
+        f"{counted(corpus['metrics'], 'metric')}; {have(corpus['trend_metrics'], 'metric')} "
+        "figures for two or more years ([Trends](trends.qmd)) and "
+        f"{counted(corpus['conflicts'], 'conflict')} between sources "
+        f"([Conflicts](conflicts.qmd)). "
+        f"{translation_coverage(corpus['translated_segments'], corpus['non_english_segments'])} "
         f"({coverage}; see [Sources](sources.qmd)).")
 
 
@@ -84,14 +92,14 @@ def _problems(problems: list[Row]) -> list[str]:
     parts = ["## Rejected files and duplicates {#rejected-files}"]
     if rejected:
         was, _is = ("was", "is") if len(rejected) == 1 else ("were", "are")
-        parts.append(f"{count(len(rejected), 'file')} {was} refused and {_is} not in these "
+        parts.append(f"{counted(len(rejected), 'file')} {was} refused and {_is} not in these "
                      "reports:")
-        parts.append("\n".join(_first([_problem_item(p) for p in rejected], "rejected files")))
+        parts.append("\n".join(_first([_problem_item(p) for p in rejected], "rejected file")))
     if duplicates:
         verb = "repeats" if len(duplicates) == 1 else "repeat"
-        parts.append(f"{count(len(duplicates), 'file')} {verb} another source; the text is "
+        parts.append(f"{counted(len(duplicates), 'file')} {verb} another source; the text is "
                      "counted once, under the original:")
-        parts.append("\n".join(_first([_problem_item(p) for p in duplicates], "duplicates")))
+        parts.append("\n".join(_first([_problem_item(p) for p in duplicates], "duplicate")))
     parts.append("`polystat export rejects` lists them all, run by run.")
     return parts
 
@@ -124,26 +132,27 @@ def _changes(changes: Row) -> str:
     if changes.get("first_snapshot"):
         n_docs = len(changes.get("new_documents", []))
         return (f"This is the first published run: everything is new "
-                f"({count(n_docs, 'document')}, "
-                f"{count(changes.get('new_observations', 0), 'statistic')}).")
+                f"({counted(n_docs, 'document')}, "
+                f"{counted(changes.get('new_observations', 0), 'statistic')}).")
     parts = [f"Compared with run {code(changes.get('previous_run') or 'unknown')}:"]
     items = []
-    items += _first(_doc_items("New document", changes.get("new_documents", [])), "new documents")
+    items += _first(_doc_items("New document", changes.get("new_documents", [])),
+                    "more new document")
     items += _first(_doc_items("Updated document", changes.get("updated_documents", [])),
-                    "updated documents")
+                    "more updated document")
     items += _first(_doc_items("Removed document", changes.get("removed_documents", [])),
-                    "removed documents")
+                    "more removed document")
     items += _first([f"- New figure: {label(fig['metric'])}, {fig['year']}: "
                      f"{format_value(fig['value'], fig['unit'], exact(fig['qualifier']))}"
-                     for fig in changes.get("new_figures", [])], "new figures")
+                     for fig in changes.get("new_figures", [])], "more new figure")
     items += _first([f"- Changed figure: {label(fig['metric'])}, {fig['year']}: "
                      f"{format_value(fig['previous_value'], fig['unit'])} → "
                      f"{format_value(fig['value'], fig['unit'], exact(fig['qualifier']))}"
-                     for fig in changes.get("changed_figures", [])], "changed figures")
+                     for fig in changes.get("changed_figures", [])], "more changed figure")
     if not items:
         items.append("- No new documents and no new or changed figures.")
     parts.append("\n".join(items))
-    parts.append(f"{count(changes.get('new_observations', 0), 'statistic')} "
+    parts.append(f"{counted(changes.get('new_observations', 0), 'statistic')} "
                  "extracted since the previous run.")
     return "\n\n".join(parts)
 
@@ -151,7 +160,7 @@ def _changes(changes: Row) -> str:
 def _first(items: list[str], what: str) -> list[str]:
     if len(items) <= LISTED_CHANGES:
         return items
-    return items[:LISTED_CHANGES] + [f"- … and {len(items) - LISTED_CHANGES:,} more {what}"]
+    return items[:LISTED_CHANGES] + [f"- … and {counted(len(items) - LISTED_CHANGES, what)}"]
 
 
 def _doc_items(kind: str, docs: Iterable[Row]) -> list[str]:

@@ -14,9 +14,17 @@ from pathlib import Path
 import duckdb
 
 from reports import pandoc_typst
-from reports.markup import format_value, html_highlight, html_text, language_name, md_text, slug
+from reports.markup import (
+    counted,
+    format_value,
+    html_highlight,
+    html_text,
+    language_name,
+    md_text,
+    slug,
+)
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, GENERATED_DIR, Row, code, count, figure_in_claim
+from reports.pages.common import BREAK, GENERATED_DIR, Row, code, figure_in_claim
 from reports.pages.layout import page_number
 from reports.render_cache import RenderCache, cache_key
 from reports.snapshot import shown_observations
@@ -41,12 +49,12 @@ def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Pa
                             cache)
     if "provenance" in c.provenance_pages:
         docs = c.provenance_pages["provenance"]
-        text = (f"Every one of the {count(total, 'statistic')}, in document order: "
+        text = (f"Every one of the {counted(total, 'statistic')}, in document order: "
                 + PROVENANCE_INTRO + BREAK + _provenance_tables(docs, parts)
                 if docs else "No statistics yet.")
         (generated / "provenance.md").write_text(text.rstrip() + "\n", encoding="utf-8")
         return []
-    index = [f"{count(total, 'statistic')} from {count(len(c.provenance_page), 'source')}, "
+    index = [f"{counted(total, 'statistic')} from {counted(len(c.provenance_page), 'source')}, "
              f"on {len(c.provenance_pages)} pages of whole sources. For each figure: "
              + PROVENANCE_INTRO]
     for name, docs in c.provenance_pages.items():
@@ -58,7 +66,7 @@ def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Pa
             + _provenance_tables(docs, parts).rstrip() + "\n", encoding="utf-8")
         (build_dir / f"{name}.qmd").write_text(
             f'---\ntitle: "Provenance, page {number}"\n'
-            f'subtitle: "{count(len(docs), "source")}, {count(figures, "statistic")}"\n'
+            f'subtitle: "{counted(len(docs), "source")}, {counted(figures, "statistic")}"\n'
             f"---\n\n{{{{< include {GENERATED_DIR}/{name}.md >}}}}\n", encoding="utf-8")
     (generated / "provenance.md").write_text(BREAK.join(index) + "\n", encoding="utf-8")
     return list(c.provenance_pages)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from reports.markup import language_name, md_text, percent_share, plain_number
+from reports.markup import counted, language_name, md_text, percent_share, plain_number
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, Row, count
+from reports.pages.common import BREAK, Row
 
 SOURCES_PER_TABLE = 250  # rows of one table on the sources page (each table cached apart)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -29,7 +29,7 @@ def sources_md(c: Catalogue) -> str:
     # tables of a few hundred rows, each its own part: adding a document changes one
     tables = ["\n".join(header + rows[i:i + SOURCES_PER_TABLE])
               for i in range(0, len(rows), SOURCES_PER_TABLE)]
-    parts = [f"{count(len(c.documents), 'document')} in the current corpus. Statistics always "
+    parts = [f"{counted(len(c.documents), 'document')} in the current corpus. Statistics always "
              "come from the original text; translations are glosses for readers.",
              *tables, _install_help(c.documents)]
     return BREAK.join(p for p in parts if p)
@@ -67,7 +67,7 @@ def _coverage(doc: Row) -> str:
     total, done = doc["segments_non_english"], doc["segments_translated"]
     if total == 0:
         return "not needed (English)"
-    text = f"{percent_share(done, total)} ({done:,} of {total:,} sentences)"
+    text = f"{percent_share(done, total)} ({done:,} of {counted(total, 'sentence')})"
     missing = [p for p in doc["missing_pairs"] if _LANGUAGE_CODE.match(p["src"])]
     if missing:
         text += "; missing model: " + ", ".join(f"{p['src']}→{p['tgt']}" for p in missing)

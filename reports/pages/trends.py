@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.charts import ChartPoint, trend_svg
-from reports.markup import UNIT_NAMES, format_value, md_text, slug
+from reports.markup import UNIT_NAMES, counted, format_value, md_text, slug
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, CHARTS_DIR, Row, count, label, point_value
+from reports.pages.common import BREAK, CHARTS_DIR, Row, have, label, point_value
 from reports.pages.overview import headline_trends
 
 CHARTED_TRENDS = 60  # charts on the trends page; further trends are listed in one table
@@ -24,7 +24,7 @@ def trends_md(c: Catalogue, charts_dir: Path) -> str:
                                        if s["metric_id"] in headlines]
     rest = [s for s in ranked[CHARTED_TRENDS:] if s["metric_id"] not in headlines]
     charted = sorted(shown, key=lambda s: s["metric"].lower())
-    intro = (f"{count(len(c.trends), 'metric')} with figures for two or more years. Each chart "
+    intro = (f"{counted(len(c.trends), 'metric')} with figures for two or more years. Each chart "
              "shows the agreed value per year (the median when sources differ; a bar marks "
              "their spread); hollow points are qualified figures (\"more than\", \"about\"). "
              "S-numbers name the sources, listed under each chart and on the "
@@ -60,7 +60,7 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
     n_sources = series["n_sources"]
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
-             f"{count(n_sources, 'source')}")
+             f"{counted(n_sources, 'source')}")
     caption = f"{label(series['metric'])}, by year"
     return "\n\n".join([
         f"## {label(series['metric'])} {{#trend-{anchor}}}",
@@ -85,8 +85,8 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
             agreed = ""  # once per year
         more = point["n_observations"] - len(point["obs_ids"])
         if more > 0:
-            rows.append(f"| {point['year']} | {agreed} | | … and {count(more, 'more figure')} "
-                        f"from {count(point['n_sources'], 'source')} in all "
+            rows.append(f"| {point['year']} | {agreed} | | … and {counted(more, 'more figure')} "
+                        f"from {counted(point['n_sources'], 'source')} in all "
                         "([Provenance](provenance.qmd)) | |")
     return "\n".join(rows)
 
@@ -96,7 +96,7 @@ def single_year_md(c: Catalogue) -> str:
     if not c.single:
         return ""
     rows = ["## Metrics with a single year {#metrics-with-a-single-year}",
-            f"{count(len(c.single), 'metric')} so far have figures for one year only.",
+            f"{have(len(c.single), 'metric')} figures for one year only so far.",
             "| Metric | Year | Value | Sources |",
             "|:----------------------------------|:-----|-----:|:------------------------|"]
     for series in sorted(c.single, key=lambda s: s["metric"].lower()):

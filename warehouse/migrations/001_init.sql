@@ -1,6 +1,9 @@
 -- polystat warehouse, version 1.
 -- Every fact row carries the run that produced it; readers only trust rows of
--- runs whose status is 'completed' (see the current_* views).
+-- finished runs: status 'completed' or 'partial' (some sources rejected), and not
+-- while the run's publish stage is still going (the finished_runs view of
+-- 002_views.sql and 011; the current_* views build on it). A run sees its own rows.
+-- Rejects are the exception: those of failed runs are shown too (warehouse/reads.py).
 
 CREATE TABLE runs (
     run_id        VARCHAR PRIMARY KEY,

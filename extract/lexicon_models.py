@@ -1,0 +1,327 @@
+"""Typed models of the language data files (extract/lang/<code>/*.toml).
+
+One model per file kind, each forbidding unknown keys: a typo such as
+`not_befor` in figures.toml is an error naming the file, the entry and the key,
+never a setting that is silently dropped. Every key is optional, because a
+user folder (POLYSTAT_LEXICON_DIR) may add a few entries to one table; the
+keys each file kind holds are described in extract/lang/README.md.
+
+The models only check: `extract/lexicon.py` keeps merging the files' own
+mappings, so validation changes nothing about what the extractor reads.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+
+def _compiles(pattern: str) -> str:
+    """A plain regex (no {PLACEHOLDER}s): it must compile as written."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from exc
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+# A regex, maybe with {PLACEHOLDER}s: compiled (and its errors reported) where it is used;
+# compiling each one here as well would double the cost of loading a language.
+Template = str
+def _snake_case(name: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ValueError("expected a snake_case English name such as service_professionals")
+    return name
+
+
+Snake = Annotated[str, AfterValidator(_snake_case)]  # population and concept names
+Qualifier = Literal["exact", "approx", "more_than", "less_than", "nearly", "at_least"]
+Words = list[str]
+Templates = list[Template]
+
+
+class _Table(BaseModel):
+    # strict: TOML has its own types, so "3" where a number belongs is a mistake, not a 3.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+
+# --------------------------------------------------------------------------- segment.toml
+
+class SegmentTable(_Table):
+    abbreviations: Words = []
+
+
+class SegmentFile(_Table):
+    segment: SegmentTable | None = None
+
+
+# --------------------------------------------------------------------------- numbers.toml
+
+class NumbersTable(_Table):
+    group_separator: str | None = None
+    decimal_separator: str | None = None
+    compound: Literal["additive", "german", "chinese"] | None = None
+    words: dict[str, int] = {}
+    scales: dict[str, int] = {}
+    big_scales: dict[str, int] = {}
+    partitive: dict[str, int] = {}
+
+
+class NumbersFile(_Table):
+    numbers: NumbersTable | None = None
+
+
+# --------------------------------------------------------------------------- figures.toml
+
+class FigureEntry(_Table):
+    rule: str
+    kind: Literal["number", "count", "fraction", "ratio", "multiple", "range"]
+    unit: Literal["percent", "count", "percent_change", "percentage_points", "multiple"]
+    pattern: Template
+    needs: Regex | None = None
+    not_before: Template | None = None
+    not_after: Template | None = None
+    value: float | None = None
+    denominator: int | None = None
+    sample: bool = False
+
+
+class FractionsTable(_Table):
+    denominators: dict[str, int] = {}
+    one_words: Words = []
+
+
+class MultiplesTable(_Table):
+    words: dict[str, float] = {}
+
+
+class FiguresFile(_Table):
+    figures: list[FigureEntry] = []
+    fractions: FractionsTable | None = None
+    multiples: MultiplesTable | None = None
+
+
+# --------------------------------------------------------------------------- qualifiers.toml
+
+class QualifiersTable(_Table):
+    before: dict[Template, Qualifier] = {}
+    after: dict[Template, Qualifier] = {}
+    word_boundary: bool | None = None
+
+
+class QualifiersFile(_Table):
+    qualifiers: QualifiersTable | None = None
+
+
+# --------------------------------------------------------------------------- population.toml
+
+class PopulationTable(_Table):
+    terms: dict[Snake, Templates] = {}
+    weak: list[Snake] = []
+    count_only: list[Snake] = []
+    not_after: Template | None = None
+    attach_after: Template | None = None
+    attach_before: Template | None = None
+    count_attach_after: Template | None = None
+    count_nouns: Templates = []
+    people_nouns: Templates = []
+    survey_cue: Template | None = None
+
+
+class PopulationFile(_Table):
+    population: PopulationTable | None = None
+
+
+# --------------------------------------------------------------------------- cues.toml
+
+class YearsTable(_Table):
+    value_before: Templates = []
+    value_after: Templates = []
+    baseline: Templates = []
+    change_before: Templates = []
+    previous_before: Templates = []
+    previous_after: Templates = []
+    previous_cue: Template | None = None
+    frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
+
+
+class GrowthTable(_Table):
+    before: Templates = []
+    after: Templates = []
+    decline_before: Templates = []
+    decline_after: Templates = []
+
+
+class FromToTable(_Table):
+    before: Templates = []
+    between: Templates = []
+    bare_before: Templates = []  # a unitless first value before the figure ("von 21 auf")
+    bare_after: Templates = []  # ... or after it ("%3,9'dan 4,4'e")
+
+
+class EnumerationTable(_Table):
+    """Figures listed under one verb ("sank um 27,8 %, 22,5 % bzw. 16,1 %")."""
+
+    separator: Templates = []
+    last: Templates = []
+    end: Templates = []
+
+
+class NegativesTable(_Table):
+    sentence: Templates = []
+
+
+class CuesFile(_Table):
+    years: YearsTable | None = None
+    growth: GrowthTable | None = None
+    from_to: FromToTable | None = None
+    enumeration: EnumerationTable | None = None
+    negatives: NegativesTable | None = None
+
+
+# --------------------------------------------------------------------------- concepts.toml
+
+class ClausesTable(_Table):
+    conjunctions: Words = []
+
+
+class ConceptsFile(_Table):
+    concepts: dict[Snake, Templates] = {}
+    clauses: ClausesTable | None = None
+
+
+# --------------------------------------------------------------------------- layout.toml
+
+class HyphenationTable(_Table):
+    suspended_before: Words = []
+    lowercase_compounds: bool | None = None
+
+
+class LayoutFile(_Table):
+    hyphenation: HyphenationTable | None = None
+
+
+# --------------------------------------------------------------------------- language.toml
+
+
+class ScriptTable(_Table):
+    letters: str  # a regex character class of letters only this language uses
+    confidence: float = Field(gt=0, le=1)
+    min_letters: int = Field(1, ge=1)
+    overrules_detector: float | None = Field(None, gt=0, le=1)
+    shared_letters: str | None = None
+    shared_with: list[str] = []
+
+
+class LanguageTable(_Table):
+    # Optional here because a user's folder may override one key; after the merge every
+    # language has a name (`_info` says so when it has not).
+    name: str | None = None
+    langdetect: list[str] | None = None
+    lowercase: dict[str, str] = {}
+    spaces_between_words: bool = True
+    script: ScriptTable | None = None
+
+
+class LanguageFile(_Table):
+    """The model of one language.toml file (for a checker of every language file)."""
+
+    language: LanguageTable | None = None
+
+
+FILE_MODELS: dict[str, type[_Table]] = {
+    "segment.toml": SegmentFile, "numbers.toml": NumbersFile, "figures.toml": FiguresFile,
+    "qualifiers.toml": QualifiersFile, "population.toml": PopulationFile,
+    "cues.toml": CuesFile, "concepts.toml": ConceptsFile, "layout.toml": LayoutFile,
+    "language.toml": LanguageFile,
+}
+
+
+def problems(path: Path, data: dict[str, Any]) -> list[str]:
+    """What is wrong with one parsed language file, one line per problem (empty: valid)."""
+    model = FILE_MODELS.get(path.name)
+    if model is None:
+        return [f"{path}: not a language file name; use one of {', '.join(FILE_MODELS)} "
+                "(extract/lang/README.md says what each holds)"]
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return [f"{path}: {_describe(model, data, error)}" for error in exc.errors()]
+    return []
+
+
+def _describe(model: type[BaseModel], data: dict[str, Any], error: Any) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(model, loc[:-1])
+        return (f"{_where(data, loc[:-1])}unknown key `{loc[-1]}`; expected one of: "
+                f"{', '.join(known)}")
+    if error["type"] == "missing":
+        return f"{_where(data, loc[:-1])}missing key `{loc[-1]}`"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    if loc[-1] == "[key]":  # the name of an entry, not its value
+        return f"{_where(data, loc[:-2])}key {error['input']!r}: {message}"
+    return f"{_where(data, loc[:-1])}`{_key(loc)}` = {error['input']!r}: {message}"
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    """The key a value sits under, with a list index or a dict key after it if any."""
+    named = [str(part) for part in loc if isinstance(part, str) and part != "[key]"]
+    return named[-1] if named else "?"
+
+
+def _where(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """`[[figures]] #12 rule=en.points: `, `[population.terms] `: the entry or table."""
+    tables: list[str] = []
+    node: Any = data
+    for position, part in enumerate(loc):
+        if isinstance(part, int) and isinstance(node, list):
+            entry = node[part] if part < len(node) else None
+            label = f"[[{'.'.join(tables)}]] #{part + 1}"
+            if isinstance(entry, dict) and isinstance(entry.get("rule"), str):
+                label += f" rule={entry['rule']}"
+            rest = ".".join(str(p) for p in loc[position + 1:])
+            return f"{label}{' ' + rest if rest else ''}: "
+        tables.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict | list):
+            break
+    return f"[{'.'.join(tables)}] " if tables else ""
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model allows at `loc` (a table inside a file)."""
+    current: Any = model
+    for part in loc:
+        current = _item_type(current, part)
+    current = _without_none(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _item_type(annotation: Any, part: Any) -> Any:
+    """The type found one step into `annotation` (a model field, a list item, a dict value)."""
+    annotation = _without_none(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return field.annotation if field else None
+    origin = get_origin(annotation)
+    if origin is list:
+        return get_args(annotation)[0]
+    if origin is dict:
+        return get_args(annotation)[1]
+    return None
+
+
+def _without_none(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        kept = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return kept[0] if len(kept) == 1 else annotation
+    return annotation

@@ -1,0 +1,115 @@
+"""The short, human form of `polystat explain`: what a figure or a metric is and where it
+comes from. A pure function of the record `warehouse.reads.explain` returns.
+
+Lines are rich `Text` objects built with `append`, never parsed as markup, so brackets in
+sentences, titles or file names print as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+MEMBERS_SHOWN = 10
+LABEL_WIDTH = 10
+
+
+def summary(record: dict[str, Any]) -> list[Text]:
+    if record["kind"] == "metric":
+        return _metric(record)
+    return _observation(record)
+
+
+def _line(label: str, *parts: str | tuple[str, str]) -> Text:
+    """`label` padded, then the parts; a (text, style) part is styled."""
+    line = Text(f"{label:<{LABEL_WIDTH}}", style="bold")
+    for part in parts:
+        if isinstance(part, tuple):
+            line.append(part[0], style=part[1])
+        else:
+            line.append(part)
+    return line
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _figure(obs: dict[str, Any]) -> str:
+    year = f"{obs['year']} ({obs['year_basis']})" if obs.get("year") is not None else "unknown"
+    return (f"{_number(obs['value'])} {obs['unit']}, {obs['qualifier']}; population: "
+            f"{obs.get('population') or 'not stated'}; year: {year}")
+
+
+def _marked_sentence(obs: dict[str, Any]) -> Text:
+    """The sentence with the figure bold and between » «, so the mark survives a pipe."""
+    claim = obs["claim"]
+    start, end = obs["start"] - obs["claim_start"], obs["end"] - obs["claim_start"]
+    if not (0 <= start < end <= len(claim)):  # an old row whose offsets do not fit: say so
+        return _line("sentence", claim, (" (figure not located in it)", "dim"))
+    return _line("sentence", claim[:start], (f"»{claim[start:end]}«", "bold reverse"),
+                 claim[end:])
+
+
+def _source(document: dict[str, Any] | None, source: dict[str, Any] | None) -> list[Text]:
+    if document is None:
+        return [_line("source", ("document not in the warehouse", "red"))]
+    title = (source or {}).get("title")
+    lines = [_line("source", document["file_name"], *([" — ", title] if title else []))]
+    if document.get("page") is not None:
+        lines.append(_line("page", str(document["page"])))
+    return lines
+
+
+def _run(run: dict[str, Any] | None, run_id: str) -> Text:
+    if run is None:
+        return _line("run", run_id)
+    finished = f", finished {str(run['finished_at'])[:19]}" if run.get("finished_at") else ""
+    return _line("run", run_id, f" ({run['status']}{finished})")
+
+
+def _observation(record: dict[str, Any]) -> list[Text]:
+    obs = record["observation"]
+    lines = [_line("figure", (obs["surface"], "bold"), f"  = {_figure(obs)}"),
+             _marked_sentence(obs)]
+    english = [t["translated"] for t in record["translations"]
+               if t["status"] == "translated" and t["tgt"] == "en" and t["translated"]]
+    if english:
+        lines.append(_line("english", english[0]))
+    lines += _source(record["document"], record["source"])
+    links = record["metric_links"]
+    lines += [_line("metric", link["metric_id"], "  ", link["label"]) for link in links] or [
+        _line("metric", ("not linked to a metric", "dim"))]
+    lines += [_run(record["run"], obs["run_id"]), _line("id", obs["obs_id"])]
+    return lines
+
+
+def _member(member: dict[str, Any]) -> Text:
+    obs, document = member["observation"], member["document"] or {}
+    year = obs["year"] if obs.get("year") is not None else "----"
+    return Text("  ").append(f"{year}  ").append(obs["surface"], "bold").append(
+        f"  ({_number(obs['value'])} {obs['unit']})  {document.get('file_name', '?')}  "
+        f"{obs['obs_id']}")
+
+
+def _year_point(point: dict[str, Any]) -> str:
+    low, high = point["min_value"], point["max_value"]
+    values = _number(low) if low == high else f"{_number(low)}–{_number(high)}"
+    return f"{point['year']}: {values}{'' if point['agreement'] else ' (conflict)'}"
+
+
+def _metric(record: dict[str, Any]) -> list[Text]:
+    metric, members, total = record["metric"], record["observations"], record["n_observations"]
+    documents = record["n_documents"]
+    lines = [_line("metric", (metric["label"], "bold")),
+             _line("unit", f"{metric['unit']}; population: "
+                           f"{metric.get('population') or 'not stated'}"),
+             _line("years", "; ".join(map(_year_point, record["series"])) or "none known"),
+             _line("figures", f"{total} in {documents} document{'' if documents == 1 else 's'}"
+                              ":")]
+    lines += [_member(m) for m in members[:MEMBERS_SHOWN]]
+    if total > MEMBERS_SHOWN:
+        lines.append(Text(f"  and {total - MEMBERS_SHOWN} more (--json lists them all)"))
+    lines += [_run(None, metric["run_id"]), _line("id", metric["metric_id"])]
+    return lines
