@@ -46,8 +46,8 @@ def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     out = []
-    for conflict in _records(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
-                                  " ORDER BY metric, year"):
+    for conflict in _records(con, 'SELECT metric_id, metric, year, study, "values", obs_ids,'
+                                  " scope, linked_by FROM conflicts ORDER BY metric, year, study"):
         observations = _records(con, """
             SELECT o.obs_id, d.file_name AS doc, d.source_id, o.start, o."end", o.surface,
                    o.value, o.qualifier, o.claim AS quote

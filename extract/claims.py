@@ -1,0 +1,154 @@
+"""What a figure claims: the content words of its clause, lemmatised.
+
+The linker compares claims, not topic keywords: two figures measure the same thing
+when their clauses say the same thing about the same people. A claim holds
+
+  words     the lemmas of the clause's content words (simplemma for de/tr/en, jieba
+            word segmentation for zh), figures, stopwords and single letters left out
+  clause    the clause itself, cut on whole words (what a label may quote)
+  negated   the clause negates its predicate ("nicht", "not", "değil", "不")
+  anaphor   the clause refers back to a figure given just before ("dieser Anteil",
+            "bu oran", "这一比例", "that share")
+  gloss     the figure is a verbal one ("nearly half"), with no digits
+
+The clause of a figure runs from the last clause break before it to the first one
+after it; a clause too thin to say anything (a parenthesised figure, "nearly half")
+widens to the text between the neighbouring figures. Every word list is data in
+``lang/<code>/claims.toml``; the code is the same for every language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from extract import lexicon
+from extract.concepts import fold
+
+_BREAK = r"[,，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
+_FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+MIN_CLAUSE_WORDS = 2
+
+
+@dataclass(frozen=True)
+class Claim:
+    words: frozenset[str]
+    clause: str
+    negated: bool
+    anaphor: bool
+    gloss: bool
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    stopwords: frozenset[str]
+    negations: frozenset[str]
+    anaphors: tuple[str, ...]
+    breaks: re.Pattern[str]
+
+
+@cache
+def _vocabulary(lang: str) -> _Vocabulary:
+    data = lexicon.load(lang)
+    claims = data.get("claims", {})
+    conjunctions = [re.escape(fold(w, lang)) for w in
+                    data.get("clauses", {}).get("conjunctions", [])]
+    spaced = [f"(?<!\\w){w}(?!\\w)" for w in conjunctions] if lang != "zh" else conjunctions
+    return _Vocabulary(
+        stopwords=frozenset(fold(w, lang) for w in claims.get("stopwords", [])),
+        negations=frozenset(fold(w, lang) for w in claims.get("negations", [])),
+        anaphors=tuple(fold(w, lang) for w in claims.get("anaphors", [])),
+        breaks=re.compile("|".join([_BREAK, *spaced])))
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, lang: str) -> str:
+    import simplemma  # imported when first needed: it loads a language's data on use
+
+    return str(simplemma.lemmatize(word, lang=lang)).lower()
+
+
+@lru_cache(maxsize=50_000)
+def _tokens(text: str, lang: str) -> tuple[str, ...]:
+    """Words of a piece of text, folded (Chinese: jieba's word segmentation)."""
+    text = fold(_FIGURE_CHARS.sub(" ", text), lang)
+    if lang == "zh":
+        import jieba  # its dictionary loads on first use (about 2 s)
+
+        jieba.setLogLevel(60)
+        return tuple(t for t in jieba.lcut(text) if t.strip() and not _is_punct(t))
+    return tuple(_WORD.findall(text))
+
+
+def _is_punct(token: str) -> bool:
+    return not any(ch.isalnum() for ch in token)
+
+
+def content_words(text: str, lang: str) -> frozenset[str]:
+    """Lemmas of the words of `text` that carry a claim."""
+    try:
+        vocabulary = _vocabulary(lang)
+    except lexicon.LexiconError:
+        return frozenset(t for t in _tokens(text, lang) if len(t) > 1)
+    words = set()
+    for token in _tokens(text, lang):
+        if token in vocabulary.stopwords or token in vocabulary.negations:
+            continue
+        lemma = token if lang == "zh" else _lemma(token, lang)
+        if lemma not in vocabulary.stopwords and (len(lemma) > 1 or lang == "zh"):
+            words.add(lemma)
+    return frozenset(words)
+
+
+def _clause(sentence: str, start: int, end: int, breaks: re.Pattern[str],
+            floor: int, ceiling: int) -> tuple[int, int]:
+    """The clause around sentence[start:end], inside [floor, ceiling)."""
+    lo = floor
+    for match in breaks.finditer(sentence, floor, start):
+        lo = match.end()
+    match = breaks.search(sentence, end, ceiling)
+    return lo, match.start() if match else ceiling
+
+
+def build_claim(sentence: str, start: int, end: int, lang: str,
+                others: tuple[tuple[int, int], ...] = ()) -> Claim:
+    """The claim of the figure at sentence[start:end]; `others` are the spans of the other
+    figures of the sentence (a figure's clause stops at its neighbours)."""
+    floor = max((e for s, e in others if e <= start), default=0)
+    ceiling = min((s for s, e in others if s >= end), default=len(sentence))
+    try:
+        vocabulary = _vocabulary(lang)
+        breaks = vocabulary.breaks
+    except lexicon.LexiconError:
+        vocabulary, breaks = None, re.compile(_BREAK)
+    lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
+    own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
+    anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
+    text = sentence[lo:start] + " " + sentence[end:hi]
+    words = content_words(text, lang)
+    if len(words) < MIN_CLAUSE_WORDS:
+        lo, hi = floor, ceiling
+        text = sentence[lo:start] + " " + sentence[end:hi]
+        words = content_words(text, lang)
+    tokens = set(_tokens(sentence[lo:hi], lang))
+    negated = bool(vocabulary and tokens & vocabulary.negations)
+    clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
+    return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
+                 gloss=not any(ch.isdigit() for ch in sentence[start:end]))
+
+
+def trim_function_words(text: str, lang: str) -> str:
+    """`text` without the words that carry no claim at its two ends ("of consumers say
+    they pay for" -> "consumers say they pay for")."""
+    try:
+        stopwords = _vocabulary(lang).stopwords
+    except lexicon.LexiconError:
+        return text.strip()
+    words = text.split()
+    while words and fold(words[0].strip(",;:()"), lang) in stopwords:
+        words.pop(0)
+    while words and fold(words[-1].strip(",;:()"), lang) in stopwords:
+        words.pop()
+    return " ".join(words)
