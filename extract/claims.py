@@ -29,7 +29,7 @@ from extract.concepts import fold
 _BREAK = r"[,，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
 _FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-MIN_CLAUSE_WORDS = 2
+MIN_CLAUSE_WORDS = 3
 
 
 @dataclass(frozen=True)

@@ -149,18 +149,22 @@ def _node(obs_id: str, doc: str, value: float, year: int, claim_start: int = 0) 
                 order=(f"2026-0{year - 2015}", obs_id))
 
 
-@pytest.mark.parametrize("same_sentence", [False, True])
-def test_a_new_figure_merges_two_metrics_unless_they_hold_one_sentence(same_sentence) -> None:
-    """Two existing metrics on one topic (kept apart earlier) and a new figure that links to
-    both: they merge through it, unless the warehouse says they hold two measures of one
-    sentence (a sentence their representatives here do not show)."""
-    nodes = [_node("a", "d1", 40, 2018), _node("b", "d2", 60, 2018, claim_start=100),
-             _node("n", "d3", 50, 2020)]
-    apart = {("m-a", "m-b")} if same_sentence else set()
-    clusters = relink._Growing(nodes, {"a": "m-a", "b": "m-b"}, apart)
-    grouped, _ = reconcile.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id))
+@pytest.mark.parametrize("shared", ["nothing", "a document", "a sentence"])
+def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -> None:
+    """Two existing metrics on one claim (kept apart earlier) and a new figure that links to
+    both: they merge through it, unless the warehouse says they hold figures of one document
+    or two measures of one sentence (which their representatives here do not show)."""
+    nodes = reconcile.attach_claims([
+        _node("a", "d1", 40, 2018), _node("b", "d2", 60, 2018, claim_start=100),
+        _node("n", "d3", 50, 2020)])
+    pair = {("m-a", "m-b")}
+    clusters = relink.Growing(nodes, {"a": "m-a", "b": "m-b"},
+                              apart=pair if shared != "nothing" else set(),
+                              close=pair if shared == "a sentence" else set())
+    grouped, _ = reconcile.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id),
+                                prefer=lambda node: node.obs_id == "n")
     holding = [clusters.metrics.get(root, set()) for root in grouped]
-    if same_sentence:
+    if shared != "nothing":
         assert {"m-a"} in holding and {"m-b"} in holding
     else:
         assert holding == [{"m-a", "m-b"}]
@@ -176,7 +180,7 @@ def test_metrics_sharing_a_sentence_are_found_in_the_warehouse(tmp_path) -> None
         con.execute("CREATE TEMP TABLE _relink_obs AS SELECT obs_id, metric_id"
                     " FROM metric_observations")
         con.execute("CREATE TEMP TABLE _relink_pick AS SELECT obs_id FROM metric_observations")
-        apart = relink._apart(con)
+        apart, close = relink._apart(con)
     assert sentences  # the corpus has sentences with two measures
     for _, _, metrics in sentences:
-        assert (metrics[0], metrics[1]) in apart
+        assert (metrics[0], metrics[1]) in close and (metrics[0], metrics[1]) in apart

@@ -413,7 +413,9 @@ class _Links:
     work grows with the number of observations, not with the square of a block.
     """
 
-    def __init__(self, nodes: list[Node]) -> None:
+    def __init__(self, nodes: list[Node],
+                 prefer: Callable[[Node], bool] | None = None) -> None:
+        self.prefer = prefer or (lambda node: False)
         self.points = _fingerprints(nodes)
         self.position = {id(node): index for index, node in enumerate(nodes)}
         self.size = len(nodes)
@@ -437,10 +439,14 @@ class _Links:
 
     def star(self, members: list[Node]) -> None:
         """Link members to one anchor, for members of which every pair would link; a
-        sentence's second measure goes to a second anchor (it may not join the first)."""
+        sentence's second measure goes to a second anchor (it may not join the first).
+        The anchor is a preferred member when there is one (an incremental run prefers
+        its new figures: links between existing ones are not applied again)."""
         for part in _by_measure(members):
-            for node in part[1:]:
-                self.consider(part[0], node)
+            anchor = next((n for n in part if self.prefer(n)), part[0])
+            for node in part:
+                if node is not anchor:
+                    self.consider(anchor, node)
 
     def across(self, one: list[Node], two: list[Node]) -> None:
         """One link between two sets of interchangeable members, from different sentences."""
@@ -546,10 +552,11 @@ def _tail(population: str | None) -> str:
     return (population or "").rsplit("_", 1)[-1]
 
 
-def _scored_links(nodes: list[Node]) -> list[tuple[Node, Node, tuple[str, float]]]:
+def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = None
+                  ) -> list[tuple[Node, Node, tuple[str, float]]]:
     """Every link at or above the threshold that the blocks reveal (samples excepted:
-    they are clustered by key)."""
-    links = _Links(nodes)
+    they are clustered by key); `prefer` chooses the anchors of blocks."""
+    links = _Links(nodes, prefer)
     linkable = [n for n in nodes if not _count_kind(n)]
     by_id = {n.obs_id: n for n in linkable}
     for members in _grouped(linkable, _sentence).values():
@@ -632,16 +639,18 @@ def link_rank(a: Node, b: Node, method: str) -> int:
 
 
 def link(nodes: list[Node], clusters: Clusters | None = None,
-         keep: Callable[[Node, Node], bool] | None = None
+         keep: Callable[[Node, Node], bool] | None = None,
+         prefer: Callable[[Node], bool] | None = None
          ) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
     """Clusters of observations (keyed by root obs_id) and each observation's best link.
 
     Links inside a sentence (comparison groups, paraphrases) are made first; then the
     others, strongest first, never joining two measures of one sentence. `clusters` may
     come with merges already made (the metrics an incremental run extends); `keep`
-    chooses which of the links found are applied.
+    chooses which of the links found are applied, `prefer` the anchors of blocks.
     """
-    found = [item for item in _scored_links(nodes) if keep is None or keep(item[0], item[1])]
+    found = [item for item in _scored_links(nodes, prefer)
+             if keep is None or keep(item[0], item[1])]
     rank = {id(node): i for i, node in enumerate(sorted(nodes, key=lambda n: n.order))}
 
     def strongest_oldest_first(item: tuple[Node, Node, tuple[str, float]]) -> tuple[Any, ...]:

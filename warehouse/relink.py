@@ -399,7 +399,8 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     clusters = Growing(nodes, {obs: found[0] for obs, found in existing.items()},
                        *_apart(con))
     grouped, best = rc.link(nodes, clusters,
-                            keep=lambda a, b: a.obs_id in new or b.obs_id in new)
+                            keep=lambda a, b: a.obs_id in new or b.obs_id in new,
+                            prefer=lambda node: node.obs_id in new)
 
     changed: list[tuple[set[str], list[rc.Node]]] = []  # (existing metrics, new members)
     for root, members in grouped.items():
