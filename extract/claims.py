@@ -9,6 +9,10 @@ when their clauses say the same thing about the same people. A claim holds
   negated   the clause negates its predicate ("nicht", "not", "değil", "不")
   anaphor   the clause refers back to a figure given just before ("dieser Anteil",
             "bu oran", "这一比例", "that share")
+  thin      the clause has no word of its own ("(2022: 63%)", "2021 erst 9 Prozent"): the
+            figure continues the measure before it in its sentence
+  respectively  "… 90.9% and 83.3% respectively": the figures follow the order of
+            those they refer back to
   gloss     the figure is a verbal one ("nearly half"), with no digits
 
 The clause of a figure runs from the last clause break before it to the first one
@@ -28,6 +32,7 @@ from extract.concepts import fold
 
 _BREAK = r"[,，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
 _FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
+_GLUED_SUFFIX = re.compile(r"^['’]?[^\W\d_]*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MIN_CLAUSE_WORDS = 3
 
@@ -39,6 +44,8 @@ class Claim:
     negated: bool
     anaphor: bool
     gloss: bool
+    thin: bool = False  # the figure's own clause has no content word ("(2022: 63%)")
+    respectively: bool = False  # "… 90.9% and 83.3% respectively": values in order
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class _Vocabulary:
     stopwords: frozenset[str]
     negations: frozenset[str]
     anaphors: tuple[str, ...]
+    respectively: frozenset[str]
     breaks: re.Pattern[str]
 
 
@@ -57,9 +65,11 @@ def _vocabulary(lang: str) -> _Vocabulary:
                     data.get("clauses", {}).get("conjunctions", [])]
     spaced = [f"(?<!\\w){w}(?!\\w)" for w in conjunctions] if lang != "zh" else conjunctions
     return _Vocabulary(
-        stopwords=frozenset(fold(w, lang) for w in claims.get("stopwords", [])),
+        stopwords=frozenset(fold(w, lang) for w in
+                            claims.get("stopwords", []) + claims.get("respectively", [])),
         negations=frozenset(fold(w, lang) for w in claims.get("negations", [])),
         anaphors=tuple(fold(w, lang) for w in claims.get("anaphors", [])),
+        respectively=frozenset(fold(w, lang) for w in claims.get("respectively", [])),
         breaks=re.compile("|".join([_BREAK, *spaced])))
 
 
@@ -126,17 +136,23 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
-    text = sentence[lo:start] + " " + sentence[end:hi]
-    words = content_words(text, lang)
+    words = content_words(_around(sentence, lo, start, end, hi), lang)
+    thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     if len(words) < MIN_CLAUSE_WORDS:
         lo, hi = floor, ceiling
-        text = sentence[lo:start] + " " + sentence[end:hi]
-        words = content_words(text, lang)
+        words = content_words(_around(sentence, lo, start, end, hi), lang)
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
-                 gloss=not any(ch.isdigit() for ch in sentence[start:end]))
+                 gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
+                 respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+def _around(sentence: str, lo: int, start: int, end: int, hi: int) -> str:
+    """The clause without the figure and the case suffix glued to it ("%95,9'unun")."""
+    after = _GLUED_SUFFIX.sub("", sentence[end:hi], count=1)
+    return sentence[lo:start] + " " + after
 
 
 def trim_function_words(text: str, lang: str) -> str:

@@ -76,7 +76,9 @@ class Node:
     negated: bool = False
     anaphor: bool = False  # the clause refers back to the figure before ("dieser Anteil")
     gloss: bool = False  # a verbal figure ("nearly half")
-    antecedent: str | None = None  # obs_id of the figure an anaphor refers back to
+    thin: bool = False  # its clause has no word of its own ("(2022: 63%)")
+    respectively: bool = False  # "… %90,9 ve %83,3 sırasıyla": in the order of those before
+    antecedent: str | None = None  # obs_id of the figure it refers back to
 
 
 class _UnionFind:
@@ -158,12 +160,33 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
             claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others)
             node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
             node.anaphor, node.gloss = claim.anaphor, claim.gloss
+            node.thin, node.respectively = claim.thin, claim.respectively
+    in_order = {key for key, members in by_sentence.items()
+                if any(n.anaphor and n.respectively for n in members)}
     for members in _grouped(nodes, lambda n: n.doc_id).values():
         members.sort(key=lambda n: n.start)
         for i, node in enumerate(members):
-            if node.anaphor:
+            if _sentence(node) in in_order:
+                node.antecedent = _in_order(members[:i], node, members)
+            elif node.anaphor:
                 node.antecedent = _antecedent(members[:i], node)
+            elif node.thin:
+                same_sentence = [m for m in members[:i] if _sentence(m) == _sentence(node)]
+                node.antecedent = _antecedent(same_sentence, node)
     return nodes
+
+
+def _in_order(before: list[Node], node: Node, members: list[Node]) -> str | None:
+    """"Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3 idi": the k-th figure of the
+    sentence refers to the k-th of the sentence before, when both give as many."""
+    mine = [m for m in members if _sentence(m) == _sentence(node) and m.unit == node.unit]
+    earlier = [m for m in before if _sentence(m) != _sentence(node) and m.unit == node.unit]
+    if not earlier:
+        return None
+    previous = [m for m in earlier if _sentence(m) == _sentence(earlier[-1])]
+    if len(previous) != len(mine) or node.start - previous[-1].end > ANAPHOR_REACH:
+        return None
+    return previous[mine.index(node)].obs_id
 
 
 def _antecedent(before: list[Node], node: Node) -> str | None:
@@ -252,7 +275,7 @@ def _paraphrase(a: Node, b: Node) -> bool:
         return False
     first, second = (a, b) if a.start < b.start else (b, a)
     between = first.claim[first.end - first.claim_start:second.start - second.claim_start]
-    return len(between) <= 3 or (len(between) <= 30 and "(" in between
+    return len(between) <= 3 or (len(between) <= 30 and ("(" in between or "（" in between)
                                  and not _CLAUSE_BREAK.search(between))
 
 
@@ -316,8 +339,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return "group", 1.0
     if _paraphrase(a, b):
         return "paraphrase", 0.95
-    if a.unit != b.unit or a.negated != b.negated:
-        return None
+    if a.unit != b.unit or (a.lang == b.lang and a.negated != b.negated):
+        return None  # (negation words are told apart within a language only)
     kind_a, kind_b = _count_kind(a), _count_kind(b)
     if kind_a or kind_b:
         # One document may describe several sub-samples ("3,450 consumers and 1,200 leaders"):
@@ -329,11 +352,14 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return found
     if a.doc_id == b.doc_id or not _compatible(a.population, b.population):
         return None  # different claims of one document never share a metric
-    similarity = _claim_similarity(a, b)
     worded = min(len(a.words), len(b.words)) >= MIN_WORDS
-    if a.lang == b.lang and worded and similarity >= SAME_CLAIM and not _would_conflict(a, b):
-        same_study = a.study is not None and a.study == b.study
-        return ("edition", 0.8 + 0.2 * similarity) if same_study else ("claim", 0.8)
+    if a.lang == b.lang and worded and not _would_conflict(a, b):
+        if a.study is not None and a.study == b.study:  # a shorter wording will do
+            similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
+            if similarity >= SAME_CLAIM:
+                return "edition", min(1.0, 0.8 + 0.2 * similarity)
+        elif _claim_similarity(a, b) >= SAME_CLAIM:
+            return "claim", 0.8
     concept_score = _jaccard(a.concepts, b.concepts)
     if a.group_key and b.group_key and concept_score > 0:
         shared = len(points[a.group_key] & points[b.group_key])
@@ -587,9 +613,15 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     return links.found
 
 
+Point = tuple[int | None, float]
+
+
 class Clusters:
     """Union-find that refuses merges putting two measures of one sentence together, or,
-    through a link between documents, two different claims of one document.
+    through a link between documents, two different claims of one document: clusters that
+    hold figures of one document merge only where one gives no figure of that document
+    the other does not (a headline and its sentence, the same figure twice). Glosses
+    ("nearly half") do not count: they go with any figure they gloss.
 
     `separate` says whether two clusters must stay apart; an incremental run extends it
     with what it knows of the stored metrics (`warehouse/relink.py`).
@@ -599,7 +631,9 @@ class Clusters:
         self.forest = _UnionFind([n.obs_id for n in nodes])
         self.sentences: dict[str, set[tuple[str, int]]] = {
             n.obs_id: {(n.doc_id, n.claim_start)} for n in nodes}
-        self.documents: dict[str, set[str]] = {n.obs_id: {n.doc_id} for n in nodes}
+        self.documents: dict[str, dict[str, set[Point]]] = {
+            n.obs_id: {} if n.gloss else {n.doc_id: {(n.year, round(n.value, 2))}}
+            for n in nodes}
 
     def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False) -> bool:
         """Merge the clusters of a and b unless they must stay apart. `same_measure`: the
@@ -611,19 +645,29 @@ class Clusters:
             return False
         self.forest.union(ra, rb)
         root = self.forest.find(ra)
-        for held in (self.sentences, self.documents):
-            small, large = sorted((held.pop(ra), held.pop(rb)), key=len)
-            large |= small  # the smaller set into the larger: a big metric is never copied
-            held[root] = large
+        small, large = sorted((self.sentences.pop(ra), self.sentences.pop(rb)), key=len)
+        large |= small  # the smaller set into the larger: a big metric is never copied
+        self.sentences[root] = large
+        few, many = sorted((self.documents.pop(ra), self.documents.pop(rb)), key=len)
+        for doc, points in few.items():
+            many.setdefault(doc, set()).update(points)
+        self.documents[root] = many
         return True
 
     def separate(self, ra: str, rb: str, *, across: bool) -> bool:
         if self.sentences[ra] & self.sentences[rb]:
             return True
-        return across and bool(self.documents[ra] & self.documents[rb])
+        if not across:
+            return False
+        one, two = sorted((self.documents[ra], self.documents[rb]), key=len)
+        for doc, points in one.items():
+            others = two.get(doc)
+            if others is not None and not (points <= others or others <= points):
+                return True
+        return False
 
 
-SAME_MEASURE = ("group", "paraphrase")
+SAME_MEASURE = ("group", "paraphrase", "anaphor")  # links that say so themselves
 # Inside a document first (a document knows which of its figures are one claim), then
 # between documents of one study, then between studies.
 _RULE_ORDER = {"restatement": 0, "edition": 1}

@@ -18,11 +18,14 @@ CREATE TABLE claims (
     run_id          VARCHAR NOT NULL
 );
 
--- A conflict: one metric, one year, one study, exact figures of at least two sentences
--- whose values differ beyond rounding. Never a verbal gloss against its figure, never
--- two studies (they are "other studies" beside a trend), never the values of one
--- comparison (one sentence), nor a source's own figures unless it restates one. `scope` tells a source contradicting itself from sources
--- contradicting each other; `linked_by` says why the figures are one metric.
+-- A conflict: one metric, one year, one study, exact values that differ beyond rounding,
+-- either between sources that each give one value (the same figure reported differently)
+-- or inside one source that restates a figure with another value. Never a verbal gloss
+-- against its figure, never two studies (they are "other studies" beside a trend), never
+-- the values of one comparison (one sentence), never a source that gives several values
+-- for one claim and year without restating it (a misread year or group, not a report).
+-- `scope` tells a source contradicting itself from sources contradicting each other;
+-- `linked_by` says why the figures are one metric.
 CREATE OR REPLACE VIEW conflicts AS
 WITH member AS (
     SELECT m.metric_id, m.label, o.year, o.value, o.obs_id, o.doc_id, o.claim_start,
@@ -34,19 +37,28 @@ WITH member AS (
     JOIN claims c USING (obs_id)
     WHERE o.year IS NOT NULL AND o.qualifier = 'exact' AND NOT c.gloss
     -- a comparison that gives two of its values one year was misread: no conflict
-    QUALIFY o.group_key IS NULL OR count(*) OVER (PARTITION BY o.group_key, o.year) = 1)
+    QUALIFY o.group_key IS NULL OR count(*) OVER (PARTITION BY o.group_key, o.year) = 1),
+per_source AS (
+    SELECT metric_id, label, year, study, source_id, min(value) AS low, max(value) AS high,
+           count(DISTINCT (doc_id, claim_start)) AS sentences,
+           list_contains(list(method), 'restatement') AS restated,
+           list(obs_id ORDER BY value, doc_id, start) AS obs_ids,
+           list(DISTINCT value) AS vals,
+           list(DISTINCT method) AS methods
+    FROM member GROUP BY ALL),
+telling AS (  -- sources that give one value, or restate a figure differently
+    SELECT *, high - low > 1.0 AS restated_differently FROM per_source
+    WHERE high - low <= 1.0 OR (restated AND sentences > 1))
 SELECT
     metric_id,
     label AS metric,
     year,
     study,
-    list(DISTINCT value ORDER BY value) AS "values",
-    list(obs_id ORDER BY value, doc_id, start) AS obs_ids,
-    CASE WHEN count(DISTINCT source_id) = 1 THEN 'within source'
-         ELSE 'between sources' END AS scope,
-    list(DISTINCT method ORDER BY method) AS linked_by
-FROM member
+    list_sort(list_distinct(flatten(list(vals)))) AS "values",
+    flatten(list(obs_ids)) AS obs_ids,
+    CASE WHEN count(*) = 1 THEN 'within source' ELSE 'between sources' END AS scope,
+    list_sort(list_distinct(flatten(list(methods)))) AS linked_by
+FROM telling
 GROUP BY metric_id, label, year, study
-HAVING max(value) - min(value) > 1.0 AND count(DISTINCT (doc_id, claim_start)) > 1
-   -- a source contradicts itself only where it restates a figure
-   AND (count(DISTINCT source_id) > 1 OR list_contains(list(method), 'restatement'));
+HAVING max(high) - min(low) > 1.0
+   AND (count(*) > 1 OR bool_or(restated_differently));
