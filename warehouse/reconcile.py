@@ -475,11 +475,12 @@ class _Links:
                     self.consider(anchor, node)
 
     def across(self, one: list[Node], two: list[Node]) -> None:
-        """One link between two sets of interchangeable members, from different sentences."""
-        for a in one[:2]:
-            for b in two[:2]:
-                if _sentence(a) != _sentence(b) and self.consider(a, b):
-                    return
+        """Links between two sets of interchangeable members, from different sentences: a
+        few, so that one refused merge (a document both touch) does not lose the rest."""
+        for a in one[:3]:
+            for b in two[:3]:
+                if _sentence(a) != _sentence(b):
+                    self.consider(a, b)
 
 
 def _claim_shingles(node: Node) -> frozenset[str]:
@@ -517,6 +518,25 @@ def _link_similar_wording(members: list[Node], links: _Links,
     wordings = list(same_wording)
     for i, j in _similar_sets([words for words, _ in wordings], threshold):
         links.across(same_wording[wordings[i]], same_wording[wordings[j]])
+
+
+ALL_WORDINGS = 300  # a study block with at most this many wordings compares all of them
+
+
+def _link_study_wordings(members: list[Node], links: _Links) -> None:
+    """One study, unit and language: a shorter wording of a claim (a headline, an earlier
+    edition's sentence) may link by containment, which prefix filtering cannot find; a
+    study has few wordings, so every pair of them is compared (past ALL_WORDINGS, only
+    those similar by Jaccard)."""
+    same_wording = _grouped(members, lambda n: (n.words, n.concepts))
+    if len(same_wording) > ALL_WORDINGS:
+        _link_similar_wording(members, links)
+        return
+    for group in same_wording.values():
+        links.star(group)
+    for one, two in combinations(same_wording.values(), 2):
+        if len(one[0].words & two[0].words) >= 2:
+            links.across(one, two)
 
 
 def _link_languages(members: list[Node], links: _Links) -> None:
@@ -604,6 +624,10 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     for members in _grouped(linkable, lambda n: (n.lang, n.unit, _tail(n.population))).values():
         if len(members) > 1:
             _link_similar_wording(members, links)  # one claim across editions and studies
+    for members in _grouped((n for n in linkable if n.study),
+                            lambda n: (n.study, n.lang, n.unit)).values():
+        if len(members) > 1:
+            _link_study_wordings(members, links)  # ... a shorter wording in one study
     topics = _grouped((n for n in linkable if n.concepts and n.population),
                       lambda n: (n.unit, _tail(n.population), n.concepts))
     for members in topics.values():
