@@ -79,6 +79,8 @@ class Node:
     thin: bool = False  # its clause has no word of its own ("(2022: 63%)")
     respectively: bool = False  # "… %90,9 ve %83,3 sırasıyla": in the order of those before
     antecedent: str | None = None  # obs_id of the figure it refers back to
+    heading: bool = False  # the figure is in a heading
+    headline_of: str | None = None  # obs_id of the figure of the body a headline gives
 
 
 class _UnionFind:
@@ -105,7 +107,7 @@ NODE_SELECT = (
     "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
     " o.claim_start, o.start, o.\"end\", r.started_at, t.translated, src.edition,"
-    " coalesce(src.source_id, d.source_id)"
+    " coalesce(src.source_id, d.source_id), s.kind = 'heading'"
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN sources src ON src.source_id = d.source_id"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
@@ -131,7 +133,7 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 surface=row[10], claim=shared(row[11]), claim_start=row[12], start=row[13],
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
-                study=shared(study_of(row[17], row[18]))))
+                study=shared(study_of(row[17], row[18])), heading=bool(row[19])))
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     return attach_claims(nodes)
 
@@ -173,7 +175,22 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
             elif node.thin:
                 same_sentence = [m for m in members[:i] if _sentence(m) == _sentence(node)]
                 node.antecedent = _antecedent(same_sentence, node)
+        _headlines(members)
     return nodes
+
+
+def _headlines(members: list[Node]) -> None:
+    """A headline figure gives a figure of its document's body: the only one of its unit
+    and year with its value ("Jedes fünfte" gives "20 Prozent"; a gloss that rounds,
+    "nearly half", is too loose to tell which)."""
+    body = [m for m in members if not m.heading]
+    for node in members:
+        if not node.heading:
+            continue
+        close = [m for m in body if m.unit == node.unit and m.year == node.year
+                 and abs(m.value - node.value) <= 0.05]
+        if len(close) == 1:
+            node.headline_of = close[0].obs_id
 
 
 def _in_order(before: list[Node], node: Node, members: list[Node]) -> str | None:
@@ -300,9 +317,12 @@ def _people_agree(a: Node, b: Node) -> bool:
 
 
 def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
-    """"… 61 Prozent. Ein Jahr zuvor lag dieser Anteil bei 55 Prozent": the same measure in
-    another year. In the same year the anaphor names a part ("in the UK the figure is
+    """Figures a document itself ties together: a headline and the body figure it gives;
+    "… 61 Prozent. Ein Jahr zuvor lag dieser Anteil bei 55 Prozent", the same measure in
+    another year. In the same year an anaphor names a part ("in the UK the figure is
     73%"), another measure."""
+    if a.headline_of == b.obs_id or b.headline_of == a.obs_id:
+        return "headline", 0.9
     refers = b.antecedent == a.obs_id or a.antecedent == b.obs_id
     if refers and a.year is not None and b.year is not None and a.year != b.year:
         return "anaphor", 0.9
@@ -611,6 +631,8 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     for node in linkable:
         if node.antecedent in by_id:
             links.consider(by_id[node.antecedent], node)
+        if node.headline_of in by_id:
+            links.consider(by_id[node.headline_of], node)
     for members in _grouped(linkable, lambda n: (n.doc_id, n.unit, n.value)).values():
         if len(members) > 1:
             _link_study(members, links)  # restated in one document
@@ -643,9 +665,9 @@ Point = tuple[int | None, float]
 class Clusters:
     """Union-find that refuses merges putting two measures of one sentence together, or,
     through a link between documents, two different claims of one document: clusters that
-    hold figures of one document merge only where one gives no figure of that document
-    the other does not (a headline and its sentence, the same figure twice). Glosses
-    ("nearly half") do not count: they go with any figure they gloss.
+    hold figures of one document merge only where they agree on that document's value of
+    every year both have (a headline and its sentence, the same figure twice, a trend).
+    Glosses ("nearly half") do not count: they go with any figure they gloss.
 
     `separate` says whether two clusters must stay apart; an incremental run extends it
     with what it knows of the stored metrics (`warehouse/relink.py`).
@@ -686,9 +708,17 @@ class Clusters:
         one, two = sorted((self.documents[ra], self.documents[rb]), key=len)
         for doc, points in one.items():
             others = two.get(doc)
-            if others is not None and not (points <= others or others <= points):
+            if others is not None and _disagree(points, others):
                 return True
         return False
+
+
+def _disagree(one: set[Point], two: set[Point]) -> bool:
+    """Whether two sets of (year, value) of one document give a year different values
+    (a document's figures of other years are a trend, not two claims)."""
+    years = {year for year, _ in one} & {year for year, _ in two}
+    return any({v for y, v in one if y == year}.isdisjoint({v for y, v in two if y == year})
+               for year in years)
 
 
 SAME_MEASURE = ("group", "paraphrase", "anaphor")  # links that say so themselves

@@ -29,21 +29,22 @@ CREATE TABLE claims (
 CREATE OR REPLACE VIEW conflicts AS
 WITH member AS (
     SELECT m.metric_id, m.label, o.year, o.value, o.obs_id, o.doc_id, o.claim_start,
-           o.start, d.source_id, c.study, mo.method
+           o.start, d.source_id, c.study, c.gloss, mo.method
     FROM metrics m
     JOIN metric_observations mo USING (metric_id)
     JOIN current_observations o USING (obs_id)
     JOIN current_documents d USING (doc_id)
     JOIN claims c USING (obs_id)
-    WHERE o.year IS NOT NULL AND o.qualifier = 'exact' AND NOT c.gloss
+    WHERE o.year IS NOT NULL AND o.qualifier = 'exact'
     -- a comparison that gives two of its values one year was misread: no conflict
     QUALIFY o.group_key IS NULL OR count(*) OVER (PARTITION BY o.group_key, o.year) = 1),
-per_source AS (
-    SELECT metric_id, label, year, study, source_id, min(value) AS low, max(value) AS high,
-           count(DISTINCT (doc_id, claim_start)) AS sentences,
+per_source AS (  -- a gloss is listed with its figure but never makes a value of its own
+    SELECT metric_id, label, year, study, source_id,
+           min(value) FILTER (WHERE NOT gloss) AS low, max(value) FILTER (WHERE NOT gloss) AS high,
+           count(DISTINCT (doc_id, claim_start)) FILTER (WHERE NOT gloss) AS sentences,
            list_contains(list(method), 'restatement') AS restated,
            list(obs_id ORDER BY value, doc_id, start) AS obs_ids,
-           list(DISTINCT value) AS vals,
+           list(DISTINCT value) FILTER (WHERE NOT gloss) AS vals,
            list(DISTINCT method) AS methods
     FROM member GROUP BY ALL),
 telling AS (  -- sources that give one value, or restate a figure differently
