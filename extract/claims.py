@@ -116,10 +116,10 @@ def _clause(sentence: str, start: int, end: int, breaks: re.Pattern[str],
             floor: int, ceiling: int) -> tuple[int, int]:
     """The clause around sentence[start:end], inside [floor, ceiling)."""
     lo = floor
-    for match in breaks.finditer(sentence, floor, start):
-        lo = match.end()
-    match = breaks.search(sentence, end, ceiling)
-    return lo, match.start() if match else ceiling
+    for before in breaks.finditer(sentence, floor, start):
+        lo = before.end()
+    after = breaks.search(sentence, end, ceiling)
+    return lo, after.start() if after else ceiling
 
 
 def build_claim(sentence: str, start: int, end: int, lang: str,

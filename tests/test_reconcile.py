@@ -120,7 +120,7 @@ def _all_pairs_link(nodes: list[Node]) -> set[frozenset[str]]:
     clusters = reconcile.Clusters(nodes)
     for a, b, (method, _) in found:
         clusters.merge(a.obs_id, b.obs_id, same_measure=method in reconcile.SAME_MEASURE,
-                       across=a.doc_id != b.doc_id)
+                       across=a.doc_id != b.doc_id, within_study=reconcile.same_study(a, b))
     sample_keys = reconcile._sample_keys(nodes)
     by_key: dict[Any, list[str]] = defaultdict(list)
     for node in nodes:

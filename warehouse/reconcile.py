@@ -172,7 +172,7 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 node.antecedent = _in_order(members[:i], node, members)
             elif node.anaphor:
                 node.antecedent = _antecedent(members[:i], node)
-            elif node.thin:
+            elif node.thin:  # "(2022: 63%)": within its sentence only
                 same_sentence = [m for m in members[:i] if _sentence(m) == _sentence(node)]
                 node.antecedent = _antecedent(same_sentence, node)
         _headlines(members)
@@ -659,15 +659,16 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     return links.found
 
 
-Point = tuple[int | None, float]
+Point = tuple[int | None, float, bool]  # year, value, whether its clause is a claim of its own
 
 
 class Clusters:
     """Union-find that refuses merges putting two measures of one sentence together, or,
     through a link between documents, two different claims of one document: clusters that
-    hold figures of one document merge only where they agree on that document's value of
-    every year both have (a headline and its sentence, the same figure twice, a trend).
-    Glosses ("nearly half") do not count: they go with any figure they gloss.
+    hold figures of one document merge only where one gives no figure of that document
+    the other does not (a headline and its sentence, the same figure twice), or, through
+    a link within one study, where they give no year two values (see `disagree`). Glosses
+    ("nearly half") do not count: they go with any figure they gloss.
 
     `separate` says whether two clusters must stay apart; an incremental run extends it
     with what it knows of the stored metrics (`warehouse/relink.py`).
@@ -678,16 +679,18 @@ class Clusters:
         self.sentences: dict[str, set[tuple[str, int]]] = {
             n.obs_id: {(n.doc_id, n.claim_start)} for n in nodes}
         self.documents: dict[str, dict[str, set[Point]]] = {
-            n.obs_id: {} if n.gloss else {n.doc_id: {(n.year, round(n.value, 2))}}
-            for n in nodes}
+            n.obs_id: {} if n.gloss else {n.doc_id: {point_of(n)}} for n in nodes}
 
-    def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False) -> bool:
+    def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False,
+              within_study: bool = False) -> bool:
         """Merge the clusters of a and b unless they must stay apart. `same_measure`: the
-        link says so itself (a comparison group, a gloss); `across`: it joins two documents."""
+        link says so itself (a comparison group, a gloss); `across`: it joins two documents;
+        `within_study`: of one study (whose documents' other years are a trend)."""
         ra, rb = self.forest.find(a), self.forest.find(b)
         if ra == rb:
             return True
-        if not same_measure and self.separate(ra, rb, across=across):
+        if not same_measure and self.separate(ra, rb, across=across,
+                                              within_study=within_study):
             return False
         self.forest.union(ra, rb)
         root = self.forest.find(ra)
@@ -700,7 +703,7 @@ class Clusters:
         self.documents[root] = many
         return True
 
-    def separate(self, ra: str, rb: str, *, across: bool) -> bool:
+    def separate(self, ra: str, rb: str, *, across: bool, within_study: bool = False) -> bool:
         if self.sentences[ra] & self.sentences[rb]:
             return True
         if not across:
@@ -708,16 +711,29 @@ class Clusters:
         one, two = sorted((self.documents[ra], self.documents[rb]), key=len)
         for doc, points in one.items():
             others = two.get(doc)
-            if others is not None and _disagree(points, others):
+            if others is not None and disagree(points, others, trend=within_study):
                 return True
         return False
 
 
-def _disagree(one: set[Point], two: set[Point]) -> bool:
-    """Whether two sets of (year, value) of one document give a year different values
-    (a document's figures of other years are a trend, not two claims)."""
-    years = {year for year, _ in one} & {year for year, _ in two}
-    return any({v for y, v in one if y == year}.isdisjoint({v for y, v in two if y == year})
+def point_of(node: Node) -> Point:
+    return node.year, round(node.value, 2), len(node.words) >= MIN_WORDS
+
+
+def disagree(one: set[Point], two: set[Point], *, trend: bool = False) -> bool:
+    """Whether two sets of points of one document are two claims: each gives a figure
+    the other does not (a headline and its sentence give the same one). With `trend`
+    (the link stays within one study) a figure whose clause says nothing of its own ("Im
+    Vorjahr waren es 15 Prozent") may be another year of the same claim: then only a
+    year given two values, or two worded claims, make two claims."""
+    if not trend:
+        return not (one <= two or two <= one)
+    worded_one = {p for p in one if p[2]}
+    worded_two = {p for p in two if p[2]}
+    if not (worded_one <= worded_two or worded_two <= worded_one):
+        return True
+    years = {p[0] for p in one} & {p[0] for p in two}
+    return any({p[1] for p in one if p[0] == year}.isdisjoint({p[1] for p in two if p[0] == year})
                for year in years)
 
 
@@ -725,6 +741,10 @@ SAME_MEASURE = ("group", "paraphrase", "anaphor")  # links that say so themselve
 # Inside a document first (a document knows which of its figures are one claim), then
 # between documents of one study, then between studies.
 _RULE_ORDER = {"restatement": 0, "edition": 1}
+
+
+def same_study(a: Node, b: Node) -> bool:
+    return a.study is not None and a.study == b.study
 
 
 def link_rank(a: Node, b: Node, method: str) -> int:
@@ -761,7 +781,7 @@ def link(nodes: list[Node], clusters: Clusters | None = None,
     best: dict[str, tuple[str, float]] = {}
     for a, b, (method, score) in found:
         if not clusters.merge(a.obs_id, b.obs_id, same_measure=method in SAME_MEASURE,
-                              across=a.doc_id != b.doc_id):
+                              across=a.doc_id != b.doc_id, within_study=same_study(a, b)):
             continue
         for node in (a, b):
             if score > best.get(node.obs_id, ("", 0.0))[1]:

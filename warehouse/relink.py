@@ -32,7 +32,9 @@ rebuilds on every run.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -263,20 +265,24 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
+Figures = dict[str, tuple[set[int], set[rc.Point]]]  # doc -> (sentences, points)
+
+
 class Growing(rc.Clusters):
     """Clusters that start as the existing metrics (their representatives merged).
 
     A new figure never shares a document with an existing metric (it comes from a new
     document), so the representatives' sentences and documents suffice, except between
-    two existing metrics: `apart` names the pairs of them that hold figures of one
-    document (never joined through a link between documents) and, among those, `close`
-    the pairs that hold measures of one sentence (never joined at all).
+    two existing metrics: `figures_of` gives, per document, the sentences and points of
+    all of a stored metric's figures, and two stored metrics stay apart by the same
+    rules as in a rebuild (`reconcile.Clusters`). It is asked only when a new figure
+    links two stored metrics.
     """
 
     def __init__(self, nodes: list[rc.Node], metric_of: dict[str, str],
-                 apart: set[tuple[str, str]], close: set[tuple[str, str]]) -> None:
+                 figures_of: Callable[[str], Figures]) -> None:
         super().__init__(nodes)
-        self.apart, self.close = apart, close
+        self.figures_of = figures_of
         self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
         first: dict[str, str] = {}
         for node in nodes:
@@ -284,10 +290,12 @@ class Growing(rc.Clusters):
             if metric is not None:
                 self.merge(first.setdefault(metric, node.obs_id), node.obs_id, same_measure=True)
 
-    def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False) -> bool:
+    def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False,
+              within_study: bool = False) -> bool:
         ra, rb = self.forest.find(a), self.forest.find(b)
         metrics = self.metrics.get(ra, set()) | self.metrics.get(rb, set())
-        if not super().merge(a, b, same_measure=same_measure, across=across):
+        if not super().merge(a, b, same_measure=same_measure, across=across,
+                             within_study=within_study):
             return False
         if ra != rb:
             self.metrics.pop(ra, None)
@@ -296,35 +304,43 @@ class Growing(rc.Clusters):
                 self.metrics[self.forest.find(a)] = metrics
         return True
 
-    def separate(self, ra: str, rb: str, *, across: bool) -> bool:
-        pairs = self.close | (self.apart if across else set())
+    def separate(self, ra: str, rb: str, *, across: bool, within_study: bool = False) -> bool:
         for one in self.metrics.get(ra, ()):
             for two in self.metrics.get(rb, ()):
-                if (min(one, two), max(one, two)) in pairs:
+                if self.stored_apart(one, two, across=across, within_study=within_study):
                     return True
-        return super().separate(ra, rb, across=across)
+        return super().separate(ra, rb, across=across, within_study=within_study)
+
+    def stored_apart(self, one: str, two: str, *, across: bool, within_study: bool) -> bool:
+        first, second = self.figures_of(one), self.figures_of(two)
+        for doc in first.keys() & second.keys():
+            (sentences_a, points_a), (sentences_b, points_b) = first[doc], second[doc]
+            if sentences_a & sentences_b:
+                return True
+            if across and points_a and points_b and rc.disagree(points_a, points_b,
+                                                                trend=within_study):
+                return True
+        return False
 
 
-_SHARED_SENTENCES = """
-WITH picked AS (
-    SELECT mo.metric_id, o.doc_id, o.claim_start
-    FROM observations o JOIN metric_observations mo USING (obs_id)
-    WHERE mo.metric_id IN (SELECT DISTINCT metric_id FROM _relink_obs
-                           JOIN _relink_pick USING (obs_id)))
-SELECT DISTINCT a.metric_id, b.metric_id, bool_or(a.claim_start = b.claim_start)
-FROM picked a JOIN picked b USING (doc_id)
-WHERE a.metric_id < b.metric_id
-GROUP BY ALL
-"""
-
-
-def _apart(con: duckdb.DuckDBPyConnection
-           ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """Pairs of picked metrics that hold figures of one document, and those of them that
-    hold two measures of one sentence."""
-    rows = con.execute(_SHARED_SENTENCES).fetchall()
-    return ({(one, two) for one, two, _ in rows},
-            {(one, two) for one, two, sentence in rows if sentence})
+def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
+    """A stored metric's figures per document (sentences; the points of those that are
+    not glosses, see `reconcile.point_of`), read once per metric."""
+    @cache
+    def figures_of(metric_id: str) -> Figures:
+        found: Figures = {}
+        for doc, sentence, year, value, gloss, worded in con.execute(
+                "SELECT o.doc_id, o.claim_start, o.year, round(o.value, 2), c.gloss,"
+                " len(c.words) >= ? FROM metric_observations mo"
+                " JOIN current_observations o USING (obs_id)"
+                " LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id = ?",
+                [rc.MIN_WORDS, metric_id]).fetchall():
+            sentences, points = found.setdefault(doc, (set(), set()))
+            sentences.add(sentence)
+            if not gloss:
+                points.add((year, value, bool(worded)))
+        return found
+    return figures_of
 
 
 # --------------------------------------------------------------------------- writing
@@ -397,7 +413,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
                                " UNION ALL SELECT obs_id FROM _relink_new)")
     new = {n.obs_id for n in nodes} - existing.keys()
     clusters = Growing(nodes, {obs: found[0] for obs, found in existing.items()},
-                       *_apart(con))
+                       stored_figures(con))
     grouped, best = rc.link(nodes, clusters,
                             keep=lambda a, b: a.obs_id in new or b.obs_id in new,
                             prefer=lambda node: node.obs_id in new)
