@@ -73,11 +73,34 @@ def _vocabulary(lang: str) -> _Vocabulary:
         breaks=re.compile("|".join([_BREAK, *spaced])))
 
 
-@lru_cache(maxsize=200_000)
-def _lemma(word: str, lang: str) -> str:
-    import simplemma  # imported when first needed: it loads a language's data on use
+# Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
+# dictionary on first use (about 3 s), so a caller may hand in lemmas it stored before
+# (`teach_lemmas`) and store the ones found since (`learned_lemmas`).
+_LEMMAS: dict[tuple[str, str], str] = {}
+_LEARNED: set[tuple[str, str]] = set()
 
-    return str(simplemma.lemmatize(word, lang=lang)).lower()
+
+def _lemma(word: str, lang: str) -> str:
+    found = _LEMMAS.get((word, lang))
+    if found is None:
+        import simplemma  # imported when first needed: it loads a language's data on use
+
+        found = _LEMMAS[(word, lang)] = str(simplemma.lemmatize(word, lang=lang)).lower()
+        _LEARNED.add((word, lang))
+    return found
+
+
+def teach_lemmas(rows: list[tuple[str, str, str]]) -> None:
+    """Lemmas known from before: (lang, word, lemma) rows."""
+    for lang, word, lemma in rows:
+        _LEMMAS.setdefault((word, lang), lemma)
+
+
+def learned_lemmas() -> list[tuple[str, str, str]]:
+    """(lang, word, lemma) of the lemmas looked up since the last call."""
+    rows = [(lang, word, _LEMMAS[(word, lang)]) for word, lang in sorted(_LEARNED)]
+    _LEARNED.clear()
+    return rows
 
 
 @lru_cache(maxsize=50_000)

@@ -32,7 +32,8 @@ from typing import Any
 
 import duckdb
 
-from extract.claims import build_claim, trim_function_words
+from extract import claims as claim_builder
+from extract.claims import build_claim, content_words, trim_function_words
 from warehouse.store import insert_rows
 
 LINKER_VERSION = "linker-4"
@@ -80,6 +81,9 @@ class Node:
     respectively: bool = False  # "… %90,9 ve %83,3 sırasıyla": in the order of those before
     antecedent: str | None = None  # obs_id of the figure it refers back to
     heading: bool = False  # the figure is in a heading
+    stored: bool = field(default=False, compare=False)  # its claim was read, not built
+    words_en: frozenset[str] = frozenset()  # the claim in English, when its sentence is
+    # translated and holds no other figure of its unit (a translation is not cut by clause)
     headline_of: str | None = None  # obs_id of the figure of the body a headline gives
 
 
@@ -115,12 +119,24 @@ NODE_SELECT = (
     f" LEFT JOIN ({TRANSLATED}) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language")
 
 
-def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_000
-               ) -> list[Node]:
+STORED_CLAIM = (
+    "SELECT obs_id, words, words_en, clause, negated, anaphor, gloss, antecedent FROM claims"
+    " WHERE linker_version = ?")
+
+
+def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_000,
+               *, stored: bool = False) -> list[Node]:
     """Current observations (those `where` selects, a condition on `o`), read in batches;
     the sentence, topics and word shingles that many observations share are held once
-    (a large corpus repeats them often)."""
-    result = con.execute(NODE_SELECT + (f" WHERE {where}" if where else ""))
+    (a large corpus repeats them often). With `stored`, claims this linker stored are
+    read rather than built again (an incremental run reads its existing figures so)."""
+    sql = NODE_SELECT
+    if stored:
+        sql = sql.replace(" FROM current_observations o",
+                          ", c.* EXCLUDE (obs_id) FROM current_observations o") + (
+            f" LEFT JOIN ({STORED_CLAIM}) c ON c.obs_id = o.obs_id")
+    result = con.execute(sql + (f" WHERE {where}" if where else ""),
+                         [LINKER_VERSION] if stored else [])
     shared = _Shared()
     nodes = []
     while rows := result.fetchmany(batch):
@@ -134,8 +150,17 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
                 study=shared(study_of(row[17], row[18])), heading=bool(row[19])))
+            if stored and row[22] is not None:
+                _stored_claim(nodes[-1], row[20:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     return attach_claims(nodes)
+
+
+def _stored_claim(node: Node, row: tuple[Any, ...], shared: _Shared) -> None:
+    words, words_en, clause, negated, anaphor, gloss, antecedent = row
+    node.words, node.words_en = shared(frozenset(words)), shared(frozenset(words_en or ()))
+    node.clause, node.negated, node.anaphor, node.gloss = clause, negated, anaphor, gloss
+    node.antecedent, node.stored = antecedent, True
 
 
 _EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")
@@ -156,6 +181,8 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
     not of its own comparison group, in its sentence or the one before."""
     by_sentence = _grouped(nodes, _sentence)
     for members in by_sentence.values():
+        if all(n.stored for n in members):
+            continue
         spans = [(n.start - n.claim_start, n.end - n.claim_start) for n in members]
         for node, span in zip(members, spans, strict=True):
             others = tuple(other for other in spans if other != span)
@@ -163,9 +190,17 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
             node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
             node.anaphor, node.gloss = claim.anaphor, claim.gloss
             node.thin, node.respectively = claim.thin, claim.respectively
+        for node in members:
+            alone = sum(m.unit == node.unit for m in members) == 1
+            if node.claim_en and alone and node.lang != "en":
+                node.words_en = content_words(node.claim_en, "en")
+            elif node.lang == "en" and alone:
+                node.words_en = node.words
     in_order = {key for key, members in by_sentence.items()
                 if any(n.anaphor and n.respectively for n in members)}
     for members in _grouped(nodes, lambda n: n.doc_id).values():
+        if all(n.stored for n in members):
+            continue  # (links inside a stored document are made already)
         members.sort(key=lambda n: n.start)
         for i, node in enumerate(members):
             if _sentence(node) in in_order:
@@ -316,6 +351,14 @@ def _people_agree(a: Node, b: Node) -> bool:
         a.population in GENERIC_PEOPLE or b.population in GENERIC_PEOPLE)
 
 
+def _translations_agree(a: Node, b: Node) -> bool:
+    """Claims in two languages that say the same in English (a translation model is
+    installed): near-identical English words."""
+    if min(len(a.words_en), len(b.words_en)) < MIN_WORDS:
+        return False
+    return _jaccard(a.words_en, b.words_en) >= SAME_CLAIM
+
+
 def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
     """Figures a document itself ties together: a headline and the body figure it gives;
     "… 61 Prozent. Ein Jahr zuvor lag dieser Anteil bei 55 Prozent", the same measure in
@@ -380,6 +423,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
                 return "edition", min(1.0, 0.8 + 0.2 * similarity)
         elif _claim_similarity(a, b) >= SAME_CLAIM:
             return "claim", 0.8
+    if a.lang != b.lang and _translations_agree(a, b) and not _would_conflict(a, b):
+        return "translation", 0.8
     concept_score = _jaccard(a.concepts, b.concepts)
     if a.group_key and b.group_key and concept_score > 0:
         shared = len(points[a.group_key] & points[b.group_key])
@@ -529,10 +574,11 @@ def _similar_sets(sets: list[frozenset[str]], threshold: float) -> Iterator[tupl
 
 
 def _link_similar_wording(members: list[Node], links: _Links,
-                          threshold: float = SAME_CLAIM_WORDS) -> None:
+                          threshold: float = SAME_CLAIM_WORDS,
+                          words: Callable[[Node], frozenset[str]] = lambda n: n.words) -> None:
     """Members with the same claim words (and topics) link as a star; different claims
     are compared once per similar pair of claims."""
-    same_wording = _grouped(members, lambda n: (n.words, n.concepts))
+    same_wording = _grouped(members, lambda n: (words(n), n.concepts))
     for group in same_wording.values():
         links.star(group)
     wordings = list(same_wording)
@@ -650,6 +696,10 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
                             lambda n: (n.study, n.lang, n.unit)).values():
         if len(members) > 1:
             _link_study_wordings(members, links)  # ... a shorter wording in one study
+    for members in _grouped((n for n in linkable if n.words_en),
+                            lambda n: (n.unit, _tail(n.population))).values():
+        if len({n.lang for n in members}) > 1:  # one claim in two languages, in English
+            _link_similar_wording(members, links, words=lambda n: n.words_en)
     topics = _grouped((n for n in linkable if n.concepts and n.population),
                       lambda n: (n.unit, _tail(n.population), n.concepts))
     for members in topics.values():
@@ -867,8 +917,28 @@ def metric_id_for(members: list[Node]) -> str:
     return "m-" + hashlib.sha256(anchor.obs_id.encode()).hexdigest()[:12]
 
 
+def recall_lemmas(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand the claim builder the lemmas stored by earlier runs."""
+    claim_builder.teach_lemmas(con.execute("SELECT lang, word, lemma FROM lemmas").fetchall())
+
+
+def store_lemmas(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the lemmas the claim builder looked up in this run."""
+    rows = [{"lang": lang, "word": word, "lemma": lemma}
+            for lang, word, lemma in claim_builder.learned_lemmas()]
+    if rows:
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _new_lemmas"
+                    " (lang VARCHAR, word VARCHAR, lemma VARCHAR)")
+        con.execute("DELETE FROM _new_lemmas")
+        insert_rows(con, "_new_lemmas", rows)
+        con.execute("INSERT INTO lemmas SELECT * FROM _new_lemmas"
+                    " ON CONFLICT (lang, word) DO NOTHING")
+        con.execute("DROP TABLE _new_lemmas")
+
+
 def rebuild(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     """Rebuild metrics and metric_observations from all current observations."""
+    recall_lemmas(con)
     nodes = load_nodes(con)
     clusters, best = link(nodes)
     metrics, links = [], []
@@ -885,6 +955,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     insert_rows(con, "metrics", metrics)
     insert_rows(con, "metric_observations", links)
     insert_rows(con, "claims", [claim_row(node, run_id) for node in nodes])
+    store_lemmas(con)
     return {"metrics": len(metrics), "links": len(links), "conflicts": count_conflicts(con),
             "linked_new": len(nodes), "incremental": 0}
 
@@ -900,6 +971,7 @@ def metric_row(metric_id: str, members: list[Node], run_id: str) -> dict[str, An
 def claim_row(node: Node, run_id: str) -> dict[str, Any]:
     """The claims row of an observation (what the linker read from it)."""
     return {"obs_id": node.obs_id, "study": node.study, "words": sorted(node.words),
+            "words_en": sorted(node.words_en),
             "clause": node.clause, "negated": node.negated, "anaphor": node.anaphor,
             "gloss": node.gloss, "antecedent": node.antecedent,
             "linker_version": LINKER_VERSION, "run_id": run_id}

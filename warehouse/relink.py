@@ -133,7 +133,8 @@ SELECT o.obs_id, o.doc_id, o.claim_start, coalesce(s.language, d.language) AS la
        o.group_key, list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts,
        regexp_replace(o.claim, '[0-9%％]+', ' ', 'g') AS wording, r.started_at,
        mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
-       c.study, coalesce(c.words, []::VARCHAR[]) AS words
+       c.study, coalesce(c.words, []::VARCHAR[]) AS words,
+       coalesce(c.words_en, []::VARCHAR[]) AS words_en
 FROM current_observations o JOIN documents d USING (doc_id)
 LEFT JOIN claims c USING (obs_id)
 LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
@@ -200,12 +201,20 @@ JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
 JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
 WHERE e.metric_id IS NOT NULL AND e.linkable""",
     "claim": """
-WITH new_words AS (SELECT DISTINCT * FROM _relink_new_words)
+WITH new_words AS (SELECT DISTINCT lang, unit, tail, word FROM _relink_new_words
+                   WHERE NOT english)
 SELECT e.obs_id FROM (SELECT *, unnest(words) AS word FROM _relink_obs
                       WHERE metric_id IS NOT NULL AND linkable) e
 JOIN new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
                 AND e.tail = n.tail AND e.word = n.word
 QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "translation": """
+WITH new_words AS (SELECT DISTINCT unit, tail, word FROM _relink_new_words WHERE english)
+SELECT e.obs_id FROM (SELECT *, unnest(words_en) AS word FROM _relink_obs
+                      WHERE metric_id IS NOT NULL AND linkable) e
+JOIN new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words_en, e.concepts, e.year, e.lang
                            ORDER BY e.started_at, e.obs_id) = 1""",
     "sample": """
 SELECT e.obs_id FROM _relink_obs e
@@ -228,31 +237,42 @@ WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pi
 """
 
 
-def _pick(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts)."""
+def _pick(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
+    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts);
+    returns the new observations, read with their claims."""
     con.execute(_OBSERVATIONS)
     con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
                 " WHERE metric_id IS NULL")
-    _new_claims(con)
+    new = _new_claims(con)
     union = "\nUNION\n".join(f"({query})" for query in _PICKS.values())
     con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
     con.execute(_COMPLETE)
+    return new
 
 
-def _new_claims(con: duckdb.DuckDBPyConnection) -> None:
+def _new_claims(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
     """The studies and claim words of the new figures (read by the picks), from the
     linker's own reading of them (their documents are new, so read whole)."""
     new = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_new)")
     con.execute("CREATE TEMP TABLE _relink_study (doc_id VARCHAR, study VARCHAR)")
     con.execute("CREATE TEMP TABLE _relink_new_words (lang VARCHAR, unit VARCHAR,"
-                " tail VARCHAR, word VARCHAR)")
+                " tail VARCHAR, word VARCHAR, english BOOLEAN)")
     insert_rows(con, "_relink_study", [{"doc_id": doc, "study": study} for doc, study
                                        in sorted({(n.doc_id, n.study) for n in new})])
+    linkable = [n for n in new if not (n.unit == "count" and n.population)]
     insert_rows(con, "_relink_new_words", [
-        {"lang": lang, "unit": unit, "tail": tail, "word": word}
-        for lang, unit, tail, word in sorted({
-            (n.lang, n.unit, (n.population or "").rsplit("_", 1)[-1], word)
-            for n in new if not (n.unit == "count" and n.population) for word in n.words})])
+        {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
+        for lang, unit, tail, word, english in sorted(
+            {(n.lang, n.unit, _tail(n), word, False) for n in linkable for word in n.words}
+            | {(None, n.unit, _tail(n), word, True) for n in linkable for word in n.words_en},
+            key=repr)])
+    for node in new:
+        node.stored = True  # its claim is known now: the linking read does not build it again
+    return new
+
+
+def _tail(node: rc.Node) -> str:
+    return (node.population or "").rsplit("_", 1)[-1]
 
 
 def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float]]:
@@ -389,7 +409,8 @@ def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
         " WHERE obs_id IN (SELECT obs_id FROM _relink_label)").fetchall())
     members: dict[str, list[rc.Node]] = defaultdict(list)
     for node in rc.load_nodes(con, "(o.doc_id, o.claim_start) IN (SELECT (doc_id, claim_start)"
-                                   " FROM observations JOIN _relink_label USING (obs_id))"):
+                                   " FROM observations JOIN _relink_label USING (obs_id))",
+                              stored=True):
         if node.obs_id in metric_of:
             members[metric_of[node.obs_id]].append(node)
     return members
@@ -407,11 +428,12 @@ def _translated_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
 
 
 def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    _pick(con)
+    rc.recall_lemmas(con)
+    new_nodes = _pick(con)
     existing = _existing(con)
-    nodes = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_pick"
-                               " UNION ALL SELECT obs_id FROM _relink_new)")
-    new = {n.obs_id for n in nodes} - existing.keys()
+    nodes = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_pick)", stored=True)
+    nodes = sorted(nodes + new_nodes, key=lambda n: (n.order[0], n.doc_id, n.start))
+    new = {n.obs_id for n in new_nodes}
     clusters = Growing(nodes, {obs: found[0] for obs, found in existing.items()},
                        stored_figures(con))
     grouped, best = rc.link(nodes, clusters,
@@ -457,6 +479,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     insert_rows(con, "metric_observations", rows)
     con.execute("DELETE FROM claims WHERE obs_id IN (SELECT unnest(?))", [sorted(new)])
     insert_rows(con, "claims", [rc.claim_row(n, run_id) for n in nodes if n.obs_id in new])
+    rc.store_lemmas(con)
     counts = con.execute("SELECT (SELECT count(*) FROM metrics),"
                          " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
     return {"metrics": int(counts[0]), "links": int(counts[1]),

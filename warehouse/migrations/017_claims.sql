@@ -9,6 +9,7 @@ CREATE TABLE claims (
     obs_id          VARCHAR PRIMARY KEY,
     study           VARCHAR,
     words           VARCHAR[],
+    words_en        VARCHAR[],               -- the claim's English words (a translated sentence)
     clause          VARCHAR NOT NULL,
     negated         BOOLEAN NOT NULL,
     anaphor         BOOLEAN NOT NULL,
@@ -16,6 +17,15 @@ CREATE TABLE claims (
     antecedent      VARCHAR,
     linker_version  VARCHAR NOT NULL,
     run_id          VARCHAR NOT NULL
+);
+
+-- lemmas: every word the claim builder lemmatised (simplemma loads a language's whole
+-- dictionary on first use, about 3 s; a run whose words are all known does not).
+CREATE TABLE lemmas (
+    lang   VARCHAR NOT NULL,
+    word   VARCHAR NOT NULL,
+    lemma  VARCHAR NOT NULL,
+    PRIMARY KEY (lang, word)
 );
 
 -- A conflict: one metric, one year, one study, exact values that differ beyond rounding,
