@@ -126,3 +126,20 @@ def test_a_study_is_an_edition_without_its_number() -> None:
     assert study_of("dvm-ki-monitor-2024", "a.txt") == study_of("dvm-ki-monitor-2023", "b.txt")
     assert study_of("salesforce-sos-4", "a.txt") == "salesforce-sos"
     assert study_of(None, "a.txt") != study_of(None, "b.txt")
+
+
+def test_claims_in_two_languages_link_through_their_english_translations() -> None:
+    de = "Im Jahr 2024 nutzten 28 Prozent der kleinen Firmen Software aus der Cloud."
+    tr = "2023 yılında küçük firmaların yüzde 22'si bulut yazılımı kullandı."
+    english = {"de": "In 2024, 28 percent of small firms used software from the cloud.",
+               "tr": "In 2023, 22 percent of small firms used cloud software."}
+
+    def nodes(translated: bool) -> list[Node]:
+        made = [_node("de", "d1", "de", de, "28 Prozent", 28, 2024, study="one"),
+                _node("tr", "d2", "tr", tr, "yüzde 22", 22, 2023, study="other")]
+        for node in made:
+            node.claim_en = english[node.obs_id] if translated else None
+        return made
+
+    assert _metrics(nodes(translated=True)) == {frozenset({"de", "tr"})}
+    assert _metrics(nodes(translated=False)) == {frozenset({"de"}), frozenset({"tr"})}

@@ -858,19 +858,23 @@ def _words(key: str | None) -> str:
 
 _QUOTES = re.compile(r"[“”„‟\"«»‹›「」『』]")
 LABEL_LENGTH = 100
+MIN_LABEL_LETTERS = 12  # a clause with fewer letters is replaced by its sentence
+
+
+_LABEL_ENDS = " ,;:–—-.。()（）、，；：[]【】"
 
 
 def _readable(text: str, limit: int = LABEL_LENGTH) -> str:
     """Text a label may show: no quote marks, cut at a clause break or else on a whole
     word within `limit` characters (never with an ellipsis)."""
-    text = " ".join(_QUOTES.sub("", text).split()).strip(" ,;:–—-.。")
+    text = " ".join(_QUOTES.sub("", text).split()).strip(_LABEL_ENDS)
     if len(text) <= limit:
         return text
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text, 0, limit) if m.start() >= 30]
     if breaks:
-        return text[:breaks[-1]].rstrip(" ,;:–—-")
+        return text[:breaks[-1]].rstrip(_LABEL_ENDS)
     cut = text.rfind(" ", 0, limit)
-    return text[:cut if cut > 30 else limit].rstrip(" ,;:–—-")
+    return text[:cut if cut > 30 else limit].rstrip(_LABEL_ENDS)
 
 
 def _without_figure(node: Node, text: str) -> str:
@@ -900,16 +904,19 @@ def label_for(members: list[Node]) -> tuple[str, str]:
         return f"{PEOPLE_SAMPLE_LABEL}{suffix}", "sample"
     if kind:
         return f"{_words(kind)} surveyed", "sample"
-    prefix = "growth in " if first.unit == "percent_change" else ""
-    who = _words(first.population) or "share"
+    head = "growth in " if first.unit == "percent_change" else ""
+    if first.population:
+        head += f"{_words(first.population)}: "
     translated = [m for m in members if m.claim_en]
     if translated and translated[0].lang != "en":
-        return f"{prefix}{who}: {_readable(translated[0].claim_en or '')}", "translation"
+        return f"{head}{_readable(translated[0].claim_en or '')}", "translation"
     named = _label_member(members)
-    clause = _readable(_without_figure(named, named.clause or named.claim))
+    text = _readable(_without_figure(named, named.clause))
+    if sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
+        text = _readable(_without_figure(named, named.claim))
     if named.lang in (None, "en"):
-        return f"{prefix}{who}: {clause}", "claim"
-    return f"{prefix}{who}: {clause} ({named.lang})", "claim"
+        return f"{head}{text}", "claim"
+    return f"{head}{text} ({named.lang})", "claim"
 
 
 def metric_id_for(members: list[Node]) -> str:
