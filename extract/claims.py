@@ -103,10 +103,15 @@ def learned_lemmas() -> list[tuple[str, str, str]]:
     return rows
 
 
-@lru_cache(maxsize=50_000)
 def _tokens(text: str, lang: str) -> tuple[str, ...]:
     """Words of a piece of text, folded (Chinese: jieba's word segmentation)."""
-    text = fold(_FIGURE_CHARS.sub(" ", text), lang)
+    return _words_of(" ".join(_FIGURE_CHARS.sub(" ", text).split()), lang)
+
+
+@lru_cache(maxsize=50_000)
+def _words_of(text: str, lang: str) -> tuple[str, ...]:
+    """(cached by the text without its figures: many sentences differ only in those)"""
+    text = fold(text, lang)
     if lang == "zh":
         import jieba  # its dictionary loads on first use (about 2 s)
 
@@ -121,6 +126,11 @@ def _is_punct(token: str) -> bool:
 
 def content_words(text: str, lang: str) -> frozenset[str]:
     """Lemmas of the words of `text` that carry a claim."""
+    return _content_words(" ".join(_FIGURE_CHARS.sub(" ", text).split()), lang)
+
+
+@lru_cache(maxsize=100_000)
+def _content_words(text: str, lang: str) -> frozenset[str]:
     try:
         vocabulary = _vocabulary(lang)
     except lexicon.LexiconError:

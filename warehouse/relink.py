@@ -31,6 +31,7 @@ rebuilds on every run.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -200,6 +201,14 @@ JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
   ON e.unit = n.unit AND e.year IS NOT DISTINCT FROM n.year AND e.value = n.value
 JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
 WHERE e.metric_id IS NOT NULL AND e.linkable""",
+    "study wording": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT s.study, n.lang, n.unit FROM _relink_new n
+      JOIN _relink_study s USING (doc_id) WHERE n.linkable) n
+  ON e.study = n.study AND e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
+WHERE e.metric_id IS NOT NULL AND e.linkable
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
+                           ORDER BY e.started_at, e.obs_id) = 1""",
     "claim": """
 WITH new_words AS (SELECT DISTINCT lang, unit, tail, word FROM _relink_new_words
                    WHERE NOT english)
@@ -260,15 +269,33 @@ def _new_claims(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
     insert_rows(con, "_relink_study", [{"doc_id": doc, "study": study} for doc, study
                                        in sorted({(n.doc_id, n.study) for n in new})])
     linkable = [n for n in new if not (n.unit == "count" and n.population)]
+    frequency = _word_frequency(con)
     insert_rows(con, "_relink_new_words", [
         {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
         for lang, unit, tail, word, english in sorted(
-            {(n.lang, n.unit, _tail(n), word, False) for n in linkable for word in n.words}
-            | {(None, n.unit, _tail(n), word, True) for n in linkable for word in n.words_en},
+            {(n.lang, n.unit, _tail(n), word, False)
+             for n in linkable for word in _prefix(n.words, frequency)}
+            | {(None, n.unit, _tail(n), word, True)
+               for n in linkable for word in _prefix(n.words_en, frequency)},
             key=repr)])
     for node in new:
         node.stored = True  # its claim is known now: the linking read does not build it again
     return new
+
+
+def _word_frequency(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many stored claims use each word (in any language, in English)."""
+    return dict(con.execute(
+        "SELECT word, count(*) FROM (SELECT unnest(list_concat(coalesce(words, []),"
+        " coalesce(words_en, []))) AS word FROM claims) GROUP BY word").fetchall())
+
+
+def _prefix(words: frozenset[str], frequency: dict[str, int]) -> list[str]:
+    """The rarest words a claim shares with every claim similar to it: claims with a
+    Jaccard similarity of at least t share at least ceil(t * n) of its n words, so they
+    share one of any n - ceil(t * n) + 1 of them (prefix filtering)."""
+    rarest = sorted(words, key=lambda word: (frequency.get(word, 0), word))
+    return rarest[:len(rarest) - math.ceil(rc.SAME_CLAIM * len(rarest)) + 1]
 
 
 def _tail(node: rc.Node) -> str:
