@@ -6,6 +6,7 @@ from __future__ import annotations
 import zlib
 
 from extract.claims import build_claim
+from warehouse import reconcile
 from warehouse.reconcile import Node, attach_claims, label_for, link, score_pair, study_of
 
 
@@ -143,3 +144,53 @@ def test_claims_in_two_languages_link_through_their_english_translations() -> No
 
     assert _metrics(nodes(translated=True)) == {frozenset({"de", "tr"})}
     assert _metrics(nodes(translated=False)) == {frozenset({"de"}), frozenset({"tr"})}
+
+
+# --------------------------------------------------------------------------- in the warehouse
+
+
+def test_the_sample_corpus_conflict_is_a_source_restating_a_figure(corpus_run) -> None:
+    """The Chinese translation gives one finding of its study twice, with two values."""
+    import duckdb
+
+    with duckdb.connect(str(corpus_run["warehouse"]), read_only=True) as con:
+        conflicts = con.execute('SELECT year, study, "values", scope, linked_by'
+                                " FROM conflicts").fetchall()
+        stored = con.execute("SELECT count(*) FROM claims").fetchone()
+        figures = con.execute("SELECT count(*) FROM current_observations").fetchone()
+    assert stored == figures  # every figure's claim is stored
+    assert len(conflicts) == 1
+    year, study, values, scope, linked_by = conflicts[0]
+    assert (year, study, scope) == (2020, "salesforce-sos", "within source")
+    assert "restatement" in linked_by and len(values) == 2
+
+
+def test_metrics_kept_apart_on_one_topic_are_offered_as_possibly_the_same(tmp_path) -> None:
+    """Two figures on one topic and group that no rule links (different claims) stay two
+    metrics, each offered to the analyst as possibly the same as the other."""
+    from warehouse import db, reads
+    from warehouse.store import insert_rows
+
+    con = db.connect(tmp_path / "w.duckdb")
+    con.execute("INSERT INTO runs (run_id, flow, started_at, status, code_version)"
+                " VALUES ('r', 'test', now(), 'completed', 'test')")
+    sentences = {"d1": "In 2023, 44% of agents used AI to draft replies.",
+                 "d2": "In 2024, 52% of agents trusted AI with refunds."}
+    for doc, text in sentences.items():
+        con.execute("INSERT INTO documents (doc_id, source_id, file_name, text, encoding,"
+                    " n_bytes, run_id) VALUES (?, ?, ?, ?, 'utf-8', 10, 'r')",
+                    [doc, doc, f"{doc}.txt", text])
+        surface = text.split()[2]
+        start = text.index(surface)
+        insert_rows(con, "observations", [{
+            "obs_id": f"o-{doc}", "doc_id": doc, "start": start, "end": start + len(surface),
+            "surface": surface, "value": float(surface[:-1]), "unit": "percent",
+            "qualifier": "exact", "population": "agents", "year": 2023, "concepts": ["ai"],
+            "claim": text, "claim_start": 0, "claim_end": len(text), "rule": "test",
+            "extractor_version": "test", "run_id": "r"}])
+    reconcile.rebuild(con, "r")
+    metrics = [row[0] for row in con.execute("SELECT metric_id FROM metrics ORDER BY 1").fetchall()]
+    assert len(metrics) == 2
+    explained = reads.explain(con, metrics[0])
+    assert explained is not None
+    assert [s["metric_id"] for s in explained["possibly_same_as"]] == [metrics[1]]

@@ -80,7 +80,11 @@ def explain(con: duckdb.DuckDBPyConnection, ident: str) -> dict[str, Any] | None
                 "series": _records(con, "SELECT year, value, min_value, max_value, n_observations,"
                                         " n_documents, agreement FROM series WHERE metric_id = ?"
                                         " ORDER BY year", [ident]),
-                "observations": [{**m, **_explain_observation(con, m["obs_id"])} for m in members]}
+                "observations": [{**m, **_explain_observation(con, m["obs_id"])} for m in members],
+                "possibly_same_as": _records(con, "SELECT similar_metric_id AS metric_id,"
+                                                  " any_value(reason) AS reason"
+                                                  " FROM metric_suggestions WHERE metric_id = ?"
+                                                  " GROUP BY ALL ORDER BY 1", [ident])}
     return None
 
 

@@ -73,3 +73,18 @@ FROM telling
 GROUP BY metric_id, label, year, study
 HAVING max(high) - min(low) > 1.0
    AND (count(*) > 1 OR bool_or(restated_differently));
+
+-- Suggestions for an analyst: metrics that the linker kept apart for want of evidence but
+-- that share their group, unit and topic words (the concept lexicon). Possibly the same.
+CREATE VIEW metric_suggestions AS
+WITH topic AS (
+    SELECT DISTINCT mo.metric_id, o.unit, o.population,
+           list_sort(list_distinct(o.concepts)) AS concepts
+    FROM metric_observations mo JOIN current_observations o USING (obs_id)
+    WHERE len(o.concepts) > 0 AND o.population IS NOT NULL)
+SELECT DISTINCT a.metric_id, b.metric_id AS similar_metric_id,
+       'same group (' || a.population || ') and topics (' || array_to_string(a.concepts, ', ')
+       || ')' AS reason
+FROM topic a JOIN topic b
+  ON a.unit = b.unit AND a.population = b.population AND a.concepts = b.concepts
+ AND a.metric_id <> b.metric_id;
