@@ -1,22 +1,34 @@
-"""Reconciliation: link observations of the same measure into metrics.
+"""Reconciliation: link observations of the same measure into metrics, on evidence.
 
-Signals, none of which needs a translation model:
+Each figure carries its claim (`extract/claims.py`: the lemmas of its clause, negation,
+anaphor, gloss) and its study (an edition without its number). Evidence that two
+figures measure the same thing, strongest first:
   group        values of one sentence that compare the same measure over years
   paraphrase   a verbal share next to its exact figure ("less than half (48%)")
-  sample       counts of people, countries, ... describing a survey's sample
-  concepts     same unit, same population, the same topic concepts (any language)
-  restatement  same language, same value and population, near-identical clause
+  anaphor      a figure that refers back to one of another year ("dieser Anteil", "bu
+               oran", "这一比例", "(2022: 63%)"); in the same year it names a part
+  headline     a headline figure and the one body figure with its value
+  restatement  the same value and year again: in one document with similar words, or in
+               another document of the same study (a summary, a translation); one
+               document giving a near-identical claim two values (a slip, a conflict)
+  edition      the same claim (similar words, a shorter wording will do) in another
+               edition of the study
+  claim        a near-identical claim in another study (same language)
+  translation  claims in two languages whose English translations agree
   fingerprint  comparison groups sharing (year, value) points and a topic
-Equal values alone never link two observations. Each link keeps its method
-and score; the threshold decides. Metric ids are stable because each is named
-after its oldest observation. A run that only adds documents links their
-observations into the existing metrics (`warehouse/relink.py`); `rebuild`
-starts from nothing.
+  concepts     across languages without a translation: same group, unit and concepts
+  sample       counts of people, countries, ... describing a survey's sample
+Equal values alone never link two observations, and different claims of one document
+never share a metric (`Clusters`). Metric ids are stable because each is named after its
+oldest observation. A run that only adds documents links their observations into the
+existing metrics (`warehouse/relink.py`); `rebuild` starts from nothing. The linking
+itself (`attach_claims`, `score_pair`, `link`, `label_for`) works on plain `Node`s and
+needs no database; `load_nodes`, `rebuild` and the lemma store wrap it.
 
-Only observations that share a block (a sentence; a value; a topic; a point
-of a comparison group) are scored, and never every pair of a block: the
-links a block must yield follow from the rules (see `_Links`), so the work
-grows with the number of observations (240,000 in ~15 s).
+Only observations that share a block (a sentence; a value; a study; claim words; a
+topic; a point of a comparison group) are scored, and never every pair of a block: the
+links a block must yield follow from the rules (see `_Links`), so the work grows with
+the number of observations.
 """
 
 from __future__ import annotations
