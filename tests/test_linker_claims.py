@@ -127,6 +127,8 @@ def test_a_study_is_an_edition_without_its_number() -> None:
     assert study_of("dvm-ki-monitor-2024", "a.txt") == study_of("dvm-ki-monitor-2023", "b.txt")
     assert study_of("salesforce-sos-4", "a.txt") == "salesforce-sos"
     assert study_of(None, "a.txt") != study_of(None, "b.txt")
+    assert study_of(None, "a.txt", "Example Research") == study_of(None, "b.txt",
+                                                                   "Example  research")
 
 
 def test_claims_in_two_languages_link_through_their_english_translations() -> None:

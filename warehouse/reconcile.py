@@ -123,7 +123,7 @@ NODE_SELECT = (
     "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
     " o.claim_start, o.start, o.\"end\", r.started_at, t.translated, src.edition,"
-    " coalesce(src.source_id, d.source_id), s.kind = 'heading'"
+    " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher"
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN sources src ON src.source_id = d.source_id"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
@@ -161,9 +161,9 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 surface=row[10], claim=shared(row[11]), claim_start=row[12], start=row[13],
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
-                study=shared(study_of(row[17], row[18])), heading=bool(row[19])))
-            if stored and row[22] is not None:
-                _stored_claim(nodes[-1], row[20:], shared)
+                study=shared(study_of(row[17], row[18], row[20])), heading=bool(row[19])))
+            if stored and row[23] is not None:
+                _stored_claim(nodes[-1], row[21:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     return attach_claims(nodes)
 
@@ -179,11 +179,15 @@ _EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")
 ANAPHOR_REACH = 400  # an anaphor refers back at most this many characters (about a sentence)
 
 
-def study_of(edition: str | None, source_id: str | None) -> str | None:
+def study_of(edition: str | None, source_id: str | None, publisher: str | None = None
+             ) -> str | None:
     """The study a figure belongs to: its edition's series ("dvm-ki-monitor-2024" and
-    "-2023" are one study, as are "salesforce-sos-4" and "-5"), else its own source."""
+    "-2023" are one study, as are "salesforce-sos-4" and "-5"), else its publisher's,
+    else its own source."""
     if edition:
         return _EDITION_NUMBER.sub("", edition.strip().lower()) or edition
+    if publisher and publisher.strip():
+        return "publisher:" + " ".join(publisher.lower().split())
     return f"source:{source_id}" if source_id else None
 
 
