@@ -206,6 +206,21 @@ class LayoutFile(_Table):
     hyphenation: HyphenationTable | None = None
 
 
+# --------------------------------------------------------------------------- claims.toml
+
+class ClaimsTable(_Table):
+    """What a figure's clause claims (extract/claims.py)."""
+
+    stopwords: Words = []
+    negations: Words = []
+    respectively: Words = []
+    anaphors: Words = []
+
+
+class ClaimsFile(_Table):
+    claims: ClaimsTable | None = None
+
+
 # --------------------------------------------------------------------------- language.toml
 
 
@@ -238,7 +253,7 @@ FILE_MODELS: dict[str, type[_Table]] = {
     "segment.toml": SegmentFile, "numbers.toml": NumbersFile, "figures.toml": FiguresFile,
     "qualifiers.toml": QualifiersFile, "population.toml": PopulationFile,
     "cues.toml": CuesFile, "concepts.toml": ConceptsFile, "layout.toml": LayoutFile,
-    "language.toml": LanguageFile,
+    "language.toml": LanguageFile, "claims.toml": ClaimsFile,
 }
 
 

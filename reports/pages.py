@@ -107,8 +107,11 @@ class Catalogue:
             d["source_id"]: Source(f"S{markers[d['source_id']]}",
                                    d.get("title") or d["file_name"], d["source_id"])
             for d in self.documents}
-        self.trends = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) >= 2]
-        self.single = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) < 2]
+        # Sample sizes of different studies are no trend: they are listed with single years.
+        self.trends = [s for s in snapshot["series"] if not s.get("sample")
+                       and len({p["year"] for p in s["points"]}) >= 2]
+        self.single = [s for s in snapshot["series"] if s.get("sample")
+                       or len({p["year"] for p in s["points"]}) < 2]
         self.provenance_pages = _provenance_chunks(self.documents, previous.provenance)
         self.provenance_page = {d["source_id"]: name
                                 for name, docs in self.provenance_pages.items() for d in docs}
@@ -202,7 +205,7 @@ def _corpus_sentence(c: Catalogue, corpus: Row) -> str:
         f"{corpus['linked_observations']:,} of them are linked to "
         f"{counted(corpus['metrics'], 'metric')}; {_have(corpus['trend_metrics'], 'metric')} "
         "figures for two or more years ([Trends](trends.qmd)) and "
-        f"{counted(corpus['conflicts'], 'conflict')} between sources "
+        f"{counted(corpus['conflicts'], 'conflict')} "
         f"([Conflicts](conflicts.qmd)). "
         f"{translation_coverage(corpus['translated_segments'], corpus['non_english_segments'])} "
         f"({coverage}; see [Sources](sources.qmd)).")
@@ -427,9 +430,11 @@ def conflicts_md(c: Catalogue) -> str:
     conflicts = c.snapshot["conflicts"]
     if not conflicts:
         return "No conflicts: where sources give the same metric for the same year, they agree."
-    blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric and year with exact values "
-              "that differ by more than one unit. Qualified figures (\"more than half\") never "
-              "conflict. Each quote is the original sentence with the figure highlighted."]
+    blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric, year and study with exact "
+              "values that differ by more than one unit, between sources or inside one source "
+              "that restates a figure. Qualified figures (\"more than half\"), verbal glosses "
+              "and other studies never conflict. Each quote is the original sentence with the "
+              "figure highlighted."]
     for conflict in conflicts:
         blocks.append(_conflict_block(c, conflict))
     return BREAK.join(blocks)
@@ -442,7 +447,8 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
     spread = spread.lstrip(", ").lstrip("+")
     anchor = slug(f"{conflict['metric_id']}-{conflict['year']}", "conflict")
     parts = [f"## {_label(conflict['metric'])}, {conflict['year']} {{#conflict-{anchor}}}",
-             f"Values: {_and_list(values)} (difference {spread})."]
+             f"Values: {_and_list(values)} (difference {spread}).",
+             _conflict_scope(conflict)]
     for obs_id in conflict["obs_ids"]:
         parts.append(_quote(c, c.observations[obs_id]))
     more = conflict.get("n_observations", 0) - len(conflict["obs_ids"])
@@ -450,6 +456,32 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
         parts.append(f"… and {counted(more, 'more figure')} for this metric and year "
                      "([Provenance](provenance.qmd)).")
     return "\n\n".join(parts)
+
+
+LINK_REASONS = {
+    "restatement": "the same figure restated (same study, year and claim)",
+    "edition": "the same claim in another edition of the study",
+    "claim": "the same claim in another study",
+    "anaphor": "a sentence that refers back to the figure before it",
+    "headline": "a headline giving a figure of the text",
+    "group": "values compared over years in one sentence",
+    "paraphrase": "a verbal gloss of the figure",
+    "fingerprint": "comparisons sharing a year and value",
+    "concepts": "the same topic and group in another language",
+    "sample": "sample sizes",
+}
+
+
+def _conflict_scope(conflict: Row) -> str:
+    """Whether a source contradicts itself or sources contradict each other, and why the
+    figures are taken for one metric."""
+    scope = ("One source gives two values" if conflict.get("scope") == "within source"
+             else "Sources disagree")
+    study = f" (study: {conflict['study']})" if conflict.get("study") else ""
+    reasons = [LINK_REASONS.get(m, m) for m in conflict.get("linked_by") or ()
+               if m != "single"]
+    why = f" One metric because of {_and_list(reasons)}." if reasons else ""
+    return f"{scope}{study}.{why}"
 
 
 def _quote(c: Catalogue, obs: Row) -> str:

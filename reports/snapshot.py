@@ -247,7 +247,8 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """One entry per metric: its points by year, each with its first figures (by source)."""
     rows = _rows(con, f"""
         WITH member AS (
-            SELECT m.metric_id, m.label AS metric, m.unit, o.year, o.obs_id, o.value,
+            SELECT m.metric_id, m.label AS metric, m.unit, m.label_source, o.year, o.obs_id,
+                   o.value,
                    o.qualifier, o.doc_id, d.source_id,
                    row_number() OVER (PARTITION BY m.metric_id, o.year
                                       ORDER BY d.source_id, o.start, o.obs_id) AS nth
@@ -256,7 +257,7 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
             JOIN current_observations o USING (obs_id)
             JOIN current_documents d USING (doc_id)
             WHERE o.year IS NOT NULL)
-        SELECT metric_id, metric, unit, year,
+        SELECT metric_id, metric, unit, label_source, year,
                coalesce(median(value) FILTER (WHERE qualifier = 'exact'), median(value))
                    AS series_value,
                count(*) FILTER (WHERE qualifier = 'exact') AS n_exact,
@@ -267,12 +268,13 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
                count(*) AS n_observations, count(DISTINCT doc_id) AS n_documents,
                list(obs_id ORDER BY nth) FILTER (WHERE nth <= {SHOWN_PER_POINT}) AS obs_ids,
                list(DISTINCT source_id ORDER BY source_id) AS all_sources
-        FROM member GROUP BY metric_id, metric, unit, year
+        FROM member GROUP BY metric_id, metric, unit, label_source, year
         ORDER BY metric, metric_id, year""")
     metrics: dict[str, Row] = {}
     for row in rows:
         metric = metrics.setdefault(row["metric_id"], {
             "metric_id": row["metric_id"], "metric": row["metric"], "unit": row["unit"],
+            "sample": row["label_source"] == "sample",  # sample sizes: per source, no trend
             "points": [], "source_ids": set()})
         sources = row["all_sources"]
         metric["source_ids"].update(sources)
@@ -297,18 +299,19 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict with its first figures of every value (by source), at most a few."""
-    rows = _rows(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
-                      " ORDER BY metric, metric_id, year")
-    figures: dict[tuple[str, Any], list[Row]] = defaultdict(list)
+    rows = _rows(con, 'SELECT metric_id, metric, year, study, "values", obs_ids, scope,'
+                      " linked_by FROM conflicts ORDER BY metric, metric_id, year, study")
+    figures: dict[tuple[str, Any, Any], list[Row]] = defaultdict(list)
     for figure in _rows(con, """
-            WITH member AS (SELECT metric_id, year, unnest(obs_ids) AS obs_id FROM conflicts)
-            SELECT m.metric_id, m.year, o.obs_id, o.value, o.unit
+            WITH member AS (SELECT metric_id, year, study, unnest(obs_ids) AS obs_id
+                            FROM conflicts)
+            SELECT m.metric_id, m.year, m.study, o.obs_id, o.value, o.unit
             FROM member m JOIN current_observations o USING (obs_id)
             JOIN current_documents d USING (doc_id)
             ORDER BY m.metric_id, m.year, d.source_id, o.start, o.obs_id"""):
-        figures[(figure["metric_id"], figure["year"])].append(figure)
+        figures[(figure["metric_id"], figure["year"], figure["study"])].append(figure)
     for row in rows:
-        found = figures[(row["metric_id"], row["year"])]
+        found = figures[(row["metric_id"], row["year"], row["study"])]
         per_value: dict[float, list[str]] = defaultdict(list)
         for figure in found:
             per_value[figure["value"]].append(figure["obs_id"])

@@ -46,8 +46,8 @@ def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     out = []
-    for conflict in _records(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
-                                  " ORDER BY metric, year"):
+    for conflict in _records(con, 'SELECT metric_id, metric, year, study, "values", obs_ids,'
+                                  " scope, linked_by FROM conflicts ORDER BY metric, year, study"):
         observations = _records(con, """
             SELECT o.obs_id, d.file_name AS doc, d.source_id, o.start, o."end", o.surface,
                    o.value, o.qualifier, o.claim AS quote
@@ -92,7 +92,11 @@ def explain(con: duckdb.DuckDBPyConnection, ident: str, *, members: int | None =
                                     " n_documents, agreement FROM series WHERE metric_id = ?"
                                     " ORDER BY year", [ident]),
             "observations": [{"obs_id": m["obs_id"], "method": m["method"], "score": m["score"],
-                              **_explain_observation(con, m["obs_id"])} for m in shown]}
+                              **_explain_observation(con, m["obs_id"])} for m in shown],
+            "possibly_same_as": _records(con, "SELECT similar_metric_id AS metric_id,"
+                                              " any_value(reason) AS reason"
+                                              " FROM metric_suggestions WHERE metric_id = ?"
+                                              " GROUP BY ALL ORDER BY 1", [ident])}
 
 
 def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[str, Any]:
