@@ -45,6 +45,9 @@ class Figure:
     # A count of survey participants ("1.500 kişi katıldı", "n = 2,047", "7000 Fragebögen"):
     # without a named group it is about the survey's population, else "respondents".
     sample: bool = False
+    # An age band that narrows the group ("aged_18_34", "aged_55_plus", "aged_16_to_64");
+    # extract.statistics joins it to the group, which may be the survey's population.
+    age_band: str | None = None
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Work:
     attached: bool = False
     sample: bool = False
     group: int | None = None
+    age_band: str | None = None
 
     @property
     def lead(self) -> int:
@@ -173,6 +177,8 @@ def _attached_population(text: str, works: list[_Work], i: int,
     # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
     if found is None and work.unit != "multiple":
         found = _term_population(rules, rules.attach_before.match(before))
+    if found is None and work.unit != "multiple":
+        found = _term_population(rules, rules.term_right_before.search(before))
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
@@ -182,6 +188,10 @@ def _count_population(text: str, work: _Work, after: str, before: str,
                       rules: LanguageRules) -> str | None:
     """The group a count is about; marks counts of survey participants as samples."""
     cand = work.cand
+    named_right_before = _term_population(rules, rules.term_right_before.search(before))
+    if named_right_before and named_right_before not in rules.count_only_populations:
+        work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
+        return named_right_before
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
         work.sample = rules.survey_cue.search(text) is not None
         return None
@@ -195,6 +205,45 @@ def _count_population(text: str, work: _Work, after: str, before: str,
         return _last_term(text[: cand.start], rules)
     work.sample = rules.count_noun_after.match(after) is not None
     return None
+
+
+def _band_label(match: re.Match[str]) -> str | None:
+    """'aged_18_34', 'aged_16_to_64' (the text says "to"), 'aged_55_plus', 'aged_under_25'."""
+    found = {k: v for k, v in match.groupdict().items() if v}
+    if "low" in found and "high" in found:
+        return f"aged_{found['low']}_{found['high']}"
+    if "a_to" in found and "high" in found:
+        return f"aged_{found['a_to']}_to_{found['high']}"
+    if "plus" in found:
+        return f"aged_{found['plus']}_plus"
+    if "under" in found:
+        return f"aged_under_{found['under']}"
+    return None
+
+
+def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The age band a figure is about: one right after it ("61% of 18-34-year-olds"), else
+    the last one between the previous figure and this one ("55 yaş ve üzerindekilerde %29")."""
+    if not rules.age_bands:
+        return None
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    after = text[work.cand.end : min(next_start, work.cand.end + _NEAR_CHARS)]
+    before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
+    lead_in = rules.age_after.match(after)
+    for regex in rules.age_bands:
+        match = regex.match(after, lead_in.end()) if lead_in else None
+        if match:
+            return _band_label(match)
+    if rules.attach_after.match(after):  # "(ab 16 Jahren) ... 68 Prozent der Internetnutzer"
+        return None
+    last: re.Match[str] | None = None
+    for regex in rules.age_bands:
+        for match in regex.finditer(before):
+            if last is None or match.start() > last.start():
+                last = match
+    return _band_label(last) if last else None
 
 
 def _last_term(text: str, rules: LanguageRules) -> str | None:
@@ -280,6 +329,10 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
             mates = [w for w in works if w.group == work.group and w.population]
             if mates:
                 work.population = mates[0].population
+        if work.age_band is None and work.group is not None:
+            banded = [w for w in works if w.group == work.group and w.age_band]
+            if banded:
+                work.age_band = banded[0].age_band
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
               and w.population is not None
@@ -336,6 +389,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
+        if work.cand.kind != "count" and work.unit not in _RELATIVE_UNITS:
+            work.age_band = _age_band(text, works, i, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
@@ -344,7 +399,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
-            year_offset=w.year_offset, sample=w.sample,
+            year_offset=w.year_offset, sample=w.sample, age_band=w.age_band,
         )
         for w in works
     ]

@@ -74,7 +74,10 @@ class LanguageRules:
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
         people = population.get("people_nouns", [])
         count_nouns = population.get("count_nouns", [])
-        countable = _alternation([term_alt, *count_nouns, *people])
+        # Things a report counts as a finding ("1.843 Wohnungen", "38,200 vacancies"): a
+        # count of them is about no group.
+        things = data.get("counts", {}).get("things", [])
+        countable = _alternation([term_alt, *count_nouns, *people, *things])
         denominators = data.get("fractions", {}).get("denominators", {})
         self.fractions: dict[str, float] = {k.lower(): float(v) for k, v in denominators.items()}
         self.one_words = frozenset(data.get("fractions", {}).get("one_words", []))
@@ -97,6 +100,7 @@ class LanguageRules:
             "QA": f"(?i:{_alternation(list(self.qualifiers_after))})",
             "COUNTABLE": f"(?i:{countable})",
             "TERM": f"(?i:{term_alt})",
+            "THINGS": f"(?i:{_alternation(things)})",
             "YEAR": YEAR,
         }
         self.figures = [self._figure(entry) for entry in data.get("figures", [])]
@@ -117,6 +121,13 @@ class LanguageRules:
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
         self.survey_cue = self._compile(population.get("survey_cue", _NEVER))
+        # "Männer 41,0 %, Frauen 33,5 %", "kadınlarda %85,5": a group written right before
+        # its figure, with nothing but blank space or a colon between.
+        self.term_right_before = self._compile(r"(?:^|(?<=\W))(?P<term>{TERM})[\s:：=]*$")
+        # Age bands that narrow a group: "18-34-year-olds", "aged 55 and over", "18-34 yaş
+        # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
+        self.age_bands = self._compile_all(population.get("age_bands", []))
+        self.age_after = self._compile(population.get("age_after", r"\s*"))
         years = data.get("years", {})
         self.year_before = self._compile_all(years.get("value_before", []))
         self.year_after = self._compile_all(years.get("value_after", []))

@@ -174,39 +174,89 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     return None
 
 
-def _survey_population(found: list[_Found]) -> str | None:
+def _sample_population(found: list[_Found]) -> str | None:
     """Who answered the survey: the group of the first count that names one."""
     for f in found:
         fig = f.fig
+        rules = rules_for(f.lang)
         if (fig.unit == "count" and fig.population
-                and fig.population not in rules_for(f.lang).count_only_populations):
+                and fig.population not in rules.count_only_populations
+                and fig.population not in rules.weak_populations):
             return str(fig.population)
     return None
 
 
+def _title_population(text: str, segments: Sequence[Segment], lang: str) -> str | None:
+    """The group the headings that open a document name ("Staff Survey 2023", "Subscription
+    fatigue sets in as consumers cut back", "Jedes fünfte Unternehmen setzt KI ein")."""
+    for seg in segments:
+        if seg.kind == "sentence":
+            break
+        if seg.kind in _SKIPPED_KINDS:
+            continue
+        rules = rules_for(seg.language or lang)
+        for match in rules.term_regex.finditer(text, seg.start, seg.end):
+            name = rules.population_of(match.group(0))
+            if (name and name not in rules.count_only_populations
+                    and name not in rules.weak_populations):
+                return name
+    return None
+
+
+@dataclass(frozen=True)
+class _Surveyed:
+    """Whom a document's survey asked.
+
+    `declared`: the caller's word (the manifest) or the group the title names; it is also
+    who "the respondents" are.  `shares`: the group a share without one is about (declared,
+    else the group of the sample: "604 Unternehmen befragt").  `sample`: the group of a
+    sample count without one."""
+
+    declared: str | None
+    shares: str | None
+    sample: str | None
+
+
+def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
+              population: str | None) -> _Surveyed:
+    declared = population or _title_population(text, segments, lang)
+    sampled = _sample_population(found)
+    return _Surveyed(declared, declared or sampled, sampled or declared)
+
+
+def _with_age_band(population: str | None, fig: Figure, surveyed: str | None,
+                   lang: str) -> str | None:
+    """'consumers_aged_18_34': the figure's group (or the survey's, or people) narrowed by
+    its age band.  "18 and over" narrows nothing: it is every adult."""
+    if fig.age_band is None or fig.age_band == "aged_18_plus":
+        return population
+    rules = rules_for(lang)
+    base = population if population and population not in rules.weak_populations else None
+    return f"{base or surveyed or 'people'}_{fig.age_band}"
+
+
 def find_statistics(text: str, lang: str, survey_year: int | None = None,
-                    segments: Sequence[Segment] | None = None) -> list[Statistic]:
-    """All statistics of a document, with document-level offsets."""
+                    segments: Sequence[Segment] | None = None,
+                    population: str | None = None) -> list[Statistic]:
+    """All statistics of a document, with document-level offsets.
+
+    `population` is whom the survey asked when the caller knows it (the manifest's
+    `population`); otherwise the document's title or sample says it, if anything does.
+    """
     segs = list(segments) if segments is not None else segment(text)
     found = _run(text, segs, lang)
     by_seg: dict[int, list[_Found]] = {}
     for f in found:
         by_seg.setdefault(f.seg.seg_no, []).append(f)
     index_of = {s.seg_no: i for i, s in enumerate(segs)}
-    survey_population = _survey_population(found)
+    surveyed = _surveyed(text, segs, lang, found, population)
     groups: dict[tuple[int, int], int] = {}
     stats = []
     for f in found:
         fig = f.fig
         seg = f.seg
-        population = fig.population
-        rule = fig.rule
-        if population is None and fig.unit == "percent":
-            population = _previous_population(text, segs, index_of[seg.seg_no], by_seg, lang)
-            rule += "+prev_population" if population else ""
-        if population is None and fig.sample:
-            population = survey_population or "respondents"
-            rule += "+survey_population"
+        group_of, rule = _figure_population(text, segs, index_of[seg.seg_no], by_seg, f,
+                                            surveyed)
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
@@ -216,9 +266,38 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             year = survey_year + fig.year_offset  # "im Vorjahr", "last year"
         stats.append(Statistic(
             start=start, end=end, surface=text[start:end], value=float(fig.value),
-            unit=fig.unit, qualifier=fig.qualifier, population=population,
+            unit=fig.unit, qualifier=fig.qualifier, population=group_of,
             year=year if year is not None else survey_year,
             year_basis="explicit" if year is not None else "edition",
             sentence_start=seg.start, sentence_end=seg.end, rule=rule, group=group,
         ))
     return stats
+
+
+# Units that describe a share of a group; a growth rate or a count of things has no group
+# unless its sentence names one.
+_SHARE_UNITS = ("percent", "percentage_points")
+
+
+def _figure_population(text: str, segs: Sequence[Segment], index: int,
+                       by_seg: dict[int, list[_Found]], f: _Found, surveyed: _Surveyed,
+                       ) -> tuple[str | None, str]:
+    """The group of one figure and the rule id that says where it came from: its sentence,
+    the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
+    the declared surveyed group), narrowed by an age band."""
+    fig, lang = f.fig, f.lang
+    weak = rules_for(lang).weak_populations
+    population, rule = fig.population, fig.rule
+    if population is None and fig.unit == "percent":
+        population = _previous_population(text, segs, index, by_seg, lang)
+        rule += "+prev_population" if population else ""
+    if fig.sample and (population is None or population in weak):
+        population = surveyed.sample or "respondents"
+        rule += "+survey_population"
+    elif fig.unit in _SHARE_UNITS and population is None and surveyed.shares:
+        population = surveyed.shares
+        rule += "+survey_population"
+    elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
+        population = surveyed.declared
+        rule += "+survey_population"
+    return _with_age_band(population, fig, surveyed.shares, lang), rule
