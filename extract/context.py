@@ -48,6 +48,9 @@ class Figure:
     # An age band that narrows the group ("aged_18_34", "aged_55_plus", "aged_16_to_64");
     # extract.statistics joins it to the group, which may be the survey's population.
     age_band: str | None = None
+    band_base: str | None = None  # "people" when a people noun carries the band
+    # The population is a group named elsewhere in the sentence, not tied to the figure.
+    population_guessed: bool = False
 
 
 @dataclass
@@ -64,6 +67,8 @@ class _Work:
     sample: bool = False
     group: int | None = None
     age_band: str | None = None
+    band_base: str | None = None  # "people aged 16 to 64": the band names its own group
+    guessed: bool = False  # the population is the sentence's first group, not attached
 
     @property
     def lead(self) -> int:
@@ -243,7 +248,11 @@ def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> st
         for match in regex.finditer(before):
             if last is None or match.start() > last.start():
                 last = match
-    return _band_label(last) if last else None
+    if last is None:
+        return None
+    if rules.people_before_band.search(before, 0, last.start()):
+        work.band_base = "people"  # "people aged 16 to 64", "Personen ab 65 Jahren"
+    return _band_label(last)
 
 
 def _last_term(text: str, rules: LanguageRules) -> str | None:
@@ -332,7 +341,7 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
         if work.age_band is None and work.group is not None:
             banded = [w for w in works if w.group == work.group and w.age_band]
             if banded:
-                work.age_band = banded[0].age_band
+                work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
               and w.population is not None
@@ -350,16 +359,22 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
     sentence_group: list[str | None] = []  # computed once, only when needed
     for i, work in enumerate(works):
         if work.population is None and work.cand.kind != "count":
-            earlier = [w.population for w in works[:i] if w.population]
-            later = [w.population for w in works[i + 1 :] if w.population and w.attached]
+            # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
+            earlier = [w.population for w in works[:i] if w.population
+                       and w.population not in rules.count_only_populations]
+            later = [w.population for w in works[i + 1 :] if w.population and w.attached
+                     and w.population not in rules.count_only_populations]
             named_before = None if earlier else _first_term(text, rules, False, work.lead)
             if earlier or named_before or later:
                 work.population = earlier[-1] if earlier else named_before or later[0]
                 continue
+            # A group named somewhere else in the sentence is a guess ("fühlen sich ihrem
+            # Unternehmen verbunden" names an object): the survey's population beats it.
             if not sentence_group:
                 sentence_group.append(_first_term(text, rules, weak=False)
                                       or _first_term(text, rules, weak=True))
             work.population = sentence_group[0]
+            work.guessed = work.population is not None
 
 
 def analyse_sentence(text: str, rules: LanguageRules,
@@ -400,6 +415,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
             year_offset=w.year_offset, sample=w.sample, age_band=w.age_band,
+            band_base=w.band_base, population_guessed=w.guessed,
         )
         for w in works
     ]

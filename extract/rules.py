@@ -128,6 +128,8 @@ class LanguageRules:
         # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
         self.age_bands = self._compile_all(population.get("age_bands", []))
         self.age_after = self._compile(population.get("age_after", r"\s*"))
+        self.people_before_band = self._compile(
+            r"(?i:" + _alternation(people) + r")\s*(?:aged\s+|im Alter (?:von\s+)?)?$")
         years = data.get("years", {})
         self.year_before = self._compile_all(years.get("value_before", []))
         self.year_after = self._compile_all(years.get("value_after", []))

@@ -162,11 +162,11 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     gap = text[prev.end : segments[index].start]
     if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS:
         return None
+    rules = rules_for(prev.language or lang)
     pops = [f.fig.population for f in found_by_seg.get(prev.seg_no, [])
-            if f.fig.population]
+            if f.fig.population and f.fig.population not in rules.count_only_populations]
     if pops:
         return str(pops[-1])
-    rules = rules_for(prev.language or lang)
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
         if name and name not in rules.count_only_populations:
@@ -174,14 +174,16 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     return None
 
 
-def _sample_population(found: list[_Found]) -> str | None:
-    """Who answered the survey: the group of the first count that names one."""
+def _sample_population(text: str, found: list[_Found]) -> str | None:
+    """Who answered the survey: the group of the first count in a sentence about the survey
+    ("604 Unternehmen befragt"); "企业达18642户" in a statistics release is no sample."""
     for f in found:
         fig = f.fig
         rules = rules_for(f.lang)
         if (fig.unit == "count" and fig.population
                 and fig.population not in rules.count_only_populations
-                and fig.population not in rules.weak_populations):
+                and fig.population not in rules.weak_populations
+                and (fig.sample or rules.survey_cue.search(text, f.seg.start, f.seg.end))):
             return str(fig.population)
     return None
 
@@ -220,7 +222,7 @@ class _Surveyed:
 def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
               population: str | None) -> _Surveyed:
     declared = population or _title_population(text, segments, lang)
-    sampled = _sample_population(found)
+    sampled = _sample_population(text, found)
     return _Surveyed(declared, declared or sampled, sampled or declared)
 
 
@@ -230,6 +232,8 @@ def _with_age_band(population: str | None, fig: Figure, surveyed: str | None,
     its age band.  "18 and over" narrows nothing: it is every adult."""
     if fig.age_band is None or fig.age_band == "aged_18_plus":
         return population
+    if fig.band_base:
+        return f"{fig.band_base}_{fig.age_band}"
     rules = rules_for(lang)
     base = population if population and population not in rules.weak_populations else None
     return f"{base or surveyed or 'people'}_{fig.age_band}"
@@ -295,6 +299,9 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         population = surveyed.sample or "respondents"
         rule += "+survey_population"
     elif fig.unit in _SHARE_UNITS and population is None and surveyed.shares:
+        population = surveyed.shares
+        rule += "+survey_population"
+    elif fig.unit in _SHARE_UNITS and fig.population_guessed and surveyed.shares:
         population = surveyed.shares
         rule += "+survey_population"
     elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
