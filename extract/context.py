@@ -360,13 +360,16 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
     for i, work in enumerate(works):
         if work.population is None and work.cand.kind != "count":
             # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
-            earlier = [w.population for w in works[:i] if w.population
+            earlier = [w for w in works[:i] if w.population
                        and w.population not in rules.count_only_populations]
             later = [w.population for w in works[i + 1 :] if w.population and w.attached
                      and w.population not in rules.count_only_populations]
             named_before = None if earlier else _first_term(text, rules, False, work.lead)
-            if earlier or named_before or later:
-                work.population = earlier[-1] if earlier else named_before or later[0]
+            if earlier:  # a guess stays a guess when the next figure repeats it
+                work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
+                continue
+            if named_before or later:
+                work.population = named_before or later[0]
                 continue
             # A group named somewhere else in the sentence is a guess ("fühlen sich ihrem
             # Unternehmen verbunden" names an object): the survey's population beats it.

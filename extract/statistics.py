@@ -154,8 +154,9 @@ def _run(text: str, segments: Sequence[Segment], lang: str) -> list[_Found]:
 
 
 def _previous_population(text: str, segments: Sequence[Segment], index: int,
-                         found_by_seg: dict[int, list[_Found]], lang: str) -> str | None:
-    """The group the sentence before talks about (only inside the same block of text)."""
+                         decided: dict[int, list[str]], lang: str) -> str | None:
+    """The group the sentence before talks about (only inside the same block of text): the
+    groups its figures were given, else a group it names."""
     if index == 0:
         return None
     prev = segments[index - 1]
@@ -163,10 +164,9 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS:
         return None
     rules = rules_for(prev.language or lang)
-    pops = [f.fig.population for f in found_by_seg.get(prev.seg_no, [])
-            if f.fig.population and f.fig.population not in rules.count_only_populations]
+    pops = [p for p in decided.get(prev.seg_no, []) if p not in rules.count_only_populations]
     if pops:
-        return str(pops[-1])
+        return pops[-1]
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
         if name and name not in rules.count_only_populations:
@@ -188,12 +188,12 @@ def _sample_population(text: str, found: list[_Found]) -> str | None:
     return None
 
 
-def _title_population(text: str, segments: Sequence[Segment], lang: str) -> str | None:
+def _opening_population(text: str, segments: Sequence[Segment], lang: str,
+                        ) -> tuple[str | None, str | None]:
     """The group the headings that open a document name ("Staff Survey 2023", "Subscription
-    fatigue sets in as consumers cut back", "Jedes fünfte Unternehmen setzt KI ein")."""
+    fatigue sets in as consumers cut back"), and the group its lead sentence names ("Die
+    Bindung der Beschäftigten an ihren Arbeitgeber hat nachgelassen")."""
     for seg in segments:
-        if seg.kind == "sentence":
-            break
         if seg.kind in _SKIPPED_KINDS:
             continue
         rules = rules_for(seg.language or lang)
@@ -201,18 +201,22 @@ def _title_population(text: str, segments: Sequence[Segment], lang: str) -> str 
             name = rules.population_of(match.group(0))
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):
-                return name
-    return None
+                return (None, name) if seg.kind == "sentence" else (name, None)
+        if seg.kind == "sentence":
+            break  # the lead sentence is the last place that states the subject
+    return None, None
 
 
 @dataclass(frozen=True)
 class _Surveyed:
     """Whom a document's survey asked.
 
-    `declared`: the caller's word (the manifest) or the group the title names; it is also
-    who "the respondents" are.  `shares`: the group a share without one is about (declared,
-    else the group of the sample: "604 Unternehmen befragt").  `sample`: the group of a
-    sample count without one."""
+    `declared`: the caller's word (the manifest), the group the title names or else the
+    lead sentence's; it is also who "the respondents" are.  `shares`: the group a share
+    without one is about (declared, else the group of the sample: "604 Unternehmen
+    befragt").  `sample`: the group of a sample count without one (the lead sentence's
+    group may be a subgroup of the people asked: "Umfrage unter 1.005 Personen: 68 Prozent
+    der Internetnutzer ...")."""
 
     declared: str | None
     shares: str | None
@@ -221,9 +225,10 @@ class _Surveyed:
 
 def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
               population: str | None) -> _Surveyed:
-    declared = population or _title_population(text, segments, lang)
+    titled, lead = _opening_population(text, segments, lang)
+    declared = population or titled
     sampled = _sample_population(text, found)
-    return _Surveyed(declared, declared or sampled, sampled or declared)
+    return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared)
 
 
 def _with_age_band(population: str | None, fig: Figure, surveyed: str | None,
@@ -249,9 +254,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     """
     segs = list(segments) if segments is not None else segment(text)
     found = _run(text, segs, lang)
-    by_seg: dict[int, list[_Found]] = {}
-    for f in found:
-        by_seg.setdefault(f.seg.seg_no, []).append(f)
+    decided: dict[int, list[str]] = {}  # the groups given to each sentence's figures
     index_of = {s.seg_no: i for i, s in enumerate(segs)}
     surveyed = _surveyed(text, segs, lang, found, population)
     groups: dict[tuple[int, int], int] = {}
@@ -259,8 +262,10 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     for f in found:
         fig = f.fig
         seg = f.seg
-        group_of, rule = _figure_population(text, segs, index_of[seg.seg_no], by_seg, f,
+        group_of, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f,
                                             surveyed)
+        if group_of and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
+            decided.setdefault(seg.seg_no, []).append(group_of)
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
@@ -284,7 +289,7 @@ _SHARE_UNITS = ("percent", "percentage_points")
 
 
 def _figure_population(text: str, segs: Sequence[Segment], index: int,
-                       by_seg: dict[int, list[_Found]], f: _Found, surveyed: _Surveyed,
+                       decided: dict[int, list[str]], f: _Found, surveyed: _Surveyed,
                        ) -> tuple[str | None, str]:
     """The group of one figure and the rule id that says where it came from: its sentence,
     the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
@@ -293,7 +298,7 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     weak = rules_for(lang).weak_populations
     population, rule = fig.population, fig.rule
     if population is None and fig.unit == "percent":
-        population = _previous_population(text, segs, index, by_seg, lang)
+        population = _previous_population(text, segs, index, decided, lang)
         rule += "+prev_population" if population else ""
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"
