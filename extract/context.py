@@ -193,6 +193,10 @@ def _count_population(text: str, work: _Work, after: str, before: str,
                       rules: LanguageRules) -> str | None:
     """The group a count is about; marks counts of survey participants as samples."""
     cand = work.cand
+    if cand.term is not None:  # "the number of households was ...": the rule named it
+        named = rules.term_regex.search(text, *cand.term)
+        work.sample = False
+        return rules.population_of(named.group(0)) if named else None
     named_right_before = _term_population(rules, rules.term_right_before.search(before))
     if named_right_before and named_right_before not in rules.count_only_populations:
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
