@@ -202,8 +202,9 @@ def _count_population(text: str, work: _Work, after: str, before: str,
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
         return named_right_before
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
+        # In a sentence about the survey they are its sample; elsewhere they are people.
         work.sample = rules.survey_cue.search(text) is not None
-        return None
+        return None if work.sample else "people"
     found = _term_population(rules, rules.count_attach_after.match(after))
     if found is None:
         found = _term_population(rules, rules.attach_before.match(before))
