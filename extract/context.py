@@ -184,9 +184,24 @@ def _attached_population(text: str, works: list[_Work], i: int,
         found = _term_population(rules, rules.attach_before.match(before))
     if found is None and work.unit != "multiple":
         found = _term_population(rules, rules.term_right_before.search(before))
+    if found is None and work.unit in ("percent", "percentage_points"):
+        found = _label_from_text(rules.label_after.match(after), rules)
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
+
+
+def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
+    """'41% of hospital pharmacists' -> 'hospital_pharmacists'; a thing ('of orders') or a
+    word of the stop list gives no label."""
+    if match is None:
+        return None
+    words = [w for w in re.split(r"[\s-]+", match.group("label").lower()) if w]
+    if not words or words[-1] in rules.label_stop:
+        return None
+    while words and words[0] in rules.label_stop:
+        words.pop(0)
+    return "_".join(words) or None
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,

@@ -128,6 +128,10 @@ class LanguageRules:
         # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
         self.age_bands = self._compile_all(population.get("age_bands", []))
         self.age_after = self._compile(population.get("age_after", r"\s*"))
+        # A group the lexicon lacks, named right after a share ("41% of pharmacists"): its
+        # words become the label.  Only where the language's words are English.
+        self.label_after = self._compile(population.get("label_after", "^" + _NEVER))
+        self.label_stop = frozenset(w.lower() for w in population.get("label_stop", []))
         self.people_before_band = self._compile(
             r"(?i:" + _alternation(people) + r")\s*(?:aged\s+|im Alter (?:von\s+)?)?$")
         years = data.get("years", {})
