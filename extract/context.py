@@ -183,12 +183,23 @@ def _attached_population(text: str, works: list[_Work], i: int,
     if found is None and work.unit != "multiple":
         found = _term_population(rules, rules.attach_before.match(before))
     if found is None and work.unit != "multiple":
-        found = _term_population(rules, rules.term_right_before.search(before))
+        found = _term_population(rules, _term_right_before(before, rules))
     if found is None and work.unit in ("percent", "percentage_points"):
         found = _label_from_text(rules.label_after.match(after), rules)
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
+
+
+_CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
+
+
+def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | None:
+    """A group written right before a figure ("Frauen 33,5 %", "kadınlarda %85,5"), looked
+    for in the figure's own clause only (the group regex is costly to slide over a sentence)."""
+    clause = _CLAUSE_START.match(before)
+    tail = before[clause.end() :] if clause else before
+    return rules.term_right_before.search(tail[-_NEAR_CHARS - 10 :])
 
 
 def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
@@ -212,7 +223,7 @@ def _count_population(text: str, work: _Work, after: str, before: str,
         named = rules.term_regex.search(text, *cand.term)
         work.sample = False
         return rules.population_of(named.group(0)) if named else None
-    named_right_before = _term_population(rules, rules.term_right_before.search(before))
+    named_right_before = _term_population(rules, _term_right_before(before, rules))
     if named_right_before and named_right_before not in rules.count_only_populations:
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
         return named_right_before
@@ -249,8 +260,6 @@ def _band_label(match: re.Match[str]) -> str | None:
 def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
     """The age band a figure is about: one right after it ("61% of 18-34-year-olds"), else
     the last one between the previous figure and this one ("55 yaş ve üzerindekilerde %29")."""
-    if not rules.age_bands:
-        return None
     work = works[i]
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
@@ -421,13 +430,15 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.negative = _is_decline(text, work, rules)
     baselines = _baseline_years(text, rules)
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
+    may_name_age = rules.age_cue.search(text) is not None
     for i, work in enumerate(works):
         work.year = _explicit_year(text, works, i, rules, baselines)
         if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
-        if work.cand.kind != "count" and work.unit not in _RELATIVE_UNITS:
+        if (may_name_age and work.cand.kind != "count"
+                and work.unit not in _RELATIVE_UNITS):
             work.age_band = _age_band(text, works, i, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
     _comparison_groups(works, next_group)

@@ -127,6 +127,9 @@ class LanguageRules:
         # Age bands that narrow a group: "18-34-year-olds", "aged 55 and over", "18-34 yaş
         # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
         self.age_bands = self._compile_all(population.get("age_bands", []))
+        # A cheap word check per sentence before the age bands are tried per figure.
+        self.age_cue = self._compile(population.get("age_cue", _NEVER))
+        self._population_cache: dict[str, str | None] = {}
         self.age_after = self._compile(population.get("age_after", r"\s*"))
         # A group the lexicon lacks, named right after a share ("41% of pharmacists"): its
         # words become the label.  Only where the language's words are English.
@@ -217,7 +220,14 @@ class LanguageRules:
         return None
 
     def population_of(self, term_text: str) -> str | None:
-        """Which population a matched term names (the longest matching term wins)."""
+        """Which population a matched term names (the longest matching term wins).  The same
+        few words recur in every document, so each is looked up once."""
+        found = self._population_cache.get(term_text, self)
+        if found is self:
+            found = self._population_cache[term_text] = self._population_of(term_text)
+        return found  # type: ignore[return-value]
+
+    def _population_of(self, term_text: str) -> str | None:
         best: tuple[int, str] | None = None
         for term in self.terms:
             match = term.regex.match(term_text)
