@@ -303,10 +303,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"
         rule += "+survey_population"
-    elif fig.unit in _SHARE_UNITS and population is None and surveyed.shares:
-        population = surveyed.shares
-        rule += "+survey_population"
-    elif fig.unit in _SHARE_UNITS and fig.population_guessed and surveyed.shares:
+    elif (fig.unit in _SHARE_UNITS and surveyed.shares
+          and (population is None or fig.population_guessed)):
         population = surveyed.shares
         rule += "+survey_population"
     elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
