@@ -397,6 +397,11 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
             if earlier:  # a guess stays a guess when the next figure repeats it
                 work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
                 continue
+            banded = [w for w in works[:i] if w.age_band]
+            if work.age_band is None and banded:  # "for people aged 16 to 64 was 74.6%,
+                # 0.3 points lower": the band's group goes on
+                work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
+                continue
             if named_before or later:
                 work.population = named_before or later[0]
                 continue

@@ -201,9 +201,9 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
             name = rules.population_of(match.group(0))
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):
-                return (None, name) if seg.kind == "sentence" else (name, None)
-        if seg.kind == "sentence":
-            break  # the lead sentence is the last place that states the subject
+                return (name, None) if seg.kind == "heading" else (None, name)
+        if seg.kind != "heading":
+            break  # the lead sentence (or first list item) is the last place that says it
     return None, None
 
 
@@ -262,10 +262,11 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     for f in found:
         fig = f.fig
         seg = f.seg
-        group_of, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f,
-                                            surveyed)
-        if group_of and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
-            decided.setdefault(seg.seg_no, []).append(group_of)
+        base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed)
+        # An age band narrows the group of its own sentence only.
+        group_of = _with_age_band(base, fig, surveyed.shares, f.lang)
+        if base and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
+            decided.setdefault(seg.seg_no, []).append(base)
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
@@ -293,7 +294,7 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
                        ) -> tuple[str | None, str]:
     """The group of one figure and the rule id that says where it came from: its sentence,
     the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
-    the declared surveyed group), narrowed by an age band."""
+    the declared surveyed group)."""
     fig, lang = f.fig, f.lang
     weak = rules_for(lang).weak_populations
     population, rule = fig.population, fig.rule
@@ -310,4 +311,4 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
         population = surveyed.declared
         rule += "+survey_population"
-    return _with_age_band(population, fig, surveyed.shares, lang), rule
+    return population, rule
