@@ -161,8 +161,8 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
         return None
     prev = segments[index - 1]
     gap = text[prev.end : segments[index].start]
-    if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS:
-        return None
+    if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS or prev.kind == "list_item":
+        return None  # each point of a list stands alone
     rules = rules_for(prev.language or lang)
     pops = [p for p in decided.get(prev.seg_no, []) if p not in rules.count_only_populations]
     if pops:
