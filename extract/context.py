@@ -359,18 +359,24 @@ def _comparison_groups(works: list[_Work], next_group: int) -> int:
     return next_group
 
 
-def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
-    weak = rules.weak_populations
-    # Members of a comparison group share the head's population.
+def _share_group_mates(works: list[_Work]) -> None:
+    """Members of a comparison group share the head's population and age band."""
     for work in works:
-        if work.population is None and work.group is not None:
+        if work.group is None:
+            continue
+        if work.population is None:
             mates = [w for w in works if w.group == work.group and w.population]
             if mates:
                 work.population = mates[0].population
-        if work.age_band is None and work.group is not None:
+        if work.age_band is None:
             banded = [w for w in works if w.group == work.group and w.age_band]
             if banded:
                 work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
+
+
+def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    weak = rules.weak_populations
+    _share_group_mates(works)
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
               and w.population is not None
@@ -382,36 +388,42 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
             work.population = strong[0]
         else:  # "The share of service decision makers ... from 24% to 45% of respondents"
             work.population = _first_term(text, rules, False, work.lead) or work.population
-    # Otherwise the previous figure's group, a group named before the figure ("Der Anteil
-    # der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the next figure's
-    # group, then the sentence's first group.
     sentence_group: list[str | None] = []  # computed once, only when needed
     for i, work in enumerate(works):
         if work.population is None and work.cand.kind != "count":
-            # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
-            earlier = [w for w in works[:i] if w.population
-                       and w.population not in rules.count_only_populations]
-            later = [w.population for w in works[i + 1 :] if w.population and w.attached
-                     and w.population not in rules.count_only_populations]
-            named_before = None if earlier else _first_term(text, rules, False, work.lead)
-            if earlier:  # a guess stays a guess when the next figure repeats it
-                work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
-                continue
-            banded = [w for w in works[:i] if w.age_band]
-            if work.age_band is None and banded:  # "for people aged 16 to 64 was 74.6%,
-                # 0.3 points lower": the band's group goes on
-                work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
-                continue
-            if named_before or later:
-                work.population = named_before or later[0]
-                continue
-            # A group named somewhere else in the sentence is a guess ("fühlen sich ihrem
-            # Unternehmen verbunden" names an object): the survey's population beats it.
-            if not sentence_group:
-                sentence_group.append(_first_term(text, rules, weak=False)
-                                      or _first_term(text, rules, weak=True))
-            work.population = sentence_group[0]
-            work.guessed = work.population is not None
+            _unattached_population(text, works, i, rules, sentence_group)
+
+
+def _unattached_population(text: str, works: list[_Work], i: int, rules: LanguageRules,
+                           sentence_group: list[str | None]) -> None:
+    """A share with no group of its own takes the previous figure's group, or the previous
+    figure's age band ("for people aged 16 to 64 was 74.6%, 0.3 points lower"), a group named
+    before it ("Der Anteil der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the
+    next figure's group, or else the sentence's first group, which is only a guess."""
+    work = works[i]
+    # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
+    earlier = [w for w in works[:i] if w.population
+               and w.population not in rules.count_only_populations]
+    if earlier:  # a guess stays a guess when the next figure repeats it
+        work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
+        return
+    banded = [w for w in works[:i] if w.age_band]
+    if work.age_band is None and banded:
+        work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
+        return
+    later = [w.population for w in works[i + 1 :] if w.population and w.attached
+             and w.population not in rules.count_only_populations]
+    named_before = _first_term(text, rules, False, work.lead)
+    if named_before or later:
+        work.population = named_before or later[0]
+        return
+    # A group named somewhere else in the sentence is a guess ("fühlen sich ihrem
+    # Unternehmen verbunden" names an object): the survey's population beats it.
+    if not sentence_group:
+        sentence_group.append(_first_term(text, rules, weak=False)
+                              or _first_term(text, rules, weak=True))
+    work.population = sentence_group[0]
+    work.guessed = work.population is not None
 
 
 def analyse_sentence(text: str, rules: LanguageRules,
