@@ -18,6 +18,7 @@ from extract.rules import LanguageRules
 _BEFORE_CHARS = 40
 _AFTER_CHARS = 60
 _NEAR_CHARS = 30
+_BAND_CHARS = 100
 # Units whose neighbouring year is the base of the comparison ("2019 年...的近三倍").
 _RELATIVE_UNITS = ("percent_change", "multiple")
 # Units that can go down as well as up; a decline is stored with a negative value.
@@ -264,9 +265,11 @@ def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> st
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
     after = text[work.cand.end : min(next_start, work.cand.end + _NEAR_CHARS)]
-    before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
+    # The band opens the clause, often well before its figure ("16-74 yaş grubundaki
+    # bireylerde internet kullanım oranı 2024 yılında %88,8").
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
     lead_in = rules.age_after.match(after)
-    for regex in rules.age_bands:
+    for regex in [*rules.age_bands, *rules.age_bands_after]:
         match = regex.match(after, lead_in.end()) if lead_in else None
         if match:
             return _band_label(match)

@@ -127,6 +127,7 @@ class LanguageRules:
         # Age bands that narrow a group: "18-34-year-olds", "aged 55 and over", "18-34 yaş
         # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
         self.age_bands = self._compile_all(population.get("age_bands", []))
+        self.age_bands_after = self._compile_all(population.get("age_bands_after", []))
         # A cheap word check per sentence before the age bands are tried per figure.
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}
