@@ -50,6 +50,8 @@ class Figure:
     # extract.statistics joins it to the group, which may be the survey's population.
     age_band: str | None = None
     band_base: str | None = None  # "people" when a people noun carries the band
+    # A firm-size class before the figure ("with_100_to_499_employees").
+    size_band: str | None = None
     # The population is a group named elsewhere in the sentence, not tied to the figure.
     population_guessed: bool = False
 
@@ -69,6 +71,7 @@ class _Work:
     group: int | None = None
     age_band: str | None = None
     band_base: str | None = None  # "people aged 16 to 64": the band names its own group
+    size_band: str | None = None
     guessed: bool = False  # the population is the sentence's first group, not attached
 
     @property
@@ -287,6 +290,55 @@ def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> st
     return _band_label(last)
 
 
+def _number(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _size_label(match: re.Match[str]) -> str | None:
+    """'with_100_to_499_employees', 'with_250_plus_employees', 'with_under_50_employees'."""
+    found = {k: _number(v) for k, v in match.groupdict().items() if v}
+    if "low" in found and "high" in found:
+        return f"with_{found['low']}_to_{found['high']}_employees"
+    if "plus" in found:
+        return f"with_{found['plus']}_plus_employees"
+    if "under" in found:
+        return f"with_under_{found['under']}_employees"
+    return None
+
+
+def _size_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The firm-size class written in a share's clause before it ("bei den kleineren
+    Unternehmen mit 20 bis 99 Beschäftigten bei 17 Prozent").  The staff it counts
+    ("Beschäftigten") are then not the figure's group."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    last: re.Match[str] | None = None
+    for regex in rules.size_bands:
+        for match in regex.finditer(before):
+            if last is None or match.start() > last.start():
+                last = match
+    if last is None:
+        return None
+    inside = rules.term_regex.search(last.group(0))
+    if inside and work.population == rules.population_of(inside.group(0)):
+        work.population, work.attached = None, False
+    return _size_label(last)
+
+
+def size_bands_in(text: str, rules: LanguageRules) -> set[str]:
+    """Every firm-size class a text names (a survey's own definition of whom it asked)."""
+    if not rules.size_cue.search(text):
+        return set()
+    found = set()
+    for regex in rules.size_bands:
+        for match in regex.finditer(text):
+            label = _size_label(match)
+            if label:
+                found.add(label)
+    return found
+
+
 def _last_term(text: str, rules: LanguageRules) -> str | None:
     name = None
     for match in rules.term_regex.finditer(text):
@@ -404,6 +456,8 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     before it ("Der Anteil der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the
     next figure's group, or else the sentence's first group, which is only a guess."""
     work = works[i]
+    if work.size_band:  # a size class narrows the survey's companies, not a noun nearby
+        return
     # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
     earlier = [w for w in works[:i] if w.population
                and w.population not in rules.count_only_populations]
@@ -451,6 +505,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
     baselines = _baseline_years(text, rules)
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
     may_name_age = rules.age_cue.search(text) is not None
+    may_name_size = rules.size_cue.search(text) is not None
     for i, work in enumerate(works):
         work.year = _explicit_year(text, works, i, rules, baselines)
         if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
@@ -460,6 +515,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
         if (may_name_age and work.cand.kind != "count"
                 and work.unit not in _RELATIVE_UNITS):
             work.age_band = _age_band(text, works, i, rules)
+        if may_name_size and work.unit in ("percent", "percentage_points"):
+            work.size_band = _size_band(text, works, i, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
@@ -469,7 +526,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
             year_offset=w.year_offset, sample=w.sample, age_band=w.age_band,
-            band_base=w.band_base, population_guessed=w.guessed,
+            band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
         )
         for w in works
     ]

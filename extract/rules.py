@@ -128,6 +128,11 @@ class LanguageRules:
         # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
         self.age_bands = self._compile_all(population.get("age_bands", []))
         self.age_bands_after = self._compile_all(population.get("age_bands_after", []))
+        # Firm-size classes that narrow a group of companies ("bei den Unternehmen mit 100
+        # bis 499 Beschäftigten", "在员工人数为100至499人的企业中"); groups low + high, plus,
+        # under.  A cheap per-sentence check comes first.
+        self.size_bands = self._compile_all(population.get("size_bands", []))
+        self.size_cue = self._compile(population.get("size_cue", _NEVER))
         # A cheap word check per sentence before the age bands are tried per figure.
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}

@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extract.candidates import find_candidates
-from extract.context import Figure, analyse_sentence
+from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
 from extract.rules import LanguageRules, rules_for
 from extract.segment import segment
@@ -221,6 +221,9 @@ class _Surveyed:
     declared: str | None
     shares: str | None
     sample: str | None
+    # Firm-size classes the lead sentence or the sample names: the survey's own definition
+    # ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt"), not a subgroup.
+    size_bands: frozenset[str] = frozenset()
 
 
 def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
@@ -228,7 +231,34 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
     titled, lead = _opening_population(text, segments, lang)
     declared = population or titled
     sampled = _sample_population(text, found)
-    return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared)
+    return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared,
+                     _survey_size_bands(text, segments, lang))
+
+
+def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str) -> frozenset[str]:
+    """Size classes of the lead and of sentences about the survey ("befragt", "survey")."""
+    bands: set[str] = set()
+    lead_seen = False
+    for seg in segments:
+        if seg.kind in (*_SKIPPED_KINDS, "heading"):
+            continue
+        rules = rules_for(seg.language or lang)
+        sentence = text[seg.start : seg.end]
+        if not lead_seen or rules.survey_cue.search(sentence):
+            bands |= size_bands_in(sentence, rules)
+        lead_seen = True
+    return frozenset(bands)
+
+
+def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
+                    lang: str) -> str | None:
+    """'companies_with_100_to_499_employees': a firm-size class narrows the group, unless it
+    is the survey's own definition of whom it asked."""
+    if fig.size_band is None or fig.size_band in surveyed.size_bands:
+        return population
+    weak = rules_for(lang).weak_populations
+    base = population if population and population not in weak else surveyed.shares
+    return f"{base or 'companies'}_{fig.size_band}"
 
 
 def _with_age_band(population: str | None, fig: Figure, surveyed: str | None,
@@ -264,7 +294,8 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         seg = f.seg
         base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed)
         # An age band narrows the group of its own sentence only.
-        group_of = _with_age_band(base, fig, surveyed.shares, f.lang)
+        group_of = _with_size_band(_with_age_band(base, fig, surveyed.shares, f.lang), fig,
+                                   surveyed, f.lang)
         if base and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
             decided.setdefault(seg.seg_no, []).append(base)
         group = None
