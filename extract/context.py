@@ -52,6 +52,8 @@ class Figure:
     band_base: str | None = None  # "people" when a people noun carries the band
     # A firm-size class before the figure ("with_100_to_499_employees").
     size_band: str | None = None
+    # A country the figure's clause is about in a survey of several ("In the UK ... 73%").
+    place: str | None = None
     # The population is a group named elsewhere in the sentence, not tied to the figure.
     population_guessed: bool = False
 
@@ -72,6 +74,7 @@ class _Work:
     age_band: str | None = None
     band_base: str | None = None  # "people aged 16 to 64": the band names its own group
     size_band: str | None = None
+    place: str | None = None
     guessed: bool = False  # the population is the sentence's first group, not attached
 
     @property
@@ -326,6 +329,20 @@ def _size_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> s
     return _size_label(last)
 
 
+def _place(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The country a share is reported for: the last one named, in a locative frame,
+    between the previous figure and this one ("In the UK the figure is higher, at 73%")."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    best: tuple[int, str] | None = None
+    for code, regex in rules.places:
+        for match in regex.finditer(before):
+            if best is None or match.start() > best[0]:
+                best = (match.start(), code)
+    return best[1] if best else None
+
+
 def size_bands_in(text: str, rules: LanguageRules) -> set[str]:
     """Every firm-size class a text names (a survey's own definition of whom it asked)."""
     if not rules.size_cue.search(text):
@@ -506,6 +523,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
     may_name_age = rules.age_cue.search(text) is not None
     may_name_size = rules.size_cue.search(text) is not None
+    may_name_place = rules.place_cue.search(text) is not None
     for i, work in enumerate(works):
         work.year = _explicit_year(text, works, i, rules, baselines)
         if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
@@ -517,6 +535,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.age_band = _age_band(text, works, i, rules)
         if may_name_size and work.unit in ("percent", "percentage_points"):
             work.size_band = _size_band(text, works, i, rules)
+        if may_name_place and work.unit == "percent":
+            work.place = _place(text, works, i, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
@@ -527,6 +547,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
             year_offset=w.year_offset, sample=w.sample, age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
+            place=w.place,
         )
         for w in works
     ]

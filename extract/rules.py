@@ -133,6 +133,13 @@ class LanguageRules:
         # under.  A cheap per-sentence check comes first.
         self.size_bands = self._compile_all(population.get("size_bands", []))
         self.size_cue = self._compile(population.get("size_cue", _NEVER))
+        # Countries a multi-country survey reports apart, in a locative frame ("In the UK",
+        # "İngiltere'de", "在英国"): code -> patterns; a cheap check of all of them first.
+        places = population.get("places", {})
+        self.places = [(code, re.compile(_alternation(patterns))) for code, patterns in
+                       places.items()]
+        self.place_cue = re.compile(_alternation(
+            [p for patterns in places.values() for p in patterns]))
         # A cheap word check per sentence before the age bands are tried per figure.
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}

@@ -224,6 +224,9 @@ class _Surveyed:
     # Firm-size classes the lead sentence or the sample names: the survey's own definition
     # ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt"), not a subgroup.
     size_bands: frozenset[str] = frozenset()
+    # The survey asked in several countries ("10,412 adults in 12 markets"): a share
+    # reported for one of them is about that country's part ("uk_consumers").
+    countries: bool = False
 
 
 def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
@@ -231,8 +234,10 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
     titled, lead = _opening_population(text, segments, lang)
     declared = population or titled
     sampled = _sample_population(text, found)
+    several_countries = any(f.fig.unit == "count" and f.fig.population == "countries"
+                            and f.fig.value > 1 for f in found)
     return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared,
-                     _survey_size_bands(text, segments, lang))
+                     _survey_size_bands(text, segments, lang), several_countries)
 
 
 def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str) -> frozenset[str]:
@@ -248,6 +253,13 @@ def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str) -> fro
             bands |= size_bands_in(sentence, rules)
         lead_seen = True
     return frozenset(bands)
+
+
+def _with_place(population: str | None, fig: Figure, surveyed: _Surveyed) -> str | None:
+    """'uk_consumers': in a survey of several countries, the part of one of them."""
+    if fig.place is None or not surveyed.countries or not population:
+        return population
+    return f"{fig.place}_{population}"
 
 
 def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
@@ -294,8 +306,9 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         seg = f.seg
         base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed)
         # An age band narrows the group of its own sentence only.
-        group_of = _with_size_band(_with_age_band(base, fig, surveyed.shares, f.lang), fig,
-                                   surveyed, f.lang)
+        group_of = _with_place(_with_size_band(
+            _with_age_band(base, fig, surveyed.shares, f.lang), fig, surveyed, f.lang),
+            fig, surveyed)
         if base and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
             decided.setdefault(seg.seg_no, []).append(base)
         group = None
