@@ -237,21 +237,25 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
     several_countries = any(f.fig.unit == "count" and f.fig.population == "countries"
                             and f.fig.value > 1 for f in found)
     return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared,
-                     _survey_size_bands(text, segments, lang), several_countries)
+                     _survey_size_bands(text, segments, lang, found), several_countries)
 
 
-def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str) -> frozenset[str]:
-    """Size classes of the lead and of sentences about the survey ("befragt", "survey")."""
+def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str,
+                       found: list[_Found]) -> frozenset[str]:
+    """Size classes of the lead and of the sentences that count the survey's sample
+    ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt")."""
+    lead = next((seg for seg in segments if seg.kind not in (*_SKIPPED_KINDS, "heading")),
+                None)
+    sentences = {f.seg.seg_no: f.seg for f in found if f.fig.unit == "count"}
+    if lead is not None:
+        sentences[lead.seg_no] = lead
     bands: set[str] = set()
-    lead_seen = False
-    for seg in segments:
-        if seg.kind in (*_SKIPPED_KINDS, "heading"):
-            continue
+    for seg in sentences.values():
         rules = rules_for(seg.language or lang)
         sentence = text[seg.start : seg.end]
-        if not lead_seen or rules.survey_cue.search(sentence):
-            bands |= size_bands_in(sentence, rules)
-        lead_seen = True
+        named = size_bands_in(sentence, rules)  # rare: test the survey cue only then
+        if named and (seg is lead or rules.survey_cue.search(sentence)):
+            bands |= named
     return frozenset(bands)
 
 
