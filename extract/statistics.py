@@ -234,6 +234,13 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
     titled, lead = _opening_population(text, segments, lang)
     declared = population or titled
     sampled = _sample_population(text, found)
+    # "Kunden erwarten mehr, zeigt eine Umfrage unter 1.000 Führungskräften": a lead that
+    # counts its sample says whom the survey asked better than its first group.
+    lead_seg = next((seg for seg in segments if seg.kind not in (*_SKIPPED_KINDS, "heading")),
+                    None)
+    if lead_seg is not None:
+        lead = _sample_population(text, [f for f in found if f.seg.seg_no == lead_seg.seg_no]
+                                  ) or lead
     several_countries = any(f.fig.unit == "count" and f.fig.population == "countries"
                             and f.fig.value > 1 for f in found)
     return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared,
