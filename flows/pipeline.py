@@ -100,7 +100,8 @@ def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> s
     docs: list[PendingDocument] = parameters["docs"]
     key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}".encode())
     for doc in docs:
-        key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}".encode())
+        key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}:{doc.population}"
+                   .encode())
     return f"polystat-analysis-{key.hexdigest()}"
 
 

@@ -410,6 +410,7 @@ def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
             "edition": meta.get("edition"), "survey_year": _int_or_none(meta.get("survey_year")),
             "declared_language": meta.get("language"), "in_manifest": doc.entry.in_manifest,
             "run_id": run_id, "author": meta.get("author"),
+            "population": _text_or_none(meta.get("population")),
         })
     if rows:
         changed = _changed_sources(con, rows)
@@ -421,7 +422,7 @@ def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
 
 
 _SOURCE_FIELDS = ("path", "title", "publisher", "url", "published", "edition", "survey_year",
-                  "declared_language", "in_manifest", "author")
+                  "declared_language", "in_manifest", "author", "population")
 
 
 def _changed_sources(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
@@ -432,6 +433,13 @@ def _changed_sources(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]])
         [[r["source_id"] for r in rows]]).fetchall()}
     return sum(stored.get(r["source_id"]) != tuple(r[name] for name in _SOURCE_FIELDS)
                for r in rows)
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A manifest string field; blank means not given."""
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -451,12 +459,14 @@ class PendingDocument:
     text: str
     declared_language: str | None
     survey_year: int | None
+    population: str | None = None  # whom the survey asked (manifest `population`)
 
 
 def analyse_documents(docs: list[PendingDocument]) -> list[analysis.DocumentAnalysis]:
     """The pure NLP of one batch of documents (CPU: worth a process or Dask worker)."""
     languages = settings.languages()
-    return [analysis.analyse(doc.text, doc.declared_language, doc.survey_year, languages)
+    return [analysis.analyse(doc.text, doc.declared_language, doc.survey_year, languages,
+                             doc.population)
             for doc in docs]
 
 
@@ -464,7 +474,8 @@ def pending_documents(con: duckdb.DuckDBPyConnection, extractor_version: str
                       ) -> list[PendingDocument]:
     """Current documents not yet mined by this extractor version: nothing else is submitted."""
     rows = con.execute(
-        "SELECT d.doc_id, d.source_id, d.text, s.declared_language, s.survey_year"
+        "SELECT d.doc_id, d.source_id, d.text, s.declared_language, s.survey_year,"
+        " s.population"
         " FROM documents d JOIN sources s USING (source_id)"
         " WHERE d.superseded_by IS NULL"
         "   AND d.run_id IN (SELECT run_id FROM finished_runs)"
