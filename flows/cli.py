@@ -329,8 +329,7 @@ def evaluate(
     except ev.GoldMissing as exc:
         raise _fail(str(exc), 2) from None
     with _open_read(warehouse) as con:
-        texts = {row[0]: row[1] for row in con.execute(
-            "SELECT file_name, text FROM current_documents").fetchall()}
+        texts = reads.current_document_texts(con)
         predictions, predicted_conflicts = reads.statistics(con), reads.conflicts(con)
     try:
         scores = ev.score(gold, predictions, texts)

@@ -30,7 +30,7 @@ from flows import analysis, settings, stages
 from flows.ingest import RawDocument, Reject, SourceEntry
 from flows.stages import PendingDocument, TaskRunnerKind, sha256_text
 from reports.markup import counted
-from warehouse import db, store
+from warehouse import db, reads, store
 
 __all__ = ["RunSummary", "TaskRunnerKind", "code_version", "pipeline", "run_without_prefect",
            "sha256_text"]
@@ -254,7 +254,7 @@ def _begin(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None,
                                       counted(len(interrupted), "interrupted run"))
     store.start_run(con, run_id, "pipeline", flow_run_id, code_version(),
                     {**parameters, "extractor": analysis.extractor_version()})
-    con.execute("SET VARIABLE polystat_run = ?", [run_id])
+    store.include_run_in_views(con, run_id)
 
 
 @contextmanager
@@ -425,15 +425,11 @@ def _artifacts(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
 
     create_markdown_artifact(_summary_markdown(summary), key=SUMMARY_KEY,
                              description="What this polystat run did")
-    rows = con.execute(
-        "SELECT d.source_id AS source, o.surface, o.value, o.unit, o.qualifier, o.population,"
-        " o.year FROM observations o JOIN documents d USING (doc_id) WHERE o.run_id = ?"
-        " ORDER BY d.source_id, o.start LIMIT ?", [summary.run_id, TABLE_ROW_LIMIT]).fetchall()
-    columns = ["source", "surface", "value", "unit", "qualifier", "population", "year"]
+    rows = reads.observations_of_run(con, summary.run_id, TABLE_ROW_LIMIT)
     shown = "" if summary.observations_new <= TABLE_ROW_LIMIT else (
         f" (first {TABLE_ROW_LIMIT} of {summary.observations_new}; "
         "`polystat export statistics` has all)")
-    create_table_artifact([dict(zip(columns, row, strict=True)) for row in rows],
+    create_table_artifact(rows,
                           key=NEW_STATISTICS_KEY, description="Figures new in this run" + shown)
     if summary.report:
         create_link_artifact(Path(summary.report).resolve().as_uri(), link_text="polystat report",

@@ -15,7 +15,6 @@ calling process and never becomes an argument.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -49,7 +48,8 @@ from flows.ingest import (
 )
 from reports.markup import counted, translation_coverage
 from reports.snapshot import corpus_totals
-from warehouse import relink, store
+from warehouse import extract_tables, ingest_tables, reads, relink, store
+from warehouse.ingest_tables import StoredDocument
 
 
 class TaskRunnerKind(StrEnum):
@@ -141,9 +141,7 @@ def plan_ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, cache_manifest
     verify_all = settings.get("verify") != "stat"
     cache = None if verify_all else WarehouseManifestCache(con, cache_manifest)
     entries, rejects = load_manifest(Path(sources_dir), cache)
-    known = dict(con.execute(
-        "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
-    ).fetchall())
+    known = ingest_tables.finished_documents(con)
     checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
     stats = [file_stat(entry.path) for entry in entries]
     slots: list[RawDocument | UnchangedDocument | None] = (
@@ -160,9 +158,9 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
     warning, not a reject, and its figures are not stored a second time.
     """
     with store.transaction(con):
-        _fill_text_keys(con)
+        ingest_tables.fill_text_keys(con, text_key)
     plan = plan_ingest(con, sources_dir)
-    stored = _stored_documents(con)
+    stored = ingest_tables.stored_documents(con)
     entries, rejects, stats, slots = plan.entries, plan.rejects, plan.stats, plan.slots
     to_read = plan.to_read
     outcomes = iter([o for batch in each(read_documents, batches(to_read, workers)) for o in batch])
@@ -173,9 +171,9 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
                 rejects.append(outcome)
             else:
                 slots[index] = outcome
-    documents = [slot for slot in slots if slot is not None]
-    read = [doc for doc in documents if isinstance(doc, RawDocument)]
-    found = _classify(documents, stored)
+    seen = [slot for slot in slots if slot is not None]
+    read = [doc for doc in seen if isinstance(doc, RawDocument)]
+    found = _classify(seen, stored)
     for reject in rejects:
         log.warning("rejected %s", reject.message())
     for duplicate in found.duplicates:
@@ -189,7 +187,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         _remember_files(con, read, dict(zip((e.source_id for e in entries), stats, strict=True)),
                         plan.checked_ns, run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
-        store.insert_rows(con, "rejects", [
+        ingest_tables.write_rejects(con, [
             {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now(),
              "severity": severity}
             for severity, found_problems in (("error", rejects), ("warning", found.duplicates))
@@ -198,11 +196,11 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         if not doc.entry.in_manifest:
             say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
                           "survey year are guessed from its text (add an entry to fix them)")
-    say("ingest", f"{counted(len(documents), 'document')}: {len(found.new):,} new, "
+    say("ingest", f"{counted(len(seen), 'document')}: {len(found.new):,} new, "
                   f"{found.unchanged:,} unchanged, {counted(len(found.duplicates), 'duplicate')}, "
                   f"{len(rejects):,} rejected ({counted(len(to_read), 'file')} read"
                   f"{', every file hashed: POLYSTAT_VERIFY=hash' if plan.verify_all else ''})")
-    return {"new": [d.entry.source_id for d in found.new], "seen": len(documents),
+    return {"new": [d.entry.source_id for d in found.new], "seen": len(seen),
             "unchanged": found.unchanged, "rejects": [r.message() for r in rejects],
             "warnings": [d.message() for d in found.duplicates],
             "current_changed": retired + revived,
@@ -217,9 +215,8 @@ class WarehouseManifestCache:
         self.con, self.write = con, write
 
     def get(self, digest: str) -> list[Any] | None:
-        row = self.con.execute("SELECT entries FROM manifest_cache WHERE manifest_sha256 = ?",
-                               [digest]).fetchone()
-        return decode_manifest_entries(row[0]) if row else None
+        cached = ingest_tables.cached_manifest(self.con, digest)
+        return None if cached is None else decode_manifest_entries(cached)
 
     def put(self, digest: str, entries: list[Any]) -> None:
         if not self.write:
@@ -227,10 +224,7 @@ class WarehouseManifestCache:
         encoded = encode_manifest_entries(entries)
         if encoded is None:  # a value JSON cannot carry back: parse this manifest every time
             return
-        with store.transaction(self.con):
-            self.con.execute("DELETE FROM manifest_cache")
-            self.con.execute("INSERT INTO manifest_cache VALUES (?, ?, ?)",
-                             [digest, encoded, store.now()])
+        ingest_tables.cache_manifest(self.con, digest, encoded)
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
@@ -241,10 +235,9 @@ def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
     source, and the source's row is still there; any doubt means reading the file. So a
     duplicate, whose text is stored under another source, is read on every run: that costs
     what the duplicates weigh, and its warning is always current."""
-    remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:]) for row in con.execute(
-        "SELECT source_id, path, size, mtime_ns, ctime_ns, file_id, doc_id, entry_key, checked_ns"
-        " FROM source_files WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()}
-    with_rows = {row[0] for row in con.execute("SELECT source_id FROM sources").fetchall()}
+    remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:])
+                  for row in ingest_tables.remembered_files(con)}
+    with_rows = ingest_tables.source_ids(con)
     slots: list[RawDocument | UnchangedDocument | None] = []
     for entry, now in zip(entries, stats, strict=True):
         was = remembered.get(entry.source_id)
@@ -264,22 +257,12 @@ def _remember_files(con: duckdb.DuckDBPyConnection, read: list[RawDocument],
              "checked_ns": checked_ns, "run_id": run_id}
             for doc in read if (now := stats.get(doc.entry.source_id)) is not None]
     unique = list({row["source_id"]: row for row in rows}.values())  # a file listed twice
-    con.execute("DELETE FROM source_files WHERE source_id IN (SELECT unnest(?))",
-                [[row["source_id"] for row in unique]])
-    store.insert_rows(con, "source_files", unique)
+    ingest_tables.remember_files(con, unique)
 
 
 def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:
     """New document versions; an older version of the same source becomes superseded."""
-    if not docs:
-        return
-    con.execute(
-        "UPDATE documents SET superseded_by = new.doc_id"
-        " FROM (SELECT unnest(?) AS source_id, unnest(?) AS doc_id) AS new"
-        " WHERE documents.source_id = new.source_id AND documents.doc_id <> new.doc_id"
-        "   AND documents.superseded_by IS NULL",
-        [[d.entry.source_id for d in docs], [d.doc_id for d in docs]])
-    store.insert_rows(con, "documents", [{
+    ingest_tables.write_documents(con, [{
         "doc_id": doc.doc_id, "source_id": doc.entry.source_id, "file_name": doc.entry.path.name,
         "text": doc.text, "encoding": doc.encoding, "n_bytes": doc.n_bytes, "language": None,
         "language_confidence": None, "language_mismatch": False, "superseded_by": None,
@@ -287,34 +270,6 @@ def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], ru
         "page_starts": None if doc.page_starts is None else list(doc.page_starts),
         "text_key": doc.text_key,
     } for doc in docs])
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    source_id: str
-    text_key: str
-    current: bool  # not superseded: its source's text as the warehouse holds it now
-
-
-def _fill_text_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Documents stored before the warehouse kept text keys (migration 015) get them here:
-    the key is Python's NFC and white space, which SQL cannot reproduce exactly."""
-    missing = con.execute("SELECT doc_id, text FROM documents WHERE text_key IS NULL").fetchall()
-    if missing:
-        con.execute(
-            "UPDATE documents SET text_key = new.text_key"
-            " FROM (SELECT unnest(?) AS doc_id, unnest(?) AS text_key) AS new"
-            " WHERE documents.doc_id = new.doc_id",
-            [[doc_id for doc_id, _ in missing], [text_key(text) for _, text in missing]])
-
-
-def _stored_documents(con: duckdb.DuckDBPyConnection) -> dict[str, StoredDocument]:
-    """Every document of a finished run by doc_id, the earliest stored first."""
-    rows = con.execute(
-        "SELECT d.doc_id, d.source_id, d.text_key, d.superseded_by IS NULL FROM documents d"
-        " JOIN runs r USING (run_id) WHERE d.run_id IN (SELECT run_id FROM finished_runs)"
-        " ORDER BY r.started_at, d.source_id, d.doc_id").fetchall()
-    return {doc_id: StoredDocument(*rest) for doc_id, *rest in rows}
 
 
 @dataclass
@@ -368,14 +323,7 @@ def _retire_duplicates(con: duckdb.DuckDBPyConnection, found: Classified) -> int
     """A duplicate's own stored version (stored before it was a duplicate: by an older
     polystat, or before the original came to hold the same text) stops being current, so
     its figures are counted once. Returns how many documents were retired."""
-    if not found.originals:
-        return 0
-    done = con.execute(
-        "UPDATE documents SET superseded_by = dup.original"
-        " FROM (SELECT unnest(?) AS source_id, unnest(?) AS original) AS dup"
-        " WHERE documents.source_id = dup.source_id AND documents.superseded_by IS NULL",
-        [list(found.originals), list(found.originals.values())]).fetchone()
-    return int(done[0]) if done else 0
+    return ingest_tables.retire_duplicates(con, found.originals)
 
 
 def _make_current(con: duckdb.DuckDBPyConnection, kept: list[RawDocument | UnchangedDocument],
@@ -389,10 +337,7 @@ def _make_current(con: duckdb.DuckDBPyConnection, kept: list[RawDocument | Uncha
         source = doc.entry.source_id
         if was is None or (was.current and was.source_id == source):
             continue
-        con.execute("UPDATE documents SET superseded_by = ? WHERE source_id = ? AND doc_id <> ?"
-                    " AND superseded_by IS NULL", [doc.doc_id, source, doc.doc_id])
-        con.execute("UPDATE documents SET superseded_by = NULL, source_id = ?, file_name = ?"
-                    " WHERE doc_id = ?", [source, doc.entry.path.name, doc.doc_id])
+        ingest_tables.make_current(con, doc.doc_id, source, doc.entry.path.name)
         changed += 1
     return changed
 
@@ -411,27 +356,7 @@ def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
             "declared_language": meta.get("language"), "in_manifest": doc.entry.in_manifest,
             "run_id": run_id, "author": meta.get("author"),
         })
-    if rows:
-        changed = _changed_sources(con, rows)
-        con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))",
-                    [[r["source_id"] for r in rows]])
-        store.insert_rows(con, "sources", rows)
-        return changed
-    return 0
-
-
-_SOURCE_FIELDS = ("path", "title", "publisher", "url", "published", "edition", "survey_year",
-                  "declared_language", "in_manifest", "author")
-
-
-def _changed_sources(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
-    """Sources whose metadata differs from what the warehouse holds (the reports show it)."""
-    quoted = ", ".join(f'"{name}"' for name in _SOURCE_FIELDS)
-    stored = {row[0]: row[1:] for row in con.execute(
-        f"SELECT source_id, {quoted} FROM sources WHERE source_id IN (SELECT unnest(?))",
-        [[r["source_id"] for r in rows]]).fetchall()}
-    return sum(stored.get(r["source_id"]) != tuple(r[name] for name in _SOURCE_FIELDS)
-               for r in rows)
+    return ingest_tables.write_sources(con, rows)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -463,23 +388,13 @@ def analyse_documents(docs: list[PendingDocument]) -> list[analysis.DocumentAnal
 def pending_documents(con: duckdb.DuckDBPyConnection, extractor_version: str
                       ) -> list[PendingDocument]:
     """Current documents not yet mined by this extractor version: nothing else is submitted."""
-    rows = con.execute(
-        "SELECT d.doc_id, d.source_id, d.text, s.declared_language, s.survey_year"
-        " FROM documents d JOIN sources s USING (source_id)"
-        " WHERE d.superseded_by IS NULL"
-        "   AND d.run_id IN (SELECT run_id FROM finished_runs)"
-        "   AND d.doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)"
-        " ORDER BY d.source_id", [extractor_version]).fetchall()
-    return [PendingDocument(*row) for row in rows]
+    return [PendingDocument(*row)
+            for row in extract_tables.documents_to_mine(con, extractor_version)]
 
 
 def has_pending_documents(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the extract stage has anything to do (no document text is read)."""
-    found = con.execute(
-        "SELECT count(*) FROM current_documents"
-        " WHERE doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)",
-        [analysis.extractor_version()]).fetchone()
-    return bool(found and found[0])
+    return extract_tables.any_to_mine(con, analysis.extractor_version())
 
 
 def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
@@ -502,22 +417,15 @@ def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
 
 def _write_analyses(con: duckdb.DuckDBPyConnection, docs: list[PendingDocument],
                     results: list[analysis.DocumentAnalysis], run_id: str) -> int:
-    """One batch in bulk statements: a few per batch, not a few per document."""
-    doc_ids = [doc.doc_id for doc in docs]
-    for table in ("observations", "segments", "extractions"):
-        con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
-    con.execute(
-        "UPDATE documents SET language = new.language, language_confidence = new.confidence,"
-        " language_mismatch = new.mismatch"
-        " FROM (SELECT unnest(?) AS doc_id, unnest(?) AS language, unnest(?::DOUBLE[])"
-        "       AS confidence, unnest(?::BOOLEAN[]) AS mismatch) AS new"
-        " WHERE documents.doc_id = new.doc_id",
-        [doc_ids, [r.language for r in results], [r.confidence for r in results],
-         [bool(d.declared_language and r.language and d.declared_language != r.language)
-          for d, r in zip(docs, results, strict=True)]])
+    """One mined batch as rows; returns how many observations it stored."""
+    languages = [{"doc_id": doc.doc_id, "language": result.language,
+                  "confidence": result.confidence,
+                  "mismatch": bool(doc.declared_language and result.language
+                                   and doc.declared_language != result.language)}
+                 for doc, result in zip(docs, results, strict=True)]
     segments: list[dict[str, Any]] = []
     observations: list[dict[str, Any]] = []
-    extractions: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     for doc, result in zip(docs, results, strict=True):
         segments += [{
             "doc_id": doc.doc_id, "seg_no": s.seg_no, "start": s.start, "end": s.end,
@@ -526,11 +434,9 @@ def _write_analyses(con: duckdb.DuckDBPyConnection, docs: list[PendingDocument],
             "text_sha256": sha256_text(doc.text[s.start:s.end])} for s in result.segments]
         rows = analysis.observation_rows(doc.doc_id, doc.text, result, run_id)
         observations += rows
-        extractions.append({"doc_id": doc.doc_id, "extractor_version": result.extractor_version,
-                            "n_observations": len(rows), "run_id": run_id})
-    store.insert_rows(con, "segments", segments)
-    store.insert_rows(con, "observations", observations)
-    store.insert_rows(con, "extractions", extractions)
+        records.append({"doc_id": doc.doc_id, "extractor_version": result.extractor_version,
+                        "n_observations": len(rows), "run_id": run_id})
+    extract_tables.replace_analyses(con, languages, segments, observations, records)
     return len(observations)
 
 
@@ -578,9 +484,7 @@ def reconcile_needed(con: duckdb.DuckDBPyConnection) -> bool:
 
 def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """What reconcile would report, read from the metrics it left last time."""
-    found = con.execute("SELECT (SELECT count(*) FROM metrics), (SELECT count(*) FROM conflicts)"
-                        ).fetchone() or (0, 0)
-    return {"metrics": int(found[0]), "conflicts": int(found[1])}
+    return reads.metric_and_conflict_counts(con)
 
 
 def reports_code_version() -> str:
@@ -592,10 +496,7 @@ def reports_code_version() -> str:
 
 def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     """The summary of the latest finished run before this one ({} if none)."""
-    row = con.execute(
-        "SELECT summary FROM runs WHERE status IN ('completed', 'partial') AND run_id <> ?"
-        " ORDER BY started_at DESC LIMIT 1", [run_id]).fetchone()
-    return dict(json.loads(row[0])) if row and row[0] else {}
+    return reads.previous_summary(con, run_id)
 
 
 def translations_stand(previous: dict[str, Any], documents_new: list[str], models: str) -> bool:
@@ -659,10 +560,8 @@ def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, 
         if stands is None:
             return None
         report = stands["report"]
-    finished = con.execute("SELECT strftime(finished_at, '%Y-%m-%d %H:%M UTC') FROM runs"
-                           " WHERE run_id = ?", [previous.get("run_id")]).fetchone()
     return {"previous_run": previous.get("run_id"), "status": previous.get("status"),
-            "previous_finished": finished[0] if finished else None,
+            "previous_finished": reads.run_finished_at(con, previous.get("run_id")),
             "documents_seen": len(plan.entries), "documents_new": [],
             "documents_unchanged": len(plan.entries), "observations_new": 0,
             "rejects": rejects, "untranslated_pairs": list(previous.get("untranslated_pairs", [])),
