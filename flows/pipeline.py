@@ -26,7 +26,8 @@ from prefect.cache_policies import NONE
 from prefect.context import TaskRunContext
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from flows import analysis, settings, stages
+from extract import analysis
+from flows import settings, stages
 from flows.ingest import RawDocument, Reject, SourceEntry
 from flows.stages import PendingDocument, TaskRunnerKind, sha256_text
 from reports.markup import counted
@@ -96,9 +97,13 @@ def read_documents_task(entries: list[SourceEntry]) -> list[RawDocument | Reject
 
 
 def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Everything the analysis of a batch depends on: bytes (doc sha256), metadata, versions."""
+    """Everything the analysis of a batch depends on: bytes (doc sha256), metadata, versions,
+    and where the result's class lives (results are pickled by its module path: results
+    stored before a move could not be read back)."""
     docs: list[PendingDocument] = parameters["docs"]
-    key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}".encode())
+    result_class = f"{analysis.DocumentAnalysis.__module__}.{analysis.DocumentAnalysis.__name__}"
+    key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}"
+                         f"|{result_class}".encode())
     for doc in docs:
         key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}".encode())
     return f"polystat-analysis-{key.hexdigest()}"

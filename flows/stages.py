@@ -26,7 +26,8 @@ from typing import Any, Protocol, TypeVar
 
 import duckdb
 
-from flows import analysis, settings, terminal
+from extract import analysis
+from flows import settings, terminal
 from flows.faults import fault_point
 from flows.ingest import (
     Duplicate,
