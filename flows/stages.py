@@ -1,30 +1,33 @@
-"""What each pipeline stage does, without the orchestration.
+"""The pipeline's stages: each stage is a Prefect flow, and its per-batch work a Prefect task
+(`read_documents`, `analyse_documents`: per document, or per batch of documents on large
+runs, never per sentence) that a thread pool, a process pool or a Dask cluster runs.
 
-flows/pipeline.py wraps every stage in a Prefect flow and every per-batch
-function (`read_documents`, `analyse_documents`) in a Prefect task; the stage
-functions here only receive an `each(function, batches)` callable that runs a
-per-batch function over batches and yields the results in order. Passing
-`run_serially` runs a stage in plain Python, which is how the benchmarks
-measure Prefect's own share of the wall time.
+The stage flows share the warehouse connection that the pipeline flow opened (DuckDB
+allows one writer) through `using_warehouse`: a context of the run, never a flow
+parameter or part of a cache key. Tasks take and return plain dataclasses and never touch
+the connection, so they can run in another process.
 
-Per-batch functions take and return plain dataclasses, so they can run in a
-thread, a process or a Dask worker; the DuckDB connection stays in the
-calling process and never becomes an argument.
+Without Prefect (`run_without_prefect`, the benchmarks' baseline) a stage is called as
+its plain function, `stage.fn`, and `each` runs its tasks' functions one after the other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from enum import StrEnum
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import duckdb
+from prefect import Task, flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from extract import analysis
 from flows import settings, terminal
@@ -32,35 +35,20 @@ from flows.faults import fault_point
 from flows.ingest import (
     Duplicate,
     FileStat,
-    KnownFile,
     RawDocument,
     Reject,
     SourceEntry,
     UnchangedDocument,
-    decode_manifest_entries,
-    encode_manifest_entries,
     entry_key,
-    file_stat,
     infer_metadata,
-    load_manifest,
     read_document,
     text_key,
-    unchanged_since,
 )
+from flows.plan import plan_ingest
 from reports.markup import counted, translation_coverage
 from reports.snapshot import corpus_totals
-from warehouse import extract_tables, ingest_tables, reads, relink, store
+from warehouse import extract_tables, ingest_tables, relink, store
 from warehouse.ingest_tables import StoredDocument
-
-
-class TaskRunnerKind(StrEnum):
-    """What runs the per-batch functions under Prefect (flows/pipeline.py); named here so
-    that the command line checks `--task-runner` without importing Prefect."""
-
-    threads = "threads"
-    processes = "processes"
-    dask = "dask"
-
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -70,9 +58,6 @@ Out = TypeVar("Out")
 MAX_BATCH = 50
 BATCHES_PER_WORKER = 4
 
-class Each(Protocol):
-    def __call__(self, function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]: ...
-
 
 class Log(Protocol):
     def info(self, msg: str, *args: Any) -> None: ...
@@ -80,10 +65,53 @@ class Log(Protocol):
     def warning(self, msg: str, *args: Any) -> None: ...
 
 
-def run_serially(function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]:
-    """`each` without any orchestration: one batch after the other, in this process."""
-    for batch in batches:
-        yield function(batch)
+# --------------------------------------------------------------------------- the run's context
+
+_WAREHOUSE: ContextVar[duckdb.DuckDBPyConnection] = ContextVar("polystat_warehouse")
+
+
+@contextmanager
+def using_warehouse(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The stages called inside this block use `con`. A context variable, as Prefect keeps
+    its own run context: it holds the connection of this run only, for the time of the
+    block, and nothing unpicklable becomes a flow parameter."""
+    token = _WAREHOUSE.set(con)
+    try:
+        yield con
+    finally:
+        _WAREHOUSE.reset(token)
+
+
+def warehouse_connection() -> duckdb.DuckDBPyConnection:
+    """The connection of the run going on (`using_warehouse`)."""
+    try:
+        return _WAREHOUSE.get()
+    except LookupError:
+        raise RuntimeError("a stage runs inside the pipeline flow (flows/pipeline.py), or "
+                           "inside `stages.using_warehouse(con)`") from None
+
+
+def under_prefect() -> bool:
+    """Whether a Prefect flow run is going on: a stage is then a subflow and its tasks are
+    submitted; otherwise (`.fn`, no Prefect) everything runs here, in order."""
+    return FlowRunContext.get() is not None
+
+
+def each(work: Task[[In], Out], batches: Sequence[In]) -> Iterator[Out]:
+    """The results of a task on each batch, in order. Under Prefect every batch is
+    submitted to the flow's task runner at once; without it they run one after the other."""
+    if not under_prefect():
+        yield from (work.fn(batch) for batch in batches)
+        return
+    futures: list[Any] = [work.submit(batch) for batch in batches]
+    for index, future in enumerate(futures):
+        yield future.result()
+        futures[index] = None  # let a batch's results go once they are written
+
+
+def log() -> Log:
+    """Prefect's run logger (the UI shows it), or polystat's logger without Prefect."""
+    return get_run_logger() if under_prefect() else plain_logger()
 
 
 def plain_logger() -> logging.Logger:
@@ -108,56 +136,26 @@ def sha256_text(text: str) -> str:
 # --------------------------------------------------------------------------- ingest
 
 
+@task(name="read-documents", retries=2, retry_delay_seconds=1, cache_policy=NONE)
 def read_documents(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
     """Read and decode one batch of files (I/O: the Prefect task retries it)."""
     return [read_document(entry) for entry in entries]
 
 
-@dataclass
-class IngestPlan:
-    """What ingest knows before opening a file: the manifest's entries and the entries it
-    refused, each file's stat, and which files are unchanged since a finished run hashed
-    them (their slot holds an UnchangedDocument; None: the file must be read)."""
-
-    entries: list[SourceEntry]
-    rejects: list[Reject]
-    stats: list[FileStat | None]
-    slots: list[RawDocument | UnchangedDocument | None]
-    known: dict[str, str]  # doc_id -> source_id of every document of a finished run
-    checked_ns: int
-    verify_all: bool
-
-    @property
-    def to_read(self) -> list[SourceEntry]:
-        return [entry for entry, slot in zip(self.entries, self.slots, strict=True)
-                if slot is None]
+# Reading files waits on the disk, not the CPU: threads in this process do it whatever
+# runs the analysis (a worker process would first import spaCy).
+FILE_READERS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
 
 
-def plan_ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, cache_manifest: bool = True
-                ) -> IngestPlan:
-    """Manifest and stats, no file opened. An unchanged manifest comes from its cache (a
-    changed one is parsed, and cached if `cache_manifest`); a file whose stat is the one
-    remembered when it was last hashed is not read again (the trade-off is spelled out in
-    flows/ingest.py). POLYSTAT_VERIFY=hash: every file is to be read."""
-    verify_all = settings.get("verify") != "stat"
-    cache = None if verify_all else WarehouseManifestCache(con, cache_manifest)
-    entries, rejects = load_manifest(Path(sources_dir), cache)
-    known = ingest_tables.finished_documents(con)
-    checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
-    stats = [file_stat(entry.path) for entry in entries]
-    slots: list[RawDocument | UnchangedDocument | None] = (
-        [None] * len(entries) if verify_all else _unchanged(con, entries, stats, known))
-    return IngestPlan(entries, rejects, stats, slots, known, checked_ns, verify_all)
-
-
-def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: Each,
-           log: Log, workers: int = 2) -> dict[str, Any]:
+@flow(name="ingest", task_runner=FILE_READERS)
+def ingest(sources_dir: str, run_id: str, workers: int = 2) -> dict[str, Any]:
     """Manifest + files -> stored sources and new document versions.
 
     The work follows what changed (`plan_ingest`): only files not known unchanged are read.
     A source whose text another source already holds is a duplicate (`_classify`): a
     warning, not a reject, and its figures are not stored a second time.
     """
+    con, logger = warehouse_connection(), log()
     with store.transaction(con):
         ingest_tables.fill_text_keys(con, text_key)
     plan = plan_ingest(con, sources_dir)
@@ -176,9 +174,9 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
     read = [doc for doc in seen if isinstance(doc, RawDocument)]
     found = _classify(seen, stored)
     for reject in rejects:
-        log.warning("rejected %s", reject.message())
+        logger.warning("rejected %s", reject.message())
     for duplicate in found.duplicates:
-        log.warning("duplicate: %s", duplicate.message())
+        logger.warning("duplicate: %s", duplicate.message())
     with store.transaction(con):
         sources_changed = _write_sources(
             con, [doc for doc in found.kept if isinstance(doc, RawDocument)], run_id)
@@ -206,46 +204,6 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
             "warnings": [d.message() for d in found.duplicates],
             "current_changed": retired + revived,
             "sources_changed": sources_changed, "files_read": len(to_read)}
-
-
-class WarehouseManifestCache:
-    """flows.ingest.ManifestCache in the warehouse: one row, the last manifest parsed.
-    With `write=False` it is only read (the check before a run writes nothing)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, write: bool = True) -> None:
-        self.con, self.write = con, write
-
-    def get(self, digest: str) -> list[Any] | None:
-        cached = ingest_tables.cached_manifest(self.con, digest)
-        return None if cached is None else decode_manifest_entries(cached)
-
-    def put(self, digest: str, entries: list[Any]) -> None:
-        if not self.write:
-            return
-        encoded = encode_manifest_entries(entries)
-        if encoded is None:  # a value JSON cannot carry back: parse this manifest every time
-            return
-        ingest_tables.cache_manifest(self.con, digest, encoded)
-
-
-def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
-               stats: list[FileStat | None], known: dict[str, str]
-               ) -> list[RawDocument | UnchangedDocument | None]:
-    """Per entry, an UnchangedDocument when its file need not be opened, else None.
-    Trusted only if a finished run hashed the file and stored that document under this
-    source, and the source's row is still there; any doubt means reading the file. So a
-    duplicate, whose text is stored under another source, is read on every run: that costs
-    what the duplicates weigh, and its warning is always current."""
-    remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:])
-                  for row in ingest_tables.remembered_files(con)}
-    with_rows = ingest_tables.source_ids(con)
-    slots: list[RawDocument | UnchangedDocument | None] = []
-    for entry, now in zip(entries, stats, strict=True):
-        was = remembered.get(entry.source_id)
-        trusted = (was is not None and known.get(was.doc_id) == entry.source_id
-                   and entry.source_id in with_rows and unchanged_since(was, entry, now))
-        slots.append(UnchangedDocument(entry, was.doc_id) if trusted and was else None)
-    return slots
 
 
 def _remember_files(con: duckdb.DuckDBPyConnection, read: list[RawDocument],
@@ -379,6 +337,24 @@ class PendingDocument:
     survey_year: int | None
 
 
+def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Everything the analysis of a batch depends on: bytes (doc sha256), metadata, versions,
+    and where the result's class lives (results are pickled by its module path: results
+    stored before a move could not be read back)."""
+    docs: list[PendingDocument] = parameters["docs"]
+    result_class = f"{analysis.DocumentAnalysis.__module__}.{analysis.DocumentAnalysis.__name__}"
+    key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}"
+                         f"|{result_class}".encode())
+    for doc in docs:
+        key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}".encode())
+    return f"polystat-analysis-{key.hexdigest()}"
+
+
+# The analysis is cached by content: a run that was interrupted after mining some
+# documents (its rows are rolled back) or a rebuilt warehouse finds them in
+# $PREFECT_HOME/storage instead of mining them again.
+@task(name="analyse-documents", cache_key_fn=analysis_cache_key, persist_result=True,
+      cache_expiration=timedelta(days=90))
 def analyse_documents(docs: list[PendingDocument]) -> list[analysis.DocumentAnalysis]:
     """The pure NLP of one batch of documents (CPU: worth a process or Dask worker)."""
     languages = settings.languages()
@@ -393,14 +369,10 @@ def pending_documents(con: duckdb.DuckDBPyConnection, extractor_version: str
             for row in extract_tables.documents_to_mine(con, extractor_version)]
 
 
-def has_pending_documents(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the extract stage has anything to do (no document text is read)."""
-    return extract_tables.any_to_mine(con, analysis.extractor_version())
-
-
-def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
-            workers: int = 2) -> dict[str, Any]:
+@flow(name="extract")
+def extract(run_id: str, workers: int = 2) -> dict[str, Any]:
     """Language, segments and statistics of every pending document, from the original text."""
+    con, logger = warehouse_connection(), log()
     pending = pending_documents(con, analysis.extractor_version())
     work = batches(pending, workers)
     total = 0
@@ -409,7 +381,7 @@ def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
             total += _write_analyses(con, docs, results, run_id)
         fault_point("extract")  # crash tests: first batch committed, the rest pending
         for doc, result in zip(docs, results, strict=True):
-            log.info("extract: %s -> %d statistics (language %s)", doc.source_id,
+            logger.info("extract: %s -> %d statistics (language %s)", doc.source_id,
                      len(result.statistics), result.language)
     say("extract", f"{counted(len(pending), 'document')} mined, {counted(total, 'statistic')}"
                    + ("" if pending else " (nothing new)"))
@@ -444,14 +416,16 @@ def _write_analyses(con: duckdb.DuckDBPyConnection, docs: list[PendingDocument],
 # --------------------------------------------------------------------------- translate
 
 
-def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str, Any]:
+@flow(name="translate")
+def translate(run_id: str) -> dict[str, Any]:
     """English glosses of non-English segments, cached; numbers never come from them."""
     from flows import translation
 
+    con, logger = warehouse_connection(), log()
     fault_point("translate")  # crash tests: every document mined, nothing translated
     outcome = translation.translate_pending(con, run_id)
     for pair, help_text in outcome.missing.items():
-        log.info("no translation model for %s: %s", pair, help_text)
+        logger.info("no translation model for %s: %s", pair, help_text)
     corpus = corpus_totals(con)
     say("translate", f"{counted(outcome.translated, 'new translation')}; "
                      + translation_coverage(corpus["translated_segments"],
@@ -464,9 +438,11 @@ def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str
 # --------------------------------------------------------------------------- reconcile, publish
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+@flow(name="reconcile")
+def reconcile(run_id: str) -> dict[str, Any]:
     """Group observations into metrics (new figures join the existing metrics where they
     can; see warehouse/relink.py); series and conflicts follow as views."""
+    con = warehouse_connection()
     with store.transaction(con):
         counts = relink.reconcile(con, run_id, full=settings.get("relink") == "full")
         fault_point("reconcile")  # crash tests: inside the open transaction
@@ -477,104 +453,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     return counts
 
 
-def reconcile_needed(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the metrics differ from what reconciling the current observations would give:
-    observations without a metric, links to observations no longer current, another linker."""
-    return relink.link_state(con).pending
-
-
-def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """What reconcile would report, read from the metrics it left last time."""
-    return reads.metric_and_conflict_counts(con)
-
-
-def reports_code_version() -> str:
-    """Hash of the files that shape the reports: a change to them renders anew."""
-    from reports.pandoc_typst import reports_code_digest
-
-    return reports_code_digest()[:16]
-
-
-def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """The summary of the latest finished run before this one ({} if none)."""
-    return reads.previous_summary(con, run_id)
-
-
-def translations_stand(previous: dict[str, Any], documents_new: list[str], models: str) -> bool:
-    """Whether translating has nothing to do: no document was mined and the installed models
-    (`models_fingerprint`) are those the last finished run translated with, so every
-    segment already has its gloss or the reason it has none."""
-    return not documents_new and previous.get("models") == models
-
-
-def models_fingerprint() -> str:
-    """The installed translation packages (folder names and metadata times), read from the
-    disk without importing argostranslate (its import alone takes ~2 s)."""
-    folders = [os.environ.get("ARGOS_PACKAGES_DIR") or settings.get("models_dir")
-               or str(Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-                      / "argos-translate" / "packages")]
-    folders += [f for f in os.environ.get("ARGOS_PACKAGE_DIRS", "").split(os.pathsep) if f]
-    digest = hashlib.sha256()
-    for folder in folders:
-        root = Path(folder)
-        for meta in sorted(root.glob("*/metadata.json")) if root.is_dir() else []:
-            digest.update(f"{meta.parent.name}:{meta.stat().st_mtime_ns};".encode())
-        digest.update(f"|{root}|".encode())
-    return digest.hexdigest()[:16]
-
-
-def published_report(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: str,
-                     code_version: str) -> dict[str, Any] | None:
-    """The report of the latest finished run, if it still stands in `out_dir` and was
-    rendered from the same data (the caller checks nothing changed) with the same code."""
-    previous = previous_summary(con, run_id)
-    index = Path(out_dir) / "index.html"
-    if (previous.get("publish") == "done" and previous.get("report_code") == code_version
-            and previous.get("report") and Path(previous["report"]).resolve() == index.resolve()
-            and index.exists()):
-        return previous
-    return None
-
-
-def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, publish: bool
-                ) -> dict[str, Any] | None:
-    """What `polystat run` prints instead of running the pipeline when a run would change
-    nothing, or None when the pipeline must run. Nothing changes when no run was
-    interrupted, every source file and manifest entry is as a finished run left it, the
-    manifest refuses the same entries as then, and each later stage would skip: the
-    checks are the stages' own (`plan_ingest`, `has_pending_documents`,
-    `translations_stand`, `reconcile_needed`, `published_report`). Reads only: the
-    warehouse is not written. Raises SourcesError for a sources folder that cannot be used.
-    """
-    plan = plan_ingest(con, sources_dir, cache_manifest=False)
-    previous = previous_summary(con, "")
-    rejects = [reject.message() for reject in plan.rejects]
-    if (not previous or plan.verify_all or plan.to_read or store.interrupted_runs(con)
-            or rejects != previous.get("rejects", [])
-            or has_pending_documents(con)
-            or not translations_stand(previous, [], models_fingerprint())
-            or reconcile_needed(con)):
-        return None
-    report = None
-    if publish:
-        stands = published_report(con, "", out_dir, reports_code_version())
-        if stands is None:
-            return None
-        report = stands["report"]
-    return {"previous_run": previous.get("run_id"), "status": previous.get("status"),
-            "previous_finished": reads.run_finished_at(con, previous.get("run_id")),
-            "documents_seen": len(plan.entries), "documents_new": [],
-            "documents_unchanged": len(plan.entries), "observations_new": 0,
-            "rejects": rejects, "untranslated_pairs": list(previous.get("untranslated_pairs", [])),
-            "report": report, "corpus": corpus_totals(con),
-            "skipped": ["ingest", "extract", "translate", "reconcile"] + (["publish"] if publish
-                                                                           else [])}
-
-
-def publish(con: duckdb.DuckDBPyConnection, out_dir: str) -> dict[str, str | None]:
+@flow(name="publish")
+def publish(out_dir: str) -> dict[str, str | None]:
     """Data snapshot -> Quarto pages -> HTML and PDF."""
     from reports.publish import publish as publish_reports
 
+    con = warehouse_connection()
     fault_point("publish")  # crash tests: data complete, report not yet written
     result = publish_reports(con, Path(out_dir))
     say("publish", f"{result.index_html} (renderer: {result.renderer})")
