@@ -90,15 +90,17 @@ def _mine(sources: Path, warehouse: Path) -> list:
     """Ingest a folder in a run of its own and mine its documents (no Prefect)."""
     import uuid
 
-    from flows import analysis, stages
+    from extract import analysis
+    from flows import stages
     from warehouse import db, store
 
     con = db.connect(warehouse)
     try:
         run_id = f"test-{uuid.uuid4().hex[:12]}"
         store.start_run(con, run_id, "test", None, "test", {})
-        con.execute("SET VARIABLE polystat_run = ?", [run_id])
-        stages.ingest(con, str(sources), run_id, stages.run_serially, stages.plain_logger())
+        store.include_run_in_views(con, run_id)
+        with stages.using_warehouse(con):
+            stages.ingest.fn(str(sources), run_id)
         store.finish_run(con, run_id, "completed", {})
         return stages.pending_documents(con, analysis.extractor_version())
     finally:
@@ -122,5 +124,5 @@ def test_manifest_population_says_who_the_respondents_are(
         f'language = "en"\n{line}', encoding="utf-8")
     (pending,) = _mine(src, tmp_path / "w.duckdb")
     assert pending.population == declared
-    (result,) = stages.analyse_documents([pending])
+    (result,) = stages.analyse_documents.fn([pending])
     assert [s.population for s in result.statistics] == [expected, expected]

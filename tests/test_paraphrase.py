@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from extract import analysis
 from extract.statistics import find_statistics
-from flows import analysis
 from warehouse.db import migrate
 
 HEADLINE_AND_BODY = (
