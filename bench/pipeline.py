@@ -8,8 +8,9 @@ its children (process-pool or Dask workers) every 0.1 s:
   seeds cold    `polystat run` on sources/ into a new warehouse (with publishing)
   seeds warm    the same run again: nothing changed (`polystat run` answers before Prefect)
   seeds warm --force  the same with --force: the flow runs and every stage skips
-  plain         the same work through run_without_prefect (no Prefect at all); the
-                difference to the Prefect run is Prefect's overhead
+  plain         the same work through `pipeline.fn` (no Prefect at all: each stage's
+                `.fn`, batches in turn); the difference to the Prefect run is Prefect's
+                overhead
   N cold        N synthetic documents (bench/corpus.py), with publishing (--no-publish: without)
   N warm        the same run again: nothing changed (and N warm --force, as for the seeds)
   +K            K more documents added to the N-document warehouse, published like N cold:
@@ -47,8 +48,8 @@ FLOOR = ("from prefect import flow\n"
          "@flow(name='empty')\n"
          "def empty() -> None:\n    pass\n"
          "empty()\n")
-PLAIN = ("import sys\nfrom flows.pipeline import run_without_prefect\n"
-         "run_without_prefect(sys.argv[1], sys.argv[2], sys.argv[3], publish=sys.argv[4] == '1')\n")
+PLAIN = ("import sys\nfrom flows.pipeline import pipeline\n"
+         "pipeline.fn(sys.argv[1], sys.argv[2], sys.argv[3], publish=sys.argv[4] == '1')\n")
 
 
 def start_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:

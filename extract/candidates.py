@@ -31,6 +31,9 @@ class Candidate:
     qualifier: str | None = None  # from qualifier words inside a verbal surface
     order: int = 0  # index of the rule, to break ties
     sample: bool = False  # the rule reads a survey's sample size ("n = 2,047")
+    # (start, end) of the words naming what a count counts when the rule captures them
+    # ("the number of payrolled employees was 1,284,500", "hane sayısının 24 milyon").
+    term: tuple[int, int] | None = None
 
     @property
     def verbal(self) -> bool:
@@ -179,8 +182,9 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
     qualifier = _verbal_qualifier(rules, match) if fig.kind in _VERBAL_KINDS else None
     if fig.kind == "range":
         qualifier = "approx"  # a range stands for a value somewhere inside it
+    term = _group(match, "term")
     return Candidate(start, end, value, fig.unit, fig.rule, fig.kind, qualifier, order,
-                     fig.sample)
+                     fig.sample, (term[1], term[2]) if term else None)
 
 
 def _strip(text: str, cand: Candidate) -> Candidate:

@@ -18,6 +18,7 @@ from extract.rules import LanguageRules
 _BEFORE_CHARS = 40
 _AFTER_CHARS = 60
 _NEAR_CHARS = 30
+_BAND_CHARS = 100
 # Units whose neighbouring year is the base of the comparison ("2019 年...的近三倍").
 _RELATIVE_UNITS = ("percent_change", "multiple")
 # Units that can go down as well as up; a decline is stored with a negative value.
@@ -48,6 +49,16 @@ class Figure:
     # A verbal share glossing an exact figure ("zwei Drittel (68 Prozent)"): the index of
     # that figure among the sentence's figures.
     paraphrase_of: int | None = None
+    # An age band that narrows the group ("aged_18_34", "aged_55_plus", "aged_16_to_64");
+    # extract.statistics joins it to the group, which may be the survey's population.
+    age_band: str | None = None
+    band_base: str | None = None  # "people" when a people noun carries the band
+    # A firm-size class before the figure ("with_100_to_499_employees").
+    size_band: str | None = None
+    # A country the figure's clause is about in a survey of several ("In the UK ... 73%").
+    place: str | None = None
+    # The population is a group named elsewhere in the sentence, not tied to the figure.
+    population_guessed: bool = False
 
 
 @dataclass
@@ -72,6 +83,11 @@ class _Work:
     signed: bool = False  # a printed sign ("+6,1 %", "−17,9 %") decides the direction
     from_value: bool = False  # the first value of "from X to Y"
     paraphrase_of: int | None = None
+    age_band: str | None = None
+    band_base: str | None = None  # "people aged 16 to 64": the band names its own group
+    size_band: str | None = None
+    place: str | None = None
+    guessed: bool = False  # the population is the sentence's first group, not attached
 
     @property
     def lead(self) -> int:
@@ -256,18 +272,55 @@ def _attached_population(text: str, works: list[_Work], i: int,
     # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
     if found is None and work.unit != "multiple":
         found = _term_population(rules, rules.attach_before.match(before))
+    if found is None and work.unit != "multiple":
+        found = _term_population(rules, _term_right_before(before, rules))
+    if found is None and work.unit in ("percent", "percentage_points"):
+        found = _label_from_text(rules.label_after.match(after), rules)
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
+
+
+_CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
+
+
+def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | None:
+    """A group written right before a figure ("Frauen 33,5 %", "kadınlarda %85,5"), looked
+    for in the figure's own clause only (the group regex is costly to slide over a sentence)."""
+    clause = _CLAUSE_START.match(before)
+    tail = before[clause.end() :] if clause else before
+    return rules.term_right_before.search(tail[-_NEAR_CHARS - 10 :])
+
+
+def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
+    """'41% of hospital pharmacists' -> 'hospital_pharmacists'; a thing ('of orders') or a
+    word of the stop list gives no label."""
+    if match is None:
+        return None
+    words = [w for w in re.split(r"[\s-]+", match.group("label").lower()) if w]
+    if not words or words[-1] in rules.label_stop:
+        return None
+    while words and words[0] in rules.label_stop:
+        words.pop(0)
+    return "_".join(words) or None
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,
                       rules: LanguageRules) -> str | None:
     """The group a count is about; marks counts of survey participants as samples."""
     cand = work.cand
+    if cand.term is not None:  # "the number of households was ...": the rule named it
+        named = rules.term_regex.search(text, *cand.term)
+        work.sample = False
+        return rules.population_of(named.group(0)) if named else None
+    named_right_before = _term_population(rules, _term_right_before(before, rules))
+    if named_right_before and named_right_before not in rules.count_only_populations:
+        work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
+        return named_right_before
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
+        # In a sentence about the survey they are its sample; elsewhere they are people.
         work.sample = rules.survey_cue.search(text) is not None
-        return None
+        return None if work.sample else "people"
     found = _term_population(rules, rules.count_attach_after.match(after))
     if found is None:
         found = _term_population(rules, rules.attach_before.match(before))
@@ -278,6 +331,112 @@ def _count_population(text: str, work: _Work, after: str, before: str,
         return _last_term(text[: cand.start], rules)
     work.sample = rules.count_noun_after.match(after) is not None
     return None
+
+
+def _band_label(match: re.Match[str]) -> str | None:
+    """'aged_18_34', 'aged_16_to_64' (the text says "to"), 'aged_55_plus', 'aged_under_25'."""
+    found = {k: v for k, v in match.groupdict().items() if v}
+    if "low" in found and "high" in found:
+        return f"aged_{found['low']}_{found['high']}"
+    if "a_to" in found and "high" in found:
+        return f"aged_{found['a_to']}_to_{found['high']}"
+    if "plus" in found:
+        return f"aged_{found['plus']}_plus"
+    if "under" in found:
+        return f"aged_under_{found['under']}"
+    return None
+
+
+def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The age band a figure is about: one right after it ("61% of 18-34-year-olds"), else
+    the last one between the previous figure and this one ("55 yaş ve üzerindekilerde %29")."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    after = text[work.cand.end : min(next_start, work.cand.end + _NEAR_CHARS)]
+    # The band opens the clause, often well before its figure ("16-74 yaş grubundaki
+    # bireylerde internet kullanım oranı 2024 yılında %88,8").
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    lead_in = rules.age_after.match(after)
+    for regex in [*rules.age_bands, *rules.age_bands_after]:
+        match = regex.match(after, lead_in.end()) if lead_in else None
+        if match:
+            return _band_label(match)
+    if rules.attach_after.match(after):  # "(ab 16 Jahren) ... 68 Prozent der Internetnutzer"
+        return None
+    last: re.Match[str] | None = None
+    for regex in rules.age_bands:
+        for match in regex.finditer(before):
+            if last is None or match.start() > last.start():
+                last = match
+    if last is None:
+        return None
+    if rules.people_before_band.search(before, 0, last.start()):
+        work.band_base = "people"  # "people aged 16 to 64", "Personen ab 65 Jahren"
+    return _band_label(last)
+
+
+def _number(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _size_label(match: re.Match[str]) -> str | None:
+    """'with_100_to_499_employees', 'with_250_plus_employees', 'with_under_50_employees'."""
+    found = {k: _number(v) for k, v in match.groupdict().items() if v}
+    if "low" in found and "high" in found:
+        return f"with_{found['low']}_to_{found['high']}_employees"
+    if "plus" in found:
+        return f"with_{found['plus']}_plus_employees"
+    if "under" in found:
+        return f"with_under_{found['under']}_employees"
+    return None
+
+
+def _size_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The firm-size class written in a share's clause before it ("bei den kleineren
+    Unternehmen mit 20 bis 99 Beschäftigten bei 17 Prozent").  The staff it counts
+    ("Beschäftigten") are then not the figure's group."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    last: re.Match[str] | None = None
+    for regex in rules.size_bands:
+        for match in regex.finditer(before):
+            if last is None or match.start() > last.start():
+                last = match
+    if last is None:
+        return None
+    inside = rules.term_regex.search(last.group(0))
+    if inside and work.population == rules.population_of(inside.group(0)):
+        work.population, work.attached = None, False
+    return _size_label(last)
+
+
+def _place(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The country a share is reported for: the last one named, in a locative frame,
+    between the previous figure and this one ("In the UK the figure is higher, at 73%")."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    best: tuple[int, str] | None = None
+    for code, regex in rules.places:
+        for match in regex.finditer(before):
+            if best is None or match.start() > best[0]:
+                best = (match.start(), code)
+    return best[1] if best else None
+
+
+def size_bands_in(text: str, rules: LanguageRules) -> set[str]:
+    """Every firm-size class a text names (a survey's own definition of whom it asked)."""
+    if not rules.size_cue.search(text):
+        return set()
+    found = set()
+    for regex in rules.size_bands:
+        for match in regex.finditer(text):
+            label = _size_label(match)
+            if label:
+                found.add(label)
+    return found
 
 
 def _last_term(text: str, rules: LanguageRules) -> str | None:
@@ -356,14 +515,24 @@ def _comparison_groups(works: list[_Work], next_group: int) -> int:
     return next_group
 
 
-def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
-    weak = rules.weak_populations
-    # Members of a comparison group share the head's population.
+def _share_group_mates(works: list[_Work]) -> None:
+    """Members of a comparison group share the head's population and age band."""
     for work in works:
-        if work.population is None and work.group is not None:
+        if work.group is None:
+            continue
+        if work.population is None:
             mates = [w for w in works if w.group == work.group and w.population]
             if mates:
                 work.population = mates[0].population
+        if work.age_band is None:
+            banded = [w for w in works if w.group == work.group and w.age_band]
+            if banded:
+                work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
+
+
+def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    weak = rules.weak_populations
+    _share_group_mates(works)
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
               and w.population is not None
@@ -375,22 +544,44 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
             work.population = strong[0]
         else:  # "The share of service decision makers ... from 24% to 45% of respondents"
             work.population = _first_term(text, rules, False, work.lead) or work.population
-    # Otherwise the previous figure's group, a group named before the figure ("Der Anteil
-    # der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the next figure's
-    # group, then the sentence's first group.
     sentence_group: list[str | None] = []  # computed once, only when needed
     for i, work in enumerate(works):
         if work.population is None and work.cand.kind != "count":
-            earlier = [w.population for w in works[:i] if w.population]
-            later = [w.population for w in works[i + 1 :] if w.population and w.attached]
-            named_before = None if earlier else _first_term(text, rules, False, work.lead)
-            if earlier or named_before or later:
-                work.population = earlier[-1] if earlier else named_before or later[0]
-                continue
-            if not sentence_group:
-                sentence_group.append(_first_term(text, rules, weak=False)
-                                      or _first_term(text, rules, weak=True))
-            work.population = sentence_group[0]
+            _unattached_population(text, works, i, rules, sentence_group)
+
+
+def _unattached_population(text: str, works: list[_Work], i: int, rules: LanguageRules,
+                           sentence_group: list[str | None]) -> None:
+    """A share with no group of its own takes the previous figure's group, or the previous
+    figure's age band ("for people aged 16 to 64 was 74.6%, 0.3 points lower"), a group named
+    before it ("Der Anteil der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the
+    next figure's group, or else the sentence's first group, which is only a guess."""
+    work = works[i]
+    if work.size_band:  # a size class narrows the survey's companies, not a noun nearby
+        return
+    # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
+    earlier = [w for w in works[:i] if w.population
+               and w.population not in rules.count_only_populations]
+    if earlier:  # a guess stays a guess when the next figure repeats it
+        work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
+        return
+    banded = [w for w in works[:i] if w.age_band]
+    if work.age_band is None and banded:
+        work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
+        return
+    later = [w.population for w in works[i + 1 :] if w.population and w.attached
+             and w.population not in rules.count_only_populations]
+    named_before = _first_term(text, rules, False, work.lead)
+    if named_before or later:
+        work.population = named_before or later[0]
+        return
+    # A group named somewhere else in the sentence is a guess ("fühlen sich ihrem
+    # Unternehmen verbunden" names an object): the survey's population beats it.
+    if not sentence_group:
+        sentence_group.append(_first_term(text, rules, weak=False)
+                              or _first_term(text, rules, weak=True))
+    work.population = sentence_group[0]
+    work.guessed = work.population is not None
 
 
 def _bare_partners(text: str, candidates: list[Candidate], rules: LanguageRules,
@@ -576,6 +767,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
     names_year = _YEAR_ANYWHERE.search(text) is not None
     baselines = _baseline_years(text, rules) if names_year else []
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
+    may_name_age = rules.age_cue.search(text) is not None
+    may_name_size = rules.size_cue.search(text) is not None
+    may_name_place = rules.place_cue.search(text) is not None
     for i, work in enumerate(works):
         if names_year:
             work.year = _explicit_year(text, works, i, rules, baselines)
@@ -583,6 +777,13 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
+        if (may_name_age and work.cand.kind != "count"
+                and work.unit not in _RELATIVE_UNITS):
+            work.age_band = _age_band(text, works, i, rules)
+        if may_name_size and work.unit in ("percent", "percentage_points"):
+            work.size_band = _size_band(text, works, i, rules)
+        if may_name_place and work.unit == "percent":
+            work.place = _place(text, works, i, rules)
     _inherit_from_heads(works)
     if len(works) > 1:
         _share_in_lists(text, works, rules)
@@ -598,6 +799,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
             year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
+            age_band=w.age_band,
+            band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
+            place=w.place,
         )
         for w in works
     ]

@@ -70,6 +70,7 @@ class NumbersTable(_Table):
     scales: dict[str, int] = {}
     big_scales: dict[str, int] = {}
     partitive: dict[str, int] = {}
+    chain_scales: bool | None = None  # scale words chain groups: "4 bin 215", "24 milyon 610 bin"
 
 
 class NumbersFile(_Table):
@@ -100,10 +101,15 @@ class MultiplesTable(_Table):
     words: dict[str, float] = {}
 
 
+class CountsTable(_Table):
+    things: Templates = []  # counted things that are findings ("Wohnungen", "işyeri", "户")
+
+
 class FiguresFile(_Table):
     figures: list[FigureEntry] = []
     fractions: FractionsTable | None = None
     multiples: MultiplesTable | None = None
+    counts: CountsTable | None = None
 
 
 # --------------------------------------------------------------------------- qualifiers.toml
@@ -131,6 +137,17 @@ class PopulationTable(_Table):
     count_nouns: Templates = []
     people_nouns: Templates = []
     survey_cue: Template | None = None
+    # Narrower groups: age bands, firm-size classes, countries (extract/lang/README.md).
+    age_cue: Template | None = None
+    age_bands: Templates = []
+    age_bands_after: Templates = []
+    age_after: Template | None = None
+    size_cue: Template | None = None
+    size_bands: Templates = []
+    places: dict[Snake, Templates] = {}
+    # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
+    label_after: Template | None = None
+    label_stop: Words = []
 
 
 class PopulationFile(_Table):
@@ -206,6 +223,21 @@ class LayoutFile(_Table):
     hyphenation: HyphenationTable | None = None
 
 
+# --------------------------------------------------------------------------- claims.toml
+
+class ClaimsTable(_Table):
+    """What a figure's clause claims (extract/claims.py)."""
+
+    stopwords: Words = []
+    negations: Words = []
+    respectively: Words = []
+    anaphors: Words = []
+
+
+class ClaimsFile(_Table):
+    claims: ClaimsTable | None = None
+
+
 # --------------------------------------------------------------------------- language.toml
 
 
@@ -238,7 +270,7 @@ FILE_MODELS: dict[str, type[_Table]] = {
     "segment.toml": SegmentFile, "numbers.toml": NumbersFile, "figures.toml": FiguresFile,
     "qualifiers.toml": QualifiersFile, "population.toml": PopulationFile,
     "cues.toml": CuesFile, "concepts.toml": ConceptsFile, "layout.toml": LayoutFile,
-    "language.toml": LanguageFile,
+    "language.toml": LanguageFile, "claims.toml": ClaimsFile,
 }
 
 

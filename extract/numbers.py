@@ -13,7 +13,13 @@ combining them.  Three ways of composing number words are known:
 Large amounts are also written as digits or words plus a scale word ("1.2 million",
 "1,2 Millionen", "zwei Millionen", "4,5 milyon", "120 万", "1.2 亿"); the table
 ``[numbers.big_scales]`` lists those words and ``number_pattern`` / ``parse`` read them.
+Where ``chain_scales`` is set, smaller groups may follow a scale word, as Turkish writes
+large counts ("4 bin 215" = 4,215; "24 milyon 610 bin" = 24,610,000).
 ``digits_pattern`` / ``parse_digits`` stay plain digits (the translation check relies on it).
+
+A language's separators are a habit, not a law: a group separator is always followed by
+exactly three digits, so one followed by one or two digits ("yüzde 34.7", "%12.5",
+"1,5 million") can only be a decimal point, whatever the language's convention.
 """
 
 from __future__ import annotations
@@ -44,11 +50,16 @@ class NumberGrammar:
                                          data.get("scales", {}).items()}
         self.big_scales: dict[str, float] = {k.lower(): float(v) for k, v in
                                              data.get("big_scales", {}).items()}
+        self.chain_scales: bool = bool(data.get("chain_scales", False))
         self.digits_pattern = self._digits_pattern()
+        self._foreign_decimal = self._foreign_decimal_pattern()
         self.words_pattern = self._words_pattern()
         big = self._big_scale_pattern()
-        # Digits, or number words, optionally followed by a scale word ("1.2 million").
-        self.number_pattern = f"(?:{self.digits_pattern})(?:\\s?{big})?"
+        # Digits, or number words, optionally followed by a scale word ("1.2 million");
+        # in chaining languages smaller groups may follow ("4 bin 215", "24 milyon 610 bin").
+        chain = rf"(?:\s+\d{{1,3}}(?:\s?{big})?(?![\d.,]\d))*" if self.chain_scales else ""
+        self.number_pattern = f"(?:{self.digits_pattern})(?:\\s?{big}{chain})?"
+        self._big = re.compile(big)
         self.scaled_words_pattern = f"(?:{self.words_pattern})(?:\\s+{big})?"
         self._big_suffix = re.compile(rf"^(?P<head>.*?)\s?{big}$", re.IGNORECASE | re.DOTALL)
 
@@ -66,9 +77,16 @@ class NumberGrammar:
     def _digits_pattern(self) -> str:
         group = re.escape(self.group_separator)
         dec = re.escape(self.decimal_separator)
-        # Grouped thousands first ("7.095", "1,500"), then plain ("7095", "45,5").
+        # Grouped thousands first ("7.095", "1,500"), then the group separator used as a
+        # decimal point ("34.7" in Turkish, "1,5" in English: never three digits after it),
+        # then plain ("7095", "45,5").
         return (rf"(?<!\d)(?<!\d[.,])(?:\d{{1,3}}(?:{group}\d{{3}})+(?:{dec}\d+)?"
+                rf"|\d+{group}\d{{1,2}}"
                 rf"|\d+(?:{dec}\d+)?)(?![\d]|[.,]\d)")
+
+    def _foreign_decimal_pattern(self) -> re.Pattern[str]:
+        """'34.7' where the decimal mark is ',' (and '1,5' where it is '.')."""
+        return re.compile(rf"\d+{re.escape(self.group_separator)}\d{{1,2}}")
 
     def _words_pattern(self) -> str:
         if self.compound == "chinese":
@@ -86,6 +104,8 @@ class NumberGrammar:
         """'7.095' -> 7095 in de/tr, '1,500' -> 1500 in en; None if malformed."""
         if not re.fullmatch(self.digits_pattern, text):
             return None
+        if self._foreign_decimal.fullmatch(text):
+            return float(text.replace(self.group_separator, "."))
         plain = text.replace(self.group_separator, "").replace(self.decimal_separator, ".")
         try:
             return float(plain)
@@ -147,7 +167,31 @@ class NumberGrammar:
             value = self.parse_words(text)
         if value is None:
             value = self._parse_scaled(text)
+        if value is None and self.chain_scales:
+            value = self._parse_chained(text)
         return value
+
+    def _parse_chained(self, text: str) -> float | None:
+        """'4 bin 215' -> 4215, '24 milyon 610 bin' -> 24610000: each group times the scale
+        word after it; the scales fall from left to right and later groups stay below 1000."""
+        total, last_scale, position = 0.0, float("inf"), 0
+        for match in self._big.finditer(text):
+            value = self.parse_digits(text[position : match.start()].strip())
+            scale = self.big_scales.get(match.group(0).lower())
+            if (value is None or scale is None or scale >= last_scale
+                    or (total and value >= 1000)):
+                return None
+            total += value * scale
+            last_scale, position = scale, match.end()
+        tail = text[position:].strip()
+        if last_scale == float("inf"):
+            return None
+        if tail:
+            value = self.parse_digits(tail)
+            if value is None or value >= 1000:
+                return None
+            total += value
+        return total
 
     def _parse_scaled(self, text: str) -> float | None:
         """'1.2 million' -> 1200000, '1,2 Millionen' -> 1200000, '120 万' -> 1200000."""

@@ -74,7 +74,10 @@ class LanguageRules:
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
         people = population.get("people_nouns", [])
         count_nouns = population.get("count_nouns", [])
-        countable = _alternation([term_alt, *count_nouns, *people])
+        # Things a report counts as a finding ("1.843 Wohnungen", "38,200 vacancies"): a
+        # count of them is about no group.
+        things = data.get("counts", {}).get("things", [])
+        countable = _alternation([term_alt, *count_nouns, *people, *things])
         denominators = data.get("fractions", {}).get("denominators", {})
         self.fractions: dict[str, float] = {k.lower(): float(v) for k, v in denominators.items()}
         self.one_words = frozenset(data.get("fractions", {}).get("one_words", []))
@@ -97,6 +100,7 @@ class LanguageRules:
             "QA": f"(?i:{_alternation(list(self.qualifiers_after))})",
             "COUNTABLE": f"(?i:{countable})",
             "TERM": f"(?i:{term_alt})",
+            "THINGS": f"(?i:{_alternation(things)})",
             "YEAR": YEAR,
         }
         self.figures = [self._figure(entry) for entry in data.get("figures", [])]
@@ -114,6 +118,35 @@ class LanguageRules:
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
         self.survey_cue = self._compile(population.get("survey_cue", _NEVER))
+        # "Männer 41,0 %, Frauen 33,5 %", "kadınlarda %85,5": a group written right before
+        # its figure, with nothing but blank space or a colon between.
+        self.term_right_before = self._compile(r"(?:^|(?<=\W))(?P<term>{TERM})[\s:：=]*$")
+        # Age bands that narrow a group: "18-34-year-olds", "aged 55 and over", "18-34 yaş
+        # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
+        self.age_bands = self._compile_all(population.get("age_bands", []))
+        self.age_bands_after = self._compile_all(population.get("age_bands_after", []))
+        # Firm-size classes that narrow a group of companies ("bei den Unternehmen mit 100
+        # bis 499 Beschäftigten", "在员工人数为100至499人的企业中"); groups low + high, plus,
+        # under.  A cheap per-sentence check comes first.
+        self.size_bands = self._compile_all(population.get("size_bands", []))
+        self.size_cue = self._compile(population.get("size_cue", _NEVER))
+        # Countries a multi-country survey reports apart, in a locative frame ("In the UK",
+        # "İngiltere'de", "在英国"): code -> patterns; a cheap check of all of them first.
+        places = population.get("places", {})
+        self.places = [(code, re.compile(_alternation(patterns))) for code, patterns in
+                       places.items()]
+        self.place_cue = re.compile(_alternation(
+            [p for patterns in places.values() for p in patterns]))
+        # A cheap word check per sentence before the age bands are tried per figure.
+        self.age_cue = self._compile(population.get("age_cue", _NEVER))
+        self._population_cache: dict[str, str | None] = {}
+        self.age_after = self._compile(population.get("age_after", r"\s*"))
+        # A group the lexicon lacks, named right after a share ("41% of pharmacists"): its
+        # words become the label.  Only where the language's words are English.
+        self.label_after = self._compile(population.get("label_after", "^" + _NEVER))
+        self.label_stop = frozenset(w.lower() for w in population.get("label_stop", []))
+        self.people_before_band = self._compile(
+            r"(?i:" + _alternation(people) + r")\s*(?:aged\s+|im Alter (?:von\s+)?)?$")
         years = data.get("years", {})
         self.year_before = self._compile_all(years.get("value_before", []))
         self.year_after = self._compile_all(years.get("value_after", []))
@@ -208,7 +241,14 @@ class LanguageRules:
         return None
 
     def population_of(self, term_text: str) -> str | None:
-        """Which population a matched term names (the longest matching term wins)."""
+        """Which population a matched term names (the longest matching term wins).  The same
+        few words recur in every document, so each is looked up once."""
+        found = self._population_cache.get(term_text, self)
+        if found is self:
+            found = self._population_cache[term_text] = self._population_of(term_text)
+        return found  # type: ignore[return-value]
+
+    def _population_of(self, term_text: str) -> str | None:
         best: tuple[int, str] | None = None
         for term in self.terms:
             match = term.regex.match(term_text)

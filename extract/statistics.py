@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extract.candidates import find_candidates
-from extract.context import Figure, analyse_sentence
+from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
 from extract.rules import LanguageRules, rules_for
 from extract.segment import segment
@@ -156,19 +156,19 @@ def _run(text: str, segments: Sequence[Segment], lang: str) -> list[_Found]:
 
 
 def _previous_population(text: str, segments: Sequence[Segment], index: int,
-                         found_by_seg: dict[int, list[_Found]], lang: str) -> str | None:
-    """The group the sentence before talks about (only inside the same block of text)."""
+                         decided: dict[int, list[str]], lang: str) -> str | None:
+    """The group the sentence before talks about (only inside the same block of text): the
+    groups its figures were given, else a group it names."""
     if index == 0:
         return None
     prev = segments[index - 1]
     gap = text[prev.end : segments[index].start]
-    if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS:
-        return None
-    pops = [f.fig.population for f in found_by_seg.get(prev.seg_no, [])
-            if f.fig.population]
-    if pops:
-        return str(pops[-1])
+    if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS or prev.kind == "list_item":
+        return None  # each point of a list stands alone
     rules = rules_for(prev.language or lang)
+    pops = [p for p in decided.get(prev.seg_no, []) if p not in rules.count_only_populations]
+    if pops:
+        return pops[-1]
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
         if name and name not in rules.count_only_populations:
@@ -176,12 +176,16 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     return None
 
 
-def _survey_population(found: list[_Found]) -> str | None:
-    """Who answered the survey: the group of the first count that names one."""
+def _sample_population(text: str, found: list[_Found]) -> str | None:
+    """Who answered the survey: the group of the first count in a sentence about the survey
+    ("604 Unternehmen befragt"); "企业达18642户" in a statistics release is no sample."""
     for f in found:
         fig = f.fig
+        rules = rules_for(f.lang)
         if (fig.unit == "count" and fig.population
-                and fig.population not in rules_for(f.lang).count_only_populations):
+                and fig.population not in rules.count_only_populations
+                and fig.population not in rules.weak_populations
+                and (fig.sample or rules.survey_cue.search(text, f.seg.start, f.seg.end))):
             return str(fig.population)
     return None
 
@@ -210,30 +214,141 @@ def _paraphrase_targets(found: list[_Found]) -> dict[int, tuple[int, int]]:
     return targets
 
 
+def _opening_population(text: str, segments: Sequence[Segment], lang: str,
+                        ) -> tuple[str | None, str | None]:
+    """The group the headings that open a document name ("Staff Survey 2023", "Subscription
+    fatigue sets in as consumers cut back"), and the group its lead sentence names ("Die
+    Bindung der Beschäftigten an ihren Arbeitgeber hat nachgelassen")."""
+    for seg in segments:
+        if seg.kind in _SKIPPED_KINDS:
+            continue
+        rules = rules_for(seg.language or lang)
+        for match in rules.term_regex.finditer(text, seg.start, seg.end):
+            name = rules.population_of(match.group(0))
+            if (name and name not in rules.count_only_populations
+                    and name not in rules.weak_populations):
+                return (name, None) if seg.kind == "heading" else (None, name)
+        if seg.kind != "heading":
+            break  # the lead sentence (or first list item) is the last place that says it
+    return None, None
+
+
+@dataclass(frozen=True)
+class _Surveyed:
+    """Whom a document's survey asked.
+
+    `declared`: the caller's word (the manifest), the group the title names or else the
+    lead sentence's; it is also who "the respondents" are.  `shares`: the group a share
+    without one is about (declared, else the group of the sample: "604 Unternehmen
+    befragt").  `sample`: the group of a sample count without one (the lead sentence's
+    group may be a subgroup of the people asked: "Umfrage unter 1.005 Personen: 68 Prozent
+    der Internetnutzer ...")."""
+
+    declared: str | None
+    shares: str | None
+    sample: str | None
+    # Firm-size classes the lead sentence or the sample names: the survey's own definition
+    # ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt"), not a subgroup.
+    size_bands: frozenset[str] = frozenset()
+    # The survey asked in several countries ("10,412 adults in 12 markets"): a share
+    # reported for one of them is about that country's part ("uk_consumers").
+    countries: bool = False
+
+
+def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
+              population: str | None) -> _Surveyed:
+    titled, lead = _opening_population(text, segments, lang)
+    declared = population or titled
+    sampled = _sample_population(text, found)
+    # "Kunden erwarten mehr, zeigt eine Umfrage unter 1.000 Führungskräften": a lead that
+    # counts its sample says whom the survey asked better than its first group.
+    lead_seg = next((seg for seg in segments if seg.kind not in (*_SKIPPED_KINDS, "heading")),
+                    None)
+    if lead_seg is not None:
+        lead = _sample_population(text, [f for f in found if f.seg.seg_no == lead_seg.seg_no]
+                                  ) or lead
+    several_countries = any(f.fig.unit == "count" and f.fig.population == "countries"
+                            and f.fig.value > 1 for f in found)
+    return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared,
+                     _survey_size_bands(text, segments, lang, found), several_countries)
+
+
+def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str,
+                       found: list[_Found]) -> frozenset[str]:
+    """Size classes of the lead and of the sentences that count the survey's sample
+    ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt")."""
+    lead = next((seg for seg in segments if seg.kind not in (*_SKIPPED_KINDS, "heading")),
+                None)
+    sentences = {f.seg.seg_no: f.seg for f in found if f.fig.unit == "count"}
+    if lead is not None:
+        sentences[lead.seg_no] = lead
+    bands: set[str] = set()
+    for seg in sentences.values():
+        rules = rules_for(seg.language or lang)
+        sentence = text[seg.start : seg.end]
+        named = size_bands_in(sentence, rules)  # rare: test the survey cue only then
+        if named and (seg is lead or rules.survey_cue.search(sentence)):
+            bands |= named
+    return frozenset(bands)
+
+
+def _with_place(population: str | None, fig: Figure, surveyed: _Surveyed) -> str | None:
+    """'uk_consumers': in a survey of several countries, the part of one of them."""
+    if fig.place is None or not surveyed.countries or not population:
+        return population
+    return f"{fig.place}_{population}"
+
+
+def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
+                    lang: str) -> str | None:
+    """'companies_with_100_to_499_employees': a firm-size class narrows the group, unless it
+    is the survey's own definition of whom it asked."""
+    if fig.size_band is None or fig.size_band in surveyed.size_bands:
+        return population
+    weak = rules_for(lang).weak_populations
+    base = population if population and population not in weak else surveyed.shares
+    return f"{base or 'companies'}_{fig.size_band}"
+
+
+def _with_age_band(population: str | None, fig: Figure, surveyed: str | None,
+                   lang: str) -> str | None:
+    """'consumers_aged_18_34': the figure's group (or the survey's, or people) narrowed by
+    its age band.  "18 and over" narrows nothing: it is every adult."""
+    if fig.age_band is None or fig.age_band == "aged_18_plus":
+        return population
+    if fig.band_base:
+        return f"{fig.band_base}_{fig.age_band}"
+    rules = rules_for(lang)
+    base = population if population and population not in rules.weak_populations else None
+    return f"{base or surveyed or 'people'}_{fig.age_band}"
+
+
 def find_statistics(text: str, lang: str, survey_year: int | None = None,
-                    segments: Sequence[Segment] | None = None) -> list[Statistic]:
-    """All statistics of a document, with document-level offsets."""
+                    segments: Sequence[Segment] | None = None,
+                    population: str | None = None) -> list[Statistic]:
+    """All statistics of a document, with document-level offsets.
+
+    `population` is whom the survey asked when the caller knows it (the manifest's
+    `population`); otherwise the document's title or sample says it, if anything does.
+    """
     segs = list(segments) if segments is not None else segment(text)
     found = _run(text, segs, lang)
-    by_seg: dict[int, list[_Found]] = {}
-    for f in found:
-        by_seg.setdefault(f.seg.seg_no, []).append(f)
+    decided: dict[int, list[str]] = {}  # the groups given to each sentence's figures
     index_of = {s.seg_no: i for i, s in enumerate(segs)}
-    survey_population = _survey_population(found)
+    surveyed = _surveyed(text, segs, lang, found, population)
     groups: dict[tuple[int, int], int] = {}
     glosses = _paraphrase_targets(found)
     stats = []
     for index, f in enumerate(found):
         fig = f.fig
         seg = f.seg
-        population = fig.population
-        rule = fig.rule
-        if population is None and fig.unit == "percent":
-            population = _previous_population(text, segs, index_of[seg.seg_no], by_seg, lang)
-            rule += "+prev_population" if population else ""
-        if population is None and fig.sample:
-            population = survey_population or "respondents"
-            rule += "+survey_population"
+        base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed)
+        # An age band narrows the group of its own sentence only.
+        group_of = _with_place(_with_size_band(
+            _with_age_band(base, fig, surveyed.shares, f.lang), fig, surveyed, f.lang),
+            fig, surveyed)
+        if base and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
+            decided.setdefault(seg.seg_no, []).append(base)
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
@@ -247,7 +362,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             qualifier = _heading_gloss_qualifier(found, index, glosses)
         stats.append(Statistic(
             start=start, end=end, surface=text[start:end], value=float(fig.value),
-            unit=fig.unit, qualifier=qualifier, population=population,
+            unit=fig.unit, qualifier=qualifier, population=group_of,
             year=year if year is not None else survey_year,
             year_basis="explicit" if year is not None else "edition",
             sentence_start=seg.start, sentence_end=seg.end, rule=rule, group=group,
@@ -263,3 +378,33 @@ def _heading_gloss_qualifier(found: list[_Found], index: int,
         if i != index and f.fig.paraphrase_of is not None and glosses.get(i) == glosses[index]:
             return f.fig.qualifier
     return found[index].fig.qualifier
+
+
+# Units that describe a share of a group; a growth rate or a count of things has no group
+# unless its sentence names one.
+_SHARE_UNITS = ("percent", "percentage_points")
+
+
+def _figure_population(text: str, segs: Sequence[Segment], index: int,
+                       decided: dict[int, list[str]], f: _Found, surveyed: _Surveyed,
+                       ) -> tuple[str | None, str]:
+    """The group of one figure and the rule id that says where it came from: its sentence,
+    the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
+    the declared surveyed group)."""
+    fig, lang = f.fig, f.lang
+    weak = rules_for(lang).weak_populations
+    population, rule = fig.population, fig.rule
+    if population is None and fig.unit == "percent":
+        population = _previous_population(text, segs, index, decided, lang)
+        rule += "+prev_population" if population else ""
+    if fig.sample and (population is None or population in weak):
+        population = surveyed.sample or "respondents"
+        rule += "+survey_population"
+    elif (fig.unit in _SHARE_UNITS and surveyed.shares
+          and (population is None or fig.population_guessed)):
+        population = surveyed.shares
+        rule += "+survey_population"
+    elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
+        population = surveyed.declared
+        rule += "+survey_population"
+    return population, rule

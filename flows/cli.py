@@ -177,7 +177,7 @@ def _run_logs_to_prefect_only() -> Iterator[None]:
 
 
 def _task_runner(name: str) -> str:
-    from flows.stages import TaskRunnerKind
+    from flows.plan import TaskRunnerKind
 
     if name not in TaskRunnerKind.__members__:
         raise _fail(f"--task-runner {name!r}: choose one of {', '.join(TaskRunnerKind)}", 2)
@@ -188,8 +188,8 @@ def _preflight(sources: Path, warehouse: Path, out: Path, publish: bool, force: 
                ) -> dict[str, Any] | None:
     """Before Prefect starts (and logs a traceback), fail fast on what stops a whole run:
     sources that cannot be used, a warehouse another process holds. Unless forced, return
-    what to print instead of running when nothing changed (`stages.nothing_new`)."""
-    from flows import stages
+    what to print instead of running when nothing changed (`plan.nothing_new`)."""
+    from flows import plan
     from flows.ingest import load_manifest
     from warehouse import db
 
@@ -199,7 +199,7 @@ def _preflight(sources: Path, warehouse: Path, out: Path, publish: bool, force: 
     con = db.connect(warehouse, wait_seconds=float(settings.get("lock_wait")),
                      memory_limit=settings.get("db_memory"))
     try:
-        return stages.nothing_new(con, str(sources), str(out), publish) if check else None
+        return plan.nothing_new(con, str(sources), str(out), publish) if check else None
     finally:
         con.close()
 
@@ -329,8 +329,7 @@ def evaluate(
     except ev.GoldMissing as exc:
         raise _fail(str(exc), 2) from None
     with _open_read(warehouse) as con:
-        texts = {row[0]: row[1] for row in con.execute(
-            "SELECT file_name, text FROM current_documents").fetchall()}
+        texts = reads.current_document_texts(con)
         predictions, predicted_conflicts = reads.statistics(con), reads.conflicts(con)
     try:
         scores = ev.score(gold, predictions, texts)

@@ -460,7 +460,8 @@ def infer_metadata(doc: RawDocument) -> dict[str, Any]:
         r"(?<!\d)(20\d\d)(?!\d)", doc.entry.path.name)
     survey_year = int(years[0]) if years else None
     inferred = {"title": title, "publisher": None, "url": None, "published": None,
-                "edition": None, "survey_year": survey_year, "language": None, "author": None}
+                "edition": None, "survey_year": survey_year, "language": None, "author": None,
+                "population": None}
     inferred.update({key: value for key, value in doc.found_meta.items() if value})
     return inferred
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 from functools import cache
 from typing import Annotated, Any
 
@@ -54,6 +55,16 @@ class ManifestEntry(BaseModel):
     survey_year: int | None = None
     language: str | None = None
     author: str | None = None
+    # Whom the survey asked, as a snake_case English group ("consumers"): the figures of
+    # "Befragte", "respondents" and shares that name no group are about them.
+    population: str | None = None
+
+    @field_validator("population")
+    @classmethod
+    def _snake_case_group(cls, group: str | None) -> str | None:
+        if group is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", group):
+            raise ValueError("expected a snake_case English group such as consumers")
+        return group
 
     @field_validator("survey_year")
     @classmethod

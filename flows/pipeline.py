@@ -1,60 +1,45 @@
-"""The Prefect flows: one flow per stage and the parent `pipeline` flow.
+"""The `pipeline` flow: ingest -> extract -> translate -> reconcile -> publish.
 
-Stages talk to the warehouse through one connection that the parent flow
-opens (DuckDB allows one writer); stage flows receive only its path and the
-run id, so nothing unpicklable becomes a parameter or a cache key. The work
-of each stage lives in flows/stages.py; here it is wrapped in flows, and its
-per-batch functions in tasks (per document, or per batch of documents on
-large runs; never per sentence) that a thread pool, a process pool or a Dask
-cluster runs.
+The stages are Prefect flows themselves (flows/stages.py); this module runs them in
+order, skips a stage with nothing to do (the checks are in flows/plan.py), keeps the
+run's summary in the warehouse's `runs` table and leaves artifacts for the Prefect UI.
+
+From `pipeline()` to the extractor are four calls: `pipeline` calls the stage flow
+`stages.extract` (`_stage` only picks the subflow, or its `.fn` without Prefect), which
+hands its batches to `stages.each`, which submits the task `stages.analyse_documents`,
+which calls `extract.analysis.analyse` for each document.
+
+The pipeline opens the warehouse once (DuckDB allows one writer) and every stage, run in
+this process, uses that connection (`stages.using_warehouse`); only paths, ids and
+counts are flow parameters. `run_without_prefect` runs the same function, `pipeline.fn`,
+with no Prefect at all: each stage as its plain function, its batches in turn.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
-from prefect import Task, flow, get_run_logger, task
-from prefect.cache_policies import NONE
-from prefect.context import TaskRunContext
+from prefect import Flow, flow
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
-from flows import analysis, settings, stages
-from flows.ingest import RawDocument, Reject, SourceEntry
-from flows.stages import PendingDocument, TaskRunnerKind, sha256_text
+from extract import analysis
+from flows import plan, settings, stages
+from flows.plan import TaskRunnerKind
 from reports.markup import counted
-from warehouse import db, store
+from reports.snapshot import corpus_totals
+from warehouse import db, reads, store
 
-__all__ = ["RunSummary", "TaskRunnerKind", "code_version", "pipeline", "run_without_prefect",
-           "sha256_text"]
+__all__ = ["RunSummary", "TaskRunnerKind", "code_version", "pipeline", "run_without_prefect"]
 
-_CONNECTIONS: dict[str, duckdb.DuckDBPyConnection] = {}
-
-
-@contextmanager
-def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    key = str(path.resolve())
-    con = db.connect(path, wait_seconds=wait_seconds, memory_limit=settings.get("db_memory"))
-    _CONNECTIONS[key] = con
-    try:
-        yield con
-    finally:
-        _CONNECTIONS.pop(key, None)
-        con.close()
-
-
-def _warehouse(path: str) -> duckdb.DuckDBPyConnection:
-    try:
-        return _CONNECTIONS[str(Path(path).resolve())]
-    except KeyError:
-        raise RuntimeError(f"{path}: stage flows run inside the pipeline flow only") from None
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -87,87 +72,12 @@ class RunSummary:
         return dict(self.__dict__)
 
 
-# --------------------------------------------------------------------------- tasks
-
-
-@task(name="read-documents", retries=2, retry_delay_seconds=1, cache_policy=NONE)
-def read_documents_task(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
-    return stages.read_documents(entries)
-
-
-def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Everything the analysis of a batch depends on: bytes (doc sha256), metadata, versions."""
-    docs: list[PendingDocument] = parameters["docs"]
-    key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}".encode())
-    for doc in docs:
-        key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}".encode())
-    return f"polystat-analysis-{key.hexdigest()}"
-
-
-# The analysis is cached by content: a run that was interrupted after mining some
-# documents (its rows are rolled back) or a rebuilt warehouse finds them in
-# $PREFECT_HOME/storage instead of mining them again.
-@task(name="analyse-documents", cache_key_fn=analysis_cache_key, persist_result=True,
-      cache_expiration=timedelta(days=90))
-def analyse_documents_task(docs: list[PendingDocument]) -> list[analysis.DocumentAnalysis]:
-    return stages.analyse_documents(docs)
-
-
-_TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
-    stages.read_documents: read_documents_task,
-    stages.analyse_documents: analyse_documents_task,
-}
-
-
-def submit_each(function: Callable[[Any], Any], batches: Sequence[Any]) -> Iterator[Any]:
-    """`each` for stage functions: submit one task per batch, yield results in order."""
-    futures: list[Any] = [_TASKS[function].submit(batch) for batch in batches]
-    for index, future in enumerate(futures):
-        yield future.result()
-        futures[index] = None  # let a batch's results go once they are written
-
-
-# --------------------------------------------------------------------------- stage flows
-
-
-@flow(name="ingest")
-def ingest_flow(sources_dir: str, warehouse: str, run_id: str, workers: int = 2
-                ) -> dict[str, Any]:
-    """Manifest + files -> stored sources and new document versions."""
-    return stages.ingest(_warehouse(warehouse), sources_dir, run_id, submit_each,
-                         get_run_logger(), workers)
-
-
-@flow(name="extract")
-def extract_flow(warehouse: str, run_id: str, workers: int = 2) -> dict[str, Any]:
-    """Language, segments and statistics of every pending document, from the original text."""
-    return stages.extract(_warehouse(warehouse), run_id, submit_each, get_run_logger(), workers)
-
-
-@flow(name="translate")
-def translate_flow(warehouse: str, run_id: str) -> dict[str, Any]:
-    """English glosses of non-English segments, cached; numbers never come from them."""
-    return stages.translate(_warehouse(warehouse), run_id, get_run_logger())
-
-
-@flow(name="reconcile")
-def reconcile_flow(warehouse: str, run_id: str) -> dict[str, Any]:
-    """Group observations into metrics; series and conflicts follow as views."""
-    return stages.reconcile(_warehouse(warehouse), run_id)
-
-
-@flow(name="publish")
-def publish_flow(warehouse: str, out_dir: str) -> dict[str, str | None]:
-    """Data snapshot -> Quarto pages -> HTML and PDF."""
-    return stages.publish(_warehouse(warehouse), out_dir)
-
-
 # --------------------------------------------------------------------------- task runners
 
 
 @contextmanager
 def task_runner_for(kind: TaskRunnerKind | str, workers: int) -> Iterator[TaskRunner[Any]]:
-    """The engine that runs the tasks. Dask: one local cluster shared by every stage."""
+    """The engine that runs the analysis tasks. Dask: one local cluster for the run."""
     kind = TaskRunnerKind(kind)
     if kind is TaskRunnerKind.threads:
         yield ThreadPoolTaskRunner(max_workers=max(1, workers))
@@ -189,6 +99,34 @@ def _dask_runner(workers: int) -> Iterator[TaskRunner[Any]]:
         yield DaskTaskRunner(address=cluster.scheduler_address)
 
 
+@contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """Stage subflows run inside the parent flow's process, whose heartbeats already tell the
+    server it is alive; their own heartbeat thread only costs up to 1 s at each flow's end."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@contextmanager
+def _analysis_runner(task_runner: str, workers: int) -> Iterator[TaskRunner[Any] | None]:
+    """The task runner of the extract stage under Prefect; None without Prefect."""
+    if not stages.under_prefect():
+        yield None
+        return
+    with task_runner_for(task_runner, workers) as runner, _without_heartbeats():
+        yield runner
+
+
+def _stage(stage: Flow[P, R], runner: TaskRunner[Any] | None = None) -> Callable[P, R]:
+    """Under Prefect, the stage as a subflow (its tasks on `runner`, if given); without
+    Prefect, its plain function."""
+    if not stages.under_prefect():
+        return stage.fn
+    return stage if runner is None else stage.with_options(task_runner=runner)
+
+
 # --------------------------------------------------------------------------- pipeline
 
 
@@ -205,178 +143,138 @@ def code_version() -> str:
 def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = True,
              task_runner: str = TaskRunnerKind.threads.value, workers: int = 2
              ) -> dict[str, Any]:
-    """Ingest -> extract -> translate -> reconcile -> publish, for one sources folder."""
-    from prefect.runtime import flow_run
-
-    flow_run_id = str(flow_run.id) if flow_run.id else None
-    run_id = flow_run_id or _local_run_id()
-    with open_warehouse(Path(warehouse), float(settings.get("lock_wait"))) as con:
-        _begin(con, run_id, flow_run_id, {"sources": sources_dir, "warehouse": warehouse,
-                                          "out": out_dir, "task_runner": task_runner,
-                                          "workers": workers})
-        try:
-            with task_runner_for(task_runner, workers) as runner, _without_heartbeats():
-                summary = _run_stages(con, RunSummary(run_id, task_runner=task_runner),
-                                      _PrefectStages(sources_dir, warehouse, out_dir, runner,
-                                                     workers), publish)
-        except BaseException as exc:
-            store.finish_run(con, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
-            raise
-        _artifacts(con, summary)
+    """Ingest -> extract -> translate -> reconcile -> publish, for one sources folder;
+    a stage with nothing to do is skipped (no subflow, no work)."""
+    run_id, flow_run_id = _run_ids()
+    summary = RunSummary(run_id, task_runner=task_runner if flow_run_id else "none")
+    parameters: dict[str, Any] = {"sources": sources_dir, "warehouse": warehouse,
+                                  "out": out_dir, "task_runner": summary.task_runner}
+    if flow_run_id:  # workers mean something to a task runner only
+        parameters["workers"] = workers
+    with _open_warehouse(Path(warehouse)) as con:
+        with _recorded(con, summary, flow_run_id, parameters), \
+                _analysis_runner(task_runner, workers) as runner:
+            with _timed(summary, "ingest"):
+                ingested = _stage(stages.ingest)(sources_dir, run_id, workers)
+            _note_ingest(summary, ingested)
+            if plan.has_pending_documents(con):
+                with _timed(summary, "extract"):
+                    _note_extract(summary, _stage(stages.extract, runner)(run_id, workers))
+            else:
+                _skip(summary, "extract", "nothing new to mine")
+            _translate(con, summary)
+            changed = _reconcile(con, summary, bool(ingested["new"] or ingested["current_changed"]))
+            summary.corpus = corpus_totals(con)
+            summary.status = "partial" if summary.rejects else "completed"
+            store.finish_run(con, run_id, summary.status, summary.as_dict())
+            if publish:
+                _publish(con, summary, out_dir, changed)
+        if flow_run_id:
+            _artifacts(con, summary)
     return summary.as_dict()
 
 
 def run_without_prefect(sources_dir: str, warehouse: str, out_dir: str, publish: bool = True
                         ) -> dict[str, Any]:
-    """The same stages in plain Python, serially: what the benchmarks compare Prefect with."""
-    run_id = _local_run_id()
-    with open_warehouse(Path(warehouse), float(settings.get("lock_wait"))) as con:
-        _begin(con, run_id, None, {"sources": sources_dir, "warehouse": warehouse,
-                                   "out": out_dir, "task_runner": "none"})
-        try:
-            summary = _run_stages(con, RunSummary(run_id, task_runner="none"),
-                                  _PlainStages(con, sources_dir, out_dir), publish)
-        except BaseException as exc:
-            store.finish_run(con, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
-            raise
-    return summary.as_dict()
+    """The same run in plain Python, serially: what the benchmarks compare Prefect with."""
+    return pipeline.fn(sources_dir, warehouse, out_dir, publish)
 
 
-def _local_run_id() -> str:
-    return f"local-{hashlib.sha256(str(store.now()).encode()).hexdigest()[:12]}"
+def _run_ids() -> tuple[str, str | None]:
+    """(run id, flow run id): under Prefect a run is named by its flow run; without, it
+    gets a local id."""
+    from prefect.runtime import flow_run
+
+    if stages.under_prefect() and flow_run.id:
+        return str(flow_run.id), str(flow_run.id)
+    return f"local-{hashlib.sha256(str(store.now()).encode()).hexdigest()[:12]}", None
 
 
-def _begin(con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None,
-           parameters: dict[str, Any]) -> None:
+@contextmanager
+def _open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The run's one connection, for every stage (`stages.using_warehouse`)."""
+    con = db.connect(path, wait_seconds=float(settings.get("lock_wait")),
+                     memory_limit=settings.get("db_memory"))
+    try:
+        with stages.using_warehouse(con):
+            yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def _recorded(con: duckdb.DuckDBPyConnection, summary: RunSummary, flow_run_id: str | None,
+              parameters: dict[str, Any]) -> Iterator[None]:
+    """The run's row in the runs table: started (runs that never finished are cleaned up
+    first); failed, with the error, if anything inside raises."""
     interrupted = store.clean_up_interrupted_runs(con)
     if interrupted:
         stages.plain_logger().warning("marked %s as failed",
                                       counted(len(interrupted), "interrupted run"))
-    store.start_run(con, run_id, "pipeline", flow_run_id, code_version(),
+    store.start_run(con, summary.run_id, "pipeline", flow_run_id, code_version(),
                     {**parameters, "extractor": analysis.extractor_version()})
-    con.execute("SET VARIABLE polystat_run = ?", [run_id])
-
-
-@contextmanager
-def _without_heartbeats() -> Iterator[None]:
-    """Stage subflows run inside the parent flow's process, whose heartbeats already tell the
-    server it is alive; their own heartbeat thread only costs up to 1 s at each flow's end."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    store.include_run_in_views(con, summary.run_id)
+    try:
         yield
+    except BaseException as exc:
+        store.finish_run(con, summary.run_id, "failed",
+                         {"error": f"{type(exc).__name__}: {exc}"})
+        raise
 
 
-class _PrefectStages:
-    """Each stage as a Prefect subflow whose tasks run on `runner`."""
-
-    def __init__(self, sources_dir: str, warehouse: str, out_dir: str,
-                 runner: TaskRunner[Any], workers: int) -> None:
-        self.sources_dir, self.warehouse, self.out_dir = sources_dir, warehouse, out_dir
-        self.runner, self.workers = runner, workers
-
-    def ingest(self, run_id: str) -> dict[str, Any]:
-        # Reading files waits on the disk, not the CPU: threads in this process do it
-        # whatever runs the analysis (a worker process would first import spaCy).
-        readers: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
-        return ingest_flow.with_options(task_runner=readers)(
-            self.sources_dir, self.warehouse, run_id, self.workers)
-
-    def extract(self, run_id: str) -> dict[str, Any]:
-        return extract_flow.with_options(task_runner=self.runner)(
-            self.warehouse, run_id, self.workers)
-
-    def translate(self, run_id: str) -> dict[str, Any]:
-        return translate_flow(self.warehouse, run_id)
-
-    def reconcile(self, run_id: str) -> dict[str, Any]:
-        return reconcile_flow(self.warehouse, run_id)
-
-    def publish(self) -> dict[str, str | None]:
-        return publish_flow(self.warehouse, self.out_dir)
-
-
-class _PlainStages:
-    """Each stage as a plain function call, its batches run one after the other."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str) -> None:
-        self.con, self.sources_dir, self.out_dir = con, sources_dir, out_dir
-        self.log = stages.plain_logger()
-
-    def ingest(self, run_id: str) -> dict[str, Any]:
-        return stages.ingest(self.con, self.sources_dir, run_id, stages.run_serially, self.log)
-
-    def extract(self, run_id: str) -> dict[str, Any]:
-        return stages.extract(self.con, run_id, stages.run_serially, self.log)
-
-    def translate(self, run_id: str) -> dict[str, Any]:
-        return stages.translate(self.con, run_id, self.log)
-
-    def reconcile(self, run_id: str) -> dict[str, Any]:
-        return stages.reconcile(self.con, run_id)
-
-    def publish(self) -> dict[str, str | None]:
-        return stages.publish(self.con, self.out_dir)
-
-
-def _run_stages(con: duckdb.DuckDBPyConnection, summary: RunSummary,
-                run: _PrefectStages | _PlainStages, publish: bool) -> RunSummary:
-    """Every stage; a stage with nothing to do is skipped (no subflow, no work)."""
-    run_id = summary.run_id
-    ingested = _timed(summary, "ingest", run.ingest, run_id)
+def _note_ingest(summary: RunSummary, ingested: dict[str, Any]) -> None:
     summary.documents_seen = ingested["seen"]
     summary.documents_unchanged = ingested["unchanged"]
     summary.rejects = ingested["rejects"]
     summary.warnings = ingested["warnings"]
     summary.sources_changed = ingested.get("sources_changed", 0)
-    if stages.has_pending_documents(con):
-        extracted = _timed(summary, "extract", run.extract, run_id)
-        summary.documents_new = extracted["documents"]
-        summary.observations_new = extracted["observations"]
+
+
+def _note_extract(summary: RunSummary, extracted: dict[str, Any]) -> None:
+    summary.documents_new = extracted["documents"]
+    summary.observations_new = extracted["observations"]
+
+
+def _translate(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
+    """Translate, unless the glosses stand (`plan.translations_stand`)."""
+    summary.models = plan.models_fingerprint()
+    previous = plan.previous_summary(con, summary.run_id)
+    if plan.translations_stand(previous, summary.documents_new, summary.models):
+        summary.untranslated_pairs = list(previous.get("untranslated_pairs", []))
+        _skip(summary, "translate", "no new segments, same models")
+        return
+    with _timed(summary, "translate"):
+        translated = _stage(stages.translate)(summary.run_id)
+    summary.translated_segments = translated["translated"]
+    summary.untranslated_pairs = translated["missing"]
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, summary: RunSummary, documents_changed: bool
+               ) -> bool:
+    """Reconcile, unless nothing changed and the metrics stand. Returns whether the data
+    changed (a report from before no longer shows it)."""
+    changed = bool(documents_changed or summary.sources_changed or summary.documents_new
+                   or summary.translated_segments)
+    if changed or plan.reconcile_needed(con):
+        with _timed(summary, "reconcile"):
+            counts = _stage(stages.reconcile)(summary.run_id)
     else:
-        _skip(summary, "extract", "nothing new to mine")
-    _translate(con, summary, run)
-    changed = bool(ingested["new"] or ingested["current_changed"] or summary.sources_changed
-                   or summary.documents_new or summary.translated_segments)
-    if changed or stages.reconcile_needed(con):
-        counts = _timed(summary, "reconcile", run.reconcile, run_id)
-    else:
-        counts = stages.current_counts(con)
+        counts = plan.current_counts(con)
         _skip(summary, "reconcile", f"nothing changed: {counted(counts['metrics'], 'metric')}, "
                                     f"{counted(counts['conflicts'], 'conflict')}")
-        changed = False
     if "linked_new" in counts:
         summary.reconciled = (f"rebuilt: {counts['rebuilt_because']}"
                               if "rebuilt_because" in counts else "extended")
     summary.metrics = counts.get("metrics", 0)
     summary.conflicts = counts.get("conflicts", 0)
-    summary.corpus = stages.corpus_totals(con)
-    summary.status = "partial" if summary.rejects else "completed"
-    store.finish_run(con, run_id, summary.status, summary.as_dict())
-    if publish:
-        _publish(con, summary, run, changed)
-    return summary
+    return changed
 
 
-def _translate(con: duckdb.DuckDBPyConnection, summary: RunSummary,
-               run: _PrefectStages | _PlainStages) -> None:
-    """Translate, unless the glosses stand (`stages.translations_stand`)."""
-    summary.models = stages.models_fingerprint()
-    previous = stages.previous_summary(con, summary.run_id)
-    if stages.translations_stand(previous, summary.documents_new, summary.models):
-        summary.untranslated_pairs = list(previous.get("untranslated_pairs", []))
-        _skip(summary, "translate", "no new segments, same models")
-        return
-    translated = _timed(summary, "translate", run.translate, summary.run_id)
-    summary.translated_segments = translated["translated"]
-    summary.untranslated_pairs = translated["missing"]
-
-
-def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary,
-             run: _PrefectStages | _PlainStages, changed: bool) -> None:
-    summary.report_code = stages.reports_code_version()
-    previous = None if changed else stages.published_report(
-        con, summary.run_id, run.out_dir, summary.report_code)
+def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, out_dir: str,
+             changed: bool) -> None:
+    summary.report_code = plan.reports_code_version()
+    previous = None if changed else plan.published_report(
+        con, summary.run_id, out_dir, summary.report_code)
     if previous is not None and ((previous.get("rejects"), previous.get("warnings"))
                                  != (summary.rejects, summary.warnings)):
         previous = None  # the Overview lists them: another list needs another page
@@ -386,18 +284,20 @@ def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary,
     else:
         summary.publish = "started"
         store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
-        published = _timed(summary, "publish", run.publish)
+        with _timed(summary, "publish"):
+            published = _stage(stages.publish)(out_dir)
         summary.renderer = published["renderer"]
         summary.report = published["index"]
     summary.publish = "done"
     store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
 
 
-def _timed(summary: RunSummary, stage: str, function: Callable[..., Any], *args: Any) -> Any:
-    """Run one stage and keep its wall time in the run's summary (runs table, benchmarks)."""
+@contextmanager
+def _timed(summary: RunSummary, stage: str) -> Iterator[None]:
+    """Keep one stage's wall time in the run's summary (runs table, benchmarks)."""
     started = time.perf_counter()
     try:
-        return function(*args)
+        yield
     finally:
         summary.stage_seconds[stage] = round(time.perf_counter() - started, 3)
 
@@ -425,15 +325,11 @@ def _artifacts(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
 
     create_markdown_artifact(_summary_markdown(summary), key=SUMMARY_KEY,
                              description="What this polystat run did")
-    rows = con.execute(
-        "SELECT d.source_id AS source, o.surface, o.value, o.unit, o.qualifier, o.population,"
-        " o.year FROM observations o JOIN documents d USING (doc_id) WHERE o.run_id = ?"
-        " ORDER BY d.source_id, o.start LIMIT ?", [summary.run_id, TABLE_ROW_LIMIT]).fetchall()
-    columns = ["source", "surface", "value", "unit", "qualifier", "population", "year"]
+    rows = reads.observations_of_run(con, summary.run_id, TABLE_ROW_LIMIT)
     shown = "" if summary.observations_new <= TABLE_ROW_LIMIT else (
         f" (first {TABLE_ROW_LIMIT} of {summary.observations_new}; "
         "`polystat export statistics` has all)")
-    create_table_artifact([dict(zip(columns, row, strict=True)) for row in rows],
+    create_table_artifact(rows,
                           key=NEW_STATISTICS_KEY, description="Figures new in this run" + shown)
     if summary.report:
         create_link_artifact(Path(summary.report).resolve().as_uri(), link_text="polystat report",

@@ -1,65 +1,54 @@
-"""What each pipeline stage does, without the orchestration.
+"""The pipeline's stages: each stage is a Prefect flow, and its per-batch work a Prefect task
+(`read_documents`, `analyse_documents`: per document, or per batch of documents on large
+runs, never per sentence) that a thread pool, a process pool or a Dask cluster runs.
 
-flows/pipeline.py wraps every stage in a Prefect flow and every per-batch
-function (`read_documents`, `analyse_documents`) in a Prefect task; the stage
-functions here only receive an `each(function, batches)` callable that runs a
-per-batch function over batches and yields the results in order. Passing
-`run_serially` runs a stage in plain Python, which is how the benchmarks
-measure Prefect's own share of the wall time.
+The stage flows share the warehouse connection that the pipeline flow opened (DuckDB
+allows one writer) through `using_warehouse`: a context of the run, never a flow
+parameter or part of a cache key. Tasks take and return plain dataclasses and never touch
+the connection, so they can run in another process.
 
-Per-batch functions take and return plain dataclasses, so they can run in a
-thread, a process or a Dask worker; the DuckDB connection stays in the
-calling process and never becomes an argument.
+Without Prefect (`run_without_prefect`, the benchmarks' baseline) a stage is called as
+its plain function, `stage.fn`, and `each` runs its tasks' functions one after the other.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from enum import StrEnum
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import duckdb
+from prefect import Task, flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import analysis, settings, terminal
+from extract import analysis
+from flows import settings, terminal
 from flows.faults import fault_point
 from flows.ingest import (
     Duplicate,
     FileStat,
-    KnownFile,
     RawDocument,
     Reject,
     SourceEntry,
     UnchangedDocument,
-    decode_manifest_entries,
-    encode_manifest_entries,
     entry_key,
-    file_stat,
     infer_metadata,
-    load_manifest,
     read_document,
     text_key,
-    unchanged_since,
 )
+from flows.plan import plan_ingest
 from reports.markup import counted, translation_coverage
 from reports.snapshot import corpus_totals
-from warehouse import relink, store
-
-
-class TaskRunnerKind(StrEnum):
-    """What runs the per-batch functions under Prefect (flows/pipeline.py); named here so
-    that the command line checks `--task-runner` without importing Prefect."""
-
-    threads = "threads"
-    processes = "processes"
-    dask = "dask"
-
+from warehouse import extract_tables, ingest_tables, relink, store
+from warehouse.ingest_tables import StoredDocument
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -69,9 +58,6 @@ Out = TypeVar("Out")
 MAX_BATCH = 50
 BATCHES_PER_WORKER = 4
 
-class Each(Protocol):
-    def __call__(self, function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]: ...
-
 
 class Log(Protocol):
     def info(self, msg: str, *args: Any) -> None: ...
@@ -79,10 +65,53 @@ class Log(Protocol):
     def warning(self, msg: str, *args: Any) -> None: ...
 
 
-def run_serially(function: Callable[[In], Out], batches: Sequence[In]) -> Iterator[Out]:
-    """`each` without any orchestration: one batch after the other, in this process."""
-    for batch in batches:
-        yield function(batch)
+# --------------------------------------------------------------------------- the run's context
+
+_WAREHOUSE: ContextVar[duckdb.DuckDBPyConnection] = ContextVar("polystat_warehouse")
+
+
+@contextmanager
+def using_warehouse(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The stages called inside this block use `con`. A context variable, as Prefect keeps
+    its own run context: it holds the connection of this run only, for the time of the
+    block, and nothing unpicklable becomes a flow parameter."""
+    token = _WAREHOUSE.set(con)
+    try:
+        yield con
+    finally:
+        _WAREHOUSE.reset(token)
+
+
+def warehouse_connection() -> duckdb.DuckDBPyConnection:
+    """The connection of the run going on (`using_warehouse`)."""
+    try:
+        return _WAREHOUSE.get()
+    except LookupError:
+        raise RuntimeError("a stage runs inside the pipeline flow (flows/pipeline.py), or "
+                           "inside `stages.using_warehouse(con)`") from None
+
+
+def under_prefect() -> bool:
+    """Whether a Prefect flow run is going on: a stage is then a subflow and its tasks are
+    submitted; otherwise (`.fn`, no Prefect) everything runs here, in order."""
+    return FlowRunContext.get() is not None
+
+
+def each(work: Task[[In], Out], batches: Sequence[In]) -> Iterator[Out]:
+    """The results of a task on each batch, in order. Under Prefect every batch is
+    submitted to the flow's task runner at once; without it they run one after the other."""
+    if not under_prefect():
+        yield from (work.fn(batch) for batch in batches)
+        return
+    futures: list[Any] = [work.submit(batch) for batch in batches]
+    for index, future in enumerate(futures):
+        yield future.result()
+        futures[index] = None  # let a batch's results go once they are written
+
+
+def log() -> Log:
+    """Prefect's run logger (the UI shows it), or polystat's logger without Prefect."""
+    return get_run_logger() if under_prefect() else plain_logger()
 
 
 def plain_logger() -> logging.Logger:
@@ -107,62 +136,30 @@ def sha256_text(text: str) -> str:
 # --------------------------------------------------------------------------- ingest
 
 
+@task(name="read-documents", retries=2, retry_delay_seconds=1, cache_policy=NONE)
 def read_documents(entries: list[SourceEntry]) -> list[RawDocument | Reject]:
     """Read and decode one batch of files (I/O: the Prefect task retries it)."""
     return [read_document(entry) for entry in entries]
 
 
-@dataclass
-class IngestPlan:
-    """What ingest knows before opening a file: the manifest's entries and the entries it
-    refused, each file's stat, and which files are unchanged since a finished run hashed
-    them (their slot holds an UnchangedDocument; None: the file must be read)."""
-
-    entries: list[SourceEntry]
-    rejects: list[Reject]
-    stats: list[FileStat | None]
-    slots: list[RawDocument | UnchangedDocument | None]
-    known: dict[str, str]  # doc_id -> source_id of every document of a finished run
-    checked_ns: int
-    verify_all: bool
-
-    @property
-    def to_read(self) -> list[SourceEntry]:
-        return [entry for entry, slot in zip(self.entries, self.slots, strict=True)
-                if slot is None]
+# Reading files waits on the disk, not the CPU: threads in this process do it whatever
+# runs the analysis (a worker process would first import spaCy).
+FILE_READERS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
 
 
-def plan_ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, cache_manifest: bool = True
-                ) -> IngestPlan:
-    """Manifest and stats, no file opened. An unchanged manifest comes from its cache (a
-    changed one is parsed, and cached if `cache_manifest`); a file whose stat is the one
-    remembered when it was last hashed is not read again (the trade-off is spelled out in
-    flows/ingest.py). POLYSTAT_VERIFY=hash: every file is to be read."""
-    verify_all = settings.get("verify") != "stat"
-    cache = None if verify_all else WarehouseManifestCache(con, cache_manifest)
-    entries, rejects = load_manifest(Path(sources_dir), cache)
-    known = dict(con.execute(
-        "SELECT doc_id, source_id FROM documents WHERE run_id IN (SELECT run_id FROM finished_runs)"
-    ).fetchall())
-    checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
-    stats = [file_stat(entry.path) for entry in entries]
-    slots: list[RawDocument | UnchangedDocument | None] = (
-        [None] * len(entries) if verify_all else _unchanged(con, entries, stats, known))
-    return IngestPlan(entries, rejects, stats, slots, known, checked_ns, verify_all)
-
-
-def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: Each,
-           log: Log, workers: int = 2) -> dict[str, Any]:
+@flow(name="ingest", task_runner=FILE_READERS)
+def ingest(sources_dir: str, run_id: str, workers: int = 2) -> dict[str, Any]:
     """Manifest + files -> stored sources and new document versions.
 
     The work follows what changed (`plan_ingest`): only files not known unchanged are read.
     A source whose text another source already holds is a duplicate (`_classify`): a
     warning, not a reject, and its figures are not stored a second time.
     """
+    con, logger = warehouse_connection(), log()
     with store.transaction(con):
-        _fill_text_keys(con)
+        ingest_tables.fill_text_keys(con, text_key)
     plan = plan_ingest(con, sources_dir)
-    stored = _stored_documents(con)
+    stored = ingest_tables.stored_documents(con)
     entries, rejects, stats, slots = plan.entries, plan.rejects, plan.stats, plan.slots
     to_read = plan.to_read
     outcomes = iter([o for batch in each(read_documents, batches(to_read, workers)) for o in batch])
@@ -173,13 +170,13 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
                 rejects.append(outcome)
             else:
                 slots[index] = outcome
-    documents = [slot for slot in slots if slot is not None]
-    read = [doc for doc in documents if isinstance(doc, RawDocument)]
-    found = _classify(documents, stored)
+    seen = [slot for slot in slots if slot is not None]
+    read = [doc for doc in seen if isinstance(doc, RawDocument)]
+    found = _classify(seen, stored)
     for reject in rejects:
-        log.warning("rejected %s", reject.message())
+        logger.warning("rejected %s", reject.message())
     for duplicate in found.duplicates:
-        log.warning("duplicate: %s", duplicate.message())
+        logger.warning("duplicate: %s", duplicate.message())
     with store.transaction(con):
         sources_changed = _write_sources(
             con, [doc for doc in found.kept if isinstance(doc, RawDocument)], run_id)
@@ -189,7 +186,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         _remember_files(con, read, dict(zip((e.source_id for e in entries), stats, strict=True)),
                         plan.checked_ns, run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
-        store.insert_rows(con, "rejects", [
+        ingest_tables.write_rejects(con, [
             {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now(),
              "severity": severity}
             for severity, found_problems in (("error", rejects), ("warning", found.duplicates))
@@ -198,60 +195,15 @@ def ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, run_id: str, each: 
         if not doc.entry.in_manifest:
             say("ingest", f"warning: {doc.entry.source_id} is not in manifest.toml; title and "
                           "survey year are guessed from its text (add an entry to fix them)")
-    say("ingest", f"{counted(len(documents), 'document')}: {len(found.new):,} new, "
+    say("ingest", f"{counted(len(seen), 'document')}: {len(found.new):,} new, "
                   f"{found.unchanged:,} unchanged, {counted(len(found.duplicates), 'duplicate')}, "
                   f"{len(rejects):,} rejected ({counted(len(to_read), 'file')} read"
                   f"{', every file hashed: POLYSTAT_VERIFY=hash' if plan.verify_all else ''})")
-    return {"new": [d.entry.source_id for d in found.new], "seen": len(documents),
+    return {"new": [d.entry.source_id for d in found.new], "seen": len(seen),
             "unchanged": found.unchanged, "rejects": [r.message() for r in rejects],
             "warnings": [d.message() for d in found.duplicates],
             "current_changed": retired + revived,
             "sources_changed": sources_changed, "files_read": len(to_read)}
-
-
-class WarehouseManifestCache:
-    """flows.ingest.ManifestCache in the warehouse: one row, the last manifest parsed.
-    With `write=False` it is only read (the check before a run writes nothing)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, write: bool = True) -> None:
-        self.con, self.write = con, write
-
-    def get(self, digest: str) -> list[Any] | None:
-        row = self.con.execute("SELECT entries FROM manifest_cache WHERE manifest_sha256 = ?",
-                               [digest]).fetchone()
-        return decode_manifest_entries(row[0]) if row else None
-
-    def put(self, digest: str, entries: list[Any]) -> None:
-        if not self.write:
-            return
-        encoded = encode_manifest_entries(entries)
-        if encoded is None:  # a value JSON cannot carry back: parse this manifest every time
-            return
-        with store.transaction(self.con):
-            self.con.execute("DELETE FROM manifest_cache")
-            self.con.execute("INSERT INTO manifest_cache VALUES (?, ?, ?)",
-                             [digest, encoded, store.now()])
-
-
-def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
-               stats: list[FileStat | None], known: dict[str, str]
-               ) -> list[RawDocument | UnchangedDocument | None]:
-    """Per entry, an UnchangedDocument when its file need not be opened, else None.
-    Trusted only if a finished run hashed the file and stored that document under this
-    source, and the source's row is still there; any doubt means reading the file. So a
-    duplicate, whose text is stored under another source, is read on every run: that costs
-    what the duplicates weigh, and its warning is always current."""
-    remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:]) for row in con.execute(
-        "SELECT source_id, path, size, mtime_ns, ctime_ns, file_id, doc_id, entry_key, checked_ns"
-        " FROM source_files WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()}
-    with_rows = {row[0] for row in con.execute("SELECT source_id FROM sources").fetchall()}
-    slots: list[RawDocument | UnchangedDocument | None] = []
-    for entry, now in zip(entries, stats, strict=True):
-        was = remembered.get(entry.source_id)
-        trusted = (was is not None and known.get(was.doc_id) == entry.source_id
-                   and entry.source_id in with_rows and unchanged_since(was, entry, now))
-        slots.append(UnchangedDocument(entry, was.doc_id) if trusted and was else None)
-    return slots
 
 
 def _remember_files(con: duckdb.DuckDBPyConnection, read: list[RawDocument],
@@ -264,22 +216,12 @@ def _remember_files(con: duckdb.DuckDBPyConnection, read: list[RawDocument],
              "checked_ns": checked_ns, "run_id": run_id}
             for doc in read if (now := stats.get(doc.entry.source_id)) is not None]
     unique = list({row["source_id"]: row for row in rows}.values())  # a file listed twice
-    con.execute("DELETE FROM source_files WHERE source_id IN (SELECT unnest(?))",
-                [[row["source_id"] for row in unique]])
-    store.insert_rows(con, "source_files", unique)
+    ingest_tables.remember_files(con, unique)
 
 
 def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:
     """New document versions; an older version of the same source becomes superseded."""
-    if not docs:
-        return
-    con.execute(
-        "UPDATE documents SET superseded_by = new.doc_id"
-        " FROM (SELECT unnest(?) AS source_id, unnest(?) AS doc_id) AS new"
-        " WHERE documents.source_id = new.source_id AND documents.doc_id <> new.doc_id"
-        "   AND documents.superseded_by IS NULL",
-        [[d.entry.source_id for d in docs], [d.doc_id for d in docs]])
-    store.insert_rows(con, "documents", [{
+    ingest_tables.write_documents(con, [{
         "doc_id": doc.doc_id, "source_id": doc.entry.source_id, "file_name": doc.entry.path.name,
         "text": doc.text, "encoding": doc.encoding, "n_bytes": doc.n_bytes, "language": None,
         "language_confidence": None, "language_mismatch": False, "superseded_by": None,
@@ -287,34 +229,6 @@ def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], ru
         "page_starts": None if doc.page_starts is None else list(doc.page_starts),
         "text_key": doc.text_key,
     } for doc in docs])
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    source_id: str
-    text_key: str
-    current: bool  # not superseded: its source's text as the warehouse holds it now
-
-
-def _fill_text_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Documents stored before the warehouse kept text keys (migration 015) get them here:
-    the key is Python's NFC and white space, which SQL cannot reproduce exactly."""
-    missing = con.execute("SELECT doc_id, text FROM documents WHERE text_key IS NULL").fetchall()
-    if missing:
-        con.execute(
-            "UPDATE documents SET text_key = new.text_key"
-            " FROM (SELECT unnest(?) AS doc_id, unnest(?) AS text_key) AS new"
-            " WHERE documents.doc_id = new.doc_id",
-            [[doc_id for doc_id, _ in missing], [text_key(text) for _, text in missing]])
-
-
-def _stored_documents(con: duckdb.DuckDBPyConnection) -> dict[str, StoredDocument]:
-    """Every document of a finished run by doc_id, the earliest stored first."""
-    rows = con.execute(
-        "SELECT d.doc_id, d.source_id, d.text_key, d.superseded_by IS NULL FROM documents d"
-        " JOIN runs r USING (run_id) WHERE d.run_id IN (SELECT run_id FROM finished_runs)"
-        " ORDER BY r.started_at, d.source_id, d.doc_id").fetchall()
-    return {doc_id: StoredDocument(*rest) for doc_id, *rest in rows}
 
 
 @dataclass
@@ -368,14 +282,7 @@ def _retire_duplicates(con: duckdb.DuckDBPyConnection, found: Classified) -> int
     """A duplicate's own stored version (stored before it was a duplicate: by an older
     polystat, or before the original came to hold the same text) stops being current, so
     its figures are counted once. Returns how many documents were retired."""
-    if not found.originals:
-        return 0
-    done = con.execute(
-        "UPDATE documents SET superseded_by = dup.original"
-        " FROM (SELECT unnest(?) AS source_id, unnest(?) AS original) AS dup"
-        " WHERE documents.source_id = dup.source_id AND documents.superseded_by IS NULL",
-        [list(found.originals), list(found.originals.values())]).fetchone()
-    return int(done[0]) if done else 0
+    return ingest_tables.retire_duplicates(con, found.originals)
 
 
 def _make_current(con: duckdb.DuckDBPyConnection, kept: list[RawDocument | UnchangedDocument],
@@ -389,10 +296,7 @@ def _make_current(con: duckdb.DuckDBPyConnection, kept: list[RawDocument | Uncha
         source = doc.entry.source_id
         if was is None or (was.current and was.source_id == source):
             continue
-        con.execute("UPDATE documents SET superseded_by = ? WHERE source_id = ? AND doc_id <> ?"
-                    " AND superseded_by IS NULL", [doc.doc_id, source, doc.doc_id])
-        con.execute("UPDATE documents SET superseded_by = NULL, source_id = ?, file_name = ?"
-                    " WHERE doc_id = ?", [source, doc.entry.path.name, doc.doc_id])
+        ingest_tables.make_current(con, doc.doc_id, source, doc.entry.path.name)
         changed += 1
     return changed
 
@@ -410,28 +314,16 @@ def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
             "edition": meta.get("edition"), "survey_year": _int_or_none(meta.get("survey_year")),
             "declared_language": meta.get("language"), "in_manifest": doc.entry.in_manifest,
             "run_id": run_id, "author": meta.get("author"),
+            "population": _text_or_none(meta.get("population")),
         })
-    if rows:
-        changed = _changed_sources(con, rows)
-        con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))",
-                    [[r["source_id"] for r in rows]])
-        store.insert_rows(con, "sources", rows)
-        return changed
-    return 0
+    return ingest_tables.write_sources(con, rows)
 
 
-_SOURCE_FIELDS = ("path", "title", "publisher", "url", "published", "edition", "survey_year",
-                  "declared_language", "in_manifest", "author")
-
-
-def _changed_sources(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> int:
-    """Sources whose metadata differs from what the warehouse holds (the reports show it)."""
-    quoted = ", ".join(f'"{name}"' for name in _SOURCE_FIELDS)
-    stored = {row[0]: row[1:] for row in con.execute(
-        f"SELECT source_id, {quoted} FROM sources WHERE source_id IN (SELECT unnest(?))",
-        [[r["source_id"] for r in rows]]).fetchall()}
-    return sum(stored.get(r["source_id"]) != tuple(r[name] for name in _SOURCE_FIELDS)
-               for r in rows)
+def _text_or_none(value: Any) -> str | None:
+    """A manifest string field; blank means not given."""
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -451,40 +343,47 @@ class PendingDocument:
     text: str
     declared_language: str | None
     survey_year: int | None
+    population: str | None = None  # whom the survey asked (manifest `population`)
 
 
+def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Everything the analysis of a batch depends on: bytes (doc sha256), metadata, versions,
+    and where the result's class lives (results are pickled by its module path: results
+    stored before a move could not be read back)."""
+    docs: list[PendingDocument] = parameters["docs"]
+    result_class = f"{analysis.DocumentAnalysis.__module__}.{analysis.DocumentAnalysis.__name__}"
+    key = hashlib.sha256(f"{analysis.extractor_version()}|{settings.get('languages')}"
+                         f"|{result_class}".encode())
+    for doc in docs:
+        key.update(f"|{doc.doc_id}:{doc.declared_language}:{doc.survey_year}:{doc.population}"
+                   .encode())
+    return f"polystat-analysis-{key.hexdigest()}"
+
+
+# The analysis is cached by content: a run that was interrupted after mining some
+# documents (its rows are rolled back) or a rebuilt warehouse finds them in
+# $PREFECT_HOME/storage instead of mining them again.
+@task(name="analyse-documents", cache_key_fn=analysis_cache_key, persist_result=True,
+      cache_expiration=timedelta(days=90))
 def analyse_documents(docs: list[PendingDocument]) -> list[analysis.DocumentAnalysis]:
     """The pure NLP of one batch of documents (CPU: worth a process or Dask worker)."""
     languages = settings.languages()
-    return [analysis.analyse(doc.text, doc.declared_language, doc.survey_year, languages)
+    return [analysis.analyse(doc.text, doc.declared_language, doc.survey_year, languages,
+                             doc.population)
             for doc in docs]
 
 
 def pending_documents(con: duckdb.DuckDBPyConnection, extractor_version: str
                       ) -> list[PendingDocument]:
     """Current documents not yet mined by this extractor version: nothing else is submitted."""
-    rows = con.execute(
-        "SELECT d.doc_id, d.source_id, d.text, s.declared_language, s.survey_year"
-        " FROM documents d JOIN sources s USING (source_id)"
-        " WHERE d.superseded_by IS NULL"
-        "   AND d.run_id IN (SELECT run_id FROM finished_runs)"
-        "   AND d.doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)"
-        " ORDER BY d.source_id", [extractor_version]).fetchall()
-    return [PendingDocument(*row) for row in rows]
+    return [PendingDocument(*row)
+            for row in extract_tables.documents_to_mine(con, extractor_version)]
 
 
-def has_pending_documents(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the extract stage has anything to do (no document text is read)."""
-    found = con.execute(
-        "SELECT count(*) FROM current_documents"
-        " WHERE doc_id NOT IN (SELECT doc_id FROM extractions WHERE extractor_version = ?)",
-        [analysis.extractor_version()]).fetchone()
-    return bool(found and found[0])
-
-
-def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
-            workers: int = 2) -> dict[str, Any]:
+@flow(name="extract")
+def extract(run_id: str, workers: int = 2) -> dict[str, Any]:
     """Language, segments and statistics of every pending document, from the original text."""
+    con, logger = warehouse_connection(), log()
     pending = pending_documents(con, analysis.extractor_version())
     work = batches(pending, workers)
     total = 0
@@ -493,7 +392,7 @@ def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
             total += _write_analyses(con, docs, results, run_id)
         fault_point("extract")  # crash tests: first batch committed, the rest pending
         for doc, result in zip(docs, results, strict=True):
-            log.info("extract: %s -> %d statistics (language %s)", doc.source_id,
+            logger.info("extract: %s -> %d statistics (language %s)", doc.source_id,
                      len(result.statistics), result.language)
     say("extract", f"{counted(len(pending), 'document')} mined, {counted(total, 'statistic')}"
                    + ("" if pending else " (nothing new)"))
@@ -502,22 +401,15 @@ def extract(con: duckdb.DuckDBPyConnection, run_id: str, each: Each, log: Log,
 
 def _write_analyses(con: duckdb.DuckDBPyConnection, docs: list[PendingDocument],
                     results: list[analysis.DocumentAnalysis], run_id: str) -> int:
-    """One batch in bulk statements: a few per batch, not a few per document."""
-    doc_ids = [doc.doc_id for doc in docs]
-    for table in ("observations", "segments", "extractions"):
-        con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
-    con.execute(
-        "UPDATE documents SET language = new.language, language_confidence = new.confidence,"
-        " language_mismatch = new.mismatch"
-        " FROM (SELECT unnest(?) AS doc_id, unnest(?) AS language, unnest(?::DOUBLE[])"
-        "       AS confidence, unnest(?::BOOLEAN[]) AS mismatch) AS new"
-        " WHERE documents.doc_id = new.doc_id",
-        [doc_ids, [r.language for r in results], [r.confidence for r in results],
-         [bool(d.declared_language and r.language and d.declared_language != r.language)
-          for d, r in zip(docs, results, strict=True)]])
+    """One mined batch as rows; returns how many observations it stored."""
+    languages = [{"doc_id": doc.doc_id, "language": result.language,
+                  "confidence": result.confidence,
+                  "mismatch": bool(doc.declared_language and result.language
+                                   and doc.declared_language != result.language)}
+                 for doc, result in zip(docs, results, strict=True)]
     segments: list[dict[str, Any]] = []
     observations: list[dict[str, Any]] = []
-    extractions: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     for doc, result in zip(docs, results, strict=True):
         segments += [{
             "doc_id": doc.doc_id, "seg_no": s.seg_no, "start": s.start, "end": s.end,
@@ -526,25 +418,25 @@ def _write_analyses(con: duckdb.DuckDBPyConnection, docs: list[PendingDocument],
             "text_sha256": sha256_text(doc.text[s.start:s.end])} for s in result.segments]
         rows = analysis.observation_rows(doc.doc_id, doc.text, result, run_id)
         observations += rows
-        extractions.append({"doc_id": doc.doc_id, "extractor_version": result.extractor_version,
-                            "n_observations": len(rows), "run_id": run_id})
-    store.insert_rows(con, "segments", segments)
-    store.insert_rows(con, "observations", observations)
-    store.insert_rows(con, "extractions", extractions)
+        records.append({"doc_id": doc.doc_id, "extractor_version": result.extractor_version,
+                        "n_observations": len(rows), "run_id": run_id})
+    extract_tables.replace_analyses(con, languages, segments, observations, records)
     return len(observations)
 
 
 # --------------------------------------------------------------------------- translate
 
 
-def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str, Any]:
+@flow(name="translate")
+def translate(run_id: str) -> dict[str, Any]:
     """English glosses of non-English segments, cached; numbers never come from them."""
     from flows import translation
 
+    con, logger = warehouse_connection(), log()
     fault_point("translate")  # crash tests: every document mined, nothing translated
     outcome = translation.translate_pending(con, run_id)
     for pair, help_text in outcome.missing.items():
-        log.info("no translation model for %s: %s", pair, help_text)
+        logger.info("no translation model for %s: %s", pair, help_text)
     corpus = corpus_totals(con)
     say("translate", f"{counted(outcome.translated, 'new translation')}; "
                      + translation_coverage(corpus["translated_segments"],
@@ -557,9 +449,11 @@ def translate(con: duckdb.DuckDBPyConnection, run_id: str, log: Log) -> dict[str
 # --------------------------------------------------------------------------- reconcile, publish
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+@flow(name="reconcile")
+def reconcile(run_id: str) -> dict[str, Any]:
     """Group observations into metrics (new figures join the existing metrics where they
     can; see warehouse/relink.py); series and conflicts follow as views."""
+    con = warehouse_connection()
     with store.transaction(con):
         counts = relink.reconcile(con, run_id, full=settings.get("relink") == "full")
         fault_point("reconcile")  # crash tests: inside the open transaction
@@ -570,111 +464,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     return counts
 
 
-def reconcile_needed(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the metrics differ from what reconciling the current observations would give:
-    observations without a metric, links to observations no longer current, another linker."""
-    return relink.link_state(con).pending
-
-
-def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """What reconcile would report, read from the metrics it left last time."""
-    found = con.execute("SELECT (SELECT count(*) FROM metrics), (SELECT count(*) FROM conflicts)"
-                        ).fetchone() or (0, 0)
-    return {"metrics": int(found[0]), "conflicts": int(found[1])}
-
-
-def reports_code_version() -> str:
-    """Hash of the files that shape the reports: a change to them renders anew."""
-    from reports.pandoc_typst import reports_code_digest
-
-    return reports_code_digest()[:16]
-
-
-def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """The summary of the latest finished run before this one ({} if none)."""
-    row = con.execute(
-        "SELECT summary FROM runs WHERE status IN ('completed', 'partial') AND run_id <> ?"
-        " ORDER BY started_at DESC LIMIT 1", [run_id]).fetchone()
-    return dict(json.loads(row[0])) if row and row[0] else {}
-
-
-def translations_stand(previous: dict[str, Any], documents_new: list[str], models: str) -> bool:
-    """Whether translating has nothing to do: no document was mined and the installed models
-    (`models_fingerprint`) are those the last finished run translated with, so every
-    segment already has its gloss or the reason it has none."""
-    return not documents_new and previous.get("models") == models
-
-
-def models_fingerprint() -> str:
-    """The installed translation packages (folder names and metadata times), read from the
-    disk without importing argostranslate (its import alone takes ~2 s)."""
-    folders = [os.environ.get("ARGOS_PACKAGES_DIR") or settings.get("models_dir")
-               or str(Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-                      / "argos-translate" / "packages")]
-    folders += [f for f in os.environ.get("ARGOS_PACKAGE_DIRS", "").split(os.pathsep) if f]
-    digest = hashlib.sha256()
-    for folder in folders:
-        root = Path(folder)
-        for meta in sorted(root.glob("*/metadata.json")) if root.is_dir() else []:
-            digest.update(f"{meta.parent.name}:{meta.stat().st_mtime_ns};".encode())
-        digest.update(f"|{root}|".encode())
-    return digest.hexdigest()[:16]
-
-
-def published_report(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: str,
-                     code_version: str) -> dict[str, Any] | None:
-    """The report of the latest finished run, if it still stands in `out_dir` and was
-    rendered from the same data (the caller checks nothing changed) with the same code."""
-    previous = previous_summary(con, run_id)
-    index = Path(out_dir) / "index.html"
-    if (previous.get("publish") == "done" and previous.get("report_code") == code_version
-            and previous.get("report") and Path(previous["report"]).resolve() == index.resolve()
-            and index.exists()):
-        return previous
-    return None
-
-
-def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, publish: bool
-                ) -> dict[str, Any] | None:
-    """What `polystat run` prints instead of running the pipeline when a run would change
-    nothing, or None when the pipeline must run. Nothing changes when no run was
-    interrupted, every source file and manifest entry is as a finished run left it, the
-    manifest refuses the same entries as then, and each later stage would skip: the
-    checks are the stages' own (`plan_ingest`, `has_pending_documents`,
-    `translations_stand`, `reconcile_needed`, `published_report`). Reads only: the
-    warehouse is not written. Raises SourcesError for a sources folder that cannot be used.
-    """
-    plan = plan_ingest(con, sources_dir, cache_manifest=False)
-    previous = previous_summary(con, "")
-    rejects = [reject.message() for reject in plan.rejects]
-    if (not previous or plan.verify_all or plan.to_read or store.interrupted_runs(con)
-            or rejects != previous.get("rejects", [])
-            or has_pending_documents(con)
-            or not translations_stand(previous, [], models_fingerprint())
-            or reconcile_needed(con)):
-        return None
-    report = None
-    if publish:
-        stands = published_report(con, "", out_dir, reports_code_version())
-        if stands is None:
-            return None
-        report = stands["report"]
-    finished = con.execute("SELECT strftime(finished_at, '%Y-%m-%d %H:%M UTC') FROM runs"
-                           " WHERE run_id = ?", [previous.get("run_id")]).fetchone()
-    return {"previous_run": previous.get("run_id"), "status": previous.get("status"),
-            "previous_finished": finished[0] if finished else None,
-            "documents_seen": len(plan.entries), "documents_new": [],
-            "documents_unchanged": len(plan.entries), "observations_new": 0,
-            "rejects": rejects, "untranslated_pairs": list(previous.get("untranslated_pairs", [])),
-            "report": report, "corpus": corpus_totals(con),
-            "skipped": ["ingest", "extract", "translate", "reconcile"] + (["publish"] if publish
-                                                                           else [])}
-
-
-def publish(con: duckdb.DuckDBPyConnection, out_dir: str) -> dict[str, str | None]:
+@flow(name="publish")
+def publish(out_dir: str) -> dict[str, str | None]:
     """Data snapshot -> Quarto pages -> HTML and PDF."""
     from reports.publish import publish as publish_reports
 
+    con = warehouse_connection()
     fault_point("publish")  # crash tests: data complete, report not yet written
     result = publish_reports(con, Path(out_dir))
     say("publish", f"{result.index_html} (renderer: {result.renderer})")

@@ -149,6 +149,7 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
     for row in report_reads.series_points(con, SHOWN_PER_POINT):
         metric = metrics.setdefault(row["metric_id"], {
             "metric_id": row["metric_id"], "metric": row["metric"], "unit": row["unit"],
+            "sample": row["label_source"] == "sample",  # sample sizes: per source, no trend
             "points": [], "source_ids": set()})
         sources = row["all_sources"]
         metric["source_ids"].update(sources)
@@ -174,11 +175,11 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict with its first figures of every value (by source), at most a few."""
     rows = report_reads.conflicts(con)
-    figures: dict[tuple[str, Any], list[Row]] = defaultdict(list)
+    figures: dict[tuple[str, Any, Any], list[Row]] = defaultdict(list)
     for figure in report_reads.conflict_figures(con):
-        figures[(figure["metric_id"], figure["year"])].append(figure)
+        figures[(figure["metric_id"], figure["year"], figure["study"])].append(figure)
     for row in rows:
-        found = figures[(row["metric_id"], row["year"])]
+        found = figures[(row["metric_id"], row["year"], row["study"])]
         per_value: dict[float, list[str]] = defaultdict(list)
         for figure in found:
             per_value[figure["value"]].append(figure["obs_id"])

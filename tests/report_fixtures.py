@@ -258,6 +258,15 @@ def _add_figure(con: duckdb.DuckDBPyConnection, run_id: str, n: int, figure: Fig
         "claim_end": claim_start + len(figure.claim), "rule": "test", "extractor_version": "t-1",
         "run_id": run_id})
     if figure.metric:
+        # The field-service figures are one source restating a finding with two values.
+        method = "restatement" if figure.metric == FIELD else "concepts"
         _insert(con, "metric_observations", {
-            "metric_id": figure.metric, "obs_id": obs_id, "method": "concepts", "score": 0.9,
+            "metric_id": figure.metric, "obs_id": obs_id, "method": method, "score": 0.9,
+            "linker_version": "linker-test", "run_id": run_id})
+        # What the linker stores of each figure; the fixture's figures are of one study
+        # (conflicts are only ever inside one study).
+        _insert(con, "claims", {
+            "obs_id": obs_id, "study": "fixture-study", "words": [], "words_en": [],
+            "clause": figure.claim, "negated": False, "anaphor": False,
+            "gloss": not any(ch.isdigit() for ch in figure.surface), "antecedent": None,
             "linker_version": "linker-test", "run_id": run_id})

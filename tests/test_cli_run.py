@@ -23,7 +23,7 @@ import pytest
 from cli_process import api_url, polystat  # noqa: F401  (api_url is a fixture)
 from conftest import ROOT, SOURCES
 
-from flows import stages
+from flows import plan
 from flows.faults import FAULT_VARIABLE
 from flows.ingest import RACY_NS
 from reports.markup import counted, translation_coverage
@@ -210,7 +210,7 @@ def _nothing_new(sources: Path, warehouse: Path, out: Path, publish: bool = Fals
                  ) -> dict[str, Any] | None:
     con = db.connect(warehouse)
     try:
-        return stages.nothing_new(con, str(sources), str(out), publish)
+        return plan.nothing_new(con, str(sources), str(out), publish)
     finally:
         con.close()
 

@@ -28,8 +28,8 @@ from flows import ingest, stages
 from flows.cli import app
 from flows.ingest import RawDocument, SourceEntry, read_document, text_key
 from flows.pipeline import run_without_prefect
-from flows.stages import StoredDocument
 from warehouse import db, reads, store
+from warehouse.ingest_tables import StoredDocument
 
 ORIGINAL = "001_e6f45ab03d4a44ef.txt"
 runner = CliRunner()
@@ -237,9 +237,9 @@ def _ingest(sources: Path, warehouse: Path) -> dict[str, Any]:
     try:
         run_id = f"test-{uuid.uuid4().hex[:12]}"
         store.start_run(con, run_id, "test", None, "test", {})
-        con.execute("SET VARIABLE polystat_run = ?", [run_id])
-        result = stages.ingest(con, str(sources), run_id, stages.run_serially,
-                               stages.plain_logger())
+        store.include_run_in_views(con, run_id)
+        with stages.using_warehouse(con):
+            result = stages.ingest.fn(str(sources), run_id)
         store.finish_run(con, run_id, "completed", {})
         return result
     finally:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extract import langid, languages
+from extract import analysis, langid, languages
 from extract.segment import segment
 from extract.statistics import find_statistics
-from flows import analysis
 
 LANGUAGES = languages.supported()
 

@@ -19,7 +19,8 @@ import pypdfium2 as pdfium
 import pytest
 from typer.testing import CliRunner
 
-from flows import analysis, formats, settings
+from extract import analysis
+from flows import formats, settings
 from flows.cli import app
 from flows.ingest import SourceEntry, read_document
 from reports import pages, snapshot

@@ -78,10 +78,13 @@ def _messy_sources(folder: Path, outside: Path) -> None:
     (folder / "hostile_twin.txt").write_text("Twin Survey 2023\n\n" + TWIN.format(share=48)
                                              + "\n", encoding="utf-8")
     entries.append(_manifest_entry("mixed.txt", title="Mixed", survey_year=2023))
+    # The twins report one study (a conflict needs one study: two studies measuring alike
+    # are "other studies", never a conflict).
     entries.append(_manifest_entry("hostile.txt", title=HOSTILE_TITLE, language="en",
-                                   survey_year=2023, publisher="=cmd|' /C calc'!A0"))
+                                   survey_year=2023, publisher="=cmd|' /C calc'!A0",
+                                   edition="twin-survey-2023"))
     entries.append(_manifest_entry("hostile_twin.txt", title=TWIN_TITLE, language="en",
-                                   survey_year=2023))
+                                   survey_year=2023, edition="twin-survey-2023"))
     (folder / "empty.txt").write_bytes(b"")
     (folder / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
     damaged = "Die Zufriedenheit stieg auf 80 Prozent über alle Kanäle.\n".encode()

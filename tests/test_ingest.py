@@ -84,3 +84,45 @@ def test_decode_recognises_common_encodings(data: bytes, encoding: str, text: st
 def test_decode_refuses_non_text(data: bytes, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         decode(data)
+
+
+def _mine(sources: Path, warehouse: Path) -> list:
+    """Ingest a folder in a run of its own and mine its documents (no Prefect)."""
+    import uuid
+
+    from extract import analysis
+    from flows import stages
+    from warehouse import db, store
+
+    con = db.connect(warehouse)
+    try:
+        run_id = f"test-{uuid.uuid4().hex[:12]}"
+        store.start_run(con, run_id, "test", None, "test", {})
+        store.include_run_in_views(con, run_id)
+        with stages.using_warehouse(con):
+            stages.ingest.fn(str(sources), run_id)
+        store.finish_run(con, run_id, "completed", {})
+        return stages.pending_documents(con, analysis.extractor_version())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(("declared", "expected"), [("consumers", "consumers"),
+                                                     (None, "respondents")])
+def test_manifest_population_says_who_the_respondents_are(
+        tmp_path: Path, declared: str | None, expected: str) -> None:
+    from flows import stages
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "study.txt").write_text(
+        "Subscription study 2024\n\nHalf of respondents cancelled a service; 41% of "
+        "respondents pay for three or more.\n", encoding="utf-8")
+    line = f'population = "{declared}"\n' if declared else ""
+    (src / "manifest.toml").write_text(
+        '[[source]]\nfile = "study.txt"\ntitle = "Subscription study"\nsurvey_year = 2024\n'
+        f'language = "en"\n{line}', encoding="utf-8")
+    (pending,) = _mine(src, tmp_path / "w.duckdb")
+    assert pending.population == declared
+    (result,) = stages.analyse_documents.fn([pending])
+    assert [s.population for s in result.statistics] == [expected, expected]

@@ -52,9 +52,9 @@ def _ingest(sources: Path, warehouse: Path, finish: bool = True) -> dict[str, An
         store.clean_up_interrupted_runs(con)
         run_id = f"test-{uuid.uuid4().hex[:12]}"
         store.start_run(con, run_id, "test", None, "test", {})
-        con.execute("SET VARIABLE polystat_run = ?", [run_id])
-        result = stages.ingest(con, str(sources), run_id, stages.run_serially,
-                               stages.plain_logger())
+        store.include_run_in_views(con, run_id)
+        with stages.using_warehouse(con):
+            result = stages.ingest.fn(str(sources), run_id)
         if finish:
             store.finish_run(con, run_id, "completed", {})
         return result

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from extract import analysis
 from extract.statistics import find_statistics
-from flows import analysis
 from warehouse.db import migrate
 
 HEADLINE_AND_BODY = (
@@ -65,9 +65,15 @@ def test_a_gloss_is_never_a_conflict() -> None:
         columns = ", ".join(f'"{c}"' for c in row)
         con.execute(f"INSERT INTO observations ({columns}) VALUES "
                     f"({', '.join('?' for _ in row)})", list(row.values()))
-        con.execute("INSERT INTO metric_observations VALUES ('m', ?, 'paraphrase', 1, 'v', 'r1')",
-                    [row["obs_id"]])
+        # Linked as a restatement (the one case where one source's two values conflict),
+        # and not flagged as a gloss by the linker: only paraphrase_of keeps them apart.
+        con.execute("INSERT INTO metric_observations VALUES ('m', ?, 'restatement', 1, 'v',"
+                    " 'r1')", [row["obs_id"]])
+        con.execute("INSERT INTO claims (obs_id, study, clause, negated, anaphor, gloss,"
+                    " linker_version, run_id) VALUES (?, 'study', 'x', false, false, false, 'v',"
+                    " 'r1')", [row["obs_id"]])
+    con.execute("UPDATE observations SET claim_start = 5 WHERE obs_id = 'gloss'")
     assert con.execute("SELECT count(*) FROM conflicts").fetchone() == (0,)
-    # The same two values without the gloss link are a conflict.
+    # The same two values without the gloss link are a conflict (a restatement that differs).
     con.execute("UPDATE observations SET paraphrase_of = NULL")
     assert con.execute("SELECT count(*) FROM conflicts").fetchone() == (1,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from dataclasses import replace
 from itertools import combinations
@@ -9,17 +10,18 @@ from typing import Any
 
 from extract.concepts import find_concepts
 from warehouse import reconcile
-from warehouse.reconcile import Node, label_for, link, score_pair
+from warehouse.reconcile import Node, attach_claims, label_for, link, score_pair
 
 
 def _node(obs_id: str, doc: str, lang: str, claim: str, surface: str, value: float,
           population: str | None, year: int, *, unit: str = "percent",
           group: str | None = None) -> Node:
-    start = claim.index(surface)
+    at = 1000 * (zlib.crc32(claim.encode()) % 1000)  # each sentence at its own place
+    start = at + claim.index(surface)
     return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit=unit, qualifier="exact",
                 population=population, year=year, group_key=group,
                 concepts=frozenset(find_concepts(claim, lang)), surface=surface, claim=claim,
-                claim_start=0, start=start, end=start + len(surface),
+                claim_start=at, start=start, end=start + len(surface),
                 order=("2026", obs_id))
 
 
@@ -32,24 +34,24 @@ TR_TRAINING = ("2020’de %79 ve 2018’de %77 olan karar vericilerin %81’i e�
 
 
 def test_career_path_links_across_chinese_and_turkish() -> None:
-    nodes = [
+    nodes = attach_claims([
         _node("a1", "zh", "zh", ZH_CAREER, "67%", 67, "agents", 2020, group="g1"),
         _node("a2", "zh", "zh", ZH_CAREER, "59%", 59, "agents", 2018, group="g1"),
         _node("b1", "tr", "tr", TR_CAREER, "%85", 85, "agents", 2022, group="g2"),
         _node("b2", "tr", "tr", TR_CAREER, "%67", 67, "agents", 2020, group="g2"),
         _node("b3", "tr", "tr", TR_CAREER, "%59", 59, "agents", 2018, group="g2"),
-    ]
+    ])
     clusters, best = link(nodes)
     assert len(clusters) == 1
     assert {best[n.obs_id][0] for n in nodes} <= {"group", "fingerprint", "concepts"}
 
 
 def test_equal_values_of_different_measures_stay_apart() -> None:
-    nodes = [
+    nodes = attach_claims([
         _node("a", "zh", "zh", ZH_TRANSFORM, "81%", 81, "decision_makers", 2020),
         _node("b", "tr", "tr", TR_TRAINING, "%81", 81, "decision_makers", 2022, group="g"),
         _node("c", "tr", "tr", TR_TRAINING, "%79", 79, "decision_makers", 2020, group="g"),
-    ]
+    ])
     clusters, _ = link(nodes)
     assert len(clusters) == 2
     assert score_pair(nodes[0], nodes[1], {}) is None
@@ -59,11 +61,11 @@ def test_counts_of_respondents_form_one_sample_metric() -> None:
     de = ("In die Studie flossen 7.095 Antworten von hauptberuflichen "
           "Kundenservice-Mitarbeitern ein.")
     zh = "来自 33 个国家和六大洲的全职客户服务专业人士的 7095 份回复。"
-    nodes = [
+    nodes = attach_claims([
         _node("a", "de", "de", de, "7.095", 7095, "service_professionals", 2020, unit="count"),
         _node("b", "zh", "zh", zh, "7095", 7095, "service_professionals", 2020, unit="count"),
         _node("c", "zh", "zh", zh, "33", 33, "countries", 2020, unit="count"),
-    ]
+    ])
     clusters, _ = link(nodes)
     labels = sorted(label_for(members)[0] for members in clusters.values())
     assert labels == ["countries surveyed", "survey responses: service professionals"]
@@ -73,33 +75,33 @@ def test_a_shared_topic_alone_never_makes_a_conflict() -> None:
     one = "62% of customers say AI has improved service."
     two = "Only 45% of customers trust AI to handle a refund."
     later = "By 2024, 71% of customers said AI has improved service."
-    nodes = [
+    nodes = attach_claims([
         _node("a", "d1", "en", one, "62%", 62, "customers", 2023),
         _node("b", "d1", "en", two, "45%", 45, "customers", 2023),
         _node("c", "d2", "en", later, "71%", 71, "customers", 2024),
-    ]
+    ])
     assert nodes[0].concepts == nodes[1].concepts == frozenset({"ai"})
     assert score_pair(nodes[0], nodes[1], {}) is None
-    assert score_pair(nodes[0], nodes[2], {}) == ("concepts", 0.76)
+    assert score_pair(nodes[0], nodes[2], {}) == ("claim", 0.8)  # the same claim, not a topic
 
 
 def test_near_identical_sentences_with_different_values_are_a_conflict() -> None:
     first = "75% 的决策者表示,现场服务是他们整体战略的关键。"
     second = "80% 的决策者表示,现场服务是他们整体战略的关键部分。"
-    nodes = [_node("a", "zh", "zh", first, "75%", 75, "decision_makers", 2020),
-             _node("b", "zh", "zh", second, "80%", 80, "decision_makers", 2020)]
+    nodes = attach_claims([_node("a", "zh", "zh", first, "75%", 75, "decision_makers", 2020),
+                           _node("b", "zh", "zh", second, "80%", 80, "decision_makers", 2020)])
     found = score_pair(nodes[0], nodes[1], {})
-    assert found is not None and found[0] == "concepts"
+    assert found is not None and found[0] == "restatement"  # one source, two values
 
 
 def test_sub_samples_of_one_survey_stay_apart_but_samples_of_studies_link() -> None:
     en = "Our survey of 3,450 consumers and 1,200 customer service leaders in 20 countries."
     de = "Rund 1.500 Führungskräfte aus sechs Ländern wurden befragt."
-    nodes = [
+    nodes = attach_claims([
         _node("a", "en", "en", en, "3,450", 3450, "consumers", 2024, unit="count"),
         _node("b", "en", "en", en, "1,200", 1200, "service_decision_makers", 2024, unit="count"),
         _node("c", "de", "de", de, "1.500", 1500, "executives", 2021, unit="count"),
-    ]
+    ])
     assert score_pair(nodes[0], nodes[1], {}) is None
     assert score_pair(nodes[0], nodes[2], {}) == ("sample", 0.9)
 
@@ -112,12 +114,13 @@ def _all_pairs_link(nodes: list[Node]) -> set[frozenset[str]]:
     points = reconcile._fingerprints(nodes)
     found = [(a, b, found) for a, b in combinations(nodes, 2)
              if (found := score_pair(a, b, points)) and found[1] >= reconcile.LINK_THRESHOLD]
-    found.sort(key=lambda item: (item[2][0] not in ("group", "paraphrase"), -item[2][1],
+    found.sort(key=lambda item: (reconcile.link_rank(item[0], item[1], item[2][0]), -item[2][1],
                                  min(item[0].order, item[1].order),
                                  max(item[0].order, item[1].order)))
-    clusters = reconcile._Clusters(nodes)
+    clusters = reconcile.Clusters(nodes)
     for a, b, (method, _) in found:
-        clusters.merge(a.obs_id, b.obs_id, same_measure=method in ("group", "paraphrase"))
+        clusters.merge(a.obs_id, b.obs_id, same_measure=method in reconcile.SAME_MEASURE,
+                       across=a.doc_id != b.doc_id, within_study=reconcile.same_study(a, b))
     sample_keys = reconcile._sample_keys(nodes)
     by_key: dict[Any, list[str]] = defaultdict(list)
     for node in nodes:
@@ -167,6 +170,7 @@ def test_the_work_grows_with_the_figures_not_with_the_square_of_a_block() -> Non
         text = claim.format(40 + i % 30)
         nodes.append(_node(f"n{i:05}", f"d{i}", "de", text, str(40 + i % 30), 40 + i % 30,
                            "customers", 2016 + i % 8))
+    attach_claims(nodes)
     found = reconcile._scored_links(nodes)
     assert len(found) < 3 * len(nodes)
     clusters, _ = link(nodes)

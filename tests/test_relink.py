@@ -149,34 +149,41 @@ def _node(obs_id: str, doc: str, value: float, year: int, claim_start: int = 0) 
                 order=(f"2026-0{year - 2015}", obs_id))
 
 
-@pytest.mark.parametrize("same_sentence", [False, True])
-def test_a_new_figure_merges_two_metrics_unless_they_hold_one_sentence(same_sentence) -> None:
-    """Two existing metrics on one topic (kept apart earlier) and a new figure that links to
-    both: they merge through it, unless the warehouse says they hold two measures of one
-    sentence (a sentence their representatives here do not show)."""
-    nodes = [_node("a", "d1", 40, 2018), _node("b", "d2", 60, 2018, claim_start=100),
-             _node("n", "d3", 50, 2020)]
-    apart = {("m-a", "m-b")} if same_sentence else set()
-    clusters = relink._Growing(nodes, {"a": "m-a", "b": "m-b"}, apart)
-    grouped, _ = reconcile.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id))
+@pytest.mark.parametrize("shared", ["nothing", "a document", "a sentence"])
+def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -> None:
+    """Two existing metrics on one claim (kept apart earlier) and a new figure that links to
+    both: they merge through it, unless the warehouse says they hold two different figures
+    of one document or two measures of one sentence (which their representatives here do
+    not show)."""
+    nodes = reconcile.attach_claims([
+        _node("a", "d1", 40, 2018), _node("b", "d2", 60, 2018, claim_start=100),
+        _node("n", "d3", 50, 2020)])
+    stored = {"m-a": {"d1": ({0}, {(2018, 40.0, True)})},
+              "m-b": {"d2": ({100}, {(2018, 60.0, True)})}}
+    if shared == "a document":
+        stored["m-b"]["d1"] = ({200}, {(2018, 45.0, True)})  # another claim of d1
+    if shared == "a sentence":
+        stored["m-b"]["d1"] = ({0}, {(2018, 45.0, True)})
+    clusters = relink.Growing(nodes, {"a": "m-a", "b": "m-b"}, stored.__getitem__)
+    grouped, _ = reconcile.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id),
+                                prefer=lambda node: node.obs_id == "n")
     holding = [clusters.metrics.get(root, set()) for root in grouped]
-    if same_sentence:
+    if shared != "nothing":
         assert {"m-a"} in holding and {"m-b"} in holding
     else:
         assert holding == [{"m-a", "m-b"}]
 
 
-def test_metrics_sharing_a_sentence_are_found_in_the_warehouse(tmp_path) -> None:
+def test_stored_metrics_sharing_a_sentence_stay_apart(tmp_path) -> None:
     warehouse, _ = _add_in_runs(ROOT / "sources", tmp_path, batches=1)
     with duckdb.connect(str(warehouse)) as con:
         sentences = con.execute(
             "SELECT o.doc_id, o.claim_start, list(DISTINCT mo.metric_id ORDER BY mo.metric_id)"
             " FROM observations o JOIN metric_observations mo USING (obs_id)"
             " GROUP BY ALL HAVING count(DISTINCT mo.metric_id) > 1").fetchall()
-        con.execute("CREATE TEMP TABLE _relink_obs AS SELECT obs_id, metric_id"
-                    " FROM metric_observations")
-        con.execute("CREATE TEMP TABLE _relink_pick AS SELECT obs_id FROM metric_observations")
-        apart = relink._apart(con)
-    assert sentences  # the corpus has sentences with two measures
-    for _, _, metrics in sentences:
-        assert (metrics[0], metrics[1]) in apart
+        figures_of = relink.stored_figures(con)
+        clusters = relink.Growing([], {}, figures_of)
+        assert sentences  # the corpus has sentences with two measures
+        for _, _, metrics in sentences:
+            assert clusters.stored_apart(metrics[0], metrics[1], across=False,
+                                          within_study=True)

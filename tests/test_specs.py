@@ -4,6 +4,7 @@ A line is {"text", "lang", "survey_year", "expected": [{surface, value, unit, qu
 population, year, year_basis[, paraphrase_of]}, ...]}; an empty list means "nothing here is a
 statistic".  `paraphrase_of` is the surface of the exact figure a verbal share glosses
 ("zwei Drittel (68 Prozent)"); a figure without it must gloss nothing.
+An optional "population" is whom the survey asked, as a manifest would declare it.
 A case the extractor cannot handle yet keeps its expectation and adds
 "not_supported": "<reason>" instead of being deleted.
 """
@@ -36,7 +37,8 @@ def _cases() -> list:
 
 @pytest.mark.parametrize("case", _cases())
 def test_spec(case: dict) -> None:
-    stats = find_statistics(case["text"], case["lang"], case.get("survey_year"))
+    stats = find_statistics(case["text"], case["lang"], case.get("survey_year"),
+                            population=case.get("population"))
     got = [{f: getattr(s, f) for f in FIELDS} for s in stats]
     for item, stat in zip(got, stats, strict=True):
         item["value"] = round(item["value"], 2)

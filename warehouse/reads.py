@@ -1,4 +1,5 @@
-"""Reads for exports, evaluation and `polystat explain` (finished runs only)."""
+"""Reads for exports, evaluation, `polystat explain` and the pipeline's own questions
+(what the last finished run left, what this run added), finished runs only."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     out = []
-    for conflict in _records(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
-                                  " ORDER BY metric, year"):
+    for conflict in _records(con, 'SELECT metric_id, metric, year, study, "values", obs_ids,'
+                                  " scope, linked_by FROM conflicts ORDER BY metric, year, study"):
         observations = _records(con, """
             SELECT o.obs_id, d.file_name AS doc, d.source_id, o.start, o."end", o.surface,
                    o.value, o.qualifier, o.claim AS quote
@@ -92,7 +93,11 @@ def explain(con: duckdb.DuckDBPyConnection, ident: str, *, members: int | None =
                                     " n_documents, agreement FROM series WHERE metric_id = ?"
                                     " ORDER BY year", [ident]),
             "observations": [{"obs_id": m["obs_id"], "method": m["method"], "score": m["score"],
-                              **_explain_observation(con, m["obs_id"])} for m in shown]}
+                              **_explain_observation(con, m["obs_id"])} for m in shown],
+            "possibly_same_as": _records(con, "SELECT similar_metric_id AS metric_id,"
+                                              " any_value(reason) AS reason"
+                                              " FROM metric_suggestions WHERE metric_id = ?"
+                                              " GROUP BY ALL ORDER BY 1", [ident])}
 
 
 def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[str, Any]:
@@ -119,3 +124,42 @@ def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[st
     return {"observation": obs, "document": doc[0] if doc else None,
             "source": source[0] if source else None, "segment": segment[0] if segment else None,
             "translations": translation, "metric_links": links, "run": run[0] if run else None}
+
+
+def current_document_texts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """file name -> text of every current document (the gold set names files)."""
+    return {row[0]: row[1] for row in con.execute(
+        "SELECT file_name, text FROM current_documents").fetchall()}
+
+
+def observations_of_run(con: duckdb.DuckDBPyConnection, run_id: str, limit: int
+                        ) -> list[dict[str, Any]]:
+    """The figures a run stored (up to `limit`), by source and offset: source, surface,
+    value, unit, qualifier, population, year."""
+    return _records(con, """
+        SELECT d.source_id AS source, o.surface, o.value, o.unit, o.qualifier, o.population,
+               o.year
+        FROM observations o JOIN documents d USING (doc_id) WHERE o.run_id = ?
+        ORDER BY d.source_id, o.start LIMIT ?""", [run_id, limit])
+
+
+def metric_and_conflict_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many metrics and conflicts the warehouse holds now."""
+    found = con.execute("SELECT (SELECT count(*) FROM metrics), (SELECT count(*) FROM conflicts)"
+                        ).fetchone() or (0, 0)
+    return {"metrics": int(found[0]), "conflicts": int(found[1])}
+
+
+def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """The summary of the latest finished run other than `run_id` ({} if none)."""
+    row = con.execute(
+        "SELECT summary FROM runs WHERE status IN ('completed', 'partial') AND run_id <> ?"
+        " ORDER BY started_at DESC LIMIT 1", [run_id]).fetchone()
+    return dict(json.loads(row[0])) if row and row[0] else {}
+
+
+def run_finished_at(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str | None:
+    """When a run finished, as `YYYY-MM-DD HH:MM UTC` (None: no such run)."""
+    found = con.execute("SELECT strftime(finished_at, '%Y-%m-%d %H:%M UTC') FROM runs"
+                        " WHERE run_id = ?", [run_id]).fetchone()
+    return found[0] if found else None

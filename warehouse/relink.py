@@ -31,8 +31,11 @@ rebuilds on every run.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -41,7 +44,7 @@ from warehouse import reconcile as rc
 from warehouse.store import insert_rows
 
 _TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
-                "_relink_label")
+                "_relink_label", "_relink_study", "_relink_new_words")
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
@@ -130,8 +133,11 @@ SELECT o.obs_id, o.doc_id, o.claim_start, coalesce(s.language, d.language) AS la
        o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail, o.year,
        o.group_key, list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts,
        regexp_replace(o.claim, '[0-9%％]+', ' ', 'g') AS wording, r.started_at,
-       mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable
+       mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
+       c.study, coalesce(c.words, []::VARCHAR[]) AS words,
+       coalesce(c.words_en, []::VARCHAR[]) AS words_en
 FROM current_observations o JOIN documents d USING (doc_id)
+LEFT JOIN claims c USING (obs_id)
 LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
 LEFT JOIN runs r ON r.run_id = o.run_id
 LEFT JOIN metric_observations mo USING (obs_id)
@@ -188,6 +194,37 @@ WHERE k.metric_id IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY k.unit, k.tail, k.concept, k.point_year, k.point,
                                         k.metric_id, k.population
                            ORDER BY k.started_at, k.obs_id) = 1""",
+    "study": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
+      JOIN documents d USING (doc_id) WHERE n.linkable) n
+  ON e.unit = n.unit AND e.year IS NOT DISTINCT FROM n.year AND e.value = n.value
+JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
+WHERE e.metric_id IS NOT NULL AND e.linkable""",
+    "study wording": """
+SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT s.study, n.lang, n.unit FROM _relink_new n
+      JOIN _relink_study s USING (doc_id) WHERE n.linkable) n
+  ON e.study = n.study AND e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
+WHERE e.metric_id IS NOT NULL AND e.linkable
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "claim": """
+WITH new_words AS (SELECT DISTINCT lang, unit, tail, word FROM _relink_new_words
+                   WHERE NOT english)
+SELECT e.obs_id FROM (SELECT *, unnest(words) AS word FROM _relink_obs
+                      WHERE metric_id IS NOT NULL AND linkable) e
+JOIN new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
+                AND e.tail = n.tail AND e.word = n.word
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
+                           ORDER BY e.started_at, e.obs_id) = 1""",
+    "translation": """
+WITH new_words AS (SELECT DISTINCT unit, tail, word FROM _relink_new_words WHERE english)
+SELECT e.obs_id FROM (SELECT *, unnest(words_en) AS word FROM _relink_obs
+                      WHERE metric_id IS NOT NULL AND linkable) e
+JOIN new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words_en, e.concepts, e.year, e.lang
+                           ORDER BY e.started_at, e.obs_id) = 1""",
     "sample": """
 SELECT e.obs_id FROM _relink_obs e
 WHERE e.metric_id IS NOT NULL AND NOT e.linkable
@@ -209,14 +246,60 @@ WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pi
 """
 
 
-def _pick(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts)."""
+def _pick(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
+    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts);
+    returns the new observations, read with their claims."""
     con.execute(_OBSERVATIONS)
     con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
                 " WHERE metric_id IS NULL")
+    new = _new_claims(con)
     union = "\nUNION\n".join(f"({query})" for query in _PICKS.values())
     con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
     con.execute(_COMPLETE)
+    return new
+
+
+def _new_claims(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
+    """The studies and claim words of the new figures (read by the picks), from the
+    linker's own reading of them (their documents are new, so read whole)."""
+    new = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_new)")
+    con.execute("CREATE TEMP TABLE _relink_study (doc_id VARCHAR, study VARCHAR)")
+    con.execute("CREATE TEMP TABLE _relink_new_words (lang VARCHAR, unit VARCHAR,"
+                " tail VARCHAR, word VARCHAR, english BOOLEAN)")
+    insert_rows(con, "_relink_study", [{"doc_id": doc, "study": study} for doc, study
+                                       in sorted({(n.doc_id, n.study) for n in new})])
+    linkable = [n for n in new if not (n.unit == "count" and n.population)]
+    frequency = _word_frequency(con)
+    insert_rows(con, "_relink_new_words", [
+        {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
+        for lang, unit, tail, word, english in sorted(
+            {(n.lang, n.unit, _tail(n), word, False)
+             for n in linkable for word in _prefix(n.words, frequency)}
+            | {(None, n.unit, _tail(n), word, True)
+               for n in linkable for word in _prefix(n.words_en, frequency)},
+            key=repr)])
+    for node in new:
+        node.stored = True  # its claim is known now: the linking read does not build it again
+    return new
+
+
+def _word_frequency(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many stored claims use each word (in any language, in English)."""
+    return dict(con.execute(
+        "SELECT word, count(*) FROM (SELECT unnest(list_concat(coalesce(words, []),"
+        " coalesce(words_en, []))) AS word FROM claims) GROUP BY word").fetchall())
+
+
+def _prefix(words: frozenset[str], frequency: dict[str, int]) -> list[str]:
+    """The rarest words a claim shares with every claim similar to it: claims with a
+    Jaccard similarity of at least t share at least ceil(t * n) of its n words, so they
+    share one of any n - ceil(t * n) + 1 of them (prefix filtering)."""
+    rarest = sorted(words, key=lambda word: (frequency.get(word, 0), word))
+    return rarest[:len(rarest) - math.ceil(rc.SAME_CLAIM * len(rarest)) + 1]
+
+
+def _tail(node: rc.Node) -> str:
+    return (node.population or "").rsplit("_", 1)[-1]
 
 
 def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float]]:
@@ -229,18 +312,24 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
-class _Growing(rc._Clusters):
+Figures = dict[str, tuple[set[int], set[rc.Point]]]  # doc -> (sentences, points)
+
+
+class Growing(rc.Clusters):
     """Clusters that start as the existing metrics (their representatives merged).
 
-    A new figure never shares a sentence with an existing metric (it comes from a new
-    document), so the representatives' sentences suffice, except between two existing
-    metrics: `apart` names the pairs of them that hold measures of one sentence.
+    A new figure never shares a document with an existing metric (it comes from a new
+    document), so the representatives' sentences and documents suffice, except between
+    two existing metrics: `figures_of` gives, per document, the sentences and points of
+    all of a stored metric's figures, and two stored metrics stay apart by the same
+    rules as in a rebuild (`reconcile.Clusters`). It is asked only when a new figure
+    links two stored metrics.
     """
 
     def __init__(self, nodes: list[rc.Node], metric_of: dict[str, str],
-                 apart: set[tuple[str, str]]) -> None:
+                 figures_of: Callable[[str], Figures]) -> None:
         super().__init__(nodes)
-        self.apart = apart
+        self.figures_of = figures_of
         self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
         first: dict[str, str] = {}
         for node in nodes:
@@ -248,10 +337,12 @@ class _Growing(rc._Clusters):
             if metric is not None:
                 self.merge(first.setdefault(metric, node.obs_id), node.obs_id, same_measure=True)
 
-    def merge(self, a: str, b: str, *, same_measure: bool) -> bool:
+    def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False,
+              within_study: bool = False) -> bool:
         ra, rb = self.forest.find(a), self.forest.find(b)
         metrics = self.metrics.get(ra, set()) | self.metrics.get(rb, set())
-        if not super().merge(a, b, same_measure=same_measure):
+        if not super().merge(a, b, same_measure=same_measure, across=across,
+                             within_study=within_study):
             return False
         if ra != rb:
             self.metrics.pop(ra, None)
@@ -260,29 +351,43 @@ class _Growing(rc._Clusters):
                 self.metrics[self.forest.find(a)] = metrics
         return True
 
-    def _overlap(self, ra: str, rb: str) -> bool:
+    def separate(self, ra: str, rb: str, *, across: bool, within_study: bool = False) -> bool:
         for one in self.metrics.get(ra, ()):
             for two in self.metrics.get(rb, ()):
-                if (min(one, two), max(one, two)) in self.apart:
+                if self.stored_apart(one, two, across=across, within_study=within_study):
                     return True
-        return super()._overlap(ra, rb)
+        return super().separate(ra, rb, across=across, within_study=within_study)
+
+    def stored_apart(self, one: str, two: str, *, across: bool, within_study: bool) -> bool:
+        first, second = self.figures_of(one), self.figures_of(two)
+        for doc in first.keys() & second.keys():
+            (sentences_a, points_a), (sentences_b, points_b) = first[doc], second[doc]
+            if sentences_a & sentences_b:
+                return True
+            if across and points_a and points_b and rc.disagree(points_a, points_b,
+                                                                trend=within_study):
+                return True
+        return False
 
 
-_SHARED_SENTENCES = """
-WITH picked AS (
-    SELECT mo.metric_id, o.doc_id, o.claim_start
-    FROM observations o JOIN metric_observations mo USING (obs_id)
-    WHERE mo.metric_id IN (SELECT DISTINCT metric_id FROM _relink_obs
-                           JOIN _relink_pick USING (obs_id)))
-SELECT DISTINCT a.metric_id, b.metric_id
-FROM picked a JOIN picked b USING (doc_id, claim_start)
-WHERE a.metric_id < b.metric_id
-"""
-
-
-def _apart(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    """Pairs of picked metrics that hold two measures of one sentence (never to merge)."""
-    return {(one, two) for one, two in con.execute(_SHARED_SENTENCES).fetchall()}
+def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
+    """A stored metric's figures per document (sentences; the points of those that are
+    not glosses, see `reconcile.point_of`), read once per metric."""
+    @cache
+    def figures_of(metric_id: str) -> Figures:
+        found: Figures = {}
+        for doc, sentence, year, value, gloss, worded in con.execute(
+                "SELECT o.doc_id, o.claim_start, o.year, round(o.value, 2), c.gloss,"
+                " len(c.words) >= ? FROM metric_observations mo"
+                " JOIN current_observations o USING (obs_id)"
+                " LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id = ?",
+                [rc.MIN_WORDS, metric_id]).fetchall():
+            sentences, points = found.setdefault(doc, (set(), set()))
+            sentences.add(sentence)
+            if not gloss:
+                points.add((year, value, bool(worded)))
+        return found
+    return figures_of
 
 
 # --------------------------------------------------------------------------- writing
@@ -292,30 +397,37 @@ _LABEL_MEMBERS = f"""
 CREATE TEMP TABLE _relink_label AS
 SELECT obs_id FROM (
     SELECT o.obs_id, o.unit, t.text_sha256 IS NOT NULL AS translated,
-           len(coalesce(o.concepts, [])) > 0 AS has_concepts,
+           coalesce(s.language, d.language) = 'en' AND len(c.words) > 0 AS english,
+           len(c.words) > 1 AS worded,
            row_number() OVER (PARTITION BY mo.metric_id ORDER BY r.started_at, o.obs_id) AS n_all,
            row_number() OVER (PARTITION BY mo.metric_id, translated
                               ORDER BY r.started_at, o.obs_id) AS n_translated,
-           row_number() OVER (PARTITION BY mo.metric_id, has_concepts
-                              ORDER BY r.started_at, o.obs_id) AS n_concepts,
+           row_number() OVER (PARTITION BY mo.metric_id, english
+                              ORDER BY r.started_at, o.obs_id) AS n_english,
+           row_number() OVER (PARTITION BY mo.metric_id, worded
+                              ORDER BY r.started_at, o.obs_id) AS n_worded,
            row_number() OVER (PARTITION BY mo.metric_id, o.population
                               ORDER BY r.started_at, o.obs_id) AS n_population
     FROM current_observations o
+    JOIN documents d USING (doc_id)
     JOIN metric_observations mo USING (obs_id)
     JOIN _relink_touched USING (metric_id)
+    JOIN claims c USING (obs_id)
     LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
     LEFT JOIN runs r ON r.run_id = o.run_id
     LEFT JOIN ({rc.TRANSLATED}) t
            ON t.text_sha256 = s.text_sha256 AND t.src = s.language)
-WHERE n_all = 1 OR (translated AND n_translated = 1) OR (has_concepts AND n_concepts = 1)
-   OR (unit = 'count' AND n_population = 1)
+WHERE n_all = 1 OR (translated AND n_translated = 1) OR (english AND n_english = 1)
+   OR (worded AND n_worded = 1) OR (unit = 'count' AND n_population = 1)
 """
 
 
 def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
                    ) -> dict[str, list[rc.Node]]:
     """Per metric, the members its label and id depend on (see `reconcile.label_for`): the
-    oldest, the oldest translated, the oldest with topics, and for counts one per group."""
+    oldest, the oldest translated, the oldest English and the oldest with words, and for
+    counts one per group. Their whole sentences are read (a figure's claim depends on
+    its neighbours)."""
     con.execute("CREATE TEMP TABLE _relink_touched (metric_id VARCHAR)")
     insert_rows(con, "_relink_touched", [{"metric_id": m} for m in sorted(metrics)])
     con.execute(_LABEL_MEMBERS)
@@ -323,8 +435,11 @@ def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
         "SELECT obs_id, metric_id FROM metric_observations"
         " WHERE obs_id IN (SELECT obs_id FROM _relink_label)").fetchall())
     members: dict[str, list[rc.Node]] = defaultdict(list)
-    for node in rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_label)"):
-        members[metric_of[node.obs_id]].append(node)
+    for node in rc.load_nodes(con, "(o.doc_id, o.claim_start) IN (SELECT (doc_id, claim_start)"
+                                   " FROM observations JOIN _relink_label USING (obs_id))",
+                              stored=True):
+        if node.obs_id in metric_of:
+            members[metric_of[node.obs_id]].append(node)
     return members
 
 
@@ -340,15 +455,17 @@ def _translated_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
 
 
 def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    _pick(con)
+    rc.recall_lemmas(con)
+    new_nodes = _pick(con)
     existing = _existing(con)
-    nodes = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_pick"
-                               " UNION ALL SELECT obs_id FROM _relink_new)")
-    new = {n.obs_id for n in nodes} - existing.keys()
-    clusters = _Growing(nodes, {obs: found[0] for obs, found in existing.items()},
-                        _apart(con))
+    nodes = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_pick)", stored=True)
+    nodes = sorted(nodes + new_nodes, key=lambda n: (n.order[0], n.doc_id, n.start))
+    new = {n.obs_id for n in new_nodes}
+    clusters = Growing(nodes, {obs: found[0] for obs, found in existing.items()},
+                       stored_figures(con))
     grouped, best = rc.link(nodes, clusters,
-                            keep=lambda a, b: a.obs_id in new or b.obs_id in new)
+                            keep=lambda a, b: a.obs_id in new or b.obs_id in new,
+                            prefer=lambda node: node.obs_id in new)
 
     changed: list[tuple[set[str], list[rc.Node]]] = []  # (existing metrics, new members)
     for root, members in grouped.items():
@@ -387,6 +504,9 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     con.execute("DELETE FROM metrics WHERE metric_id IN (SELECT unnest(?))", [sorted(gone)])
     insert_rows(con, "metrics", metrics)
     insert_rows(con, "metric_observations", rows)
+    con.execute("DELETE FROM claims WHERE obs_id IN (SELECT unnest(?))", [sorted(new)])
+    insert_rows(con, "claims", [rc.claim_row(n, run_id) for n in nodes if n.obs_id in new])
+    rc.store_lemmas(con)
     counts = con.execute("SELECT (SELECT count(*) FROM metrics),"
                          " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
     return {"metrics": int(counts[0]), "links": int(counts[1]),

@@ -182,13 +182,14 @@ def corpus_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def series_points(con: duckdb.DuckDBPyConnection, shown_per_point: int) -> list[Row]:
-    """One row per metric and year: the agreed value, the spread, the qualifiers, counts,
+    """One row per metric and year (with the metric's `label_source`; 'sample' for sample
+    sizes): the agreed value, the spread, the qualifiers, counts,
     every source (`all_sources`) and the first `shown_per_point` figures (`obs_ids`, by
     source and position). Ordered by metric label, metric and year."""
     return _rows(con, """
         WITH member AS (
-            SELECT m.metric_id, m.label AS metric, m.unit, o.year, o.obs_id, o.value,
-                   o.qualifier, o.doc_id, d.source_id,
+            SELECT m.metric_id, m.label AS metric, m.unit, m.label_source, o.year, o.obs_id,
+                   o.value, o.qualifier, o.doc_id, d.source_id,
                    row_number() OVER (PARTITION BY m.metric_id, o.year
                                       ORDER BY d.source_id, o.start, o.obs_id) AS nth
             FROM metrics m
@@ -196,7 +197,7 @@ def series_points(con: duckdb.DuckDBPyConnection, shown_per_point: int) -> list[
             JOIN current_observations o USING (obs_id)
             JOIN current_documents d USING (doc_id)
             WHERE o.year IS NOT NULL)
-        SELECT metric_id, metric, unit, year,
+        SELECT metric_id, metric, unit, label_source, year,
                coalesce(median(value) FILTER (WHERE qualifier = 'exact'), median(value))
                    AS series_value,
                count(*) FILTER (WHERE qualifier = 'exact') AS n_exact,
@@ -207,22 +208,24 @@ def series_points(con: duckdb.DuckDBPyConnection, shown_per_point: int) -> list[
                count(*) AS n_observations, count(DISTINCT doc_id) AS n_documents,
                list(obs_id ORDER BY nth) FILTER (WHERE nth <= ?) AS obs_ids,
                list(DISTINCT source_id ORDER BY source_id) AS all_sources
-        FROM member GROUP BY metric_id, metric, unit, year
+        FROM member GROUP BY metric_id, metric, unit, label_source, year
         ORDER BY metric, metric_id, year""", [shown_per_point])
 
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    """Each conflict (the `conflicts` view), ordered by metric label, metric and year."""
-    return _rows(con, 'SELECT metric_id, metric, year, "values", obs_ids FROM conflicts'
-                      " ORDER BY metric, metric_id, year")
+    """Each conflict (the `conflicts` view: one per metric, year and study, with its scope
+    and why its figures are one metric), ordered by metric label, metric, year and study."""
+    return _rows(con, 'SELECT metric_id, metric, year, study, "values", obs_ids, scope,'
+                      " linked_by FROM conflicts ORDER BY metric, metric_id, year, study")
 
 
 def conflict_figures(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    """Every figure of every conflict (metric_id, year, obs_id, value, unit), per conflict
-    by source and position."""
+    """Every figure of every conflict (metric_id, year, study, obs_id, value, unit), per
+    conflict by source and position."""
     return _rows(con, """
-        WITH member AS (SELECT metric_id, year, unnest(obs_ids) AS obs_id FROM conflicts)
-        SELECT m.metric_id, m.year, o.obs_id, o.value, o.unit
+        WITH member AS (SELECT metric_id, year, study, unnest(obs_ids) AS obs_id
+                        FROM conflicts)
+        SELECT m.metric_id, m.year, m.study, o.obs_id, o.value, o.unit
         FROM member m JOIN current_observations o USING (obs_id)
         JOIN current_documents d USING (doc_id)
         ORDER BY m.metric_id, m.year, d.source_id, o.start, o.obs_id""")

@@ -60,6 +60,12 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str,
     )
 
 
+def include_run_in_views(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """This connection's views (current_documents, finished_runs, ...) count the rows of
+    `run_id` as well, unfinished as it is: a stage reads what the stages before it wrote."""
+    con.execute("SET VARIABLE polystat_run = ?", [run_id])
+
+
 FACT_TABLES = ("sources", "documents", "segments", "translations", "extractions", "observations",
                "metrics", "metric_observations")
 

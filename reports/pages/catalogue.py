@@ -33,8 +33,11 @@ class Catalogue:
             d["source_id"]: Source(f"S{markers[d['source_id']]}",
                                    d.get("title") or d["file_name"], d["source_id"])
             for d in self.documents}
-        self.trends = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) >= 2]
-        self.single = [s for s in snapshot["series"] if len({p["year"] for p in s["points"]}) < 2]
+        # Sample sizes of different studies are no trend: they are listed with single years.
+        self.trends = [s for s in snapshot["series"] if not s.get("sample")
+                       and len({p["year"] for p in s["points"]}) >= 2]
+        self.single = [s for s in snapshot["series"] if s.get("sample")
+                       or len({p["year"] for p in s["points"]}) < 2]
         self.provenance_pages = provenance_pages(self.documents, previous.provenance)
         self.provenance_page = {d["source_id"]: name
                                 for name, docs in self.provenance_pages.items() for d in docs}

@@ -12,9 +12,11 @@ def conflicts_md(c: Catalogue) -> str:
     conflicts = c.snapshot["conflicts"]
     if not conflicts:
         return "No conflicts: where sources give the same metric for the same year, they agree."
-    blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric and year with exact values "
-              "that differ by more than one unit. Qualified figures (\"more than half\") never "
-              "conflict. Each quote is the original sentence with the figure highlighted."]
+    blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric, year and study with exact "
+              "values that differ by more than one unit, between sources or inside one source "
+              "that restates a figure. Qualified figures (\"more than half\"), verbal glosses "
+              "and other studies never conflict. Each quote is the original sentence with the "
+              "figure highlighted."]
     for conflict in conflicts:
         blocks.append(_conflict_block(c, conflict))
     return BREAK.join(blocks)
@@ -27,7 +29,8 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
     spread = spread.lstrip(", ").lstrip("+")
     anchor = slug(f"{conflict['metric_id']}-{conflict['year']}", "conflict")
     parts = [f"## {label(conflict['metric'])}, {conflict['year']} {{#conflict-{anchor}}}",
-             f"Values: {_and_list(values)} (difference {spread})."]
+             f"Values: {_and_list(values)} (difference {spread}).",
+             _conflict_scope(conflict)]
     for obs_id in conflict["obs_ids"]:
         parts.append(_quote(c, c.observations[obs_id]))
     more = conflict.get("n_observations", 0) - len(conflict["obs_ids"])
@@ -35,6 +38,32 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
         parts.append(f"… and {counted(more, 'more figure')} for this metric and year "
                      "([Provenance](provenance.qmd)).")
     return "\n\n".join(parts)
+
+
+LINK_REASONS = {
+    "restatement": "the same figure restated (same study, year and claim)",
+    "edition": "the same claim in another edition of the study",
+    "claim": "the same claim in another study",
+    "anaphor": "a sentence that refers back to the figure before it",
+    "headline": "a headline giving a figure of the text",
+    "group": "values compared over years in one sentence",
+    "paraphrase": "a verbal gloss of the figure",
+    "fingerprint": "comparisons sharing a year and value",
+    "concepts": "the same topic and group in another language",
+    "sample": "sample sizes",
+}
+
+
+def _conflict_scope(conflict: Row) -> str:
+    """Whether a source contradicts itself or sources contradict each other, and why the
+    figures are taken for one metric."""
+    scope = ("One source gives two values" if conflict.get("scope") == "within source"
+             else "Sources disagree")
+    study = f" (study: {conflict['study']})" if conflict.get("study") else ""
+    reasons = [LINK_REASONS.get(m, m) for m in conflict.get("linked_by") or ()
+               if m != "single"]
+    why = f" One metric because of {_and_list(reasons)}." if reasons else ""
+    return f"{scope}{study}.{why}"
 
 
 def _quote(c: Catalogue, obs: Row) -> str:

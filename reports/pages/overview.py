@@ -62,7 +62,7 @@ def _corpus_sentence(corpus: Row) -> str:
         f"{corpus['linked_observations']:,} of them are linked to "
         f"{counted(corpus['metrics'], 'metric')}; {have(corpus['trend_metrics'], 'metric')} "
         "figures for two or more years ([Trends](trends.qmd)) and "
-        f"{counted(corpus['conflicts'], 'conflict')} between sources "
+        f"{counted(corpus['conflicts'], 'conflict')} "
         f"([Conflicts](conflicts.qmd)). "
         f"{translation_coverage(corpus['translated_segments'], corpus['non_english_segments'])} "
         f"({coverage}; see [Sources](sources.qmd)).")

@@ -32,12 +32,14 @@ def extractor_version() -> str:
 
 
 def analyse(text: str, declared_language: str | None, survey_year: int | None,
-            candidates: Sequence[str]) -> DocumentAnalysis:
+            candidates: Sequence[str], population: str | None = None) -> DocumentAnalysis:
+    """`population`: whom the survey asked, when the manifest says it (else the document)."""
     from extract import statistics  # spaCy: imported where documents are mined, not by every run
 
     language, confidence = langid.document_language(text, declared_language, candidates)
     segments = langid.label_segments(text, segment.segment(text), language, candidates)
-    found = statistics.find_statistics(text, language or "en", survey_year, segments)
+    found = statistics.find_statistics(text, language or "en", survey_year, segments,
+                                       population)
     found = concepts.attach_concepts(text, found, language or "en", segments)
     return DocumentAnalysis(language=language, confidence=confidence, segments=segments,
                             statistics=found, extractor_version=extractor_version())

@@ -1,0 +1,211 @@
+"""What a figure claims: the content words of its clause, lemmatised.
+
+The linker compares claims, not topic keywords: two figures measure the same thing
+when their clauses say the same thing about the same people. A claim holds
+
+  words     the lemmas of the clause's content words (simplemma for de/tr/en, jieba
+            word segmentation for zh), figures, stopwords and single letters left out
+  clause    the clause itself, cut on whole words (what a label may quote)
+  negated   the clause negates its predicate ("nicht", "not", "değil", "不")
+  anaphor   the clause refers back to a figure given just before ("dieser Anteil",
+            "bu oran", "这一比例", "that share")
+  thin      the clause has no word of its own ("(2022: 63%)", "2021 erst 9 Prozent"): the
+            figure continues the measure before it in its sentence
+  respectively  "… 90.9% and 83.3% respectively": the figures follow the order of
+            those they refer back to
+  gloss     the figure is a verbal one ("nearly half"), with no digits
+
+The clause of a figure runs from the last clause break before it to the first one
+after it; a clause too thin to say anything (a parenthesised figure, "nearly half")
+widens to the text between the neighbouring figures. Every word list is data in
+``lang/<code>/claims.toml``; the code is the same for every language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from extract import languages, lexicon
+from extract.concepts import fold
+
+_BREAK = r"[,，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
+_FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
+_GLUED_SUFFIX = re.compile(r"^['’]?[^\W\d_]*")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+MIN_CLAUSE_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Claim:
+    words: frozenset[str]
+    clause: str
+    negated: bool
+    anaphor: bool
+    gloss: bool
+    thin: bool = False  # the figure's own clause has no content word ("(2022: 63%)")
+    respectively: bool = False  # "… 90.9% and 83.3% respectively": values in order
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    stopwords: frozenset[str]
+    negations: frozenset[str]
+    anaphors: tuple[str, ...]
+    respectively: frozenset[str]
+    breaks: re.Pattern[str]
+
+
+@cache
+def _vocabulary(lang: str) -> _Vocabulary:
+    data = lexicon.load(lang)
+    claims = data.get("claims", {})
+    conjunctions = [re.escape(fold(w, lang)) for w in
+                    data.get("clauses", {}).get("conjunctions", [])]
+    spaced = ([f"(?<!\\w){w}(?!\\w)" for w in conjunctions]
+              if languages.info(lang).spaces_between_words else conjunctions)
+    return _Vocabulary(
+        stopwords=frozenset(fold(w, lang) for w in
+                            claims.get("stopwords", []) + claims.get("respectively", [])),
+        negations=frozenset(fold(w, lang) for w in claims.get("negations", [])),
+        anaphors=tuple(fold(w, lang) for w in claims.get("anaphors", [])),
+        respectively=frozenset(fold(w, lang) for w in claims.get("respectively", [])),
+        breaks=re.compile("|".join([_BREAK, *spaced])))
+
+
+# Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
+# dictionary on first use (about 3 s), so a caller may hand in lemmas it stored before
+# (`teach_lemmas`) and store the ones found since (`learned_lemmas`).
+_LEMMAS: dict[tuple[str, str], str] = {}
+_LEARNED: set[tuple[str, str]] = set()
+
+
+def _lemma(word: str, lang: str) -> str:
+    found = _LEMMAS.get((word, lang))
+    if found is None:
+        import simplemma  # imported when first needed: it loads a language's data on use
+
+        found = _LEMMAS[(word, lang)] = str(simplemma.lemmatize(word, lang=lang)).lower()
+        _LEARNED.add((word, lang))
+    return found
+
+
+def teach_lemmas(rows: list[tuple[str, str, str]]) -> None:
+    """Lemmas known from before: (lang, word, lemma) rows."""
+    for lang, word, lemma in rows:
+        _LEMMAS.setdefault((word, lang), lemma)
+
+
+def learned_lemmas() -> list[tuple[str, str, str]]:
+    """(lang, word, lemma) of the lemmas looked up since the last call."""
+    rows = [(lang, word, _LEMMAS[(word, lang)]) for word, lang in sorted(_LEARNED)]
+    _LEARNED.clear()
+    return rows
+
+
+def _tokens(text: str, lang: str) -> tuple[str, ...]:
+    """Words of a piece of text, folded (Chinese: jieba's word segmentation)."""
+    return _words_of(" ".join(_FIGURE_CHARS.sub(" ", text).split()), lang)
+
+
+@lru_cache(maxsize=50_000)
+def _words_of(text: str, lang: str) -> tuple[str, ...]:
+    """(cached by the text without its figures: many sentences differ only in those)"""
+    text = fold(text, lang)
+    if _unspaced(lang):  # words are not spaced: jieba segments them (Chinese)
+        import jieba  # its dictionary loads on first use (about 2 s)
+
+        jieba.setLogLevel(60)
+        return tuple(t for t in jieba.lcut(text) if t.strip() and not _is_punct(t))
+    return tuple(_WORD.findall(text))
+
+
+@cache
+def _unspaced(lang: str) -> bool:
+    """Whether the language writes words without spaces (its language.toml says so)."""
+    return not languages.info(lang).spaces_between_words
+
+
+def _is_punct(token: str) -> bool:
+    return not any(ch.isalnum() for ch in token)
+
+
+def content_words(text: str, lang: str) -> frozenset[str]:
+    """Lemmas of the words of `text` that carry a claim."""
+    return _content_words(" ".join(_FIGURE_CHARS.sub(" ", text).split()), lang)
+
+
+@lru_cache(maxsize=100_000)
+def _content_words(text: str, lang: str) -> frozenset[str]:
+    try:
+        vocabulary = _vocabulary(lang)
+    except lexicon.LexiconError:
+        return frozenset(t for t in _tokens(text, lang) if len(t) > 1)
+    words = set()
+    for token in _tokens(text, lang):
+        if token in vocabulary.stopwords or token in vocabulary.negations:
+            continue
+        unspaced = _unspaced(lang)
+        lemma = token if unspaced else _lemma(token, lang)
+        if lemma not in vocabulary.stopwords and (len(lemma) > 1 or unspaced):
+            words.add(lemma)
+    return frozenset(words)
+
+
+def _clause(sentence: str, start: int, end: int, breaks: re.Pattern[str],
+            floor: int, ceiling: int) -> tuple[int, int]:
+    """The clause around sentence[start:end], inside [floor, ceiling)."""
+    lo = floor
+    for before in breaks.finditer(sentence, floor, start):
+        lo = before.end()
+    after = breaks.search(sentence, end, ceiling)
+    return lo, after.start() if after else ceiling
+
+
+def build_claim(sentence: str, start: int, end: int, lang: str,
+                others: tuple[tuple[int, int], ...] = ()) -> Claim:
+    """The claim of the figure at sentence[start:end]; `others` are the spans of the other
+    figures of the sentence (a figure's clause stops at its neighbours)."""
+    floor = max((e for s, e in others if e <= start), default=0)
+    ceiling = min((s for s, e in others if s >= end), default=len(sentence))
+    try:
+        vocabulary = _vocabulary(lang)
+        breaks = vocabulary.breaks
+    except lexicon.LexiconError:
+        vocabulary, breaks = None, re.compile(_BREAK)
+    lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
+    own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
+    anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
+    words = content_words(_around(sentence, lo, start, end, hi), lang)
+    thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
+    if len(words) < MIN_CLAUSE_WORDS:
+        lo, hi = floor, ceiling
+        words = content_words(_around(sentence, lo, start, end, hi), lang)
+    tokens = set(_tokens(sentence[lo:hi], lang))
+    negated = bool(vocabulary and tokens & vocabulary.negations)
+    clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
+    return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
+                 gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
+                 respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+def _around(sentence: str, lo: int, start: int, end: int, hi: int) -> str:
+    """The clause without the figure and the case suffix glued to it ("%95,9'unun")."""
+    after = _GLUED_SUFFIX.sub("", sentence[end:hi], count=1)
+    return sentence[lo:start] + " " + after
+
+
+def trim_function_words(text: str, lang: str) -> str:
+    """`text` without the words that carry no claim at its two ends ("of consumers say
+    they pay for" -> "consumers say they pay for")."""
+    try:
+        stopwords = _vocabulary(lang).stopwords
+    except lexicon.LexiconError:
+        return text.strip()
+    words = text.split()
+    while words and fold(words[0].strip(",;:()"), lang) in stopwords:
+        words.pop(0)
+    while words and fold(words[-1].strip(",;:()"), lang) in stopwords:
+        words.pop()
+    return " ".join(words)

@@ -1,0 +1,198 @@
+"""The precision-first linker on small hand-made records (no database): each rule that
+links two figures, and each refusal. Sentences are written for these tests."""
+
+from __future__ import annotations
+
+import zlib
+
+from extract.claims import build_claim
+from warehouse import reconcile
+from warehouse.reconcile import Node, attach_claims, label_for, link, score_pair, study_of
+
+
+def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,
+          year: int, *, population: str | None = None, study: str | None = "pulse",
+          group: str | None = None, at: int | None = None) -> Node:
+    if at is None:
+        at = 1000 * (zlib.crc32((doc + sentence).encode()) % 1000)
+    start = at + sentence.index(surface)
+    return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit="percent",
+                qualifier="exact", population=population, year=year, group_key=group,
+                concepts=frozenset(), surface=surface, claim=sentence, claim_start=at,
+                start=start, end=start + len(surface), order=("2026", obs_id), study=study)
+
+
+def _metrics(nodes: list[Node]) -> set[frozenset[str]]:
+    clusters, _ = link(attach_claims(nodes))
+    return {frozenset(n.obs_id for n in members) for members in clusters.values()}
+
+
+def test_an_anaphor_continues_the_measure_in_another_year() -> None:
+    first = "Im Jahr 2024 bestellten 61 Prozent der Befragten Lebensmittel online."
+    second = "Ein Jahr zuvor lag dieser Anteil bei 55 Prozent."
+    nodes = [_node("now", "d", "de", first, "61 Prozent", 61, 2024, at=0),
+             _node("before", "d", "de", second, "55 Prozent", 55, 2023, at=len(first) + 1)]
+    assert _metrics(nodes) == {frozenset({"now", "before"})}
+    assert nodes[1].antecedent == "now"
+    assert score_pair(nodes[0], nodes[1], {}) == ("anaphor", 0.9)
+
+
+def test_an_anaphor_in_the_same_year_names_a_part_not_the_measure() -> None:
+    first = "Two-thirds of consumers pay for a subscription they rarely use, 67% in all."
+    second = "In the UK that share is higher still, at 73%."
+    nodes = [_node("all", "d", "en", first, "67%", 67, 2024, at=0),
+             _node("uk", "d", "en", second, "73%", 73, 2024, at=len(first) + 1)]
+    assert _metrics(nodes) == {frozenset({"all"}), frozenset({"uk"})}
+
+
+def test_different_claims_of_one_document_never_share_a_metric() -> None:
+    one = "41% of firms use cloud accounting software for their payroll."
+    two = "In 2022, 35% of firms used cloud accounting software for invoicing."
+    later = "In 2023, 38% of firms used cloud accounting software for invoicing."
+    nodes = [_node("a", "d1", "en", one, "41%", 41, 2024, population="companies"),
+             _node("b", "d1", "en", two, "35%", 35, 2022, population="companies"),
+             _node("c", "d2", "en", later, "38%", 38, 2023, population="companies")]
+    metrics = _metrics(nodes)
+    assert not any({"a", "b"} <= metric for metric in metrics)
+
+
+def test_the_same_figure_in_a_translation_of_the_study_is_one_metric() -> None:
+    en = "Streaming video is the most widely held subscription, used by 79% of respondents."
+    tr = "En yaygın abonelik türü %79 ile video yayın platformları oldu."
+    nodes = [_node("en", "d-en", "en", en, "79%", 79, 2024),
+             _node("tr", "d-tr", "tr", tr, "%79", 79, 2024)]
+    assert _metrics(nodes) == {frozenset({"en", "tr"})}
+    assert score_pair(*attach_claims(nodes), {}) == ("restatement", 0.85)
+
+
+def test_two_studies_with_one_value_in_one_year_stay_apart() -> None:
+    en = "Streaming video is the most widely held subscription, used by 79% of respondents."
+    tr = "En yaygın abonelik türü %79 ile video yayın platformları oldu."
+    nodes = [_node("en", "d-en", "en", en, "79%", 79, 2024, study="pulse"),
+             _node("tr", "d-tr", "tr", tr, "%79", 79, 2024, study="another-survey")]
+    assert _metrics(nodes) == {frozenset({"en"}), frozenset({"tr"})}
+
+
+def test_a_gloss_links_to_its_figure_and_is_marked_as_a_gloss() -> None:
+    sentence = "Nearly half (48%) have cancelled at least one subscription to save money."
+    nodes = [_node("gloss", "d", "en", sentence, "Nearly half", 50, 2024),
+             _node("exact", "d", "en", sentence, "48%", 48, 2024)]
+    assert _metrics(nodes) == {frozenset({"gloss", "exact"})}
+    assert nodes[0].gloss and not nodes[1].gloss  # the conflicts view leaves glosses out
+
+
+def test_a_sub_group_and_the_whole_stay_apart() -> None:
+    whole = "68% of consumers pay for at least one subscription they rarely use."
+    part = "72% of young consumers pay for at least one subscription they rarely use."
+    nodes = [_node("whole", "d1", "en", whole, "68%", 68, 2024, population="consumers"),
+             _node("part", "d2", "en", part, "72%", 72, 2024, population="young_adults")]
+    assert _metrics(nodes) == {frozenset({"whole"}), frozenset({"part"})}
+
+
+def test_the_same_claim_across_editions_of_a_study_is_a_trend() -> None:
+    old = "In 2023, 20% of small firms used artificial intelligence in their production."
+    new = "In 2024, 28% of small firms used artificial intelligence in their production."
+    nodes = [_node("old", "d23", "en", old, "20%", 20, 2023, population="companies"),
+             _node("new", "d24", "en", new, "28%", 28, 2024, population="companies")]
+    assert _metrics(nodes) == {frozenset({"old", "new"})}
+    assert score_pair(*attach_claims(nodes), {})[0] == "edition"  # type: ignore[index]
+
+
+def test_a_negated_claim_is_another_claim() -> None:
+    yes = "In 2023, 41% of small firms said artificial intelligence is a topic for them."
+    no = "In 2024, 29% of small firms said artificial intelligence is not a topic for them."
+    nodes = [_node("yes", "d23", "en", yes, "41%", 41, 2023, population="companies"),
+             _node("no", "d24", "en", no, "29%", 29, 2024, population="companies")]
+    assert _metrics(nodes) == {frozenset({"yes"}), frozenset({"no"})}
+
+
+def test_labels_are_claims_without_quotes_or_ellipsis() -> None:
+    sentence = ("Katılımcıların %68'i nadiren kullandığı en az bir abonelik için ödeme yapmaya "
+                "devam ediyor ve bu oran gençlerde daha da yüksek, üstelik her yıl artıyor.")
+    nodes = attach_claims([_node("a", "d", "tr", sentence, "%68", 68, 2024)])
+    label, source = label_for(nodes)
+    assert source == "claim" and label.endswith("(tr)")
+    assert "68" not in label and not any(mark in label for mark in "…“”\"«»")
+
+
+def test_a_claim_is_the_lemmatised_content_of_its_clause() -> None:
+    sentence = "Nearly half (48%) have cancelled at least one subscription, up from 41%."
+    start = sentence.index("48%")
+    claim = build_claim(sentence, start, start + 3, "en", ((0, 11), (66, 69)))
+    assert {"subscription", "cancel"} & claim.words and "the" not in claim.words
+    assert not claim.gloss and not claim.negated
+
+
+def test_a_study_is_an_edition_without_its_number() -> None:
+    assert study_of("dvm-ki-monitor-2024", "a.txt") == study_of("dvm-ki-monitor-2023", "b.txt")
+    assert study_of("salesforce-sos-4", "a.txt") == "salesforce-sos"
+    assert study_of(None, "a.txt") != study_of(None, "b.txt")
+    assert study_of(None, "a.txt", "Example Research") == study_of(None, "b.txt",
+                                                                   "Example  research")
+
+
+def test_claims_in_two_languages_link_through_their_english_translations() -> None:
+    de = "Im Jahr 2024 nutzten 28 Prozent der kleinen Firmen Software aus der Cloud."
+    tr = "2023 yılında küçük firmaların yüzde 22'si bulut yazılımı kullandı."
+    english = {"de": "In 2024, 28 percent of small firms used software from the cloud.",
+               "tr": "In 2023, 22 percent of small firms used cloud software."}
+
+    def nodes(translated: bool) -> list[Node]:
+        made = [_node("de", "d1", "de", de, "28 Prozent", 28, 2024, study="one"),
+                _node("tr", "d2", "tr", tr, "yüzde 22", 22, 2023, study="other")]
+        for node in made:
+            node.claim_en = english[node.obs_id] if translated else None
+        return made
+
+    assert _metrics(nodes(translated=True)) == {frozenset({"de", "tr"})}
+    assert _metrics(nodes(translated=False)) == {frozenset({"de"}), frozenset({"tr"})}
+
+
+# --------------------------------------------------------------------------- in the warehouse
+
+
+def test_the_sample_corpus_conflict_is_a_source_restating_a_figure(corpus_run) -> None:
+    """The Chinese translation gives one finding of its study twice, with two values."""
+    import duckdb
+
+    with duckdb.connect(str(corpus_run["warehouse"]), read_only=True) as con:
+        conflicts = con.execute('SELECT year, study, "values", scope, linked_by'
+                                " FROM conflicts").fetchall()
+        stored = con.execute("SELECT count(*) FROM claims").fetchone()
+        figures = con.execute("SELECT count(*) FROM current_observations").fetchone()
+    assert stored == figures  # every figure's claim is stored
+    assert len(conflicts) == 1
+    year, study, values, scope, linked_by = conflicts[0]
+    assert (year, study, scope) == (2020, "salesforce-sos", "within source")
+    assert "restatement" in linked_by and len(values) == 2
+
+
+def test_metrics_kept_apart_on_one_topic_are_offered_as_possibly_the_same(tmp_path) -> None:
+    """Two figures on one topic and group that no rule links (different claims) stay two
+    metrics, each offered to the analyst as possibly the same as the other."""
+    from warehouse import db, reads
+    from warehouse.store import insert_rows
+
+    con = db.connect(tmp_path / "w.duckdb")
+    con.execute("INSERT INTO runs (run_id, flow, started_at, status, code_version)"
+                " VALUES ('r', 'test', now(), 'completed', 'test')")
+    sentences = {"d1": "In 2023, 44% of agents used AI to draft replies.",
+                 "d2": "In 2024, 52% of agents trusted AI with refunds."}
+    for doc, text in sentences.items():
+        con.execute("INSERT INTO documents (doc_id, source_id, file_name, text, encoding,"
+                    " n_bytes, run_id) VALUES (?, ?, ?, ?, 'utf-8', 10, 'r')",
+                    [doc, doc, f"{doc}.txt", text])
+        surface = text.split()[2]
+        start = text.index(surface)
+        insert_rows(con, "observations", [{
+            "obs_id": f"o-{doc}", "doc_id": doc, "start": start, "end": start + len(surface),
+            "surface": surface, "value": float(surface[:-1]), "unit": "percent",
+            "qualifier": "exact", "population": "agents", "year": 2023, "concepts": ["ai"],
+            "claim": text, "claim_start": 0, "claim_end": len(text), "rule": "test",
+            "extractor_version": "test", "run_id": "r"}])
+    reconcile.rebuild(con, "r")
+    metrics = [row[0] for row in con.execute("SELECT metric_id FROM metrics ORDER BY 1").fetchall()]
+    assert len(metrics) == 2
+    explained = reads.explain(con, metrics[0])
+    assert explained is not None
+    assert [s["metric_id"] for s in explained["possibly_same_as"]] == [metrics[1]]
