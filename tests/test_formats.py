@@ -19,7 +19,8 @@ import pypdfium2 as pdfium
 import pytest
 from typer.testing import CliRunner
 
-from flows import analysis, formats, settings
+from flows import analysis, settings
+from flows.ingest import formats
 from flows.cli import app
 from flows.ingest import SourceEntry, read_document
 from reports import pages, snapshot

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from flows import formats, settings
-from flows.manifest import FIELDS as MANIFEST_FIELDS
-from flows.manifest import ManifestEntry, validate_entry
+from flows import settings
+from flows.ingest import formats
+from flows.ingest.manifest import FIELDS as MANIFEST_FIELDS
+from flows.ingest.manifest import ManifestEntry, validate_entry
 from reports.markup import counted
 
 MANIFEST = "manifest.toml"
