@@ -16,33 +16,26 @@ Why this module drives argostranslate itself instead of calling
   list item) at a time, so the text goes to argos's own
   ``apply_packaged_translation`` as a single sentence and nothing is fetched.
 
-argostranslate reads its settings when first imported; ``configure_argos``
-sets them (and re-targets an already imported argos) so that packages and
-caches live where polystat is told to keep them.
+This module is pure: it never sets argos's environment, creates its folders
+or quiets its loggers. The caller hands in argos's modules (`Argos`), imported
+with polystat's settings in place: flows/models.py points argos at the models
+folder and imports it safely (argos reads its settings when first imported).
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from extract.lexicon import LexiconError
 from extract.numbers import NumberGrammar, grammar
 
 ENGINE = "argostranslate"
 IDENTITY_MODEL = "identity"
-
-# argos picks its sentence splitter from this setting at import; SPACY would
-# download a spaCy model right then.  polystat never uses argos's splitters.
-_SAFE_CHUNK_TYPE = "MINISBD"
-_ARGOS_LOGGERS = ("argostranslate", "argostranslate.utils", "stanza", "minisbd")
 
 _translators: dict[tuple[str, str], Any] = {}
 # Package objects hold the loaded tokenizer: reuse them while their folder is unchanged.
@@ -75,85 +68,18 @@ class Translation:
     model_version: str
 
 
-# --------------------------------------------------------------------------- argos set-up
+class Argos(Protocol):
+    """argostranslate's modules, imported by the caller with its settings in place
+    (flows/models.py `configured_argos`); `translate` is the heavy one, used last."""
 
+    @property
+    def settings(self) -> Any: ...
 
-def configure_argos(packages_dir: Path | None, cache_dir: Path | None) -> None:
-    """Point argostranslate at `packages_dir` and keep its data/config/cache under `cache_dir`.
+    @property
+    def package(self) -> Any: ...
 
-    None leaves that part at argos's defaults (under the home directory).  Safe to call
-    repeatedly; when argos is already imported its settings are re-targeted in place.
-    """
-    os.environ["ARGOS_CHUNK_TYPE"] = _SAFE_CHUNK_TYPE
-    os.environ.setdefault("ARGOS_DEBUG", "0")
-    if packages_dir is not None:
-        os.environ["ARGOS_PACKAGES_DIR"] = str(packages_dir)
-    if cache_dir is not None:
-        for name, sub in _xdg_dirs(cache_dir).items():
-            os.environ[name] = str(sub)
-    settings = sys.modules.get("argostranslate.settings")
-    if settings is not None:
-        _retarget(settings, packages_dir, cache_dir)
-    _quiet_loggers()
-
-
-def _xdg_dirs(cache_dir: Path) -> dict[str, Path]:
-    return {"XDG_DATA_HOME": cache_dir / "data", "XDG_CONFIG_HOME": cache_dir / "config",
-            "XDG_CACHE_HOME": cache_dir / "cache"}
-
-
-def _retarget(settings: Any, packages_dir: Path | None, cache_dir: Path | None) -> None:
-    """Apply new folders to an argos whose settings module was already imported."""
-    settings.chunk_type = settings.ChunkType.MINISBD
-    if cache_dir is not None:
-        xdg = _xdg_dirs(cache_dir)
-        settings.data_dir = xdg["XDG_DATA_HOME"] / "argos-translate"
-        settings.config_dir = xdg["XDG_CONFIG_HOME"] / "argos-translate"
-        settings.cache_dir = xdg["XDG_CACHE_HOME"] / "argos-translate"
-        settings.downloads_dir = settings.cache_dir / "downloads"
-        settings.settings_file = settings.config_dir / "settings.json"
-        settings.local_package_index = settings.data_dir / "index.json"
-        for folder in (settings.data_dir, settings.config_dir, settings.downloads_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        if packages_dir is None and "ARGOS_PACKAGES_DIR" not in os.environ:
-            packages_dir = settings.data_dir / "packages"
-    if packages_dir is not None:
-        Path(packages_dir).mkdir(parents=True, exist_ok=True)
-        settings.package_data_dir = Path(packages_dir)
-        settings.package_dirs = [Path(packages_dir)]
-
-
-def _quiet_loggers() -> None:
-    # argos logs every input text at INFO.
-    for name in _ARGOS_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def argos_settings() -> Any:
-    """argostranslate.settings, imported with polystat's safe defaults."""
-    os.environ["ARGOS_CHUNK_TYPE"] = _SAFE_CHUNK_TYPE
-    import argostranslate.settings as settings
-
-    _quiet_loggers()
-    return settings
-
-
-def argos_package() -> Any:
-    """argostranslate.package (light: no torch), imported with polystat's safe defaults."""
-    argos_settings()
-    import argostranslate.package as package
-
-    _quiet_loggers()  # argostranslate.utils sets its own level when imported
-    return package
-
-
-def _argos_translate() -> Any:
-    """argostranslate.translate (imports stanza and torch: a few seconds, once)."""
-    argos_package()
-    import argostranslate.translate as translate_module
-
-    _quiet_loggers()
-    return translate_module
+    @property
+    def translate(self) -> Any: ...
 
 
 # --------------------------------------------------------------------------- installed models
@@ -164,15 +90,15 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version or ""))
 
 
-def installed_packages() -> list[Any]:
+def installed_packages(argos: Argos) -> list[Any]:
     """Installed argos translate packages, the newest version per language pair.
 
     Reads the package folders directly: one folder without valid metadata must not
     hide the others (argos's own listing raises on the first broken folder).
     """
-    package = argos_package()
+    package = argos.package
     best: dict[tuple[str, str], Any] = {}
-    for directory in argos_settings().package_dirs:
+    for directory in argos.settings.package_dirs:
         folder = Path(directory)
         if not folder.is_dir():
             continue
@@ -196,33 +122,33 @@ def installed_packages() -> list[Any]:
     return [best[pair] for pair in sorted(best)]
 
 
-def package_name(pkg: Any) -> str:
+def package_name(argos: Argos, pkg: Any) -> str:
     """The argospm name of a package, e.g. 'translate-de_en'."""
-    name: str = argos_package().argospm_package_name(pkg)
+    name: str = argos.package.argospm_package_name(pkg)
     return name
 
 
-def installed_pairs() -> list[tuple[str, str, str, str]]:
+def installed_pairs(argos: Argos) -> list[tuple[str, str, str, str]]:
     """(source, target, package name, package version) of every installed pair."""
-    return [(pkg.from_code, pkg.to_code, package_name(pkg), str(pkg.package_version))
-            for pkg in installed_packages()]
+    return [(pkg.from_code, pkg.to_code, package_name(argos, pkg), str(pkg.package_version))
+            for pkg in installed_packages(argos)]
 
 
-def _package_for(src: str, tgt: str) -> Any:
-    for pkg in installed_packages():
+def _package_for(argos: Argos, src: str, tgt: str) -> Any:
+    for pkg in installed_packages(argos):
         if (pkg.from_code, pkg.to_code) == (src, tgt):
             return pkg
-    folders = ", ".join(str(d) for d in argos_settings().package_dirs)
+    folders = ", ".join(str(d) for d in argos.settings.package_dirs)
     raise TranslationUnavailable(
         (src, tgt), f"no argostranslate model for {src}->{tgt} installed in {folders}")
 
 
-def _translator(pkg: Any) -> Any:
+def _translator(argos: Argos, pkg: Any) -> Any:
     key = (str(pkg.package_path), str(pkg.package_version))
     if key not in _translators:
         import ctranslate2
 
-        settings = argos_settings()
+        settings = argos.settings
         _translators[key] = ctranslate2.Translator(
             str(Path(pkg.package_path) / "model"), device=settings.device,
             inter_threads=settings.inter_threads, intra_threads=settings.intra_threads,
@@ -237,19 +163,19 @@ class _WholeText:
         return [text]
 
 
-def translate(text: str, src: str, tgt: str = "en") -> Translation:
+def translate(argos: Argos, text: str, src: str, tgt: str = "en") -> Translation:
     """Translate one segment; raises TranslationUnavailable when no model can do it."""
     if src == tgt:
         return Translation(text, ENGINE, IDENTITY_MODEL, "")
-    pkg = _package_for(src, tgt)
-    name, version = package_name(pkg), str(pkg.package_version)
+    pkg = _package_for(argos, src, tgt)
+    name, version = package_name(argos, pkg), str(pkg.package_version)
     # PDF line breaks inside a sentence would make argos translate the halves apart.
     sentence = " ".join(text.split())
     if not sentence:
         return Translation("", ENGINE, name, version)
     try:
-        hypotheses = _argos_translate().apply_packaged_translation(
-            pkg, sentence, _translator(pkg), _WholeText(), num_hypotheses=1)
+        hypotheses = argos.translate.apply_packaged_translation(
+            pkg, sentence, _translator(argos, pkg), _WholeText(), num_hypotheses=1)
     except (RuntimeError, OSError, ValueError, IndexError) as exc:
         raise TranslationUnavailable(
             (src, tgt), f"model {name} {version} at {pkg.package_path} failed: {exc}") from exc

@@ -1,13 +1,22 @@
-"""`polystat models`: which translation models are installed, and installing more.
+"""Translation models: where argostranslate keeps them, and `polystat models` to list and
+install them.
 
 Models are argostranslate packages (.argosmodel files).  They live in the folder
 named by POLYSTAT_MODELS_DIR, or argostranslate's own default when it is unset.
 Only `install --from-index` uses the network; everything else works offline.
+
+argostranslate reads its settings when first imported; `configure_argos` sets them (and
+re-targets an already imported argos) so that packages and caches live where polystat is
+told to keep them. This is the one place that sets argos's environment, creates its
+folders and quiets its loggers; extract/translate.py gets argos's modules from here.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -21,6 +30,10 @@ from flows import settings
 
 TARGET = "en"
 INDEX_TIMEOUT_SECONDS = 20
+# argos picks its sentence splitter from this setting at import; SPACY would
+# download a spaCy model right then.  polystat never uses argos's splitters.
+_SAFE_CHUNK_TYPE = "MINISBD"
+_ARGOS_LOGGERS = ("argostranslate", "argostranslate.utils", "stanza", "minisbd")
 
 models_app = typer.Typer(help="Translation models (argostranslate packages): list, install.",
                          no_args_is_help=True, add_completion=False)
@@ -30,6 +43,117 @@ class ModelsError(Exception):
     """A models command cannot do what was asked; the message says why and what to do."""
 
 
+# --------------------------------------------------------------------------- argos set-up
+
+
+def configure_argos(packages_dir: Path | None, cache_dir: Path | None) -> None:
+    """Point argostranslate at `packages_dir` and keep its data/config/cache under `cache_dir`.
+
+    None leaves that part at argos's defaults (under the home directory).  Safe to call
+    repeatedly; when argos is already imported its settings are re-targeted in place.
+    """
+    os.environ["ARGOS_CHUNK_TYPE"] = _SAFE_CHUNK_TYPE
+    os.environ.setdefault("ARGOS_DEBUG", "0")
+    if packages_dir is not None:
+        os.environ["ARGOS_PACKAGES_DIR"] = str(packages_dir)
+    if cache_dir is not None:
+        for name, sub in _xdg_dirs(cache_dir).items():
+            os.environ[name] = str(sub)
+    argos_settings_module = sys.modules.get("argostranslate.settings")
+    if argos_settings_module is not None:
+        _retarget(argos_settings_module, packages_dir, cache_dir)
+    _quiet_loggers()
+
+
+def configured_argos() -> tr.Argos:
+    """argos pointed at polystat's models folder (setting models_dir), ready to hand to
+    extract/translate.py; nothing of argos is imported until a module is asked for."""
+    models_dir = settings.get("models_dir")
+    configure_argos(Path(models_dir) if models_dir else None, None)
+    return ARGOS
+
+
+def _xdg_dirs(cache_dir: Path) -> dict[str, Path]:
+    return {"XDG_DATA_HOME": cache_dir / "data", "XDG_CONFIG_HOME": cache_dir / "config",
+            "XDG_CACHE_HOME": cache_dir / "cache"}
+
+
+def _retarget(argos: Any, packages_dir: Path | None, cache_dir: Path | None) -> None:
+    """Apply new folders to an argos whose settings module (`argos`) was already imported."""
+    argos.chunk_type = argos.ChunkType.MINISBD
+    if cache_dir is not None:
+        xdg = _xdg_dirs(cache_dir)
+        argos.data_dir = xdg["XDG_DATA_HOME"] / "argos-translate"
+        argos.config_dir = xdg["XDG_CONFIG_HOME"] / "argos-translate"
+        argos.cache_dir = xdg["XDG_CACHE_HOME"] / "argos-translate"
+        argos.downloads_dir = argos.cache_dir / "downloads"
+        argos.settings_file = argos.config_dir / "settings.json"
+        argos.local_package_index = argos.data_dir / "index.json"
+        for folder in (argos.data_dir, argos.config_dir, argos.downloads_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        if packages_dir is None and "ARGOS_PACKAGES_DIR" not in os.environ:
+            packages_dir = argos.data_dir / "packages"
+    if packages_dir is not None:
+        Path(packages_dir).mkdir(parents=True, exist_ok=True)
+        argos.package_data_dir = Path(packages_dir)
+        argos.package_dirs = [Path(packages_dir)]
+
+
+def _quiet_loggers() -> None:
+    # argos logs every input text at INFO.
+    for name in _ARGOS_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def argos_settings() -> Any:
+    """argostranslate.settings, imported with polystat's safe defaults."""
+    os.environ["ARGOS_CHUNK_TYPE"] = _SAFE_CHUNK_TYPE
+    import argostranslate.settings as argos_settings_module
+
+    _quiet_loggers()
+    return argos_settings_module
+
+
+def argos_package() -> Any:
+    """argostranslate.package (light: no torch), imported with polystat's safe defaults."""
+    argos_settings()
+    import argostranslate.package as package
+
+    _quiet_loggers()  # argostranslate.utils sets its own level when imported
+    return package
+
+
+def argos_translate() -> Any:
+    """argostranslate.translate (imports stanza and torch: a few seconds, once)."""
+    argos_package()
+    import argostranslate.translate as translate_module
+
+    _quiet_loggers()
+    return translate_module
+
+
+class _ArgosModules:
+    """`extract.translate.Argos`: each module imported on first use, with the settings above."""
+
+    @property
+    def settings(self) -> Any:
+        return argos_settings()
+
+    @property
+    def package(self) -> Any:
+        return argos_package()
+
+    @property
+    def translate(self) -> Any:
+        return argos_translate()
+
+
+ARGOS: tr.Argos = _ArgosModules()
+
+
+# --------------------------------------------------------------------------- commands
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(1)
@@ -37,9 +161,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _configure() -> Path:
     """Point argos at polystat's models folder; return the folder packages install into."""
-    models_dir = settings.get("models_dir")
-    tr.configure_argos(Path(models_dir) if models_dir else None, None)
-    return Path(tr.argos_settings().package_data_dir)
+    return Path(configured_argos().settings.package_data_dir)
 
 
 def _wanted_sources() -> list[str]:
@@ -50,7 +172,7 @@ def _wanted_sources() -> list[str]:
 def list_models() -> None:
     """Installed translation pairs, and the configured languages that still lack one."""
     folder = _configure()
-    pairs = tr.installed_pairs()
+    pairs = tr.installed_pairs(ARGOS)
     typer.echo(f"models folder: {folder}")
     for src, tgt, name, version in pairs:
         typer.echo(f"installed: {src}->{tgt}  {name} {version}")
@@ -94,7 +216,7 @@ def _package_metadata(path: Path) -> dict[str, Any]:
 def _install_file(path: Path) -> str:
     metadata = _package_metadata(path)
     try:
-        tr.argos_package().install_from_path(path)
+        ARGOS.package.install_from_path(path)
     except Exception as exc:  # argos raises bare Exception; any failure is reported by file
         raise ModelsError(f"{path}: installation failed: {exc}") from None
     return (f"installed {metadata['from_code']}->{metadata['to_code']} "
@@ -106,7 +228,7 @@ def _install_file(path: Path) -> str:
 
 def _fetch_index() -> list[dict[str, Any]]:
     """The argos package index; argos's own fetch swallows errors and then recurses forever."""
-    argos = tr.argos_settings()
+    argos = ARGOS.settings
     url = argos.remote_package_index
     try:
         with urllib.request.urlopen(url, timeout=INDEX_TIMEOUT_SECONDS) as response:
@@ -126,7 +248,7 @@ def _fetch_index() -> list[dict[str, Any]]:
 
 
 def _newest_per_source(index: list[dict[str, Any]], sources: list[str]) -> dict[str, Any]:
-    package = tr.argos_package()
+    package = ARGOS.package
     best: dict[str, Any] = {}
     for metadata in index:
         candidate = package.AvailablePackage(metadata)
@@ -171,7 +293,7 @@ def ensure() -> None:
     which pairs stay untranslated. Exit 0 either way: translation is optional.
     """
     _configure()
-    have = {src for src, tgt, _, _ in tr.installed_pairs() if tgt == TARGET}
+    have = {src for src, tgt, _, _ in tr.installed_pairs(ARGOS) if tgt == TARGET}
     missing = [src for src in _wanted_sources() if src not in have]
     if not missing:
         return

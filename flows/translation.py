@@ -1,19 +1,23 @@
-"""The translate stage's warehouse side: which segments need an English gloss,
-the cache (text sha256, src, tgt, engine, model), and untranslated records."""
+"""The translate stage: an English gloss for each non-English segment the cache lacks.
+
+Its three places: this module decides what to translate and with which model, and
+records why a segment stays untranslated; extract/translate.py runs the model and checks
+the figures; warehouse/translations.py holds the cache, keyed by (text sha256, src, tgt,
+model, model version). argos is set up by flows/models.py.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from extract import translate as tr
-from flows import settings
-from warehouse import store
+from flows import models
+from warehouse import translations
 
 NO_MODEL = "none"
 
@@ -25,54 +29,25 @@ class TranslateOutcome:
     missing: dict[str, str] = field(default_factory=dict)  # "de->en" -> how to install
 
 
-_PENDING = """
-WITH wanted AS (
-    SELECT s.doc_id, s.seg_no, s.text_sha256, s.language, s.start, s."end", m.model
-    FROM segments s JOIN _translate_models m ON m.src = s.language
-    ANTI JOIN translations t
-        ON t.text_sha256 = s.text_sha256 AND t.src = s.language AND t.tgt = 'en'
-       AND t.model = m.model AND t.model_version IS NOT DISTINCT FROM m.version
-    WHERE s.kind <> 'artifact' AND s.doc_id IN (SELECT doc_id FROM current_documents)
-    QUALIFY row_number() OVER (PARTITION BY s.text_sha256, s.language
-                               ORDER BY s.doc_id, s.seg_no) = 1)
-SELECT w.text_sha256, w.language, substring(d.text, w.start + 1, w."end" - w.start),
-       (w.text_sha256, w.language, w.model) IN
-           (SELECT (text_sha256, src, model) FROM translations WHERE tgt = 'en') AS stale
-FROM wanted w JOIN documents d USING (doc_id)
-ORDER BY w.doc_id, w.seg_no
-"""
-
-
 def _pending_segments(con: duckdb.DuckDBPyConnection,
                       installed: Mapping[tuple[str, str], tuple[str, str | None]]
                       ) -> tuple[list[tuple[str, str, str, bool]], set[str]]:
     """(text sha256, language, text, stale) of each distinct non-English segment of the
     current documents that the cache lacks for the model now installed for its language
     (stale: cached from another version of that model), and every non-English language
-    seen. The cache is checked in SQL, so a run with nothing new reads no text."""
-    languages = {row[0] for row in con.execute(
-        "SELECT DISTINCT s.language FROM segments s JOIN current_documents d USING (doc_id)"
-        " WHERE s.language IS NOT NULL AND s.language <> 'en' AND s.kind <> 'artifact'"
-    ).fetchall()}
+    seen. A language without a model is asked for under NO_MODEL: its segments are stored
+    once as untranslated, with the reason."""
+    languages = translations.segment_languages(con)
     chosen = {lang: installed.get((lang, "en"), (NO_MODEL, None)) for lang in sorted(languages)}
-    models = [{"src": lang, "model": model, "version": version}
-              for lang, (model, version) in chosen.items()]
-    con.execute("CREATE OR REPLACE TEMP TABLE _translate_models"
-                " (src VARCHAR, model VARCHAR, version VARCHAR)")
-    try:
-        store.insert_rows(con, "_translate_models", models)
-        # The segment's text is cut out in SQL (substring counts code points, as Python
-        # slices do): fetching the whole document per segment costs gigabytes on big corpora.
-        rows = con.execute(_PENDING).fetchall()
-    finally:
-        con.execute("DROP TABLE IF EXISTS _translate_models")
-    return [(sha, lang, text, bool(stale)) for sha, lang, text, stale in rows], languages
+    return translations.pending_segments(con, chosen), languages
 
 
 def translate_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> TranslateOutcome:
-    models_dir = settings.get("models_dir")
-    tr.configure_argos(Path(models_dir) if models_dir else None, None)
-    installed = {(src, tgt): (name, version) for src, tgt, name, version in tr.installed_pairs()}
+    """Gloss what the cache lacks with the installed models and store it, with the figures
+    checked; a segment without a usable model is stored as untranslated, saying why."""
+    argos = models.configured_argos()
+    installed = {(src, tgt): (name, version)
+                 for src, tgt, name, version in tr.installed_pairs(argos)}
     outcome = TranslateOutcome()
     rows = []
     stale: list[tuple[str, str, str]] = []
@@ -95,7 +70,7 @@ def translate_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> TranslateO
             outcome.untranslated += 1
         else:
             try:
-                result = tr.translate(text, lang, "en")
+                result = tr.translate(argos, text, lang, "en")
             except tr.TranslationUnavailable as exc:
                 row["reason"] = str(exc)
                 outcome.untranslated += 1
@@ -106,9 +81,5 @@ def translate_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> TranslateO
                            numbers_preserved=preserved, numbers_missing=json.dumps(missing))
                 outcome.translated += 1
         rows.append(row)
-    with store.transaction(con):
-        for sha, lang, model in stale:
-            con.execute("DELETE FROM translations WHERE text_sha256 = ? AND src = ? AND tgt = 'en'"
-                        " AND model = ?", [sha, lang, model])
-        store.insert_rows(con, "translations", rows)
+    translations.save(con, rows, stale)
     return outcome

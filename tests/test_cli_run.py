@@ -77,8 +77,8 @@ def _lines(process: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 def _settle() -> None:
-    """Files changed within RACY_NS of a run are read again by the next one (flows/ingest.py);
-    wait that long so the next run can trust their stat."""
+    """Files changed within RACY_NS of a run are read again by the next one
+    (flows/ingest/unchanged.py); wait that long so the next run can trust their stat."""
     time.sleep(RACY_NS / 1e9 + 0.2)
 
 

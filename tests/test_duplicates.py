@@ -24,9 +24,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows import ingest, stages
+from flows import stages
 from flows.cli import app
-from flows.ingest import RawDocument, SourceEntry, read_document, text_key
+from flows.ingest import RawDocument, SourceEntry, documents, read_document, text_key
 from flows.pipeline import run_without_prefect
 from warehouse import db, reads, store
 from warehouse.ingest_tables import StoredDocument
@@ -283,7 +283,7 @@ def test_figures_an_old_warehouse_stored_for_a_copy_are_counted_once_after_the_u
     _add_copies(sources_copy)
     warehouse = tmp_path / "old.duckdb"
     with monkeypatch.context() as old_polystat:  # no normalising: only same bytes were copies
-        old_polystat.setattr(ingest, "text_key", lambda text: text)
+        old_polystat.setattr(documents, "text_key", lambda text: text)
         run_without_prefect(str(sources_copy), str(warehouse), site, publish=False)
     assert len(_statistics(warehouse)) > len(_statistics(plain)) + 40  # copies counted too
     con = db.connect(warehouse)

@@ -20,9 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 from extract import analysis
-from flows import formats, settings
+from flows import settings
 from flows.cli import app
 from flows.ingest import SourceEntry, read_document
+from flows.ingest.html import read_html
+from flows.ingest.pdf import hyphenation_rules, join_hyphenated, page_of, read_pdf
 from reports import pages, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +67,7 @@ def rendered(tmp_path_factory) -> dict[str, dict[str, Path]]:
 @pytest.mark.parametrize("name", NAMES)
 def test_pdf_text_yields_the_figures_of_the_plain_text(rendered, name: str) -> None:
     pdf_path = rendered[name]["pdf"]
-    extracted = formats.read_pdf(pdf_path.read_bytes(), MANIFEST[name]["language"])
+    extracted = read_pdf(pdf_path.read_bytes(), MANIFEST[name]["language"])
     assert extracted.format == "pdf" and extracted.encoding == "pdf/pypdfium2"
     assert _figures(extracted.text, name) == _figures(_plain(name), name)
 
@@ -73,7 +75,7 @@ def test_pdf_text_yields_the_figures_of_the_plain_text(rendered, name: str) -> N
 @pytest.mark.parametrize("name", NAMES)
 def test_pdf_headers_footers_and_page_numbers_are_left_out(rendered, name: str) -> None:
     pdf_path = rendered[name]["pdf"]
-    extracted = formats.read_pdf(pdf_path.read_bytes(), MANIFEST[name]["language"])
+    extracted = read_pdf(pdf_path.read_bytes(), MANIFEST[name]["language"])
     n_pages = len(pdfium.PdfDocument(pdf_path))
     assert n_pages >= 2
     assert "Muster Research GmbH" not in extracted.text
@@ -86,7 +88,7 @@ def test_pdf_headers_footers_and_page_numbers_are_left_out(rendered, name: str) 
 @pytest.mark.parametrize("name", NAMES)
 def test_page_starts_point_at_each_pages_first_body_line(rendered, name: str) -> None:
     pdf_path = rendered[name]["pdf"]
-    extracted = formats.read_pdf(pdf_path.read_bytes(), MANIFEST[name]["language"])
+    extracted = read_pdf(pdf_path.read_bytes(), MANIFEST[name]["language"])
     pdf = pdfium.PdfDocument(pdf_path)
     starts = extracted.page_starts
     assert starts is not None and len(starts) == len(pdf) and starts[0] == 0
@@ -98,7 +100,7 @@ def test_page_starts_point_at_each_pages_first_body_line(rendered, name: str) ->
         head = extracted.text[start:start + 12]
         assert head and head.replace(" ", "") in first_body.replace(" ", "").replace(
             "\ufffe", ""), (number, head, first_body)
-        assert formats.page_of(starts, start) == number + 1
+        assert page_of(starts, start) == number + 1
 
 
 def test_german_hyphenation_is_repaired_at_every_line_width(tmp_path: Path) -> None:
@@ -108,7 +110,7 @@ def test_german_hyphenation_is_repaired_at_every_line_width(tmp_path: Path) -> N
                 "werden.")
     for width in ("4cm", "5cm", "6.5cm", "9cm"):
         pdf = _narrow_pdf(sentence, "de", width, tmp_path / f"de-{width}.pdf")
-        extracted = formats.read_pdf(pdf.read_bytes(), "de")
+        extracted = read_pdf(pdf.read_bytes(), "de")
         assert extracted.text == sentence, width
 
 
@@ -117,7 +119,7 @@ def test_english_keeps_hyphens_of_compounds_it_uses_elsewhere(tmp_path: Path) ->
             "well-known self-service tools matter to every customer, and service desks agree "
             "that self-service is known well by customers.")
     pdf = _narrow_pdf(text, "en", "4.2cm", tmp_path / "en.pdf")
-    extracted = formats.read_pdf(pdf.read_bytes(), "en")
+    extracted = read_pdf(pdf.read_bytes(), "en")
     assert "customer-service teams" in extracted.text
     assert "decision-makers" in extracted.text
     assert "78%" in extracted.text
@@ -147,7 +149,7 @@ def _narrow_pdf(text: str, language: str, width: str, target: Path) -> Path:
     ("cus", "tomer", "en", "customer"),
 ])
 def test_hyphen_rules(left: str, right: str, language: str, joined: str) -> None:
-    assert formats.join_hyphenated(left, right, formats.hyphenation_rules(language)) == joined
+    assert join_hyphenated(left, right, hyphenation_rules(language)) == joined
 
 
 def test_not_a_pdf_and_a_pdf_without_text_are_rejected(tmp_path: Path) -> None:
@@ -169,7 +171,7 @@ def test_not_a_pdf_and_a_pdf_without_text_are_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_html_main_text_yields_the_figures_of_the_plain_text(rendered, name: str) -> None:
-    extracted = formats.read_html(rendered[name]["html"].read_bytes(), MANIFEST[name]["language"])
+    extracted = read_html(rendered[name]["html"].read_bytes(), MANIFEST[name]["language"])
     assert _figures(extracted.text, name) == _figures(_plain(name), name)
     for boilerplate in ("Startseite", "Wir verwenden Cookies", "Weitere Studie 1",
                         "Leser42", "Kommentare (3)", "Impressum"):
@@ -178,7 +180,7 @@ def test_html_main_text_yields_the_figures_of_the_plain_text(rendered, name: str
 
 def test_html_metadata_is_read(rendered) -> None:
     name = NAMES[0]
-    extracted = formats.read_html(rendered[name]["html"].read_bytes(), "de")
+    extracted = read_html(rendered[name]["html"].read_bytes(), "de")
     assert extracted.metadata["title"] == MANIFEST[name]["title"]
     assert extracted.metadata["author"] == "Jana Beispiel"
     assert extracted.metadata["published"] == "2021-05-17"

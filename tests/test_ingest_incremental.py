@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flows import ingest, stages
+from flows import stages
 from flows.ingest import (
     FileStat,
     KnownFile,
@@ -20,6 +20,9 @@ from flows.ingest import (
     SourcesError,
     entry_key,
     load_manifest,
+    manifest,
+    sources,
+    unchanged,
     unchanged_since,
 )
 from warehouse import db, store
@@ -28,7 +31,7 @@ from warehouse import db, store
 @pytest.fixture()
 def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by the test a moment ago count as settled (see RACY_NS)."""
-    monkeypatch.setattr(ingest, "RACY_NS", 0)
+    monkeypatch.setattr(unchanged, "RACY_NS", 0)
 
 
 @pytest.fixture()
@@ -211,14 +214,14 @@ def test_cached_manifest_entries_come_back_with_their_toml_types(sources_copy: P
         'source = "not a table"\n', encoding="utf-8")
     for name in ("a.txt", "b.txt", "c.txt"):
         (sources_copy / name).write_text("52 Prozent\n", encoding="utf-8")
-    parsed = ingest._manifest_entries(sources_copy / "manifest.toml", None)
+    parsed = manifest.read_entries(sources_copy / "manifest.toml", None)
     # Unknown keys stay in the cache: the entry is refused on every run, not only the first.
     assert parsed[0]["published"] == dt.date(2023, 5, 1) and parsed[0]["ignored"] == 1
-    first = ingest.encode_manifest_entries(parsed[:2])
-    assert first is not None and ingest.decode_manifest_entries(first) == parsed[:2]
-    decoded = ingest.decode_manifest_entries(first)
+    first = manifest.encode_manifest_entries(parsed[:2])
+    assert first is not None and manifest.decode_manifest_entries(first) == parsed[:2]
+    decoded = manifest.decode_manifest_entries(first)
     assert str(decoded[1]["published"]) == str(parsed[1]["published"])
-    assert ingest.encode_manifest_entries(parsed) is None  # a "$toml" table: never cached
+    assert manifest.encode_manifest_entries(parsed) is None  # a "$toml" table: never cached
 
 
 def test_unchanged_since_compares_every_stat_field_and_the_entry() -> None:
@@ -239,7 +242,7 @@ def _rglob_reference(root: Path) -> list[str]:
     """What load_manifest found before it walked the folder itself (the rglob loop)."""
     found = []
     for path in sorted(root.rglob("*")):
-        if path.is_dir() or path.name in ingest._IGNORED_NAMES or path.name.startswith("."):
+        if path.is_dir() or path.name in sources._IGNORED_NAMES or path.name.startswith("."):
             continue
         found.append(path.relative_to(root).as_posix())
     return found

@@ -79,44 +79,46 @@ def scenario_translate(package: str, models_dir: str, cache_dir: str, sentence: 
                        broken: str) -> dict[str, Any]:
     """Runs in a child: from no model to a translated, checked sentence."""
     from extract import translate as tr
+    from flows.models import ARGOS, configure_argos
 
     result: dict[str, Any] = {"argos_loaded_at_import": "argostranslate" in " ".join(sys.modules)}
-    tr.configure_argos(Path(models_dir), Path(cache_dir))
-    result["pairs_before"] = tr.installed_pairs()
+    configure_argos(Path(models_dir), Path(cache_dir))
+    result["pairs_before"] = tr.installed_pairs(ARGOS)
     try:
-        tr.translate(sentence, "de")
+        tr.translate(ARGOS, sentence, "de")
     except tr.TranslationUnavailable as exc:
         result["unavailable"] = {"pair": exc.pair, "reason": exc.reason, "message": str(exc)}
-    tr.argos_package().install_from_path(Path(package))
-    result["pairs_after"] = tr.installed_pairs()
-    first = tr.translate(sentence, "de")
-    again = tr.translate(sentence, "de")
+    ARGOS.package.install_from_path(Path(package))
+    result["pairs_after"] = tr.installed_pairs(ARGOS)
+    first = tr.translate(ARGOS, sentence, "de")
+    again = tr.translate(ARGOS, sentence, "de")
     result["first"] = vars(first)
     result["repeatable"] = first == again
     result["numbers"] = tr.check_numbers(sentence, first.translated, "de")
-    result["broken_line"] = vars(tr.translate(broken, "de"))
-    result["empty"] = vars(tr.translate("  \n ", "de"))
-    result["identity"] = vars(tr.translate("Already English.", "en", "en"))
+    result["broken_line"] = vars(tr.translate(ARGOS, broken, "de"))
+    result["empty"] = vars(tr.translate(ARGOS, "  \n ", "de"))
+    result["identity"] = vars(tr.translate(ARGOS, "Already English.", "en", "en"))
     try:
-        tr.translate(sentence, "tr")
+        tr.translate(ARGOS, sentence, "tr")
     except tr.TranslationUnavailable as exc:
         result["other_pair"] = str(exc)
     # argos is imported by now: configuring again must re-target it, not be ignored.
-    tr.configure_argos(Path(models_dir + "-second"), None)
-    result["pairs_in_second_dir"] = tr.installed_pairs()
+    configure_argos(Path(models_dir + "-second"), None)
+    result["pairs_in_second_dir"] = tr.installed_pairs(ARGOS)
     return result
 
 
 def scenario_missing(models_dir: str) -> dict[str, Any]:
     """Runs in a child: a fresh machine with no model at all (argos defaults elsewhere)."""
     from extract import translate as tr
+    from flows.models import ARGOS, configure_argos
 
-    tr.configure_argos(Path(models_dir), None)
-    result: dict[str, Any] = {"pairs": tr.installed_pairs(), "errors": {}}
+    configure_argos(Path(models_dir), None)
+    result: dict[str, Any] = {"pairs": tr.installed_pairs(ARGOS), "errors": {}}
     for lang, text in (("tr", "Müşterilerin %57’si dijital kanalları tercih ediyor."),
                        ("zh", "81% 的决策者表示")):
         try:
-            tr.translate(text, lang)
+            tr.translate(ARGOS, text, lang)
         except tr.TranslationUnavailable as exc:
             result["errors"][lang] = {"pair": exc.pair, "message": str(exc)}
     result["heavy_argos_imported"] = "argostranslate.translate" in sys.modules

@@ -1,5 +1,5 @@
 -- Sources that are not plain text (issue #9): PDF reports and saved web articles.
--- documents.text is the text the reader extracted (see flows/formats.py); spans index it.
+-- documents.text is the text the reader extracted (see flows/ingest/pdf.py, html.py); spans index it.
 -- format: text | pdf | html. page_starts: offset in documents.text where page 1, 2, ...
 -- begins (PDF only), so every span knows its page; NULL for documents without pages.
 ALTER TABLE documents ADD COLUMN format VARCHAR DEFAULT 'text';

@@ -1,4 +1,4 @@
--- Ingest costs what changed, not the corpus (flows/ingest.py, flows/stages.py).
+-- Ingest costs what changed, not the corpus (flows/ingest/unchanged.py, flows/stages.py).
 --
 -- source_files: the stat of each source file when it was last read and hashed.
 -- A file whose size, mtime, ctime and device:inode are unchanged keeps its sha256
@@ -21,6 +21,6 @@ CREATE TABLE source_files (
 -- the sha256 of its bytes (and of the cache format); any other manifest is parsed.
 CREATE TABLE manifest_cache (
     manifest_sha256  VARCHAR PRIMARY KEY,
-    entries          VARCHAR NOT NULL,   -- JSON, TOML dates tagged (flows/ingest.py)
+    entries          VARCHAR NOT NULL,   -- JSON, TOML dates tagged (flows/ingest/manifest.py)
     stored_at        TIMESTAMP NOT NULL
 );

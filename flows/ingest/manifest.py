@@ -1,23 +1,33 @@
-"""The typed model of one `[[source]]` entry of sources/manifest.toml.
+"""sources/manifest.toml: the typed model of one `[[source]]` entry, and reading the file.
 
 A person writes the manifest, so every entry is checked: an unknown key (`survey_yaer`),
 a value of the wrong kind or an implausible survey year makes that entry a reject that
-names the file, the entry and the key; the other entries go on. flows/ingest.py reads the
-manifest and turns each entry into a source with `validate_entry`.
+names the file, the entry and the key; the other entries go on. flows/ingest/sources.py
+turns each entry into a source with `validate_entry`.
+
+The file is parsed once per content: `read_entries` keeps the parsed entries in a cache
+(the warehouse's, see `ManifestCache`) under the sha256 of its bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import io
+import json
 import os
 import re
+import tomllib
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Strict, ValidationError, field_validator
 
 from extract.languages import supported as supported_languages
+from flows.ingest.documents import SourcesError
 
 # Survey years a report can plausibly have: a larger or smaller number is a typo (99999
 # would date every figure of the document 99999). Ten years ahead leaves room for
@@ -122,3 +132,87 @@ def _problems(raw: dict[str, Any], exc: ValidationError) -> list[str]:
         else:
             found[key] = f"{key} = {raw.get(key)!r}: expected {_expected(key)}"
     return list(found.values())
+
+
+# --------------------------------------------------------------------------- reading the file
+
+MANIFEST = "manifest.toml"
+
+
+class ManifestCache(Protocol):
+    """Parsed manifest entries by the sha256 of the manifest's bytes (stages.py keeps them
+    in the warehouse): an unchanged 10,000-entry manifest is not parsed again (~1.9 s)."""
+
+    def get(self, digest: str) -> list[Any] | None: ...
+
+    def put(self, digest: str, entries: list[Any]) -> None: ...
+
+
+# The cache holds the entries as parsed (unknown keys too: they are refused on every run),
+# with TOML's dates and times tagged so that they come back as the same Python values. The
+# version changes whenever what is cached changes; a cache written by other code is then a
+# miss, never a wrong hit.
+_CACHE_VERSION = "2|" + ",".join(FIELDS)
+_TAG = "$toml"
+
+
+def read_entries(manifest_path: Path, cache: ManifestCache | None) -> list[Any]:
+    """The `[[source]]` entries: from the cache when the manifest's bytes are unchanged,
+    else parsed (and cached). Parse errors are raised as before and never cached."""
+    if not manifest_path.exists():
+        return []
+    data = manifest_path.read_bytes()
+    digest = hashlib.sha256(_CACHE_VERSION.encode() + b"\0" + data).hexdigest()
+    cached = cache.get(digest) if cache is not None else None
+    if cached is not None:
+        return cached
+    try:
+        # Exactly what `Path.read_text` gives: UTF-8, universal newlines.
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+        document = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourcesError(f"{manifest_path}: does not parse: {exc}") from exc
+    unknown = sorted(set(document) - {"source"})
+    if unknown:  # `[[sources]]`: not one entry would be read
+        raise SourcesError(f"{manifest_path}: unknown table or key `{unknown[0]}`; the manifest "
+                           "holds only [[source]] entries")
+    parsed = document.get("source", [])
+    entries = list(parsed) if isinstance(parsed, list) else [parsed]
+    if cache is not None:
+        cache.put(digest, entries)
+    return entries
+
+
+def encode_manifest_entries(entries: list[Any]) -> str | None:
+    """JSON of cached entries (TOML dates tagged); None if a value cannot round-trip."""
+    def tag(value: Any) -> Any:
+        for kind in (dt.datetime, dt.date, dt.time):  # datetime first: it is also a date
+            if isinstance(value, kind):
+                return {_TAG: kind.__name__, "iso": value.isoformat()}
+        raise TypeError(type(value).__name__)
+
+    def has_tag(value: Any) -> bool:
+        if isinstance(value, dict):
+            return _TAG in value or any(has_tag(v) for v in value.values())
+        return isinstance(value, list) and any(has_tag(v) for v in value)
+
+    if has_tag(entries):
+        return None
+    try:
+        return json.dumps(entries, default=tag, allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def decode_manifest_entries(text: str) -> list[Any]:
+    """The entries `encode_manifest_entries` wrote, with their dates and times."""
+    kinds: dict[str, Callable[[str], Any]] = {
+        "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+        "time": dt.time.fromisoformat}
+
+    def untag(value: dict[str, Any]) -> Any:
+        if set(value) == {_TAG, "iso"} and value[_TAG] in kinds:
+            return kinds[value[_TAG]](value["iso"])
+        return value
+
+    return list(json.loads(text, object_hook=untag))

@@ -1,16 +1,11 @@
-"""Readers for sources that are not plain text: PDF reports and saved web articles.
+"""The PDF reader (pypdfium2): the text that is stored and mined from a PDF report.
 
-Each reader turns the file's bytes into the text that is stored and mined
-(`documents.text`); spans index that text exactly, so the cleaning happens
-here, once, before anything is stored:
-
-- PDF (pypdfium2): text per page in reading order; running headers, footers
-  and page numbers are left out; lines are joined into paragraphs (one per
-  line of the stored text, as in the plain-text corpus); words hyphenated at
-  a line end are repaired (see `join_hyphenated`). The offset where each page
-  starts in the stored text is kept, so every span knows its page.
-- HTML (trafilatura): the main text without navigation, teasers and comment
-  blocks, plus title, date, author and URL for the source's metadata.
+Spans index the stored text (`documents.text`) exactly, so the cleaning happens here,
+once, before anything is stored: text per page in reading order; running headers,
+footers and page numbers are left out; lines are joined into paragraphs (one per line
+of the stored text, as in the plain-text corpus); words hyphenated at a line end are
+repaired (see `join_hyphenated`). The offset where each page starts in the stored text
+is kept, so every span knows its page.
 
 A file that cannot be read raises `FormatError`; ingest turns it into a reject.
 """
@@ -22,17 +17,16 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from extract.languages import supported
 from extract.lexicon import LexiconError, load
+from flows.ingest.documents import ExtractedText, FormatError
 
 PDF_ENCODING = "pdf/pypdfium2"
-HTML_ENCODING = "html/trafilatura"
 # Share of a page's height at its top and bottom where running headers and footers live.
 _EDGE_ZONE = 0.15
 _EDGE_LINES = 2
@@ -46,31 +40,6 @@ _BARE_PAGE_NUMBER = re.compile(r"[\W_]{0,4}\d{1,4}(?:\s*[/|]\s*\d{1,4})?[\W_]{0,
 _BULLET = re.compile(r"[•*·▪◦‣]\s")
 _LIST_START = re.compile(r"(?:[-–]|\d{1,3}[.)]|\d{1,3}\s*[|｜])\s")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-class FormatError(ValueError):
-    """The file's format is known but its content cannot be read (says why)."""
-
-
-@dataclass(frozen=True)
-class ExtractedText:
-    """What a reader hands to ingest."""
-
-    text: str
-    format: str  # "pdf" | "html"
-    encoding: str  # reader that produced the text, stored in documents.encoding
-    page_starts: tuple[int, ...] | None = None  # offset of page 1, 2, ... (PDF only)
-    metadata: dict[str, Any] = field(default_factory=dict)  # title, author, published, url
-    furniture: tuple[str, ...] = ()  # distinct header/footer lines left out (PDF only)
-
-
-# bytes + the declared language (None when unknown) -> the text to store
-Reader = Callable[[bytes, str | None], ExtractedText]
-
-
-def reader_for(path: Path) -> Reader | None:
-    """The reader for a file, chosen by its suffix; None for text files."""
-    return _READERS.get(path.suffix.lower())
 
 
 def page_of(page_starts: Sequence[int] | None, offset: int) -> int | None:
@@ -430,36 +399,3 @@ def join_hyphenated(left: str, right: str, rules: HyphenationRules,
             and first_word.casefold() in vocabulary.words):
         return f"{left}-{right}"
     return left + right
-
-
-# --------------------------------------------------------------------------- HTML
-
-
-def read_html(data: bytes, language: str | None = None) -> ExtractedText:
-    """HTML bytes -> the article's main text and its metadata; raises FormatError."""
-    import trafilatura
-
-    tree = trafilatura.load_html(data)
-    if tree is None:
-        raise FormatError("HTML cannot be parsed")
-    found = trafilatura.bare_extraction(
-        tree, include_comments=False, include_tables=True, include_images=False,
-        with_metadata=True, deduplicate=True)
-    document = found if isinstance(found, dict) or found is None else found.as_dict()
-    if not isinstance(document, dict) or not (document.get("text") or "").strip():
-        raise FormatError("HTML page has no main text that trafilatura can find")
-    text = _tidy_lines(document["text"])
-    metadata = {ours: document[theirs] for ours, theirs in (
-        ("title", "title"), ("author", "author"), ("published", "date"), ("url", "url"),
-        ("publisher", "sitename")) if document.get(theirs)}
-    return ExtractedText(text=text, format="html", encoding=HTML_ENCODING, metadata=metadata)
-
-
-def _tidy_lines(text: str) -> str:
-    """One paragraph per line, no trailing blanks; inner spacing is left as extracted."""
-    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
-    return "\n".join(line for line in lines if line)
-
-
-_READERS: dict[str, Reader] = {
-    ".pdf": read_pdf, ".html": read_html, ".htm": read_html, ".xhtml": read_html}

@@ -1,0 +1,101 @@
+"""Reading one source: its bytes, their sha256, and the text to store (plain text decoded,
+PDF and HTML through their readers), within the size limits; metadata for unlisted files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from flows import settings
+from flows.ingest.decoding import decode
+from flows.ingest.documents import FormatError, RawDocument, Reader, Reject, SourceEntry
+from flows.ingest.html import read_html
+from flows.ingest.pdf import read_pdf
+
+MAX_BYTES = 200 * 1024 * 1024
+_READERS: dict[str, Reader] = {
+    ".pdf": read_pdf, ".html": read_html, ".htm": read_html, ".xhtml": read_html}
+
+
+def reader_for(path: Path) -> Reader | None:
+    """The reader for a file, chosen by its suffix; None for text files."""
+    return _READERS.get(path.suffix.lower())
+
+
+def read_document(entry: SourceEntry) -> RawDocument | Reject:
+    """Bytes -> sha256 + verbatim decoded text, or a reject naming the problem."""
+    try:
+        size = entry.path.stat().st_size
+        if size > MAX_BYTES:
+            return Reject(entry.source_id, f"file is {size} bytes, over the {MAX_BYTES} limit")
+        plain_text = reader_for(entry.path) is None
+        if plain_text and (too_big := _over_size_limit(size, "text file")):
+            return Reject(entry.source_id, too_big)  # refused before reading a byte
+        data = entry.path.read_bytes()
+    except OSError as exc:
+        return Reject(entry.source_id, f"cannot read file: {exc.strerror or exc}")
+    reader = reader_for(entry.path)
+    if reader is not None:
+        return _within_size_limit(_read_formatted(entry, data, reader))
+    try:
+        text, encoding = decode(data)
+    except ValueError as exc:
+        return Reject(entry.source_id, str(exc))
+    if not text.strip():
+        return Reject(entry.source_id, "file holds no text (only white space)")
+    return RawDocument(entry=entry, doc_id=hashlib.sha256(data).hexdigest(), text=text,
+                       encoding=encoding, n_bytes=len(data))
+
+
+def _over_size_limit(n_bytes: int, what: str) -> str | None:
+    """Why a document is too big to mine, or None. Policy (issue #8): mining runs at
+    ~0.2 MB of text per second, so a document over the limit is refused rather than
+    holding a run for minutes; the message says how to raise the limit."""
+    limit = float(settings.get("max_document_mb")) * 1_000_000
+    if n_bytes <= limit:
+        return None
+    return (f"{what} is {n_bytes / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit; split it, "
+            "or raise the limit with POLYSTAT_MAX_DOCUMENT_MB (setting max_document_mb)")
+
+
+def _within_size_limit(document: RawDocument | Reject) -> RawDocument | Reject:
+    if isinstance(document, Reject):
+        return document
+    too_big = _over_size_limit(len(document.text.encode("utf-8")), "extracted text")
+    return Reject(document.entry.source_id, too_big) if too_big else document
+
+
+def _read_formatted(entry: SourceEntry, data: bytes, reader: Reader
+                    ) -> RawDocument | Reject:
+    """A PDF or HTML source: the reader's cleaned text; the file's own metadata fills the gaps
+    the manifest leaves (title, author, date, URL)."""
+    try:
+        extracted = reader(data, entry.meta.get("language"))
+    except FormatError as exc:
+        return Reject(entry.source_id, str(exc))
+    if entry.in_manifest:
+        filled = {key: value for key, value in extracted.metadata.items()
+                  if entry.meta.get(key) in (None, "")}
+        entry = replace(entry, meta={**entry.meta, **filled})
+    return RawDocument(entry=entry, doc_id=hashlib.sha256(data).hexdigest(),
+                       text=extracted.text, encoding=extracted.encoding, n_bytes=len(data),
+                       format=extracted.format, page_starts=extracted.page_starts,
+                       found_meta=dict(extracted.metadata))
+
+
+def infer_metadata(doc: RawDocument) -> dict[str, Any]:
+    """Metadata for a file the manifest does not list: title and survey year from its text."""
+    first_line = next((line.strip() for line in doc.text.splitlines() if line.strip()), "")
+    title = str(doc.found_meta.get("title") or "") or first_line[:200] or doc.entry.path.stem
+    years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", title) or re.findall(
+        r"(?<!\d)(20\d\d)(?!\d)", doc.entry.path.name)
+    survey_year = int(years[0]) if years else None
+    inferred = {"title": title, "publisher": None, "url": None, "published": None,
+                "edition": None, "survey_year": survey_year, "language": None, "author": None,
+                "population": None}
+    inferred.update({key: value for key, value in doc.found_meta.items() if value})
+    return inferred
