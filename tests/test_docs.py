@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
 
 from flows import settings
@@ -32,21 +33,24 @@ def test_readme_opens_with_the_run_and_test_commands() -> None:
     assert "make run" in head and "make test" in head
 
 
-def test_every_command_is_documented_with_help() -> None:
+def test_the_command_line_is_all_there() -> None:
     assert len(COMMANDS) >= 9
-    for path, command in COMMANDS:
-        assert path in README, f"`{path}` is missing from README.md"
-        assert (command.help or "").strip(), f"`{path}` has no help text"
 
 
-def test_every_option_is_documented_with_help() -> None:
-    for path, command in COMMANDS:
-        for param in command.params:
-            if type(param).__name__ not in ("Option", "TyperOption") or param.name == "help":
-                continue
-            names = [*param.opts, *getattr(param, "secondary_opts", [])]
-            assert any(opt in README for opt in names), f"{path} {names} not in README"
-            assert (param.help or "").strip(), f"{path} {param.opts} has no help text"
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[path for path, _ in COMMANDS])
+def test_command_is_documented_with_help(path: str, command: Any) -> None:
+    assert path in README, f"`{path}` is missing from README.md"
+    assert (command.help or "").strip(), f"`{path}` has no help text"
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[path for path, _ in COMMANDS])
+def test_every_option_of_the_command_is_documented_with_help(path: str, command: Any) -> None:
+    for param in command.params:
+        if type(param).__name__ not in ("Option", "TyperOption") or param.name == "help":
+            continue
+        names = [*param.opts, *getattr(param, "secondary_opts", [])]
+        assert any(opt in README for opt in names), f"{path} {names} not in README"
+        assert (param.help or "").strip(), f"{path} {param.opts} has no help text"
 
 
 def test_every_setting_is_documented() -> None:
