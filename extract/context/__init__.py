@@ -1,0 +1,117 @@
+"""Context rules over one sentence: qualifier, growth, year, population, comparison groups.
+
+Input: the sentence text and its candidate figures.  Output: one `Figure` per
+statistic, with offsets relative to the sentence.  Nothing here looks beyond
+the sentence; document-level fallbacks (survey year, the previous sentence's
+population) are applied by extract.statistics.
+
+`analyse_sentence` runs the rules in order; each module decides one thing:
+changes (qualifier, sign, growth or decline), glosses (figures in parentheses),
+years, populations, bands (age, firm size, place) and lists (from-to pairs,
+enumerations, comparison groups).  work holds the shared `Figure` and `_Work`.
+"""
+
+from __future__ import annotations
+
+from extract.candidates import Candidate, find_candidates
+from extract.context.bands import _age_band, _place, _size_band, size_bands_in
+from extract.context.changes import (
+    _apply_sign,
+    _is_decline,
+    _is_growth,
+    _qualify,
+    _signed_share_changes,
+)
+from extract.context.glosses import _find_heads, _inherit_from_heads, _mark_glosses
+from extract.context.lists import (
+    _bare_partners,
+    _comparison_groups,
+    _link_from_to,
+    _share_in_lists,
+)
+from extract.context.populations import _attached_population, _resolve_populations
+from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
+from extract.context.years import (
+    _YEAR_ANYWHERE,
+    _apply_frame,
+    _baseline_years,
+    _explicit_year,
+    _previous_year,
+)
+from extract.rules import LanguageRules
+
+# The names other modules import from here (extract.statistics).
+__all__ = ["Figure", "analyse_sentence", "size_bands_in"]
+
+
+def analyse_sentence(text: str, rules: LanguageRules,
+                     candidates: list[Candidate] | None = None) -> list[Figure]:
+    """The statistics of one sentence, with offsets relative to it.
+
+    `candidates` may be passed when the caller already searched the sentence.
+    """
+    if candidates is None:
+        candidates = find_candidates(text, rules)
+    if not candidates:
+        return []
+    if any(r.search(text) for r in rules.negative_sentence):
+        candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
+    candidates = _bare_partners(text, candidates, rules)
+    works = [_Work(cand=c, unit=c.unit) for c in candidates]
+    for work in works:
+        _qualify(text, work, rules)
+        _apply_sign(text, work)
+    if "(" in text or "（" in text:
+        _find_heads(text, works)
+        _signed_share_changes(works)
+    for work in works:
+        if work.signed:
+            continue
+        # A figure in parentheses reads the cue of the figure it explains ("up 9,800 (0.8%)").
+        lead = work.cue_start if work.cue_start is not None else work.lead
+        if work.unit == "percent" and _is_growth(text, work, rules, lead):
+            work.unit = "percent_change"
+        if work.unit in _CHANGE_UNITS:
+            work.negative = _is_decline(text, work, rules, lead)
+    # Most sentences name no year: then no year cue can match (one scan instead of many).
+    names_year = _YEAR_ANYWHERE.search(text) is not None
+    baselines = _baseline_years(text, rules) if names_year else []
+    may_name_previous_year = rules.previous_year_cue.search(text) is not None
+    may_name_age = rules.age_cue.search(text) is not None
+    may_name_size = rules.size_cue.search(text) is not None
+    may_name_place = rules.place_cue.search(text) is not None
+    for i, work in enumerate(works):
+        if names_year:
+            work.year = _explicit_year(text, works, i, rules, baselines)
+        if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
+            work.year_offset = -1
+        work.population = _attached_population(text, works, i, rules)
+        work.attached = work.population is not None
+        if (may_name_age and work.cand.kind != "count"
+                and work.unit not in _RELATIVE_UNITS):
+            work.age_band = _age_band(text, works, i, rules)
+        if may_name_size and work.unit in ("percent", "percentage_points"):
+            work.size_band = _size_band(text, works, i, rules)
+        if may_name_place and work.unit == "percent":
+            work.place = _place(text, works, i, rules)
+    _inherit_from_heads(works)
+    if len(works) > 1:
+        _share_in_lists(text, works, rules)
+    next_group = _link_from_to(text, works, rules, baselines, 0)
+    if names_year:
+        _apply_frame(text, works, rules, baselines)
+    _mark_glosses(works)
+    _comparison_groups(works, next_group)
+    _resolve_populations(text, works, rules)
+    return [
+        Figure(
+            start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
+            unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
+            rule=w.cand.rule, group=w.group, population_attached=w.attached,
+            year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
+            age_band=w.age_band,
+            band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
+            place=w.place,
+        )
+        for w in works
+    ]

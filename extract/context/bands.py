@@ -1,0 +1,119 @@
+"""Narrowing a figure's group: an age band ("18-34-year-olds"), a firm-size class
+("mit 20 bis 99 Beschäftigten") or a country ("In the UK ...")."""
+
+from __future__ import annotations
+
+import re
+
+from extract.context.work import (
+    _BAND_CHARS,
+    _NEAR_CHARS,
+    _Work,
+)
+from extract.rules import LanguageRules
+
+
+def _band_label(match: re.Match[str]) -> str | None:
+    """'aged_18_34', 'aged_16_to_64' (the text says "to"), 'aged_55_plus', 'aged_under_25'."""
+    found = {k: v for k, v in match.groupdict().items() if v}
+    if "low" in found and "high" in found:
+        return f"aged_{found['low']}_{found['high']}"
+    if "a_to" in found and "high" in found:
+        return f"aged_{found['a_to']}_to_{found['high']}"
+    if "plus" in found:
+        return f"aged_{found['plus']}_plus"
+    if "under" in found:
+        return f"aged_under_{found['under']}"
+    return None
+
+
+def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The age band a figure is about: one right after it ("61% of 18-34-year-olds"), else
+    the last one between the previous figure and this one ("55 yaş ve üzerindekilerde %29")."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    after = text[work.cand.end : min(next_start, work.cand.end + _NEAR_CHARS)]
+    # The band opens the clause, often well before its figure ("16-74 yaş grubundaki
+    # bireylerde internet kullanım oranı 2024 yılında %88,8").
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    lead_in = rules.age_after.match(after)
+    for regex in [*rules.age_bands, *rules.age_bands_after]:
+        match = regex.match(after, lead_in.end()) if lead_in else None
+        if match:
+            return _band_label(match)
+    if rules.attach_after.match(after):  # "(ab 16 Jahren) ... 68 Prozent der Internetnutzer"
+        return None
+    last: re.Match[str] | None = None
+    for regex in rules.age_bands:
+        for match in regex.finditer(before):
+            if last is None or match.start() > last.start():
+                last = match
+    if last is None:
+        return None
+    if rules.people_before_band.search(before, 0, last.start()):
+        work.band_base = "people"  # "people aged 16 to 64", "Personen ab 65 Jahren"
+    return _band_label(last)
+
+
+def _number(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _size_label(match: re.Match[str]) -> str | None:
+    """'with_100_to_499_employees', 'with_250_plus_employees', 'with_under_50_employees'."""
+    found = {k: _number(v) for k, v in match.groupdict().items() if v}
+    if "low" in found and "high" in found:
+        return f"with_{found['low']}_to_{found['high']}_employees"
+    if "plus" in found:
+        return f"with_{found['plus']}_plus_employees"
+    if "under" in found:
+        return f"with_under_{found['under']}_employees"
+    return None
+
+
+def _size_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The firm-size class written in a share's clause before it ("bei den kleineren
+    Unternehmen mit 20 bis 99 Beschäftigten bei 17 Prozent").  The staff it counts
+    ("Beschäftigten") are then not the figure's group."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    last: re.Match[str] | None = None
+    for regex in rules.size_bands:
+        for match in regex.finditer(before):
+            if last is None or match.start() > last.start():
+                last = match
+    if last is None:
+        return None
+    inside = rules.term_regex.search(last.group(0))
+    if inside and work.population == rules.population_of(inside.group(0)):
+        work.population, work.attached = None, False
+    return _size_label(last)
+
+
+def _place(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
+    """The country a share is reported for: the last one named, in a locative frame,
+    between the previous figure and this one ("In the UK the figure is higher, at 73%")."""
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
+    best: tuple[int, str] | None = None
+    for code, regex in rules.places:
+        for match in regex.finditer(before):
+            if best is None or match.start() > best[0]:
+                best = (match.start(), code)
+    return best[1] if best else None
+
+
+def size_bands_in(text: str, rules: LanguageRules) -> set[str]:
+    """Every firm-size class a text names (a survey's own definition of whom it asked)."""
+    if not rules.size_cue.search(text):
+        return set()
+    found = set()
+    for regex in rules.size_bands:
+        for match in regex.finditer(text):
+            label = _size_label(match)
+            if label:
+                found.add(label)
+    return found

@@ -1,0 +1,204 @@
+"""Whom a figure is about: the group attached to it, the group a count names, the
+survey's sample, or a group named elsewhere in the sentence."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from extract.context.work import (
+    _AFTER_CHARS,
+    _NEAR_CHARS,
+    _Work,
+)
+from extract.rules import LanguageRules
+
+_CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
+
+
+def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str | None:
+    if match is None:
+        return None
+    for name, value in match.groupdict().items():
+        if name.startswith("term") and value:
+            return rules.population_of(value)
+    return None
+
+
+def _attached_population(text: str, works: list[_Work], i: int,
+                         rules: LanguageRules) -> str | None:
+    work = works[i]
+    cand = work.cand
+    inside = rules.term_regex.search(text, cand.start, cand.end)
+    if inside and cand.verbal and cand.kind != "range":  # "On cephe hizmet temsilcisinden dokuzu"
+        return rules.population_of(inside.group(0))
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    after = text[cand.end : min(next_start, cand.end + _AFTER_CHARS)]
+    before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
+    if cand.kind == "count":
+        return _count_population(text, work, after, before, rules)
+    found = _term_population(rules, rules.attach_after.match(after))
+    # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
+    if found is None and work.unit != "multiple":
+        found = _term_population(rules, rules.attach_before.match(before))
+    if found is None and work.unit != "multiple":
+        found = _term_population(rules, _term_right_before(before, rules))
+    if found is None and work.unit in ("percent", "percentage_points"):
+        found = _label_from_text(rules.label_after.match(after), rules)
+    if found in rules.count_only_populations and cand.kind != "count":
+        return None
+    return found
+
+
+def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | None:
+    """A group written right before a figure ("Frauen 33,5 %", "kadınlarda %85,5"), looked
+    for in the figure's own clause only (the group regex is costly to slide over a sentence)."""
+    clause = _CLAUSE_START.match(before)
+    tail = before[clause.end() :] if clause else before
+    return rules.term_right_before.search(tail[-_NEAR_CHARS - 10 :])
+
+
+def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
+    """'41% of hospital pharmacists' -> 'hospital_pharmacists'; a thing ('of orders') or a
+    word of the stop list gives no label."""
+    if match is None:
+        return None
+    words = [w for w in re.split(r"[\s-]+", match.group("label").lower()) if w]
+    if not words or words[-1] in rules.label_stop:
+        return None
+    while words and words[0] in rules.label_stop:
+        words.pop(0)
+    return "_".join(words) or None
+
+
+def _count_population(text: str, work: _Work, after: str, before: str,
+                      rules: LanguageRules) -> str | None:
+    """The group a count is about; marks counts of survey participants as samples."""
+    cand = work.cand
+    if cand.term is not None:  # "the number of households was ...": the rule named it
+        named = rules.term_regex.search(text, *cand.term)
+        work.sample = False
+        return rules.population_of(named.group(0)) if named else None
+    named_right_before = _term_population(rules, _term_right_before(before, rules))
+    if named_right_before and named_right_before not in rules.count_only_populations:
+        work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
+        return named_right_before
+    if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
+        # In a sentence about the survey they are its sample; elsewhere they are people.
+        work.sample = rules.survey_cue.search(text) is not None
+        return None if work.sample else "people"
+    found = _term_population(rules, rules.count_attach_after.match(after))
+    if found is None:
+        found = _term_population(rules, rules.attach_before.match(before))
+    if found is not None:
+        return found
+    if cand.sample:  # "a survey of U.S. consumers (n = 2,047)": the group named before it
+        work.sample = True
+        return _last_term(text[: cand.start], rules)
+    work.sample = rules.count_noun_after.match(after) is not None
+    return None
+
+
+def _last_term(text: str, rules: LanguageRules) -> str | None:
+    name = None
+    for match in rules.term_regex.finditer(text):
+        found = rules.population_of(match.group(0))
+        if found and found not in rules.count_only_populations:
+            name = found
+    return name
+
+
+@lru_cache(maxsize=256)
+def _subject_terms(text: str, rules: LanguageRules) -> tuple[tuple[int, str], ...]:
+    """(end, population) of the terms of a sentence that can be a figure's group: not a
+    prepositional object ("Empathie für die Mitarbeiter"), not a count-only group."""
+    terms = []
+    for match in rules.term_regex.finditer(text):
+        name = rules.population_of(match.group(0))
+        if name is None or name in rules.count_only_populations:
+            continue
+        if rules.not_after.search(text, 0, match.start()):
+            continue
+        terms.append((match.end(), name))
+    return tuple(terms)
+
+
+def _first_term(text: str, rules: LanguageRules, weak: bool, limit: int | None = None,
+                ) -> str | None:
+    """The first group of the sentence (ending before `limit`), weak or specific."""
+    for end, name in _subject_terms(text, rules):
+        if limit is not None and end > limit:
+            break
+        if (name in rules.weak_populations) == weak:
+            return name
+    return None
+
+
+def _share_group_mates(works: list[_Work]) -> None:
+    """Members of a comparison group share the head's population and age band."""
+    for work in works:
+        if work.group is None:
+            continue
+        if work.population is None:
+            mates = [w for w in works if w.group == work.group and w.population]
+            if mates:
+                work.population = mates[0].population
+        if work.age_band is None:
+            banded = [w for w in works if w.group == work.group and w.age_band]
+            if banded:
+                work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
+
+
+def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    weak = rules.weak_populations
+    _share_group_mates(works)
+    # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
+    strong = [w.population for w in works if w.attached and w.population not in weak
+              and w.population is not None
+              and w.population not in rules.count_only_populations]
+    for work in works:
+        if work.population not in weak or work.cand.kind == "count":
+            continue
+        if strong:
+            work.population = strong[0]
+        else:  # "The share of service decision makers ... from 24% to 45% of respondents"
+            work.population = _first_term(text, rules, False, work.lead) or work.population
+    sentence_group: list[str | None] = []  # computed once, only when needed
+    for i, work in enumerate(works):
+        if work.population is None and work.cand.kind != "count":
+            _unattached_population(text, works, i, rules, sentence_group)
+
+
+def _unattached_population(text: str, works: list[_Work], i: int, rules: LanguageRules,
+                           sentence_group: list[str | None]) -> None:
+    """A share with no group of its own takes the previous figure's group, or the previous
+    figure's age band ("for people aged 16 to 64 was 74.6%, 0.3 points lower"), a group named
+    before it ("Der Anteil der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the
+    next figure's group, or else the sentence's first group, which is only a guess."""
+    work = works[i]
+    if work.size_band:  # a size class narrows the survey's companies, not a noun nearby
+        return
+    # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
+    earlier = [w for w in works[:i] if w.population
+               and w.population not in rules.count_only_populations]
+    if earlier:  # a guess stays a guess when the next figure repeats it
+        work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
+        return
+    banded = [w for w in works[:i] if w.age_band]
+    if work.age_band is None and banded:
+        work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
+        return
+    later = [w.population for w in works[i + 1 :] if w.population and w.attached
+             and w.population not in rules.count_only_populations]
+    named_before = _first_term(text, rules, False, work.lead)
+    if named_before or later:
+        work.population = named_before or later[0]
+        return
+    # A group named somewhere else in the sentence is a guess ("fühlen sich ihrem
+    # Unternehmen verbunden" names an object): the survey's population beats it.
+    if not sentence_group:
+        sentence_group.append(_first_term(text, rules, weak=False)
+                              or _first_term(text, rules, weak=True))
+    work.population = sentence_group[0]
+    work.guessed = work.population is not None

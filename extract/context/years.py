@@ -1,0 +1,103 @@
+"""The year a figure is about: an explicit year, the previous year ("im Vorjahr"), a
+baseline year ("since 2020"), or the period that frames the sentence."""
+
+from __future__ import annotations
+
+import re
+
+from extract.context.work import (
+    _AFTER_CHARS,
+    _BEFORE_CHARS,
+    _CHANGE_UNITS,
+    _NEAR_CHARS,
+    _RELATIVE_UNITS,
+    _Work,
+)
+from extract.rules import LanguageRules
+
+_CLAUSE_END = re.compile(r"[;；]")
+_YEAR_START = re.compile(r"(?:19|20)\d\d(?![\d.,])")
+_YEAR_ANYWHERE = re.compile(r"(?:19|20)\d\d")
+
+
+def _year_of(match: re.Match[str]) -> int:
+    """The year a cue names; "(2022 and 2021: 54% each)" names two, the later one counts."""
+    return max(int(value) for name, value in match.groupdict().items()
+               if name.startswith("year") and value)
+
+
+def _baseline_years(text: str, rules: LanguageRules) -> list[tuple[int, int, int]]:
+    """(start, end, year) of every baseline year ("since 2020") in the sentence."""
+    spans = []
+    for regex in rules.year_baseline:
+        for match in regex.finditer(text):
+            spans.append((match.start("year"), match.end("year"), int(match.group("year"))))
+    return spans
+
+
+def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
+                   baselines: list[tuple[int, int, int]]) -> int | None:
+    work = works[i]
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    if work.unit in _CHANGE_UNITS:  # "rose 3 points to 84% in 2023": the change's year too
+        next_start = len(text)
+    # A figure in parentheses after a number that is no figure reads the cues before it.
+    lead = work.cue_start if work.cue_start is not None and work.head is None else work.lead
+    window_start = max(prev_end, lead - _BEFORE_CHARS)
+    before = text[window_start:lead]
+    after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
+    is_base = {start for start, _, _ in baselines}
+    # A year before a change is the period of the change ("2023'te yüzde 115 büyüdü"), but
+    # only in the language's change forms: "是 2019 年...的近三倍" names the base instead.
+    before_forms = rules.change_year_before if work.unit in _RELATIVE_UNITS else rules.year_before
+    for regex in before_forms:
+        match = regex.search(before)
+        if match and window_start + match.start("year") not in is_base:
+            return _year_of(match)
+    for regex in rules.year_after:
+        match = regex.search(after)
+        if match and work.cand.end + match.start("year") not in is_base:
+            return _year_of(match)
+    return None
+
+
+def _previous_year(text: str, works: list[_Work], i: int, rules: LanguageRules) -> bool:
+    """Is the value tied to the year before the survey ("im Vorjahr", "last year", "去年")?"""
+    work = works[i]
+    if work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS:
+        return False  # "down 15% compared with last year": last year is the base
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    # "A year earlier the claimant rate stood at 2.1%": the cue may open a long clause.
+    before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
+    after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
+    return any(r.search(before) for r in rules.previous_year_before) or any(
+        r.search(after) for r in rules.previous_year_after)
+
+
+def _frame_year(text: str, rules: LanguageRules) -> int | None:
+    """The year of a period that opens the sentence ("In April 2025, ...", "Von Januar bis
+    April 2024 wurde ...", "2024年1-4月，...")."""
+    for regex in rules.year_frame:
+        match = regex.match(text)
+        if match:
+            return _year_of(match)
+    return None
+
+
+def _apply_frame(text: str, works: list[_Work], rules: LanguageRules,
+                 baselines: list[tuple[int, int, int]]) -> None:
+    year = _frame_year(text, rules) if rules.year_frame else None
+    if year is None or any(y == year for _, _, y in baselines):
+        return
+    clause_end = _CLAUSE_END.search(text)  # "2022'de bu oran %34,8 idi; bu, %8,6'lık bir düşüş"
+    limit = clause_end.start() if clause_end else len(text)
+    for work in works:
+        if (work.year is not None or work.year_offset is not None or work.from_value
+                or work.cand.start > limit):
+            continue
+        before = text[max(0, work.lead - _NEAR_CHARS) : work.lead]
+        if any(r.search(before) for r in rules.from_before):  # "up from 41%": the old value
+            continue
+        work.year = year
