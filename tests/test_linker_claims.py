@@ -7,7 +7,10 @@ import zlib
 
 from extract.claims import build_claim
 from warehouse import reconcile
-from warehouse.reconcile import Node, attach_claims, label_for, link, score_pair, study_of
+from warehouse.labels import label_for
+from warehouse.link_claims import Node, attach_claims, study_of
+from warehouse.link_rules import score_pair
+from warehouse.linking import link
 
 
 def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,

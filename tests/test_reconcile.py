@@ -9,8 +9,11 @@ from itertools import combinations
 from typing import Any
 
 from extract.concepts import find_concepts
-from warehouse import reconcile
-from warehouse.reconcile import Node, attach_claims, label_for, link, score_pair
+from warehouse import link_rules, linking, reconcile
+from warehouse.labels import label_for
+from warehouse.link_claims import Node, attach_claims
+from warehouse.link_rules import score_pair
+from warehouse.linking import link
 
 
 def _node(obs_id: str, doc: str, lang: str, claim: str, surface: str, value: float,
@@ -111,17 +114,17 @@ def test_sub_samples_of_one_survey_stay_apart_but_samples_of_studies_link() -> N
 
 def _all_pairs_link(nodes: list[Node]) -> set[frozenset[str]]:
     """Reference: score every pair, merge strongest first (what the blocks must reproduce)."""
-    points = reconcile._fingerprints(nodes)
+    points = link_rules.fingerprints(nodes)
     found = [(a, b, found) for a, b in combinations(nodes, 2)
-             if (found := score_pair(a, b, points)) and found[1] >= reconcile.LINK_THRESHOLD]
-    found.sort(key=lambda item: (reconcile.link_rank(item[0], item[1], item[2][0]), -item[2][1],
+             if (found := score_pair(a, b, points)) and found[1] >= link_rules.LINK_THRESHOLD]
+    found.sort(key=lambda item: (linking.link_rank(item[0], item[1], item[2][0]), -item[2][1],
                                  min(item[0].order, item[1].order),
                                  max(item[0].order, item[1].order)))
-    clusters = reconcile.Clusters(nodes)
+    clusters = linking.Clusters(nodes)
     for a, b, (method, _) in found:
-        clusters.merge(a.obs_id, b.obs_id, same_measure=method in reconcile.SAME_MEASURE,
-                       across=a.doc_id != b.doc_id, within_study=reconcile.same_study(a, b))
-    sample_keys = reconcile._sample_keys(nodes)
+        clusters.merge(a.obs_id, b.obs_id, same_measure=method in linking.SAME_MEASURE,
+                       across=a.doc_id != b.doc_id, within_study=linking.same_study(a, b))
+    sample_keys = link_rules.sample_keys(nodes)
     by_key: dict[Any, list[str]] = defaultdict(list)
     for node in nodes:
         if node.obs_id in sample_keys:
@@ -171,7 +174,7 @@ def test_the_work_grows_with_the_figures_not_with_the_square_of_a_block() -> Non
         nodes.append(_node(f"n{i:05}", f"d{i}", "de", text, str(40 + i % 30), 40 + i % 30,
                            "customers", 2016 + i % 8))
     attach_claims(nodes)
-    found = reconcile._scored_links(nodes)
+    found = linking._scored_links(nodes)
     assert len(found) < 3 * len(nodes)
     clusters, _ = link(nodes)
     assert len(clusters) == 1

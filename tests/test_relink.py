@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from flows.pipeline import run_without_prefect
-from warehouse import reconcile, relink
-from warehouse.reconcile import Node
+from warehouse import linking, reconcile, relink
+from warehouse.link_claims import Node, attach_claims
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +155,7 @@ def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -
     both: they merge through it, unless the warehouse says they hold two different figures
     of one document or two measures of one sentence (which their representatives here do
     not show)."""
-    nodes = reconcile.attach_claims([
+    nodes = attach_claims([
         _node("a", "d1", 40, 2018), _node("b", "d2", 60, 2018, claim_start=100),
         _node("n", "d3", 50, 2020)])
     stored = {"m-a": {"d1": ({0}, {(2018, 40.0, True)})},
@@ -164,8 +164,8 @@ def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -
         stored["m-b"]["d1"] = ({200}, {(2018, 45.0, True)})  # another claim of d1
     if shared == "a sentence":
         stored["m-b"]["d1"] = ({0}, {(2018, 45.0, True)})
-    clusters = relink.Growing(nodes, {"a": "m-a", "b": "m-b"}, stored.__getitem__)
-    grouped, _ = reconcile.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id),
+    clusters = linking.Growing(nodes, {"a": "m-a", "b": "m-b"}, stored.__getitem__)
+    grouped, _ = linking.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id),
                                 prefer=lambda node: node.obs_id == "n")
     holding = [clusters.metrics.get(root, set()) for root in grouped]
     if shared != "nothing":
@@ -182,7 +182,7 @@ def test_stored_metrics_sharing_a_sentence_stay_apart(tmp_path) -> None:
             " FROM observations o JOIN metric_observations mo USING (obs_id)"
             " GROUP BY ALL HAVING count(DISTINCT mo.metric_id) > 1").fetchall()
         figures_of = relink.stored_figures(con)
-        clusters = relink.Growing([], {}, figures_of)
+        clusters = linking.Growing([], {}, figures_of)
         assert sentences  # the corpus has sentences with two measures
         for _, _, metrics in sentences:
             assert clusters.stored_apart(metrics[0], metrics[1], across=False,

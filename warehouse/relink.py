@@ -41,6 +41,10 @@ from typing import Any
 import duckdb
 
 from warehouse import reconcile as rc
+from warehouse.labels import metric_id_for
+from warehouse.link_claims import Node
+from warehouse.link_rules import LINKER_VERSION, MIN_WORDS, SAME_CLAIM
+from warehouse.linking import Figures, Growing, link
 from warehouse.store import insert_rows
 
 _TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
@@ -104,7 +108,7 @@ def link_state(con: duckdb.DuckDBPyConnection) -> LinkState:
         "  WHERE obs_id NOT IN (SELECT obs_id FROM metric_observations)"
         "    AND doc_id IN (SELECT doc_id FROM current_observations"
         "                   JOIN metric_observations USING (obs_id)))",
-        [rc.LINKER_VERSION]).fetchone()
+        [LINKER_VERSION]).fetchone()
     return LinkState(*(int(n) for n in (row or (0,) * 6)))
 
 
@@ -246,7 +250,7 @@ WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pi
 """
 
 
-def _pick(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
+def _pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     """Fill _relink_new (the observations to link) and _relink_pick (their counterparts);
     returns the new observations, read with their claims."""
     con.execute(_OBSERVATIONS)
@@ -259,7 +263,7 @@ def _pick(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
     return new
 
 
-def _new_claims(con: duckdb.DuckDBPyConnection) -> list[rc.Node]:
+def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
     """The studies and claim words of the new figures (read by the picks), from the
     linker's own reading of them (their documents are new, so read whole)."""
     new = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_new)")
@@ -295,10 +299,10 @@ def _prefix(words: frozenset[str], frequency: dict[str, int]) -> list[str]:
     Jaccard similarity of at least t share at least ceil(t * n) of its n words, so they
     share one of any n - ceil(t * n) + 1 of them (prefix filtering)."""
     rarest = sorted(words, key=lambda word: (frequency.get(word, 0), word))
-    return rarest[:len(rarest) - math.ceil(rc.SAME_CLAIM * len(rarest)) + 1]
+    return rarest[:len(rarest) - math.ceil(SAME_CLAIM * len(rarest)) + 1]
 
 
-def _tail(node: rc.Node) -> str:
+def _tail(node: Node) -> str:
     return (node.population or "").rsplit("_", 1)[-1]
 
 
@@ -312,67 +316,9 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
-Figures = dict[str, tuple[set[int], set[rc.Point]]]  # doc -> (sentences, points)
-
-
-class Growing(rc.Clusters):
-    """Clusters that start as the existing metrics (their representatives merged).
-
-    A new figure never shares a document with an existing metric (it comes from a new
-    document), so the representatives' sentences and documents suffice, except between
-    two existing metrics: `figures_of` gives, per document, the sentences and points of
-    all of a stored metric's figures, and two stored metrics stay apart by the same
-    rules as in a rebuild (`reconcile.Clusters`). It is asked only when a new figure
-    links two stored metrics.
-    """
-
-    def __init__(self, nodes: list[rc.Node], metric_of: dict[str, str],
-                 figures_of: Callable[[str], Figures]) -> None:
-        super().__init__(nodes)
-        self.figures_of = figures_of
-        self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
-        first: dict[str, str] = {}
-        for node in nodes:
-            metric = metric_of.get(node.obs_id)
-            if metric is not None:
-                self.merge(first.setdefault(metric, node.obs_id), node.obs_id, same_measure=True)
-
-    def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False,
-              within_study: bool = False) -> bool:
-        ra, rb = self.forest.find(a), self.forest.find(b)
-        metrics = self.metrics.get(ra, set()) | self.metrics.get(rb, set())
-        if not super().merge(a, b, same_measure=same_measure, across=across,
-                             within_study=within_study):
-            return False
-        if ra != rb:
-            self.metrics.pop(ra, None)
-            self.metrics.pop(rb, None)
-            if metrics:
-                self.metrics[self.forest.find(a)] = metrics
-        return True
-
-    def separate(self, ra: str, rb: str, *, across: bool, within_study: bool = False) -> bool:
-        for one in self.metrics.get(ra, ()):
-            for two in self.metrics.get(rb, ()):
-                if self.stored_apart(one, two, across=across, within_study=within_study):
-                    return True
-        return super().separate(ra, rb, across=across, within_study=within_study)
-
-    def stored_apart(self, one: str, two: str, *, across: bool, within_study: bool) -> bool:
-        first, second = self.figures_of(one), self.figures_of(two)
-        for doc in first.keys() & second.keys():
-            (sentences_a, points_a), (sentences_b, points_b) = first[doc], second[doc]
-            if sentences_a & sentences_b:
-                return True
-            if across and points_a and points_b and rc.disagree(points_a, points_b,
-                                                                trend=within_study):
-                return True
-        return False
-
-
 def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
     """A stored metric's figures per document (sentences; the points of those that are
-    not glosses, see `reconcile.point_of`), read once per metric."""
+    not glosses, see `linking.point_of`), read once per metric."""
     @cache
     def figures_of(metric_id: str) -> Figures:
         found: Figures = {}
@@ -381,7 +327,7 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
                 " len(c.words) >= ? FROM metric_observations mo"
                 " JOIN current_observations o USING (obs_id)"
                 " LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id = ?",
-                [rc.MIN_WORDS, metric_id]).fetchall():
+                [MIN_WORDS, metric_id]).fetchall():
             sentences, points = found.setdefault(doc, (set(), set()))
             sentences.add(sentence)
             if not gloss:
@@ -423,8 +369,8 @@ WHERE n_all = 1 OR (translated AND n_translated = 1) OR (english AND n_english =
 
 
 def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
-                   ) -> dict[str, list[rc.Node]]:
-    """Per metric, the members its label and id depend on (see `reconcile.label_for`): the
+                   ) -> dict[str, list[Node]]:
+    """Per metric, the members its label and id depend on (see `labels.label_for`): the
     oldest, the oldest translated, the oldest English and the oldest with words, and for
     counts one per group. Their whole sentences are read (a figure's claim depends on
     its neighbours)."""
@@ -434,7 +380,7 @@ def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
     metric_of = dict(con.execute(
         "SELECT obs_id, metric_id FROM metric_observations"
         " WHERE obs_id IN (SELECT obs_id FROM _relink_label)").fetchall())
-    members: dict[str, list[rc.Node]] = defaultdict(list)
+    members: dict[str, list[Node]] = defaultdict(list)
     for node in rc.load_nodes(con, "(o.doc_id, o.claim_start) IN (SELECT (doc_id, claim_start)"
                                    " FROM observations JOIN _relink_label USING (obs_id))",
                               stored=True):
@@ -463,11 +409,11 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     new = {n.obs_id for n in new_nodes}
     clusters = Growing(nodes, {obs: found[0] for obs, found in existing.items()},
                        stored_figures(con))
-    grouped, best = rc.link(nodes, clusters,
+    grouped, best = link(nodes, clusters,
                             keep=lambda a, b: a.obs_id in new or b.obs_id in new,
                             prefer=lambda node: node.obs_id in new)
 
-    changed: list[tuple[set[str], list[rc.Node]]] = []  # (existing metrics, new members)
+    changed: list[tuple[set[str], list[Node]]] = []  # (existing metrics, new members)
     for root, members in grouped.items():
         olds = clusters.metrics.get(root, set())
         news = [n for n in members if n.obs_id in new]
@@ -482,7 +428,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     for olds, news in changed:
         members = sorted([n for m in olds for n in labels.get(m, [])] + news,
                          key=lambda n: n.order)
-        metric_id = rc.metric_id_for(members)
+        metric_id = metric_id_for(members)
         if olds and metric_id not in olds:
             raise CannotExtend(f"metric {metric_id} is not named after its oldest figure")
         named.append((metric_id, members, olds, news))

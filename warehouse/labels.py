@@ -1,0 +1,86 @@
+"""Metric labels and ids: a metric is named after its claim (in English when a
+translation exists) and identified by its oldest observation. No database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from extract import languages
+from extract.claims import trim_function_words
+from warehouse.link_claims import CLAUSE_BREAK, Node
+from warehouse.link_rules import PEOPLE_SAMPLE_LABEL, count_kind
+
+
+def _words(key: str | None) -> str:
+    return (key or "").replace("_", " ")
+
+
+_QUOTES = re.compile(r"[“”„‟\"«»‹›「」『』]")
+LABEL_LENGTH = 100
+MIN_LABEL_LETTERS = 12  # a clause with fewer letters is replaced by its sentence
+
+
+_LABEL_ENDS = " ,;:–—-.。()（）、，；：[]【】"
+
+
+def _readable(text: str, limit: int = LABEL_LENGTH) -> str:
+    """Text a label may show: no quote marks, cut at a clause break or else on a whole
+    word within `limit` characters (never with an ellipsis)."""
+    text = " ".join(_QUOTES.sub("", text).split()).strip(_LABEL_ENDS)
+    if len(text) <= limit:
+        return text
+    breaks = [m.start() for m in CLAUSE_BREAK.finditer(text, 0, limit) if m.start() >= 30]
+    if breaks:
+        return text[:breaks[-1]].rstrip(_LABEL_ENDS)
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut if cut > 30 else limit].rstrip(_LABEL_ENDS)
+
+
+def _without_figure(node: Node, text: str) -> str:
+    """The clause without the figure itself (a metric has many values) and without the
+    function words left at its ends."""
+    spaced = languages.info(node.lang or "en").spaces_between_words
+    around = r"\S*" if spaced else ""
+    text = re.sub(around + re.escape(node.surface) + around, " ", text, count=1)
+    text = re.sub(r"\(\s*\)|（\s*）", " ", text)
+    return trim_function_words(" ".join(text.split()), node.lang or "en")
+
+
+def _label_member(members: list[Node]) -> Node:
+    """The figure whose words name the metric: an English one if any, else the oldest
+    with the most words."""
+    english = next((m for m in members if m.lang == "en" and m.words), None)
+    return english or next((m for m in members if len(m.words) > 1), members[0])
+
+
+def label_for(members: list[Node]) -> tuple[str, str]:
+    """Label of a metric (members oldest first) and where it came from: the claim, in
+    English when a translation exists, else in its own language (named)."""
+    first = members[0]
+    kind = count_kind(first)
+    if kind == PEOPLE_SAMPLE_LABEL:
+        groups = {m.population for m in members}
+        suffix = f": {_words(groups.pop())}" if len(groups) == 1 else ""
+        return f"{PEOPLE_SAMPLE_LABEL}{suffix}", "sample"
+    if kind:
+        return f"{_words(kind)} surveyed", "sample"
+    head = "growth in " if first.unit == "percent_change" else ""
+    if first.population:
+        head += f"{_words(first.population)}: "
+    translated = [m for m in members if m.claim_en]
+    if translated and translated[0].lang != "en":
+        return f"{head}{_readable(translated[0].claim_en or '')}", "translation"
+    named = _label_member(members)
+    text = _readable(_without_figure(named, named.clause))
+    if sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
+        text = _readable(_without_figure(named, named.claim))
+    if named.lang in (None, "en"):
+        return f"{head}{text}", "claim"
+    return f"{head}{text} ({named.lang})", "claim"
+
+
+def metric_id_for(members: list[Node]) -> str:
+    anchor = min(members, key=lambda n: n.order)
+    return "m-" + hashlib.sha256(anchor.obs_id.encode()).hexdigest()[:12]

@@ -1,0 +1,201 @@
+"""The figures the linker compares (`Node`) and what it reads from each: its claim (the
+lemmas of its clause, negation, anaphor, gloss: `extract/claims.py`), its study (an
+edition without its number), the figure an anaphor or a headline refers to, and the word
+shingles of its sentence. Plain records: no database (`warehouse/reconcile.py` loads
+them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from extract import languages
+from extract.claims import build_claim, content_words
+
+
+@dataclass(slots=True)
+class Node:
+    obs_id: str
+    doc_id: str
+    lang: str | None
+    value: float
+    unit: str
+    qualifier: str
+    population: str | None
+    year: int | None
+    group_key: str | None
+    concepts: frozenset[str]
+    surface: str
+    claim: str
+    claim_start: int
+    start: int
+    end: int
+    order: tuple[Any, ...]
+    claim_en: str | None = None
+    shingles: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    study: str | None = None  # the study's series (edition without its number), else the source
+    edition: str | None = None
+    words: frozenset[str] = frozenset()  # the claim: lemmas of the figure's clause
+    clause: str = ""
+    negated: bool = False
+    anaphor: bool = False  # the clause refers back to the figure before ("dieser Anteil")
+    gloss: bool = False  # a verbal figure ("nearly half")
+    thin: bool = False  # its clause has no word of its own ("(2022: 63%)")
+    respectively: bool = False  # "… %90,9 ve %83,3 sırasıyla": in the order of those before
+    antecedent: str | None = None  # obs_id of the figure it refers back to
+    heading: bool = False  # the figure is in a heading
+    stored: bool = field(default=False, compare=False)  # its claim was read, not built
+    words_en: frozenset[str] = frozenset()  # the claim in English, when its sentence is
+    # translated and holds no other figure of its unit (a translation is not cut by clause)
+    headline_of: str | None = None  # obs_id of the figure of the body a headline gives
+
+
+_EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")
+ANAPHOR_REACH = 400  # an anaphor refers back at most this many characters (about a sentence)
+
+
+def study_of(edition: str | None, source_id: str | None, publisher: str | None = None
+             ) -> str | None:
+    """The study a figure belongs to: its edition's series ("dvm-ki-monitor-2024" and
+    "-2023" are one study, as are "salesforce-sos-4" and "-5"), else its publisher's,
+    else its own source."""
+    if edition:
+        return _EDITION_NUMBER.sub("", edition.strip().lower()) or edition
+    if publisher and publisher.strip():
+        return "publisher:" + " ".join(publisher.lower().split())
+    return f"source:{source_id}" if source_id else None
+
+
+def attach_claims(nodes: list[Node]) -> list[Node]:
+    """Each node with its claim (extract/claims.py) and, for an anaphor, the figure it
+    refers back to: the nearest figure before it in its document, of the same unit and
+    not of its own comparison group, in its sentence or the one before."""
+    by_sentence = grouped_by(nodes, sentence_of)
+    for members in by_sentence.values():
+        if all(n.stored for n in members):
+            continue
+        spans = [(n.start - n.claim_start, n.end - n.claim_start) for n in members]
+        for node, span in zip(members, spans, strict=True):
+            others = tuple(other for other in spans if other != span)
+            claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others)
+            node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
+            node.anaphor, node.gloss = claim.anaphor, claim.gloss
+            node.thin, node.respectively = claim.thin, claim.respectively
+        for node in members:
+            alone = sum(m.unit == node.unit for m in members) == 1
+            if node.claim_en and alone and node.lang != "en":
+                node.words_en = content_words(node.claim_en, "en")
+            elif node.lang == "en" and alone:
+                node.words_en = node.words
+    in_order = {key for key, members in by_sentence.items()
+                if any(n.anaphor and n.respectively for n in members)}
+    for members in grouped_by(nodes, lambda n: n.doc_id).values():
+        if all(n.stored for n in members):
+            continue  # (links inside a stored document are made already)
+        members.sort(key=lambda n: n.start)
+        for i, node in enumerate(members):
+            if sentence_of(node) in in_order:
+                node.antecedent = _in_order(members[:i], node, members)
+            elif node.anaphor:
+                node.antecedent = _antecedent(members[:i], node)
+            elif node.thin:  # "(2022: 63%)": within its sentence only
+                same_sentence = [m for m in members[:i] if sentence_of(m) == sentence_of(node)]
+                node.antecedent = _antecedent(same_sentence, node)
+        _headlines(members)
+    return nodes
+
+
+def _headlines(members: list[Node]) -> None:
+    """A headline figure gives a figure of its document's body: the only one of its unit
+    and year with its value ("Jedes fünfte" gives "20 Prozent"; a gloss that rounds,
+    "nearly half", is too loose to tell which)."""
+    body = [m for m in members if not m.heading]
+    for node in members:
+        if not node.heading:
+            continue
+        close = [m for m in body if m.unit == node.unit and m.year == node.year
+                 and abs(m.value - node.value) <= 0.05]
+        if len(close) == 1:
+            node.headline_of = close[0].obs_id
+
+
+def _in_order(before: list[Node], node: Node, members: list[Node]) -> str | None:
+    """"Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3 idi": the k-th figure of the
+    sentence refers to the k-th of the sentence before, when both give as many."""
+    mine = [m for m in members if sentence_of(m) == sentence_of(node) and m.unit == node.unit]
+    earlier = [m for m in before if sentence_of(m) != sentence_of(node) and m.unit == node.unit]
+    if not earlier:
+        return None
+    previous = [m for m in earlier if sentence_of(m) == sentence_of(earlier[-1])]
+    if len(previous) != len(mine) or node.start - previous[-1].end > ANAPHOR_REACH:
+        return None
+    return previous[mine.index(node)].obs_id
+
+
+def _antecedent(before: list[Node], node: Node) -> str | None:
+    """An anaphor inside a comparison that follows its own values refers to them: the
+    comparison already links them."""
+    for candidate in reversed(before):
+        if node.start - candidate.end > ANAPHOR_REACH:
+            return None
+        if node.group_key and candidate.group_key == node.group_key:
+            return None
+        if candidate.unit == node.unit:
+            return candidate.obs_id
+    return None
+
+
+CLAUSE_BREAK = re.compile(r"[,，;；:：]|\s[–—-]\s")
+
+
+_FIGURES = re.compile(r"[\d%％]+")
+
+
+def _shingles(text: str, lang: str | None) -> set[str]:
+    """Word stems (where words are not spaced, as in Chinese: character pairs) of a
+    sentence, its figures left out."""
+    text = _FIGURES.sub(" ", text.lower())
+    if lang is not None and not languages.info(lang).spaces_between_words:
+        chars = [c for c in text if not c.isspace()]
+        return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    return {word[:5] for word in re.findall(r"\w+", text) if len(word) > 2}
+
+
+class Shared:
+    """One copy of each value that many observations share: names, topics, sentences,
+    and the shingles of sentences that differ only in their figures."""
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+        self.by_wording: dict[tuple[str, str | None], frozenset[str]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self.values.setdefault(value, value)
+
+    def shingles(self, claim: str, lang: str | None) -> frozenset[str]:
+        key = (_FIGURES.sub(" ", claim), lang)
+        found = self.by_wording.get(key)
+        if found is None:
+            found = self.by_wording[key] = frozenset(self(t) for t in _shingles(claim, lang))
+        return found
+
+
+def sentence_of(node: Node) -> tuple[str, int]:
+    return node.doc_id, node.claim_start
+
+
+def grouped_by(nodes: Iterable[Node], key: Callable[[Node], Hashable]) -> dict[Any, list[Node]]:
+    groups: dict[Any, list[Node]] = defaultdict(list)
+    for node in nodes:
+        groups[key(node)].append(node)
+    return groups
+
+
+def claim_shingles(node: Node) -> frozenset[str]:
+    if node.shingles is None:
+        node.shingles = frozenset(_shingles(node.claim, node.lang))
+    return node.shingles

@@ -1,0 +1,221 @@
+"""The linker's rules: when two figures measure the same thing, and how strongly.
+
+Each figure carries its claim and its study (`warehouse/link_claims.py`). Evidence that
+two figures measure the same thing, strongest first:
+  group        values of one sentence that compare the same measure over years
+  paraphrase   a verbal share next to its exact figure ("less than half (48%)")
+  anaphor      a figure that refers back to one of another year ("dieser Anteil", "bu
+               oran", "这一比例", "(2022: 63%)"); in the same year it names a part
+  headline     a headline figure and the one body figure with its value
+  restatement  the same value and year again: in one document with similar words, or in
+               another document of the same study (a summary, a translation); one
+               document giving a near-identical claim two values (a slip, a conflict)
+  edition      the same claim (similar words, a shorter wording will do) in another
+               edition of the study
+  claim        a near-identical claim in another study (same language)
+  translation  claims in two languages whose English translations agree
+  fingerprint  comparison groups sharing (year, value) points and a topic
+  concepts     across languages without a translation: same group, unit and concepts
+  sample       counts of people, countries, ... describing a survey's sample
+Equal values alone never link two observations. `score_pair` scores one pair; which
+pairs are scored, and how links become metrics, is `warehouse/linking.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles
+
+LINKER_VERSION = "linker-4"
+LINK_THRESHOLD = 0.75
+SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
+SAME_CLAIM_WORDS = SAME_CLAIM
+RESTATED_CLAIM = 0.3  # ... enough when value, year and study are the same too
+RESTATED_DIFFERENTLY = 0.75  # one document giving one claim two values (a slip)
+MIN_WORDS = 3  # fewer claim words say too little to call two figures one claim
+PEOPLE_SAMPLE_LABEL = "survey responses"
+# Counts of these are not a survey's respondents (companies and organisations answering a
+# survey are its respondents).
+NON_PEOPLE_COUNTS = {"countries", "continents", "industries", "regions", "markets",
+                     "households", "provinces"}
+
+
+def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def count_kind(node: Node) -> str | None:
+    if node.unit != "count":
+        return None
+    if node.population in NON_PEOPLE_COUNTS:
+        return node.population
+    return PEOPLE_SAMPLE_LABEL if node.population else None
+
+
+def _is_verbal(node: Node) -> bool:
+    return not any(ch.isdigit() for ch in node.surface)
+
+
+def fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
+    points: dict[str, set[tuple[int, float]]] = defaultdict(set)
+    for node in nodes:
+        if node.group_key and node.year is not None:
+            points[node.group_key].add((node.year, round(node.value, 2)))
+    return points
+
+
+def compatible(a: str | None, b: str | None) -> bool:
+    """Same group, or one a narrower kind of the other (it_decision_makers, decision_makers)."""
+    if a is None or b is None:
+        return a == b
+    return a == b or a.endswith("_" + b) or b.endswith("_" + a)
+
+
+def _paraphrase(a: Node, b: Node) -> bool:
+    """A verbal share glossing an exact figure next to it: "less than half (48%)"."""
+    if a.doc_id != b.doc_id or a.claim_start != b.claim_start or not a.unit == b.unit == "percent":
+        return False
+    if _is_verbal(a) == _is_verbal(b) or abs(a.value - b.value) > 20:
+        return False
+    first, second = (a, b) if a.start < b.start else (b, a)
+    between = first.claim[first.end - first.claim_start:second.start - second.claim_start]
+    return len(between) <= 3 or (len(between) <= 30 and ("(" in between or "（" in between)
+                                 and not CLAUSE_BREAK.search(between))
+
+
+GENERIC_PEOPLE = {None, "respondents", "people", "adults"}
+
+
+def _claim_similarity(a: Node, b: Node) -> float:
+    return jaccard(a.words, b.words)
+
+
+def _claim_containment(a: Node, b: Node) -> float:
+    """How much of the shorter claim the other repeats (a headline restates a sentence
+    of the body in fewer words)."""
+    shared = len(a.words & b.words)
+    return shared / min(len(a.words), len(b.words)) if shared >= 2 else 0.0
+
+
+def _people_agree(a: Node, b: Node) -> bool:
+    """Same kind of people, or one of them names nobody in particular."""
+    return compatible(a.population, b.population) or (
+        a.population in GENERIC_PEOPLE or b.population in GENERIC_PEOPLE)
+
+
+def _translations_agree(a: Node, b: Node) -> bool:
+    """Claims in two languages that say the same in English (a translation model is
+    installed): near-identical English words."""
+    if min(len(a.words_en), len(b.words_en)) < MIN_WORDS:
+        return False
+    return jaccard(a.words_en, b.words_en) >= SAME_CLAIM
+
+
+def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
+    """Figures a document itself ties together: a headline and the body figure it gives;
+    "… 61 Prozent. Ein Jahr zuvor lag dieser Anteil bei 55 Prozent", the same measure in
+    another year. In the same year an anaphor names a part ("in the UK the figure is
+    73%"), another measure."""
+    if a.headline_of == b.obs_id or b.headline_of == a.obs_id:
+        return "headline", 0.9
+    refers = b.antecedent == a.obs_id or a.antecedent == b.obs_id
+    if refers and a.year is not None and b.year is not None and a.year != b.year:
+        return "anaphor", 0.9
+    return None
+
+
+def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
+    """The same figure given again: same value and year, in one document with similar
+    words, or in another document of the same study (a summary, a translation) whose
+    claim does not say something else."""
+    if a.year != b.year or a.gloss != b.gloss:
+        return None
+    if abs(a.value - b.value) > 0.05:  # restated differently: the same words, in one source
+        same_words = (a.doc_id == b.doc_id and min(len(a.words), len(b.words)) >= MIN_WORDS
+                      and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY)
+        return ("restatement", 0.8) if same_words and _people_agree(a, b) else None
+    topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
+    if topics_clash or not _people_agree(a, b):
+        return None
+    similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.2)
+    if a.doc_id == b.doc_id:
+        return ("restatement", 0.6 + 0.4 * similarity) if similarity >= SAME_CLAIM else None
+    if a.study is None or a.study != b.study:
+        return None
+    if a.lang == b.lang and similarity < RESTATED_CLAIM:
+        return None
+    return "restatement", 0.85
+
+
+def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
+               ) -> tuple[str, float] | None:
+    """The strongest evidence that two observations measure the same thing, or None."""
+    if a.group_key and a.group_key == b.group_key:
+        return "group", 1.0
+    if _paraphrase(a, b):
+        return "paraphrase", 0.95
+    if a.unit != b.unit or (a.lang == b.lang and a.negated != b.negated):
+        return None  # (negation words are told apart within a language only)
+    kind_a, kind_b = count_kind(a), count_kind(b)
+    if kind_a or kind_b:
+        # One document may describe several sub-samples ("3,450 consumers and 1,200 leaders"):
+        # inside a document only counts of the same group are one sample.
+        same_sample = kind_a == kind_b and (a.doc_id != b.doc_id or a.population == b.population)
+        return ("sample", 0.9) if same_sample else None
+    found = _anaphor_link(a, b) or _restatement(a, b)
+    if found:
+        return found
+    if a.doc_id == b.doc_id or not compatible(a.population, b.population):
+        return None  # different claims of one document never share a metric
+    worded = min(len(a.words), len(b.words)) >= MIN_WORDS
+    if a.lang == b.lang and worded and not _would_conflict(a, b):
+        if a.study is not None and a.study == b.study:  # a shorter wording will do
+            similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
+            if similarity >= SAME_CLAIM:
+                return "edition", min(1.0, 0.8 + 0.2 * similarity)
+        elif _claim_similarity(a, b) >= SAME_CLAIM:
+            return "claim", 0.8
+    if a.lang != b.lang and _translations_agree(a, b) and not _would_conflict(a, b):
+        return "translation", 0.8
+    concept_score = jaccard(a.concepts, b.concepts)
+    if a.group_key and b.group_key and concept_score > 0:
+        shared = len(points[a.group_key] & points[b.group_key])
+        if shared:
+            return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
+    if a.lang != b.lang and a.population and concept_score == 1.0 and not _would_conflict(a, b):
+        return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
+    return None
+
+
+def _would_conflict(a: Node, b: Node) -> bool:
+    """Topic words alone may draw a trend (other years) or agreement (same value), but a
+    conflict (same year, other value) also needs near-identical wording: a report that
+    gives two values in one year is far more often measuring two things."""
+    if a.year != b.year or abs(a.value - b.value) <= 1.0:
+        return False
+    if a.lang != b.lang:
+        return True
+    return jaccard(claim_shingles(a), claim_shingles(b)) < 0.5
+
+
+def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
+    """Cluster key of every count that describes a survey's sample.
+
+    Samples of different studies are one measure ("survey responses"), whoever was
+    asked; but a document that describes several sub-samples ("3,450 consumers and
+    1,200 leaders") keeps them apart by group.
+    """
+    groups_in_doc: dict[str, set[str | None]] = defaultdict(set)
+    for node in nodes:
+        if count_kind(node) == PEOPLE_SAMPLE_LABEL:
+            groups_in_doc[node.doc_id].add(node.population)
+    keys = {}
+    for node in nodes:
+        kind = count_kind(node)
+        if kind is None:
+            continue
+        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_doc[node.doc_id]) > 1
+        keys[node.obs_id] = (kind, str(node.population) if several else "*")
+    return keys
+
