@@ -47,8 +47,10 @@ def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     out = []
+    # metric_id last: two metrics may share a label, and the export must not depend on chance.
     for conflict in _records(con, 'SELECT metric_id, metric, year, study, "values", obs_ids,'
-                                  " scope, linked_by FROM conflicts ORDER BY metric, year, study"):
+                                  " scope, linked_by FROM conflicts"
+                                  " ORDER BY metric, year, study, metric_id"):
         observations = _records(con, """
             SELECT o.obs_id, d.file_name AS doc, d.source_id, o.start, o."end", o.surface,
                    o.value, o.qualifier, o.claim AS quote
