@@ -215,7 +215,7 @@ def _link_fingerprints(nodes: list[Node], links: _Links) -> None:
     shared: dict[tuple[Any, ...], dict[str, Node]] = defaultdict(dict)
     for node in nodes:
         if node.group_key and node.concepts:
-            tail = _tail(node.population)
+            tail = population_tail(node.population)
             for concept in node.concepts:
                 for point in links.points[node.group_key]:
                     shared[(node.unit, tail, concept, point)].setdefault(node.group_key, node)
@@ -230,8 +230,9 @@ def _link_fingerprints(nodes: list[Node], links: _Links) -> None:
                 links.across(classes[one], classes[two])
 
 
-def _tail(population: str | None) -> str:
-    """The last word of a kind of people: compatible kinds share it."""
+def population_tail(population: str | None) -> str:
+    """The last word of a kind of people: compatible kinds share it (a block key that
+    relink's picks of representatives must share with the blocks here)."""
     return (population or "").rsplit("_", 1)[-1]
 
 
@@ -260,7 +261,8 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
                             lambda n: (n.study, n.unit, n.year, n.value)).values():
         if len(members) > 1:
             _link_study(members, links)
-    for members in grouped_by(linkable, lambda n: (n.lang, n.unit, _tail(n.population))).values():
+    for members in grouped_by(linkable,
+                              lambda n: (n.lang, n.unit, population_tail(n.population))).values():
         if len(members) > 1:
             _link_similar_wording(members, links)  # one claim across editions and studies
     for members in grouped_by((n for n in linkable if n.study),
@@ -268,11 +270,11 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
         if len(members) > 1:
             _link_study_wordings(members, links)  # ... a shorter wording in one study
     for members in grouped_by((n for n in linkable if n.words_en),
-                            lambda n: (n.unit, _tail(n.population))).values():
+                            lambda n: (n.unit, population_tail(n.population))).values():
         if len({n.lang for n in members}) > 1:  # one claim in two languages, in English
             _link_similar_wording(members, links, words=lambda n: n.words_en)
     topics = grouped_by((n for n in linkable if n.concepts and n.population),
-                      lambda n: (n.unit, _tail(n.population), n.concepts))
+                      lambda n: (n.unit, population_tail(n.population), n.concepts))
     for members in topics.values():
         if len({n.lang for n in members}) > 1:
             _link_languages(members, links)

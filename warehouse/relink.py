@@ -44,7 +44,7 @@ from warehouse import reconcile as rc
 from warehouse.labels import metric_id_for
 from warehouse.link_claims import Node
 from warehouse.link_rules import LINKER_VERSION, MIN_WORDS, SAME_CLAIM
-from warehouse.linking import Figures, Growing, link
+from warehouse.linking import Figures, Growing, link, population_tail
 from warehouse.store import insert_rows
 
 _TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
@@ -277,9 +277,9 @@ def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
     insert_rows(con, "_relink_new_words", [
         {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
         for lang, unit, tail, word, english in sorted(
-            {(n.lang, n.unit, _tail(n), word, False)
+            {(n.lang, n.unit, population_tail(n.population), word, False)
              for n in linkable for word in _prefix(n.words, frequency)}
-            | {(None, n.unit, _tail(n), word, True)
+            | {(None, n.unit, population_tail(n.population), word, True)
                for n in linkable for word in _prefix(n.words_en, frequency)},
             key=repr)])
     for node in new:
@@ -300,10 +300,6 @@ def _prefix(words: frozenset[str], frequency: dict[str, int]) -> list[str]:
     share one of any n - ceil(t * n) + 1 of them (prefix filtering)."""
     rarest = sorted(words, key=lambda word: (frequency.get(word, 0), word))
     return rarest[:len(rarest) - math.ceil(SAME_CLAIM * len(rarest)) + 1]
-
-
-def _tail(node: Node) -> str:
-    return (node.population or "").rsplit("_", 1)[-1]
 
 
 def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float]]:
