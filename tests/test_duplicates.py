@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from stage_runs import ingest_in_own_run
 from typer.testing import CliRunner
 
 from flows import stages
@@ -232,18 +233,7 @@ def _old_warehouse(path: Path, sources: Path, names: list[str]) -> None:
         con.close()
 
 
-def _ingest(sources: Path, warehouse: Path) -> dict[str, Any]:
-    con = db.connect(warehouse)
-    try:
-        run_id = f"test-{uuid.uuid4().hex[:12]}"
-        store.start_run(con, run_id, "test", None, "test", {})
-        store.include_run_in_views(con, run_id)
-        with stages.using_warehouse(con):
-            result = stages.ingest.fn(str(sources), run_id)
-        store.finish_run(con, run_id, "completed", {})
-        return result
-    finally:
-        con.close()
+_ingest = ingest_in_own_run
 
 
 def test_an_old_warehouse_upgrades_and_its_stored_copy_stops_counting(

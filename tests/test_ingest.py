@@ -87,21 +87,16 @@ def test_decode_refuses_non_text(data: bytes, problem: str) -> None:
 
 
 def _mine(sources: Path, warehouse: Path) -> list:
-    """Ingest a folder in a run of its own and mine its documents (no Prefect)."""
-    import uuid
+    """Ingest a folder in a run of its own and the documents it leaves to mine (no Prefect)."""
+    from stage_runs import ingest_in_own_run
 
     from extract import analysis
     from flows import stages
-    from warehouse import db, store
+    from warehouse import db
 
+    ingest_in_own_run(sources, warehouse)
     con = db.connect(warehouse)
     try:
-        run_id = f"test-{uuid.uuid4().hex[:12]}"
-        store.start_run(con, run_id, "test", None, "test", {})
-        store.include_run_in_views(con, run_id)
-        with stages.using_warehouse(con):
-            stages.ingest.fn(str(sources), run_id)
-        store.finish_run(con, run_id, "completed", {})
         return stages.pending_documents(con, analysis.extractor_version())
     finally:
         con.close()
