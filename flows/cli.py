@@ -121,7 +121,8 @@ def run(
 
     Exit code 0: every document processed (a duplicate of another source is a warning:
     its text is stored once); 2: some documents rejected (the rest
-    stored); 1: the run could not proceed.
+    stored); 3: the figures are stored but the reports could not be published (the next
+    run publishes them); 1: the run could not proceed.
     """
     _check_language_data()
     from flows.ingest import SourcesError
@@ -138,8 +139,17 @@ def run(
             _print_summary(summary)
     except (SourcesError, WarehouseLocked, WarehouseError) as exc:
         raise _fail(str(exc)) from None
+    if summary.get("publish") == "failed":
+        raise _fail(_publish_failure(summary, out), 3)
     if summary["status"] == "partial":
         raise typer.Exit(2)
+
+
+def _publish_failure(summary: dict[str, Any], out: Path) -> str:
+    """One line: what failed, that nothing stored is lost, and the two ways on."""
+    return (f"published: failed ({summary.get('publish_error')}). The figures of this run are "
+            f"stored and the next run publishes them: fix the out folder {out} (or pick "
+            "another with --out), or run with --no-publish to skip the reports")
 
 
 def _run_pipeline(sources: Path, warehouse: Path, out: Path, publish: bool, task_runner: str,
@@ -149,15 +159,18 @@ def _run_pipeline(sources: Path, warehouse: Path, out: Path, publish: bool, task
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from prefect.settings import PREFECT_API_URL
 
-    from flows.pipeline import pipeline
+    from flows.pipeline import PublishFailed, pipeline
 
     if not PREFECT_API_URL.value():
         terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
                       "to use a running `prefect server start`)")
 
     with _run_logs_to_prefect_only():
-        return pipeline(str(sources), str(warehouse), str(out), publish,
-                        task_runner=task_runner, workers=workers)
+        try:
+            return pipeline(str(sources), str(warehouse), str(out), publish,
+                            task_runner=task_runner, workers=workers)
+        except PublishFailed as failed:  # stored, not published: `run` says so, exit 3
+            return failed.summary
 
 
 @contextmanager

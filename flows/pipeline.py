@@ -36,7 +36,8 @@ from reports.markup import counted
 from reports.snapshot import corpus_totals
 from warehouse import db, reads, store
 
-__all__ = ["RunSummary", "TaskRunnerKind", "code_version", "pipeline", "run_without_prefect"]
+__all__ = ["PublishFailed", "RunSummary", "TaskRunnerKind", "code_version", "pipeline",
+           "run_without_prefect"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,7 +61,10 @@ class RunSummary:
     reconciled: str | None = None  # "extended" (new figures linked in) or "rebuilt: <why>"
     renderer: str | None = None
     report: str | None = None
-    publish: str | None = None  # "started" while publishing; readers ignore the run until "done"
+    # "started" while publishing (readers ignore the run until it is "done"); "failed" when
+    # publishing raised: the figures stay stored and visible, and the next run publishes
+    publish: str | None = None
+    publish_error: str | None = None  # why publishing failed: names the out folder
     report_code: str | None = None  # reports code version the report was rendered with
     sources_changed: int = 0
     models: str | None = None  # fingerprint of the installed translation packages
@@ -70,6 +74,19 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+class PublishFailed(RuntimeError):
+    """The run stored its figures but could not publish the reports. Raised by the pipeline
+    flow after everything is committed, so that Prefect marks the flow run failed; carries
+    the run's summary for the command line."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        super().__init__(f"published: failed ({summary.get('publish_error')})")
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[Any, ...]:  # Prefect may pickle a flow's exception
+        return (PublishFailed, (self.summary,))
 
 
 # --------------------------------------------------------------------------- task runners
@@ -144,7 +161,8 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
              task_runner: str = TaskRunnerKind.threads.value, workers: int = 2
              ) -> dict[str, Any]:
     """Ingest -> extract -> translate -> reconcile -> publish, for one sources folder;
-    a stage with nothing to do is skipped (no subflow, no work)."""
+    a stage with nothing to do is skipped (no subflow, no work). Raises PublishFailed when
+    only publishing failed: everything else is committed, and the next run publishes."""
     run_id, flow_run_id = _run_ids()
     summary = RunSummary(run_id, task_runner=task_runner if flow_run_id else "none")
     parameters: dict[str, Any] = {"sources": sources_dir, "warehouse": warehouse,
@@ -171,6 +189,8 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
                 _publish(con, summary, out_dir, changed)
         if flow_run_id:
             _artifacts(con, summary)
+    if summary.publish == "failed":
+        raise PublishFailed(summary.as_dict())
     return summary.as_dict()
 
 
@@ -284,12 +304,31 @@ def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, out_dir: str,
     else:
         summary.publish = "started"
         store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
-        with _timed(summary, "publish"):
-            published = _stage(stages.publish)(out_dir)
+        try:
+            with _timed(summary, "publish"):
+                published = _stage(stages.publish)(out_dir)
+        except Exception as exc:  # whatever it was, the figures are committed
+            _publish_failed(con, summary, exc)
+            return
         summary.renderer = published["renderer"]
         summary.report = published["index"]
     summary.publish = "done"
     store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
+
+
+def _publish_failed(con: duckdb.DuckDBPyConnection, summary: RunSummary,
+                    exc: Exception) -> None:
+    """Keep the run's figures (a report is rendered from them at any time; throwing them
+    away would make every later run mine them again and fail the same way): the run is
+    finished, with "publish": "failed" and the reason, and the next run publishes."""
+    from reports.publish import PublishError
+
+    reason = str(exc) if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, (PublishError, OSError)):  # a bug, not the folder: keep the trace
+        stages.plain_logger().error("publishing failed", exc_info=exc)
+    summary.publish, summary.publish_error = "failed", reason
+    store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
+    stages.say("publish", f"failed: {reason}")
 
 
 @contextmanager
@@ -348,4 +387,6 @@ def _summary_markdown(summary: RunSummary) -> str:
     lines += [f"  - {reject}" for reject in summary.rejects]
     lines += [f"- duplicates: {len(summary.warnings)}"]
     lines += [f"  - {warning}" for warning in summary.warnings]
+    if summary.publish == "failed":
+        lines += [f"- report: **not published** ({summary.publish_error})"]
     return "\n".join(lines)

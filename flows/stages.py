@@ -472,6 +472,8 @@ def publish(out_dir: str) -> dict[str, str | None]:
     con = warehouse_connection()
     fault_point("publish")  # crash tests: data complete, report not yet written
     result = publish_reports(con, Path(out_dir))
+    for note in result.recovered:  # what a publish killed in its swap had left
+        say("publish", note)
     say("publish", f"{result.index_html} (renderer: {result.renderer})")
     return {"renderer": result.renderer, "index": str(result.index_html),
             "pdf": None if result.pdf is None else str(result.pdf)}

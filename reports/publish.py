@@ -13,7 +13,9 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -45,7 +47,8 @@ log = logging.getLogger(__name__)
 
 
 class PublishError(RuntimeError):
-    """Rendering failed; the message names the renderer and the page."""
+    """Publishing failed; the message names the renderer and the page, or the folder that
+    could not be written."""
 
 
 @dataclass
@@ -60,6 +63,7 @@ class PublishResult:
     pandoc_runs: int = 0  # pandoc processes for the HTML pages (0: every page from the cache)
     cache_hits: int = 0
     cache_misses: int = 0
+    recovered: list[str] = field(default_factory=list)  # what a killed publish left, put right
 
 
 def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> PublishResult:
@@ -67,13 +71,41 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
 
     Everything is rendered into a staging folder next to out_dir and swapped into
     place at the end, so a reader never sees old and new pages mixed, even when a
-    run is killed while rendering. Pieces of HTML whose input did not change since
+    run is killed while rendering; what a publish killed in the middle of the swap
+    leaves is put right by the next one (`heal_interrupted_swap`). An out folder that
+    is read-only or cannot be created is refused before any work (`check_out_folder`);
+    a failure names the folder. Pieces of HTML whose input did not change since
     the previous publish come from the render cache (`render_cache_dir`), and provenance
     pages keep their sources (`pages.Layout`), so the cost follows what changed.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
+    check_out_folder(out_dir)
+    try:
+        recovered = heal_interrupted_swap(out_dir)
+        result = _render_and_swap(con, out_dir)
+    except OSError as exc:  # permissions, a full disk: name the folder, not only the errno
+        raise PublishError(f"writing the site into {out_dir} failed: {exc}") from exc
+    result.recovered = recovered
+    result.seconds = time.perf_counter() - started
+    log.info("published %s and %s with %s in %.2f s (%s, %s reused)",
+             counted(len(result.pages), "page"), result.pdf.name if result.pdf else "no PDF",
+             result.renderer, result.seconds, counted(result.pandoc_runs, "pandoc run"),
+             counted(result.cache_hits, "piece"))
+    return result
+
+
+def _render_and_swap(con: duckdb.DuckDBPyConnection, out_dir: Path) -> PublishResult:
     staging = _fresh_staging(out_dir)
+    try:
+        return _render_into(con, staging, out_dir)
+    except BaseException:
+        _remove(staging)  # a failed render leaves nothing behind (a kill: the next publish)
+        raise
+
+
+def _render_into(con: duckdb.DuckDBPyConnection, staging: Path, out_dir: Path
+                 ) -> PublishResult:
     if (out_dir / DATA_DIR).is_dir():  # the previous snapshot: "what changed since"
         shutil.copytree(out_dir / DATA_DIR, staging / DATA_DIR)
     layout = pages.load_layout(staging / DATA_DIR)
@@ -91,13 +123,7 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
         _keep_sources(build, staging / SOURCE_DIR)
     pages.save_layout(catalogue.layout, staging / DATA_DIR)
     _swap_into_place(staging, out_dir)
-    result = _rebased(result, staging, out_dir)
-    result.seconds = time.perf_counter() - started
-    log.info("published %s and %s with %s in %.2f s (%s, %s reused)",
-             counted(len(result.pages), "page"), result.pdf.name if result.pdf else "no PDF",
-             result.renderer, result.seconds, counted(result.pandoc_runs, "pandoc run"),
-             counted(result.cache_hits, "piece"))
-    return result
+    return _rebased(result, staging, out_dir)
 
 
 def render_cache_dir(out_dir: Path) -> Path:
@@ -107,21 +133,107 @@ def render_cache_dir(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.render-cache"
 
 
+def check_out_folder(out_dir: Path) -> None:
+    """Refuse, before any work, an out folder that must not or cannot be written: a folder
+    marked read-only is the user's to keep (swapping a writable one in its place would
+    silently undo that), and the staging folder is made next to it, in its parent."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise PublishError(f"the out folder {out_dir} is a file; remove it or publish "
+                               "into another folder")
+        if not _writable(out_dir):
+            raise PublishError(f"the out folder {out_dir} is read-only; polystat does not "
+                               "replace it: make it writable or publish into another folder")
+    ancestor = out_dir.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise PublishError(f"the out folder {out_dir} cannot be created: {ancestor} is a file")
+    if not _writable(ancestor):
+        raise PublishError(f"the out folder {out_dir} cannot be written: {ancestor} is "
+                           "read-only (the new site is built next to the old one, in "
+                           f"{out_dir.parent})")
+
+
+def _writable(folder: Path) -> bool:
+    """Writable for this process, and not marked read-only for everyone (mode a-w), which
+    root could otherwise write through."""
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+
+
+# The site is swapped in by two renames: the current site aside, then the staging folder
+# into its place. Crash tests (tests/test_publish_recovery.py) SIGKILL a publish at each
+# step, as flows/faults.py kills a run in a stage: POLYSTAT_FAULT_AT=swap:<step>.
+SWAP_STEPS = ("staged", "site-moved-aside", "new-site-in-place")
+_FAULT_VARIABLE = "POLYSTAT_FAULT_AT"  # flows.faults.FAULT_VARIABLE (reports imports no flows)
+
+
+def _swap_fault_point(step: str) -> None:
+    if os.environ.get(_FAULT_VARIABLE) == f"swap:{step}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _fresh_staging(out_dir: Path) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)  # from a run that was killed
     staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
     staging.mkdir()
     return staging
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Two renames, so a reader never sees old and new pages mixed. A kill between them
+    leaves no out_dir, only the previous site set aside; `heal_interrupted_swap` puts it
+    back on the next publish."""
     old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    _swap_fault_point("staged")
     if out_dir.exists():
         os.rename(out_dir, old)
-    os.rename(staging, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+        _swap_fault_point("site-moved-aside")
+    try:
+        os.rename(staging, out_dir)
+    except OSError:
+        if old.exists():
+            os.rename(old, out_dir)  # the previous site stays in place
+        raise
+    _swap_fault_point("new-site-in-place")
+    _remove(old)
+
+
+def heal_interrupted_swap(out_dir: Path) -> list[str]:
+    """Put right what a publish killed before its end left next to out_dir, and say what
+    was done. A killed render leaves a staging folder: removed. A kill between the two
+    renames of the swap leaves no site, only the previous one set aside: it is renamed
+    back, with the `_data/` the next publish needs (S-numbers, what changed since). A kill
+    after them leaves the set-aside copy: removed."""
+    notes = []
+    for staging in _leftovers(out_dir, "staging"):
+        _remove(staging)
+    set_aside = sorted(_leftovers(out_dir, "old"), key=lambda path: path.stat().st_ctime)
+    if set_aside and not out_dir.exists():
+        restored = set_aside.pop()  # the latest site, should several have been set aside
+        os.rename(restored, out_dir)
+        notes.append(f"restored {out_dir} from {restored.name}, left by a publish that was "
+                     "killed while swapping the new site in")
+    for old in set_aside:
+        _remove(old)
+        notes.append(f"removed {old}, left by a publish that was killed after its swap")
+    return notes
+
+
+def _leftovers(out_dir: Path, kind: str) -> list[Path]:
+    """Folders `.<name>.<kind>-<pid>` next to out_dir (matched by prefix: a name may hold
+    glob characters)."""
+    prefix = f".{out_dir.name}.{kind}-"
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return []
+    return [path for path in parent.iterdir() if path.name.startswith(prefix) and path.is_dir()]
+
+
+def _remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():  # e.g. read-only files inside: the next publish tries again
+        log.warning("%s could not be removed entirely; the next publish tries again", folder)
 
 
 def _rebased(result: PublishResult, staging: Path, out_dir: Path) -> PublishResult:
@@ -229,8 +341,12 @@ def main(argv: list[str] | None = None) -> None:
     con = db.connect(args.warehouse, read_only=True)
     try:
         result = publish(con, args.out)
+    except PublishError as exc:
+        sys.exit(f"error: {exc}")
     finally:
         con.close()
+    for note in result.recovered:
+        print(note)
     print(f"{result.renderer}: {result.index_html} and {result.pdf} in {result.seconds:.2f} s")
 
 
