@@ -216,7 +216,7 @@ def heal_interrupted_swap(out_dir: Path) -> list[str]:
                      "killed while swapping the new site in")
     for old in set_aside:
         _remove(old)
-        notes.append(f"removed {old}, left by a publish that was killed after its swap")
+        notes.append(f"removed {old}, an earlier site left by a publish that was killed")
     return notes
 
 

@@ -91,8 +91,9 @@ def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
 
     Sources keep their newest finished metadata; documents an interrupted run
     superseded become current again. A run killed while publishing (its summary
-    still says ``"publish": "started"``) counts as interrupted too, exactly as a
-    run whose publish stage raised: its report never appeared.
+    still says ``"publish": "started"``) counts as interrupted too. A run whose publish
+    stage raised does not: it finished with ``"publish": "failed"``, its figures stay,
+    and the next run publishes them (flows/pipeline.py).
     """
     with transaction(con):
         stale = interrupted_runs(con)
