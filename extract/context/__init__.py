@@ -87,7 +87,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
-        if (may_name_age and work.cand.kind != "count"
+        # A count takes a band only when it counts the people asked ("16-74 yaş grubundaki
+        # 49 bin 802 bireyle görüşüldü"), never a count of things.
+        if (may_name_age and (work.cand.kind != "count" or work.sample)
                 and work.unit not in _RELATIVE_UNITS):
             work.age_band = _age_band(text, works, i, rules)
         if may_name_size and work.unit in ("percent", "percentage_points"):

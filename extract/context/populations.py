@@ -80,6 +80,13 @@ def _count_population(text: str, work: _Work, after: str, before: str,
         named = rules.term_regex.search(text, *cand.term)
         work.sample = False
         return rules.population_of(named.group(0)) if named else None
+    # "bu hanelerde yaşayan 49 bin 802 bireyle": the noun a count is of beats a group
+    # named before it.
+    right_after = rules.term_regex.match(after, len(after) - len(after.lstrip()))
+    named_after = rules.population_of(right_after.group(0)) if right_after else None
+    if named_after and named_after not in rules.count_only_populations:
+        work.sample = rules.survey_cue.search(text) is not None
+        return named_after
     named_right_before = _term_population(rules, _term_right_before(before, rules))
     if named_right_before and named_right_before not in rules.count_only_populations:
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
@@ -144,7 +151,7 @@ def _share_group_mates(works: list[_Work]) -> None:
             mates = [w for w in works if w.group == work.group and w.population]
             if mates:
                 work.population = mates[0].population
-        if work.age_band is None:
+        if work.age_band is None and work.cand.kind != "count":  # a count's band is its own
             banded = [w for w in works if w.group == work.group and w.age_band]
             if banded:
                 work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
