@@ -148,6 +148,8 @@ class PopulationTable(_Table):
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []
+    # Figures given in the order of groups named before ("respectively", "sırasıyla").
+    parallel_cue: Template | None = None
 
 
 class PopulationFile(_Table):

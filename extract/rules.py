@@ -145,6 +145,9 @@ class LanguageRules:
         # words become the label.  Only where the language's words are English.
         self.label_after = self._compile(population.get("label_after", "^" + _NEVER))
         self.label_stop = frozenset(w.lower() for w in population.get("label_stop", []))
+        # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
+        # that follow, in order, the groups named before them.
+        self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))
         self.people_before_band = self._compile(
             r"(?i:" + _alternation(people) + r")\s*(?:aged\s+|im Alter (?:von\s+)?)?$")
         years = data.get("years", {})

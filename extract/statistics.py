@@ -157,10 +157,12 @@ def _run(text: str, segments: Sequence[Segment], lang: str) -> list[_Found]:
 
 def _previous_population(text: str, segments: Sequence[Segment], index: int,
                          decided: dict[int, list[_Given]], lang: str, narrowed: bool,
-                         ) -> str | None:
+                         rank: tuple[int, int] | None = None) -> str | None:
     """The group the sentence before talks about (only inside the same block of text): the
     groups its figures were given, else a group it names.  A figure `narrowed` by a band of
-    its own takes the group before its narrowing ("consumers", not "consumers_aged_18_34")."""
+    its own takes the group before its narrowing ("consumers", not "consumers_aged_18_34").
+    `rank`: (place, count) of a figure among the bare figures of a sentence that gives them
+    in the order of the groups before ("Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3")."""
     if index == 0:
         return None
     prev = segments[index - 1]
@@ -171,7 +173,9 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     pops = [given for given in decided.get(prev.seg_no, [])
             if given.base not in rules.count_only_populations]
     if pops:
-        return pops[-1].base if narrowed else pops[-1].group
+        distinct = list(dict.fromkeys(pops))
+        given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
+        return given.base if narrowed else given.group
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
         if name and name not in rules.count_only_populations:
@@ -390,6 +394,22 @@ def _with_sex(population: str | None, surveyed: _Surveyed) -> str | None:
     return f"{_SEXES[population]}_{base}"
 
 
+def _parallel_ranks(text: str, found: list[_Found]) -> dict[int, tuple[int, int]]:
+    """(place, count) of each bare share of a sentence that gives its figures in the order
+    of the groups named before it ("respectively", "sırasıyla"), by index in `found`."""
+    bare: dict[int, list[int]] = {}
+    for i, f in enumerate(found):
+        if f.fig.population is None and f.fig.unit in _SHARE_UNITS:
+            bare.setdefault(f.seg.seg_no, []).append(i)
+    ranks = {}
+    for indexes in bare.values():
+        seg = found[indexes[0]].seg
+        cue = rules_for(found[indexes[0]].lang).parallel_cue
+        if len(indexes) > 1 and cue.search(text, seg.start, seg.end):
+            ranks.update({i: (place, len(indexes)) for place, i in enumerate(indexes)})
+    return ranks
+
+
 def find_statistics(text: str, lang: str, survey_year: int | None = None,
                     segments: Sequence[Segment] | None = None,
                     population: str | None = None) -> list[Statistic]:
@@ -405,11 +425,13 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     surveyed = _surveyed(text, segs, lang, found, population)
     groups: dict[tuple[int, int], int] = {}
     glosses = _paraphrase_targets(found)
+    ranks = _parallel_ranks(text, found)
     stats = []
     for index, f in enumerate(found):
         fig = f.fig
         seg = f.seg
-        base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed)
+        base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed,
+                                        ranks.get(index))
         # An age band narrows the group of its own sentence only.
         group_of = _with_place(_with_size_band(
             _with_age_band(_with_sex(base, surveyed), fig, surveyed, f.lang), fig, surveyed,
@@ -454,7 +476,7 @@ _SHARE_UNITS = ("percent", "percentage_points")
 
 def _figure_population(text: str, segs: Sequence[Segment], index: int,
                        decided: dict[int, list[_Given]], f: _Found, surveyed: _Surveyed,
-                       ) -> tuple[str | None, str]:
+                       rank: tuple[int, int] | None = None) -> tuple[str | None, str]:
     """The group of one figure and the rule id that says where it came from: its sentence,
     the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
     the declared surveyed group)."""
@@ -463,7 +485,7 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     population, rule = fig.population, fig.rule
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
         narrowed = any((fig.age_band, fig.size_band, fig.place))
-        population = _previous_population(text, segs, index, decided, lang, narrowed)
+        population = _previous_population(text, segs, index, decided, lang, narrowed, rank)
         rule += "+prev_population" if population else ""
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"

@@ -157,8 +157,36 @@ def _share_group_mates(works: list[_Work]) -> None:
                 work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
 
 
+def _parallel_groups(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """'83% of IT leaders and 76% of executives agree; in 2021 the figures were 71% and 68%':
+    the bare shares after the last share that names its group take, in order, the groups of
+    as many shares before them ("... respectively")."""
+    if rules.parallel_cue.search(text) is None:
+        return
+    shares = [w for w in works if w.unit in ("percent", "percentage_points")]
+    named = [w for w in shares if w.attached]
+    if named:
+        bare = [w for w in shares[shares.index(named[-1]) + 1 :] if w.population is None]
+        groups = [w.population for w in named]
+    else:  # "Men and women reported 41% and 35% respectively", "男性和女性分别为62%和55%"
+        bare = [w for w in shares if w.population is None]
+        if not bare:
+            return
+        # A coordination names the groups ("男性和女性"): every term before the figures counts.
+        terms = [(m.end(), rules.population_of(m.group(0)))
+                 for m in rules.term_regex.finditer(text)]
+        groups = [name for end, name in terms if end <= bare[0].cand.start
+                  and name not in rules.weak_populations]
+        if len(groups) != len(terms):
+            return
+    if len(bare) > 1 and len(bare) == len(groups) and len(set(groups)) == len(groups):
+        for work, group in zip(bare, groups, strict=True):
+            work.population, work.attached = group, True
+
+
 def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
     weak = rules.weak_populations
+    _parallel_groups(text, works, rules)
     _share_group_mates(works)
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
