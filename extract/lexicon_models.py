@@ -150,6 +150,14 @@ class PopulationTable(_Table):
     label_stop: Words = []
     # Figures given in the order of groups named before ("respectively", "sırasıyla").
     parallel_cue: Template | None = None
+    # Subgroups a clause defines ("Von den Unternehmen, die KI einsetzen, ...", "among those
+    # who cancelled"): frames around a share with a `clause` (and optional `term`) group,
+    # the clause's negation, and labels for known clauses (extract/lang/README.md).
+    subgroup_before: Templates = []
+    subgroup_after: Templates = []
+    subgroup_negation: Template | None = None
+    subgroup_words: bool = False
+    subgroups: dict[Snake, Templates] = {}
 
 
 class PopulationFile(_Table):

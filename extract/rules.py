@@ -148,6 +148,17 @@ class LanguageRules:
         # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
         # that follow, in order, the groups named before them.
         self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))
+        # A subgroup a clause defines, next to its share: "Von den Unternehmen, die KI
+        # einsetzen, verwenden 58 Prozent", "Abonelik iptal edenlerin %57'si", "在取消过订阅的
+        # 受访者中，57%".  The clause's label comes from `subgroups` (a name with the word
+        # "base" where the group goes: "ai_using_base"), or, where the words are English
+        # (`subgroup_words`), from its own words ("base_who_took_sickness_absence").
+        self.subgroup_before = self._compile_all(population.get("subgroup_before", []))
+        self.subgroup_after = self._compile_all(population.get("subgroup_after", []))
+        self.subgroup_negation = self._compile(population.get("subgroup_negation", _NEVER))
+        self.subgroup_words = bool(population.get("subgroup_words", False))
+        self.subgroups = [(name, re.compile(_alternation(patterns), re.IGNORECASE))
+                          for name, patterns in population.get("subgroups", {}).items()]
         self.people_before_band = self._compile(
             r"(?i:" + _alternation(people) + r")\s*(?:aged\s+|im Alter (?:von\s+)?)?$")
         years = data.get("years", {})

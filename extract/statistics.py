@@ -497,4 +497,16 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
         population = surveyed.declared
         rule += "+survey_population"
+    if fig.subgroup:  # "those who cancelled" are of whom the survey asked
+        if population in weak or population is None:
+            population = surveyed.shares or population
+        population = _with_subgroup(population, fig.subgroup)
+        rule += "+subgroup"
     return population, rule
+
+
+def _with_subgroup(population: str | None, label: str) -> str:
+    """'ai_using_companies', 'consumers_who_cancelled': the group put where the clause's
+    label says "base" (a label without it names its group itself: "internet_users")."""
+    return "_".join(population or "people" if word == "base" else word
+                    for word in label.split("_"))

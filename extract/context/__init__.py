@@ -113,7 +113,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
-            place=w.place,
+            place=w.place, subgroup=w.subgroup,
         )
         for w in works
     ]

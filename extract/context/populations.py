@@ -38,6 +38,11 @@ def _attached_population(text: str, works: list[_Work], i: int,
     before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
     if cand.kind == "count":
         return _count_population(text, work, after, before, rules)
+    if work.unit in ("percent", "percentage_points"):
+        clause = _subgroup(text, work, prev_end, next_start, rules)
+        if clause is not None:
+            work.subgroup, group = clause
+            return group
     found = _term_population(rules, rules.attach_after.match(after))
     # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
     if found is None and work.unit != "multiple":
@@ -49,6 +54,58 @@ def _attached_population(text: str, works: list[_Work], i: int,
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
+
+
+def _subgroup(text: str, work: _Work, prev_end: int, next_start: int,
+              rules: LanguageRules) -> tuple[str, str] | None:
+    """A subgroup a clause defines right next to a share, as (label with "base" where the
+    group goes, the group the clause narrows): "Von den Unternehmen, die KI einsetzen,
+    verwenden 58 Prozent" -> ("ai_using_base", "companies"); "among those who cancelled, 57%"
+    -> ("base_who_cancelled", "respondents"), whom the survey asked once resolved."""
+    if not (rules.subgroup_before or rules.subgroup_after):
+        return None
+    before = text[prev_end : work.lead]
+    after = text[work.cand.end : next_start]
+    matches = [m for regex in rules.subgroup_before if (m := regex.search(before))]
+    matches += [m for regex in rules.subgroup_after if (m := regex.match(after))]
+    for match in matches:
+        label = _subgroup_label(match.group("clause"), match.groupdict().get("rel"), rules)
+        if label is None:
+            continue
+        term = match.groupdict().get("term")
+        group = rules.population_of(term) if term else None
+        return label, group or "respondents"
+    return None
+
+
+def _subgroup_label(clause: str, rel: str | None, rules: LanguageRules) -> str | None:
+    """The label of a defining clause: a known one from the lexicon ("KI einsetzen" ->
+    "ai_using_base"), else, in English, its own words ("took sickness absence" ->
+    "base_who_took_sickness_absence"); a negated known clause ("keine KI nutzen") is no
+    known one."""
+    negated = rules.subgroup_negation.search(clause) is not None
+    for name, regex in rules.subgroups:
+        if regex.search(clause) and not negated:
+            return name
+    if not rules.subgroup_words:
+        return None
+    words = re.findall(r"[^\W_]+", clause.lower())
+    if not words or len(words) > 6:
+        return None
+    return "_".join(["base", (rel or "who").lower(), *words])
+
+
+def _share_subgroups(works: list[_Work]) -> None:
+    """'Nine in ten (90%) of those who ...': a figure and its gloss in parentheses are one
+    subgroup."""
+    for work in works:
+        if work.head is None:
+            continue
+        head = works[work.head]
+        if head.subgroup and not work.subgroup:
+            work.subgroup, work.population = head.subgroup, head.population
+        elif work.subgroup and not head.subgroup:
+            head.subgroup, head.population = work.subgroup, work.population
 
 
 def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | None:
@@ -187,13 +244,15 @@ def _parallel_groups(text: str, works: list[_Work], rules: LanguageRules) -> Non
 def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
     weak = rules.weak_populations
     _parallel_groups(text, works, rules)
+    _share_subgroups(works)
     _share_group_mates(works)
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
               and w.population is not None
               and w.population not in rules.count_only_populations]
     for work in works:
-        if work.population not in weak or work.cand.kind == "count":
+        # "those who cancelled": the survey's people, resolved with the document
+        if work.population not in weak or work.cand.kind == "count" or work.subgroup:
             continue
         if strong:
             work.population = strong[0]
@@ -219,6 +278,7 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
                and w.population not in rules.count_only_populations]
     if earlier:  # a guess stays a guess when the next figure repeats it
         work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
+        work.subgroup = earlier[-1].subgroup  # "Among those who cancelled, 57% ..., 34% ..."
         return
     banded = [w for w in works[:i] if w.age_band]
     if work.age_band is None and banded:
