@@ -253,6 +253,10 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
         rules = rules_for(seg.language or lang)
         for match in rules.term_regex.finditer(text, seg.start, seg.end):
             name = rules.population_of(match.group(0))
+            # "Unter den Befragten mit Kindern ...": a prepositional object is not whom the
+            # document is about.
+            if rules.not_after.search(text, seg.start, match.start()):
+                continue
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):
                 return (name, None) if seg.kind == "heading" else (None, name)
