@@ -501,6 +501,11 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
         population = surveyed.declared
         rule += "+survey_population"
+    if population is None and fig.unit == "percent_change" and decided.get(f.seg.seg_no):
+        # "bu oran yüzde 34,8 ...; bu, yüzde 8,6'lık bir düşüş": the change of a share
+        # before it in the sentence is about that share's group.
+        population = decided[f.seg.seg_no][-1].group
+        rule += "+changed_share"
     if fig.subgroup:  # "those who cancelled" are of whom the survey asked
         if population in weak or population is None:
             population = surveyed.shares or population
