@@ -92,6 +92,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
         if (may_name_age and (work.cand.kind != "count" or work.sample)
                 and work.unit not in _RELATIVE_UNITS):
             work.age_band = _age_band(text, works, i, rules)
+        if work.sample and work.population is None and work.age_band:
+            # "2.013 Personen ab 16 Jahren befragt": people of a band are a group of their own
+            work.population = "adults" if work.age_band == "aged_18_plus" else "people"
         if may_name_size and work.unit in ("percent", "percentage_points"):
             work.size_band = _size_band(text, works, i, rules)
         if may_name_place and work.unit == "percent":
