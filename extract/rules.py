@@ -148,6 +148,11 @@ class LanguageRules:
         # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
         # that follow, in order, the groups named before them.
         self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))
+        # "Of those, 44% ...", "Davon ...", "Bunların ...", "其中...": a sentence about the
+        # people the sentence before counted; in English the predicate after that figure
+        # ("said they had experienced bullying") labels them.
+        self.anaphor_cue = self._compile(r"\W*(?:" + population.get("anaphor_cue", _NEVER) + ")")
+        self.predicate_after = self._compile(population.get("predicate_after", "^" + _NEVER))
         # A subgroup a clause defines, next to its share: "Von den Unternehmen, die KI
         # einsetzen, verwenden 58 Prozent", "Abonelik iptal edenlerin %57'si", "在取消过订阅的
         # 受访者中，57%".  The clause's label comes from `subgroups` (a name with the word

@@ -16,6 +16,7 @@ document-unique group numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -414,6 +415,30 @@ def _parallel_ranks(text: str, found: list[_Found]) -> dict[int, tuple[int, int]
     return ranks
 
 
+def _those_group(text: str, segs: Sequence[Segment], index: int, f: _Found,
+                 last_share: dict[int, tuple[_Found, str]]) -> str | None:
+    """'9% said they had experienced harassment. Of those, 44% reported it': a share of a
+    sentence that opens with "of those" ("Davon", "Bunların", "其中") and names no group is
+    about the people the main share of the sentence before counted; in English their
+    predicate labels them ("staff_who_experienced_harassment")."""
+    fig = f.fig
+    rules = rules_for(f.lang)
+    if (fig.population is not None or fig.unit not in _SHARE_UNITS or index == 0
+            or not rules.anaphor_cue.match(text, f.seg.start, f.seg.end)):
+        return None
+    earlier = last_share.get(segs[index - 1].seg_no)
+    if earlier is None:
+        return None
+    prev, group = earlier
+    predicate = rules.predicate_after.match(text, prev.seg.start + prev.fig.end, prev.seg.end)
+    if predicate is None:
+        return group
+    words = re.findall(r"[^\W_]+", predicate.group("clause").lower())
+    if predicate.groupdict().get("passive"):  # "had been offered" -> "who_were_offered"
+        words.insert(0, "were")
+    return "_".join([group, "who", *words]) if words else group
+
+
 def find_statistics(text: str, lang: str, survey_year: int | None = None,
                     segments: Sequence[Segment] | None = None,
                     population: str | None = None) -> list[Statistic]:
@@ -430,6 +455,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     groups: dict[tuple[int, int], int] = {}
     glosses = _paraphrase_targets(found)
     ranks = _parallel_ranks(text, found)
+    last_share: dict[int, tuple[_Found, str]] = {}  # per sentence: its main share, group
     stats = []
     for index, f in enumerate(found):
         fig = f.fig
@@ -440,6 +466,14 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         group_of = _with_place(_with_size_band(
             _with_age_band(_with_sex(base, surveyed), fig, surveyed, f.lang), fig, surveyed,
             f.lang), fig, surveyed)
+        those = _those_group(text, segs, index_of[seg.seg_no], f, last_share)
+        if those is not None:
+            base = group_of = those
+            rule += "+of_those"
+        # The sentence's share of the survey year, not a comparison value ("(2022: 11%)").
+        if (fig.unit == "percent" and group_of and fig.year is None
+                and fig.year_offset is None):
+            last_share.setdefault(seg.seg_no, (f, group_of))
         if base and group_of and fig.unit != "count":  # "a survey of 10,412 adults": not
             decided.setdefault(seg.seg_no, []).append(_Given(base, group_of))  # the subject
         group = None
