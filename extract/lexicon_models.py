@@ -158,6 +158,7 @@ class PopulationTable(_Table):
     # who cancelled"): frames around a share with a `clause` (and optional `term`) group,
     # the clause's negation, and labels for known clauses (extract/lang/README.md).
     subgroup_before: Templates = []
+    subgroup_tail: Template | None = None  # cheap check of the text right before the share
     subgroup_after: Templates = []
     subgroup_negation: Template | None = None
     subgroup_words: bool = False

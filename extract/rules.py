@@ -159,6 +159,9 @@ class LanguageRules:
         # "base" where the group goes: "ai_using_base"), or, where the words are English
         # (`subgroup_words`), from its own words ("base_who_took_sickness_absence").
         self.subgroup_before = self._compile_all(population.get("subgroup_before", []))
+        # What the last characters before a share must look like for a frame before it to
+        # be tried at all (the frames are costly to slide over a window).
+        self.subgroup_tail = self._compile(population.get("subgroup_tail", ""))
         self.subgroup_after = self._compile_all(population.get("subgroup_after", []))
         self.subgroup_negation = self._compile(population.get("subgroup_negation", _NEVER))
         self.subgroup_words = bool(population.get("subgroup_words", False))

@@ -14,6 +14,10 @@ from extract.context.work import (
 from extract.rules import LanguageRules
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
+# How far before a share a defining clause may start ("Von den Unternehmen, die KI bereits
+# einsetzen, verwenden 58 Prozent").
+_SUBGROUP_CHARS = 120
+_TAIL_CHARS = 16
 
 
 def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str | None:
@@ -64,9 +68,11 @@ def _subgroup(text: str, work: _Work, prev_end: int, next_start: int,
     -> ("base_who_cancelled", "respondents"), whom the survey asked once resolved."""
     if not (rules.subgroup_before or rules.subgroup_after):
         return None
-    before = text[prev_end : work.lead]
+    before = text[max(prev_end, work.lead - _SUBGROUP_CHARS) : work.lead]
     after = text[work.cand.end : next_start]
-    matches = [m for regex in rules.subgroup_before if (m := regex.search(before))]
+    tail = before[-_TAIL_CHARS:]
+    matches = [m for regex in rules.subgroup_before if rules.subgroup_tail.search(tail)
+               and (m := regex.search(before))]
     matches += [m for regex in rules.subgroup_after if (m := regex.match(after))]
     for match in matches:
         label = _subgroup_label(match.group("clause"), match.groupdict().get("rel"), rules)
@@ -218,9 +224,9 @@ def _parallel_groups(text: str, works: list[_Work], rules: LanguageRules) -> Non
     """'83% of IT leaders and 76% of executives agree; in 2021 the figures were 71% and 68%':
     the bare shares after the last share that names its group take, in order, the groups of
     as many shares before them ("... respectively")."""
-    if rules.parallel_cue.search(text) is None:
-        return
     shares = [w for w in works if w.unit in ("percent", "percentage_points")]
+    if len(shares) < 2 or rules.parallel_cue.search(text) is None:
+        return
     named = [w for w in shares if w.attached]
     if named:
         bare = [w for w in shares[shares.index(named[-1]) + 1 :] if w.population is None]
