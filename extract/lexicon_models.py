@@ -148,6 +148,21 @@ class PopulationTable(_Table):
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []
+    # Figures given in the order of groups named before ("respectively", "sırasıyla").
+    parallel_cue: Template | None = None
+    # A sentence about the people the sentence before counted ("Of those,", "Davon"), and
+    # (English) the predicate after that figure that labels them.
+    anaphor_cue: Template | None = None
+    predicate_after: Template | None = None
+    # Subgroups a clause defines ("Von den Unternehmen, die KI einsetzen, ...", "among those
+    # who cancelled"): frames around a share with a `clause` (and optional `term`) group,
+    # the clause's negation, and labels for known clauses (extract/lang/README.md).
+    subgroup_before: Templates = []
+    subgroup_tail: Template | None = None  # cheap check of the text right before the share
+    subgroup_after: Templates = []
+    subgroup_negation: Template | None = None
+    subgroup_words: bool = False
+    subgroups: dict[Snake, Templates] = {}
 
 
 class PopulationFile(_Table):

@@ -145,6 +145,28 @@ class LanguageRules:
         # words become the label.  Only where the language's words are English.
         self.label_after = self._compile(population.get("label_after", "^" + _NEVER))
         self.label_stop = frozenset(w.lower() for w in population.get("label_stop", []))
+        # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
+        # that follow, in order, the groups named before them.
+        self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))
+        # "Of those, 44% ...", "Davon ...", "Bunların ...", "其中...": a sentence about the
+        # people the sentence before counted; in English the predicate after that figure
+        # ("said they had experienced bullying") labels them.
+        self.anaphor_cue = self._compile(r"\W*(?:" + population.get("anaphor_cue", _NEVER) + ")")
+        self.predicate_after = self._compile(population.get("predicate_after", "^" + _NEVER))
+        # A subgroup a clause defines, next to its share: "Von den Unternehmen, die KI
+        # einsetzen, verwenden 58 Prozent", "Abonelik iptal edenlerin %57'si", "在取消过订阅的
+        # 受访者中，57%".  The clause's label comes from `subgroups` (a name with the word
+        # "base" where the group goes: "ai_using_base"), or, where the words are English
+        # (`subgroup_words`), from its own words ("base_who_took_sickness_absence").
+        self.subgroup_before = self._compile_all(population.get("subgroup_before", []))
+        # What the last characters before a share must look like for a frame before it to
+        # be tried at all (the frames are costly to slide over a window).
+        self.subgroup_tail = self._compile(population.get("subgroup_tail", ""))
+        self.subgroup_after = self._compile_all(population.get("subgroup_after", []))
+        self.subgroup_negation = self._compile(population.get("subgroup_negation", _NEVER))
+        self.subgroup_words = bool(population.get("subgroup_words", False))
+        self.subgroups = [(name, re.compile(_alternation(patterns), re.IGNORECASE))
+                          for name, patterns in population.get("subgroups", {}).items()]
         self.people_before_band = self._compile(
             r"(?i:" + _alternation(people) + r")\s*(?:aged\s+|im Alter (?:von\s+)?)?$")
         years = data.get("years", {})

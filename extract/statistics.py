@@ -16,6 +16,7 @@ document-unique group numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -156,9 +157,13 @@ def _run(text: str, segments: Sequence[Segment], lang: str) -> list[_Found]:
 
 
 def _previous_population(text: str, segments: Sequence[Segment], index: int,
-                         decided: dict[int, list[str]], lang: str) -> str | None:
+                         decided: dict[int, list[_Given]], lang: str, narrowed: bool,
+                         rank: tuple[int, int] | None = None) -> str | None:
     """The group the sentence before talks about (only inside the same block of text): the
-    groups its figures were given, else a group it names."""
+    groups its figures were given, else a group it names.  A figure `narrowed` by a band of
+    its own takes the group before its narrowing ("consumers", not "consumers_aged_18_34").
+    `rank`: (place, count) of a figure among the bare figures of a sentence that gives them
+    in the order of the groups before ("Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3")."""
     if index == 0:
         return None
     prev = segments[index - 1]
@@ -166,9 +171,12 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     if gap.count("\n") > 1 or prev.kind in _SKIPPED_KINDS or prev.kind == "list_item":
         return None  # each point of a list stands alone
     rules = rules_for(prev.language or lang)
-    pops = [p for p in decided.get(prev.seg_no, []) if p not in rules.count_only_populations]
+    pops = [given for given in decided.get(prev.seg_no, [])
+            if given.base not in rules.count_only_populations]
     if pops:
-        return pops[-1]
+        distinct = list(dict.fromkeys(pops))
+        given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
+        return given.base if narrowed else given.group
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
         if name and name not in rules.count_only_populations:
@@ -176,9 +184,23 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     return None
 
 
-def _sample_population(text: str, found: list[_Found]) -> str | None:
-    """Who answered the survey: the group of the first count in a sentence about the survey
-    ("604 Unternehmen befragt"); "企业达18642户" in a statistics release is no sample."""
+@dataclass(frozen=True)
+class _Sample:
+    """Who answered a survey: the group and age band of its count of participants, and
+    every group the sentence that counts them counts ("hanede ... bireyle")."""
+
+    group: str | None = None
+    age_band: str | None = None
+    counted: frozenset[str] = frozenset()
+
+
+def _sample_population(text: str, found: list[_Found]) -> _Sample:
+    """Who answered the survey, and their age band: the group of a count of participants
+    ("18 yaş ve üzeri 3 bin kişiyle görüşüldü"), else of the first count in a sentence about
+    the survey ("604 Unternehmen befragt"); "企业达18642户" in a statistics release is no
+    sample.  Of several counts in that sentence the last is the people asked ("28 bin hanede,
+    ... 49 bin bireyle görüşüldü": households visited, individuals interviewed)."""
+    counts = []
     for f in found:
         fig = f.fig
         rules = rules_for(f.lang)
@@ -186,8 +208,15 @@ def _sample_population(text: str, found: list[_Found]) -> str | None:
                 and fig.population not in rules.count_only_populations
                 and fig.population not in rules.weak_populations
                 and (fig.sample or rules.survey_cue.search(text, f.seg.start, f.seg.end))):
-            return str(fig.population)
-    return None
+            counts.append(f)
+    pool = [f for f in counts if f.fig.sample] or counts
+    if not pool:
+        return _Sample()
+    sentence = [f for f in pool if f.seg.seg_no == pool[0].seg.seg_no]
+    pick = sentence[-1]
+    band = pick.fig.age_band if pick.fig.age_band != "aged_18_plus" else None
+    return _Sample(str(pick.fig.population), band,
+                   frozenset(str(f.fig.population) for f in sentence))
 
 
 def _paraphrase_targets(found: list[_Found]) -> dict[int, tuple[int, int]]:
@@ -225,6 +254,10 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
         rules = rules_for(seg.language or lang)
         for match in rules.term_regex.finditer(text, seg.start, seg.end):
             name = rules.population_of(match.group(0))
+            # "Unter den Befragten mit Kindern ...": a prepositional object is not whom the
+            # document is about.
+            if rules.not_after.search(text, seg.start, match.start()):
+                continue
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):
                 return (name, None) if seg.kind == "heading" else (None, name)
@@ -234,15 +267,24 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
 
 
 @dataclass(frozen=True)
+class _Given:
+    """The group a figure was given: `base` before, `group` after its narrowing by an age
+    band, a firm-size class, a country or a sex ("consumers" / "consumers_aged_18_34")."""
+
+    base: str
+    group: str
+
+
+@dataclass(frozen=True)
 class _Surveyed:
     """Whom a document's survey asked.
 
-    `declared`: the caller's word (the manifest), the group the title names or else the
-    lead sentence's; it is also who "the respondents" are.  `shares`: the group a share
-    without one is about (declared, else the group of the sample: "604 Unternehmen
-    befragt").  `sample`: the group of a sample count without one (the lead sentence's
-    group may be a subgroup of the people asked: "Umfrage unter 1.005 Personen: 68 Prozent
-    der Internetnutzer ...")."""
+    `declared`: the caller's word (the manifest), else the group of the people the survey
+    counts as asked, the group the title names or else the lead sentence's; it is also who
+    "the respondents" are.  `shares`: the group a share without one is about (declared, else
+    the group of the sample: "604 Unternehmen befragt").  `sample`: the group of a sample
+    count without one (the lead sentence's group may be a subgroup of the people asked:
+    "Umfrage unter 1.005 Personen: 68 Prozent der Internetnutzer ...")."""
 
     declared: str | None
     shares: str | None
@@ -253,24 +295,40 @@ class _Surveyed:
     # The survey asked in several countries ("10,412 adults in 12 markets"): a share
     # reported for one of them is about that country's part ("uk_consumers").
     countries: bool = False
+    # The age band of the people asked ("16-74 yaş grubundaki 49 bin bireyle görüşüldü"):
+    # a share of the survey's group, or of a sex within it, is about that band.
+    age_band: str | None = None
 
 
 def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Found],
               population: str | None) -> _Surveyed:
     titled, lead = _opening_population(text, segments, lang)
-    declared = population or titled
-    sampled = _sample_population(text, found)
+    sample = _sample_population(text, found)
+    sampled = sample.group
+    # A title's group word may be a modifier ("Hanehalkı Bilişim Teknolojileri Kullanım
+    # Araştırması"): when the sentence that counts the sample counts that group and then
+    # the people asked ("28 bin hanede ... 49 bin bireyle görüşüldü"), they are whom it asked.
+    if titled in sample.counted and sampled != titled:
+        titled = sampled
+    named = population or titled
     # "Kunden erwarten mehr, zeigt eine Umfrage unter 1.000 Führungskräften": a lead that
     # counts its sample says whom the survey asked better than its first group.
     lead_seg = next((seg for seg in segments if seg.kind not in (*_SKIPPED_KINDS, "heading")),
                     None)
     if lead_seg is not None:
         lead = _sample_population(text, [f for f in found if f.seg.seg_no == lead_seg.seg_no]
-                                  ) or lead
+                                  ).group or lead
     several_countries = any(f.fig.unit == "count" and f.fig.population == "countries"
                             and f.fig.value > 1 for f in found)
-    return _Surveyed(declared or lead, declared or lead or sampled, sampled or declared,
-                     _survey_size_bands(text, segments, lang, found), several_countries)
+    declared = named or lead
+    # A poll of everyone ("18 yaş ve üzeri 3 bin kişiyle görüşüldü") declares its
+    # respondents to be that public; a survey of a role leaves them respondents.
+    if declared is None and sampled in _EVERYONE:
+        declared = sampled
+    base = declared or sampled
+    return _Surveyed(declared, base, sampled or named,
+                     _survey_size_bands(text, segments, lang, found), several_countries,
+                     sample.age_band if base == sampled else None)
 
 
 def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str,
@@ -310,17 +368,75 @@ def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
     return f"{base or 'companies'}_{fig.size_band}"
 
 
-def _with_age_band(population: str | None, fig: Figure, surveyed: str | None,
+# Groups that are everyone the survey could ask: a sex within them is "women", "men".
+_EVERYONE = frozenset({"people", "individuals", "adults", "residents", "respondents"})
+_SEXES = {"women": "female", "men": "male"}
+
+
+def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
                    lang: str) -> str | None:
     """'consumers_aged_18_34': the figure's group (or the survey's, or people) narrowed by
-    its age band.  "18 and over" narrows nothing: it is every adult."""
+    its age band.  "18 and over" narrows nothing: it is every adult.  Without a band of its
+    own, the survey's group and a sex within it keep the band of the people asked
+    ("individuals_aged_16_74", "women_aged_16_74")."""
     if fig.age_band is None or fig.age_band == "aged_18_plus":
+        if surveyed.age_band and population in (surveyed.shares, *_SEXES):
+            return f"{population}_{surveyed.age_band}"
         return population
     if fig.band_base:
         return f"{fig.band_base}_{fig.age_band}"
     rules = rules_for(lang)
     base = population if population and population not in rules.weak_populations else None
-    return f"{base or surveyed or 'people'}_{fig.age_band}"
+    return f"{base or surveyed.shares or 'people'}_{fig.age_band}"
+
+
+def _with_sex(population: str | None, surveyed: _Surveyed) -> str | None:
+    """'female_staff': women in a survey of a role are its female part; in a survey of
+    everyone ("individuals", "adults") they are women."""
+    base = surveyed.shares
+    if population not in _SEXES or base is None or base in _EVERYONE or base in _SEXES:
+        return population
+    return f"{_SEXES[population]}_{base}"
+
+
+def _parallel_ranks(text: str, found: list[_Found]) -> dict[int, tuple[int, int]]:
+    """(place, count) of each bare share of a sentence that gives its figures in the order
+    of the groups named before it ("respectively", "sırasıyla"), by index in `found`."""
+    bare: dict[int, list[int]] = {}
+    for i, f in enumerate(found):
+        if f.fig.population is None and f.fig.unit in _SHARE_UNITS:
+            bare.setdefault(f.seg.seg_no, []).append(i)
+    ranks = {}
+    for indexes in bare.values():
+        seg = found[indexes[0]].seg
+        cue = rules_for(found[indexes[0]].lang).parallel_cue
+        if len(indexes) > 1 and cue.search(text, seg.start, seg.end):
+            ranks.update({i: (place, len(indexes)) for place, i in enumerate(indexes)})
+    return ranks
+
+
+def _those_group(text: str, segs: Sequence[Segment], index: int, f: _Found,
+                 last_share: dict[int, tuple[_Found, str]]) -> str | None:
+    """'9% said they had experienced harassment. Of those, 44% reported it': a share of a
+    sentence that opens with "of those" ("Davon", "Bunların", "其中") and names no group is
+    about the people the main share of the sentence before counted; in English their
+    predicate labels them ("staff_who_experienced_harassment")."""
+    fig = f.fig
+    rules = rules_for(f.lang)
+    if (fig.population is not None or fig.unit not in _SHARE_UNITS or index == 0
+            or not rules.anaphor_cue.match(text, f.seg.start, f.seg.end)):
+        return None
+    earlier = last_share.get(segs[index - 1].seg_no)
+    if earlier is None:
+        return None
+    prev, group = earlier
+    predicate = rules.predicate_after.match(text, prev.seg.start + prev.fig.end, prev.seg.end)
+    if predicate is None:
+        return group
+    words = re.findall(r"[^\W_]+", predicate.group("clause").lower())
+    if predicate.groupdict().get("passive"):  # "had been offered" -> "who_were_offered"
+        words.insert(0, "were")
+    return "_".join([group, "who", *words]) if words else group
 
 
 def find_statistics(text: str, lang: str, survey_year: int | None = None,
@@ -333,22 +449,33 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     """
     segs = list(segments) if segments is not None else segment(text)
     found = _run(text, segs, lang)
-    decided: dict[int, list[str]] = {}  # the groups given to each sentence's figures
+    decided: dict[int, list[_Given]] = {}  # the groups given to each sentence's figures
     index_of = {s.seg_no: i for i, s in enumerate(segs)}
     surveyed = _surveyed(text, segs, lang, found, population)
     groups: dict[tuple[int, int], int] = {}
     glosses = _paraphrase_targets(found)
+    ranks = _parallel_ranks(text, found)
+    last_share: dict[int, tuple[_Found, str]] = {}  # per sentence: its main share, group
     stats = []
     for index, f in enumerate(found):
         fig = f.fig
         seg = f.seg
-        base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed)
+        base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed,
+                                        ranks.get(index))
         # An age band narrows the group of its own sentence only.
         group_of = _with_place(_with_size_band(
-            _with_age_band(base, fig, surveyed.shares, f.lang), fig, surveyed, f.lang),
-            fig, surveyed)
-        if base and fig.unit != "count":  # "a survey of 10,412 adults": not the subject
-            decided.setdefault(seg.seg_no, []).append(base)
+            _with_age_band(_with_sex(base, surveyed), fig, surveyed, f.lang), fig, surveyed,
+            f.lang), fig, surveyed)
+        those = _those_group(text, segs, index_of[seg.seg_no], f, last_share)
+        if those is not None:
+            base = group_of = those
+            rule += "+of_those"
+        # The sentence's share of the survey year, not a comparison value ("(2022: 11%)").
+        if (fig.unit == "percent" and group_of and fig.year is None
+                and fig.year_offset is None):
+            last_share.setdefault(seg.seg_no, (f, group_of))
+        if base and group_of and fig.unit != "count":  # "a survey of 10,412 adults": not
+            decided.setdefault(seg.seg_no, []).append(_Given(base, group_of))  # the subject
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
@@ -386,16 +513,17 @@ _SHARE_UNITS = ("percent", "percentage_points")
 
 
 def _figure_population(text: str, segs: Sequence[Segment], index: int,
-                       decided: dict[int, list[str]], f: _Found, surveyed: _Surveyed,
-                       ) -> tuple[str | None, str]:
+                       decided: dict[int, list[_Given]], f: _Found, surveyed: _Surveyed,
+                       rank: tuple[int, int] | None = None) -> tuple[str | None, str]:
     """The group of one figure and the rule id that says where it came from: its sentence,
     the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
     the declared surveyed group)."""
     fig, lang = f.fig, f.lang
     weak = rules_for(lang).weak_populations
     population, rule = fig.population, fig.rule
-    if population is None and fig.unit == "percent":
-        population = _previous_population(text, segs, index, decided, lang)
+    if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
+        narrowed = any((fig.age_band, fig.size_band, fig.place))
+        population = _previous_population(text, segs, index, decided, lang, narrowed, rank)
         rule += "+prev_population" if population else ""
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"
@@ -407,4 +535,21 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     elif fig.unit in _SHARE_UNITS and population in weak and surveyed.declared:
         population = surveyed.declared
         rule += "+survey_population"
+    if population is None and fig.unit == "percent_change" and decided.get(f.seg.seg_no):
+        # "bu oran yüzde 34,8 ...; bu, yüzde 8,6'lık bir düşüş": the change of a share
+        # before it in the sentence is about that share's group.
+        population = decided[f.seg.seg_no][-1].group
+        rule += "+changed_share"
+    if fig.subgroup:  # "those who cancelled" are of whom the survey asked
+        if population in weak or population is None:
+            population = surveyed.shares or population
+        population = _with_subgroup(population, fig.subgroup)
+        rule += "+subgroup"
     return population, rule
+
+
+def _with_subgroup(population: str | None, label: str) -> str:
+    """'ai_using_companies', 'consumers_who_cancelled': the group put where the clause's
+    label says "base" (a label without it names its group itself: "internet_users")."""
+    return "_".join(population or "people" if word == "base" else word
+                    for word in label.split("_"))

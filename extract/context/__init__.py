@@ -87,9 +87,14 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.year_offset = -1
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
-        if (may_name_age and work.cand.kind != "count"
+        # A count takes a band only when it counts the people asked ("16-74 yaş grubundaki
+        # 49 bin 802 bireyle görüşüldü"), never a count of things.
+        if (may_name_age and (work.cand.kind != "count" or work.sample)
                 and work.unit not in _RELATIVE_UNITS):
             work.age_band = _age_band(text, works, i, rules)
+        if work.sample and work.population is None and work.age_band:
+            # "2.013 Personen ab 16 Jahren befragt": people of a band are a group of their own
+            work.population = "adults" if work.age_band == "aged_18_plus" else "people"
         if may_name_size and work.unit in ("percent", "percentage_points"):
             work.size_band = _size_band(text, works, i, rules)
         if may_name_place and work.unit == "percent":
@@ -111,7 +116,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
-            place=w.place,
+            place=w.place, subgroup=w.subgroup,
         )
         for w in works
     ]

@@ -27,6 +27,19 @@ def _band_label(match: re.Match[str]) -> str | None:
     return None
 
 
+def _band_start(after: str, work: _Work, rules: LanguageRules) -> int | None:
+    """Where a band after a figure would start: after "of", "der" ("61% of 18-34-year-olds"),
+    or, for a count, after its people noun ("2.013 Personen ab 16 Jahren")."""
+    if work.cand.kind != "count":
+        lead_in = rules.age_after.match(after)
+        return lead_in.end() if lead_in else None
+    people = rules.people_after.match(after)
+    if people is None:
+        return None
+    rest = after[people.end() :]
+    return people.end() + len(rest) - len(rest.lstrip())
+
+
 def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
     """The age band a figure is about: one right after it ("61% of 18-34-year-olds"), else
     the last one between the previous figure and this one ("55 yaş ve üzerindekilerde %29")."""
@@ -37,9 +50,9 @@ def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> st
     # The band opens the clause, often well before its figure ("16-74 yaş grubundaki
     # bireylerde internet kullanım oranı 2024 yılında %88,8").
     before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
-    lead_in = rules.age_after.match(after)
+    start = _band_start(after, work, rules)
     for regex in [*rules.age_bands, *rules.age_bands_after]:
-        match = regex.match(after, lead_in.end()) if lead_in else None
+        match = regex.match(after, start) if start is not None else None
         if match:
             return _band_label(match)
     if rules.attach_after.match(after):  # "(ab 16 Jahren) ... 68 Prozent der Internetnutzer"

@@ -14,6 +14,10 @@ from extract.context.work import (
 from extract.rules import LanguageRules
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
+# How far before a share a defining clause may start ("Von den Unternehmen, die KI bereits
+# einsetzen, verwenden 58 Prozent").
+_SUBGROUP_CHARS = 120
+_TAIL_CHARS = 16
 
 
 def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str | None:
@@ -38,6 +42,11 @@ def _attached_population(text: str, works: list[_Work], i: int,
     before = text[max(prev_end, work.lead - _AFTER_CHARS) : work.lead]
     if cand.kind == "count":
         return _count_population(text, work, after, before, rules)
+    if work.unit in ("percent", "percentage_points"):
+        clause = _subgroup(text, work, prev_end, next_start, rules)
+        if clause is not None:
+            work.subgroup, group = clause
+            return group
     found = _term_population(rules, rules.attach_after.match(after))
     # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
     if found is None and work.unit != "multiple":
@@ -49,6 +58,60 @@ def _attached_population(text: str, works: list[_Work], i: int,
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
+
+
+def _subgroup(text: str, work: _Work, prev_end: int, next_start: int,
+              rules: LanguageRules) -> tuple[str, str] | None:
+    """A subgroup a clause defines right next to a share, as (label with "base" where the
+    group goes, the group the clause narrows): "Von den Unternehmen, die KI einsetzen,
+    verwenden 58 Prozent" -> ("ai_using_base", "companies"); "among those who cancelled, 57%"
+    -> ("base_who_cancelled", "respondents"), whom the survey asked once resolved."""
+    if not (rules.subgroup_before or rules.subgroup_after):
+        return None
+    before = text[max(prev_end, work.lead - _SUBGROUP_CHARS) : work.lead]
+    after = text[work.cand.end : next_start]
+    tail = before[-_TAIL_CHARS:]
+    matches = [m for regex in rules.subgroup_before if rules.subgroup_tail.search(tail)
+               and (m := regex.search(before))]
+    matches += [m for regex in rules.subgroup_after if (m := regex.match(after))]
+    for match in matches:
+        label = _subgroup_label(match.group("clause"), match.groupdict().get("rel"), rules)
+        if label is None:
+            continue
+        term = match.groupdict().get("term")
+        group = rules.population_of(term) if term else None
+        return label, group or "respondents"
+    return None
+
+
+def _subgroup_label(clause: str, rel: str | None, rules: LanguageRules) -> str | None:
+    """The label of a defining clause: a known one from the lexicon ("KI einsetzen" ->
+    "ai_using_base"), else, in English, its own words ("took sickness absence" ->
+    "base_who_took_sickness_absence"); a negated known clause ("keine KI nutzen") is no
+    known one."""
+    negated = rules.subgroup_negation.search(clause) is not None
+    for name, regex in rules.subgroups:
+        if regex.search(clause) and not negated:
+            return name
+    if not rules.subgroup_words:
+        return None
+    words = re.findall(r"[^\W_]+", clause.lower())
+    if not words or len(words) > 6:
+        return None
+    return "_".join(["base", (rel or "who").lower(), *words])
+
+
+def _share_subgroups(works: list[_Work]) -> None:
+    """'Nine in ten (90%) of those who ...': a figure and its gloss in parentheses are one
+    subgroup."""
+    for work in works:
+        if work.head is None:
+            continue
+        head = works[work.head]
+        if head.subgroup and not work.subgroup:
+            work.subgroup, work.population = head.subgroup, head.population
+        elif work.subgroup and not head.subgroup:
+            head.subgroup, head.population = work.subgroup, work.population
 
 
 def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | None:
@@ -80,6 +143,13 @@ def _count_population(text: str, work: _Work, after: str, before: str,
         named = rules.term_regex.search(text, *cand.term)
         work.sample = False
         return rules.population_of(named.group(0)) if named else None
+    # "bu hanelerde yaşayan 49 bin 802 bireyle": the noun a count is of beats a group
+    # named before it.
+    right_after = rules.term_regex.match(after, len(after) - len(after.lstrip()))
+    named_after = rules.population_of(right_after.group(0)) if right_after else None
+    if named_after and named_after not in rules.count_only_populations:
+        work.sample = rules.survey_cue.search(text) is not None
+        return named_after
     named_right_before = _term_population(rules, _term_right_before(before, rules))
     if named_right_before and named_right_before not in rules.count_only_populations:
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
@@ -144,21 +214,51 @@ def _share_group_mates(works: list[_Work]) -> None:
             mates = [w for w in works if w.group == work.group and w.population]
             if mates:
                 work.population = mates[0].population
-        if work.age_band is None:
+        if work.age_band is None and work.cand.kind != "count":  # a count's band is its own
             banded = [w for w in works if w.group == work.group and w.age_band]
             if banded:
                 work.age_band, work.band_base = banded[0].age_band, banded[0].band_base
 
 
+def _parallel_groups(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """'83% of IT leaders and 76% of executives agree; in 2021 the figures were 71% and 68%':
+    the bare shares after the last share that names its group take, in order, the groups of
+    as many shares before them ("... respectively")."""
+    shares = [w for w in works if w.unit in ("percent", "percentage_points")]
+    if len(shares) < 2 or rules.parallel_cue.search(text) is None:
+        return
+    named = [w for w in shares if w.attached]
+    if named:
+        bare = [w for w in shares[shares.index(named[-1]) + 1 :] if w.population is None]
+        groups = [w.population for w in named]
+    else:  # "Men and women reported 41% and 35% respectively", "男性和女性分别为62%和55%"
+        bare = [w for w in shares if w.population is None]
+        if not bare:
+            return
+        # A coordination names the groups ("男性和女性"): every term before the figures counts.
+        terms = [(m.end(), rules.population_of(m.group(0)))
+                 for m in rules.term_regex.finditer(text)]
+        groups = [name for end, name in terms if end <= bare[0].cand.start
+                  and name not in rules.weak_populations]
+        if len(groups) != len(terms):
+            return
+    if len(bare) > 1 and len(bare) == len(groups) and len(set(groups)) == len(groups):
+        for work, group in zip(bare, groups, strict=True):
+            work.population, work.attached = group, True
+
+
 def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) -> None:
     weak = rules.weak_populations
+    _parallel_groups(text, works, rules)
+    _share_subgroups(works)
     _share_group_mates(works)
     # A lone specific group in the sentence beats "respondents" ("yanıt verenlerin %24’ü").
     strong = [w.population for w in works if w.attached and w.population not in weak
               and w.population is not None
               and w.population not in rules.count_only_populations]
     for work in works:
-        if work.population not in weak or work.cand.kind == "count":
+        # "those who cancelled": the survey's people, resolved with the document
+        if work.population not in weak or work.cand.kind == "count" or work.subgroup:
             continue
         if strong:
             work.population = strong[0]
@@ -184,6 +284,7 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
                and w.population not in rules.count_only_populations]
     if earlier:  # a guess stays a guess when the next figure repeats it
         work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
+        work.subgroup = earlier[-1].subgroup  # "Among those who cancelled, 57% ..., 34% ..."
         return
     banded = [w for w in works[:i] if w.age_band]
     if work.age_band is None and banded:

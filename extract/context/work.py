@@ -51,6 +51,10 @@ class Figure:
     place: str | None = None
     # The population is a group named elsewhere in the sentence, not tied to the figure.
     population_guessed: bool = False
+    # A clause narrows the group ("companies that use AI"): the label with the word "base"
+    # where the group goes ("ai_using_base", "base_who_cancelled"); extract.statistics fills
+    # it in once the group is known (it may be the survey's).
+    subgroup: str | None = None
 
 
 @dataclass
@@ -80,6 +84,7 @@ class _Work:
     size_band: str | None = None
     place: str | None = None
     guessed: bool = False  # the population is the sentence's first group, not attached
+    subgroup: str | None = None
 
     @property
     def lead(self) -> int:
