@@ -168,7 +168,7 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
             summary.status = "partial" if summary.rejects else "completed"
             store.finish_run(con, run_id, summary.status, summary.as_dict())
             if publish:
-                _publish(con, summary, out_dir, changed)
+                _publish(con, summary, sources_dir, out_dir, changed)
         if flow_run_id:
             _artifacts(con, summary)
     return summary.as_dict()
@@ -270,9 +270,9 @@ def _reconcile(con: duckdb.DuckDBPyConnection, summary: RunSummary, documents_ch
     return changed
 
 
-def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, out_dir: str,
-             changed: bool) -> None:
-    summary.report_code = plan.reports_code_version()
+def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, sources_dir: str,
+             out_dir: str, changed: bool) -> None:
+    summary.report_code = plan.reports_code_version(sources_dir)
     previous = None if changed else plan.published_report(
         con, summary.run_id, out_dir, summary.report_code)
     if previous is not None and ((previous.get("rejects"), previous.get("warnings"))
@@ -285,7 +285,7 @@ def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, out_dir: str,
         summary.publish = "started"
         store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
         with _timed(summary, "publish"):
-            published = _stage(stages.publish)(out_dir)
+            published = _stage(stages.publish)(out_dir, sources_dir)
         summary.renderer = published["renderer"]
         summary.report = published["index"]
     summary.publish = "done"

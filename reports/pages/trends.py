@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from reports.charts import ChartPoint, trend_svg
@@ -61,13 +62,28 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
              f"{counted(n_sources, 'source')}")
-    caption = f"{label(series['metric'])}, by year"
     return "\n\n".join([
         f"## {label(series['metric'])} {{#trend-{anchor}}}",
-        facts,
-        f"![{caption}]({CHARTS_DIR}/{chart_name}){{width=100%}}",
+        *kept_with_chart(facts, chart, f"{CHARTS_DIR}/{chart_name}"),
         _trend_table(c, series, points),
     ])
+
+
+def kept_with_chart(facts: str, svg: str, chart_path: str) -> list[str]:
+    """The facts line and the chart, as blocks of Markdown. The HTML page has the SVG
+    inline (so its points' <title>s show on hover and screen readers read its <title> and
+    <desc>); the PDF keeps facts, chart and the first rows of the table that follows on
+    one page (typst `sticky` blocks: no page break between them)."""
+    return [raw("typst", "#block(sticky: true)["), facts,
+            raw("typst", f'] #block(sticky: true, image("{chart_path}", width: 100%))'),
+            raw("html", f'<figure class="chart">\n{svg.strip()}\n</figure>')]
+
+
+def raw(format_name: str, content: str) -> str:
+    """A raw block for one output format, fenced longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{{={format_name}}}\n{content}\n{fence}"
 
 
 def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
