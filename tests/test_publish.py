@@ -274,7 +274,8 @@ def test_pages_show_the_expected_numbers(published) -> None:
     assert "This is the first published run" in index
     assert "7,095 (2020) → 8,050 (2022)" in index
     trends = (published.site_dir / "trends.html").read_text(encoding="utf-8")
-    assert trends.count('src="charts/trend-') == 3
+    assert trends.count('<figure class="chart">') == 3
+    assert len(list((published.site_dir / "charts").glob("trend-*.svg"))) == 3  # PDF, Quarto
     assert "more than 7,000" in trends.replace("\u00a0", " ")
     sources = (published.site_dir / "sources.html").read_text(encoding="utf-8")
     assert "polystat models install --from-index tr" in sources
