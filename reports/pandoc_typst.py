@@ -35,6 +35,7 @@ PDF_NAME = "polystat-report.pdf"
 TYPST_TEMPLATE = "polystat-report.typ"  # a pandoc template
 TYPST_SOURCE = "report.typ"  # what pandoc writes from it and typst compiles
 STYLESHEET = "style.css"
+FILTER_SCRIPT = "filter.js"  # the one script: the filter of Trends and Provenance
 _PAGEBREAK = re.compile(r"^[ \t]*\{\{<\s*pagebreak\s*>\}\}[ \t]*$", re.MULTILINE)
 _INCLUDE = re.compile(r"^[ \t]*\{\{<\s*include\s+(\S+?)\s*>\}\}[ \t]*$", re.MULTILINE)
 # links written by reports/pages/: ](page.qmd) or ](page.qmd#anchor); escaped document text never
@@ -63,10 +64,11 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="script-src 'none'; object-src 'none'">
+<meta http-equiv="Content-Security-Policy" content="script-src 'self'; object-src 'none'">
 <meta name="generator" content="polystat (pandoc)">
 <title>$pagetitle$ · $site-title$</title>
 <link rel="stylesheet" href="style.css">
+<script src="filter.js" defer></script>
 </head>
 <body>
 $for(include-before)$
@@ -135,6 +137,7 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
     nav_left, nav_right = _navbar(config)
     site_title = str(config.get("website", {}).get("title", "polystat"))
     shutil.copy2(project / STYLESHEET, out_dir / STYLESHEET)
+    shutil.copy2(project / FILTER_SCRIPT, out_dir / FILTER_SCRIPT)
     _copy_tree(project / "charts", out_dir / "charts")
     foot = project / "footer.html"
     foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
@@ -278,7 +281,7 @@ def pandoc_version(pandoc: str) -> str:
     return f"{done.stdout.strip()}|{stamp}"
 
 
-_CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss")
+_CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".js", ".typ", ".lua", ".scss")
 
 
 def reports_code_files() -> list[Path]:

@@ -40,7 +40,7 @@ SOURCE_DIR = "_source"  # the generated Markdown and typst, kept for audits
 PAGE_FOOTER = ("Every figure in these pages was read by polystat from the sentence it is "
                "quoted with; the Overview names the run and the date of the data.")
 TITLED_PAGES = ("index.qmd", "report.qmd")  # the pages that carry the corpus's title
-PROJECT_FILES = ("_quarto.yml", "*.qmd", "*.css", "*.typ")
+PROJECT_FILES = ("_quarto.yml", "*.qmd", "*.css", "*.js", "*.typ")
 HTML_PAGES = ("index", "trends", "conflicts", "sources", "provenance")
 
 log = logging.getLogger(__name__)

@@ -250,3 +250,75 @@ def test_conflicts_say_within_one_source_or_between_sources(site: Path) -> None:
     assert headings and all(h.endswith(("within one source", "between sources"))
                             for h in headings)
     assert "1 within one source" in page or "0 within one source" in page
+
+
+# --------------------------------------------------------------------------- finding things
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed")
+_ITEM = re.compile(r"<(?:div|tr)\b[^>]*\bdata-filter\b[^>]*>")
+
+
+def live_dom(url: str, tmp_path: Path) -> str:
+    """The page after its scripts ran, as headless Chromium holds it (from file://)."""
+    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+    return subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+                           "--no-first-run", "--disable-background-networking",
+                           f"--user-data-dir={profile}", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def _shown(dom: str) -> list[str]:
+    return [item for item in _ITEM.findall(dom) if not re.search(r"\shidden\b", item)]
+
+
+def _having(page: str, attribute: str, token: str) -> list[str]:
+    return [item for item in _ITEM.findall(page)
+            if token in re.search(rf'data-{attribute}="([^"]*)"', item).group(1).split()]
+
+
+@needs_chromium
+@pytest.mark.parametrize(("page", "attribute"), [("trends", "lang"), ("trends", "year"),
+                                                 ("provenance", "source")])
+def test_the_filter_narrows_the_page(site: Path, tmp_path: Path, page: str,
+                                     attribute: str) -> None:
+    static = (site / f"{page}.html").read_text(encoding="utf-8")
+    everything = _ITEM.findall(static)
+    assert everything and not any(" hidden" in item for item in everything)  # without JS
+    tokens = sorted({t for item in everything
+                     for t in re.search(rf'data-{attribute}="([^"]*)"', item).group(1).split()})
+    token = next(t for t in tokens if 0 < len(_having(static, attribute, t)) < len(everything))
+    dom = live_dom(f"{(site / f'{page}.html').as_uri()}?{attribute}={token}", tmp_path)
+    shown = _shown(dom)
+    assert len(shown) == len(_having(static, attribute, token)) < len(everything)
+    assert f"{len(shown)} of {len(everything)} shown" in dom
+
+
+@needs_chromium
+def test_the_metric_box_finds_one_metric_by_its_id(site: Path, tmp_path: Path) -> None:
+    url = f"{(site / 'trends.html').as_uri()}?metric={fx.CAREER}"
+    shown = _shown(live_dom(url, tmp_path))
+    assert len(shown) == 1 and f'data-metric="{fx.CAREER}"' in shown[0]
+
+
+def test_explain_prints_the_metrics_stable_place(site: Path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    from flows import cli
+    from flows.explain import summary
+    from reports.pages.findable import metric_anchor
+
+    monkeypatch.setenv("POLYSTAT_OUT", str(site))
+    for metric_id in (fx.CAREER, fx.FIELD):  # a charted trend and a single-year metric
+        url = cli._metric_page(metric_id)
+        assert url == f"{site.as_uri()}/trends.html#{metric_anchor(metric_id)}"
+        page = (site / "trends.html").read_text(encoding="utf-8")
+        assert page.count(f'id="{metric_anchor(metric_id)}"') == 1
+    monkeypatch.setenv("POLYSTAT_SITE_URL", "https://stats.example.org/r/")
+    url = cli._metric_page(fx.CAREER)
+    assert url == f"https://stats.example.org/r/trends.html#{metric_anchor(fx.CAREER)}"
+    record = {"kind": "metric", "metric": {"label": "x", "unit": "percent", "run_id": "r",
+                                           "metric_id": fx.CAREER},
+              "observations": [], "n_observations": 0, "n_documents": 0, "series": [],
+              "page": url}
+    assert any(line.plain.startswith("report") and url in line.plain
+               for line in summary(record))

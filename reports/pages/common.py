@@ -5,9 +5,10 @@ their nouns are `reports.markup.counted`, the one plural helper."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from reports.markup import counted, format_value, md_highlight, md_text, plain_number
+from reports.markup import counted, format_value, html_text, md_highlight, md_text, plain_number
 from reports.pandoc_typst import PART_BREAK
 
 Row = dict[str, Any]
@@ -74,3 +75,30 @@ def figure_in_claim(obs: Row) -> tuple[str, int, int]:
         start = claim.find(obs["surface"])
         end = start + len(obs["surface"])
     return claim, start, end
+
+
+_TOKEN_UNSAFE = re.compile(r"[^\w.:-]+")
+
+
+def filter_attributes(metric_id: str | None, groups: Iterable[str | None],
+                      sources: Iterable[str], languages: Iterable[str | None],
+                      years: Iterable[int | None]) -> str:
+    """The HTML attributes reports/filter.js narrows a page by (a trend block or a table
+    row): ' data-filter data-metric="m-1" data-group="agents" data-source="S3 S4" ...'.
+    Tokens are identifiers of ours (ids, snake_case groups, S-numbers, language codes,
+    years); anything else in them is dropped, so a token never holds a space or a quote."""
+    def joined(values: Iterable[object]) -> str:
+        found = {_TOKEN_UNSAFE.sub("", str(v)) for v in values if v is not None and v != ""}
+        return " ".join(sorted(t for t in found if t))
+
+    attributes = {"metric": joined([metric_id]), "group": joined(groups),
+                  "source": joined(sources), "lang": joined(languages), "year": joined(years)}
+    return " data-filter" + "".join(f' data-{name}="{html_text(value)}"'
+                                    for name, value in attributes.items())
+
+
+def raw(format_name: str, content: str) -> str:
+    """A raw block for one output format, fenced longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{{={format_name}}}\n{content}\n{fence}"
