@@ -226,8 +226,8 @@ def _footer(snapshot: dict[str, Any]) -> str:
     if not run:
         return "No finished run yet"
     finished = str(run.get("finished_at") or "").replace("T", " ")[:16]
-    return (f"Data as of run {run['run_id']} (finished {finished} UTC, code version "
-            f"{run.get('code_version')})")
+    return (f"Data as of run {pages.short_run(run['run_id'])} (finished {finished} UTC, "
+            f"code version {run.get('code_version')})")
 
 
 def _run_epoch(snapshot: dict[str, Any]) -> int | None:

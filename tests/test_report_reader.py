@@ -4,6 +4,7 @@ on), charts a screen reader can read, and a conflicts page that says where value
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,14 +14,20 @@ from pathlib import Path
 import pytest
 import report_fixtures as fx  # tests/ is on sys.path (pytest rootdir-relative import)
 
-from flows import plan, settings
+from flows import cli, plan, settings
+from flows.explain import summary
 from flows.ingest import SourcesError
 from flows.ingest.manifest import read_entries, read_report_section
 from reports import pandoc_typst
 from reports.charts import ChartPoint, trend_svg
+from reports.markup import md_text
 from reports.options import DEFAULT_TITLE, ReportOptions
+from reports.pages.catalogue import Catalogue
+from reports.pages.findable import metric_anchor
+from reports.pages.overview import overview_md
 from reports.pages.trends import kept_with_chart
 from reports.publish import PROJECT_DIR, publish
+from reports.snapshot import changes_since, write_snapshot
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                    reason="poppler-utils not installed")
@@ -303,10 +310,6 @@ def test_the_metric_box_finds_one_metric_by_its_id(site: Path, tmp_path: Path) -
 
 def test_explain_prints_the_metrics_stable_place(site: Path, monkeypatch: pytest.MonkeyPatch
                                                  ) -> None:
-    from flows import cli
-    from flows.explain import summary
-    from reports.pages.findable import metric_anchor
-
     monkeypatch.setenv("POLYSTAT_OUT", str(site))
     for metric_id in (fx.CAREER, fx.FIELD):  # a charted trend and a single-year metric
         url = cli._metric_page(metric_id)
@@ -322,3 +325,38 @@ def test_explain_prints_the_metrics_stable_place(site: Path, monkeypatch: pytest
               "page": url}
     assert any(line.plain.startswith("report") and url in line.plain
                for line in summary(record))
+
+
+# --------------------------------------------------------------------------- the overview
+
+
+def test_what_changed_lists_sources_and_the_metrics_whose_series_moved(warehouse,
+                                                                       tmp_path: Path) -> None:
+    current = write_snapshot(warehouse, tmp_path)
+    current["run"]["run_id"] = "0b5f3a2c-1111-4222-8333-944445555666"
+    previous = json.loads(json.dumps(current))
+    previous["run"]["run_id"] = "7d1e0c9a-aaaa-4bbb-8ccc-9ddddeeeefff"
+    career = next(s for s in previous["series"] if s["metric_id"] == fx.CAREER)
+    career["points"][0]["value"] = 55.0  # its first year moved
+    career["points"].append({**career["points"][0], "year": 2015, "value": 50.0})  # gone now
+    previous["series"] = [s for s in previous["series"] if s["metric_id"] != fx.RESPONSES]
+    removed = previous["documents"].pop()  # a source new in this run
+    current["changes"] = changes_since(previous, current)
+    text = overview_md(Catalogue(current))
+    assert f"- New source: *{md_text(removed['title'])}* ({md_text(removed['source_id'])})" in text
+    moved = [line for line in text.splitlines() if line.startswith("- ")]
+    new_metric = next(line for line in moved if "New metric" in line)
+    assert f"(trends.qmd#metric-{fx.RESPONSES})" in new_metric
+    career_line = next(line for line in moved if f"metric-{fx.CAREER}" in line)
+    assert career_line.startswith("- Figures moved: ")
+    assert "55 % → 59 %" in career_line.replace("\u00a0", " ")
+    assert "2015: no figure now (was 50 %)" in career_line.replace("\u00a0", " ")
+    # run ids short, the full id in the tooltip
+    assert 'Compared with run [`7d1e0c9a`]{title="7d1e0c9a-aaaa-4bbb-8ccc-9ddddeeeefff"}' in text
+    assert "Data as of run [`0b5f3a2c`]" in text
+
+
+@needs_poppler
+def test_pdf_header_names_the_run_short(site: Path) -> None:
+    second = pdf_pages(site / "polystat-report.pdf")[1]
+    assert CORPUS_TITLE in second.splitlines()[0] and "Data as of run" in second

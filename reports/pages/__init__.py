@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import CHARTS_DIR, GENERATED_DIR
+from reports.pages.common import CHARTS_DIR, GENERATED_DIR, short_run
 from reports.pages.conflicts import conflicts_md
 from reports.pages.layout import LAYOUT_FILE, Layout, load_layout, save_layout
 from reports.pages.overview import overview_md
@@ -33,7 +33,7 @@ from reports.pages.sources import sources_md
 from reports.pages.trends import single_year_md, trends_md
 
 __all__ = ["CHARTS_DIR", "GENERATED_DIR", "LAYOUT_FILE", "Catalogue", "Layout", "load_layout",
-           "save_layout", "write_fragments", "write_provenance"]
+           "save_layout", "short_run", "write_fragments", "write_provenance"]
 
 
 def write_fragments(snapshot: dict[str, Any], build_dir: Path,

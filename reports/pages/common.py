@@ -102,3 +102,23 @@ def raw(format_name: str, content: str) -> str:
     longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{{={format_name}}}\n{content}\n{fence}"
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def short_run(run_id: str | None) -> str:
+    """A run id as a reader needs it: a Prefect flow-run id (a uuid) by its first 8
+    characters, enough to tell runs apart (the full id is in the Overview's tooltip and in
+    `polystat export`); other ids as they are."""
+    if not run_id:
+        return "unknown"
+    return run_id[:8] if _UUID.fullmatch(run_id) else run_id
+
+
+def run_code(run_id: str | None) -> str:
+    """The short run id as inline code, the full one in its tooltip (Markdown)."""
+    shown = short_run(run_id)
+    if run_id and shown != run_id:
+        return f'[{code(shown)}]{{title="{run_id}"}}'  # a uuid: no quote can break out
+    return code(shown)
