@@ -23,7 +23,3 @@ class ReportOptions:
 
     def digest(self) -> str:
         return hashlib.sha256("\0".join(astuple(self)).encode()).hexdigest()
-
-    def page_url(self, page: str) -> str | None:
-        """`page` ("sources.html#s3") at the site address; None when there is none."""
-        return f"{self.site_url}/{page}" if self.site_url else None

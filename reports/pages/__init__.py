@@ -10,6 +10,7 @@ text goes through ``markup.md_text`` (or ``html_text``) first.
     sources.py     sources.qmd: every document, its language and translation coverage
     provenance.py  provenance.qmd (+ provenance-NNN.qmd): every figure, read from the
                    warehouse one batch of sources at a time, reused while unchanged
+    findable.py    each metric's stable anchor on Trends and the attributes filter.js reads
     catalogue.py   the snapshot indexed for lookups (sources and their S-numbers)
     layout.py      what a publish keeps for the next: S-numbers, provenance pages
     common.py      the wording every page shares (counts, labels, values, quotes)
