@@ -254,9 +254,11 @@ def test_conflicts_say_within_one_source_or_between_sources(site: Path) -> None:
     subtitle = re.search(r'<p class="subtitle">(.*?)</p>', page)
     assert subtitle is not None and "where sources disagree" not in subtitle.group(1).lower()
     headings = re.findall(r"<h2[^>]*>(.*?)</h2>", page)
-    assert headings and all(h.endswith(("within one source", "between sources"))
-                            for h in headings)
-    assert "1 within one source" in page or "0 within one source" in page
+    assert sorted(h.rsplit(", ", 1)[1] for h in headings) == ["between sources",
+                                                               "within one source"]
+    assert "1 within one source that restates a figure and 1 between sources" in page
+    # the Chinese quote carries its English gloss
+    assert f"English (machine translation): {fx.ZH_TRANSLATION[:40]}" in page
 
 
 # --------------------------------------------------------------------------- finding things

@@ -4,7 +4,6 @@ embedded corpus (120 figures) shows what 240,000 figures would."""
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 
