@@ -90,6 +90,16 @@ def test_settings_override_the_manifest_and_the_default_is_neutral(
     assert "customer" not in DEFAULT_TITLE.lower()
 
 
+def test_a_new_title_or_site_url_publishes_anew(sources_with_report_table: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`polystat run` keeps a standing report only while its code version holds."""
+    before = plan.reports_code_version(str(sources_with_report_table))
+    monkeypatch.setenv("POLYSTAT_SITE_URL", "https://stats.example.org")
+    with_url = plan.reports_code_version(str(sources_with_report_table))
+    monkeypatch.setenv("POLYSTAT_REPORT_SUBTITLE", "Another subtitle")
+    assert len({before, with_url, plan.reports_code_version(str(sources_with_report_table))}) == 3
+
+
 def test_polystat_toml_report_table_is_the_report_settings(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "polystat.toml"
