@@ -380,12 +380,24 @@ def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-â€
     if found is None:
         raise _fail(f"no observation or metric with id {ident!r}; ids come from "
                     "`polystat export statistics` (obs_id, metric_id)")
+    if found["kind"] == "metric" and found["series"]:
+        found["page"] = _metric_page(found["metric"]["metric_id"])
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return
     out = Console(highlight=False, soft_wrap=True)
     for line in summary(found):
         out.print(line)
+
+
+def _metric_page(metric_id: str) -> str:
+    """The metric's stable place on the Trends page: at `site_url`, else in the `out` folder."""
+    from reports.pages.findable import metric_url
+
+    site_url = settings.get("site_url")
+    if site_url:
+        return f"{site_url}/{metric_url(metric_id)}"
+    return Path(settings.get("out")).resolve().as_uri() + "/" + metric_url(metric_id)
 
 
 @app.command("settings")

@@ -112,4 +112,6 @@ def _metric(record: dict[str, Any]) -> list[Text]:
     if total > MEMBERS_SHOWN:
         lines.append(Text(f"  and {total - MEMBERS_SHOWN} more (--json lists them all)"))
     lines += [_run(None, metric["run_id"]), _line("id", metric["metric_id"])]
+    if record.get("page"):  # the Trends page's block or row of the metric (flows/cli.py)
+        lines.append(_line("report", record["page"]))
     return lines

@@ -186,7 +186,7 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
             summary.status = "partial" if summary.rejects else "completed"
             store.finish_run(con, run_id, summary.status, summary.as_dict())
             if publish:
-                _publish(con, summary, out_dir, changed)
+                _publish(con, summary, sources_dir, out_dir, changed)
         if flow_run_id:
             _artifacts(con, summary)
     if summary.publish == "failed":
@@ -290,9 +290,9 @@ def _reconcile(con: duckdb.DuckDBPyConnection, summary: RunSummary, documents_ch
     return changed
 
 
-def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, out_dir: str,
-             changed: bool) -> None:
-    summary.report_code = plan.reports_code_version()
+def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, sources_dir: str,
+             out_dir: str, changed: bool) -> None:
+    summary.report_code = plan.reports_code_version(sources_dir)
     previous = None if changed else plan.published_report(
         con, summary.run_id, out_dir, summary.report_code)
     if previous is not None and ((previous.get("rejects"), previous.get("warnings"))
@@ -306,7 +306,7 @@ def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, out_dir: str,
         store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
         try:
             with _timed(summary, "publish"):
-                published = _stage(stages.publish)(out_dir)
+                published = _stage(stages.publish)(out_dir, sources_dir)
         except Exception as exc:  # whatever it was, the figures are committed
             _publish_failed(con, summary, exc)
             return

@@ -34,6 +34,8 @@ from flows.ingest import (
     load_manifest,
     unchanged_since,
 )
+from flows.ingest.manifest import MANIFEST, read_report_section
+from reports.options import DEFAULT_SUBTITLE, DEFAULT_TITLE, ReportOptions
 from reports.snapshot import corpus_totals
 from warehouse import extract_tables, ingest_tables, reads, relink, store
 
@@ -146,11 +148,24 @@ def current_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return reads.metric_and_conflict_counts(con)
 
 
-def reports_code_version() -> str:
-    """Hash of the files that shape the reports: a change to them renders anew."""
+def reports_code_version(sources_dir: str) -> str:
+    """Hash of what shapes the reports besides the data: the files of reports/ and the
+    title, subtitle and site address (`report_options`); a change to them renders anew."""
     from reports.pandoc_typst import reports_code_digest
 
-    return reports_code_digest()[:16]
+    digest = hashlib.sha256(f"{reports_code_digest()}|{report_options(sources_dir).digest()}"
+                            .encode())
+    return digest.hexdigest()[:16]
+
+
+def report_options(sources_dir: str) -> ReportOptions:
+    """The reports' title and subtitle (settings report_title / report_subtitle, else the
+    sources' manifest.toml [report] table, else neutral defaults) and `site_url`."""
+    section = read_report_section(Path(sources_dir) / MANIFEST)
+    return ReportOptions(
+        title=settings.get("report_title") or section.title or DEFAULT_TITLE,
+        subtitle=settings.get("report_subtitle") or section.subtitle or DEFAULT_SUBTITLE,
+        site_url=settings.get("site_url"))
 
 
 def previous_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
@@ -215,7 +230,7 @@ def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, 
         return None
     report = None
     if publish:
-        stands = published_report(con, "", out_dir, reports_code_version())
+        stands = published_report(con, "", out_dir, reports_code_version(sources_dir))
         if stands is None:
             return None
         report = stands["report"]

@@ -64,6 +64,12 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _site_url(value: str) -> str:
+    if value and not re.fullmatch(r"https?://[^\s\"'<>]+", value):
+        raise ValueError("")
+    return value.rstrip("/")
+
+
 def _setting(default: Any, help: str, expected: str) -> Any:
     """A field with its help text and what a valid value looks like (for error messages)."""
     return Field(default, description=help, json_schema_extra={"expected": expected})
@@ -109,6 +115,17 @@ class Settings(BaseSettings):
         "stat", "How ingest finds changed sources: stat skips files whose size, mtime, ctime "
                 "and inode are those of the last run (and reuses the parsed manifest); hash "
                 "reads and hashes every file and parses the manifest.", "stat or hash")
+    report_title: str = _setting(
+        "", "Title of the reports (Overview and PDF); empty: the [report] title of the sources' "
+            "manifest.toml, else a neutral one. In polystat.toml also as [report] title.",
+        "text, or nothing")
+    report_subtitle: str = _setting(
+        "", "Subtitle of the reports; empty: the manifest's [report] subtitle, else a neutral "
+            "one. In polystat.toml also as [report] subtitle.", "text, or nothing")
+    site_url: Annotated[str, AfterValidator(_site_url)] = _setting(
+        "", "Address the HTML pages are published at: the PDF links to them there; empty: the "
+            "PDF names other pages in plain text (a relative link breaks once it is passed on).",
+        "an http:// or https:// address, or nothing")
     timezone: Annotated[str, AfterValidator(_timezone)] = _setting(
         "UTC", "Timezone of the monthly schedule (06:00 on the 1st).",
         "an IANA timezone such as UTC or Europe/Berlin")
@@ -156,11 +173,23 @@ def _file_values() -> dict[str, Any]:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError([f"{path}: does not parse: {exc}"]) from exc
+    values = _flat_report_table(values)
     for name in _PATH_FIELDS:  # a relative path is relative to the file, not to the cwd
         value = values.get(name)
         if isinstance(value, str) and value and not Path(value).is_absolute():
             values[name] = str((path.parent / value).resolve())
     return values
+
+
+def _flat_report_table(values: dict[str, Any]) -> dict[str, Any]:
+    """`[report] title = ...` is the setting report_title (one settings table, flat)."""
+    table = values.get("report")
+    if not isinstance(table, dict):
+        return values
+    flat = {name: value for name, value in values.items() if name != "report"}
+    for key, value in table.items():
+        flat[f"report_{key}"] = value
+    return flat
 
 
 # --------------------------------------------------------------------------- current values

@@ -44,7 +44,7 @@ from flows.ingest import (
     read_document,
     text_key,
 )
-from flows.plan import plan_ingest
+from flows.plan import plan_ingest, report_options
 from reports.markup import counted, translation_coverage
 from reports.snapshot import corpus_totals
 from warehouse import extract_tables, ingest_tables, relink, store
@@ -465,13 +465,14 @@ def reconcile(run_id: str) -> dict[str, Any]:
 
 
 @flow(name="publish")
-def publish(out_dir: str) -> dict[str, str | None]:
-    """Data snapshot -> Quarto pages -> HTML and PDF."""
+def publish(out_dir: str, sources_dir: str) -> dict[str, str | None]:
+    """Data snapshot -> Quarto pages -> HTML and PDF, titled as the settings or the sources'
+    manifest say (`report_options`)."""
     from reports.publish import publish as publish_reports
 
     con = warehouse_connection()
     fault_point("publish")  # crash tests: data complete, report not yet written
-    result = publish_reports(con, Path(out_dir))
+    result = publish_reports(con, Path(out_dir), report_options(sources_dir))
     for note in result.recovered:  # what a publish killed in its swap had left
         say("publish", note)
     say("publish", f"{result.index_html} (renderer: {result.renderer})")

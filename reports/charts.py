@@ -3,7 +3,9 @@
 A trend chart shows one metric by year: the agreed (median) value as a
 point, the spread between sources as a vertical bar, the value above the
 point and the sources behind it (S1, S2, ... as numbered on the sources
-page) below it.
+page) below it. For screen readers the chart has a <title> and a <desc> that
+says every value in words; each point has its own <title> (value, spread,
+sources), which browsers show on hover where the SVG is inline in the page.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def trend_svg(title: str, unit: str, points: Sequence[ChartPoint]) -> str:
     def y_of(value: float) -> float:
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - (value - y_low) / (y_high - y_low))
 
-    parts = [_open(title)]
+    parts = [_open(title, chart_description(unit, ordered))]
     parts += _grid(ticks, unit, y_of)
     parts += _year_axis(ordered, x_of)
     parts.append(_line([(x_of(p.year), y_of(p.value)) for p in ordered]))
@@ -53,10 +55,29 @@ def trend_svg(title: str, unit: str, points: Sequence[ChartPoint]) -> str:
     return "\n".join(parts)
 
 
-def _open(title: str) -> str:
+def chart_description(unit: str, points: Sequence[ChartPoint]) -> str:
+    """The chart in words: 'Agreed value by year, 2018 to 2022: 2018: 59 % (S3, S4); ...'."""
+    years = [p.year for p in points]
+    said = "; ".join(point_summary(p, unit) for p in points)
+    return f"Agreed value by year, {min(years)} to {max(years)}: {said}."
+
+
+def point_summary(point: ChartPoint, unit: str) -> str:
+    """One point as its hover text says it: year, value, spread between sources, sources."""
+    qualifier = point.qualifier if point.qualifier != "mixed" else "exact"
+    text = f"{point.year}: {format_value(point.value, unit, qualifier)}"
+    if point.high - point.low > 1e-9:
+        text += (f", sources range from {format_value(point.low, unit)} to "
+                 f"{format_value(point.high, unit)}")
+    if point.sources:
+        text += f" ({', '.join(point.sources)})"
+    return text
+
+
+def _open(title: str, description: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family={quoteattr(FONT)} role="img">\n'
-            f"<title>{escape(title)}</title>\n"
+            f"<title>{escape(title)}</title>\n<desc>{escape(description)}</desc>\n"
             f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>')
 
 
@@ -126,7 +147,7 @@ def _line(coords: list[tuple[float, float]]) -> str:
 
 
 def _marker(point: ChartPoint, unit: str, x: float, y_of: Scale) -> list[str]:
-    parts = []
+    parts = [f"<g><title>{escape(point_summary(point, unit))}</title>"]
     if point.high - point.low > 1e-9:
         top, bottom = y_of(point.high), y_of(point.low)
         parts.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
@@ -140,4 +161,5 @@ def _marker(point: ChartPoint, unit: str, x: float, y_of: Scale) -> list[str]:
     label = format_value(point.value, unit, qualifier)
     parts.append(f'<text x="{x:.1f}" y="{y - 14:.1f}" font-size="13" fill="{INK}" '
                  f'text-anchor="middle" font-weight="bold">{escape(label)}</text>')
+    parts.append("</g>")
     return parts

@@ -35,11 +35,18 @@ PDF_NAME = "polystat-report.pdf"
 TYPST_TEMPLATE = "polystat-report.typ"  # a pandoc template
 TYPST_SOURCE = "report.typ"  # what pandoc writes from it and typst compiles
 STYLESHEET = "style.css"
+FILTER_SCRIPT = "filter.js"  # the one script: the filter of Trends and Provenance
 _PAGEBREAK = re.compile(r"^[ \t]*\{\{<\s*pagebreak\s*>\}\}[ \t]*$", re.MULTILINE)
 _INCLUDE = re.compile(r"^[ \t]*\{\{<\s*include\s+(\S+?)\s*>\}\}[ \t]*$", re.MULTILINE)
 # links written by reports/pages/: ](page.qmd) or ](page.qmd#anchor); escaped document text never
 # contains "](" because md_text escapes both brackets and parentheses
 _PAGE_LINK = re.compile(r"\]\(([a-z][a-z0-9-]*)\.qmd(#[A-Za-z0-9_-]+)?\)")
+# the same links with their text (escaped: no bare brackets) and attributes, for the PDF
+_WHOLE_PAGE_LINK = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(([a-z][a-z0-9-]*)\.qmd"
+                              r"(#[A-Za-z0-9_-]+)?\)(\{[^{}\n]*\})?")
+_EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9_-]+)")
+# the site pages the PDF holds as its sections (report.qmd includes their fragments)
+IN_REPORT = {"index": "overview", "trends": "trends", "conflicts": "conflicts"}
 _SERIES_PAGE = re.compile(r"-\d+$")  # provenance-002 belongs to the navbar's Provenance
 _SAFE_HREF = re.compile(r"^[A-Za-z0-9_-]+\.(qmd|html|pdf)$")
 _CJK_FONT_NAMES = ("NotoSansCJK", "NotoSerifCJK", "SourceHanSans", "SourceHanSerif", "wqy-",
@@ -57,10 +64,11 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="script-src 'none'; object-src 'none'">
+<meta http-equiv="Content-Security-Policy" content="script-src 'self'; object-src 'none'">
 <meta name="generator" content="polystat (pandoc)">
 <title>$pagetitle$ · $site-title$</title>
 <link rel="stylesheet" href="style.css">
+<script src="filter.js" defer></script>
 </head>
 <body>
 $for(include-before)$
@@ -114,19 +122,22 @@ def pandoc_path() -> str:
 
 
 def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = None,
-           cache: RenderCache | None = None, pdf_date: str | None = None) -> Rendered:
+           cache: RenderCache | None = None, pdf_date: str | None = None,
+           site_url: str = "") -> Rendered:
     """Every page of _quarto.yml to ``out_dir/<page>.html``; report.qmd to the PDF.
 
     A page is rendered as a shell (title, navigation, footer) plus the parts of its body
     (split at `PART_BREAK` lines); a shell or part whose complete pandoc input was rendered
     before is taken from `cache` instead of pandoc, so the cost follows what changed.
-    `footer` is on every page: keep anything that changes per run out of it.
+    `footer` is on every page: keep anything that changes per run out of it. The PDF
+    links other pages at `site_url`, or names them in plain text when there is none.
     """
     config = _load_config(project)
     pandoc = pandoc_path()
     nav_left, nav_right = _navbar(config)
     site_title = str(config.get("website", {}).get("title", "polystat"))
     shutil.copy2(project / STYLESHEET, out_dir / STYLESHEET)
+    shutil.copy2(project / FILTER_SCRIPT, out_dir / FILTER_SCRIPT)
     _copy_tree(project / "charts", out_dir / "charts")
     foot = project / "footer.html"
     foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
@@ -147,7 +158,8 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(lambda job: _render_page(context, *job), jobs))
     pages = [target for *_, target in jobs]
-    pdf, warnings = _render_pdf(project, out_dir, pandoc, pdf_date or footer, timestamp)
+    pdf, warnings = _render_pdf(project, out_dir, pandoc, pdf_date or footer, timestamp,
+                                site_url)
     return Rendered(pages=pages, pdf=pdf, warnings=warnings,
                     pandoc_runs=context.pandoc_runs, cache_hits=context.cache.hits,
                     cache_misses=context.cache.misses)
@@ -269,7 +281,7 @@ def pandoc_version(pandoc: str) -> str:
     return f"{done.stdout.strip()}|{stamp}"
 
 
-_CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss")
+_CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".js", ".typ", ".lua", ".scss")
 
 
 def reports_code_files() -> list[Path]:
@@ -386,21 +398,33 @@ def _copy_tree(source: Path, target: Path) -> None:
 # --------------------------------------------------------------------------- pdf
 
 
+def pdf_links(markdown: str, site_url: str = "") -> str:
+    """Links between pages, for a PDF that is passed on: into the report's own sections
+    where the page is one of them, else absolute at `site_url`, else plain text (a
+    relative `sources.html` leads nowhere once the PDF has left the site). An anchor the
+    PDF lacks (typst refuses a link to a missing label) leads to the section instead."""
+    in_pdf = set(_EXPLICIT_ID.findall(markdown))
+
+    def link(match: re.Match[str]) -> str:
+        text, name, anchor, attributes = match.groups()
+        if name in IN_REPORT:
+            target = anchor if anchor and anchor[1:] in in_pdf else f"#{IN_REPORT[name]}"
+            return f"[{text}]({target}){attributes or ''}"
+        if site_url:
+            return f"[{text}]({site_url}/{name}.html{anchor or ''}){attributes or ''}"
+        return text
+
+    return _WHOLE_PAGE_LINK.sub(link, markdown)
+
+
 def _render_pdf(project: Path, out_dir: Path, pandoc: str, footer: str,
-                timestamp: int | None) -> tuple[Path | None, list[str]]:
+                timestamp: int | None, site_url: str = "") -> tuple[Path | None, list[str]]:
     """report.qmd -> typst -> PDF; dated by the run (not the clock) so re-renders are identical."""
     page = project / REPORT_PAGE
     if not page.exists():
         return None, [f"{REPORT_PAGE} missing: no PDF report"]
-    in_report = {"index": "overview", "trends": "trends", "conflicts": "conflicts"}
-
-    def pdf_link(name: str, anchor: str | None) -> str:
-        if anchor:
-            return anchor
-        return f"#{in_report[name]}" if name in in_report else f"{name}.html"
-
     markdown = _PAGEBREAK.sub("```{=typst}\n#pagebreak(weak: true)\n```", _PART_BREAK_LINE.sub(
-        "", _with_links(assemble(page), pdf_link)))
+        "", pdf_links(assemble(page), site_url)))
     source = project / "report.assembled.md"
     source.write_text(markdown, encoding="utf-8")
     typst_source = project / TYPST_SOURCE

@@ -245,14 +245,18 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> d
     new_docs = [d for d in current["documents"] if d["doc_id"] not in old_docs]
     current_ids = {d["doc_id"] for d in current["documents"]}
     current_sources = {d["source_id"] for d in current["documents"]}
-    old_points = _points(previous)
+    old_points, new_points = _points(previous), _points(current)
     new_figures, changed_figures = [], []
-    for key, point in _points(current).items():
+    for key, point in new_points.items():
         before = old_points.get(key)
         if before is None:
             new_figures.append(point)
         elif abs(before["value"] - point["value"]) > 1e-9:
             changed_figures.append({**point, "previous_value": before["value"]})
+    old_metrics = {metric_id for metric_id, _ in old_points}
+    current_metrics = {metric_id for metric_id, _ in new_points}
+    new_metrics = sorted(current_metrics - old_metrics)
+    removed_figures = [point for key, point in old_points.items() if key not in new_points]
     old_runs = {r["run_id"] for r in previous.get("runs", [])}
     return {
         "first_snapshot": False,
@@ -264,6 +268,9 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> d
                               and d["source_id"] not in current_sources],
         "new_figures": new_figures,
         "changed_figures": changed_figures,
+        "removed_figures": removed_figures,  # years a metric no longer has a figure for
+        "new_metrics": new_metrics,
+        "removed_metrics": sorted(old_metrics - current_metrics),
         "new_observations": sum(n for run_id, n in current["observations_by_run"].items()
                                 if run_id not in old_runs),
     }

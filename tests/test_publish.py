@@ -202,7 +202,10 @@ def test_publish_writes_every_page_and_one_pdf(published) -> None:
 def test_hostile_text_shows_as_text_and_runs_nothing(published) -> None:
     for page in published.pages:
         html = page.read_text(encoding="utf-8")
-        assert "<script" not in html.lower(), page.name  # no script element at all
+        # no script element but the site's own filter (a file of reports/, no document text)
+        assert re.findall(r"<script[^>]*>", html.lower()) == [
+            '<script src="filter.js" defer>'], page.name
+        assert "script-src 'self'" in html  # and no inline script could run
         links = re.findall(r'(?:href|src)="([^"]*)"', html)
         assert not [x for x in links if x.lower().startswith("javascript:")], page.name
     conflicts = (published.site_dir / "conflicts.html").read_text(encoding="utf-8")
@@ -274,7 +277,8 @@ def test_pages_show_the_expected_numbers(published) -> None:
     assert "This is the first published run" in index
     assert "7,095 (2020) → 8,050 (2022)" in index
     trends = (published.site_dir / "trends.html").read_text(encoding="utf-8")
-    assert trends.count('src="charts/trend-') == 3
+    assert trends.count('<figure class="chart">') == 3
+    assert len(list((published.site_dir / "charts").glob("trend-*.svg"))) == 3  # PDF, Quarto
     assert "more than 7,000" in trends.replace("\u00a0", " ")
     sources = (published.site_dir / "sources.html").read_text(encoding="utf-8")
     assert "polystat models install --from-index tr" in sources

@@ -10,6 +10,7 @@ text goes through ``markup.md_text`` (or ``html_text``) first.
     sources.py     sources.qmd: every document, its language and translation coverage
     provenance.py  provenance.qmd (+ provenance-NNN.qmd): every figure, read from the
                    warehouse one batch of sources at a time, reused while unchanged
+    findable.py    each metric's stable anchor on Trends and the attributes filter.js reads
     catalogue.py   the snapshot indexed for lookups (sources and their S-numbers)
     layout.py      what a publish keeps for the next: S-numbers, provenance pages
     common.py      the wording every page shares (counts, labels, values, quotes)
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import CHARTS_DIR, GENERATED_DIR
+from reports.pages.common import CHARTS_DIR, GENERATED_DIR, short_run
 from reports.pages.conflicts import conflicts_md
 from reports.pages.layout import LAYOUT_FILE, Layout, load_layout, save_layout
 from reports.pages.overview import overview_md
@@ -33,7 +34,7 @@ from reports.pages.sources import sources_md
 from reports.pages.trends import single_year_md, trends_md
 
 __all__ = ["CHARTS_DIR", "GENERATED_DIR", "LAYOUT_FILE", "Catalogue", "Layout", "load_layout",
-           "save_layout", "write_fragments", "write_provenance"]
+           "save_layout", "short_run", "write_fragments", "write_provenance"]
 
 
 def write_fragments(snapshot: dict[str, Any], build_dir: Path,

@@ -5,9 +5,10 @@ their nouns are `reports.markup.counted`, the one plural helper."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from reports.markup import counted, format_value, md_highlight, md_text, plain_number
+from reports.markup import counted, format_value, html_text, md_highlight, md_text, plain_number
 from reports.pandoc_typst import PART_BREAK
 
 Row = dict[str, Any]
@@ -74,3 +75,50 @@ def figure_in_claim(obs: Row) -> tuple[str, int, int]:
         start = claim.find(obs["surface"])
         end = start + len(obs["surface"])
     return claim, start, end
+
+
+_TOKEN_UNSAFE = re.compile(r"[^\w.:-]+")
+
+
+def filter_attributes(metric_id: str | None, groups: Iterable[str | None],
+                      sources: Iterable[str], languages: Iterable[str | None],
+                      years: Iterable[int | None]) -> str:
+    """The HTML attributes reports/filter.js narrows a page by (a trend block or a table
+    row): ' data-filter data-metric="m-1" data-group="agents" data-source="S3 S4" ...'.
+    Tokens are identifiers of ours (ids, snake_case groups, S-numbers, language codes,
+    years); anything else in them is dropped, so a token never holds a space or a quote."""
+    def joined(values: Iterable[object]) -> str:
+        found = {_TOKEN_UNSAFE.sub("", str(v)) for v in values if v is not None and v != ""}
+        return " ".join(sorted(t for t in found if t))
+
+    attributes = {"metric": joined([metric_id]), "group": joined(groups),
+                  "source": joined(sources), "lang": joined(languages), "year": joined(years)}
+    return " data-filter" + "".join(f' data-{name}="{html_text(value)}"'
+                                    for name, value in attributes.items())
+
+
+def raw(format_name: str, content: str) -> str:
+    """A raw block for one output format, fenced longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{{={format_name}}}\n{content}\n{fence}"
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def short_run(run_id: str | None) -> str:
+    """A run id as a reader needs it: a Prefect flow-run id (a uuid) by its first 8
+    characters, enough to tell runs apart (the full id is in the Overview's tooltip and in
+    `polystat export`); other ids as they are."""
+    if not run_id:
+        return "unknown"
+    return run_id[:8] if _UUID.fullmatch(run_id) else run_id
+
+
+def run_code(run_id: str | None) -> str:
+    """The short run id as inline code, the full one in its tooltip (Markdown)."""
+    shown = short_run(run_id)
+    if run_id and shown != run_id:
+        return f'[{code(shown)}]{{title="{run_id}"}}'  # a uuid: no quote can break out
+    return code(shown)

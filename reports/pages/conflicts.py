@@ -12,11 +12,14 @@ def conflicts_md(c: Catalogue) -> str:
     conflicts = c.snapshot["conflicts"]
     if not conflicts:
         return "No conflicts: where sources give the same metric for the same year, they agree."
+    within = sum(1 for conflict in conflicts if _within_one_source(conflict))
     blocks = [f"{counted(len(conflicts), 'conflict')}: the same metric, year and study with exact "
-              "values that differ by more than one unit, between sources or inside one source "
-              "that restates a figure. Qualified figures (\"more than half\"), verbal glosses "
-              "and other studies never conflict. Each quote is the original sentence with the "
-              "figure highlighted."]
+              "values that differ by more than one unit, "
+              f"{within:,} within one source that restates a figure and "
+              f"{len(conflicts) - within:,} between sources. Qualified figures "
+              "(\"more than half\"), verbal glosses and other studies never conflict. Each quote "
+              "is the original sentence with the figure highlighted, and its English "
+              "translation where there is one."]
     for conflict in conflicts:
         blocks.append(_conflict_block(c, conflict))
     return BREAK.join(blocks)
@@ -28,7 +31,9 @@ def _conflict_block(c: Catalogue, conflict: Row) -> str:
     spread = change_words(min(conflict["values"]), max(conflict["values"]), unit)
     spread = spread.lstrip(", ").lstrip("+")
     anchor = slug(f"{conflict['metric_id']}-{conflict['year']}", "conflict")
-    parts = [f"## {label(conflict['metric'])}, {conflict['year']} {{#conflict-{anchor}}}",
+    where = "within one source" if _within_one_source(conflict) else "between sources"
+    parts = [f"## {label(conflict['metric'])}, {conflict['year']}, {where} "
+             f"{{#conflict-{anchor}}}",
              f"Values: {_and_list(values)} (difference {spread}).",
              _conflict_scope(conflict)]
     for obs_id in conflict["obs_ids"]:
@@ -54,10 +59,15 @@ LINK_REASONS = {
 }
 
 
+def _within_one_source(conflict: Row) -> bool:
+    """The conflicts view's scope (migration 022): 'within source' or 'between sources'."""
+    return conflict.get("scope") == "within source"
+
+
 def _conflict_scope(conflict: Row) -> str:
     """Whether a source contradicts itself or sources contradict each other, and why the
     figures are taken for one metric."""
-    scope = ("One source gives two values" if conflict.get("scope") == "within source"
+    scope = ("One source gives two values" if _within_one_source(conflict)
              else "Sources disagree")
     study = f" (study: {conflict['study']})" if conflict.get("study") else ""
     reasons = [LINK_REASONS.get(m, m) for m in conflict.get("linked_by") or ()
@@ -73,7 +83,7 @@ def _quote(c: Catalogue, obs: Row) -> str:
              f"{language_name(obs['language'])}, characters {obs['start']:,}–{obs['end']:,}",
              sentence(obs)]
     if obs.get("translation"):
-        lines.append(f"English: {md_text(obs['translation']['text'])}")
+        lines.append(f"English (machine translation): {md_text(obs['translation']['text'])}")
     return "\n>\n".join(f"> {line}" for line in lines)
 
 

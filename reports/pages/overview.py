@@ -15,7 +15,16 @@ from reports.markup import (
     translation_coverage,
 )
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import Row, change_words, code, exact, have, label, point_value
+from reports.pages.common import (
+    Row,
+    change_words,
+    exact,
+    have,
+    label,
+    point_value,
+    run_code,
+)
+from reports.pages.findable import metric_anchor
 
 HEADLINE_TRENDS = 6
 LISTED_CHANGES = 25  # items of each kind under "what changed"
@@ -72,7 +81,7 @@ def _run_sentence(run: Row | None) -> str:
     if not run:
         return "No run has finished yet: run `polystat run` to fill the warehouse."
     finished = _when(run.get("finished_at")) or "not recorded"
-    return (f"Data as of run {code(run['run_id'])} ({md_text(run['status'])}, finished "
+    return (f"Data as of run {run_code(run['run_id'])} ({md_text(run['status'])}, finished "
             f"{finished}, code version {md_text(run.get('code_version') or 'unknown')}).")
 
 
@@ -134,27 +143,53 @@ def _changes(changes: Row) -> str:
         return (f"This is the first published run: everything is new "
                 f"({counted(n_docs, 'document')}, "
                 f"{counted(changes.get('new_observations', 0), 'statistic')}).")
-    parts = [f"Compared with run {code(changes.get('previous_run') or 'unknown')}:"]
+    parts = [f"Compared with run {run_code(changes.get('previous_run'))}:"]
     items = []
-    items += _first(_doc_items("New document", changes.get("new_documents", [])),
-                    "more new document")
-    items += _first(_doc_items("Updated document", changes.get("updated_documents", [])),
-                    "more updated document")
-    items += _first(_doc_items("Removed document", changes.get("removed_documents", [])),
-                    "more removed document")
-    items += _first([f"- New figure: {label(fig['metric'])}, {fig['year']}: "
-                     f"{format_value(fig['value'], fig['unit'], exact(fig['qualifier']))}"
-                     for fig in changes.get("new_figures", [])], "more new figure")
-    items += _first([f"- Changed figure: {label(fig['metric'])}, {fig['year']}: "
-                     f"{format_value(fig['previous_value'], fig['unit'])} → "
-                     f"{format_value(fig['value'], fig['unit'], exact(fig['qualifier']))}"
-                     for fig in changes.get("changed_figures", [])], "more changed figure")
+    items += _first(_doc_items("New source", changes.get("new_documents", [])),
+                    "more new source")
+    items += _first(_doc_items("Changed source", changes.get("updated_documents", [])),
+                    "more changed source")
+    items += _first(_doc_items("Removed source", changes.get("removed_documents", [])),
+                    "more removed source")
+    items += _first(_moved_series(changes), "more metric whose figures moved")
     if not items:
-        items.append("- No new documents and no new or changed figures.")
+        items.append("- No new or changed sources, and no metric's figures moved.")
     parts.append("\n".join(items))
     parts.append(f"{counted(changes.get('new_observations', 0), 'statistic')} "
                  "extracted since the previous run.")
     return "\n\n".join(parts)
+
+
+def _moved_series(changes: Row) -> list[str]:
+    """One item per metric whose series moved: new metrics, then by label; each says, per
+    year, the new value, the old and new value, or that the year has no figure now."""
+    moved: dict[str, list[tuple[int, str]]] = {}
+    names: dict[str, str] = {}
+    for fig in changes.get("new_figures", []):
+        value = format_value(fig["value"], fig["unit"], exact(fig["qualifier"]))
+        moved.setdefault(fig["metric_id"], []).append((fig["year"], f"{fig['year']}: {value}"))
+        names[fig["metric_id"]] = fig["metric"]
+    for fig in changes.get("changed_figures", []):
+        value = (f"{format_value(fig['previous_value'], fig['unit'])} → "
+                 f"{format_value(fig['value'], fig['unit'], exact(fig['qualifier']))}")
+        moved.setdefault(fig["metric_id"], []).append((fig["year"], f"{fig['year']}: {value}"))
+        names[fig["metric_id"]] = fig["metric"]
+    for fig in changes.get("removed_figures", []):
+        value = format_value(fig["value"], fig["unit"], exact(fig["qualifier"]))
+        moved.setdefault(fig["metric_id"], []).append(
+            (fig["year"], f"{fig['year']}: no figure now (was {value})"))
+        names.setdefault(fig["metric_id"], fig["metric"])
+    new, gone = set(changes.get("new_metrics", [])), set(changes.get("removed_metrics", []))
+    items = []
+    for metric_id in sorted(moved, key=lambda m: (m not in new, (names[m] or "").lower(), m)):
+        title = label(names[metric_id])
+        if metric_id not in gone:  # every metric with a figure has its place on Trends
+            title = f"[{title}](trends.qmd#{metric_anchor(metric_id)})"
+        kind = ("New metric" if metric_id in new else
+                "Metric gone" if metric_id in gone else "Figures moved")
+        years = "; ".join(text for _, text in sorted(moved[metric_id]))
+        items.append(f"- {kind}: {title}: {years}")
+    return items
 
 
 def _first(items: list[str], what: str) -> list[str]:

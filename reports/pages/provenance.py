@@ -24,7 +24,7 @@ from reports.markup import (
     slug,
 )
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, GENERATED_DIR, Row, code, figure_in_claim
+from reports.pages.common import BREAK, GENERATED_DIR, Row, code, figure_in_claim, filter_attributes
 from reports.pages.layout import page_number
 from reports.render_cache import RenderCache, cache_key
 from reports.snapshot import shown_observations
@@ -175,7 +175,9 @@ def provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
         page = c.page_link(obs, as_html=True)
         cells.append(f"{page + '<br>' if page else ''}characters {obs['start']:,}–{obs['end']:,}"
                      f'<br><span class="small nowrap">run {html_text(obs["run_id"])}</span>')
-        rows.append("<tr>" + "".join(
+        row = filter_attributes(obs.get("metric_id"), [obs["population"]], [source.marker],
+                                [obs["language"]], [obs["year"]])  # reports/filter.js
+        rows.append(f"<tr{row}>" + "".join(
             f'<td style="text-align: {align};">{cell}</td>'
             for cell, (_, _, align) in zip(cells, columns, strict=True)) + "</tr>")
     rows += ["</tbody>", "</table>", "```"]

@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from reports.charts import ChartPoint, trend_svg
-from reports.markup import UNIT_NAMES, counted, format_value, md_text, slug
+from reports.markup import UNIT_NAMES, counted, format_value, html_text, md_text, slug
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, CHARTS_DIR, Row, have, label, point_value
+from reports.pages.common import BREAK, CHARTS_DIR, Row, have, label, point_value, raw
+from reports.pages.findable import (
+    cite_html,
+    html_table,
+    row_attributes,
+    series_filter,
+    wrapped,
+)
 from reports.pages.overview import headline_trends
 
 CHARTED_TRENDS = 60  # charts on the trends page; further trends are listed in one table
@@ -32,20 +40,40 @@ def trends_md(c: Catalogue, charts_dir: Path) -> str:
     if rest:
         intro += (f" The {len(charted)} metrics with the most sources are charted; the other "
                   f"{len(rest):,} are listed [after them](#more-trends).")
-    blocks = [intro] + [_trend_block(c, series, charts_dir) for series in charted]
+    blocks = [intro] + [wrapped(c, series, _trend_block(c, series, charts_dir))
+                        for series in charted]
     if rest:
-        blocks.append(_more_trends(sorted(rest, key=lambda s: s["metric"].lower())))
+        blocks.append(_more_trends(c, sorted(rest, key=lambda s: s["metric"].lower())))
     return BREAK.join(blocks)
 
 
-def _more_trends(rest: list[Row]) -> str:
+def _more_trends(c: Catalogue, rest: list[Row]) -> str:
+    """One table: Markdown for the PDF, raw HTML (rows with anchors and filter attributes)
+    for the page, where CSS hides the Markdown one (`print-only`)."""
     rows = ["| Metric | Values by year | Sources |",
             "|:-----------------------------------|:----------------------------------|---:|"]
+    html_rows = []
     for series in rest:
         points = sorted(series["points"], key=lambda p: p["year"])
         path = " → ".join(f"{point_value(p, series['unit'])} ({p['year']})" for p in points)
         rows.append(f"| {label(series['metric'])} | {path} | {series['n_sources']:,} |")
-    return "## More trends {#more-trends}\n\n" + "\n".join(rows)
+        html_rows.append((row_attributes(c, series), [
+            _label_html(series), " → ".join(
+                html_text(f"{format_value(p['value'], series['unit'], _exact(p))} ({p['year']})")
+                for p in points), f"{series['n_sources']:,}"]))
+    table = html_table([("Metric", "left"), ("Values by year", "left"), ("Sources", "right")],
+                       iter(html_rows))
+    return "\n\n".join(["## More trends {#more-trends}", table,
+                         "::: {.print-only}\n" + "\n".join(rows) + "\n:::"])
+
+
+def _label_html(series: Row) -> str:
+    text = series["metric"] or "Unnamed metric"
+    return html_text(text[:1].upper() + text[1:])
+
+
+def _exact(point: Row) -> str:
+    return "exact" if point["qualifier"] == "mixed" else point["qualifier"]
 
 
 def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
@@ -61,13 +89,21 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
              f"{counted(n_sources, 'source')}")
-    caption = f"{label(series['metric'])}, by year"
     return "\n\n".join([
         f"## {label(series['metric'])} {{#trend-{anchor}}}",
-        facts,
-        f"![{caption}]({CHARTS_DIR}/{chart_name}){{width=100%}}",
+        *kept_with_chart(facts, chart, f"{CHARTS_DIR}/{chart_name}"),
         _trend_table(c, series, points),
     ])
+
+
+def kept_with_chart(facts: str, svg: str, chart_path: str) -> list[str]:
+    """The facts line and the chart, as blocks of Markdown. The HTML page has the SVG
+    inline (so its points' <title>s show on hover and screen readers read its <title> and
+    <desc>); the PDF keeps facts, chart and the first rows of the table that follows on
+    one page (typst `sticky` blocks: no page break between them)."""
+    return [raw("typst", "#block(sticky: true)["), facts,
+            raw("typst", f'] #block(sticky: true, image("{chart_path}", width: 100%))'),
+            raw("html", f'<figure class="chart">\n{svg.strip()}\n</figure>')]
 
 
 def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
@@ -92,18 +128,26 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
 
 
 def single_year_md(c: Catalogue) -> str:
-    """The metrics with figures for one year only (a table after the trends)."""
+    """The metrics with figures for one year only (a table after the trends; HTML only, its
+    rows carry each metric's anchor and filter attributes)."""
     if not c.single:
         return ""
-    rows = ["## Metrics with a single year {#metrics-with-a-single-year}",
-            f"{have(len(c.single), 'metric')} figures for one year only so far.",
-            "| Metric | Year | Value | Sources |",
-            "|:----------------------------------|:-----|-----:|:------------------------|"]
-    for series in sorted(c.single, key=lambda s: s["metric"].lower()):
-        for point in series["points"]:
-            sources = "; ".join(c.cite(s) for s in point["source_ids"])
-            if point["n_sources"] > len(point["source_ids"]):
-                sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
-            rows.append(f"| {label(series['metric'])} | {point['year']} | "
-                        f"{point_value(point, series['unit'])} | {sources} |")
-    return "\n\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:])
+
+    def rows() -> Iterator[tuple[str, list[str]]]:
+        for series in sorted(c.single, key=lambda s: s["metric"].lower()):
+            attributes = row_attributes(c, series)
+            for point in series["points"]:
+                sources = "; ".join(cite_html(c, s) for s in point["source_ids"])
+                if point["n_sources"] > len(point["source_ids"]):
+                    sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
+                yield attributes, [
+                    _label_html(series), str(point["year"]),
+                    html_text(format_value(point["value"], series["unit"], _exact(point))),
+                    sources]
+                attributes = series_filter(c, series)  # the anchor on the first row only
+
+    table = html_table([("Metric", "left"), ("Year", "left"), ("Value", "right"),
+                        ("Sources", "left")], rows())
+    return "\n\n".join(["## Metrics with a single year {#metrics-with-a-single-year}",
+                         f"{have(len(c.single), 'metric')} figures for one year only so far.",
+                         table])
