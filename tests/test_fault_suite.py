@@ -29,12 +29,109 @@ from pathlib import Path
 import cli_process
 import pytest
 from conftest import ROOT, SOURCES
+from format_fixtures import render_html, render_pdf
+from stage_runs import ingest_in_own_run
 
 from flows.faults import FAULT_VARIABLE
+from flows.ingest import (
+    ExtractedText,
+    RawDocument,
+    Reject,
+    SourceEntry,
+    read,
+    read_document,
+    unchanged,
+)
 
 api_url = cli_process.api_url  # the shared fixture
 
 TAG_VARIABLE = "POLYSTAT_TEST_PROCESS_TAG"
+# ~45 KB of text in distinct paragraphs (a web page's reader drops repeated ones)
+ARTICLE = "Kundenservice-Studie 2021\n" + "".join(
+    f"In Region {n} erwarten {n % 90 + 5} Prozent der befragten Kunden eine Antwort am selben "
+    "Tag.\n" for n in range(500))
+
+
+@pytest.fixture()
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test a moment ago count as settled (see RACY_NS)."""
+    monkeypatch.setattr(unchanged, "RACY_NS", 0)
+
+
+@pytest.fixture()
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files ingest opens (every source is read through Path.read_bytes)."""
+    names: list[str] = []
+    real = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        names.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return names
+
+
+@pytest.fixture()
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Suffixes of the files handed to the PDF and HTML readers (the real readers run)."""
+    suffixes: list[str] = []
+    for suffix, reader in list(read._READERS.items()):
+        def counting(data: bytes, language: str | None, reader=reader, suffix=suffix
+                     ) -> ExtractedText:
+            suffixes.append(suffix)
+            return reader(data, language)
+
+        monkeypatch.setitem(read._READERS, suffix, counting)
+    return suffixes
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+@pytest.mark.parametrize("suffix", [".html", ".pdf"])
+def test_a_pdf_or_html_file_over_the_size_limit_is_refused_before_parsing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: list[str], suffix: str) -> None:
+    render = render_html if suffix == ".html" else render_pdf
+    path = render(ARTICLE, "de", "Kundenservice-Studie 2021", tmp_path / f"big{suffix}")
+    size = path.stat().st_size
+    entry = SourceEntry(source_id=path.name, path=path, in_manifest=False)
+    monkeypatch.setenv("POLYSTAT_MAX_FILE_MB", str(size / 2 / 1e6))
+    refused = read_document(entry)
+    assert isinstance(refused, Reject), refused
+    kind = "HTML" if suffix == ".html" else "PDF"
+    assert refused.problem.startswith(f"{kind} file is {size / 1e6:.1f} MB, over the "), refused
+    assert "(not parsed); raise it with POLYSTAT_MAX_FILE_MB" in refused.problem
+    assert parsed == []
+    monkeypatch.setenv("POLYSTAT_MAX_FILE_MB", str(size * 2 / 1e6))
+    assert isinstance(read_document(entry), RawDocument)  # the same file, under the limit
+    assert parsed == [suffix]
+
+
+def test_a_refused_file_is_not_read_again_until_it_or_the_limits_change(
+        sources_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        no_racy_window: None, opened: list[str]) -> None:
+    """A reject costs its reading once: a run later refuses the same unchanged file unread,
+    with the same reason; a new stat, or other size limits, read it again."""
+    warehouse = tmp_path / "w.duckdb"
+    binary = sources_copy / "scan.txt"
+    binary.write_bytes(bytes(range(256)) * 64)  # not text in any encoding
+    big = render_html(ARTICLE, "de", "Kundenservice-Studie 2021", sources_copy / "page.html")
+    monkeypatch.setenv("POLYSTAT_MAX_DOCUMENT_MB", "0.03")  # the page's text is over it
+    first = ingest_in_own_run(sources_copy, warehouse)
+    refused = {reject.split(":")[0] for reject in first["rejects"]}
+    assert refused == {"scan.txt", "page.html"}, first["rejects"]
+    opened.clear()
+    second = ingest_in_own_run(sources_copy, warehouse)
+    assert second["rejects"] == first["rejects"] and second["files_read"] == 0, second
+    assert not {"scan.txt", "page.html"} & set(opened), opened
+    binary.write_bytes(bytes(range(256)) * 65)  # another size: read again
+    third = ingest_in_own_run(sources_copy, warehouse)
+    assert third["files_read"] == 1 and opened.count("scan.txt") == 1
+    monkeypatch.setenv("POLYSTAT_MAX_DOCUMENT_MB", "10")  # other limits: every reject is read
+    fourth = ingest_in_own_run(sources_copy, warehouse)
+    assert fourth["files_read"] == 2 and fourth["new"] == [big.name], fourth
+    assert [r.split(":")[0] for r in fourth["rejects"]] == ["scan.txt"]
 
 
 # --------------------------------------------------------------------------- processes
