@@ -18,16 +18,22 @@ kill test, which must see the temporary server polystat starts itself.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cli_process
 import pytest
+from cli_process import polystat
 from conftest import ROOT, SOURCES
 from format_fixtures import render_html, render_pdf
 from stage_runs import ingest_in_own_run
@@ -42,6 +48,8 @@ from flows.ingest import (
     read_document,
     unchanged,
 )
+from reports.markup import isolate_bidi
+from warehouse import db, reads
 
 api_url = cli_process.api_url  # the shared fixture
 
@@ -188,3 +196,178 @@ def test_a_killed_run_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
     assert done.returncode == -signal.SIGKILL, output[-3000:]
     assert "starting Prefect's temporary local server" in output
     assert lingering == [], f"processes of the killed run still alive 10 s later: {lingering}"
+
+
+# One sentence, two values, one study: a conflict, so the PDF quotes both sentences and
+# cites both titles. U+202E (RIGHT-TO-LEFT OVERRIDE) would reverse what follows it.
+RLO = "\u202e"
+BIDI_TWIN = "In 2023, {share}% of customers {rlo}prefer the phone for urgent issues, says a study."
+BIDI_TITLES = {"twin_a.txt": f"Bidi {RLO}Marker Survey", "twin_b.txt": f"Twin {RLO}Other Survey"}
+_OPENERS, _CLOSER = "\u2066\u2067\u2068", "\u2069"
+_OVERRIDES = "\u202a\u202b\u202d\u202e"
+
+
+def _unisolated_overrides(text: str) -> int:
+    """How many embeddings and overrides in `text` stand outside any bidi isolate."""
+    depth, loose = 0, 0
+    for ch in text:
+        if ch in _OPENERS:
+            depth += 1
+        elif ch == _CLOSER:
+            depth = max(0, depth - 1)
+        elif ch in _OVERRIDES and depth == 0:
+            loose += 1
+    return loose
+
+
+def test_isolating_bidi_text_balances_its_own_isolates() -> None:
+    assert isolate_bidi("plain text") == "plain text"
+    assert _unisolated_overrides(isolate_bidi(f"a{RLO}b")) == 0
+    # a stray closer in the text cannot end the isolate early; an opener is closed
+    for hostile in (f"\u2069{RLO}x", f"\u2067{RLO}x", f"x\u2069\u2069{RLO}"):
+        wrapped = isolate_bidi(hostile)
+        assert _unisolated_overrides(wrapped + RLO) == 1  # only the one added outside
+        assert wrapped.count("\u2069") == sum(wrapped.count(o) for o in _OPENERS)
+
+
+@pytest.fixture(scope="module")
+def bad_inputs_run(api_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The sample corpus plus bad inputs, run and published twice through the CLI: a
+    symlink out of the folder listed in the manifest, a web page over the size limit, and
+    titles and sentences with bidi overrides."""
+    base = tmp_path_factory.mktemp("bad-inputs")
+    sources = base / "sources"
+    shutil.copytree(SOURCES, sources)
+    (base / "outside.txt").write_text("A file outside the sources folder.\n", encoding="utf-8")
+    (sources / "link.txt").symlink_to(base / "outside.txt")
+    page = render_html(ARTICLE, "de", "Kundenservice-Studie 2021", sources / "page.html")
+    entries = ['\n[[source]]\nfile = "link.txt"\ntitle = "Link"\n']
+    for (name, title), share in zip(BIDI_TITLES.items(), (62, 48), strict=True):
+        (sources / name).write_text(f"{title} 2023\n\n{BIDI_TWIN.format(share=share, rlo=RLO)}\n",
+                                    encoding="utf-8")
+        entries.append(f'\n[[source]]\nfile = "{name}"\ntitle = "{title}"\nlanguage = "en"\n'
+                       'survey_year = 2023\nedition = "bidi-survey-2023"\n')
+    with open(sources / "manifest.toml", "a", encoding="utf-8") as manifest:
+        manifest.write("".join(entries))
+    time.sleep(unchanged.RACY_NS / 1e9 + 0.2)  # let the second run trust the files' stat
+    args = ["run", "--sources", str(sources), "--warehouse", str(base / "w.duckdb"),
+            "--out", str(base / "site")]
+    limit = {"POLYSTAT_MAX_FILE_MB": str(page.stat().st_size / 2 / 1e6)}
+    first = polystat(args, api_url, **limit)
+    second = polystat(args, api_url, **limit)
+    return {"base": base, "site": base / "site", "first": first, "second": second}
+
+
+def test_bad_inputs_are_refused_once_each_and_the_rest_goes_in(
+        bad_inputs_run: dict[str, Any]) -> None:
+    first = bad_inputs_run["first"]
+    output = first.stderr
+    assert first.returncode == 2, output[-3000:]
+    assert "Traceback" not in output
+    rejected = [line for line in output.splitlines() if line.startswith("rejected:")]
+    assert [line.split()[1] for line in rejected] == ["link.txt:", "page.html:"], rejected
+    assert "resolves outside the sources folder" in rejected[0]
+    assert "HTML file is " in rejected[1] and "(not parsed)" in rejected[1]
+    assert "this run: 7 documents seen, 7 mined" in output
+
+
+def test_the_next_run_repeats_the_rejects_without_reading_or_starting_prefect(
+        bad_inputs_run: dict[str, Any]) -> None:
+    first, second = bad_inputs_run["first"], bad_inputs_run["second"]
+    assert second.returncode == 2, second.stderr[-3000:]
+    assert "nothing new since run" in second.stderr
+    assert "starting Prefect" not in second.stderr
+    rejected = [line for line in second.stderr.splitlines() if line.startswith("rejected:")]
+    assert rejected == [line for line in first.stderr.splitlines()
+                        if line.startswith("rejected:")]
+
+
+def test_the_published_snapshot_holds_no_path_of_this_machine(
+        bad_inputs_run: dict[str, Any]) -> None:
+    text = (bad_inputs_run["site"] / "_data" / "snapshot.json").read_text(encoding="utf-8")
+    assert str(bad_inputs_run["base"]) not in text
+    assert str(bad_inputs_run["base"].resolve()) not in text
+    documents = json.loads(text)["documents"]
+    assert len(documents) == 7
+    assert all(d["path"] == d["source_id"] for d in documents)
+
+
+def test_bidi_overrides_in_user_text_stay_isolated_in_every_html_page(
+        bad_inputs_run: dict[str, Any]) -> None:
+    pages = {p.name: p.read_text(encoding="utf-8") for p in bad_inputs_run["site"].glob("*.html")}
+    assert RLO in pages["sources.html"] and RLO in pages["provenance.html"]
+    for name, page in pages.items():
+        assert _unisolated_overrides(page) == 0, name
+
+
+def test_bidi_overrides_in_user_text_stay_isolated_in_the_pdf(
+        bad_inputs_run: dict[str, Any]) -> None:
+    """In the PDF an override left open reverses the rest of its paragraph: the words after
+    a title (its language, "characters ...") would come out backwards."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(bad_inputs_run["site"] / "polystat-report.pdf")
+    text = "".join(page.get_textpage().get_text_range() for page in pdf)
+    assert "yevruS rekraM" in text  # the title reached the PDF, and its override acts ...
+    for backwards in ("hsilgnE", "sretcarahc"):
+        assert backwards not in text  # ... on the title alone
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+@contextmanager
+def _small_disk(mount_point: Path, size: str) -> Iterator[bool]:
+    """A tmpfs of `size` at `mount_point` while the block runs; False where this process may
+    not mount one (not root, no CAP_SYS_ADMIN): the test then uses the fault hook."""
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                              str(mount_point)], capture_output=True, check=False
+                             ).returncode == 0 if shutil.which("mount") else False
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _figures(warehouse: Path) -> list[tuple[Any, ...]]:
+    con = db.connect(warehouse, read_only=True)
+    try:
+        return sorted(tuple(r[k] for k in ("doc", "start", "end", "value", "unit", "year"))
+                      for r in reads.statistics(con))
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("disk", ["tmpfs", "fault hook"])
+def test_a_full_disk_is_reported_and_the_next_run_heals(
+        api_url: str, tmp_path: Path, corpus_run: dict[str, Any], disk: str) -> None:
+    """The run's data is committed to DuckDB's write-ahead log, but the file cannot take
+    it (DuckDB's own write fails: on a real full tmpfs, or past the file-size limit the
+    fault hook sets). That used to exit 0 and leave the log behind on every later run."""
+    with _small_disk(tmp_path / "disk", "1500k") as mounted:
+        if disk == "tmpfs" and not mounted:
+            pytest.skip("cannot mount a tmpfs here (needs root); the fault hook case runs")
+        folder = tmp_path / "disk" if disk == "tmpfs" else tmp_path
+        warehouse = folder / "w.duckdb"
+        args = ["run", "--sources", str(SOURCES), "--warehouse", str(warehouse), "--no-publish"]
+        fault = {} if disk == "tmpfs" else {FAULT_VARIABLE: "checkpoint"}
+        full = polystat(args, api_url, **fault)
+        errors = [line for line in full.stderr.splitlines() if line.startswith("error:")]
+        assert full.returncode == 1, full.stderr[-3000:]
+        assert "Traceback" not in full.stderr and len(errors) == 1, full.stderr[-3000:]
+        assert errors[0].startswith(f"error: {warehouse}: the committed changes could not be "
+                                    "written into the warehouse file (")
+        assert "nothing is lost: they are kept in w.duckdb.wal" in errors[0]
+        assert ("No space left on device" if disk == "tmpfs" else "File too large") in errors[0]
+        assert db.wal_path(warehouse).exists()
+        if disk == "tmpfs":
+            still_full = polystat(args, api_url)
+            assert still_full.returncode == 1 and "No space left on device" in still_full.stderr
+            assert "   ingest " not in still_full.stderr  # refused before the run started
+            subprocess.run(["mount", "-o", "remount,size=64m", str(folder)], check=True)
+        healed = polystat(args, api_url)
+        assert healed.returncode == 0, healed.stderr[-3000:]
+        assert not db.wal_path(warehouse).exists()
+        assert _figures(warehouse) == _figures(corpus_run["warehouse"])
