@@ -176,6 +176,7 @@ def _gone_within(tag: str, seconds: float) -> list[int]:
     return alive
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_killed_run_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
     """kill -9 of `polystat run` (as the OOM killer does) while Prefect's temporary server
@@ -282,6 +283,18 @@ def test_the_next_run_repeats_the_rejects_without_reading_or_starting_prefect(
                         if line.startswith("rejected:")]
 
 
+def test_a_warehouse_folder_that_cannot_be_made_is_one_line_before_the_run(
+        api_url: str, tmp_path: Path) -> None:
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder\n", encoding="utf-8")
+    done = polystat(["run", "--sources", str(SOURCES), "--warehouse",
+                     str(in_the_way / "w.duckdb"), "--no-publish"], api_url)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert done.stderr.splitlines()[-1] == (
+        f"error: {in_the_way}/w.duckdb: cannot create its folder {in_the_way} (File exists: "
+        f"{in_the_way}); pass --warehouse with a file in a folder you may write")
+
+
 def test_the_published_snapshot_holds_no_path_of_this_machine(
         bad_inputs_run: dict[str, Any]) -> None:
     text = (bad_inputs_run["site"] / "_data" / "snapshot.json").read_text(encoding="utf-8")
@@ -340,6 +353,7 @@ def _figures(warehouse: Path) -> list[tuple[Any, ...]]:
         con.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("disk", ["tmpfs", "fault hook"])
 def test_a_full_disk_is_reported_and_the_next_run_heals(
         api_url: str, tmp_path: Path, corpus_run: dict[str, Any], disk: str) -> None:

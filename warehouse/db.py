@@ -90,7 +90,7 @@ def connect(
     if read_only:
         _require_file(path)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path)
     con = _open(path, read_only, wait_seconds)
     try:
         if size:
@@ -135,6 +135,15 @@ def _not_written(path: Path, exc: duckdb.Error) -> str:
             f"({reason}); nothing is lost: they are kept in {wal.name} ({kept}) and the next "
             f"run writes them first. Free space on the disk of {path.parent} ({free}) and run "
             "again")
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"{path}: cannot create its folder {path.parent} "
+                             f"({exc.strerror or exc}: {exc.filename or path.parent}); "
+                             "pass --warehouse with a file in a folder you may write") from exc
 
 
 def _require_file(path: Path) -> None:
