@@ -5,7 +5,9 @@ heals on the next run, one bad file never blocks the others, and nothing a run s
 outlives it. Each case here is one way the world goes wrong:
 
 - bad inputs: files over the size limit (refused before parsing, and not read again
-  while unchanged), a symlink listed in the manifest, hostile text in titles;
+  while unchanged), a symlink out of the folder listed in the manifest (one reject),
+  bidi overrides in titles and sentences (isolated in HTML and PDF), a warehouse folder
+  that cannot be made; and no path of this machine in the published snapshot;
 - kill points: the main process killed with SIGKILL while Prefect's temporary server
   runs (the other stages' kill points are in tests/test_faults.py);
 - a full disk: the warehouse's checkpoint fails with ENOSPC (a real small tmpfs where
