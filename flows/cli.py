@@ -157,20 +157,48 @@ def _run_pipeline(sources: Path, warehouse: Path, out: Path, publish: bool, task
     # Prefect's INFO lines (the temporary server starting and stopping) stay off the
     # terminal; its warnings still show. Read when Prefect is imported, so set first.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    from prefect.settings import PREFECT_API_URL
-
     from flows.pipeline import PublishFailed, pipeline
 
-    if not PREFECT_API_URL.value():
-        terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
-                      "to use a running `prefect server start`)")
-
-    with _run_logs_to_prefect_only():
+    with _run_logs_to_prefect_only(), _prefect_api():
         try:
             return pipeline(str(sources), str(warehouse), str(out), publish,
                             task_runner=task_runner, workers=workers)
         except PublishFailed as failed:  # stored, not published: `run` says so, exit 3
             return failed.summary
+
+
+@contextmanager
+def _prefect_api() -> Iterator[None]:
+    """The Prefect API of the run: PREFECT_API_URL's server, or else a temporary one that
+    ends with this process even when it is killed (flows/prefect_server.py; Prefect's own
+    would outlive a kill -9)."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    from flows import prefect_server
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
+                  "to use a running `prefect server start`)")
+    try:
+        url = prefect_server.start(
+            get_current_settings().to_environment_variables(exclude_unset=True),
+            timeout=float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+    except prefect_server.ServerStartError as exc:
+        raise _fail(str(exc)) from None
+    # Task-runner worker processes read the URL from the environment they inherit.
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield
+    finally:
+        del os.environ["PREFECT_API_URL"]
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""A test-only crash switch: ``POLYSTAT_FAULT_AT=<stage>`` kills the run there.
+"""Test-only fault switches: ``POLYSTAT_FAULT_AT=<stage>`` kills the run there;
+``POLYSTAT_FAULT_AT=checkpoint`` fills the disk before the warehouse is written back.
 
 tests/test_faults.py sets it on real ``polystat run`` subprocesses to prove
 that a crash in the middle of any stage leaves a warehouse that opens, hides
@@ -11,12 +12,29 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 FAULT_VARIABLE = "POLYSTAT_FAULT_AT"
 STAGES = ("ingest", "extract", "translate", "reconcile", "publish")
+DISK_FULL_POINTS = ("checkpoint",)
 
 
 def fault_point(stage: str) -> None:
     """SIGKILL this process when the fault variable names ``stage``."""
     if os.environ.get(FAULT_VARIABLE) == stage:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def disk_full_point(point: str, path: Path) -> None:
+    """When the fault variable names ``point``: from now on no file of this process may
+    grow past ``path``'s present size, as on a full disk. The kernel enforces it
+    (RLIMIT_FSIZE: a write beyond fails with EFBIG), so the write that fails is DuckDB's
+    own, with no root and no small file system needed (tests/test_fault_suite.py mounts a
+    real full tmpfs where it may)."""
+    if os.environ.get(FAULT_VARIABLE) != point:
+        return
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error from write(), not a kill
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size, hard))

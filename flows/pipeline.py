@@ -30,7 +30,7 @@ from prefect import Flow, flow
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from extract import analysis
-from flows import plan, settings, stages
+from flows import faults, plan, settings, stages
 from flows.plan import TaskRunnerKind
 from reports.markup import counted
 from reports.snapshot import corpus_totals
@@ -212,12 +212,15 @@ def _run_ids() -> tuple[str, str | None]:
 
 @contextmanager
 def _open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The run's one connection, for every stage (`stages.using_warehouse`)."""
+    """The run's one connection, for every stage (`stages.using_warehouse`). At the end the
+    run's data is written from DuckDB's log into the file, or the run fails saying why."""
     con = db.connect(path, wait_seconds=float(settings.get("lock_wait")),
                      memory_limit=settings.get("db_memory"))
     try:
         with stages.using_warehouse(con):
             yield con
+        faults.disk_full_point("checkpoint", path)
+        db.checkpoint(con, path)  # a full disk is an error here, not a silent close
     finally:
         con.close()
 

@@ -25,6 +25,7 @@ from flows.ingest import (
     FileStat,
     KnownFile,
     RawDocument,
+    RefusedFile,
     Reject,
     SourceEntry,
     UnchangedDocument,
@@ -32,6 +33,7 @@ from flows.ingest import (
     encode_manifest_entries,
     file_stat,
     load_manifest,
+    size_limits,
     unchanged_since,
 )
 from flows.ingest.manifest import MANIFEST, read_report_section
@@ -56,12 +58,13 @@ class TaskRunnerKind(StrEnum):
 class IngestPlan:
     """What ingest knows before opening a file: the manifest's entries and the entries it
     refused, each file's stat, and which files are unchanged since a finished run hashed
-    them (their slot holds an UnchangedDocument; None: the file must be read)."""
+    them (their slot holds an UnchangedDocument) or refused them for their content (a
+    Reject); None: the file must be read."""
 
     entries: list[SourceEntry]
     rejects: list[Reject]
     stats: list[FileStat | None]
-    slots: list[RawDocument | UnchangedDocument | None]
+    slots: list[RawDocument | UnchangedDocument | Reject | None]
     known: dict[str, str]  # doc_id -> source_id of every document of a finished run
     checked_ns: int
     verify_all: bool
@@ -84,7 +87,7 @@ def plan_ingest(con: duckdb.DuckDBPyConnection, sources_dir: str, cache_manifest
     known = ingest_tables.finished_documents(con)
     checked_ns = time.time_ns()  # before any stat: a file changed from now on is not trusted
     stats = [file_stat(entry.path) for entry in entries]
-    slots: list[RawDocument | UnchangedDocument | None] = (
+    slots: list[RawDocument | UnchangedDocument | Reject | None] = (
         [None] * len(entries) if verify_all else _unchanged(con, entries, stats, known))
     return IngestPlan(entries, rejects, stats, slots, known, checked_ns, verify_all)
 
@@ -111,21 +114,31 @@ class WarehouseManifestCache:
 
 def _unchanged(con: duckdb.DuckDBPyConnection, entries: list[SourceEntry],
                stats: list[FileStat | None], known: dict[str, str]
-               ) -> list[RawDocument | UnchangedDocument | None]:
-    """Per entry, an UnchangedDocument when its file need not be opened, else None.
-    Trusted only if a finished run hashed the file and stored that document under this
-    source, and the source's row is still there; any doubt means reading the file. So a
-    duplicate, whose text is stored under another source, is read on every run: that costs
-    what the duplicates weigh, and its warning is always current."""
+               ) -> list[RawDocument | UnchangedDocument | Reject | None]:
+    """Per entry, an UnchangedDocument when its file need not be opened, its Reject when a
+    finished run refused the same file under the same size limits, else None.
+    A document is trusted only if a finished run hashed the file and stored that document
+    under this source, and the source's row is still there; any doubt means reading the
+    file. So a duplicate, whose text is stored under another source, is read on every run:
+    that costs what the duplicates weigh, and its warning is always current."""
     remembered = {row[0]: KnownFile(row[1], FileStat(*row[2:6]), *row[6:])
                   for row in ingest_tables.remembered_files(con)}
+    refused = {row[0]: RefusedFile(row[1], FileStat(*row[2:6]), *row[6:])
+               for row in ingest_tables.remembered_rejects(con)}
     with_rows = ingest_tables.source_ids(con)
-    slots: list[RawDocument | UnchangedDocument | None] = []
+    limits = size_limits()
+    slots: list[RawDocument | UnchangedDocument | Reject | None] = []
     for entry, now in zip(entries, stats, strict=True):
         was = remembered.get(entry.source_id)
         trusted = (was is not None and known.get(was.doc_id) == entry.source_id
                    and entry.source_id in with_rows and unchanged_since(was, entry, now))
-        slots.append(UnchangedDocument(entry, was.doc_id) if trusted and was else None)
+        refusal = refused.get(entry.source_id)
+        if trusted and was:
+            slots.append(UnchangedDocument(entry, was.doc_id))
+        elif refusal and refusal.limits == limits and unchanged_since(refusal, entry, now):
+            slots.append(Reject(entry.source_id, refusal.problem))
+        else:
+            slots.append(None)
     return slots
 
 
@@ -221,7 +234,8 @@ def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, 
     """
     plan = plan_ingest(con, sources_dir, cache_manifest=False)
     previous = previous_summary(con, "")
-    rejects = [reject.message() for reject in plan.rejects]
+    refused = [slot for slot in plan.slots if isinstance(slot, Reject)]
+    rejects = [reject.message() for reject in plan.rejects + refused]  # ingest's order
     if (not previous or plan.verify_all or plan.to_read or store.interrupted_runs(con)
             or rejects != previous.get("rejects", [])
             or has_pending_documents(con)
@@ -236,8 +250,8 @@ def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, 
         report = stands["report"]
     return {"previous_run": previous.get("run_id"), "status": previous.get("status"),
             "previous_finished": reads.run_finished_at(con, previous.get("run_id")),
-            "documents_seen": len(plan.entries), "documents_new": [],
-            "documents_unchanged": len(plan.entries), "observations_new": 0,
+            "documents_seen": len(plan.entries) - len(refused), "documents_new": [],
+            "documents_unchanged": len(plan.entries) - len(refused), "observations_new": 0,
             "rejects": rejects, "untranslated_pairs": list(previous.get("untranslated_pairs", [])),
             "report": report, "corpus": corpus_totals(con),
             "skipped": ["ingest", "extract", "translate", "reconcile"] + (["publish"] if publish

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         10.0, "Largest document a run accepts, in MB of text (mining takes ~5 s per MB); "
               "bigger files are rejected with their size.",
         "a number of megabytes above 0, such as 10 or 2.5")
+    max_file_mb: Annotated[float, Field(gt=0)] = _setting(
+        50.0, "Largest PDF or HTML file a run opens, in MB of the file's bytes, checked before "
+              "it is parsed (parsing a big web page takes ~1.3 s and ~30 MB of memory per MB); "
+              "bigger files are rejected with their size.",
+        "a number of megabytes above 0, such as 50 or 120")
     db_memory: Annotated[str, AfterValidator(_memory_size)] = _setting(
         "1GB", "Most memory DuckDB may use for the warehouse (larger joins spill to disk); "
                "a size such as 1GB or 512MB.", "a size such as 1GB or 512MB")

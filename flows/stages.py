@@ -42,6 +42,7 @@ from flows.ingest import (
     entry_key,
     infer_metadata,
     read_document,
+    size_limits,
     text_key,
 )
 from flows.plan import plan_ingest, report_options
@@ -163,14 +164,16 @@ def ingest(sources_dir: str, run_id: str, workers: int = 2) -> dict[str, Any]:
     entries, rejects, stats, slots = plan.entries, plan.rejects, plan.stats, plan.slots
     to_read = plan.to_read
     outcomes = iter([o for batch in each(read_documents, batches(to_read, workers)) for o in batch])
-    for index, slot in enumerate(slots):
-        if slot is None:
-            outcome = next(outcomes)
-            if isinstance(outcome, Reject):
-                rejects.append(outcome)
-            else:
-                slots[index] = outcome
-    seen = [slot for slot in slots if slot is not None]
+    refused_now: list[tuple[SourceEntry, Reject]] = []
+    seen: list[RawDocument | UnchangedDocument] = []
+    for entry, slot in zip(entries, slots, strict=True):
+        outcome = next(outcomes) if slot is None else slot
+        if isinstance(outcome, Reject):  # read and refused now, or refused unread (plan)
+            rejects.append(outcome)
+            if slot is None:
+                refused_now.append((entry, outcome))
+        else:
+            seen.append(outcome)
     read = [doc for doc in seen if isinstance(doc, RawDocument)]
     found = _classify(seen, stored)
     for reject in rejects:
@@ -183,8 +186,10 @@ def ingest(sources_dir: str, run_id: str, workers: int = 2) -> dict[str, Any]:
         _write_documents(con, found.new, run_id)
         retired = _retire_duplicates(con, found)
         revived = _make_current(con, found.kept, stored)
-        _remember_files(con, read, dict(zip((e.source_id for e in entries), stats, strict=True)),
-                        plan.checked_ns, run_id)
+        stats_by_source = dict(zip((e.source_id for e in entries), stats, strict=True))
+        _remember_files(con, read, stats_by_source, plan.checked_ns, run_id)
+        _remember_rejected_files(con, to_read, refused_now, stats_by_source, plan.checked_ns,
+                                 run_id)
         fault_point("ingest")  # crash tests: inside the open transaction
         ingest_tables.write_rejects(con, [
             {"run_id": run_id, "path": r.path, "problem": r.problem, "rejected_at": store.now(),
@@ -217,6 +222,24 @@ def _remember_files(con: duckdb.DuckDBPyConnection, read: list[RawDocument],
             for doc in read if (now := stats.get(doc.entry.source_id)) is not None]
     unique = list({row["source_id"]: row for row in rows}.values())  # a file listed twice
     ingest_tables.remember_files(con, unique)
+
+
+def _remember_rejected_files(con: duckdb.DuckDBPyConnection, read: list[SourceEntry],
+                             refused: list[tuple[SourceEntry, Reject]],
+                             stats: dict[str, FileStat | None], checked_ns: int, run_id: str
+                             ) -> None:
+    """The stat of each file refused for its content: the next run refuses it again without
+    reading it while the file, its entry and the size limits stay the same (a file that
+    could not be read at all is tried again)."""
+    limits = size_limits()
+    rows = [{"source_id": entry.source_id, "path": str(entry.path), "size": now.size,
+             "mtime_ns": now.mtime_ns, "ctime_ns": now.ctime_ns, "file_id": now.file_id,
+             "entry_key": entry_key(entry), "limits": limits, "checked_ns": checked_ns,
+             "problem": reject.problem, "run_id": run_id}
+            for entry, reject in refused
+            if reject.lasting and (now := stats.get(entry.source_id)) is not None]
+    unique = list({row["source_id"]: row for row in rows}.values())  # a file listed twice
+    ingest_tables.remember_rejected_files(con, [entry.source_id for entry in read], unique)
 
 
 def _write_documents(con: duckdb.DuckDBPyConnection, docs: list[RawDocument], run_id: str) -> None:

@@ -41,12 +41,39 @@ UNIT_NAMES = {
 NBSP = "\u00a0"
 
 
+# Unicode's explicit bidirectional controls. An override (U+202E) or embedding left open
+# in a title reverses what follows it on the line: the next cell, the figure, the link.
+_EMBEDDINGS = "\u202a\u202b\u202c\u202d\u202e"  # LRE RLE PDF LRO RLO
+_ISOLATE_OPENERS = "\u2066\u2067\u2068"  # LRI RLI FSI
+_FSI, _PDI = "\u2068", "\u2069"
+_BIDI_CONTROLS = frozenset(_EMBEDDINGS + _ISOLATE_OPENERS + _PDI + "\u200e\u200f\u061c")
+
+
+def isolate_bidi(text: str) -> str:
+    """`text` in a bidi isolate (FSI ... PDI) when it holds bidirectional controls: whatever
+    it overrides or embeds ends with it, in HTML (browsers) and in the PDF (typst) alike,
+    as `<bdi>` would. Its own isolates are balanced first, so that none closes ours. Text
+    without such controls comes back as it is."""
+    if not _BIDI_CONTROLS.intersection(text):
+        return text
+    kept, open_isolates = [], 0
+    for ch in text:
+        if ch in _ISOLATE_OPENERS:
+            open_isolates += 1
+        elif ch == _PDI:
+            if not open_isolates:
+                continue  # a stray closer would end our isolate early
+            open_isolates -= 1
+        kept.append(ch)
+    return _FSI + "".join(kept) + _PDI * open_isolates + _PDI
+
+
 def md_text(text: str | None) -> str:
-    """Untrusted text as one line of literal Markdown."""
+    """Untrusted text as one line of literal Markdown (bidi controls isolated)."""
     if not text:
         return ""
     flat = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
-    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in flat)
+    return isolate_bidi("".join("\\" + ch if ch in _PUNCTUATION else ch for ch in flat))
 
 
 def md_highlight(sentence: str, start: int, end: int) -> str:
@@ -72,11 +99,12 @@ _RAW_SAFE = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;", "$": "&#3
 
 
 def html_text(text: str | None) -> str:
-    """Untrusted text as one line of literal HTML, safe inside a raw HTML block."""
+    """Untrusted text as one line of literal HTML, safe inside a raw HTML block (bidi
+    controls isolated)."""
     if not text:
         return ""
     flat = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
-    return html.escape(flat, quote=True).translate(_RAW_SAFE)
+    return isolate_bidi(html.escape(flat, quote=True).translate(_RAW_SAFE))
 
 
 def html_highlight(sentence: str, start: int, end: int) -> str:

@@ -40,7 +40,12 @@ Row = dict[str, Any]
 
 
 def write_snapshot(con: duckdb.DuckDBPyConnection, data_dir: Path) -> dict[str, Any]:
-    """Read the warehouse, write ``data_dir/snapshot.json`` and return its content."""
+    """Read the warehouse, write ``data_dir/snapshot.json`` and return its content.
+
+    The file is published with the site, so a document's `path` in it is the file as the
+    sources folder names it (its source id), never where it lies on this machine (issue 19,
+    item 10). The returned content keeps the local path: the pages link a figure to its
+    page of the local PDF."""
     data_dir = Path(data_dir)
     previous = load_snapshot(data_dir)
     snapshot = read_warehouse(con)
@@ -48,10 +53,16 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, data_dir: Path) -> dict[str, 
     data_dir.mkdir(parents=True, exist_ok=True)
     target = data_dir / SNAPSHOT_FILE
     partial = target.with_suffix(".json.tmp")
-    partial.write_text(json.dumps(snapshot, ensure_ascii=False, indent=1, default=_json_default),
+    local_paths = {d["source_id"]: d.get("path") for d in snapshot["documents"]}
+    published = {**snapshot, "documents": [{**d, "path": d["source_id"]}
+                                           for d in snapshot["documents"]]}
+    partial.write_text(json.dumps(published, ensure_ascii=False, indent=1, default=_json_default),
                        encoding="utf-8")
     partial.replace(target)  # readers never see half a snapshot
-    return json.loads(target.read_text(encoding="utf-8"))
+    written = json.loads(target.read_text(encoding="utf-8"))
+    for document in written["documents"]:
+        document["path"] = local_paths[document["source_id"]]
+    return dict(written)
 
 
 def load_snapshot(data_dir: Path) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,11 @@ class NotAWarehouse(WarehouseError):
 
 class WarehouseOutdated(WarehouseError):
     """An older polystat wrote the file; only a run, which may write, upgrades it."""
+
+
+class WarehouseNotWritten(WarehouseError):
+    """Committed changes could not be written from the write-ahead log into the file (a full
+    disk): nothing is lost, the next run writes them first."""
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -84,7 +90,7 @@ def connect(
     if read_only:
         _require_file(path)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path)
     con = _open(path, read_only, wait_seconds)
     try:
         if size:
@@ -93,10 +99,51 @@ def connect(
             _require_current_schema(con, path)
         else:
             migrate(con)
+            if wal_path(path).exists():  # left by a crash, or a checkpoint that failed
+                checkpoint(con, path)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def wal_path(path: Path) -> Path:
+    """DuckDB's write-ahead log of the warehouse: committed changes not yet in the file."""
+    return path.with_name(path.name + ".wal")
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Write every committed change into the warehouse file now. DuckDB also does this when
+    a connection closes, but says nothing when it fails there: on a full disk a run exited
+    0 and left its data in the write-ahead log (issue 19, item 10). Raises
+    WarehouseNotWritten, which says how much space is free and what to do."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        raise WarehouseNotWritten(_not_written(path, exc)) from exc
+
+
+def _not_written(path: Path, exc: duckdb.Error) -> str:
+    reason = str(exc).split("error: ")[-1].rstrip(".")
+    wal = wal_path(path)
+    kept = f"{wal.stat().st_size / 1e6:.1f} MB" if wal.exists() else "the write-ahead log"
+    try:
+        free = f"{shutil.disk_usage(path.parent).free / 1e6:.1f} MB free now"
+    except OSError:
+        free = "free space unknown"
+    return (f"{path}: the committed changes could not be written into the warehouse file "
+            f"({reason}); nothing is lost: they are kept in {wal.name} ({kept}) and the next "
+            f"run writes them first. Free space on the disk of {path.parent} ({free}) and run "
+            "again")
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"{path}: cannot create its folder {path.parent} "
+                             f"({exc.strerror or exc}: {exc.filename or path.parent}); "
+                             "pass --warehouse with a file in a folder you may write") from exc
 
 
 def _require_file(path: Path) -> None:

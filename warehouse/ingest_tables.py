@@ -55,6 +55,15 @@ def remembered_files(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         " FROM source_files WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()
 
 
+def remembered_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """Each file a finished run refused for its content, as it was then: (source_id, path,
+    size, mtime_ns, ctime_ns, file_id, entry_key, checked_ns, limits, problem)."""
+    return con.execute(
+        "SELECT source_id, path, size, mtime_ns, ctime_ns, file_id, entry_key, checked_ns,"
+        " limits, problem FROM rejected_files"
+        " WHERE run_id IN (SELECT run_id FROM finished_runs)").fetchall()
+
+
 def source_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every source the warehouse holds a row for."""
     return {row[0] for row in con.execute("SELECT source_id FROM sources").fetchall()}
@@ -154,6 +163,15 @@ def remember_files(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]
     con.execute("DELETE FROM source_files WHERE source_id IN (SELECT unnest(?))",
                 [[row["source_id"] for row in rows]])
     insert_rows(con, "source_files", rows)
+
+
+def remember_rejected_files(con: duckdb.DuckDBPyConnection, read_sources: Sequence[str],
+                            rows: Sequence[dict[str, Any]]) -> None:
+    """The files refused this run (`rows`); what was remembered of every source read this
+    run is forgotten first (a file that reads well now is no reject)."""
+    con.execute("DELETE FROM rejected_files WHERE source_id IN (SELECT unnest(?))",
+                [list(read_sources)])
+    insert_rows(con, "rejected_files", rows)
 
 
 def write_rejects(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> None:

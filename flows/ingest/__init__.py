@@ -6,7 +6,8 @@ order a document meets it:
 
 - `manifest`   sources/manifest.toml: each entry checked, the file parsed once per content
 - `sources`    which files are sources: the manifest's entries plus unlisted files
-- `unchanged`  whether a file is as when last read, from its stat (then it is not opened)
+- `unchanged`  whether a file is as when last read, from its stat (then it is not opened;
+               a file refused for its content is refused again, unread)
 - `read`       one file's bytes -> sha256 + the text to store, within the size limits
 - `decoding`   plain text: which encoding, or why the bytes are not text
 - `pdf`, `html`  the readers of PDF reports and saved web articles
@@ -34,12 +35,13 @@ from flows.ingest.manifest import (
     decode_manifest_entries,
     encode_manifest_entries,
 )
-from flows.ingest.read import MAX_BYTES, infer_metadata, read_document
+from flows.ingest.read import infer_metadata, read_document, size_limits
 from flows.ingest.sources import load_manifest
 from flows.ingest.unchanged import (
     RACY_NS,
     FileStat,
     KnownFile,
+    RefusedFile,
     UnchangedDocument,
     entry_key,
     file_stat,
@@ -47,9 +49,9 @@ from flows.ingest.unchanged import (
 )
 
 __all__ = [
-    "MANIFEST", "MAX_BYTES", "NORMALISED", "RACY_NS", "Duplicate", "ExtractedText",
-    "FileStat", "FormatError", "KnownFile", "ManifestCache", "RawDocument", "Reject",
+    "MANIFEST", "NORMALISED", "RACY_NS", "Duplicate", "ExtractedText",
+    "FileStat", "FormatError", "KnownFile", "ManifestCache", "RawDocument", "RefusedFile", "Reject",
     "SourceEntry", "SourcesError", "UnchangedDocument", "decode", "decode_manifest_entries",
     "encode_manifest_entries", "entry_key", "file_stat", "infer_metadata", "load_manifest",
-    "read_document", "text_key", "unchanged_since",
+    "read_document", "size_limits", "text_key", "unchanged_since",
 ]

@@ -23,6 +23,9 @@ class SourcesError(RuntimeError):
 class Reject:
     path: str
     problem: str
+    # Refused for what the file holds (too big, not text, a format that cannot be read):
+    # the same bytes are refused again. False when the file could not be read at all.
+    lasting: bool = field(default=True, compare=False)
 
     def message(self) -> str:
         return f"{self.path}: {self.problem}"

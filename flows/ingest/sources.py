@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flows.ingest.documents import Reject, SourceEntry, SourcesError
@@ -33,10 +33,12 @@ def load_manifest(sources_dir: Path, cache: ManifestCache | None = None
     raw_entries = read_entries(sources_dir / MANIFEST, cache)
     found = _walk(root)
     plain_files = {rel for rel, item in found.items() if item.plain_file}
-    entries, rejects, listed = _listed_entries(root, raw_entries, plain_files)
+    entries, rejects, listed, names = _listed_entries(root, raw_entries, plain_files)
     for rel in sorted(found, key=lambda rel: rel.split("/")):
         item = found[rel]
         if item.is_dir or item.name in _IGNORED_NAMES or item.name.startswith("."):
+            continue
+        if rel in names:  # its entry took it, or refused it (once: not again as unlisted)
             continue
         if item.plain_file:  # no symlink on the way: the path is its own resolved form
             if os.path.join(root, rel) not in listed:
@@ -54,15 +56,19 @@ def load_manifest(sources_dir: Path, cache: ManifestCache | None = None
 
 
 def _listed_entries(root: Path, raw_entries: list[Any], plain_files: set[str]
-                    ) -> tuple[list[SourceEntry], list[Reject], set[str]]:
-    """The manifest's entries as sources, one reject per bad entry, and the paths of every
-    file the manifest names (a refused entry's file is not read as an unlisted file)."""
+                    ) -> tuple[list[SourceEntry], list[Reject], set[str], set[str]]:
+    """The manifest's entries as sources, one reject per bad entry, the resolved paths of
+    the files they name, and the names themselves (relative to the sources folder): a file
+    the manifest names, whether taken or refused, is not read as an unlisted file."""
     entries: list[SourceEntry] = []
     rejects: list[Reject] = []
     listed: set[str] = set()
+    names: set[str] = set()
     first_entry: dict[str, str] = {}  # source_id -> the entry that listed it first
     for number, raw in enumerate(raw_entries, start=1):
         where = _entry_label(number, raw)
+        if isinstance(raw, dict) and isinstance(raw.get("file"), str):
+            names.add(PurePosixPath(raw["file"]).as_posix())  # "./x.txt" names "x.txt"
         named = _manifest_file(root, where, raw, plain_files)
         if isinstance(named, Reject):
             rejects.append(named)
@@ -80,7 +86,7 @@ def _listed_entries(root: Path, raw_entries: list[Any], plain_files: set[str]
             continue
         entries.append(SourceEntry(source_id=source_id, path=path, in_manifest=True,
                                    meta=_meta(checked)))
-    return entries, rejects, listed
+    return entries, rejects, listed, names
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,19 @@ class KnownFile:
 
 
 @dataclass(frozen=True)
+class RefusedFile:
+    """What the warehouse remembers of a source file a finished run refused for its content
+    (flows/ingest/documents.py `Reject.lasting`): refused again, unread, while unchanged."""
+
+    path: str
+    stat: FileStat
+    entry_key: str
+    checked_ns: int
+    limits: str  # `read.size_limits()` when it was refused
+    problem: str
+
+
+@dataclass(frozen=True)
 class UnchangedDocument:
     """A source whose file was not opened: its stat says it still holds `doc_id`."""
 
@@ -70,7 +83,8 @@ def entry_key(entry: SourceEntry) -> str:
     return hashlib.sha256(described.encode("utf-8")).hexdigest()
 
 
-def unchanged_since(known: KnownFile, entry: SourceEntry, now: FileStat | None) -> bool:
+def unchanged_since(known: KnownFile | RefusedFile, entry: SourceEntry, now: FileStat | None
+                    ) -> bool:
     """Whether `entry`'s file and manifest entry are exactly as when `known` was read."""
     return (now is not None and now == known.stat and known.path == str(entry.path)
             and known.entry_key == entry_key(entry)
