@@ -71,6 +71,7 @@ class NumbersTable(_Table):
     big_scales: dict[str, int] = {}
     partitive: dict[str, int] = {}
     chain_scales: bool | None = None  # scale words chain groups: "4 bin 215", "24 milyon 610 bin"
+    space_groups: bool | None = None  # a plain space groups thousands too: "231 000 Menschen"
 
 
 class NumbersFile(_Table):
@@ -165,6 +166,9 @@ class YearsTable(_Table):
     previous_after: Templates = []
     previous_cue: Template | None = None
     frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
+    # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
+    # "比上年", "year on year"): the first value of "from X to Y" is that year's.
+    previous_comparison: Templates = []
 
 
 class GrowthTable(_Table):
@@ -172,6 +176,9 @@ class GrowthTable(_Table):
     after: Templates = []
     decline_before: Templates = []
     decline_after: Templates = []
+    # Right before a figure, a word that makes it the new level, not the change ("ist auf
+    # 8,1 Prozent gesunken"): the cues after the figure then say nothing about it.
+    level_before: Templates = []
 
 
 class FromToTable(_Table):

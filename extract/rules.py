@@ -154,6 +154,7 @@ class LanguageRules:
         self.change_year_before = self._compile_all(years.get("change_before", []))
         self.previous_year_before = self._compile_all(years.get("previous_before", []))
         self.previous_year_after = self._compile_all(years.get("previous_after", []))
+        self.previous_comparison = self._compile_all(years.get("previous_comparison", []))
         # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
         self.year_frame = self._compile_all(years.get("frame", []))
         # A cheap word check per sentence before the patterns above are tried per figure.
@@ -163,6 +164,7 @@ class LanguageRules:
         self.growth_after = self._compile_all(growth.get("after", []))
         self.decline_before = self._compile_all(growth.get("decline_before", []))
         self.decline_after = self._compile_all(growth.get("decline_after", []))
+        self.level_before = self._compile_all(growth.get("level_before", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))

@@ -33,8 +33,10 @@ from extract.context.populations import _attached_population, _resolve_populatio
 from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
 from extract.context.years import (
     _YEAR_ANYWHERE,
+    _anchor_relative_years,
     _apply_frame,
     _baseline_years,
+    _date_from_values,
     _explicit_year,
     _previous_year,
 )
@@ -100,6 +102,10 @@ def analyse_sentence(text: str, rules: LanguageRules,
     next_group = _link_from_to(text, works, rules, baselines, 0)
     if names_year:
         _apply_frame(text, works, rules, baselines)
+    if rules.previous_comparison:
+        _date_from_values(text, works, rules)
+    if names_year:
+        _anchor_relative_years(text, works, rules)
     _mark_glosses(works)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
@@ -108,7 +114,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
-            year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
+            year_offset=w.year_offset, year_anchor=w.year_anchor, sample=w.sample,
+            paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
             place=w.place,

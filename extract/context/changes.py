@@ -39,10 +39,17 @@ def _qualify(text: str, work: _Work, rules: LanguageRules) -> None:
 
 def _is_growth(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:
     before = text[max(0, lead - _BEFORE_CHARS) : lead]
+    if any(r.search(before) for r in rules.growth_before):
+        return True
+    if _is_level(before, rules):
+        return False
     after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
-    return any(r.search(before) for r in rules.growth_before) or any(
-        r.search(after) for r in rules.growth_after
-    )
+    return any(r.search(after) for r in rules.growth_after)
+
+
+def _is_level(before: str, rules: LanguageRules) -> bool:
+    """'ist auf 8,1 Prozent gesunken': the figure is where the measure went, not how far."""
+    return any(r.search(before) for r in rules.level_before)
 
 
 def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:

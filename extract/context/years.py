@@ -101,3 +101,26 @@ def _apply_frame(text: str, works: list[_Work], rules: LanguageRules,
         if any(r.search(before) for r in rules.from_before):  # "up from 41%": the old value
             continue
         work.year = year
+
+
+def _date_from_values(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """"önceki yıla göre yüzde 51,3'ten yüzde 48,2'ye geriledi", "fell from 58% to 52% on
+    the year": in a sentence that compares with the year before, the first value of a
+    from-to pair is that year's."""
+    if not any(w.from_value and w.year is None and w.year_offset is None for w in works):
+        return
+    if any(r.search(text) for r in rules.previous_comparison):
+        for work in works:
+            if work.from_value and work.year is None and work.year_offset is None:
+                work.year_offset = -1
+
+
+def _anchor_relative_years(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """A year relative to another ("im Vorjahr", "a year earlier", "上年") counts from the
+    year the sentence gives the figures before it, or from the period that opens it."""
+    frame = _frame_year(text, rules) if rules.year_frame else None
+    for i, work in enumerate(works):
+        if work.year is not None or work.year_offset is None:
+            continue
+        dated = [w.year for w in works[:i] if w.year is not None and w.year_offset is None]
+        work.year_anchor = dated[-1] if dated else frame
