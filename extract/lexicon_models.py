@@ -186,6 +186,9 @@ class FromToTable(_Table):
     between: Templates = []
     bare_before: Templates = []  # a unitless first value before the figure ("von 21 auf")
     bare_after: Templates = []  # ... or after it ("%3,9'dan 4,4'e")
+    # Read right after a count: a bare number (group `num`) that is the count at another
+    # time or its change ("compared with 1,420 in 2024", "up 9,800 (0.8%)").
+    count_partner: Templates = []
 
 
 class EnumerationTable(_Table):

@@ -172,6 +172,7 @@ class LanguageRules:
         # a figure), "yüzde 3,9'dan 4,4'e" (the bare number after it); group `num`.
         self.bare_from = self._compile_all(from_to.get("bare_before", []))
         self.bare_to = self._compile_all(from_to.get("bare_after", []))
+        self.count_partner = self._compile_all(from_to.get("count_partner", []))
         # Figures listed with one verb: "rose by 2.4%, 3.1% and 5.6%", "分别增长7.2%、9.9%和21.4%".
         enumeration = data.get("enumeration", {})
         self.list_separator = self._compile_all(enumeration.get("separator", []))

@@ -29,6 +29,7 @@ from extract.context.lists import (
     _link_from_to,
     _share_in_lists,
 )
+from extract.context.partners import _count_partners
 from extract.context.populations import _attached_population, _resolve_populations
 from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
 from extract.context.years import (
@@ -59,6 +60,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
     if any(r.search(text) for r in rules.negative_sentence):
         candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
     candidates = _bare_partners(text, candidates, rules)
+    candidates = _count_partners(text, candidates, rules)
     works = [_Work(cand=c, unit=c.unit) for c in candidates]
     for work in works:
         _qualify(text, work, rules)
