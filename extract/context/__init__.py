@@ -65,9 +65,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
     for work in works:
         _qualify(text, work, rules)
         _apply_sign(text, work)
-    if "(" in text or "（" in text:
+    parenthesised = "(" in text or "（" in text
+    if parenthesised:
         _find_heads(text, works)
-        _signed_share_changes(works)
     for work in works:
         if work.signed:
             continue
@@ -77,6 +77,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.unit = "percent_change"
         if work.unit in _CHANGE_UNITS:
             work.negative = _is_decline(text, work, rules, lead)
+    if parenthesised:
+        _signed_share_changes(works)
     # Most sentences name no year: then no year cue can match (one scan instead of many).
     names_year = _YEAR_ANYWHERE.search(text) is not None
     baselines = _baseline_years(text, rules) if names_year else []
