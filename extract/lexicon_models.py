@@ -165,6 +165,10 @@ class YearsTable(_Table):
     previous_before: Templates = []
     previous_after: Templates = []
     previous_cue: Template | None = None
+    # Some years before the survey: "vor zwei Jahren", "four years ago", "iki yıl önce",
+    # "两年前"; group `n` is the number of years (digits or number words).
+    years_ago_before: Templates = []
+    years_ago_after: Templates = []
     frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
     # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
     # "比上年", "year on year"): the first value of "from X to Y" is that year's.

@@ -128,7 +128,9 @@ class NumberGrammar:
 
     def parse_words(self, text: str) -> float | None:
         """Number words in this language's composition style, or None."""
-        text = text.strip().lower()
+        # Turkish dotted capital İ lowers to "i" + a combining dot ("İki" would be no word);
+        # the regexes already match it case-insensitively.
+        text = text.strip().replace("\u0130", "i").lower()
         if self.compound == "chinese":
             return parse_chinese(text)
         if self.compound == "german":

@@ -155,6 +155,8 @@ class LanguageRules:
         self.previous_year_before = self._compile_all(years.get("previous_before", []))
         self.previous_year_after = self._compile_all(years.get("previous_after", []))
         self.previous_comparison = self._compile_all(years.get("previous_comparison", []))
+        self.years_ago_before = self._compile_all(years.get("years_ago_before", []))
+        self.years_ago_after = self._compile_all(years.get("years_ago_after", []))
         # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
         self.year_frame = self._compile_all(years.get("frame", []))
         # A cheap word check per sentence before the patterns above are tried per figure.

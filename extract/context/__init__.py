@@ -39,7 +39,7 @@ from extract.context.years import (
     _baseline_years,
     _date_from_values,
     _explicit_year,
-    _previous_year,
+    _years_ago,
 )
 from extract.rules import LanguageRules
 
@@ -89,8 +89,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
     for i, work in enumerate(works):
         if names_year:
             work.year = _explicit_year(text, works, i, rules, baselines)
-        if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
-            work.year_offset = -1
+        if work.year is None and may_name_previous_year:
+            ago = _years_ago(text, works, i, rules)
+            work.year_offset = -ago if ago else None
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
         if (may_name_age and work.cand.kind != "count"

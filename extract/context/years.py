@@ -62,6 +62,38 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     return None
 
 
+# "four years ago" is about an earlier survey; further back it is history, not a wave.
+_MAX_YEARS_AGO = 20
+
+
+def _years_ago(text: str, works: list[_Work], i: int, rules: LanguageRules) -> int | None:
+    """How many years before the survey a value is ("vor zwei Jahren", "four years ago",
+    "iki yıl önce", "两年前"), or None."""
+    work = works[i]
+    if work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS:
+        return None  # "up 15% from two years ago": the base
+    if _previous_year(text, works, i, rules):
+        return 1
+    if not (rules.years_ago_before or rules.years_ago_after):
+        return None
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    window_start = max(prev_end, work.lead - _AFTER_CHARS)
+    before = text[window_start : work.lead]
+    # "Compared with 28% two years ago, 35% now": a cue right after a figure is that one's.
+    right_after_figure = i > 0 and window_start == prev_end
+    match = next((m for r in rules.years_ago_before if (m := r.search(before))
+                  and not (right_after_figure and not before[: m.start("n")].strip())), None)
+    after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
+    match = match or next((m for r in rules.years_ago_after if (m := r.match(after))), None)
+    if match is None:
+        return None
+    count = rules.numbers.parse(match.group("n"))
+    if count is None or not 1 <= count <= _MAX_YEARS_AGO or count != int(count):
+        return None
+    return int(count)
+
+
 def _previous_year(text: str, works: list[_Work], i: int, rules: LanguageRules) -> bool:
     """Is the value tied to the year before the survey ("im Vorjahr", "last year", "去年")?"""
     work = works[i]
