@@ -91,7 +91,9 @@ class NumberGrammar:
         # Not the tail of a spaced group ("000" of "231 000"), but "2023 150 Befragte" is
         # a year and a count.
         tail = "".join(rf"(?<!(?<![\d.,])\d{{{n}}}[{spaces}])" for n in (1, 2, 3))
-        return (rf"(?<!\d)(?<!\d[.,]){tail}"
+        # A digit first: the lookbehinds are then tried only where a number can start
+        # (bench/extract.py: the pattern is in most figure forms).
+        return (rf"(?=\d)(?<!\d)(?<!\d[.,]){tail}"
                 rf"(?:\d{{1,3}}(?:{group}\d{{3}})+(?:{dec}\d+)?"
                 rf"|\d{{1,3}}(?:[{spaces}]\d{{3}})+(?:{dec}\d+)?"
                 rf"|\d+{group}\d{{1,2}}"
