@@ -34,6 +34,8 @@ class Candidate:
     # (start, end) of the words naming what a count counts when the rule captures them
     # ("the number of payrolled employees was 1,284,500", "hane sayısının 24 milyon").
     term: tuple[int, int] | None = None
+    # A sign the rule reads inside its surface ("yüzde -2,4", "%−3,1", "yüzde eksi 1,8").
+    sign: str | None = None
 
     @property
     def verbal(self) -> bool:
@@ -183,8 +185,10 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
     if fig.kind == "range":
         qualifier = "approx"  # a range stands for a value somewhere inside it
     term = _group(match, "term")
+    sign = _group(match, "sign")
     return Candidate(start, end, value, fig.unit, fig.rule, fig.kind, qualifier, order,
-                     fig.sample, (term[1], term[2]) if term else None)
+                     fig.sample, (term[1], term[2]) if term else None,
+                     sign[0].strip() if sign else None)
 
 
 def _strip(text: str, cand: Candidate) -> Candidate:

@@ -71,6 +71,7 @@ class NumbersTable(_Table):
     big_scales: dict[str, int] = {}
     partitive: dict[str, int] = {}
     chain_scales: bool | None = None  # scale words chain groups: "4 bin 215", "24 milyon 610 bin"
+    space_groups: bool | None = None  # a plain space groups thousands too: "231 000 Menschen"
 
 
 class NumbersFile(_Table):
@@ -179,7 +180,14 @@ class YearsTable(_Table):
     previous_before: Templates = []
     previous_after: Templates = []
     previous_cue: Template | None = None
+    # Some years before the survey: "vor zwei Jahren", "four years ago", "iki yıl önce",
+    # "两年前"; group `n` is the number of years (digits or number words).
+    years_ago_before: Templates = []
+    years_ago_after: Templates = []
     frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
+    # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
+    # "比上年", "year on year"): the first value of "from X to Y" is that year's.
+    previous_comparison: Templates = []
 
 
 class GrowthTable(_Table):
@@ -187,6 +195,9 @@ class GrowthTable(_Table):
     after: Templates = []
     decline_before: Templates = []
     decline_after: Templates = []
+    # Right before a figure, a word that makes it the new level, not the change ("ist auf
+    # 8,1 Prozent gesunken"): the cues after the figure then say nothing about it.
+    level_before: Templates = []
 
 
 class FromToTable(_Table):
@@ -194,6 +205,9 @@ class FromToTable(_Table):
     between: Templates = []
     bare_before: Templates = []  # a unitless first value before the figure ("von 21 auf")
     bare_after: Templates = []  # ... or after it ("%3,9'dan 4,4'e")
+    # Read right after a count: a bare number (group `num`) that is the count at another
+    # time or its change ("compared with 1,420 in 2024", "up 9,800 (0.8%)").
+    count_partner: Templates = []
 
 
 class EnumerationTable(_Table):

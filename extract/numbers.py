@@ -20,6 +20,9 @@ large counts ("4 bin 215" = 4,215; "24 milyon 610 bin" = 24,610,000).
 A language's separators are a habit, not a law: a group separator is always followed by
 exactly three digits, so one followed by one or two digits ("yüzde 34.7", "%12.5",
 "1,5 million") can only be a decimal point, whatever the language's convention.
+Likewise a no-break or narrow no-break space between groups of three digits ("231\u202f000")
+groups thousands in every language; a plain space ("231 000 Menschen", as statistics offices
+write) only where ``space_groups`` says the language's writers use it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "六": 6, "七": 7, "八": 8, "九": 9}
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
 _ZH_BIG = {"万": 10_000, "亿": 100_000_000}
+# Spaces that may stand between groups of three digits (for a regex character class).
+_NO_BREAK_GROUPS = "\u00a0\u202f"
+_SPACE_GROUPS = " \u00a0\u202f"
 
 
 class NumberGrammar:
@@ -51,6 +57,7 @@ class NumberGrammar:
         self.big_scales: dict[str, float] = {k.lower(): float(v) for k, v in
                                              data.get("big_scales", {}).items()}
         self.chain_scales: bool = bool(data.get("chain_scales", False))
+        self.space_groups: bool = bool(data.get("space_groups", False))
         self.digits_pattern = self._digits_pattern()
         self._foreign_decimal = self._foreign_decimal_pattern()
         self.words_pattern = self._words_pattern()
@@ -77,10 +84,18 @@ class NumberGrammar:
     def _digits_pattern(self) -> str:
         group = re.escape(self.group_separator)
         dec = re.escape(self.decimal_separator)
-        # Grouped thousands first ("7.095", "1,500"), then the group separator used as a
-        # decimal point ("34.7" in Turkish, "1,5" in English: never three digits after it),
-        # then plain ("7095", "45,5").
-        return (rf"(?<!\d)(?<!\d[.,])(?:\d{{1,3}}(?:{group}\d{{3}})+(?:{dec}\d+)?"
+        spaces = _SPACE_GROUPS if self.space_groups else _NO_BREAK_GROUPS
+        # Grouped thousands first ("7.095", "1,500", "231 000"), then the group separator
+        # used as a decimal point ("34.7" in Turkish, "1,5" in English: never three digits
+        # after it), then plain ("7095", "45,5").
+        # Not the tail of a spaced group ("000" of "231 000"), but "2023 150 Befragte" is
+        # a year and a count.
+        tail = "".join(rf"(?<!(?<![\d.,])\d{{{n}}}[{spaces}])" for n in (1, 2, 3))
+        # A digit first: the lookbehinds are then tried only where a number can start
+        # (bench/extract.py: the pattern is in most figure forms).
+        return (rf"(?=\d)(?<!\d)(?<!\d[.,]){tail}"
+                rf"(?:\d{{1,3}}(?:{group}\d{{3}})+(?:{dec}\d+)?"
+                rf"|\d{{1,3}}(?:[{spaces}]\d{{3}})+(?:{dec}\d+)?"
                 rf"|\d+{group}\d{{1,2}}"
                 rf"|\d+(?:{dec}\d+)?)(?![\d]|[.,]\d)")
 
@@ -106,7 +121,8 @@ class NumberGrammar:
             return None
         if self._foreign_decimal.fullmatch(text):
             return float(text.replace(self.group_separator, "."))
-        plain = text.replace(self.group_separator, "").replace(self.decimal_separator, ".")
+        plain = re.sub(f"[{_SPACE_GROUPS}]", "", text)
+        plain = plain.replace(self.group_separator, "").replace(self.decimal_separator, ".")
         try:
             return float(plain)
         except ValueError:
@@ -114,7 +130,9 @@ class NumberGrammar:
 
     def parse_words(self, text: str) -> float | None:
         """Number words in this language's composition style, or None."""
-        text = text.strip().lower()
+        # Turkish dotted capital İ lowers to "i" + a combining dot ("İki" would be no word);
+        # the regexes already match it case-insensitively.
+        text = text.strip().replace("\u0130", "i").lower()
         if self.compound == "chinese":
             return parse_chinese(text)
         if self.compound == "german":

@@ -176,6 +176,9 @@ class LanguageRules:
         self.change_year_before = self._compile_all(years.get("change_before", []))
         self.previous_year_before = self._compile_all(years.get("previous_before", []))
         self.previous_year_after = self._compile_all(years.get("previous_after", []))
+        self.previous_comparison = self._compile_all(years.get("previous_comparison", []))
+        self.years_ago_before = self._compile_all(years.get("years_ago_before", []))
+        self.years_ago_after = self._compile_all(years.get("years_ago_after", []))
         # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
         self.year_frame = self._compile_all(years.get("frame", []))
         # A cheap word check per sentence before the patterns above are tried per figure.
@@ -185,6 +188,7 @@ class LanguageRules:
         self.growth_after = self._compile_all(growth.get("after", []))
         self.decline_before = self._compile_all(growth.get("decline_before", []))
         self.decline_after = self._compile_all(growth.get("decline_after", []))
+        self.level_before = self._compile_all(growth.get("level_before", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
@@ -192,6 +196,7 @@ class LanguageRules:
         # a figure), "yüzde 3,9'dan 4,4'e" (the bare number after it); group `num`.
         self.bare_from = self._compile_all(from_to.get("bare_before", []))
         self.bare_to = self._compile_all(from_to.get("bare_after", []))
+        self.count_partner = self._compile_all(from_to.get("count_partner", []))
         # Figures listed with one verb: "rose by 2.4%, 3.1% and 5.6%", "分别增长7.2%、9.9%和21.4%".
         enumeration = data.get("enumeration", {})
         self.list_separator = self._compile_all(enumeration.get("separator", []))

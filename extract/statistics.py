@@ -481,8 +481,8 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
         start, end = seg.start + fig.start, seg.start + fig.end
         year = fig.year
-        if year is None and fig.year_offset is not None and survey_year is not None:
-            year = survey_year + fig.year_offset  # "im Vorjahr", "last year"
+        if year is None and fig.year_offset is not None:
+            year = _relative_year(fig, survey_year)  # "im Vorjahr", "last year"
         qualifier = fig.qualifier
         paraphrase_of = glosses.get(index)
         if paraphrase_of and fig.paraphrase_of is None and qualifier == "exact":
@@ -496,6 +496,17 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             paraphrase_of=paraphrase_of,
         ))
     return stats
+
+
+def _relative_year(fig: Figure, survey_year: int | None) -> int | None:
+    """The year "im Vorjahr" / "last year" names: the year before the sentence's own year
+    ("3.9% in 2023, compared with 3.6% in the prior year" -> 2022), else before the survey
+    year.  A forecast year ("by 2030") is no anchor for a past value."""
+    offset = fig.year_offset or 0
+    anchor = fig.year_anchor
+    if anchor is not None and (survey_year is None or anchor <= survey_year):
+        return anchor + offset
+    return None if survey_year is None else survey_year + offset
 
 
 def _heading_gloss_qualifier(found: list[_Found], index: int,

@@ -29,14 +29,17 @@ from extract.context.lists import (
     _link_from_to,
     _share_in_lists,
 )
+from extract.context.partners import _count_partners
 from extract.context.populations import _attached_population, _resolve_populations
 from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
 from extract.context.years import (
     _YEAR_ANYWHERE,
+    _anchor_relative_years,
     _apply_frame,
     _baseline_years,
+    _date_from_values,
     _explicit_year,
-    _previous_year,
+    _years_ago,
 )
 from extract.rules import LanguageRules
 
@@ -57,13 +60,14 @@ def analyse_sentence(text: str, rules: LanguageRules,
     if any(r.search(text) for r in rules.negative_sentence):
         candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
     candidates = _bare_partners(text, candidates, rules)
+    candidates = _count_partners(text, candidates, rules)
     works = [_Work(cand=c, unit=c.unit) for c in candidates]
     for work in works:
         _qualify(text, work, rules)
         _apply_sign(text, work)
-    if "(" in text or "（" in text:
+    parenthesised = "(" in text or "（" in text
+    if parenthesised:
         _find_heads(text, works)
-        _signed_share_changes(works)
     for work in works:
         if work.signed:
             continue
@@ -73,6 +77,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.unit = "percent_change"
         if work.unit in _CHANGE_UNITS:
             work.negative = _is_decline(text, work, rules, lead)
+    if parenthesised:
+        _signed_share_changes(works)
     # Most sentences name no year: then no year cue can match (one scan instead of many).
     names_year = _YEAR_ANYWHERE.search(text) is not None
     baselines = _baseline_years(text, rules) if names_year else []
@@ -83,8 +89,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
     for i, work in enumerate(works):
         if names_year:
             work.year = _explicit_year(text, works, i, rules, baselines)
-        if work.year is None and may_name_previous_year and _previous_year(text, works, i, rules):
-            work.year_offset = -1
+        if work.year is None and may_name_previous_year:
+            ago = _years_ago(text, works, i, rules)
+            work.year_offset = -ago if ago else None
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
         # A count takes a band only when it counts the people asked ("16-74 yaş grubundaki
@@ -105,6 +112,10 @@ def analyse_sentence(text: str, rules: LanguageRules,
     next_group = _link_from_to(text, works, rules, baselines, 0)
     if names_year:
         _apply_frame(text, works, rules, baselines)
+    if rules.previous_comparison:
+        _date_from_values(text, works, rules)
+    if names_year:
+        _anchor_relative_years(text, works, rules)
     _mark_glosses(works)
     _comparison_groups(works, next_group)
     _resolve_populations(text, works, rules)
@@ -113,7 +124,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
-            year_offset=w.year_offset, sample=w.sample, paraphrase_of=w.paraphrase_of,
+            year_offset=w.year_offset, year_anchor=w.year_anchor, sample=w.sample,
+            paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
             place=w.place, subgroup=w.subgroup,

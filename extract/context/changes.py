@@ -15,10 +15,13 @@ from extract.context.work import (
 from extract.rules import LanguageRules
 
 # A sign printed right before a number ("(−9,4 %)", "+6,1 %"): True when it means down.
-_SIGNS = {"+": False, "\u2212": True, "-": True, "\u2013": True}
-# The sign opens a word (not "COVID-19", "Q3-5"); a space may follow "+" and "−" ("+ 7,5 %")
-# but not a hyphen or dash, which then is punctuation ("Anteil - 45 Prozent").
-_SIGN_BEFORE = re.compile(r"(?<![\w.,%])(?:(?P<sign>[+\u2212])\s?|(?P<sign2>[-\u2013]))$")
+# A figure rule may read a sign inside its surface, also as a word ("yüzde eksi 1,8").
+_SIGNS = {"+": False, "\u2212": True, "-": True, "\u2013": True, "eksi": True, "artı": False}
+# The sign opens a word (not "COVID-19", "Q3-5"), though it may follow a Chinese character
+# ("同比增长-2.1%"); a space may follow "+" and "−" ("+ 7,5 %") but not a hyphen or dash,
+# which then is punctuation ("Anteil - 45 Prozent").
+_SIGN_BEFORE = re.compile(r"(?<![.,%])(?<![^\W\u3400-\u9fff])"
+                          r"(?:(?P<sign>[+\u2212])\s?|(?P<sign2>[-\u2013]))$")
 
 
 def _qualify(text: str, work: _Work, rules: LanguageRules) -> None:
@@ -39,10 +42,17 @@ def _qualify(text: str, work: _Work, rules: LanguageRules) -> None:
 
 def _is_growth(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:
     before = text[max(0, lead - _BEFORE_CHARS) : lead]
+    if any(r.search(before) for r in rules.growth_before):
+        return True
+    if _is_level(before, rules):
+        return False
     after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
-    return any(r.search(before) for r in rules.growth_before) or any(
-        r.search(after) for r in rules.growth_after
-    )
+    return any(r.search(after) for r in rules.growth_after)
+
+
+def _is_level(before: str, rules: LanguageRules) -> bool:
+    """'ist auf 8,1 Prozent gesunken': the figure is where the measure went, not how far."""
+    return any(r.search(before) for r in rules.level_before)
 
 
 def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:
@@ -59,21 +69,29 @@ def _apply_sign(text: str, work: _Work) -> None:
     cand = work.cand
     if work.unit not in ("percent", *_CHANGE_UNITS) or cand.verbal:
         return
+    if cand.sign is not None and cand.sign.lower() in _SIGNS:
+        _mark_signed(work, _SIGNS[cand.sign.lower()])
+        return
     match = _SIGN_BEFORE.search(text, max(0, cand.start - 3), cand.start)
     if match is None:
         return
     name = "sign" if match.group("sign") else "sign2"
     sign = match.group(name)
     work.cand = replace(cand, start=match.start(name))  # the printed sign stays in the surface
+    _mark_signed(work, _SIGNS[sign])
+
+
+def _mark_signed(work: _Work, negative: bool) -> None:
     work.signed = True
-    work.negative = _SIGNS[sign]
+    work.negative = negative
     if work.unit == "percent":
         work.unit = "percent_change"
 
 
 def _signed_share_changes(works: list[_Work]) -> None:
     """A signed percent in parentheses after a share changes that share in points: "45
-    Prozent (+4 Prozent zum Vorjahr)"; after a count it stays a percent change."""
+    Prozent (+4 Prozent zum Vorjahr)"; after a count or a change ("3,9 % unter dem
+    Vorjahresmonat (−3,9 %)") it stays a percent change.  Runs after growth detection."""
     for work in works:
         if work.signed and work.head is not None and work.unit == "percent_change":
             head = works[work.head]

@@ -48,8 +48,8 @@ def _inherit_from_heads(works: list[_Work]) -> None:
 
 def _mark_glosses(works: list[_Work]) -> None:
     """'zwei Drittel (68 Prozent)', '三分之二的消费者（68%）': the verbal share paraphrases the
-    exact figure in parentheses after it.  Its qualifier is approx unless it names its own
-    or equals the figure."""
+    exact figure in parentheses after it and shares its time.  Its qualifier is approx
+    unless it names its own or equals the figure."""
     for i, work in enumerate(works):
         if work.head is None:
             continue
@@ -58,6 +58,8 @@ def _mark_glosses(works: list[_Work]) -> None:
                 or work.cand.verbal or verbal.unit != "percent" or work.unit != "percent"):
             continue
         verbal.paraphrase_of = i
+        if verbal.year is None and verbal.year_offset is None:  # "2 in 10 (21%) in 2021"
+            verbal.year, verbal.year_offset = work.year, work.year_offset
         if verbal.cand.qualifier is None and verbal.qualifier == "exact" and abs(
                 verbal.cand.value - work.cand.value) > _GLOSS_EQUAL:
             verbal.qualifier = "approx"

@@ -35,6 +35,9 @@ class Figure:
     # Years relative to the survey year ("im Vorjahr", "last year" -> -1); resolved by
     # extract.statistics, which knows the survey year.
     year_offset: int | None = None
+    # The explicit year a relative year counts from ("2023 ... 3.6% in the prior year" ->
+    # 2022); None: from the survey year.
+    year_anchor: int | None = None
     # A count of survey participants ("1.500 kişi katıldı", "n = 2,047", "7000 Fragebögen"):
     # without a named group it is about the survey's population, else "respondents".
     sample: bool = False
@@ -66,6 +69,7 @@ class _Work:
     negative: bool = False  # a decline: the change is stored as a negative value
     year: int | None = None
     year_offset: int | None = None
+    year_anchor: int | None = None
     population: str | None = None
     attached: bool = False
     sample: bool = False

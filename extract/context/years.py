@@ -62,6 +62,38 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     return None
 
 
+# "four years ago" is about an earlier survey; further back it is history, not a wave.
+_MAX_YEARS_AGO = 20
+
+
+def _years_ago(text: str, works: list[_Work], i: int, rules: LanguageRules) -> int | None:
+    """How many years before the survey a value is ("vor zwei Jahren", "four years ago",
+    "iki yıl önce", "两年前"), or None."""
+    work = works[i]
+    if work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS:
+        return None  # "up 15% from two years ago": the base
+    if _previous_year(text, works, i, rules):
+        return 1
+    if not (rules.years_ago_before or rules.years_ago_after):
+        return None
+    prev_end = works[i - 1].cand.end if i > 0 else 0
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    window_start = max(prev_end, work.lead - _AFTER_CHARS)
+    before = text[window_start : work.lead]
+    # "Compared with 28% two years ago, 35% now": a cue right after a figure is that one's.
+    right_after_figure = i > 0 and window_start == prev_end
+    match = next((m for r in rules.years_ago_before if (m := r.search(before))
+                  and not (right_after_figure and not before[: m.start("n")].strip())), None)
+    after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
+    match = match or next((m for r in rules.years_ago_after if (m := r.match(after))), None)
+    if match is None:
+        return None
+    count = rules.numbers.parse(match.group("n"))
+    if count is None or not 1 <= count <= _MAX_YEARS_AGO or count != int(count):
+        return None
+    return int(count)
+
+
 def _previous_year(text: str, works: list[_Work], i: int, rules: LanguageRules) -> bool:
     """Is the value tied to the year before the survey ("im Vorjahr", "last year", "去年")?"""
     work = works[i]
@@ -101,3 +133,26 @@ def _apply_frame(text: str, works: list[_Work], rules: LanguageRules,
         if any(r.search(before) for r in rules.from_before):  # "up from 41%": the old value
             continue
         work.year = year
+
+
+def _date_from_values(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """"önceki yıla göre yüzde 51,3'ten yüzde 48,2'ye geriledi", "fell from 58% to 52% on
+    the year": in a sentence that compares with the year before, the first value of a
+    from-to pair is that year's."""
+    if not any(w.from_value and w.year is None and w.year_offset is None for w in works):
+        return
+    if any(r.search(text) for r in rules.previous_comparison):
+        for work in works:
+            if work.from_value and work.year is None and work.year_offset is None:
+                work.year_offset = -1
+
+
+def _anchor_relative_years(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """A year relative to another ("im Vorjahr", "a year earlier", "上年") counts from the
+    year the sentence gives the figures before it, or from the period that opens it."""
+    frame = _frame_year(text, rules) if rules.year_frame else None
+    for i, work in enumerate(works):
+        if work.year is not None or work.year_offset is None:
+            continue
+        dated = [w.year for w in works[:i] if w.year is not None and w.year_offset is None]
+        work.year_anchor = dated[-1] if dated else frame
