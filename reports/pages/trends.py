@@ -8,7 +8,15 @@ from pathlib import Path
 from reports.charts import ChartPoint, trend_svg
 from reports.markup import UNIT_NAMES, counted, format_value, md_text, slug
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, CHARTS_DIR, Row, have, label, point_value
+from reports.pages.common import (
+    BREAK,
+    CHARTS_DIR,
+    Row,
+    curation_note,
+    have,
+    label,
+    point_value,
+)
 from reports.pages.overview import headline_trends
 
 CHARTED_TRENDS = 60  # charts on the trends page; further trends are listed in one table
@@ -44,8 +52,14 @@ def _more_trends(rest: list[Row]) -> str:
     for series in rest:
         points = sorted(series["points"], key=lambda p: p["year"])
         path = " → ".join(f"{point_value(p, series['unit'])} ({p['year']})" for p in points)
-        rows.append(f"| {label(series['metric'])} | {path} | {series['n_sources']:,} |")
+        rows.append(f"| {_curated_label(series)} | {path} | {series['n_sources']:,} |")
     return "## More trends {#more-trends}\n\n" + "\n".join(rows)
+
+
+def _curated_label(series: Row) -> str:
+    """A metric's label in a table, with what analysts did to it."""
+    note = curation_note(series)
+    return label(series["metric"]) + (f" ({note})" if note else "")
 
 
 def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
@@ -61,6 +75,8 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
              f"{counted(n_sources, 'source')}")
+    if curation_note(series):
+        facts += f" · {curation_note(series)}"
     caption = f"{label(series['metric'])}, by year"
     return "\n\n".join([
         f"## {label(series['metric'])} {{#trend-{anchor}}}",
@@ -104,6 +120,6 @@ def single_year_md(c: Catalogue) -> str:
             sources = "; ".join(c.cite(s) for s in point["source_ids"])
             if point["n_sources"] > len(point["source_ids"]):
                 sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
-            rows.append(f"| {label(series['metric'])} | {point['year']} | "
+            rows.append(f"| {_curated_label(series)} | {point['year']} | "
                         f"{point_value(point, series['unit'])} | {sources} |")
     return "\n\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:])
