@@ -44,6 +44,8 @@ class Decided:
 
 def decided(con: duckdb.DuckDBPyConnection) -> Decided:
     """Every merge and split, oldest first, over the figures that are current now."""
+    if not _any_decision(con, "merge", "split"):
+        return Decided()  # (the common case, answered without resolving figures)
     sides: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     kinds: dict[int, str] = {}
     for decision_id, kind, side, obs_id in con.execute(
@@ -63,6 +65,11 @@ def decided(con: duckdb.DuckDBPyConnection) -> Decided:
     metric_of = dict(con.execute("SELECT obs_id, metric_id FROM metric_observations"
                                  " WHERE obs_id IN (SELECT unnest(?))", [figures]).fetchall())
     return Decided(constraints, blocks_of_metrics(constraints, metric_of))
+
+
+def _any_decision(con: duckdb.DuckDBPyConnection, *kinds: str) -> bool:
+    return con.execute("SELECT count(*) > 0 FROM curation_decisions WHERE kind IN"
+                       " (SELECT unnest(?))", [list(kinds)]).fetchone() == (True,)
 
 
 def decision_count(con: duckdb.DuckDBPyConnection) -> int:

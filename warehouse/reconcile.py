@@ -150,6 +150,9 @@ def link_row(metric_id: str, obs_id: str, method: str, score: float, run_id: str
 def apply_analyst_labels(con: duckdb.DuckDBPyConnection) -> None:
     """Give each metric an analyst named (`polystat metrics rename`, the metric_curation
     view of migration 023) that label: linking recomputes labels from the figures."""
+    renamed = con.execute("SELECT count(*) > 0 FROM curation_decisions WHERE kind = 'rename'")
+    if renamed.fetchone() != (True,):
+        return  # (the common case, answered without resolving figures)
     con.execute("UPDATE metrics SET label = c.label FROM metric_curation c"
                 " WHERE metrics.metric_id = c.metric_id AND c.label IS NOT NULL"
                 " AND metrics.label <> c.label")

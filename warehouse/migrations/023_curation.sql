@@ -36,20 +36,27 @@ CREATE TABLE curation_figures (
 -- Each decision's figures as they are now: the current observation found by obs_id, else
 -- by span, else by source, sentence, offset and surface. Figures found no more are left out.
 CREATE VIEW curated_figures AS
-WITH found AS (
-    SELECT f.decision_id, f.side, f.obs_id AS recorded, o.obs_id, 1 AS how
-    FROM curation_figures f JOIN current_observations o ON o.obs_id = f.obs_id
-    UNION ALL
-    SELECT f.decision_id, f.side, f.obs_id, o.obs_id, 2
-    FROM curation_figures f JOIN current_observations o
+WITH current AS (
+    SELECT f.decision_id, f.side, f.obs_id FROM curation_figures f
+    WHERE f.obs_id IN (SELECT obs_id FROM current_observations)),
+missing AS (  -- figures no longer current by obs_id: only these are looked for further
+    SELECT * FROM curation_figures
+    WHERE (decision_id, obs_id) NOT IN (SELECT (decision_id, obs_id) FROM current)),
+found AS (
+    SELECT f.decision_id, f.side, f.obs_id AS recorded, o.obs_id, 2 AS how
+    FROM missing f JOIN current_observations o
       ON o.doc_id = f.doc_id AND o.start = f.start AND o."end" = f."end"
     UNION ALL
     SELECT f.decision_id, f.side, f.obs_id, o.obs_id, 3
-    FROM curation_figures f JOIN current_documents d ON d.source_id = f.source_id
+    FROM missing f JOIN current_documents d ON d.source_id = f.source_id
     JOIN current_observations o ON o.doc_id = d.doc_id AND o.claim = f.claim
-     AND o.start - o.claim_start = f.offset_in_claim AND o.surface = f.surface)
-SELECT decision_id, side, obs_id FROM found
-QUALIFY row_number() OVER (PARTITION BY decision_id, recorded ORDER BY how, obs_id) = 1;
+     AND o.start - o.claim_start = f.offset_in_claim AND o.surface = f.surface),
+best AS (  -- the best way a missing figure was found
+    SELECT decision_id, side, obs_id FROM found
+    QUALIFY row_number() OVER (PARTITION BY decision_id, recorded ORDER BY how, obs_id) = 1)
+SELECT * FROM current
+UNION ALL
+SELECT * FROM best;
 
 -- Per metric, the decisions behind it: merged_at (the latest merge whose two sides it
 -- holds), split_at (the latest split it came out of), label (the latest rename that names
