@@ -423,3 +423,29 @@ def _largest_metric_in(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
                         " ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
     assert found
     return found[0], found[1]
+
+
+def test_a_figure_with_a_new_id_is_found_again_by_its_span_or_sentence(
+        first_run, tmp_path) -> None:
+    """Another extractor may read another unit at the same span (a new obs_id): the
+    decision still finds the figure there, else by its sentence; a figure found nowhere
+    is left out."""
+    warehouse = _copy(first_run, tmp_path)
+    con = db.connect(warehouse)
+    try:
+        metric_id, figures = _largest_metric_in(con)
+        curation.rename(con, metric_id, "A label an analyst chose")
+        con.execute("UPDATE curation_figures SET obs_id = 'obs-read-as-a-count'"
+                    " WHERE obs_id = (SELECT min(obs_id) FROM curation_figures)")
+        found = {row[0] for row in con.execute("SELECT obs_id FROM curated_figures").fetchall()}
+        members = {row[0] for row in con.execute(
+            "SELECT obs_id FROM metric_observations WHERE metric_id = ?", [metric_id]).fetchall()}
+        assert found == members and len(found) == figures
+        con.execute("UPDATE curation_figures SET start = start + 1"
+                    " WHERE obs_id = 'obs-read-as-a-count'")  # not at its span: its sentence
+        assert len(con.execute("SELECT * FROM curated_figures").fetchall()) == figures
+        con.execute("UPDATE curation_figures SET surface = 'elsewhere'"
+                    " WHERE obs_id = 'obs-read-as-a-count'")  # nor in its sentence: gone
+        assert len(con.execute("SELECT * FROM curated_figures").fetchall()) == figures - 1
+    finally:
+        con.close()
