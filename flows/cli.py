@@ -428,6 +428,133 @@ def _metric_page(metric_id: str) -> str:
     return Path(settings.get("out")).resolve().as_uri() + "/" + metric_url(metric_id)
 
 
+metrics_app = typer.Typer(
+    help="List metrics and curate them: merge, split, rename. Decisions are kept with their "
+         "time and hold through every later run, relink and full rebuild.",
+    no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+MetricArgument = Annotated[str, typer.Argument(help="A metric id (m-…), from `polystat metrics "
+                                                    "list`.", show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the records as JSON.")]
+
+
+@contextmanager
+def _open_write(path: Path) -> Iterator[Any]:
+    """The warehouse for a curation command: one that exists and is polystat's (exit 2
+    names what is wrong, as for the read commands; an older schema is upgraded, as a run
+    does), opened for writing (exit 1 when another process still holds it after
+    POLYSTAT_LOCK_WAIT seconds). The decision and its effect on the metrics are one
+    transaction."""
+    from warehouse import db, store
+    from warehouse.curation import CurationError
+
+    try:
+        db.connect(path, read_only=True).close()  # never creates a warehouse
+    except (db.WarehouseMissing, db.NotAWarehouse) as exc:
+        raise _fail(str(exc), 2) from None
+    except (db.WarehouseOutdated, db.WarehouseLocked):
+        pass  # upgraded below; waited for below
+    except db.WarehouseError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        con = db.connect(path, wait_seconds=float(settings.get("lock_wait")),
+                         memory_limit=settings.get("db_memory"))
+    except (db.WarehouseLocked, db.WarehouseError) as exc:
+        raise _fail(str(exc)) from None
+    try:
+        with store.transaction(con):
+            yield con
+    except CurationError as exc:
+        raise _fail(str(exc), 2) from None
+    finally:
+        con.close()
+
+
+@metrics_app.command("list")
+def metrics_list(warehouse: WarehouseOption,
+                 curated: Annotated[bool, typer.Option(
+                     "--curated", help="Only metrics an analyst merged, split or renamed.")
+                 ] = False,
+                 as_json: JsonOption = False) -> None:
+    """Every metric: id, figures, whether an analyst curated it (m = merged, s = split,
+    l = label set), label and sources."""
+    from flows.metrics_view import list_lines
+    from warehouse import curation
+
+    with _open_read(warehouse) as con:
+        found = curation.metrics(con, curated_only=curated)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    for line in list_lines(found):
+        out.print(line)
+
+
+@metrics_app.command("show")
+def metrics_show(ident: MetricArgument, warehouse: WarehouseOption,
+                 as_json: JsonOption = False) -> None:
+    """One metric: label, what analysts did to it, every figure with its id (for `metrics
+    split`) and its curation history. Exit 2 for an unknown id."""
+    from flows.metrics_view import show_lines
+    from warehouse import curation
+
+    with _open_read(warehouse) as con:
+        try:
+            found = curation.metric(con, ident)
+        except curation.CurationError as exc:
+            raise _fail(str(exc), 2) from None
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    for line in show_lines(found):
+        out.print(line)
+
+
+@metrics_app.command("merge")
+def metrics_merge(first: MetricArgument, second: MetricArgument,
+                  warehouse: WarehouseOption) -> None:
+    """Make two metrics one (it keeps the id of the one with the older figure). Exit 2 for
+    an unknown id; 1 when the warehouse is busy."""
+    from warehouse import curation
+
+    with _open_write(warehouse) as con:
+        done = curation.merge(con, first, second)
+    terminal.line(f"merged {first} and {second} into {done['metric_id']} "
+                  f"(decision {done['decision_id']})")
+
+
+@metrics_app.command("split")
+def metrics_split(ident: MetricArgument,
+                  figures: Annotated[list[str], typer.Argument(
+                      help="Figure ids (obs-…) of the metric to move into a metric of their "
+                           "own, from `polystat metrics show`.", show_default=False)],
+                  warehouse: WarehouseOption) -> None:
+    """Move figures of a metric into a new metric of their own. Exit 2 for an unknown
+    metric or a figure not in it; 1 when the warehouse is busy."""
+    from warehouse import curation
+
+    with _open_write(warehouse) as con:
+        done = curation.split(con, ident, figures)
+    terminal.line(f"split {len(set(figures))} figures of {ident} into {done['moved_to']}; "
+                  f"the rest is {done['kept_in']} (decision {done['decision_id']})")
+
+
+@metrics_app.command("rename")
+def metrics_rename(ident: MetricArgument,
+                   label: Annotated[str, typer.Argument(help="The label a reader sees.",
+                                                        show_default=False)],
+                   warehouse: WarehouseOption) -> None:
+    """Set the label a reader sees for a metric. Exit 2 for an unknown id or an empty
+    label; 1 when the warehouse is busy."""
+    from warehouse import curation
+
+    with _open_write(warehouse) as con:
+        done = curation.rename(con, ident, label)
+    terminal.line(f"{ident} is labelled “{done['label']}” (decision {done['decision_id']})")
+
+
 @app.command("settings")
 def show_settings() -> None:
     """Every setting: its environment variable, current value, where the value comes from

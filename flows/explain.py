@@ -11,6 +11,8 @@ from typing import Any
 
 from rich.text import Text
 
+from flows.metrics_view import curation_lines, curation_notes
+
 MEMBERS_SHOWN = 10
 LABEL_WIDTH = 10
 
@@ -79,10 +81,17 @@ def _observation(record: dict[str, Any]) -> list[Text]:
         lines.append(_line("english", english[0]))
     lines += _source(record["document"], record["source"])
     links = record["metric_links"]
-    lines += [_line("metric", link["metric_id"], "  ", link["label"]) for link in links] or [
+    lines += [_line("metric", link["metric_id"], "  ", link["label"],
+                    *_curated(link)) for link in links] or [
         _line("metric", ("not linked to a metric", "dim"))]
     lines += [_run(record["run"], obs["run_id"]), _line("id", obs["obs_id"])]
     return lines
+
+
+def _curated(metric: dict[str, Any]) -> list[tuple[str, str]]:
+    """` (merged by analyst on …; label set by analyst on …)` when an analyst curated it."""
+    notes = curation_notes(metric)
+    return [(f" ({'; '.join(notes)})", "italic")] if notes else []
 
 
 def _member(member: dict[str, Any]) -> Text:
@@ -106,6 +115,7 @@ def _metric(record: dict[str, Any]) -> list[Text]:
              _line("unit", f"{metric['unit']}; population: "
                            f"{metric.get('population') or 'not stated'}"),
              _line("years", "; ".join(map(_year_point, record["series"])) or "none known"),
+             *curation_lines(record.get("curation") or {"history": []}),
              _line("figures", f"{total} in {documents} document{'' if documents == 1 else 's'}"
                               ":")]
     lines += [_member(m) for m in members[:MEMBERS_SHOWN]]

@@ -34,7 +34,7 @@ from flows import faults, plan, settings, stages
 from flows.plan import TaskRunnerKind
 from reports.markup import counted
 from reports.snapshot import corpus_totals
-from warehouse import db, reads, store
+from warehouse import curation, db, reads, store
 
 __all__ = ["PublishFailed", "RunSummary", "TaskRunnerKind", "code_version", "pipeline",
            "run_without_prefect"]
@@ -68,6 +68,7 @@ class RunSummary:
     report_code: str | None = None  # reports code version the report was rendered with
     sources_changed: int = 0
     models: str | None = None  # fingerprint of the installed translation packages
+    curation: int = 0  # analyst decisions (polystat metrics) the published report shows
     skipped: list[str] = field(default_factory=list)  # stages with nothing to do
     corpus: dict[str, int] = field(default_factory=dict)  # the Overview's numbers after the run
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -296,6 +297,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, summary: RunSummary, documents_ch
 def _publish(con: duckdb.DuckDBPyConnection, summary: RunSummary, sources_dir: str,
              out_dir: str, changed: bool) -> None:
     summary.report_code = plan.reports_code_version(sources_dir)
+    summary.curation = curation.decision_count(con)
     previous = None if changed else plan.published_report(
         con, summary.run_id, out_dir, summary.report_code)
     if previous is not None and ((previous.get("rejects"), previous.get("warnings"))

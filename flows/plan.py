@@ -39,7 +39,7 @@ from flows.ingest import (
 from flows.ingest.manifest import MANIFEST, read_report_section
 from reports.options import DEFAULT_SUBTITLE, DEFAULT_TITLE, ReportOptions
 from reports.snapshot import corpus_totals
-from warehouse import extract_tables, ingest_tables, reads, relink, store
+from warehouse import curation, extract_tables, ingest_tables, reads, relink, store
 
 
 class TaskRunnerKind(StrEnum):
@@ -212,12 +212,14 @@ def models_fingerprint() -> str:
 def published_report(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: str,
                      code_version: str) -> dict[str, Any] | None:
     """The report of the latest finished run, if it still stands in `out_dir` and was
-    rendered from the same data (the caller checks nothing changed) with the same code."""
+    rendered from the same data (the caller checks nothing changed; an analyst's decision
+    since, `polystat metrics`, is a change) with the same code."""
     previous = previous_summary(con, run_id)
     index = Path(out_dir) / "index.html"
     if (previous.get("publish") == "done" and previous.get("report_code") == code_version
             and previous.get("report") and Path(previous["report"]).resolve() == index.resolve()
-            and index.exists()):
+            and index.exists()
+            and previous.get("curation", 0) == curation.decision_count(con)):
         return previous
     return None
 

@@ -90,6 +90,7 @@ def read_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     documents = _documents(con)
     series = _series(con)
     conflicts = _conflicts(con)
+    _add_curation(report_reads.metric_curation(con), series + conflicts)
     shown = {i for s in series for p in s["points"] for i in p["obs_ids"]}
     shown |= {i for c in conflicts for i in c["obs_ids"]}
     observations = shown_observations(report_reads.observations_by_id(con, sorted(shown)))
@@ -181,6 +182,18 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
     for metric in metrics.values():
         metric["n_sources"] = len(metric.pop("source_ids"))
     return list(metrics.values())
+
+
+def _add_curation(curated: list[Row], rows: list[Row]) -> None:
+    """Each series or conflict of a metric an analyst curated gets `curation`: the dates
+    (ISO) it was merged, split and labelled by an analyst, those that apply."""
+    by_metric = {row["metric_id"]: {key: str(row[key]) for key in ("merged", "split",
+                                                                    "label_set") if row[key]}
+                 for row in curated}
+    for row in rows:
+        found = by_metric.get(row["metric_id"])
+        if found:
+            row["curation"] = found
 
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:

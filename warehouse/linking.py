@@ -20,7 +20,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse.link_claims import Node, grouped_by, sentence_of
 from warehouse.link_rules import (
@@ -36,6 +36,9 @@ from warehouse.link_rules import (
     sample_keys,
     score_pair,
 )
+
+if TYPE_CHECKING:
+    from warehouse.link_curation import KeptApart
 
 
 class _UnionFind:
@@ -303,6 +306,7 @@ class Clusters:
             n.obs_id: {(n.doc_id, n.claim_start)} for n in nodes}
         self.documents: dict[str, dict[str, set[Point]]] = {
             n.obs_id: {} if n.gloss else {n.doc_id: {point_of(n)}} for n in nodes}
+        self.kept_apart: KeptApart | None = None  # an analyst's splits (link_curation.py)
 
     def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False,
               within_study: bool = False) -> bool:
@@ -312,11 +316,15 @@ class Clusters:
         ra, rb = self.forest.find(a), self.forest.find(b)
         if ra == rb:
             return True
+        if self.kept_apart is not None and self.kept_apart.refuses(ra, rb):
+            return False  # the analyst's word beats every rule, even one sentence's
         if not same_measure and self.separate(ra, rb, across=across,
                                               within_study=within_study):
             return False
         self.forest.union(ra, rb)
         root = self.forest.find(ra)
+        if self.kept_apart is not None:
+            self.kept_apart.joined(ra, rb, root)
         small, large = sorted((self.sentences.pop(ra), self.sentences.pop(rb)), key=len)
         large |= small  # the smaller set into the larger: a big metric is never copied
         self.sentences[root] = large

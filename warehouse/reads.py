@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse import curation
+
 STATISTICS_SQL = """
 SELECT d.file_name AS doc, o.start, o."end", o.surface, o.value, o.unit, o.qualifier,
        o.population, o.year, o.year_basis, mo.metric_id, m.label AS metric,
@@ -89,7 +91,7 @@ def explain(con: duckdb.DuckDBPyConnection, ident: str, *, members: int | None =
         WHERE mo.metric_id = ? ORDER BY o.year NULLS FIRST, d.file_name, o.start, mo.obs_id""",
                       [ident])
     shown = linked if members is None else linked[:members]
-    return {"kind": "metric", "metric": metric[0],
+    return {"kind": "metric", "metric": metric[0], "curation": curation.of_metric(con, ident),
             "n_observations": len(linked), "n_documents": len({m["doc_id"] for m in linked}),
             "series": _records(con, "SELECT year, value, min_value, max_value, n_observations,"
                                     " n_documents, agreement FROM series WHERE metric_id = ?"
@@ -116,8 +118,10 @@ def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[st
                                 " translated, numbers_preserved, numbers_missing, run_id"
                                 " FROM translations WHERE text_sha256 = ?",
                            [segment[0]["text_sha256"]] if segment else [None])
-    links = _records(con, "SELECT mo.metric_id, m.label, mo.method, mo.score, mo.linker_version"
+    links = _records(con, "SELECT mo.metric_id, m.label, mo.method, mo.score, mo.linker_version,"
+                          " c.merged_at, c.split_at, c.label_set_at"
                           " FROM metric_observations mo JOIN metrics m USING (metric_id)"
+                          " LEFT JOIN metric_curation c USING (metric_id)"
                           " WHERE obs_id = ?", [obs_id])
     run = _records(con, "SELECT run_id, flow, flow_run_id, started_at, finished_at, status,"
                         " code_version, parameters FROM runs WHERE run_id = ?", [obs["run_id"]])

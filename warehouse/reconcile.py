@@ -13,8 +13,9 @@ import duckdb
 from extract import claims as claim_builder
 from warehouse.labels import label_for, metric_id_for
 from warehouse.link_claims import Node, Shared, attach_claims, study_of
+from warehouse.link_curation import Constraints, curate
 from warehouse.link_rules import LINKER_VERSION
-from warehouse.linking import link
+from warehouse.linking import Clusters, link
 from warehouse.store import insert_rows
 
 # One English gloss per translated text (the linker reads labels from it, no numbers).
@@ -96,11 +97,13 @@ def store_lemmas(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE _new_lemmas")
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    """Rebuild metrics and metric_observations from all current observations."""
+def rebuild(con: duckdb.DuckDBPyConnection, run_id: str,
+            curated: Constraints | None = None) -> dict[str, int]:
+    """Rebuild metrics and metric_observations from all current observations, honouring
+    an analyst's merges and splits (`curated`, see warehouse/curation.py)."""
     recall_lemmas(con)
     nodes = load_nodes(con)
-    clusters, best = link(nodes)
+    clusters, best = link(nodes, curate(Clusters(nodes), curated) if curated else None)
     metrics, links = [], []
     for members in clusters.values():
         members.sort(key=lambda n: n.order)
@@ -116,6 +119,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     insert_rows(con, "metric_observations", links)
     insert_rows(con, "claims", [claim_row(node, run_id) for node in nodes])
     store_lemmas(con)
+    apply_analyst_labels(con)
     return {"metrics": len(metrics), "links": len(links), "conflicts": count_conflicts(con),
             "linked_new": len(nodes), "incremental": 0}
 
@@ -141,6 +145,17 @@ def link_row(metric_id: str, obs_id: str, method: str, score: float, run_id: str
              ) -> dict[str, Any]:
     return {"metric_id": metric_id, "obs_id": obs_id, "method": method, "score": score,
             "linker_version": LINKER_VERSION, "run_id": run_id}
+
+
+def apply_analyst_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """Give each metric an analyst named (`polystat metrics rename`, the metric_curation
+    view of migration 023) that label: linking recomputes labels from the figures."""
+    renamed = con.execute("SELECT count(*) > 0 FROM curation_decisions WHERE kind = 'rename'")
+    if renamed.fetchone() != (True,):
+        return  # (the common case, answered without resolving figures)
+    con.execute("UPDATE metrics SET label = c.label FROM metric_curation c"
+                " WHERE metrics.metric_id = c.metric_id AND c.label IS NOT NULL"
+                " AND metrics.label <> c.label")
 
 
 def count_conflicts(con: duckdb.DuckDBPyConnection) -> int:

@@ -40,9 +40,11 @@ from typing import Any
 
 import duckdb
 
+from warehouse import curation
 from warehouse import reconcile as rc
 from warehouse.labels import metric_id_for
 from warehouse.link_claims import Node
+from warehouse.link_curation import curate
 from warehouse.link_rules import LINKER_VERSION, MIN_WORDS, SAME_CLAIM
 from warehouse.linking import Figures, Growing, link, population_tail
 from warehouse.store import insert_rows
@@ -54,16 +56,18 @@ _TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
 def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
               ) -> dict[str, Any]:
     """Extend the metrics with the observations not yet linked, or rebuild them when that
-    is not possible (or `full`). The counts say which was done and why."""
+    is not possible (or `full`). The counts say which was done and why. Either way an
+    analyst's decisions hold (warehouse/curation.py)."""
     reason = "asked for a full rebuild" if full else why_rebuild(con)
+    decided = curation.decided(con)
     if reason is not None:
-        counts: dict[str, Any] = rc.rebuild(con, run_id)
+        counts: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
         counts["rebuilt_because"] = reason
         return counts
     try:
-        return _extend(con, run_id)
+        return _extend(con, run_id, decided)
     except CannotExtend as exc:  # raised before anything is written
-        rebuilt: dict[str, Any] = rc.rebuild(con, run_id)
+        rebuilt: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
         rebuilt["rebuilt_because"] = str(exc)
         return rebuilt
     finally:
@@ -396,7 +400,8 @@ def _translated_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+def _extend(con: duckdb.DuckDBPyConnection, run_id: str, decided: curation.Decided
+            ) -> dict[str, Any]:
     rc.recall_lemmas(con)
     new_nodes = _pick(con)
     existing = _existing(con)
@@ -405,6 +410,8 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     new = {n.obs_id for n in new_nodes}
     clusters = Growing(nodes, {obs: found[0] for obs, found in existing.items()},
                        stored_figures(con))
+    if decided:
+        curate(clusters, decided.constraints, decided.metric_blocks)
     grouped, best = link(nodes, clusters,
                             keep=lambda a, b: a.obs_id in new or b.obs_id in new,
                             prefer=lambda node: node.obs_id in new)
@@ -449,6 +456,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     con.execute("DELETE FROM claims WHERE obs_id IN (SELECT unnest(?))", [sorted(new)])
     insert_rows(con, "claims", [rc.claim_row(n, run_id) for n in nodes if n.obs_id in new])
     rc.store_lemmas(con)
+    rc.apply_analyst_labels(con)
     counts = con.execute("SELECT (SELECT count(*) FROM metrics),"
                          " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
     return {"metrics": int(counts[0]), "links": int(counts[1]),

@@ -212,6 +212,14 @@ def series_points(con: duckdb.DuckDBPyConnection, shown_per_point: int) -> list[
         ORDER BY metric, metric_id, year""", [shown_per_point])
 
 
+def metric_curation(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Metrics analysts curated (`polystat metrics`): when each was last merged, split
+    out and labelled (dates; None: never), by metric id."""
+    return _rows(con, "SELECT metric_id, CAST(merged_at AS DATE) AS merged,"
+                      " CAST(split_at AS DATE) AS split, CAST(label_set_at AS DATE) AS label_set"
+                      " FROM metric_curation ORDER BY metric_id")
+
+
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict (the `conflicts` view: one per metric, year and study, with its scope
     and why its figures are one metric), ordered by metric label, metric, year and study."""

@@ -30,6 +30,14 @@ def label(text: str | None) -> str:
     return md_text(text[:1].upper() + text[1:])
 
 
+def curation_note(row: Row) -> str:
+    """What analysts did to a metric (`polystat metrics`), as a reader is told it: 'merged
+    by analyst on 2026-11-30; label set by analyst on 2026-12-01'; '' when nothing."""
+    done = row.get("curation") or {}
+    return "; ".join(f"{words} by analyst on {done[key]}" for key, words in (
+        ("merged", "merged"), ("split", "split"), ("label_set", "label set")) if key in done)
+
+
 def code(text: str) -> str:
     """Inline code for identifiers we control the alphabet of; anything else is escaped text."""
     if re.fullmatch(r"[\w.:\-]+", text or ""):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reports.markup import counted, format_value, language_name, md_text, slug
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, Row, change_words, label, sentence
+from reports.pages.common import BREAK, Row, change_words, curation_note, label, sentence
 
 
 def conflicts_md(c: Catalogue) -> str:
@@ -70,9 +70,12 @@ def _conflict_scope(conflict: Row) -> str:
     scope = ("One source gives two values" if _within_one_source(conflict)
              else "Sources disagree")
     study = f" (study: {conflict['study']})" if conflict.get("study") else ""
-    reasons = [LINK_REASONS.get(m, m) for m in conflict.get("linked_by") or ()
-               if m != "single"]
+    linked_by = conflict.get("linked_by") or ()
+    reasons = [LINK_REASONS.get(m, m) for m in linked_by if m not in ("single", "analyst")]
     why = f" One metric because of {_and_list(reasons)}." if reasons else ""
+    if "analyst" in linked_by:  # the analyst said they are one (`polystat metrics merge`)
+        note = curation_note(conflict)
+        why += f" Linked by: analyst{f' ({note})' if note else ''}."
     return f"{scope}{study}.{why}"
 
 

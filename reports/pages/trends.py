@@ -9,7 +9,16 @@ from pathlib import Path
 from reports.charts import ChartPoint, trend_svg
 from reports.markup import UNIT_NAMES, counted, format_value, html_text, md_text, slug
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, CHARTS_DIR, Row, have, label, point_value, raw
+from reports.pages.common import (
+    BREAK,
+    CHARTS_DIR,
+    Row,
+    curation_note,
+    have,
+    label,
+    point_value,
+    raw,
+)
 from reports.pages.findable import (
     cite_html,
     html_table,
@@ -56,7 +65,7 @@ def _more_trends(c: Catalogue, rest: list[Row]) -> str:
     for series in rest:
         points = sorted(series["points"], key=lambda p: p["year"])
         path = " → ".join(f"{point_value(p, series['unit'])} ({p['year']})" for p in points)
-        rows.append(f"| {label(series['metric'])} | {path} | {series['n_sources']:,} |")
+        rows.append(f"| {_curated_label(series)} | {path} | {series['n_sources']:,} |")
         html_rows.append((row_attributes(c, series), [
             _label_html(series), " → ".join(
                 html_text(f"{format_value(p['value'], series['unit'], _exact(p))} ({p['year']})")
@@ -69,11 +78,18 @@ def _more_trends(c: Catalogue, rest: list[Row]) -> str:
 
 def _label_html(series: Row) -> str:
     text = series["metric"] or "Unnamed metric"
-    return html_text(text[:1].upper() + text[1:])
+    note = curation_note(series)
+    return html_text(text[:1].upper() + text[1:] + (f" ({note})" if note else ""))
 
 
 def _exact(point: Row) -> str:
     return "exact" if point["qualifier"] == "mixed" else point["qualifier"]
+
+
+def _curated_label(series: Row) -> str:
+    """A metric's label in a table, with what analysts did to it."""
+    note = curation_note(series)
+    return label(series["metric"]) + (f" ({note})" if note else "")
 
 
 def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
@@ -89,6 +105,8 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
     facts = (f"{UNIT_NAMES.get(series['unit'], md_text(series['unit']))} · "
              f"{len(points)} years ({points[0]['year']}–{points[-1]['year']}) · "
              f"{counted(n_sources, 'source')}")
+    if curation_note(series):
+        facts += f" · {curation_note(series)}"
     return "\n\n".join([
         f"## {label(series['metric'])} {{#trend-{anchor}}}",
         *kept_with_chart(facts, chart, f"{CHARTS_DIR}/{chart_name}"),
