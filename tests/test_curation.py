@@ -409,11 +409,11 @@ def test_a_decision_makes_the_next_run_publish_again(first_run, tmp_path) -> Non
         store.start_run(con, "published", "pipeline", None, "test", {})
         store.finish_run(con, "published", "completed", {
             "run_id": "published", "publish": "done", "report": str(site / "index.html"),
-            "report_code": plan.reports_code_version(), "curation": 0})
-        assert plan.published_report(con, "", str(site), plan.reports_code_version())
+            "report_code": plan.reports_code_version(str(tmp_path)), "curation": 0})
+        assert plan.published_report(con, "", str(site), plan.reports_code_version(str(tmp_path)))
         metric_id, _ = _largest_metric_in(con)
         curation.rename(con, metric_id, "A label an analyst chose")
-        assert plan.published_report(con, "", str(site), plan.reports_code_version()) is None
+        assert plan.published_report(con, "", str(site), plan.reports_code_version(str(tmp_path))) is None
     finally:
         con.close()
 
