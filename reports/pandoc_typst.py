@@ -60,7 +60,7 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="script-src 'none'; object-src 'none'">
 <meta name="generator" content="polystat (pandoc)">
 <title>$pagetitle$ · $site-title$</title>
-<link rel="stylesheet" href="style.css">
+<link rel="stylesheet" href="$root$style.css">
 </head>
 <body>
 $for(include-before)$
@@ -128,9 +128,7 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
     site_title = str(config.get("website", {}).get("title", "polystat"))
     shutil.copy2(project / STYLESHEET, out_dir / STYLESHEET)
     _copy_tree(project / "charts", out_dir / "charts")
-    foot = project / "footer.html"
-    foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
-                    encoding="utf-8")
+    foot = _footer_file(project, footer)
     template = _html_template(project)
     context = _RenderContext(pandoc, project, site_title, template, foot,
                              cache or RenderCache(project / ".render-cache"))
@@ -235,8 +233,9 @@ def _render_parts(ctx: _RenderContext, stem: str, parts: list[str]) -> list[str]
     return pieces[1:]
 
 
-def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str) -> str:
-    """The page around its body: title, navigation, footer; the body is a slot."""
+def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str, root: str = "") -> str:
+    """The page around its body: title, navigation, footer; the body is a slot. `root`
+    leads from the page's folder to the site's (the stylesheet's link)."""
     source = ctx.project / f"{stem}.shell.md"
     source.write_text(f"{front}\n{_BODY_SLOT}\n", encoding="utf-8")
     nav_file = ctx.project / f"{stem}.nav.html"
@@ -246,6 +245,7 @@ def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str) -> str:
     _pandoc(ctx.pandoc, ctx.project, [str(source), "-f", "markdown", "-t", "html5", "-s",
                                       "--wrap=none", "--template", str(ctx.template),
                                       "-V", f"site-title={ctx.site_title}", "-V", "lang=en",
+                                      "-V", f"root={root}",
                                       "--include-before-body", str(nav_file),
                                       "--include-after-body", str(ctx.footer),
                                       "-o", str(output)])
@@ -298,6 +298,48 @@ def reports_code_digest() -> str:
     for code in languages.supported():
         digest.update(f"language {code}\0{languages.name(code)}".encode())
     return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- pages written by code
+
+TITLE_SLOT = "POLYSTATTITLESLOT"  # letters only: pandoc passes them through unchanged
+SUBTITLE_SLOT = "POLYSTATSUBTITLESLOT"
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The chrome of a page that code writes as HTML without pandoc (the source pages,
+    one folder down): `fill` puts in the title, subtitle and body."""
+
+    html: str
+
+    def fill(self, title: str, subtitle: str, body: str) -> str:
+        head, tail = self.html.split(_BODY_SLOT + "\n", 1)
+        head = head.replace(TITLE_SLOT, html.escape(title)).replace(SUBTITLE_SLOT,
+                                                                    html.escape(subtitle))
+        return head + body + tail
+
+
+def subpage_shell(project: Path, footer: str, cache: RenderCache, folder: str) -> Shell:
+    """The page chrome for pages in `folder/` of the site, rendered once by pandoc with the
+    other pages' template, navigation and footer (links lead up one folder) and cached."""
+    config = _load_config(project)
+    pandoc = pandoc_path()
+    nav_left, nav_right = _navbar(config)
+    site_title = str(config.get("website", {}).get("title", "polystat"))
+    ctx = _RenderContext(pandoc, project, site_title, _html_template(project),
+                         _footer_file(project, footer), cache)
+    nav = _nav_html(site_title, nav_left, nav_right, folder, root="../")
+    front = f'---\ntitle: "{TITLE_SLOT}"\nsubtitle: "{SUBTITLE_SLOT}"\n---\n'
+    key = cache_key(*_fixed_inputs(ctx), "subpage-shell", folder,
+                    ctx.template.read_text(encoding="utf-8"), nav, footer, site_title, front)
+    shell = cache.get(key)
+    if shell is None:
+        shell = _render_shell(ctx, f"{folder}-subpage", front, nav, root="../")
+        if shell.count(TITLE_SLOT) < 1 or shell.count(SUBTITLE_SLOT) != 1:
+            raise RenderError(f"{project}: the page template lost the title or subtitle slot")
+        cache.put(key, shell)
+    return Shell(shell)
 
 
 # --------------------------------------------------------------------------- sources
@@ -359,16 +401,25 @@ def _navbar(config: dict[str, Any]) -> tuple[list[NavItem], list[NavItem]]:
     return items("left"), items("right")
 
 
-def _nav_html(site_title: str, left: list[NavItem], right: list[NavItem], current: str) -> str:
+def _nav_html(site_title: str, left: list[NavItem], right: list[NavItem], current: str,
+              root: str = "") -> str:
+    """The navigation bar; `root` leads from the page's folder to the site's ('../')."""
     def link(item: NavItem) -> str:
         active = " active" if item.href == f"{current}.html" else ""
-        return (f'<a class="ps-link{active}" href="{html.escape(item.href)}">'
+        return (f'<a class="ps-link{active}" href="{html.escape(root + item.href)}">'
                 f"{html.escape(item.text)}</a>")
 
-    inner = [f'<a class="ps-brand" href="index.html">{html.escape(site_title)}</a>']
+    inner = [f'<a class="ps-brand" href="{root}index.html">{html.escape(site_title)}</a>']
     inner += [link(i) for i in left] + ['<span class="ps-spacer"></span>']
     inner += [link(i) for i in right]
     return ('<nav class="ps-nav"><div class="ps-nav-inner">' + "".join(inner) + "</div></nav>\n")
+
+
+def _footer_file(project: Path, footer: str) -> Path:
+    foot = project / "footer.html"
+    foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
+                    encoding="utf-8")
+    return foot
 
 
 def _html_template(project: Path) -> Path:
@@ -395,9 +446,9 @@ def _render_pdf(project: Path, out_dir: Path, pandoc: str, footer: str,
     in_report = {"index": "overview", "trends": "trends", "conflicts": "conflicts"}
 
     def pdf_link(name: str, anchor: str | None) -> str:
-        if anchor:
-            return anchor
-        return f"#{in_report[name]}" if name in in_report else f"{name}.html"
+        if name not in in_report:  # a page of the site only (provenance rows, downloads)
+            return f"{name}.html{anchor or ''}"
+        return anchor or f"#{in_report[name]}"
 
     markdown = _PAGEBREAK.sub("```{=typst}\n#pagebreak(weak: true)\n```", _PART_BREAK_LINE.sub(
         "", _with_links(assemble(page), pdf_link)))

@@ -22,7 +22,12 @@ LEFT JOIN metric_observations mo USING (obs_id)
 LEFT JOIN metrics m USING (metric_id)
 LEFT JOIN translations t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
      AND t.tgt = 'en' AND t.status = 'translated'
-ORDER BY d.source_id, o.start, o."end"
+-- one row per observation: a segment may have several cached translations (the newest
+-- model's is kept) and a figure is linked to one metric (the best scored)
+QUALIFY row_number() OVER (PARTITION BY o.obs_id
+                           ORDER BY t.model_version DESC NULLS LAST, t.engine, t.model,
+                                    mo.score DESC NULLS LAST, mo.metric_id) = 1
+ORDER BY d.source_id, o.start, o."end", o.obs_id
 """
 
 
@@ -35,14 +40,7 @@ def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None 
 
 def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The evaluation export: one record per current observation."""
-    rows = _records(con, STATISTICS_SQL)
-    seen: set[str] = set()
-    unique = []
-    for row in rows:  # a segment may have several cached translations; keep one per observation
-        if row["obs_id"] not in seen:
-            seen.add(row["obs_id"])
-            unique.append(row)
-    return unique
+    return _records(con, STATISTICS_SQL)
 
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.markup import html_text, md_text, slug
-from reports.pages.common import Row
+from reports.pages.common import Row, figure_anchor, source_page_name
 from reports.pages.layout import Layout, page_number, provenance_pages, source_markers
 
 
@@ -49,6 +49,18 @@ class Catalogue:
         """Where a source's figures are listed: page and anchor, as a Quarto link target."""
         page = self.provenance_page.get(source_id, "provenance")
         return f"{page}.qmd#doc-{slug(source_id, 'doc')}"
+
+    def provenance_page_of(self, source_id: str) -> str:
+        """The provenance page listing a source's figures ('provenance', 'provenance-002')."""
+        return self.provenance_page.get(source_id, "provenance")
+
+    def figure_link(self, obs: Row) -> str:
+        """A figure's provenance row, as a Quarto link target."""
+        return f"{self.provenance_page_of(obs['source_id'])}.qmd#{figure_anchor(obs['obs_id'])}"
+
+    def source_page(self, source_id: str) -> str:
+        """A source's page in the site, relative to the site's root (`sources/….html`)."""
+        return f"{source_page_name(source_id)}.html"
 
     def source(self, source_id: str) -> Source:
         return self.sources.get(source_id) or Source("S?", source_id, source_id)

@@ -77,7 +77,8 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
         agreed = point_value(point, series["unit"])
         for obs_id in point["obs_ids"]:
             obs = c.observations[obs_id]
-            stated = format_value(obs["value"], obs["unit"], obs["qualifier"])
+            stated = (f"[{format_value(obs['value'], obs['unit'], obs['qualifier'])}]"
+                      f"({c.figure_link(obs)})")  # to its provenance row
             basis = "the sentence" if obs["year_basis"] == "explicit" else "survey edition"
             page = c.page_link(obs)
             rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])}"
@@ -101,9 +102,18 @@ def single_year_md(c: Catalogue) -> str:
             "|:----------------------------------|:-----|-----:|:------------------------|"]
     for series in sorted(c.single, key=lambda s: s["metric"].lower()):
         for point in series["points"]:
-            sources = "; ".join(c.cite(s) for s in point["source_ids"])
+            sources = "; ".join(_cite_figure(c, point, s) for s in point["source_ids"])
             if point["n_sources"] > len(point["source_ids"]):
                 sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
             rows.append(f"| {label(series['metric'])} | {point['year']} | "
                         f"{point_value(point, series['unit'])} | {sources} |")
     return "\n\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:])
+
+
+def _cite_figure(c: Catalogue, point: Row, source_id: str) -> str:
+    """A source of a point, linked to the provenance row of its first figure listed."""
+    for obs_id in point["obs_ids"]:
+        obs = c.observations.get(obs_id)
+        if obs and obs["source_id"] == source_id:
+            return f"[{c.cite(source_id)}]({c.figure_link(obs)})"
+    return c.cite(source_id)

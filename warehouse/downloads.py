@@ -1,0 +1,189 @@
+"""The data a published site offers for download: statistics, metrics, series and
+conflicts, each as CSV and Parquet, written by DuckDB's COPY from the warehouse the
+pages were read from (Parquet needs no pyarrow this way).
+
+Every dataset is one query with its data dictionary beside it (`Column.meaning`), so the
+files and the page that explains them cannot drift apart; `polystat export` reads the same
+queries (`records`), so the downloads hold what the command line prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.reads import STATISTICS_SQL
+
+FORMATS = ("csv", "parquet")
+# Spreadsheets run a cell that starts with one of these as a formula: CSV text cells that
+# do get a leading apostrophe (as `polystat export --format csv` writes them)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    rows: str  # what one row is
+    sql: str
+    columns: tuple[Column, ...]
+
+
+def _columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
+    return tuple(Column(name, meaning) for name, meaning in pairs)
+
+
+STATISTICS = Dataset("statistics", "one statistic found in a document (`polystat export "
+                     "statistics`)", STATISTICS_SQL, _columns(
+    ("doc", "file name of the document"),
+    ("start", "offset of the figure's first character in the decoded text (code points)"),
+    ("end", "offset after its last character: text[start:end] is the surface"),
+    ("surface", "the figure exactly as written"),
+    ("value", "its value as a number (percent as 0-100)"),
+    ("unit", "percent, count, percent_change, percentage_points or multiple"),
+    ("qualifier", "exact, approx, more_than, less_than, nearly or at_least"),
+    ("population", "whom the figure counts (snake_case English)"),
+    ("year", "the year the value refers to"),
+    ("year_basis", "explicit (from the sentence) or edition (the survey year of the source)"),
+    ("metric_id", "the metric the figure is linked to (see metrics)"),
+    ("metric", "that metric's English label"),
+    ("lang", "language of the sentence"),
+    ("claim", "the original sentence"),
+    ("claim_en", "its English translation, when there is one (a gloss, never a source of "
+                 "numbers)"),
+    ("obs_id", "the statistic's id (`polystat explain ID`)"),
+    ("source_id", "the source (its path in the sources folder)"),
+    ("doc_id", "sha256 of the document's bytes: the exact version read"),
+    ("group_key", "figures compared over years in one sentence share it"),
+    ("paraphrase_of", "the statistic this one restates in words, if any"),
+    ("concepts", "topic concepts of the sentence (a list)"),
+    ("rule", "the extraction rule that found the figure"),
+    ("extractor_version", "version of the extractor"),
+    ("run_id", "the run that extracted it"),
+    ("link_method", "why the figure belongs to its metric"),
+    ("link_score", "how sure the link is (0-1)"),
+    ("page", "page of the source PDF (empty for other formats)"),
+    ("format", "text, pdf or html: what the document was read from"),
+))
+
+METRICS = Dataset("metrics", "one metric: the same measure across documents, languages and "
+                  "years (`polystat export metrics`)", """
+SELECT m.metric_id, m.label AS metric, m.unit, m.population, m.label_source,
+       count(*) AS n_statistics, count(DISTINCT d.source_id) AS n_sources,
+       count(DISTINCT o.year) AS n_years, min(o.year) AS first_year, max(o.year) AS last_year,
+       m.linker_version, m.run_id
+FROM metrics m
+JOIN metric_observations mo USING (metric_id)
+JOIN current_observations o USING (obs_id)
+JOIN current_documents d USING (doc_id)
+GROUP BY ALL ORDER BY m.label, m.metric_id""", _columns(
+    ("metric_id", "the metric's id (`polystat explain ID`)"),
+    ("metric", "its English label"),
+    ("unit", "unit of its figures"),
+    ("population", "whom its figures count"),
+    ("label_source", "where the label comes from (translation, concepts, claim, sample)"),
+    ("n_statistics", "how many statistics are linked to it"),
+    ("n_sources", "from how many sources"),
+    ("n_years", "for how many different years"),
+    ("first_year", "the earliest year"),
+    ("last_year", "the latest year"),
+    ("linker_version", "version of the linker that made it"),
+    ("run_id", "the run that made it"),
+))
+
+SERIES = Dataset("series", "one metric in one year: the value the Trends page charts "
+                 "(`polystat export series`)", """
+SELECT metric_id, metric, unit, year, value, min_value, max_value, n_observations,
+       n_documents, agreement
+FROM series ORDER BY metric, metric_id, year""", _columns(
+    ("metric_id", "the metric (see metrics)"),
+    ("metric", "its English label"),
+    ("unit", "unit of the values"),
+    ("year", "the year"),
+    ("value", "the agreed value: the median of the exact figures (of all when none is exact)"),
+    ("min_value", "the lowest figure of that year"),
+    ("max_value", "the highest figure of that year"),
+    ("n_observations", "how many statistics give a value for that year"),
+    ("n_documents", "from how many documents"),
+    ("agreement", "true when the exact figures differ by at most one unit"),
+))
+
+CONFLICTS = Dataset("conflicts", "one metric, year and study whose exact values differ "
+                    "(`polystat export conflicts`)", """
+SELECT metric_id, metric, year, study, scope, "values", len(obs_ids) AS n_statistics, obs_ids,
+       linked_by
+FROM conflicts ORDER BY metric, year, study, metric_id""", _columns(
+    ("metric_id", "the metric (see metrics)"),
+    ("metric", "its English label"),
+    ("year", "the year"),
+    ("study", "the study the figures belong to"),
+    ("scope", "within source (a source restates a figure differently) or between sources"),
+    ("values", "the different values (a list)"),
+    ("n_statistics", "how many statistics give them"),
+    ("obs_ids", "those statistics (a list of obs_id, see statistics)"),
+    ("linked_by", "why the figures are taken for one metric (a list of link methods)"),
+))
+
+DATASETS = (STATISTICS, METRICS, SERIES, CONFLICTS)
+
+
+def dataset(name: str) -> Dataset:
+    for found in DATASETS:
+        if found.name == name:
+            return found
+    raise KeyError(f"no dataset {name!r}; there are: {', '.join(d.name for d in DATASETS)}")
+
+
+def records(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
+    """The rows of one dataset as dicts (what `polystat export` prints)."""
+    cursor = con.execute(dataset(name).sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def write_downloads(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
+    """Write `<dataset>.csv` and `<dataset>.parquet` of every dataset into folder; return the
+    rows of each. Both files come from the same query, in the same order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for found in DATASETS:
+        csv = _copy(con, _csv_safe(con, found.sql), folder / f"{found.name}.csv",
+                    "FORMAT csv, HEADER")
+        parquet = _copy(con, found.sql, folder / f"{found.name}.parquet",
+                        "FORMAT parquet, COMPRESSION zstd")
+        if csv != parquet:
+            raise RuntimeError(f"{folder}: {found.name}.csv has {csv} rows but "
+                               f"{found.name}.parquet {parquet}; publish again")
+        counts[found.name] = csv
+    return counts
+
+
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, options: str) -> int:
+    literal = str(target).replace("'", "''")  # COPY takes no bound parameter for its file
+    found = con.execute(f"COPY ({sql}) TO '{literal}' ({options})").fetchone()
+    return int(found[0]) if found else 0
+
+
+def _csv_safe(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The query with every text column's formula starts neutralised and every list written
+    as text (Parquet keeps both as they are)."""
+    described = con.execute(f"DESCRIBE ({sql})").fetchall()
+    starts = ", ".join(f"'{s}'" for s in _FORMULA_STARTS)
+    shown = []
+    for name, kind, *_ in described:
+        column = '"' + str(name).replace('"', '""') + '"'
+        if kind == "VARCHAR" or str(kind).endswith("[]"):
+            text = f"CAST({column} AS VARCHAR)"
+            shown.append(f"CASE WHEN left({text}, 1) IN ({starts}) THEN '''' || {text} "
+                         f"ELSE {text} END AS {column}")
+        else:
+            shown.append(column)
+    return f"SELECT {', '.join(shown)} FROM ({sql})"
