@@ -306,23 +306,12 @@ TITLE_SLOT = "POLYSTATTITLESLOT"  # letters only: pandoc passes them through unc
 SUBTITLE_SLOT = "POLYSTATSUBTITLESLOT"
 
 
-@dataclass(frozen=True)
-class Shell:
-    """The chrome of a page that code writes as HTML without pandoc (the source pages,
-    one folder down): `fill` puts in the title, subtitle and body."""
-
-    html: str
-
-    def fill(self, title: str, subtitle: str, body: str) -> str:
-        head, tail = self.html.split(_BODY_SLOT + "\n", 1)
-        head = head.replace(TITLE_SLOT, html.escape(title)).replace(SUBTITLE_SLOT,
-                                                                    html.escape(subtitle))
-        return head + body + tail
-
-
-def subpage_shell(project: Path, footer: str, cache: RenderCache, folder: str) -> Shell:
-    """The page chrome for pages in `folder/` of the site, rendered once by pandoc with the
-    other pages' template, navigation and footer (links lead up one folder) and cached."""
+def subpage_shell(project: Path, footer: str, cache: RenderCache, folder: str
+                  ) -> tuple[str, str]:
+    """The chrome of pages that code writes as HTML into `folder/` of the site (the source
+    pages): the other pages' template, navigation and footer, links leading up one folder,
+    rendered once by pandoc and cached. Returned as the HTML before and after the body, with
+    `TITLE_SLOT` and `SUBTITLE_SLOT` to fill in."""
     config = _load_config(project)
     pandoc = pandoc_path()
     nav_left, nav_right = _navbar(config)
@@ -339,7 +328,8 @@ def subpage_shell(project: Path, footer: str, cache: RenderCache, folder: str) -
         if shell.count(TITLE_SLOT) < 1 or shell.count(SUBTITLE_SLOT) != 1:
             raise RenderError(f"{project}: the page template lost the title or subtitle slot")
         cache.put(key, shell)
-    return Shell(shell)
+    head, tail = shell.split(_BODY_SLOT + "\n", 1)
+    return head, tail
 
 
 # --------------------------------------------------------------------------- sources

@@ -27,7 +27,7 @@ import yaml
 from reports import pages, pandoc_typst
 from reports.markup import counted
 from reports.pages.downloads import DOWNLOADS_DIR, README, downloads_md
-from reports.pages.source_pages import write_source_pages
+from reports.pages.source_pages import Shell, write_source_pages
 from reports.render_cache import RenderCache
 from reports.snapshot import write_snapshot
 from warehouse import db, downloads
@@ -97,7 +97,7 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
         else:
             result = _render_pandoc(build, staging, cache, _footer(snapshot),
                                     _run_epoch(snapshot))
-        shell = pandoc_typst.subpage_shell(build, PAGE_FOOTER, cache, "sources")
+        shell = Shell(*pandoc_typst.subpage_shell(build, PAGE_FOOTER, cache, "sources"))
         written = write_source_pages(con, catalogue, staging, staging / DATA_DIR, shell,
                                      out_dir if out_dir.is_dir() else None)
         cache.prune()

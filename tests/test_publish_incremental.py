@@ -20,7 +20,7 @@ from extract import lexicon
 from flows.pipeline import run_without_prefect
 from reports import pages, pandoc_typst
 from reports import publish as publishing
-from reports.pages import layout, provenance
+from reports.pages import layout, provenance, source_pages
 from reports.render_cache import RenderCache, cache_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,10 @@ def _copy_site(site: Path, target: Path, *, with_cache: bool = True) -> None:
 
 def _html(site: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(site.glob("*.html"))}
+
+
+def _source_pages(site: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((site / "sources").glob("*.html"))}
 
 
 def _assembled(site: Path) -> dict[str, str]:
@@ -138,6 +142,23 @@ def test_incremental_result_equals_a_publish_from_an_empty_cache(two_publishes) 
     assert not any(p.name.startswith(".") for p in cold.iterdir())  # the site: pages only
 
 
+def test_only_the_new_sources_page_is_written_and_the_others_are_kept(two_publishes) -> None:
+    first, second = two_publishes["first"], two_publishes["second"]
+    assert (first.source_pages_written, first.source_pages_reused) == (6, 0)
+    assert (second.source_pages_written, second.source_pages_reused) == (1, 6)
+    before, after = _source_pages(two_publishes["before"]), _source_pages(two_publishes["site"])
+    assert len(after) == 7 and {name: after[name] for name in before} == before
+
+
+def test_source_pages_written_anew_equal_the_ones_kept(two_publishes) -> None:
+    site = two_publishes["base"] / "site-source-pages"
+    _copy_site(two_publishes["before"], site, with_cache=False)
+    (site / publishing.DATA_DIR / source_pages.KEYS_FILE).unlink()  # no page can be kept
+    result = _publish(two_publishes["warehouse"], site)
+    assert (result.source_pages_written, result.source_pages_reused) == (7, 0)
+    assert _source_pages(site) == _source_pages(two_publishes["site"])
+
+
 def test_corrupted_or_swapped_cache_entries_are_never_served(two_publishes, caplog) -> None:
     site = two_publishes["base"] / "site-corrupted"
     _copy_site(two_publishes["site"], site)
@@ -163,6 +184,9 @@ def test_changed_footer_or_code_never_reuses_old_html(two_publishes,
     result = _publish(two_publishes["warehouse"], site)
     html = _html(site)
     assert all(b"A footer no page was rendered with" in page for page in html.values())
+    assert all(b"A footer no page was rendered with" in page
+               for page in _source_pages(site).values())
+    assert result.source_pages_reused == 0
     assert result.pandoc_runs == len(html)  # a new shell per page; every body part reused
     monkeypatch.setattr(pandoc_typst, "reports_code_digest", lambda: "other reports code")
     result = _publish(two_publishes["warehouse"], site)

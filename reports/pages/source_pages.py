@@ -38,6 +38,18 @@ BATCH_BYTES = 20_000_000  # document text read and formatted at once
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+@dataclass(frozen=True)
+class Shell:
+    """The chrome of a source page (`pandoc_typst.subpage_shell`) as HTML around the body."""
+
+    head: str
+    tail: str
+
+    def fill(self, title: str, subtitle: str, body: str) -> str:
+        head = self.head.replace(pandoc_typst.TITLE_SLOT, html.escape(title))
+        return head.replace(pandoc_typst.SUBTITLE_SLOT, html.escape(subtitle)) + body + self.tail
+
+
 @dataclass
 class SourcePagesResult:
     written: int = 0  # formatted anew
@@ -45,7 +57,7 @@ class SourcePagesResult:
 
 
 def write_source_pages(con: duckdb.DuckDBPyConnection, c: Catalogue, site: Path,
-                       data_dir: Path, shell: pandoc_typst.Shell,
+                       data_dir: Path, shell: Shell,
                        previous_site: Path | None) -> SourcePagesResult:
     """Write every current document's page under `site`; reuse the previous site's page
     where its key (kept in `data_dir`/KEYS_FILE) is unchanged."""
@@ -59,7 +71,7 @@ def write_source_pages(con: duckdb.DuckDBPyConnection, c: Catalogue, site: Path,
     for doc in c.documents:
         name = source_page_name(doc["source_id"])
         key = keys[name] = cache_key(
-            "source-page", pandoc_typst.reports_code_digest(), shell.html,
+            "source-page", pandoc_typst.reports_code_digest(), shell.head, shell.tail,
             figure_digests.get(doc["doc_id"], ""), segment_digests.get(doc["doc_id"], ""),
             json.dumps([_header_facts(c, doc), c.provenance_page_of(doc["source_id"])],
                        default=str))
@@ -115,7 +127,7 @@ def _batches(docs: list[tuple[Row, str]]) -> list[list[tuple[Row, str]]]:
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, c: Catalogue, site: Path,
-                 shell: pandoc_typst.Shell, batch: list[tuple[Row, str]]) -> None:
+                 shell: Shell, batch: list[tuple[Row, str]]) -> None:
     doc_ids = [doc["doc_id"] for doc, _ in batch]
     texts = {row["doc_id"]: row for row in report_reads.document_texts(con, doc_ids)}
     segments: dict[str, list[Row]] = {}
