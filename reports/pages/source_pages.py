@@ -212,16 +212,20 @@ def _pieces(text: str, segments: list[Row]) -> list[Row]:
 
 def _pieces_html(text: str, page_starts: list[int] | None, segments: list[Row],
                  figures: list[Row], up: str, provenance: str) -> list[str]:
+    """One row per piece; a page that begins between pieces is marked between them, one
+    that begins inside a piece is marked where it begins."""
     marks = sorted(figures, key=lambda o: (o["start"], -o["end"]))  # the longer one marked
-    pages = list(page_starts or [])
-    next_page = 0
+    pages = list(enumerate(page_starts or [], start=1))
     rows = []
     for piece in _pieces(text, segments):
-        while next_page < len(pages) and pages[next_page] < piece["end"]:
-            next_page += 1
-            rows.append(f'<p class="page-mark" id="page-{next_page}">Page {next_page}</p>')
+        while pages and pages[0][1] <= piece["start"]:
+            number = pages.pop(0)[0]
+            rows.append(f'<p class="page-mark" id="page-{number}">Page {number}</p>')
+        breaks = []
+        while pages and pages[0][1] < piece["end"]:
+            breaks.append(pages.pop(0))
         inside = [o for o in marks if piece["start"] <= o["start"] < piece["end"]]
-        original = _marked(text, piece["start"], piece["end"], inside, up, provenance)
+        original = _marked(text, piece["start"], piece["end"], inside, breaks, up, provenance)
         language = piece.get("language")
         lang = f' lang="{_escape(language)}"' if language else ""
         gloss = (f'<p class="gloss" lang="en">{_escape(piece["gloss"])}</p>'
@@ -231,23 +235,34 @@ def _pieces_html(text: str, page_starts: list[int] | None, segments: list[Row],
     return rows
 
 
-def _marked(text: str, start: int, end: int, figures: list[Row], up: str,
-            provenance: str) -> str:
-    """text[start:end] as HTML, each figure a marked link with its anchor; a figure that
-    overlaps the one before it gets its anchor only."""
+def _marked(text: str, start: int, end: int, figures: list[Row],
+            breaks: list[tuple[int, int]], up: str, provenance: str) -> str:
+    """text[start:end] as HTML, each figure a marked link with its anchor (a figure that
+    overlaps the one before it gets its anchor only), each page break (number, offset)
+    a mark of its own."""
+    events = sorted([(obs["start"], 1, obs) for obs in figures]
+                    + [(offset, 0, number) for number, offset in breaks],
+                    key=lambda e: (e[0], e[1]))
     out, position = [], start
-    for obs in figures:
-        anchor = figure_anchor(obs["obs_id"])
-        if obs["start"] < position:
-            out.append(f'<span id="{anchor}"></span>')
-            continue
-        stop = min(obs["end"], end)
-        title = " · ".join(str(p) for p in (
-            format_value(obs["value"], obs["unit"], obs["qualifier"]), obs.get("metric"),
-            obs.get("year"), f"p. {obs['page']}" if obs.get("page") else None) if p)
-        out.append(_escape(text[position:obs["start"]]))
-        out.append(f'<a class="figure" id="{anchor}" href="{up}{provenance}.html#{anchor}" '
-                   f'title="{_escape(title)}"><mark>{_escape(text[obs["start"]:stop])}</mark></a>')
-        position = stop
+    for offset, is_figure, item in events:
+        if offset > position:
+            out.append(_escape(text[position:offset]))
+            position = offset
+        if not is_figure:
+            out.append(f'<span class="page-mark" id="page-{item}">p.\u00a0{item}</span>')
+        elif offset < position:
+            out.append(f'<span id="{figure_anchor(item["obs_id"])}"></span>')
+        else:
+            out.append(_figure_link(text, item, min(item["end"], end), up, provenance))
+            position = min(item["end"], end)
     out.append(_escape(text[position:end]))
     return "".join(out)
+
+
+def _figure_link(text: str, obs: Row, stop: int, up: str, provenance: str) -> str:
+    anchor = figure_anchor(obs["obs_id"])
+    title = " · ".join(str(p) for p in (
+        format_value(obs["value"], obs["unit"], obs["qualifier"]), obs.get("metric"),
+        obs.get("year"), f"p. {obs['page']}" if obs.get("page") else None) if p)
+    return (f'<a class="figure" id="{anchor}" href="{up}{provenance}.html#{anchor}" '
+            f'title="{_escape(title)}"><mark>{_escape(text[obs["start"]:stop])}</mark></a>')
