@@ -26,7 +26,7 @@ import yaml
 
 from extract import languages
 from reports.render_cache import RenderCache, cache_key
-from warehouse import report_reads
+from warehouse import downloads, reads, report_reads
 
 log = logging.getLogger(__name__)
 
@@ -274,14 +274,15 @@ _CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".typ", ".lua", ".scss")
 
 def reports_code_files() -> list[Path]:
     """The files that shape the reports: the Quarto project and the code of reports/,
-    its packages (pages/) included, and the warehouse reads whose rows the pages show.
-    Output folders (_site) are not code."""
+    its packages (pages/) included, the warehouse reads whose rows the pages show and the
+    queries of the downloads. Output folders (_site) are not code."""
     root = Path(__file__).resolve().parent
     found = [p for p in root.iterdir() if p.is_file() and p.suffix in _CODE_SUFFIXES]
     for package in root.iterdir():
         if (package / "__init__.py").is_file():
             found += package.glob("*.py")
-    return sorted(found) + [Path(report_reads.__file__).resolve()]
+    return sorted(found) + [Path(module.__file__).resolve()
+                            for module in (report_reads, downloads, reads)]
 
 
 @functools.lru_cache(maxsize=1)

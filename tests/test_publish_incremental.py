@@ -201,6 +201,7 @@ def test_every_file_that_shapes_the_pages_is_in_the_reports_code_digest() -> Non
     assert set(reports_dir.rglob("*.py")) <= files
     assert set(reports_dir.glob("*.qmd")) | {reports_dir / "_quarto.yml"} <= files
     assert ROOT / "warehouse" / "report_reads.py" in files
+    assert ROOT / "warehouse" / "downloads.py" in files  # the download files and their page
     assert (reports_dir / "pages" / "trends.py") in files
 
 
