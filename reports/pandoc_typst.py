@@ -281,7 +281,7 @@ def reports_code_files() -> list[Path]:
     for package in root.iterdir():
         if (package / "__init__.py").is_file():
             found += package.glob("*.py")
-    return sorted(found) + [Path(module.__file__).resolve()
+    return sorted(found) + [Path(str(module.__file__)).resolve()
                             for module in (report_reads, downloads, reads)]
 
 

@@ -237,3 +237,12 @@ def test_overview_links_the_downloads_page_and_its_dictionary(site, tmp_path: Pa
             assert f"<code>{column.name}</code>" in page
     readme = (site["site"] / "downloads" / "README.md").read_text(encoding="utf-8")
     assert "(./statistics.parquet)" in readme and "`claim_en`" in readme
+
+
+def test_a_hostile_source_page_shows_its_text_and_runs_nothing(site) -> None:
+    page = (site["site"] / f"{source_page_name(fx.HOSTILE_SOURCE)}.html").read_text(
+        encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.findall(r'(?:href|src)="javascript:', page, flags=re.IGNORECASE)
+    assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; Service Pulse" in page
+    assert "[link](javascript:alert(1))" in page and "{{&lt; include /etc/passwd &gt;}}" in page

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from reports.markup import html_text, md_text, slug
 from reports.pages.common import Row, figure_anchor, source_page_name
 from reports.pages.layout import Layout, page_number, provenance_pages, source_markers
+from warehouse import report_reads
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,14 @@ class Catalogue:
         self.layout = Layout(markers, next_marker, {
             source_id: page_number(name) for source_id, name in self.provenance_page.items()
             if name != "provenance"})
+        self._figure_digests: dict[str, str] | None = None
+
+    def figure_digests(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        """Per document, a digest of its figures as the pages show them (read once per
+        publish: the provenance tables and the source pages are both kept under it)."""
+        if self._figure_digests is None:
+            self._figure_digests = report_reads.observation_digests(con)
+        return self._figure_digests
 
     def provenance_link(self, source_id: str) -> str:
         """Where a source's figures are listed: page and anchor, as a Quarto link target."""

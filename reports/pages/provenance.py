@@ -109,7 +109,7 @@ class ProvenanceParts:
     def __init__(self, con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[Row],
                  cache: RenderCache | None) -> None:
         self.con, self.c, self.cache = con, c, cache
-        self.digests = report_reads.observation_digests(con) if cache is not None else {}
+        self.digests = c.figure_digests(con) if cache is not None else {}
         self.queue = [doc for doc in docs if doc["n_statistics"]]
         self.position = {doc["doc_id"]: i for i, doc in enumerate(self.queue)}
         self.made: dict[str, str] = {}

@@ -62,7 +62,7 @@ def write_source_pages(con: duckdb.DuckDBPyConnection, c: Catalogue, site: Path,
     """Write every current document's page under `site`; reuse the previous site's page
     where its key (kept in `data_dir`/KEYS_FILE) is unchanged."""
     previous = _load_keys(data_dir)
-    figure_digests = report_reads.observation_digests(con)
+    figure_digests = c.figure_digests(con)
     segment_digests = report_reads.segment_digests(con)
     keys: dict[str, str] = {}
     missing: list[tuple[Row, str]] = []
@@ -240,21 +240,21 @@ def _marked(text: str, start: int, end: int, figures: list[Row],
     """text[start:end] as HTML, each figure a marked link with its anchor (a figure that
     overlaps the one before it gets its anchor only), each page break (number, offset)
     a mark of its own."""
-    events = sorted([(obs["start"], 1, obs) for obs in figures]
-                    + [(offset, 0, number) for number, offset in breaks],
-                    key=lambda e: (e[0], e[1]))
+    events: list[tuple[int, int, Row | None]] = sorted(
+        [(offset, number, None) for number, offset in breaks]
+        + [(obs["start"], 0, obs) for obs in figures], key=lambda e: (e[0], e[2] is not None))
     out, position = [], start
-    for offset, is_figure, item in events:
+    for offset, number, obs in events:
         if offset > position:
             out.append(_escape(text[position:offset]))
             position = offset
-        if not is_figure:
-            out.append(f'<span class="page-mark" id="page-{item}">p.\u00a0{item}</span>')
+        if obs is None:
+            out.append(f'<span class="page-mark" id="page-{number}">p.\u00a0{number}</span>')
         elif offset < position:
-            out.append(f'<span id="{figure_anchor(item["obs_id"])}"></span>')
+            out.append(f'<span id="{figure_anchor(obs["obs_id"])}"></span>')
         else:
-            out.append(_figure_link(text, item, min(item["end"], end), up, provenance))
-            position = min(item["end"], end)
+            out.append(_figure_link(text, obs, min(obs["end"], end), up, provenance))
+            position = min(obs["end"], end)
     out.append(_escape(text[position:end]))
     return "".join(out)
 
