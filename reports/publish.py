@@ -65,6 +65,8 @@ class PublishResult:
     source_pages_written: int = 0  # pages of new or changed sources
     source_pages_reused: int = 0  # taken over from the previous site
     downloads: dict[str, int] = field(default_factory=dict)  # rows per dataset
+    downloads_seconds: float = 0.0
+    source_pages_seconds: float = 0.0
 
 
 def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> PublishResult:
@@ -85,7 +87,9 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
         shutil.copytree(out_dir / DATA_DIR, staging / DATA_DIR)
     layout = pages.load_layout(staging / DATA_DIR)
     snapshot = write_snapshot(con, staging / DATA_DIR)
-    counts = _write_downloads(con, staging / DOWNLOADS_DIR)
+    downloads_started = time.perf_counter()
+    counts = _write_downloads(con, staging / DOWNLOADS_DIR, snapshot)
+    downloads_seconds = time.perf_counter() - downloads_started
     cache = RenderCache(render_cache_dir(out_dir))
     with tempfile.TemporaryDirectory(prefix="polystat-publish-") as tmp:
         build = Path(tmp) / "project"
@@ -97,16 +101,19 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
         else:
             result = _render_pandoc(build, staging, cache, _footer(snapshot),
                                     _run_epoch(snapshot))
+        source_pages_started = time.perf_counter()
         shell = Shell(*pandoc_typst.subpage_shell(build, PAGE_FOOTER, cache, "sources"))
         written = write_source_pages(con, catalogue, staging, staging / DATA_DIR, shell,
                                      out_dir if out_dir.is_dir() else None)
+        source_pages_seconds = time.perf_counter() - source_pages_started
         cache.prune()
         _keep_sources(build, staging / SOURCE_DIR)
     pages.save_layout(catalogue.layout, staging / DATA_DIR)
     _swap_into_place(staging, out_dir)
     result = _rebased(result, staging, out_dir)
     result.source_pages_written, result.source_pages_reused = written.written, written.reused
-    result.downloads = counts
+    result.downloads, result.downloads_seconds = counts, downloads_seconds
+    result.source_pages_seconds = source_pages_seconds
     result.seconds = time.perf_counter() - started
     log.info("published %s and %s with %s in %.2f s (%s, %s reused; source pages: %d "
              "written, %d kept)", counted(len(result.pages), "page"),
@@ -116,9 +123,12 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
     return result
 
 
-def _write_downloads(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """The download files and their README (the data dictionary); rows per dataset."""
-    counts = downloads.write_downloads(con, folder)
+def _write_downloads(con: duckdb.DuckDBPyConnection, folder: Path, snapshot: dict[str, Any]
+                     ) -> dict[str, int]:
+    """The download files and their README (the data dictionary); rows per dataset. The
+    conflicts are the snapshot's (the view behind them is costly to evaluate twice)."""
+    conflicts = [{**c, "obs_ids": c["all_obs_ids"]} for c in snapshot["conflicts"]]
+    counts = downloads.write_downloads(con, folder, conflicts)
     (folder / README).write_text("# polystat downloads\n\n" + downloads_md(counts, folder=".")
                                  + "\n", encoding="utf-8")
     return counts
@@ -255,7 +265,10 @@ def main(argv: list[str] | None = None) -> None:
         result = publish(con, args.out)
     finally:
         con.close()
-    print(f"{result.renderer}: {result.index_html} and {result.pdf} in {result.seconds:.2f} s")
+    print(f"{result.renderer}: {result.index_html} and {result.pdf} in {result.seconds:.2f} s "
+          f"(downloads {result.downloads_seconds:.2f} s; source pages "
+          f"{result.source_pages_seconds:.2f} s: {result.source_pages_written} written, "
+          f"{result.source_pages_reused} kept)")
 
 
 if __name__ == "__main__":

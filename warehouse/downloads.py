@@ -9,6 +9,7 @@ queries (`records`), so the downloads hold what the command line prints.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,11 +117,13 @@ FROM series ORDER BY metric, metric_id, year""", _columns(
     ("agreement", "true when the exact figures differ by at most one unit"),
 ))
 
+# {rows}: the `conflicts` view, or the rows a publish's snapshot read from it (the view is
+# costly: a publish evaluates it once)
 CONFLICTS = Dataset("conflicts", "one metric, year and study whose exact values differ "
                     "(`polystat export conflicts`)", """
 SELECT metric_id, metric, year, study, scope, "values", len(obs_ids) AS n_statistics, obs_ids,
        linked_by
-FROM conflicts ORDER BY metric, year, study, metric_id""", _columns(
+FROM {rows} ORDER BY metric, year, study, metric_id""", _columns(
     ("metric_id", "the metric (see metrics)"),
     ("metric", "its English label"),
     ("year", "the year"),
@@ -142,33 +145,64 @@ def dataset(name: str) -> Dataset:
     raise KeyError(f"no dataset {name!r}; there are: {', '.join(d.name for d in DATASETS)}")
 
 
+_CONFLICT_TYPES = {"metric_id": "VARCHAR", "metric": "VARCHAR", "year": "INTEGER",
+                   "study": "VARCHAR", "scope": "VARCHAR", "values": "DOUBLE[]",
+                   "obs_ids": "VARCHAR[]", "linked_by": "VARCHAR[]"}
+
+
+def _sql(found: Dataset, conflict_rows: Path | None = None) -> str:
+    if found is not CONFLICTS:
+        return found.sql
+    if conflict_rows is None:
+        return found.sql.format(rows="conflicts")
+    types = ", ".join(f"'{name}': '{kind}'" for name, kind in _CONFLICT_TYPES.items())
+    return found.sql.format(rows=f"read_json('{_literal(conflict_rows)}', format='newline_"
+                                 f"delimited', columns={{{types}}})")
+
+
+def _literal(path: Path) -> str:
+    return str(path).replace("'", "''")  # COPY and read_json take no bound parameter for a file
+
+
 def records(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
     """The rows of one dataset as dicts (what `polystat export` prints)."""
-    cursor = con.execute(dataset(name).sql)
+    cursor = con.execute(_sql(dataset(name)))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def write_downloads(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """Write `<dataset>.csv` and `<dataset>.parquet` of every dataset into folder; return the
-    rows of each. Both files come from the same query, in the same order."""
+def write_downloads(con: duckdb.DuckDBPyConnection, folder: Path,
+                    conflicts: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """Write `<dataset>.parquet` and `<dataset>.csv` of every dataset into folder; return the
+    rows of each. `conflicts`: the rows of the `conflicts` view as a snapshot read them
+    (obs_ids all of them), so the view is not evaluated again. The query runs once, into
+    the Parquet file; the CSV file is written from that file, in the same order."""
     folder.mkdir(parents=True, exist_ok=True)
+    rows_file = None
+    if conflicts is not None:
+        rows_file = folder / ".conflicts.jsonl"
+        rows_file.write_text("".join(json.dumps({k: row[k] for k in _CONFLICT_TYPES}) + "\n"
+                                     for row in conflicts), encoding="utf-8")
     counts: dict[str, int] = {}
-    for found in DATASETS:
-        csv = _copy(con, _csv_safe(con, found.sql), folder / f"{found.name}.csv",
-                    "FORMAT csv, HEADER")
-        parquet = _copy(con, found.sql, folder / f"{found.name}.parquet",
-                        "FORMAT parquet, COMPRESSION zstd")
-        if csv != parquet:
-            raise RuntimeError(f"{folder}: {found.name}.csv has {csv} rows but "
-                               f"{found.name}.parquet {parquet}; publish again")
-        counts[found.name] = csv
+    try:
+        for found in DATASETS:
+            parquet = folder / f"{found.name}.parquet"
+            counts[found.name] = _copy(con, _sql(found, rows_file), parquet,
+                                       "FORMAT parquet, COMPRESSION zstd")
+            from_parquet = f"SELECT * FROM read_parquet('{_literal(parquet)}')"
+            written = _copy(con, _csv_safe(con, from_parquet), folder / f"{found.name}.csv",
+                            "FORMAT csv, HEADER")
+            if written != counts[found.name]:
+                raise RuntimeError(f"{folder}: {found.name}.csv has {written} rows but "
+                                   f"{found.name}.parquet {counts[found.name]}; publish again")
+    finally:
+        if rows_file is not None:
+            rows_file.unlink(missing_ok=True)
     return counts
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, options: str) -> int:
-    literal = str(target).replace("'", "''")  # COPY takes no bound parameter for its file
-    found = con.execute(f"COPY ({sql}) TO '{literal}' ({options})").fetchone()
+    found = con.execute(f"COPY ({sql}) TO '{_literal(target)}' ({options})").fetchone()
     return int(found[0]) if found else 0
 
 
