@@ -26,7 +26,7 @@ import yaml
 
 from reports import pages, pandoc_typst
 from reports.markup import counted
-from reports.pages.downloads import DOWNLOADS_DIR, README, downloads_md
+from reports.pages.downloads import DOWNLOADS_DIR, README, downloads_md, statistics_parts
 from reports.pages.source_pages import Shell, write_source_pages
 from reports.render_cache import RenderCache
 from reports.snapshot import write_snapshot
@@ -87,13 +87,14 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
         shutil.copytree(out_dir / DATA_DIR, staging / DATA_DIR)
     layout = pages.load_layout(staging / DATA_DIR)
     snapshot = write_snapshot(con, staging / DATA_DIR)
-    downloads_started = time.perf_counter()
-    counts = _write_downloads(con, staging / DOWNLOADS_DIR, snapshot)
-    downloads_seconds = time.perf_counter() - downloads_started
     cache = RenderCache(render_cache_dir(out_dir))
     with tempfile.TemporaryDirectory(prefix="polystat-publish-") as tmp:
         build = Path(tmp) / "project"
         catalogue = prepare_project(snapshot, build, con, layout, cache)
+        downloads_started = time.perf_counter()
+        counts = _write_downloads(con, staging / DOWNLOADS_DIR, snapshot, catalogue,
+                                  download_parts_dir(out_dir))
+        downloads_seconds = time.perf_counter() - downloads_started
         (build / pages.GENERATED_DIR / "downloads.md").write_text(
             downloads_md(counts) + "\n", encoding="utf-8")
         if shutil.which("quarto"):
@@ -123,15 +124,22 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT) -> Publ
     return result
 
 
-def _write_downloads(con: duckdb.DuckDBPyConnection, folder: Path, snapshot: dict[str, Any]
-                     ) -> dict[str, int]:
+def _write_downloads(con: duckdb.DuckDBPyConnection, folder: Path, snapshot: dict[str, Any],
+                     catalogue: pages.Catalogue, parts_dir: Path) -> dict[str, int]:
     """The download files and their README (the data dictionary); rows per dataset. The
-    conflicts are the snapshot's (the view behind them is costly to evaluate twice)."""
+    conflicts are the snapshot's (the view behind them is costly to evaluate twice), the
+    statistics come in parts kept in `parts_dir` while their sources are unchanged."""
     conflicts = [{**c, "obs_ids": c["all_obs_ids"]} for c in snapshot["conflicts"]]
-    counts = downloads.write_downloads(con, folder, conflicts)
+    counts = downloads.write_downloads(con, folder, statistics_parts(con, catalogue),
+                                       parts_dir, conflicts)
     (folder / README).write_text("# polystat downloads\n\n" + downloads_md(counts, folder=".")
                                  + "\n", encoding="utf-8")
     return counts
+
+
+def download_parts_dir(out_dir: Path) -> Path:
+    """The statistics download's parts by key, next to the site like the render cache."""
+    return out_dir.parent / f".{out_dir.name}.download-parts"
 
 
 def render_cache_dir(out_dir: Path) -> Path:

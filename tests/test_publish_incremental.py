@@ -93,13 +93,17 @@ def two_publishes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     first = _publish(warehouse, site, first_calls)
     before = base / "site-before"
     _copy_site(site, before)
+    parts = publishing.download_parts_dir(site)
+    parts_before = {p.name: p.stat().st_mtime_ns for p in parts.iterdir()}
     _corpus(corpus, 1, start=6)
     run_without_prefect(str(corpus), str(warehouse), str(base / "unused"), publish=False)
     second_calls: list[str] = []
     second = _publish(warehouse, site, second_calls)
     yield {"base": base, "warehouse": warehouse, "site": site, "before": before,
            "first": first, "second": second,
-           "first_calls": first_calls, "second_calls": second_calls}
+           "first_calls": first_calls, "second_calls": second_calls,
+           "parts_before": parts_before,
+           "parts_after": {p.name: p.stat().st_mtime_ns for p in parts.iterdir()}}
 
 
 def test_sources_keep_their_provenance_page_and_the_new_one_goes_last(two_publishes) -> None:
@@ -136,6 +140,9 @@ def test_incremental_result_equals_a_publish_from_an_empty_cache(two_publishes) 
     result = _publish(two_publishes["warehouse"], cold)
     assert result.cache_hits == 0
     assert _html(cold) == _html(two_publishes["site"])
+    for name in ("statistics.csv", "conflicts.csv", "metrics.csv"):  # parts written anew
+        assert (cold / "downloads" / name).read_bytes() == \
+            (two_publishes["site"] / "downloads" / name).read_bytes(), name
     entries = sorted(p.name for p in publishing.render_cache_dir(cold).iterdir())
     assert entries == sorted(p.name for p in publishing.render_cache_dir(two_publishes["site"])
                              .iterdir())  # unused entries are pruned
@@ -148,6 +155,23 @@ def test_only_the_new_sources_page_is_written_and_the_others_are_kept(two_publis
     assert (second.source_pages_written, second.source_pages_reused) == (1, 6)
     before, after = _source_pages(two_publishes["before"]), _source_pages(two_publishes["site"])
     assert len(after) == 7 and {name: after[name] for name in before} == before
+
+
+def test_the_statistics_download_queries_only_the_parts_of_new_sources(two_publishes) -> None:
+    before, after = two_publishes["parts_before"], two_publishes["parts_after"]
+    kept = {name for name in before if after.get(name) == before[name]}
+    assert len(kept) >= 4 and len(after) - len(kept) in (2, 4)  # one or two parts: csv+parquet
+    site = two_publishes["site"] / "downloads"
+    con = duckdb.connect(str(two_publishes["warehouse"]), read_only=True)
+    try:
+        (figures,) = con.execute("SELECT count(*) FROM current_observations").fetchone() or (0,)
+        in_csv = con.execute("SELECT count(*), count(DISTINCT obs_id) FROM read_csv(?)",
+                             [str(site / "statistics.csv")]).fetchone()
+        in_parquet = con.execute("SELECT count(*) FROM read_parquet(?)",
+                                 [str(site / "statistics.parquet")]).fetchone()
+    finally:
+        con.close()
+    assert in_csv == (figures, figures) and in_parquet == (figures,)
 
 
 def test_source_pages_written_anew_equal_the_ones_kept(two_publishes) -> None:

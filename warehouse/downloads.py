@@ -10,13 +10,15 @@ queries (`records`), so the downloads hold what the command line prints.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from warehouse.reads import STATISTICS_SQL
+from warehouse.reads import STATISTICS_OF_DOCUMENTS_SQL, STATISTICS_SQL
 
 FORMATS = ("csv", "parquet")
 # Spreadsheets run a cell that starts with one of these as a formula: CSV text cells that
@@ -171,38 +173,86 @@ def records(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def write_downloads(con: duckdb.DuckDBPyConnection, folder: Path,
-                    conflicts: list[dict[str, Any]] | None = None) -> dict[str, int]:
+@dataclass(frozen=True)
+class Part:
+    """Some documents' statistics, written once and kept while `key` stays the same (the
+    caller's digest of everything those rows show)."""
+
+    key: str
+    doc_ids: tuple[str, ...]
+
+
+def write_downloads(con: duckdb.DuckDBPyConnection, folder: Path, parts: list[Part],
+                    store: Path, conflicts: list[dict[str, Any]] | None = None
+                    ) -> dict[str, int]:
     """Write `<dataset>.parquet` and `<dataset>.csv` of every dataset into folder; return the
-    rows of each. `conflicts`: the rows of the `conflicts` view as a snapshot read them
-    (obs_ids all of them), so the view is not evaluated again. The query runs once, into
-    the Parquet file; the CSV file is written from that file, in the same order."""
+    rows of each. Statistics, most of the rows, are assembled from `parts` (every current
+    document in one of them), each kept in `store` under its key, so a publish queries only
+    the parts whose key is new. `conflicts`: the rows of the `conflicts` view as a snapshot
+    read them (all obs_ids), so the costly view is not evaluated again. Each other query
+    runs once, into the Parquet file; the CSV file is written from that file."""
     folder.mkdir(parents=True, exist_ok=True)
+    counts = {STATISTICS.name: _write_statistics(con, folder, parts, store)}
     rows_file = None
     if conflicts is not None:
         rows_file = folder / ".conflicts.jsonl"
         rows_file.write_text("".join(json.dumps({k: row[k] for k in _CONFLICT_TYPES}) + "\n"
                                      for row in conflicts), encoding="utf-8")
-    counts: dict[str, int] = {}
     try:
-        for found in DATASETS:
+        for found in DATASETS[1:]:
             parquet = folder / f"{found.name}.parquet"
             counts[found.name] = _copy(con, _sql(found, rows_file), parquet,
                                        "FORMAT parquet, COMPRESSION zstd")
-            from_parquet = f"SELECT * FROM read_parquet('{_literal(parquet)}')"
-            written = _copy(con, _csv_safe(con, from_parquet), folder / f"{found.name}.csv",
-                            "FORMAT csv, HEADER")
-            if written != counts[found.name]:
-                raise RuntimeError(f"{folder}: {found.name}.csv has {written} rows but "
-                                   f"{found.name}.parquet {counts[found.name]}; publish again")
+            _csv_from(con, parquet, folder / f"{found.name}.csv", header=True)
     finally:
         if rows_file is not None:
             rows_file.unlink(missing_ok=True)
     return counts
 
 
-def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, options: str) -> int:
-    found = con.execute(f"COPY ({sql}) TO '{_literal(target)}' ({options})").fetchone()
+def _write_statistics(con: duckdb.DuckDBPyConnection, folder: Path, parts: list[Part],
+                      store: Path) -> int:
+    store.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        parquet, csv = store / f"{part.key}.parquet", store / f"{part.key}.csv"
+        if parquet.exists() and csv.exists():
+            continue
+        partial = store / f".{part.key}.{os.getpid()}.parquet"  # whole parts or none
+        _copy(con, STATISTICS_OF_DOCUMENTS_SQL, partial, "FORMAT parquet, COMPRESSION zstd",
+              [list(part.doc_ids)])
+        _csv_from(con, partial, csv.with_suffix(".partial"), header=False)
+        csv.with_suffix(".partial").replace(csv)
+        partial.replace(parquet)
+    used = {f"{part.key}.{suffix}" for part in parts for suffix in ("parquet", "csv")}
+    for leftover in store.iterdir():
+        if leftover.name not in used:
+            leftover.unlink(missing_ok=True)
+    files = [str(store / f"{part.key}.parquet") for part in parts]
+    target = folder / f"{STATISTICS.name}.parquet"
+    if files:
+        rows = _copy(con, "SELECT * FROM read_parquet(?)", target,
+                     "FORMAT parquet, COMPRESSION zstd", [files])
+    else:
+        rows = _copy(con, STATISTICS_SQL, target, "FORMAT parquet, COMPRESSION zstd")
+    with open(folder / f"{STATISTICS.name}.csv", "wb") as out:
+        out.write((",".join(c.name for c in STATISTICS.columns) + "\n").encode())
+        for part in parts:
+            with open(store / f"{part.key}.csv", "rb") as piece:
+                shutil.copyfileobj(piece, out, 1 << 20)
+    return rows
+
+
+def _csv_from(con: duckdb.DuckDBPyConnection, parquet: Path, target: Path, *,
+              header: bool) -> None:
+    from_parquet = f"SELECT * FROM read_parquet('{_literal(parquet)}')"
+    _copy(con, _csv_safe(con, from_parquet), target,
+          f"FORMAT csv, HEADER {'true' if header else 'false'}")
+
+
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, options: str,
+          params: list[Any] | None = None) -> int:
+    found = con.execute(f"COPY ({sql}) TO '{_literal(target)}' ({options})",
+                        params or []).fetchone()
     return int(found[0]) if found else 0
 
 

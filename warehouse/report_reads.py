@@ -266,3 +266,14 @@ def segment_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
                                                   coalesce(md5(q.gloss), chr(0))), ','
                                         ORDER BY q.start, q.seg_no))
         FROM ({_SEGMENTS}) q GROUP BY q.doc_id""").fetchall())
+
+
+def link_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per current document, a digest of how its figures are linked to metrics (metric,
+    method, score): with `observation_digests`, everything a row of the statistics download
+    holds (the rest of a row never changes for an observation id)."""
+    return dict(con.execute("""
+        SELECT o.doc_id, md5(string_agg(concat_ws(chr(31), mo.obs_id, mo.metric_id, mo.method,
+                                                  mo.score), ',' ORDER BY mo.obs_id, mo.metric_id))
+        FROM metric_observations mo JOIN current_observations o USING (obs_id)
+        GROUP BY o.doc_id""").fetchall())

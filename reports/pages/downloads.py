@@ -4,7 +4,13 @@ the files, how many rows each holds, and a data dictionary per dataset, all from
 
 from __future__ import annotations
 
-from warehouse.downloads import DATASETS, FORMATS
+import duckdb
+
+from reports import pandoc_typst
+from reports.pages.catalogue import Catalogue
+from reports.render_cache import cache_key
+from warehouse import report_reads
+from warehouse.downloads import DATASETS, FORMATS, Part
 
 DOWNLOADS_DIR = "downloads"  # in the site, beside the pages
 README = "README.md"
@@ -36,3 +42,17 @@ def _files_table(counts: dict[str, int], folder: str) -> str:
         rows.append(f"| [{found.name}](#{found.name}) | {counts.get(found.name, 0):,} | "
                     f"{files} |")
     return "\n".join(rows)
+
+
+def statistics_parts(con: duckdb.DuckDBPyConnection, c: Catalogue) -> list[Part]:
+    """The statistics download in parts of whole sources, one per provenance page (a source
+    keeps its page, new sources fill the last one), each keyed by its documents' figure
+    digests: adding documents changes the last part or two, and the other parts are kept."""
+    digests, links = c.figure_digests(con), report_reads.link_digests(con)
+    parts = []
+    for name, docs in c.provenance_pages.items():
+        doc_ids = tuple(doc["doc_id"] for doc in docs)
+        parts.append(Part(cache_key("statistics-part", pandoc_typst.reports_code_digest(), name,
+                                    *(f"{d}:{digests.get(d, '')}:{links.get(d, '')}"
+                                      for d in doc_ids)), doc_ids))
+    return parts
