@@ -342,6 +342,28 @@ def export_conflicts(warehouse: WarehouseOption, fmt: FormatOption = Format.json
     _write_records(records, fmt, output)
 
 
+@export_app.command("metrics")
+def export_metrics(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
+                   output: OutputOption = None) -> None:
+    """One record per metric with current figures: label, unit, counts, first and last year."""
+    from warehouse import downloads
+
+    with _open_read(warehouse) as con:
+        records = downloads.records(con, "metrics")
+    _write_records(records, fmt, output)
+
+
+@export_app.command("series")
+def export_series(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
+                  output: OutputOption = None) -> None:
+    """One record per metric and year: the agreed value, the spread and the counts."""
+    from warehouse import downloads
+
+    with _open_read(warehouse) as con:
+        records = downloads.records(con, "series")
+    _write_records(records, fmt, output)
+
+
 @export_app.command("rejects")
 def export_rejects(warehouse: WarehouseOption, fmt: FormatOption = Format.jsonl,
                    output: OutputOption = None) -> None:

@@ -26,7 +26,7 @@ import yaml
 
 from extract import languages
 from reports.render_cache import RenderCache, cache_key
-from warehouse import report_reads
+from warehouse import downloads, reads, report_reads
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ HTML_TEMPLATE = """<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="script-src 'self'; object-src 'none'">
 <meta name="generator" content="polystat (pandoc)">
 <title>$pagetitle$ · $site-title$</title>
-<link rel="stylesheet" href="style.css">
-<script src="filter.js" defer></script>
+<link rel="stylesheet" href="$root$style.css">
+<script src="$root$filter.js" defer></script>
 </head>
 <body>
 $for(include-before)$
@@ -139,9 +139,7 @@ def render(project: Path, out_dir: Path, footer: str, timestamp: int | None = No
     shutil.copy2(project / STYLESHEET, out_dir / STYLESHEET)
     shutil.copy2(project / FILTER_SCRIPT, out_dir / FILTER_SCRIPT)
     _copy_tree(project / "charts", out_dir / "charts")
-    foot = project / "footer.html"
-    foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
-                    encoding="utf-8")
+    foot = _footer_file(project, footer)
     template = _html_template(project)
     context = _RenderContext(pandoc, project, site_title, template, foot,
                              cache or RenderCache(project / ".render-cache"))
@@ -247,8 +245,9 @@ def _render_parts(ctx: _RenderContext, stem: str, parts: list[str]) -> list[str]
     return pieces[1:]
 
 
-def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str) -> str:
-    """The page around its body: title, navigation, footer; the body is a slot."""
+def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str, root: str = "") -> str:
+    """The page around its body: title, navigation, footer; the body is a slot. `root`
+    leads from the page's folder to the site's (the stylesheet's link)."""
     source = ctx.project / f"{stem}.shell.md"
     source.write_text(f"{front}\n{_BODY_SLOT}\n", encoding="utf-8")
     nav_file = ctx.project / f"{stem}.nav.html"
@@ -258,6 +257,7 @@ def _render_shell(ctx: _RenderContext, stem: str, front: str, nav: str) -> str:
     _pandoc(ctx.pandoc, ctx.project, [str(source), "-f", "markdown", "-t", "html5", "-s",
                                       "--wrap=none", "--template", str(ctx.template),
                                       "-V", f"site-title={ctx.site_title}", "-V", "lang=en",
+                                      "-V", f"root={root}",
                                       "--include-before-body", str(nav_file),
                                       "--include-after-body", str(ctx.footer),
                                       "-o", str(output)])
@@ -286,14 +286,15 @@ _CODE_SUFFIXES = (".py", ".qmd", ".yml", ".css", ".js", ".typ", ".lua", ".scss")
 
 def reports_code_files() -> list[Path]:
     """The files that shape the reports: the Quarto project and the code of reports/,
-    its packages (pages/) included, and the warehouse reads whose rows the pages show.
-    Output folders (_site) are not code."""
+    its packages (pages/) included, the warehouse reads whose rows the pages show and the
+    queries of the downloads. Output folders (_site) are not code."""
     root = Path(__file__).resolve().parent
     found = [p for p in root.iterdir() if p.is_file() and p.suffix in _CODE_SUFFIXES]
     for package in root.iterdir():
         if (package / "__init__.py").is_file():
             found += package.glob("*.py")
-    return sorted(found) + [Path(report_reads.__file__).resolve()]
+    return sorted(found) + [Path(str(module.__file__)).resolve()
+                            for module in (report_reads, downloads, reads)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -310,6 +311,38 @@ def reports_code_digest() -> str:
     for code in languages.supported():
         digest.update(f"language {code}\0{languages.name(code)}".encode())
     return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- pages written by code
+
+TITLE_SLOT = "POLYSTATTITLESLOT"  # letters only: pandoc passes them through unchanged
+SUBTITLE_SLOT = "POLYSTATSUBTITLESLOT"
+
+
+def subpage_shell(project: Path, footer: str, cache: RenderCache, folder: str
+                  ) -> tuple[str, str]:
+    """The chrome of pages that code writes as HTML into `folder/` of the site (the source
+    pages): the other pages' template, navigation and footer, links leading up one folder,
+    rendered once by pandoc and cached. Returned as the HTML before and after the body, with
+    `TITLE_SLOT` and `SUBTITLE_SLOT` to fill in."""
+    config = _load_config(project)
+    pandoc = pandoc_path()
+    nav_left, nav_right = _navbar(config)
+    site_title = str(config.get("website", {}).get("title", "polystat"))
+    ctx = _RenderContext(pandoc, project, site_title, _html_template(project),
+                         _footer_file(project, footer), cache)
+    nav = _nav_html(site_title, nav_left, nav_right, folder, root="../")
+    front = f'---\ntitle: "{TITLE_SLOT}"\nsubtitle: "{SUBTITLE_SLOT}"\n---\n'
+    key = cache_key(*_fixed_inputs(ctx), "subpage-shell", folder,
+                    ctx.template.read_text(encoding="utf-8"), nav, footer, site_title, front)
+    shell = cache.get(key)
+    if shell is None:
+        shell = _render_shell(ctx, f"{folder}-subpage", front, nav, root="../")
+        if shell.count(TITLE_SLOT) < 1 or shell.count(SUBTITLE_SLOT) != 1:
+            raise RenderError(f"{project}: the page template lost the title or subtitle slot")
+        cache.put(key, shell)
+    head, tail = shell.split(_BODY_SLOT + "\n", 1)
+    return head, tail
 
 
 # --------------------------------------------------------------------------- sources
@@ -371,16 +404,25 @@ def _navbar(config: dict[str, Any]) -> tuple[list[NavItem], list[NavItem]]:
     return items("left"), items("right")
 
 
-def _nav_html(site_title: str, left: list[NavItem], right: list[NavItem], current: str) -> str:
+def _nav_html(site_title: str, left: list[NavItem], right: list[NavItem], current: str,
+              root: str = "") -> str:
+    """The navigation bar; `root` leads from the page's folder to the site's ('../')."""
     def link(item: NavItem) -> str:
         active = " active" if item.href == f"{current}.html" else ""
-        return (f'<a class="ps-link{active}" href="{html.escape(item.href)}">'
+        return (f'<a class="ps-link{active}" href="{html.escape(root + item.href)}">'
                 f"{html.escape(item.text)}</a>")
 
-    inner = [f'<a class="ps-brand" href="index.html">{html.escape(site_title)}</a>']
+    inner = [f'<a class="ps-brand" href="{root}index.html">{html.escape(site_title)}</a>']
     inner += [link(i) for i in left] + ['<span class="ps-spacer"></span>']
     inner += [link(i) for i in right]
     return ('<nav class="ps-nav"><div class="ps-nav-inner">' + "".join(inner) + "</div></nav>\n")
+
+
+def _footer_file(project: Path, footer: str) -> Path:
+    foot = project / "footer.html"
+    foot.write_text(f'<footer class="ps-footer">{html.escape(footer)}</footer>\n',
+                    encoding="utf-8")
+    return foot
 
 
 def _html_template(project: Path) -> Path:

@@ -29,9 +29,11 @@ import yaml
 from reports import pages, pandoc_typst
 from reports.markup import counted, md_text
 from reports.options import ReportOptions
+from reports.pages.downloads import DOWNLOADS_DIR, README, downloads_md, statistics_parts
+from reports.pages.source_pages import Shell, write_source_pages
 from reports.render_cache import RenderCache
 from reports.snapshot import write_snapshot
-from warehouse import db
+from warehouse import db, downloads
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = PROJECT_DIR / "_site"
@@ -43,7 +45,7 @@ PAGE_FOOTER = ("Every figure in these pages was read by polystat from the senten
                "quoted with; the Overview names the run and the date of the data.")
 TITLED_PAGES = ("index.qmd", "report.qmd")  # the pages that carry the corpus's title
 PROJECT_FILES = ("_quarto.yml", "*.qmd", "*.css", "*.js", "*.typ")
-HTML_PAGES = ("index", "trends", "conflicts", "sources", "provenance")
+HTML_PAGES = ("index", "trends", "conflicts", "sources", "provenance", "downloads")
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,11 @@ class PublishResult:
     cache_hits: int = 0
     cache_misses: int = 0
     recovered: list[str] = field(default_factory=list)  # what a killed publish left, put right
+    source_pages_written: int = 0  # pages of new or changed sources
+    source_pages_reused: int = 0  # taken over from the previous site
+    downloads: dict[str, int] = field(default_factory=dict)  # rows per dataset
+    downloads_seconds: float = 0.0
+    source_pages_seconds: float = 0.0
 
 
 def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT,
@@ -80,8 +87,10 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT,
     a failure names the folder. `options` name the reports (title, subtitle) and the
     address they are published at (the PDF's links). Pieces of HTML whose input did
     not change since the previous publish come from the render cache
-    (`render_cache_dir`), and provenance
-    pages keep their sources (`pages.Layout`), so the cost follows what changed.
+    (`render_cache_dir`), provenance pages keep their sources (`pages.Layout`), and a
+    source page whose source did not change is taken over from the previous site, so
+    the cost follows what changed. The download files are written from the same
+    connection as the snapshot.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
@@ -93,10 +102,11 @@ def publish(con: duckdb.DuckDBPyConnection, out_dir: Path = DEFAULT_OUT,
         raise PublishError(f"writing the site into {out_dir} failed: {exc}") from exc
     result.recovered = recovered
     result.seconds = time.perf_counter() - started
-    log.info("published %s and %s with %s in %.2f s (%s, %s reused)",
-             counted(len(result.pages), "page"), result.pdf.name if result.pdf else "no PDF",
-             result.renderer, result.seconds, counted(result.pandoc_runs, "pandoc run"),
-             counted(result.cache_hits, "piece"))
+    log.info("published %s and %s with %s in %.2f s (%s, %s reused; source pages: %d "
+             "written, %d kept)", counted(len(result.pages), "page"),
+             result.pdf.name if result.pdf else "no PDF", result.renderer, result.seconds,
+             counted(result.pandoc_runs, "pandoc run"), counted(result.cache_hits, "piece"),
+             result.source_pages_written, result.source_pages_reused)
     return result
 
 
@@ -120,16 +130,49 @@ def _render_into(con: duckdb.DuckDBPyConnection, staging: Path, out_dir: Path,
     with tempfile.TemporaryDirectory(prefix="polystat-publish-") as tmp:
         build = Path(tmp) / "project"
         catalogue = prepare_project(snapshot, build, con, layout, cache, options)
+        downloads_started = time.perf_counter()
+        counts = _write_downloads(con, staging / DOWNLOADS_DIR, snapshot, catalogue,
+                                  download_parts_dir(out_dir))
+        downloads_seconds = time.perf_counter() - downloads_started
+        (build / pages.GENERATED_DIR / "downloads.md").write_text(
+            downloads_md(counts) + "\n", encoding="utf-8")
         if shutil.which("quarto"):
             result = _render_quarto(build, staging)
         else:
             result = _render_pandoc(build, staging, cache, _footer(snapshot),
                                     _run_epoch(snapshot), options)
+        source_pages_started = time.perf_counter()
+        shell = Shell(*pandoc_typst.subpage_shell(build, PAGE_FOOTER, cache, "sources"))
+        written = write_source_pages(con, catalogue, staging, staging / DATA_DIR, shell,
+                                     out_dir if out_dir.is_dir() else None)
+        source_pages_seconds = time.perf_counter() - source_pages_started
         cache.prune()
         _keep_sources(build, staging / SOURCE_DIR)
     pages.save_layout(catalogue.layout, staging / DATA_DIR)
     _swap_into_place(staging, out_dir)
-    return _rebased(result, staging, out_dir)
+    result = _rebased(result, staging, out_dir)
+    result.source_pages_written, result.source_pages_reused = written.written, written.reused
+    result.downloads, result.downloads_seconds = counts, downloads_seconds
+    result.source_pages_seconds = source_pages_seconds
+    return result
+
+
+def _write_downloads(con: duckdb.DuckDBPyConnection, folder: Path, snapshot: dict[str, Any],
+                     catalogue: pages.Catalogue, parts_dir: Path) -> dict[str, int]:
+    """The download files and their README (the data dictionary); rows per dataset. The
+    conflicts are the snapshot's (the view behind them is costly to evaluate twice), the
+    statistics come in parts kept in `parts_dir` while their sources are unchanged."""
+    conflicts = [{**c, "obs_ids": c["all_obs_ids"]} for c in snapshot["conflicts"]]
+    counts = downloads.write_downloads(con, folder, statistics_parts(con, catalogue),
+                                       parts_dir, conflicts)
+    (folder / README).write_text("# polystat downloads\n\n" + downloads_md(counts, folder=".")
+                                 + "\n", encoding="utf-8")
+    return counts
+
+
+def download_parts_dir(out_dir: Path) -> Path:
+    """The statistics download's parts by key, next to the site like the render cache."""
+    return out_dir.parent / f".{out_dir.name}.download-parts"
 
 
 def render_cache_dir(out_dir: Path) -> Path:
@@ -379,7 +422,10 @@ def main(argv: list[str] | None = None) -> None:
         con.close()
     for note in result.recovered:
         print(note)
-    print(f"{result.renderer}: {result.index_html} and {result.pdf} in {result.seconds:.2f} s")
+    print(f"{result.renderer}: {result.index_html} and {result.pdf} in {result.seconds:.2f} s "
+          f"(downloads {result.downloads_seconds:.2f} s; source pages "
+          f"{result.source_pages_seconds:.2f} s: {result.source_pages_written} written, "
+          f"{result.source_pages_reused} kept)")
 
 
 if __name__ == "__main__":

@@ -208,6 +208,7 @@ def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
         for figure in found:
             per_value[figure["value"]].append(figure["obs_id"])
         shown = [ids[:2] for ids in per_value.values()]
+        row["all_obs_ids"] = row["obs_ids"]  # the downloads list them all
         row["obs_ids"] = [i for ids in shown for i in ids][:SHOWN_PER_CONFLICT]
         row["n_observations"] = len(found)
         row["unit"] = found[0]["unit"] if found else None

@@ -413,7 +413,8 @@ def test_a_decision_makes_the_next_run_publish_again(first_run, tmp_path) -> Non
         assert plan.published_report(con, "", str(site), plan.reports_code_version(str(tmp_path)))
         metric_id, _ = _largest_metric_in(con)
         curation.rename(con, metric_id, "A label an analyst chose")
-        assert plan.published_report(con, "", str(site), plan.reports_code_version(str(tmp_path))) is None
+        code = plan.reports_code_version(str(tmp_path))
+        assert plan.published_report(con, "", str(site), code) is None
     finally:
         con.close()
 

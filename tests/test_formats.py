@@ -26,6 +26,8 @@ from flows.ingest import SourceEntry, read_document
 from flows.ingest.html import read_html
 from flows.ingest.pdf import hyphenation_rules, join_hyphenated, page_of, read_pdf
 from reports import pages, snapshot
+from reports.pages import source_pages
+from reports.pages.common import source_page_name
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"
@@ -233,8 +235,13 @@ def test_pipeline_stores_pdf_pages_and_html_metadata(prefect_harness, rendered,
         ).fetchone(), strict=True))  # type: ignore[arg-type]
         build = tmp_path / "build"
         (build / pages.GENERATED_DIR).mkdir(parents=True)
-        pages.write_provenance(con, pages.Catalogue(snapshot.read_warehouse(con)), build)
+        catalogue = pages.Catalogue(snapshot.read_warehouse(con))
+        pages.write_provenance(con, catalogue, build)
         provenance = (build / pages.GENERATED_DIR / "provenance.md").read_text(encoding="utf-8")
+        source_pages.write_source_pages(con, catalogue, build, build,
+                                        source_pages.Shell("<main>", "</main>"), None)
+        source_page = (build / f"{source_page_name('hizmet.pdf')}.html").read_text(
+            encoding="utf-8")
     finally:
         con.close()
     import hashlib
@@ -251,6 +258,13 @@ def test_pipeline_stores_pdf_pages_and_html_metadata(prefect_harness, rendered,
     pdf_uri = (sources / "hizmet.pdf").resolve().as_uri()
     for page in pages_seen(from_pdf):
         assert f'<a href="{pdf_uri}#page={page}">p.\u00a0{page}</a>' in provenance
+    # its source page marks where each page begins, and each figure after its page's mark
+    marks = [source_page.index(f'id="page-{n}"') for n in range(1, len(starts) + 1)]
+    assert marks == sorted(marks)
+    for record in from_pdf:
+        figure = source_page.index(f'id="f-{record["obs_id"]}"')
+        assert marks[record["page"] - 1] < figure
+        assert record["page"] == len(starts) or figure < marks[record["page"]]
     assert source == {"title": de["title"], "author": "Jana Beispiel",
                       "url": "https://news.example.org/kundenservice/studie-2021",
                       "published": "2021-05-17"}

@@ -192,7 +192,7 @@ def test_publish_writes_every_page_and_one_pdf(published) -> None:
     assert published.renderer == expected
     names = sorted(p.name for p in published.pages)
     assert names == sorted(["index.html", "trends.html", "conflicts.html", "sources.html",
-                            "provenance.html"])
+                            "provenance.html", "downloads.html"])
     assert published.index_html == published.site_dir / "index.html"
     assert published.pdf == published.site_dir / "polystat-report.pdf"
     assert published.pdf.read_bytes()[:5] == b"%PDF-"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import report_fixtures as fx
 
-from reports.publish import publish, render_cache_dir
+from reports.publish import download_parts_dir, publish, render_cache_dir
 
 
 def test_site_is_swapped_whole_and_leftovers_of_killed_runs_are_removed(tmp_path: Path) -> None:
@@ -22,6 +22,7 @@ def test_site_is_swapped_whole_and_leftovers_of_killed_runs_are_removed(tmp_path
     assert second.pdf == out / "polystat-report.pdf" and second.pdf.exists()
     assert all(page.parent == out and page.exists() for page in second.pages)
     assert not (out / "stale-page.html").exists()
-    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    assert leftovers == [render_cache_dir(out)]  # no staging folder; the cache stays
+    leftovers = sorted(p for p in tmp_path.iterdir() if p.name.startswith("."))
+    # no staging folder; the render cache and the statistics download's parts stay
+    assert leftovers == sorted([render_cache_dir(out), download_parts_dir(out)])
     assert "half" not in (out / "index.html").read_text(encoding="utf-8")

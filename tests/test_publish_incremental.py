@@ -20,7 +20,7 @@ from extract import lexicon
 from flows.pipeline import run_without_prefect
 from reports import pages, pandoc_typst
 from reports import publish as publishing
-from reports.pages import layout, provenance
+from reports.pages import layout, provenance, source_pages
 from reports.render_cache import RenderCache, cache_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,10 @@ def _html(site: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(site.glob("*.html"))}
 
 
+def _source_pages(site: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((site / "sources").glob("*.html"))}
+
+
 def _assembled(site: Path) -> dict[str, str]:
     return {p.name.removesuffix(".assembled.md"): p.read_text(encoding="utf-8")
             for p in (site / publishing.SOURCE_DIR).glob("*.assembled.md")}
@@ -89,13 +93,17 @@ def two_publishes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     first = _publish(warehouse, site, first_calls)
     before = base / "site-before"
     _copy_site(site, before)
+    parts = publishing.download_parts_dir(site)
+    parts_before = {p.name: p.stat().st_mtime_ns for p in parts.iterdir()}
     _corpus(corpus, 1, start=6)
     run_without_prefect(str(corpus), str(warehouse), str(base / "unused"), publish=False)
     second_calls: list[str] = []
     second = _publish(warehouse, site, second_calls)
     yield {"base": base, "warehouse": warehouse, "site": site, "before": before,
            "first": first, "second": second,
-           "first_calls": first_calls, "second_calls": second_calls}
+           "first_calls": first_calls, "second_calls": second_calls,
+           "parts_before": parts_before,
+           "parts_after": {p.name: p.stat().st_mtime_ns for p in parts.iterdir()}}
 
 
 def test_sources_keep_their_provenance_page_and_the_new_one_goes_last(two_publishes) -> None:
@@ -132,10 +140,47 @@ def test_incremental_result_equals_a_publish_from_an_empty_cache(two_publishes) 
     result = _publish(two_publishes["warehouse"], cold)
     assert result.cache_hits == 0
     assert _html(cold) == _html(two_publishes["site"])
+    for name in ("statistics.csv", "conflicts.csv", "metrics.csv"):  # parts written anew
+        assert (cold / "downloads" / name).read_bytes() == \
+            (two_publishes["site"] / "downloads" / name).read_bytes(), name
     entries = sorted(p.name for p in publishing.render_cache_dir(cold).iterdir())
     assert entries == sorted(p.name for p in publishing.render_cache_dir(two_publishes["site"])
                              .iterdir())  # unused entries are pruned
     assert not any(p.name.startswith(".") for p in cold.iterdir())  # the site: pages only
+
+
+def test_only_the_new_sources_page_is_written_and_the_others_are_kept(two_publishes) -> None:
+    first, second = two_publishes["first"], two_publishes["second"]
+    assert (first.source_pages_written, first.source_pages_reused) == (6, 0)
+    assert (second.source_pages_written, second.source_pages_reused) == (1, 6)
+    before, after = _source_pages(two_publishes["before"]), _source_pages(two_publishes["site"])
+    assert len(after) == 7 and {name: after[name] for name in before} == before
+
+
+def test_the_statistics_download_queries_only_the_parts_of_new_sources(two_publishes) -> None:
+    before, after = two_publishes["parts_before"], two_publishes["parts_after"]
+    kept = {name for name in before if after.get(name) == before[name]}
+    assert len(kept) >= 4 and len(after) - len(kept) in (2, 4)  # one or two parts: csv+parquet
+    site = two_publishes["site"] / "downloads"
+    con = duckdb.connect(str(two_publishes["warehouse"]), read_only=True)
+    try:
+        (figures,) = con.execute("SELECT count(*) FROM current_observations").fetchone() or (0,)
+        in_csv = con.execute("SELECT count(*), count(DISTINCT obs_id) FROM read_csv(?)",
+                             [str(site / "statistics.csv")]).fetchone()
+        in_parquet = con.execute("SELECT count(*) FROM read_parquet(?)",
+                                 [str(site / "statistics.parquet")]).fetchone()
+    finally:
+        con.close()
+    assert in_csv == (figures, figures) and in_parquet == (figures,)
+
+
+def test_source_pages_written_anew_equal_the_ones_kept(two_publishes) -> None:
+    site = two_publishes["base"] / "site-source-pages"
+    _copy_site(two_publishes["before"], site, with_cache=False)
+    (site / publishing.DATA_DIR / source_pages.KEYS_FILE).unlink()  # no page can be kept
+    result = _publish(two_publishes["warehouse"], site)
+    assert (result.source_pages_written, result.source_pages_reused) == (7, 0)
+    assert _source_pages(site) == _source_pages(two_publishes["site"])
 
 
 def test_corrupted_or_swapped_cache_entries_are_never_served(two_publishes, caplog) -> None:
@@ -163,6 +208,9 @@ def test_changed_footer_or_code_never_reuses_old_html(two_publishes,
     result = _publish(two_publishes["warehouse"], site)
     html = _html(site)
     assert all(b"A footer no page was rendered with" in page for page in html.values())
+    assert all(b"A footer no page was rendered with" in page
+               for page in _source_pages(site).values())
+    assert result.source_pages_reused == 0
     assert result.pandoc_runs == len(html)  # a new shell per page; every body part reused
     monkeypatch.setattr(pandoc_typst, "reports_code_digest", lambda: "other reports code")
     result = _publish(two_publishes["warehouse"], site)
@@ -177,6 +225,7 @@ def test_every_file_that_shapes_the_pages_is_in_the_reports_code_digest() -> Non
     assert set(reports_dir.rglob("*.py")) <= files
     assert set(reports_dir.glob("*.qmd")) | {reports_dir / "_quarto.yml"} <= files
     assert ROOT / "warehouse" / "report_reads.py" in files
+    assert ROOT / "warehouse" / "downloads.py" in files  # the download files and their page
     assert (reports_dir / "pages" / "trends.py") in files
 
 

@@ -10,7 +10,7 @@ import duckdb
 
 from warehouse import curation
 
-STATISTICS_SQL = """
+_STATISTICS = """
 SELECT d.file_name AS doc, o.start, o."end", o.surface, o.value, o.unit, o.qualifier,
        o.population, o.year, o.year_basis, mo.metric_id, m.label AS metric,
        coalesce(s.language, d.language) AS lang, o.claim, t.translated AS claim_en,
@@ -24,8 +24,17 @@ LEFT JOIN metric_observations mo USING (obs_id)
 LEFT JOIN metrics m USING (metric_id)
 LEFT JOIN translations t ON t.text_sha256 = s.text_sha256 AND t.src = s.language
      AND t.tgt = 'en' AND t.status = 'translated'
-ORDER BY d.source_id, o.start, o."end"
+WHERE {where}
+-- one row per observation: a segment may have several cached translations (the newest
+-- model's is kept) and a figure is linked to one metric (the best scored)
+QUALIFY row_number() OVER (PARTITION BY o.obs_id
+                           ORDER BY t.model_version DESC NULLS LAST, t.engine, t.model,
+                                    mo.score DESC NULLS LAST, mo.metric_id) = 1
+ORDER BY d.source_id, o.start, o."end", o.obs_id
 """
+STATISTICS_SQL = _STATISTICS.format(where="true")
+# the same for some documents (the parameter: a list of doc_id)
+STATISTICS_OF_DOCUMENTS_SQL = _STATISTICS.format(where="o.doc_id IN (SELECT unnest(?))")
 
 
 def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
@@ -37,14 +46,7 @@ def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None 
 
 def statistics(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The evaluation export: one record per current observation."""
-    rows = _records(con, STATISTICS_SQL)
-    seen: set[str] = set()
-    unique = []
-    for row in rows:  # a segment may have several cached translations; keep one per observation
-        if row["obs_id"] not in seen:
-            seen.add(row["obs_id"])
-            unique.append(row)
-    return unique
+    return _records(con, STATISTICS_SQL)
 
 
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -237,3 +237,51 @@ def conflict_figures(con: duckdb.DuckDBPyConnection) -> list[Row]:
         FROM member m JOIN current_observations o USING (obs_id)
         JOIN current_documents d USING (doc_id)
         ORDER BY m.metric_id, m.year, d.source_id, o.start, o.obs_id""")
+
+
+# --------------------------------------------------------------------------- source pages
+
+
+def document_texts(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Row]:
+    """The decoded text of these current documents and where their pages start (PDF only;
+    `page_starts` None otherwise)."""
+    return _rows(con, "SELECT doc_id, text, page_starts FROM current_documents"
+                      " WHERE doc_id IN (SELECT unnest(?)) ORDER BY doc_id", [doc_ids])
+
+
+_SEGMENTS = f"""
+        WITH t AS ({_TRANSLATIONS})
+        SELECT s.doc_id, s.seg_no, s.start, s."end", s.kind, s.language,
+               CASE WHEN s.language <> '{TARGET_LANGUAGE}' AND t.status = 'translated'
+                    AND t.translated <> '' THEN t.translated END AS gloss
+        FROM segments s JOIN current_documents d USING (doc_id)
+        LEFT JOIN t ON t.text_sha256 = s.text_sha256 AND t.src = s.language"""
+
+
+def document_segments(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Row]:
+    """Every segment of these current documents in text order: offsets, kind, language and
+    the English gloss a reader is shown (`gloss`, None for English or untranslated text)."""
+    return _rows(con, _SEGMENTS + ' WHERE s.doc_id IN (SELECT unnest(?))'
+                                  ' ORDER BY s.doc_id, s.start, s.seg_no', [doc_ids])
+
+
+def segment_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per current document, a digest of what `document_segments` gives for it: equal
+    digests mean its text is shown cut and glossed exactly as before."""
+    return dict(con.execute(f"""
+        SELECT q.doc_id, md5(string_agg(concat_ws(chr(31), q.seg_no, q.start, q."end", q.kind,
+                                                  coalesce(q.language, chr(0)),
+                                                  coalesce(md5(q.gloss), chr(0))), ','
+                                        ORDER BY q.start, q.seg_no))
+        FROM ({_SEGMENTS}) q GROUP BY q.doc_id""").fetchall())
+
+
+def link_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per current document, a digest of how its figures are linked to metrics (metric,
+    method, score): with `observation_digests`, everything a row of the statistics download
+    holds (the rest of a row never changes for an observation id)."""
+    return dict(con.execute("""
+        SELECT o.doc_id, md5(string_agg(concat_ws(chr(31), mo.obs_id, mo.metric_id, mo.method,
+                                                  mo.score), ',' ORDER BY mo.obs_id, mo.metric_id))
+        FROM metric_observations mo JOIN current_observations o USING (obs_id)
+        GROUP BY o.doc_id""").fetchall())

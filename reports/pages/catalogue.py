@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from reports.markup import html_text, md_text, slug
-from reports.pages.common import Row
+from reports.pages.common import Row, figure_anchor, source_page_name
 from reports.pages.layout import Layout, page_number, provenance_pages, source_markers
+from warehouse import report_reads
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,31 @@ class Catalogue:
         self.layout = Layout(markers, next_marker, {
             source_id: page_number(name) for source_id, name in self.provenance_page.items()
             if name != "provenance"})
+        self._figure_digests: dict[str, str] | None = None
+
+    def figure_digests(self, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        """Per document, a digest of its figures as the pages show them (read once per
+        publish: the provenance tables and the source pages are both kept under it)."""
+        if self._figure_digests is None:
+            self._figure_digests = report_reads.observation_digests(con)
+        return self._figure_digests
 
     def provenance_link(self, source_id: str) -> str:
         """Where a source's figures are listed: page and anchor, as a Quarto link target."""
         page = self.provenance_page.get(source_id, "provenance")
         return f"{page}.qmd#doc-{slug(source_id, 'doc')}"
+
+    def provenance_page_of(self, source_id: str) -> str:
+        """The provenance page listing a source's figures ('provenance', 'provenance-002')."""
+        return self.provenance_page.get(source_id, "provenance")
+
+    def figure_link(self, obs: Row) -> str:
+        """A figure's provenance row, as a Quarto link target."""
+        return f"{self.provenance_page_of(obs['source_id'])}.qmd#{figure_anchor(obs['obs_id'])}"
+
+    def source_page(self, source_id: str) -> str:
+        """A source's page in the site, relative to the site's root (`sources/….html`)."""
+        return f"{source_page_name(source_id)}.html"
 
     def source(self, source_id: str) -> Source:
         return self.sources.get(source_id) or Source("S?", source_id, source_id)

@@ -4,16 +4,26 @@ their nouns are `reports.markup.counted`, the one plural helper."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from reports.markup import counted, format_value, html_text, md_highlight, md_text, plain_number
+from reports.markup import (
+    counted,
+    format_value,
+    html_text,
+    md_highlight,
+    md_text,
+    plain_number,
+    slug,
+)
 from reports.pandoc_typst import PART_BREAK
 
 Row = dict[str, Any]
 GENERATED_DIR = "_generated"  # the Markdown fragments the .qmd pages include
 CHARTS_DIR = "charts"
+SOURCE_PAGES_DIR = "sources"  # one page per source: its text with every figure marked
 # between blocks that render alone: a part whose Markdown did not change is not rendered again
 BREAK = f"\n\n{PART_BREAK}\n\n"
 
@@ -130,3 +140,15 @@ def run_code(run_id: str | None) -> str:
     if run_id and shown != run_id:
         return f'[{code(shown)}]{{title="{run_id}"}}'  # a uuid: no quote can break out
     return code(shown)
+
+
+def figure_anchor(obs_id: str) -> str:
+    """The id of a figure's provenance row and of the figure on its source page."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", obs_id)
+
+
+def source_page_name(source_id: str) -> str:
+    """A source's page, `sources/<name>` (no suffix): readable from the source id and
+    stable from run to run; the short hash keeps ids that read alike apart."""
+    tag = hashlib.sha256(source_id.encode("utf-8")).hexdigest()[:8]
+    return f"{SOURCE_PAGES_DIR}/{slug(source_id, 'source')}-{tag}"

@@ -83,7 +83,8 @@ def _quote(c: Catalogue, obs: Row) -> str:
     value = format_value(obs["value"], obs["unit"], obs["qualifier"])
     page = c.page_link(obs)
     lines = [f"**{value}** — {c.cite(obs['source_id'])}, {page + ', ' if page else ''}"
-             f"{language_name(obs['language'])}, characters {obs['start']:,}–{obs['end']:,}",
+             f"{language_name(obs['language'])}, "
+             f"[characters {obs['start']:,}–{obs['end']:,}]({c.figure_link(obs)})",
              sentence(obs)]
     if obs.get("translation"):
         lines.append(f"English (machine translation): {md_text(obs['translation']['text'])}")

@@ -36,6 +36,8 @@ def overview_md(c: Catalogue) -> str:
         "## At a glance {#at-a-glance}",
         _glance_table(corpus),
         _corpus_sentence(corpus),
+        "The data behind these pages: [statistics, metrics, series and conflicts as CSV and "
+        "Parquet](downloads.qmd), with a data dictionary.",
         _run_sentence(c.snapshot.get("run")),
         *_problems(c.snapshot.get("problems", [])),
         "## Headline trends {#headline-trends}",

@@ -24,7 +24,15 @@ from reports.markup import (
     slug,
 )
 from reports.pages.catalogue import Catalogue
-from reports.pages.common import BREAK, GENERATED_DIR, Row, code, figure_in_claim, filter_attributes
+from reports.pages.common import (
+    BREAK,
+    GENERATED_DIR,
+    Row,
+    code,
+    figure_anchor,
+    figure_in_claim,
+    filter_attributes,
+)
 from reports.pages.layout import page_number
 from reports.render_cache import RenderCache, cache_key
 from reports.snapshot import shown_observations
@@ -32,7 +40,8 @@ from warehouse import report_reads
 
 PROVENANCE_INTRO = ("the original sentence with the figure highlighted, the English "
                     "translation when there is one, the character offsets into the decoded "
-                    "document text and the run that extracted it.")
+                    "document text (they lead to the figure in the source's text) and the run "
+                    "that extracted it.")
 
 
 def write_provenance(con: duckdb.DuckDBPyConnection, c: Catalogue, build_dir: Path,
@@ -101,7 +110,7 @@ class ProvenanceParts:
     def __init__(self, con: duckdb.DuckDBPyConnection, c: Catalogue, docs: list[Row],
                  cache: RenderCache | None) -> None:
         self.con, self.c, self.cache = con, c, cache
-        self.digests = report_reads.observation_digests(con) if cache is not None else {}
+        self.digests = c.figure_digests(con) if cache is not None else {}
         self.queue = [doc for doc in docs if doc["n_statistics"]]
         self.position = {doc["doc_id"]: i for i, doc in enumerate(self.queue)}
         self.made: dict[str, str] = {}
@@ -173,18 +182,23 @@ def provenance_table(c: Catalogue, doc: Row, observations: list[Row]) -> str:
             cells.append(html_text(obs["translation"]["text"]) if obs.get("translation")
                          else "—")
         page = c.page_link(obs, as_html=True)
-        cells.append(f"{page + '<br>' if page else ''}characters {obs['start']:,}–{obs['end']:,}"
+        anchor = figure_anchor(obs["obs_id"])
+        in_source = f"{c.source_page(doc['source_id'])}#{anchor}"
+        cells.append(f"{page + '<br>' if page else ''}"
+                     f'<a href="{html_text(in_source)}">characters {obs["start"]:,}–'
+                     f'{obs["end"]:,}</a>'
                      f'<br><span class="small nowrap">run {html_text(obs["run_id"])}</span>')
         row = filter_attributes(obs.get("metric_id"), [obs["population"]], [source.marker],
                                 [obs["language"]], [obs["year"]])  # reports/filter.js
-        rows.append(f"<tr{row}>" + "".join(
+        rows.append(f'<tr id="{anchor}"{row}>' + "".join(
             f'<td style="text-align: {align};">{cell}</td>'
             for cell, (_, _, align) in zip(cells, columns, strict=True)) + "</tr>")
     rows += ["</tbody>", "</table>", "```"]
     heading = (f"## {source.marker} · {md_text(source.title)} "
                f"{{#doc-{slug(doc['source_id'], 'doc')}}}")
     intro = (f"{md_text(doc['source_id'])} · sha256 {code(doc['doc_id'][:12])}… · "
-             f"{language_name(doc.get('detected_language'))}")
+             f"{language_name(doc.get('detected_language'))} · "
+             f"[the text with every figure marked]({c.source_page(doc['source_id'])})")
     if not glossed and doc.get("missing_pairs"):
         intro += " · no English translation yet (model missing, see [Sources](sources.qmd))"
     return "\n\n".join([heading, intro, "\n".join(rows)])

@@ -1,6 +1,7 @@
-"""The Sources page: every document with its publisher, language, translation coverage
-and the number of statistics found (linked to its provenance page), and the commands
-that install missing translation models."""
+"""The Sources page: every document (its title linked to its source page, the text with
+every figure marked) with its publisher, language, translation coverage and the number
+of statistics found (linked to its provenance page), and the commands that install
+missing translation models."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def sources_md(c: Catalogue) -> str:
     rows = []
     for doc in c.documents:
         source = c.source(doc["source_id"])
-        title = f"**{md_text(source.title)}**<br>{_small(doc)}"
+        title = f"**[{md_text(source.title)}]({c.source_page(doc['source_id'])})**<br>{_small(doc)}"
         rows.append(f"| {source.marker} | {title} | {md_text(doc.get('publisher')) or '—'} | "
                     f"{_languages(doc)} | {_coverage(doc)} | {_statistics_link(c, doc)} |")
     # tables of a few hundred rows, each its own part: adding a document changes one

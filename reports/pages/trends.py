@@ -131,7 +131,8 @@ def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
         agreed = point_value(point, series["unit"])
         for obs_id in point["obs_ids"]:
             obs = c.observations[obs_id]
-            stated = format_value(obs["value"], obs["unit"], obs["qualifier"])
+            stated = (f"[{format_value(obs['value'], obs['unit'], obs['qualifier'])}]"
+                      f"({c.figure_link(obs)})")  # to its provenance row
             basis = "the sentence" if obs["year_basis"] == "explicit" else "survey edition"
             page = c.page_link(obs)
             rows.append(f"| {point['year']} | {agreed} | {stated} | {c.cite(obs['source_id'])}"
@@ -155,7 +156,7 @@ def single_year_md(c: Catalogue) -> str:
         for series in sorted(c.single, key=lambda s: s["metric"].lower()):
             attributes = row_attributes(c, series)
             for point in series["points"]:
-                sources = "; ".join(cite_html(c, s) for s in point["source_ids"])
+                sources = "; ".join(_cite_figure_html(c, point, s) for s in point["source_ids"])
                 if point["n_sources"] > len(point["source_ids"]):
                     sources += f"; … {point['n_sources'] - len(point['source_ids']):,} more"
                 yield attributes, [
@@ -169,3 +170,13 @@ def single_year_md(c: Catalogue) -> str:
     return "\n\n".join(["## Metrics with a single year {#metrics-with-a-single-year}",
                          f"{have(len(c.single), 'metric')} figures for one year only so far.",
                          table])
+
+
+def _cite_figure_html(c: Catalogue, point: Row, source_id: str) -> str:
+    """A source of a point, linked to the provenance row of its first figure listed."""
+    for obs_id in point["obs_ids"]:
+        obs = c.observations.get(obs_id)
+        if obs and obs["source_id"] == source_id:
+            target = c.figure_link(obs).replace(".qmd#", ".html#", 1)
+            return f'<a href="{html_text(target)}">{cite_html(c, source_id)}</a>'
+    return cite_html(c, source_id)
