@@ -128,7 +128,7 @@ def test_conflict_characters_link_to_the_figures_rows(site, tmp_path: Path) -> N
 
 def test_every_provenance_row_has_an_anchor_and_links_into_its_source(site) -> None:
     html = (site["site"] / "provenance.html").read_text(encoding="utf-8")
-    rows = re.findall(r'<tr id="(f-[^"]+)">(.*?)</tr>', html, flags=re.DOTALL)
+    rows = re.findall(r'<tr id="(f-[^"]+)"[^>]*>(.*?)</tr>', html, flags=re.DOTALL)
     assert len(rows) == len(fx.FIGURES)
     for anchor, cells in rows:
         assert f'.html#{anchor}">characters' in cells
