@@ -59,7 +59,7 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     """Label of a metric (members oldest first) and where it came from: the claim, in
     English when a translation exists, else in its own language (named)."""
     first = members[0]
-    kind = count_kind(first)
+    kind = count_kind(first) if first.sample else None  # (a count that is a finding: its claim)
     if kind == PEOPLE_SAMPLE_LABEL:
         groups = {m.population for m in members}
         suffix = f": {_words(groups.pop())}" if len(groups) == 1 else ""
