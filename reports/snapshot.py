@@ -169,7 +169,29 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
         })
     for metric in metrics.values():
         metric["n_sources"] = len(metric.pop("source_ids"))
+    _add_other_studies(con, metrics)
     return list(metrics.values())
+
+
+def _add_other_studies(con: duckdb.DuckDBPyConnection, metrics: dict[str, Row]) -> None:
+    """A metric measured alike by two or more studies: its main study is the one with the
+    most sources (then the most years, the latest year, the first by name); the others
+    are listed beside its trend as `other_studies` (study, points by year), never
+    compared for conflicts."""
+    by_metric: dict[str, dict[str, list[Row]]] = {}
+    for row in report_reads.study_points(con):
+        studies = by_metric.setdefault(row["metric_id"], {})
+        studies.setdefault(row["study"], []).append(
+            {"year": row["year"], "value": row["value"], "source_ids": row["source_ids"]})
+    for metric_id, studies in by_metric.items():
+        if metric_id not in metrics:
+            continue
+        ranked = sorted(studies, key=lambda study: (
+            -len({s for p in studies[study] for s in p["source_ids"]}), -len(studies[study]),
+            -max(p["year"] for p in studies[study]), study))
+        metrics[metric_id]["main_study"] = ranked[0]
+        metrics[metric_id]["other_studies"] = [
+            {"study": study, "points": studies[study]} for study in ranked[1:]]
 
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:

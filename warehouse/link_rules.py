@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from extract.claims import content_words
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles
 
 LINKER_VERSION = "linker-5"
@@ -37,7 +38,7 @@ RESTATED_CLAIM = 0.3  # ... enough when value, year and study are the same too
 RESTATED_DIFFERENTLY = 0.75  # one document giving one claim two values (a slip)
 MIN_PREDICATES = 2  # predicate ids two languages must share to be one claim of one study
 CERTAIN_PREDICATES = 3  # ... to be one claim given two values (a conflict)
-SAME_SENTENCE = 0.5  # Jaccard of sentence shingles: one sentence restated, not a parallel one
+SAME_SENTENCE = 0.5  # Jaccard of sentence shingles: near-identical wording
 MIN_WORDS = 3  # fewer claim words say too little to call two figures one claim
 PEOPLE_SAMPLE_LABEL = "survey responses"
 # Counts of these are not a survey's respondents (companies and organisations answering a
@@ -131,10 +132,15 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
 
 
 def _sentences_alike(a: Node, b: Node) -> bool:
-    """Whether two figures' sentences say much the same beyond their clauses: a parallel
+    return jaccard(claim_shingles(a), claim_shingles(b)) >= SAME_SENTENCE
+
+
+def _same_sentence_words(a: Node, b: Node) -> bool:
+    """Whether two figures' sentences say the same beyond their clauses: a parallel
     sentence ("retail grew 5.3%, 1.1 points faster than in April"; "industry grew 6.4%,
     0.8 points faster") repeats a clause about another subject."""
-    return jaccard(claim_shingles(a), claim_shingles(b)) >= SAME_SENTENCE
+    return jaccard(content_words(a.claim, a.lang or "en"),
+                   content_words(b.claim, b.lang or "en")) >= RESTATED_DIFFERENTLY
 
 
 def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
@@ -146,7 +152,7 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
     if abs(a.value - b.value) > 0.05:  # restated differently: the same words, in one source
         same_words = (a.doc_id == b.doc_id and min(len(a.words), len(b.words)) >= MIN_WORDS
                       and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY
-                      and _sentences_alike(a, b))
+                      and _same_sentence_words(a, b))
         return ("restatement", 0.8) if same_words and _people_agree(a, b) else None
     topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
     if topics_clash or not _people_agree(a, b):

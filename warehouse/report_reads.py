@@ -212,6 +212,28 @@ def series_points(con: duckdb.DuckDBPyConnection, shown_per_point: int) -> list[
         ORDER BY metric, metric_id, year""", [shown_per_point])
 
 
+def study_points(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """For each metric whose figures come from two or more studies (studies measuring
+    alike: never a conflict), one row per study and year: the study (`claims.study`), the
+    agreed value (median of exact figures, else of all) and its sources. Ordered by
+    metric, study and year."""
+    return _rows(con, """
+        WITH member AS (
+            SELECT mo.metric_id, c.study, o.year, o.value, o.qualifier, d.source_id
+            FROM metric_observations mo
+            JOIN current_observations o USING (obs_id)
+            JOIN current_documents d USING (doc_id)
+            JOIN claims c USING (obs_id)
+            WHERE o.year IS NOT NULL AND c.study IS NOT NULL
+            QUALIFY count(DISTINCT c.study) OVER (PARTITION BY mo.metric_id) > 1)
+        SELECT metric_id, study, year,
+               coalesce(median(value) FILTER (WHERE qualifier = 'exact'), median(value))
+                   AS value,
+               list(DISTINCT source_id ORDER BY source_id) AS source_ids
+        FROM member GROUP BY metric_id, study, year
+        ORDER BY metric_id, study, year""")
+
+
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict (the `conflicts` view: one per metric, year and study, with its scope
     and why its figures are one metric), ordered by metric label, metric, year and study."""
