@@ -87,6 +87,35 @@ def test_an_earlier_waves_sample_in_the_same_report_is_no_sub_sample() -> None:
     assert keys["now"] == keys["before"]
 
 
+def test_a_sub_sample_named_in_a_summary_is_not_the_whole_sample() -> None:
+    """A study's release names its whole sample, a summary only the sub-sample of managers:
+    two measures (else the two sizes would be a conflict of one study and year)."""
+    whole = "For the survey, 2,900 workers were interviewed in May."
+    part = "Among them, the survey asked 640 managers about pay."
+    other = "Für die Umfrage wurden 1.100 Beschäftigte befragt."
+    nodes = attach_claims([
+        _node("whole", "release", "en", whole, "2,900", 2900, 2024, unit="count",
+              population="employees"),
+        _node("part", "summary", "en", part, "640", 640, 2024, unit="count",
+              population="managers"),
+        _node("other", "elsewhere", "de", other, "1.100", 1100, 2024, unit="count",
+              population="employees", study="arbeit-monitor")])
+    keys = sample_keys(nodes)
+    assert len({keys["whole"], keys["part"], keys["other"]}) == 3
+
+
+def test_the_same_value_for_other_predicates_is_no_restatement() -> None:
+    """One study, one year, one value in two languages, but one figure plans and the
+    other pays: two findings."""
+    de = "41 Prozent planen den Einsatz von Lastenrädern."
+    zh = "41%的企业为电动车支付额外费用。"
+    nodes = [_node("de", "d-de", "de", de, "41 Prozent", 41, 2024),
+             _node("zh", "d-zh", "zh", zh, "41%", 41, 2024)]
+    attach_claims(nodes)
+    assert nodes[0].predicates == {"plan", "use"} and nodes[1].predicates == {"pay", "cost"}
+    assert score_pair(nodes[0], nodes[1], {}) is None
+
+
 # --------------------------------------------------------------------------- claims
 
 

@@ -143,6 +143,19 @@ def _same_sentence_words(a: Node, b: Node) -> bool:
                    content_words(b.claim, b.lang or "en")) >= RESTATED_DIFFERENTLY
 
 
+def _topics_clash(a: Node, b: Node) -> bool:
+    """Claims about different things: topics, or predicate ids (the 41% who plan to use
+    a technology and the 41% for whom it is no topic), that share nothing."""
+    return bool((a.concepts and b.concepts and not a.concepts & b.concepts)
+                or (a.predicates and b.predicates and not a.predicates & b.predicates))
+
+
+def _predicates_fit(a: Node, b: Node) -> bool:
+    """Whether two claims that share their topics may be one: when both name what they
+    measure (predicate ids), they name the same."""
+    return not (a.predicates and b.predicates and a.predicates != b.predicates)
+
+
 def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
     """The same figure given again: same value and year, in one document with similar
     words, or in another document of the same study (a summary, a translation) whose
@@ -154,8 +167,7 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
                       and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY
                       and _same_sentence_words(a, b))
         return ("restatement", 0.8) if same_words and _people_agree(a, b) else None
-    topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
-    if topics_clash or not _people_agree(a, b):
+    if _topics_clash(a, b) or not _people_agree(a, b):
         return None
     similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.2)
     if a.doc_id == b.doc_id:
@@ -210,7 +222,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if a.lang != b.lang and a.population and concept_score == 1.0 and not _would_conflict(a, b):
+    if (a.lang != b.lang and a.population and concept_score == 1.0
+            and _predicates_fit(a, b) and not _would_conflict(a, b)):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
 
@@ -243,17 +256,23 @@ def _would_conflict(a: Node, b: Node) -> bool:
     return not _sentences_alike(a, b)
 
 
+def _survey_of(node: Node) -> tuple[str, int | None]:
+    """One wave of one study: its samples are one sample or sub-samples of it."""
+    return node.study or node.doc_id, node.year
+
+
 def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
     """Cluster key of every count that describes a survey's sample.
 
     Samples of different studies are one measure ("survey responses"), whoever was
-    asked; but a document that describes several sub-samples ("3,450 consumers and
-    1,200 leaders") keeps them apart by group.
+    asked; but a wave of a study whose documents name several sub-samples ("3,450
+    consumers and 1,200 leaders", or a summary that gives only the leaders) keeps them
+    apart by group: a sub-sample's size is no conflicting figure of the whole's.
     """
     groups_in_survey: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
     for node in nodes:
         if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
-            groups_in_survey[(node.doc_id, node.year)].add(node.population)
+            groups_in_survey[_survey_of(node)].add(node.population)
     keys = {}
     for node in nodes:
         kind = count_kind(node)
@@ -263,8 +282,7 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
             keys[node.obs_id] = ("finding", node.obs_id)
             continue
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
-        several = (kind == PEOPLE_SAMPLE_LABEL
-                   and len(groups_in_survey[(node.doc_id, node.year)]) > 1)
+        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
         keys[node.obs_id] = (kind, str(node.population) if several else "*")
     return keys
 

@@ -16,7 +16,8 @@ metrics that share a block with it. SQL picks the representatives:
   study        a new figure's study and unit (a shorter wording; its claim in another
                language, by predicate ids): one figure per metric, language, wording, year
   sample       counts describing a survey's sample: the oldest count of each metric, with
-               the other counts of its document (they decide its sample key)
+               the other counts of its document, and every count of a new count's
+               study (they decide its sample key: a study's sub-samples stay apart)
 A representative that belongs to a comparison group brings the whole group.
 
 Links between two existing figures are not applied again: the existing metrics stand,
@@ -237,6 +238,11 @@ WHERE e.metric_id IS NOT NULL AND NOT e.linkable
   AND e.metric_id IN (SELECT metric_id FROM metrics WHERE label_source = 'sample')
   AND EXISTS (SELECT 1 FROM _relink_new WHERE NOT linkable)
 QUALIFY row_number() OVER (PARTITION BY e.metric_id ORDER BY e.started_at, e.obs_id) = 1""",
+    "sample study": """
+SELECT e.obs_id FROM _relink_obs e
+WHERE e.metric_id IS NOT NULL AND NOT e.linkable
+  AND e.study IN (SELECT s.study FROM _relink_study s
+                  JOIN _relink_new n USING (doc_id) WHERE NOT n.linkable)""",
 }
 
 # The whole sentences of the picked figures (a sentence's measures are ranked among
