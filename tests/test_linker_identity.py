@@ -16,6 +16,7 @@ from reports.markup import md_text
 from reports.pages.catalogue import Catalogue
 from reports.pages.trends import trends_md
 from reports.snapshot import read_warehouse
+from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import sample_keys, score_pair
 from warehouse.linking import link
@@ -218,3 +219,9 @@ def test_a_trend_lists_other_studies_measuring_alike(tmp_path: Path) -> None:
     assert "Other studies measuring alike" in block
     assert f"{md_text('another-panel')}: 59\xa0% (2018, **S" in block
     assert "Other studies" not in page.replace(block, "")
+
+
+def test_a_chinese_label_closes_the_gap_its_figure_leaves() -> None:
+    nodes = attach_claims([_node("zh", "d-zh", "zh", ZH_PLAN, "35%", 35, 2024)])
+    label, _ = label_for(nodes)
+    assert "另有的企业正在计划或讨论引入机器人" in label and "  " not in label

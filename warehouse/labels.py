@@ -43,7 +43,8 @@ def _without_figure(node: Node, text: str) -> str:
     function words left at its ends."""
     spaced = languages.info(node.lang or "en").spaces_between_words
     around = r"\S*" if spaced else ""
-    text = re.sub(around + re.escape(node.surface) + around, " ", text, count=1)
+    gap = " " if spaced else ""  # (no space where words are not spaced: "另有的企业")
+    text = re.sub(around + re.escape(node.surface) + around, gap, text, count=1)
     text = re.sub(r"\(\s*\)|（\s*）", " ", text)
     return trim_function_words(" ".join(text.split()), node.lang or "en")
 
