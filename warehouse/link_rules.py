@@ -132,6 +132,7 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
 
 
 def _sentences_alike(a: Node, b: Node) -> bool:
+    """Near-identical sentences (word stems or character pairs, figures left out)."""
     return jaccard(claim_shingles(a), claim_shingles(b)) >= SAME_SENTENCE
 
 
