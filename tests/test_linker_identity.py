@@ -15,7 +15,8 @@ from extract.concepts import predicates_of
 from reports.markup import md_text
 from reports.pages.catalogue import Catalogue
 from reports.pages.trends import trends_md
-from reports.snapshot import read_warehouse
+from reports.snapshot import OTHER_STUDIES_SHOWN, read_warehouse
+from warehouse import report_reads
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import sample_keys, score_pair
@@ -225,3 +226,20 @@ def test_a_chinese_label_closes_the_gap_its_figure_leaves() -> None:
     nodes = attach_claims([_node("zh", "d-zh", "zh", ZH_PLAN, "35%", 35, 2024)])
     label, _ = label_for(nodes)
     assert "另有的企业正在计划或讨论引入机器人" in label and "  " not in label
+
+
+def test_only_a_few_other_studies_are_listed_and_the_rest_counted(tmp_path: Path) -> None:
+    """A claim found in many studies (a large corpus) lists a few of them, not hundreds."""
+    con = fx.build_warehouse(tmp_path / "warehouse.duckdb")
+    members = [row[0] for row in con.execute(
+        "SELECT obs_id FROM metric_observations WHERE metric_id = ? ORDER BY obs_id",
+        [fx.RESPONSES]).fetchall()]
+    for number, obs_id in enumerate(members):
+        con.execute("UPDATE claims SET study = ? WHERE obs_id = ?", [f"panel-{number}", obs_id])
+    rows = [r for r in report_reads.study_points(con, 2) if r["metric_id"] == fx.RESPONSES]
+    assert {r["study_rank"] for r in rows} == {1, 2}
+    assert {r["n_studies"] for r in rows} == {len(members)}
+    responses = next(s for s in read_warehouse(con)["series"]
+                     if s["metric_id"] == fx.RESPONSES)
+    assert responses["n_other_studies"] == len(members) - 1
+    assert len(responses["other_studies"]) == min(OTHER_STUDIES_SHOWN, len(members) - 1)

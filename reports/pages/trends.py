@@ -85,6 +85,9 @@ def _other_studies(c: Catalogue, series: Row) -> list[str]:
             f"({p['year']}, {', '.join(c.cite(s) for s in p['source_ids'])})"
             for p in other["points"])
         lines.append(f"- {_study_name(c, other['study'])}: {values}")
+    more = series.get("n_other_studies", len(others)) - len(others)
+    if more > 0:
+        lines.append(f"- … and {counted(more, 'more study', 'more studies')}")
     return ["\n".join(lines)]
 
 
