@@ -55,6 +55,8 @@ class _Vocabulary:
     anaphors: tuple[str, ...]
     respectively: frozenset[str]
     breaks: re.Pattern[str]
+    samples: tuple[str, ...] = ()
+    sample_bases: tuple[str, ...] = ()
 
 
 @cache
@@ -71,7 +73,9 @@ def _vocabulary(lang: str) -> _Vocabulary:
         negations=frozenset(fold(w, lang) for w in claims.get("negations", [])),
         anaphors=tuple(fold(w, lang) for w in claims.get("anaphors", [])),
         respectively=frozenset(fold(w, lang) for w in claims.get("respectively", [])),
-        breaks=re.compile("|".join([_BREAK, *spaced])))
+        breaks=re.compile("|".join([_BREAK, *spaced])),
+        samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
+        sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -177,11 +181,11 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
-    words = content_words(_around(sentence, lo, start, end, hi), lang)
+    words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     if len(words) < MIN_CLAUSE_WORDS:
         lo, hi = floor, ceiling
-        words = content_words(_around(sentence, lo, start, end, hi), lang)
+        words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
@@ -190,9 +194,30 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
 
 
-def _around(sentence: str, lo: int, start: int, end: int, hi: int) -> str:
-    """The clause without the figure and the case suffix glued to it ("%95,9'unun")."""
-    after = _GLUED_SUFFIX.sub("", sentence[end:hi], count=1)
+def describes_sample(sentence: str, clause: str, lang: str) -> bool:
+    """Whether a count of people in `sentence` (its own clause `clause`) is the size of a
+    survey's sample: the sentence speaks of a survey ("befragt", "surveyed", "görüşüldü",
+    "受访"), and the clause does not make the count the base the sample was drawn from
+    ("of the 7,262 colleagues we invited"). Without such words a count of people is a
+    finding ("41,300 people were claiming benefits"), not a sample."""
+    try:
+        vocabulary = _vocabulary(lang)
+    except lexicon.LexiconError:
+        return False
+    folded = fold(sentence, lang)
+    if not any(cue in folded for cue in vocabulary.samples):
+        return False
+    own = fold(clause, lang)
+    return not any(cue in own for cue in vocabulary.sample_bases)
+
+
+def _around(sentence: str, lo: int, start: int, end: int, hi: int, lang: str) -> str:
+    """The clause without the figure and the case suffix glued to it ("%95,9'unun").
+    Where words are not spaced (Chinese) the letters after a figure are the next words,
+    not a suffix ("44%的企业正在计划" goes on with "的企业正在计划")."""
+    after = sentence[end:hi]
+    if not _unspaced(lang):
+        after = _GLUED_SUFFIX.sub("", after, count=1)
     return sentence[lo:start] + " " + after
 
 

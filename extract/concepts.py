@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from extract import languages, lexicon
 from extract.languages import fold
@@ -60,6 +60,31 @@ def find_concepts(text: str, lang: str) -> tuple[str, ...]:
         return ()
     folded = fold(text, lang)
     return tuple(key for key, pattern in cues.concepts if pattern.search(folded))
+
+
+@cache
+def _predicate_words(lang: str) -> tuple[dict[str, str], bool]:
+    """A language's predicate words -> concept ids, and whether words are unspaced (then a
+    listed word may be part of a longer one: "节省" in "节省开支")."""
+    try:
+        table = lexicon.load(lang).get("predicates", {})
+    except lexicon.LexiconError:
+        return {}, False
+    words = {fold(word, lang): key for key, listed in sorted(table.items()) for word in listed}
+    return words, not languages.info(lang).spaces_between_words
+
+
+@lru_cache(maxsize=100_000)
+def predicates_of(words: frozenset[str], lang: str | None) -> frozenset[str]:
+    """The language-independent ids of the predicate words among a claim's words (its
+    lemmas): what is measured, comparable across languages without a translation."""
+    if lang is None:
+        return frozenset()
+    table, unspaced = _predicate_words(lang)
+    found = {table[word] for word in words if word in table}
+    if unspaced:
+        found |= {key for listed, key in table.items() for word in words if listed in word}
+    return frozenset(found)
 
 
 @dataclass

@@ -239,6 +239,9 @@ class ClausesTable(_Table):
 class ConceptsFile(_Table):
     concepts: dict[Snake, Templates] = {}
     clauses: ClausesTable | None = None
+    # predicate words (claim lemmas; substrings of words where words are not spaced) ->
+    # language-independent ids the linker compares across languages
+    predicates: dict[Snake, Words] = {}
 
 
 # --------------------------------------------------------------------------- layout.toml
@@ -261,6 +264,11 @@ class ClaimsTable(_Table):
     negations: Words = []
     respectively: Words = []
     anaphors: Words = []
+    # A count of people describes a survey's sample only when its sentence holds one of
+    # these (word beginnings); a count whose own clause holds a `sample_bases` word is the
+    # base the sample was drawn from ("7,262 colleagues we invited"), not the sample.
+    samples: Words = []
+    sample_bases: Words = []
 
 
 class ClaimsFile(_Table):

@@ -27,6 +27,7 @@ from warehouse import report_reads
 from warehouse.report_reads import TARGET_LANGUAGE
 
 SNAPSHOT_FILE = "snapshot.json"
+OTHER_STUDIES_SHOWN = 5  # studies listed beside a trend besides its main one
 SNAPSHOT_SCHEMA = 2  # 2: a few figures per point; observations_by_run
 # the command flows/models.py offers (`polystat models install --help`)
 INSTALL_HINT = "polystat models install --from-index {src}"
@@ -181,6 +182,7 @@ def _series(con: duckdb.DuckDBPyConnection) -> list[Row]:
         })
     for metric in metrics.values():
         metric["n_sources"] = len(metric.pop("source_ids"))
+    _add_other_studies(con, metrics)
     return list(metrics.values())
 
 
@@ -194,6 +196,26 @@ def _add_curation(curated: list[Row], rows: list[Row]) -> None:
         found = by_metric.get(row["metric_id"])
         if found:
             row["curation"] = found
+
+
+def _add_other_studies(con: duckdb.DuckDBPyConnection, metrics: dict[str, Row]) -> None:
+    """A metric measured alike by two or more studies: its main study is the one with the
+    most sources (then the most years, the latest year, the first by name); a few others
+    are listed beside its trend as `other_studies` (study, points by year), never
+    compared for conflicts; `n_other_studies` counts them all."""
+    for row in report_reads.study_points(con, OTHER_STUDIES_SHOWN + 1):
+        metric = metrics.get(row["metric_id"])
+        if metric is None:
+            continue
+        point = {"year": row["year"], "value": row["value"], "source_ids": row["source_ids"]}
+        if row["study_rank"] == 1:
+            metric["main_study"] = row["study"]
+            metric["n_other_studies"] = row["n_studies"] - 1
+            continue
+        others = metric.setdefault("other_studies", [])
+        if not others or others[-1]["study"] != row["study"]:
+            others.append({"study": row["study"], "points": []})
+        others[-1]["points"].append(point)
 
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:

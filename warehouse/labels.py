@@ -43,7 +43,8 @@ def _without_figure(node: Node, text: str) -> str:
     function words left at its ends."""
     spaced = languages.info(node.lang or "en").spaces_between_words
     around = r"\S*" if spaced else ""
-    text = re.sub(around + re.escape(node.surface) + around, " ", text, count=1)
+    gap = " " if spaced else ""  # (no space where words are not spaced: "另有的企业")
+    text = re.sub(around + re.escape(node.surface) + around, gap, text, count=1)
     text = re.sub(r"\(\s*\)|（\s*）", " ", text)
     return trim_function_words(" ".join(text.split()), node.lang or "en")
 
@@ -59,7 +60,7 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     """Label of a metric (members oldest first) and where it came from: the claim, in
     English when a translation exists, else in its own language (named)."""
     first = members[0]
-    kind = count_kind(first)
+    kind = count_kind(first) if first.sample else None  # (a count that is a finding: its claim)
     if kind == PEOPLE_SAMPLE_LABEL:
         groups = {m.population for m in members}
         suffix = f": {_words(groups.pop())}" if len(groups) == 1 else ""

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
-from extract.claims import build_claim, content_words
+from extract.claims import build_claim, content_words, describes_sample
+from extract.concepts import predicates_of
 
 
 @dataclass(slots=True)
@@ -52,6 +53,8 @@ class Node:
     words_en: frozenset[str] = frozenset()  # the claim in English, when its sentence is
     # translated and holds no other figure of its unit (a translation is not cut by clause)
     headline_of: str | None = None  # obs_id of the figure of the body a headline gives
+    sample: bool = False  # a count of people that is a survey's sample size (not a finding)
+    predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
 
 
 _EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")
@@ -77,6 +80,7 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
     by_sentence = grouped_by(nodes, sentence_of)
     for members in by_sentence.values():
         if all(n.stored for n in members):
+            _read_claim(members)
             continue
         spans = [(n.start - n.claim_start, n.end - n.claim_start) for n in members]
         for node, span in zip(members, spans, strict=True):
@@ -91,6 +95,7 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 node.words_en = content_words(node.claim_en, "en")
             elif node.lang == "en" and alone:
                 node.words_en = node.words
+        _read_claim(members)
     in_order = {key for key, members in by_sentence.items()
                 if any(n.anaphor and n.respectively for n in members)}
     for members in grouped_by(nodes, lambda n: n.doc_id).values():
@@ -107,6 +112,16 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 node.antecedent = _antecedent(same_sentence, node)
         _headlines(members)
     return nodes
+
+
+def _read_claim(members: list[Node]) -> None:
+    """What the linker reads from a claim, stored or built: the ids of its predicate
+    words, and whether a count of people is a survey's sample size (its sentence speaks
+    of a survey)."""
+    for node in members:
+        node.predicates = predicates_of(node.words, node.lang)
+        if node.unit == "count" and node.population:
+            node.sample = describes_sample(node.claim, node.clause, node.lang or "en")
 
 
 def _headlines(members: list[Node]) -> None:

@@ -15,6 +15,8 @@ two figures measure the same thing, strongest first:
   claim        a near-identical claim in another study (same language)
   translation  claims in two languages whose English translations agree
   fingerprint  comparison groups sharing (year, value) points and a topic
+  predicates   one study's claim in two languages without a translation: the same ids of
+               predicate words (the concept lexicon), a conflict only with several
   concepts     across languages without a translation: same group, unit and concepts
   sample       counts of people, countries, ... describing a survey's sample
 Equal values alone never link two observations. `score_pair` scores one pair; which
@@ -25,14 +27,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from extract.claims import content_words
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles
 
-LINKER_VERSION = "linker-4"
+LINKER_VERSION = "linker-5"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
 RESTATED_CLAIM = 0.3  # ... enough when value, year and study are the same too
 RESTATED_DIFFERENTLY = 0.75  # one document giving one claim two values (a slip)
+MIN_PREDICATES = 2  # predicate ids two languages must share to be one claim of one study
+CERTAIN_PREDICATES = 3  # ... to be one claim given two values (a conflict)
+SAME_SENTENCE = 0.5  # Jaccard of sentence shingles: near-identical wording
 MIN_WORDS = 3  # fewer claim words say too little to call two figures one claim
 PEOPLE_SAMPLE_LABEL = "survey responses"
 # Counts of these are not a survey's respondents (companies and organisations answering a
@@ -125,6 +131,32 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
     return None
 
 
+def _sentences_alike(a: Node, b: Node) -> bool:
+    """Near-identical sentences (word stems or character pairs, figures left out)."""
+    return jaccard(claim_shingles(a), claim_shingles(b)) >= SAME_SENTENCE
+
+
+def _same_sentence_words(a: Node, b: Node) -> bool:
+    """Whether two figures' sentences say the same beyond their clauses: a parallel
+    sentence ("retail grew 5.3%, 1.1 points faster than in April"; "industry grew 6.4%,
+    0.8 points faster") repeats a clause about another subject."""
+    return jaccard(content_words(a.claim, a.lang or "en"),
+                   content_words(b.claim, b.lang or "en")) >= RESTATED_DIFFERENTLY
+
+
+def _topics_clash(a: Node, b: Node) -> bool:
+    """Claims about different things: topics, or predicate ids (the 41% who plan to use
+    a technology and the 41% for whom it is no topic), that share nothing."""
+    return bool((a.concepts and b.concepts and not a.concepts & b.concepts)
+                or (a.predicates and b.predicates and not a.predicates & b.predicates))
+
+
+def _predicates_fit(a: Node, b: Node) -> bool:
+    """Whether two claims that share their topics may be one: when both name what they
+    measure (predicate ids), they name the same."""
+    return not (a.predicates and b.predicates and a.predicates != b.predicates)
+
+
 def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
     """The same figure given again: same value and year, in one document with similar
     words, or in another document of the same study (a summary, a translation) whose
@@ -133,10 +165,10 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
         return None
     if abs(a.value - b.value) > 0.05:  # restated differently: the same words, in one source
         same_words = (a.doc_id == b.doc_id and min(len(a.words), len(b.words)) >= MIN_WORDS
-                      and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY)
+                      and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY
+                      and _same_sentence_words(a, b))
         return ("restatement", 0.8) if same_words and _people_agree(a, b) else None
-    topics_clash = bool(a.concepts and b.concepts and not a.concepts & b.concepts)
-    if topics_clash or not _people_agree(a, b):
+    if _topics_clash(a, b) or not _people_agree(a, b):
         return None
     similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.2)
     if a.doc_id == b.doc_id:
@@ -155,15 +187,21 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return "group", 1.0
     if _paraphrase(a, b):
         return "paraphrase", 0.95
-    if a.unit != b.unit or (a.lang == b.lang and a.negated != b.negated):
-        return None  # (negation words are told apart within a language only)
+    if a.unit != b.unit:
+        return None
     kind_a, kind_b = count_kind(a), count_kind(b)
     if kind_a or kind_b:
         # One document may describe several sub-samples ("3,450 consumers and 1,200 leaders"):
         # inside a document only counts of the same group are one sample.
-        same_sample = kind_a == kind_b and (a.doc_id != b.doc_id or a.population == b.population)
+        same_sample = a.sample and b.sample and kind_a == kind_b and (
+            a.doc_id != b.doc_id or a.population == b.population)
         return ("sample", 0.9) if same_sample else None
-    found = _anaphor_link(a, b) or _restatement(a, b)
+    anaphor = _anaphor_link(a, b)  # ("bu oran yüzde 80'di" need not repeat "emin değil")
+    if anaphor:
+        return anaphor
+    if a.lang == b.lang and a.negated != b.negated:
+        return None  # (negation words are told apart within a language only)
+    found = _restatement(a, b)
     if found:
         return found
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
@@ -178,14 +216,34 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
             return "claim", 0.8
     if a.lang != b.lang and _translations_agree(a, b) and not _would_conflict(a, b):
         return "translation", 0.8
+    if a.lang != b.lang and _predicates_agree(a, b):
+        return "predicates", 0.8
     concept_score = jaccard(a.concepts, b.concepts)
     if a.group_key and b.group_key and concept_score > 0:
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if a.lang != b.lang and a.population and concept_score == 1.0 and not _would_conflict(a, b):
+    if (a.lang != b.lang and a.population and concept_score == 1.0
+            and _predicates_fit(a, b) and not _would_conflict(a, b)):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def _predicates_agree(a: Node, b: Node) -> bool:
+    """One study's claim in two languages, read without a translation: the same ids of
+    predicate words (the concept lexicon: "planen oder diskutieren den Einsatz" and
+    "计划或讨论引入" are plan, discuss, use), topics that do not clash, the same negation.
+    Two values in one year make a conflict, so they need more: at least
+    CERTAIN_PREDICATES ids and the same group."""
+    if a.study is None or a.study != b.study or a.predicates != b.predicates:
+        return False
+    if len(a.predicates) < MIN_PREDICATES or a.negated != b.negated or a.gloss != b.gloss:
+        return False
+    if a.concepts and b.concepts and not a.concepts & b.concepts:
+        return False
+    if a.year == b.year and abs(a.value - b.value) > 1.0:
+        return len(a.predicates) >= CERTAIN_PREDICATES and a.population == b.population
+    return True
 
 
 def _would_conflict(a: Node, b: Node) -> bool:
@@ -196,26 +254,36 @@ def _would_conflict(a: Node, b: Node) -> bool:
         return False
     if a.lang != b.lang:
         return True
-    return jaccard(claim_shingles(a), claim_shingles(b)) < 0.5
+    return not _sentences_alike(a, b)
+
+
+def _survey_of(node: Node) -> tuple[str, int | None]:
+    """One wave of one study: its samples are one sample or sub-samples of it."""
+    return node.study or node.doc_id, node.year
 
 
 def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
     """Cluster key of every count that describes a survey's sample.
 
     Samples of different studies are one measure ("survey responses"), whoever was
-    asked; but a document that describes several sub-samples ("3,450 consumers and
-    1,200 leaders") keeps them apart by group.
+    asked; but a wave of a study whose documents name several sub-samples ("3,450
+    consumers and 1,200 leaders", or a summary that gives only the leaders) keeps them
+    apart by group: a sub-sample's size is no conflicting figure of the whole's.
     """
-    groups_in_doc: dict[str, set[str | None]] = defaultdict(set)
+    groups_in_survey: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
     for node in nodes:
-        if count_kind(node) == PEOPLE_SAMPLE_LABEL:
-            groups_in_doc[node.doc_id].add(node.population)
+        if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
+            groups_in_survey[_survey_of(node)].add(node.population)
     keys = {}
     for node in nodes:
         kind = count_kind(node)
         if kind is None:
             continue
-        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_doc[node.doc_id]) > 1
+        if not node.sample:  # a count that is a finding ("41,300 people were claiming")
+            keys[node.obs_id] = ("finding", node.obs_id)
+            continue
+        # (an earlier wave's sample, another year in the same document, is no sub-sample)
+        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
         keys[node.obs_id] = (kind, str(node.population) if several else "*")
     return keys
 

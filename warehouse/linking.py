@@ -180,7 +180,8 @@ def _link_study_wordings(members: list[Node], links: _Links) -> None:
 
 
 def _link_languages(members: list[Node], links: _Links) -> None:
-    """One topic block (same unit, concepts and kind of people): each figure meets, in
+    """One topic block (same unit, concepts and kind of people; or one study's predicate
+    ids): each figure meets, in
     every other language, the first figure of its own year and the first of another year
     (the concept lexicon links claims across languages)."""
     firsts: dict[str | None, dict[int | None, Node]] = defaultdict(dict)
@@ -276,6 +277,10 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
                             lambda n: (n.unit, population_tail(n.population))).values():
         if len({n.lang for n in members}) > 1:  # one claim in two languages, in English
             _link_similar_wording(members, links, words=lambda n: n.words_en)
+    for members in grouped_by((n for n in linkable if n.study and len(n.predicates) > 1),
+                              lambda n: (n.study, n.unit, n.predicates)).values():
+        if len({n.lang for n in members}) > 1:  # one study's claim in two languages
+            _link_languages(members, links)
     topics = grouped_by((n for n in linkable if n.concepts and n.population),
                       lambda n: (n.unit, population_tail(n.population), n.concepts))
     for members in topics.values():

@@ -13,8 +13,11 @@ metrics that share a block with it. SQL picks the representatives:
                within a point of it, and one per wording in its language
   fingerprint  comparison groups sharing a (year, value) point and a topic with a new
                group: one group per metric and population for each shared point
+  study        a new figure's study and unit (a shorter wording; its claim in another
+               language, by predicate ids): one figure per metric, language, wording, year
   sample       counts describing a survey's sample: the oldest count of each metric, with
-               the other counts of its document (they decide its sample key)
+               the other counts of its document, and every count of a new count's
+               study (they decide its sample key: a study's sub-samples stay apart)
 A representative that belongs to a comparison group brings the whole group.
 
 Links between two existing figures are not applied again: the existing metrics stand,
@@ -211,11 +214,11 @@ JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
 WHERE e.metric_id IS NOT NULL AND e.linkable""",
     "study wording": """
 SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT s.study, n.lang, n.unit FROM _relink_new n
+JOIN (SELECT DISTINCT s.study, n.unit FROM _relink_new n
       JOIN _relink_study s USING (doc_id) WHERE n.linkable) n
-  ON e.study = n.study AND e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
+  ON e.study = n.study AND e.unit = n.unit
 WHERE e.metric_id IS NOT NULL AND e.linkable
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.words, e.concepts, e.year
                            ORDER BY e.started_at, e.obs_id) = 1""",
     "claim": """
 WITH new_words AS (SELECT DISTINCT lang, unit, tail, word FROM _relink_new_words
@@ -236,8 +239,14 @@ QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words_en, e.concepts, e.y
     "sample": """
 SELECT e.obs_id FROM _relink_obs e
 WHERE e.metric_id IS NOT NULL AND NOT e.linkable
+  AND e.metric_id IN (SELECT metric_id FROM metrics WHERE label_source = 'sample')
   AND EXISTS (SELECT 1 FROM _relink_new WHERE NOT linkable)
 QUALIFY row_number() OVER (PARTITION BY e.metric_id ORDER BY e.started_at, e.obs_id) = 1""",
+    "sample study": """
+SELECT e.obs_id FROM _relink_obs e
+WHERE e.metric_id IS NOT NULL AND NOT e.linkable
+  AND e.study IN (SELECT s.study FROM _relink_study s
+                  JOIN _relink_new n USING (doc_id) WHERE NOT n.linkable)""",
 }
 
 # The whole sentences of the picked figures (a sentence's measures are ranked among

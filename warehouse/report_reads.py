@@ -220,6 +220,40 @@ def metric_curation(con: duckdb.DuckDBPyConnection) -> list[Row]:
                       " FROM metric_curation ORDER BY metric_id")
 
 
+def study_points(con: duckdb.DuckDBPyConnection, shown_studies: int) -> list[Row]:
+    """For each metric whose figures come from two or more studies (studies measuring
+    alike: never a conflict), one row per study and year for its `shown_studies` studies
+    with the most sources (then the most years, the latest year, the first by name; the
+    first is the metric's main study): the study (`claims.study`), the agreed value
+    (median of exact figures, else of all), its sources, the study's rank and the
+    metric's number of studies. Ordered by metric, rank and year."""
+    return _rows(con, """
+        WITH member AS (
+            SELECT mo.metric_id, c.study, o.year, o.value, o.qualifier, d.source_id
+            FROM metric_observations mo
+            JOIN current_observations o USING (obs_id)
+            JOIN current_documents d USING (doc_id)
+            JOIN claims c USING (obs_id)
+            WHERE o.year IS NOT NULL AND c.study IS NOT NULL
+            QUALIFY count(DISTINCT c.study) OVER (PARTITION BY mo.metric_id) > 1),
+        ranked AS (
+            SELECT metric_id, study,
+                   row_number() OVER (PARTITION BY metric_id
+                                      ORDER BY count(DISTINCT source_id) DESC,
+                                               count(DISTINCT year) DESC, max(year) DESC,
+                                               study) AS study_rank,
+                   count(*) OVER (PARTITION BY metric_id) AS n_studies
+            FROM member GROUP BY metric_id, study)
+        SELECT metric_id, study, study_rank, n_studies, year,
+               coalesce(median(value) FILTER (WHERE qualifier = 'exact'), median(value))
+                   AS value,
+               list(DISTINCT source_id ORDER BY source_id) AS source_ids
+        FROM member JOIN ranked USING (metric_id, study)
+        WHERE study_rank <= ?
+        GROUP BY metric_id, study, study_rank, n_studies, year
+        ORDER BY metric_id, study_rank, year""", [shown_studies])
+
+
 def conflicts(con: duckdb.DuckDBPyConnection) -> list[Row]:
     """Each conflict (the `conflicts` view: one per metric, year and study, with its scope
     and why its figures are one metric), ordered by metric label, metric, year and study."""

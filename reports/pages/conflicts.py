@@ -55,6 +55,9 @@ LINK_REASONS = {
     "paraphrase": "a verbal gloss of the figure",
     "fingerprint": "comparisons sharing a year and value",
     "concepts": "the same topic and group in another language",
+    "predicates": "the same claim of the study in another language (what is measured, "
+                  "read through the concept lexicon)",
+    "translation": "the same claim in another language (its English translation)",
     "sample": "sample sizes",
 }
 

@@ -111,6 +111,7 @@ def _trend_block(c: Catalogue, series: Row, charts_dir: Path) -> str:
         f"## {label(series['metric'])} {{#trend-{anchor}}}",
         *kept_with_chart(facts, chart, f"{CHARTS_DIR}/{chart_name}"),
         _trend_table(c, series, points),
+        *_other_studies(c, series),
     ])
 
 
@@ -122,6 +123,34 @@ def kept_with_chart(facts: str, svg: str, chart_path: str) -> list[str]:
     return [raw("typst", "#block(sticky: true)["), facts,
             raw("typst", f'] #block(sticky: true, image("{chart_path}", width: 100%))'),
             raw("html", f'<figure class="chart">\n{svg.strip()}\n</figure>')]
+
+
+def _other_studies(c: Catalogue, series: Row) -> list[str]:
+    """Studies other than the trend's main one that measure alike: listed, never compared
+    for conflicts (a different study may ask differently)."""
+    others = series.get("other_studies") or []
+    if not others:
+        return []
+    lines = [f"Other studies measuring alike (not compared with "
+             f"{_study_name(c, series['main_study'])} for conflicts):", ""]
+    for other in others:
+        values = "; ".join(
+            f"{format_value(p['value'], series['unit'], 'exact')} "
+            f"({p['year']}, {', '.join(c.cite(s) for s in p['source_ids'])})"
+            for p in other["points"])
+        lines.append(f"- {_study_name(c, other['study'])}: {values}")
+    more = series.get("n_other_studies", len(others)) - len(others)
+    if more > 0:
+        lines.append(f"- … and {counted(more, 'more study', 'more studies')}")
+    return ["\n".join(lines)]
+
+
+def _study_name(c: Catalogue, study: str) -> str:
+    """A study as the linker names it: an edition series, a publisher, or one source."""
+    kind, _, name = study.partition(":")
+    if kind == "source" and name:
+        return c.cite(name)
+    return md_text(name if kind == "publisher" and name else study)
 
 
 def _trend_table(c: Catalogue, series: Row, points: list[Row]) -> str:
