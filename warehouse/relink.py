@@ -63,19 +63,17 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
     analyst's decisions hold (warehouse/curation.py)."""
     reason = "asked for a full rebuild" if full else why_rebuild(con)
     decided = curation.decided(con)
-    if reason is not None:
-        counts: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
-        counts["rebuilt_because"] = reason
-        return counts
     try:
-        return _extend(con, run_id, decided)
+        if reason is None:
+            return _extend(con, run_id, decided)
     except CannotExtend as exc:  # raised before anything is written
-        rebuilt: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
-        rebuilt["rebuilt_because"] = str(exc)
-        return rebuilt
+        reason = str(exc)
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {table}")
+    counts: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
+    counts["rebuilt_because"] = reason
+    return counts
 
 
 class CannotExtend(Exception):
