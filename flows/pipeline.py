@@ -62,8 +62,9 @@ class RunSummary:
     renderer: str | None = None
     report: str | None = None
     # "started" while publishing (readers ignore the run until it is "done"); "failed" when
-    # publishing raised, "interrupted" when the run was killed while publishing (set by the
-    # next run): the figures stay stored and visible, and the next run publishes
+    # publishing raised, "interrupted" when the run was stopped while publishing (SIGTERM,
+    # Ctrl-C) or killed there (set by the next run): the figures stay stored and visible,
+    # and the next run publishes
     publish: str | None = None
     publish_error: str | None = None  # why publishing failed: names the out folder
     report_code: str | None = None  # reports code version the report was rendered with
@@ -248,8 +249,11 @@ def _recorded(con: duckdb.DuckDBPyConnection, summary: RunSummary, flow_run_id: 
     try:
         yield
     except BaseException as exc:
-        store.finish_run(con, summary.run_id, "failed",
-                         {"error": f"{type(exc).__name__}: {exc}"})
+        if summary.publish == "started":  # stopped while publishing: the data had committed
+            _publish_stopped(con, summary, exc)
+        else:
+            store.finish_run(con, summary.run_id, "failed",
+                             {"error": f"{type(exc).__name__}: {exc}"})
         raise
 
 
@@ -341,6 +345,16 @@ def _publish_failed(con: duckdb.DuckDBPyConnection, summary: RunSummary,
     summary.publish, summary.publish_error = "failed", reason
     store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
     stages.say("publish", f"failed: {reason}")
+
+
+def _publish_stopped(con: duckdb.DuckDBPyConnection, summary: RunSummary,
+                     exc: BaseException) -> None:
+    """Ctrl-C or SIGTERM (Prefect's TerminationSignal) while publishing: as after a kill
+    there (`store.keep_runs_killed_while_publishing`), the committed figures stay, the run
+    is finished with "publish": "interrupted", and the next run publishes them."""
+    summary.publish = "interrupted"
+    summary.publish_error = f"the run was stopped while publishing ({type(exc).__name__})"
+    store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
 
 
 @contextmanager

@@ -214,3 +214,30 @@ def test_a_locked_warehouse_gives_a_clear_message_and_no_damage(
         assert con.execute("SELECT run_id, status FROM runs").fetchall() == [("held", "completed")]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_run_stopped_while_publishing_keeps_its_figures(
+        api_url: str, tmp_path: Path, stop: str) -> None:
+    """A service manager's SIGTERM or a Ctrl-C, which Prefect and Python turn into
+    exceptions, costs no stored figure either: the next run publishes without mining."""
+    sources = write_small_corpus(tmp_path / "src")
+    warehouse, site = tmp_path / "w.duckdb", tmp_path / "site"
+    run_args = ["run", "--sources", str(sources), "--warehouse", str(warehouse),
+                "--out", str(site)]
+    stopped = polystat(run_args, api_url, **{FAULT_VARIABLE: f"publish:{stop}"})
+    assert stopped.returncode != 0, stopped.stderr[-3000:]
+    [(run_id, status, summary)] = reader_view(warehouse)["runs"]
+    assert status == "completed" and summary["publish"] == "interrupted", summary
+    raised = {"SIGTERM": "TerminationSignal", "SIGINT": "KeyboardInterrupt"}[stop]
+    assert summary["publish_error"] == f"the run was stopped while publishing ({raised})"
+    mined = observation_runs(warehouse)
+    assert set(mined) == {run_id}
+
+    healed = polystat(run_args, api_url)
+
+    assert healed.returncode == 0, healed.stderr[-3000:]
+    assert "2 documents seen, 0 mined, 2 unchanged" in healed.stderr
+    assert observation_runs(warehouse) == mined
+    assert reader_view(warehouse)["runs"][-1][2]["publish"] == "done"
+    assert (site / "index.html").exists()
