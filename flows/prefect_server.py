@@ -1,4 +1,5 @@
-"""Prefect's temporary API server for one `polystat run`, gone when the run is gone.
+"""Prefect's temporary API server for one `polystat run` (or a script or test session that
+runs `pipeline()` itself: `api`), gone when the process that started it is gone.
 
 With no PREFECT_API_URL, Prefect 3 starts a temporary ("ephemeral") server as a child
 process (`SubprocessASGIServer`: `python -m uvicorn ... prefect.server.api.server:create_app`)
