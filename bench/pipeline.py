@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.corpus import write_corpus  # noqa: E402
 from flows.ingest import RACY_NS  # noqa: E402
+from flows.prefect_server import terminate_when_parent_dies  # noqa: E402
 
 PYTHON = sys.executable
 FLOOR = ("from prefect import flow\n"
@@ -53,11 +54,14 @@ PLAIN = ("import sys\nfrom flows.pipeline import pipeline\n"
 
 
 def start_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """`prefect server start` (it serves in its own process), ended by the kernel when this
+    script dies, even by kill -9 or the OOM killer, so no server outlives a benchmark."""
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_LOGGING_LEVEL": "WARNING"}
     server = subprocess.Popen([str(Path(PYTHON).parent / "prefect"), "server", "start",
                                "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=terminate_when_parent_dies)
     url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -172,33 +172,17 @@ def _prefect_api() -> Iterator[None]:
     """The Prefect API of the run: PREFECT_API_URL's server, or else a temporary one that
     ends with this process even when it is killed (flows/prefect_server.py; Prefect's own
     would outlive a kill -9)."""
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        get_current_settings,
-        temporary_settings,
-    )
-
     from flows import prefect_server
 
-    if PREFECT_API_URL.value():
-        yield
-        return
-    terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
-                  "to use a running `prefect server start`)")
+    def announce() -> None:
+        terminal.line("starting Prefect's temporary local server (10-20 s; set PREFECT_API_URL "
+                      "to use a running `prefect server start`)")
+
     try:
-        url = prefect_server.start(
-            get_current_settings().to_environment_variables(exclude_unset=True),
-            timeout=float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
-    except prefect_server.ServerStartError as exc:
-        raise _fail(str(exc)) from None
-    # Task-runner worker processes read the URL from the environment they inherit.
-    os.environ["PREFECT_API_URL"] = url
-    try:
-        with temporary_settings({PREFECT_API_URL: url}):
+        with prefect_server.api(announce):
             yield
-    finally:
-        del os.environ["PREFECT_API_URL"]
+    except prefect_server.ServerStartError as exc:  # raised only while starting
+        raise _fail(str(exc)) from None
 
 
 @contextmanager

@@ -20,9 +20,14 @@ DISK_FULL_POINTS = ("checkpoint",)
 
 
 def fault_point(stage: str) -> None:
-    """SIGKILL this process when the fault variable names ``stage``."""
-    if os.environ.get(FAULT_VARIABLE) == stage:
+    """SIGKILL this process when the fault variable names ``stage``; ``<stage>:SIGTERM``
+    or ``<stage>:SIGINT`` sends that signal instead (a stop that Python or Prefect may
+    turn into an exception: a service manager stopping the run, Ctrl-C)."""
+    fault = os.environ.get(FAULT_VARIABLE)
+    if fault == stage:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif fault in (f"{stage}:SIGTERM", f"{stage}:SIGINT"):
+        os.kill(os.getpid(), signal.Signals[fault.split(":", 1)[1]])
 
 
 def disk_full_point(point: str, path: Path) -> None:

@@ -62,7 +62,9 @@ class RunSummary:
     renderer: str | None = None
     report: str | None = None
     # "started" while publishing (readers ignore the run until it is "done"); "failed" when
-    # publishing raised: the figures stay stored and visible, and the next run publishes
+    # publishing raised, "interrupted" when the run was stopped while publishing (SIGTERM,
+    # Ctrl-C) or killed there (set by the next run): the figures stay stored and visible,
+    # and the next run publishes
     publish: str | None = None
     publish_error: str | None = None  # why publishing failed: names the out folder
     report_code: str | None = None  # reports code version the report was rendered with
@@ -230,19 +232,28 @@ def _open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 def _recorded(con: duckdb.DuckDBPyConnection, summary: RunSummary, flow_run_id: str | None,
               parameters: dict[str, Any]) -> Iterator[None]:
     """The run's row in the runs table: started (runs that never finished are cleaned up
-    first); failed, with the error, if anything inside raises."""
+    first, runs killed while publishing kept for this run to publish); failed, with the
+    error, if anything inside raises."""
     interrupted = store.clean_up_interrupted_runs(con)
     if interrupted:
         stages.plain_logger().warning("marked %s as failed",
                                       counted(len(interrupted), "interrupted run"))
+    killed_publishing = store.keep_runs_killed_while_publishing(con)
+    if killed_publishing:
+        stages.plain_logger().warning(
+            "kept the figures of %s killed while publishing (%s); this run publishes them",
+            counted(len(killed_publishing), "run"), ", ".join(killed_publishing))
     store.start_run(con, summary.run_id, "pipeline", flow_run_id, code_version(),
                     {**parameters, "extractor": analysis.extractor_version()})
     store.include_run_in_views(con, summary.run_id)
     try:
         yield
     except BaseException as exc:
-        store.finish_run(con, summary.run_id, "failed",
-                         {"error": f"{type(exc).__name__}: {exc}"})
+        if summary.publish == "started":  # stopped while publishing: the data had committed
+            _publish_stopped(con, summary, exc)
+        else:
+            store.finish_run(con, summary.run_id, "failed",
+                             {"error": f"{type(exc).__name__}: {exc}"})
         raise
 
 
@@ -334,6 +345,16 @@ def _publish_failed(con: duckdb.DuckDBPyConnection, summary: RunSummary,
     summary.publish, summary.publish_error = "failed", reason
     store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
     stages.say("publish", f"failed: {reason}")
+
+
+def _publish_stopped(con: duckdb.DuckDBPyConnection, summary: RunSummary,
+                     exc: BaseException) -> None:
+    """Ctrl-C or SIGTERM (Prefect's TerminationSignal) while publishing: as after a kill
+    there (`store.keep_runs_killed_while_publishing`), the committed figures stay, the run
+    is finished with "publish": "interrupted", and the next run publishes them."""
+    summary.publish = "interrupted"
+    summary.publish_error = f"the run was stopped while publishing ({type(exc).__name__})"
+    store.finish_run(con, summary.run_id, summary.status, summary.as_dict())
 
 
 @contextmanager

@@ -239,6 +239,7 @@ def nothing_new(con: duckdb.DuckDBPyConnection, sources_dir: str, out_dir: str, 
     refused = [slot for slot in plan.slots if isinstance(slot, Reject)]
     rejects = [reject.message() for reject in plan.rejects + refused]  # ingest's order
     if (not previous or plan.verify_all or plan.to_read or store.interrupted_runs(con)
+            or store.runs_killed_while_publishing(con)
             or rejects != previous.get("rejects", [])
             or has_pending_documents(con)
             or not translations_stand(previous, [], models_fingerprint())

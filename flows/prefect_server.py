@@ -1,4 +1,5 @@
-"""Prefect's temporary API server for one `polystat run`, gone when the run is gone.
+"""Prefect's temporary API server for one `polystat run` (or a script or test session that
+runs `pipeline()` itself: `api`), gone when the process that started it is gone.
 
 With no PREFECT_API_URL, Prefect 3 starts a temporary ("ephemeral") server as a child
 process (`SubprocessASGIServer`: `python -m uvicorn ... prefect.server.api.server:create_app`)
@@ -32,6 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 PARENT_POLL_SECONDS = 0.5
@@ -45,6 +47,34 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class ServerStartError(RuntimeError):
     """The temporary server did not come up (says why and what to do)."""
+
+
+@contextlib.contextmanager
+def api(announce: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Prefect's API for the flows this process runs: PREFECT_API_URL's server when set,
+    else a temporary one started here (`start`; `announce` is called first: it takes
+    10-20 s). For `polystat run` and every script that runs `pipeline()` itself.
+    Raises ServerStartError."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    announce()
+    url = start(get_current_settings().to_environment_variables(exclude_unset=True),
+                timeout=float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+    # Task-runner worker processes read the URL from the environment they inherit.
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield
+    finally:
+        del os.environ["PREFECT_API_URL"]
 
 
 def start(settings_environment: dict[str, str], timeout: float) -> str:
@@ -102,13 +132,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 # --------------------------------------------------------------------------- the server
 
 
-def _end_with_parent(parent: int) -> None:
-    """Shut this process down when `parent` is no longer its parent (it died)."""
+def terminate_when_parent_dies() -> None:
+    """On Linux, have the kernel send this process SIGTERM the moment its parent dies
+    (elsewhere nothing). It survives exec, so it also serves as `preexec_fn` for a server
+    that is not ours to change (bench/pipeline.py's `prefect server start`)."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Shut this process down when `parent` is no longer its parent (it died)."""
+    terminate_when_parent_dies()
     if os.getppid() != parent:  # died before the request above took effect
         os._exit(1)
     threading.Thread(target=_watch_parent, args=(parent,), name="polystat-parent-watch",

@@ -11,6 +11,7 @@ from pathlib import Path
 _PREFECT_HOME = tempfile.mkdtemp(prefix="polystat-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("PREFECT_API_URL", None)  # never a developer's own server: a test one of ours
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # argostranslate creates folders under the home directory at import: keep it in a temp dir.
@@ -30,12 +31,15 @@ GOLD2 = ROOT / "tests" / "gold2"
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One Prefect test server for the whole session (starting one costs ~15 s)."""
+    """One Prefect test server for the whole session (starting one costs ~15 s), its
+    database in the temporary PREFECT_HOME. It is the server `polystat run` starts
+    (flows/prefect_server.py), not Prefect's test harness: that one outlives a pytest
+    killed with SIGKILL (a timeout, the OOM killer), this one ends with it."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
-            {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    from flows import prefect_server
+
+    with prefect_server.api(), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 

@@ -3,8 +3,12 @@
 One warehouse lives through five crashed runs in a row (ingest, extract,
 translate, reconcile, publish: POLYSTAT_FAULT_AT, see flows/faults.py) and
 then one clean run. After each crash the warehouse must open and readers
-must see nothing of the crashed run; the clean run must mark every crashed
-run failed and end with exactly the figures of an uninterrupted run.
+must see nothing of the crashed run. The clean run must mark every run killed
+in a data stage failed (its rows removed), keep the figures of the run killed
+while publishing (its data stages had committed: "publish": "interrupted"),
+publish them without mining anything again, and end with exactly the figures
+of an uninterrupted run. A run killed at every publish still moves forward
+(issue 19, item 3: the OOM killer at each render).
 
 The subprocesses talk to the session's Prefect test server (tests/cli_process.py).
 """
@@ -21,6 +25,7 @@ import duckdb
 import pytest
 from cli_process import polystat
 from conftest import SOURCES
+from test_publish_recovery import observation_runs, write_small_corpus
 
 from flows.faults import FAULT_VARIABLE, STAGES
 from warehouse import db, reads, store
@@ -85,8 +90,11 @@ def test_a_run_killed_in_a_stage_dies_there_and_readers_see_nothing_of_it(
     earlier = STAGES[:STAGES.index(stage)]
     assert all(PROGRESS[s] in done.stderr for s in earlier), done.stderr[-3000:]
     assert PROGRESS[stage] not in done.stderr
-    killed_run, status, _ = view["runs"][-1]
-    assert status in ("running", "completed")  # publish: data done, report not
+    killed_run, status, summary = view["runs"][-1]
+    if stage == "publish":  # data done and committed, report not: hidden until the next run
+        assert status == "completed" and summary["publish"] == "started"
+    else:
+        assert status == "running"
     assert killed_run not in view["visible_runs"]
     # No run has finished yet, so a reader must see nothing at all.
     assert view["statistics"] == [] and view["series"] == 0
@@ -112,8 +120,9 @@ def test_the_run_after_the_crashes_heals_with_the_uninterrupted_figures(
     healed, view = crash_then_heal["healed"], crash_then_heal["view"]
     assert healed.returncode == 0, healed.stderr[-3000:]
     statuses = [status for _, status, _ in view["runs"]]
-    assert statuses == ["failed"] * len(STAGES) + ["completed"]
-    for run_id, _, _ in view["runs"][:-1]:
+    data_stages = len(STAGES) - 1  # killed before their data committed
+    assert statuses == ["failed"] * data_stages + ["completed", "completed"]
+    for run_id, _, _ in view["runs"][:data_stages]:
         assert view["rows_by_run"].get(run_id, 0) == 0
     con = duckdb.connect(str(corpus_run["warehouse"]), read_only=True)
     try:
@@ -124,15 +133,62 @@ def test_the_run_after_the_crashes_heals_with_the_uninterrupted_figures(
     assert figures(view["statistics"]) == figures(uninterrupted)
 
 
-def test_the_report_after_the_crashes_shows_the_healing_run_only(
+def test_a_run_killed_while_publishing_keeps_its_figures_for_the_next_run_to_publish(
+        crash_then_heal: dict[str, Any]) -> None:
+    """Its data stages had committed: the next run shows and publishes its figures and
+    mines nothing again (before issue 19 they were deleted and mined anew)."""
+    healed, view = crash_then_heal["healed"], crash_then_heal["view"]
+    (killed_run, _, killed), (final_run, _, final) = view["runs"][-2:]
+    assert killed["publish"] == "interrupted" and "killed while publishing" in killed[
+        "publish_error"]
+    assert view["rows_by_run"][killed_run] == crash_then_heal["crashes"]["publish"]["view"][
+        "rows_by_run"][killed_run]  # not one row lost
+    assert killed_run in view["visible_runs"]
+    assert final["documents_new"] == [] and final["observations_new"] == 0
+    assert {"extract", "translate", "reconcile"} <= set(final["skipped"])
+    assert final["publish"] == "done"
+    assert view["rows_by_run"].get(final_run, 0) == 0  # nothing mined twice
+    assert f"kept the figures of 1 run killed while publishing ({killed_run})" in healed.stderr
+
+
+def test_the_report_after_the_crashes_is_the_healing_runs_with_the_kept_figures(
         crash_then_heal: dict[str, Any]) -> None:
     site, view = crash_then_heal["site"], crash_then_heal["view"]
-    final_run = view["runs"][-1][0]
+    killed_run, final_run = view["runs"][-2][0], view["runs"][-1][0]
     snapshot = json.loads((site / "_data" / "snapshot.json").read_text(encoding="utf-8"))
     assert snapshot["run"]["run_id"] == final_run
-    assert {o["run_id"] for o in snapshot["observations"]} == {final_run}
+    assert {o["run_id"] for o in snapshot["observations"]} == {killed_run}
     assert final_run in (site / "index.html").read_text(encoding="utf-8")
     assert (site / "polystat-report.pdf").stat().st_size > 10_000
+
+
+def test_runs_killed_at_every_publish_still_move_forward(api_url: str, tmp_path: Path) -> None:
+    """A scheduled run OOM-killed at each render: every run keeps what it mined, the next
+    mines only what is new, and the first run that gets through publishes it all."""
+    sources = write_small_corpus(tmp_path / "src")
+    warehouse, site = tmp_path / "w.duckdb", tmp_path / "site"
+    run_args = ["run", "--sources", str(sources), "--warehouse", str(warehouse),
+                "--out", str(site)]
+    first = polystat(run_args, api_url, **{FAULT_VARIABLE: "publish"})
+    assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+    write_small_corpus(sources, extra=True)
+    second = polystat(run_args, api_url, **{FAULT_VARIABLE: "publish"})
+    assert second.returncode == -signal.SIGKILL, second.stderr[-3000:]
+    [(first_run, _, _), (second_run, _, _)] = reader_view(warehouse)["runs"]
+    mined = observation_runs(warehouse)
+    assert set(mined) == {first_run, second_run}  # the second mined only the new document
+
+    healed = polystat(run_args, api_url)
+
+    assert healed.returncode == 0, healed.stderr[-3000:]
+    assert "3 documents seen, 0 mined, 3 unchanged" in healed.stderr
+    assert observation_runs(warehouse) == mined
+    view = reader_view(warehouse)
+    assert [(s["publish"], status) for _, status, s in view["runs"]] == [
+        ("interrupted", "completed"), ("interrupted", "completed"), ("done", "completed")]
+    snapshot = json.loads((site / "_data" / "snapshot.json").read_text(encoding="utf-8"))
+    assert {o["run_id"] for o in snapshot["observations"]} == {first_run, second_run}
+    assert len(view["statistics"]) == sum(mined.values())
 
 
 def test_a_locked_warehouse_gives_a_clear_message_and_no_damage(
@@ -158,3 +214,30 @@ def test_a_locked_warehouse_gives_a_clear_message_and_no_damage(
         assert con.execute("SELECT run_id, status FROM runs").fetchall() == [("held", "completed")]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_run_stopped_while_publishing_keeps_its_figures(
+        api_url: str, tmp_path: Path, stop: str) -> None:
+    """A service manager's SIGTERM or a Ctrl-C, which Prefect and Python turn into
+    exceptions, costs no stored figure either: the next run publishes without mining."""
+    sources = write_small_corpus(tmp_path / "src")
+    warehouse, site = tmp_path / "w.duckdb", tmp_path / "site"
+    run_args = ["run", "--sources", str(sources), "--warehouse", str(warehouse),
+                "--out", str(site)]
+    stopped = polystat(run_args, api_url, **{FAULT_VARIABLE: f"publish:{stop}"})
+    assert stopped.returncode != 0, stopped.stderr[-3000:]
+    [(run_id, status, summary)] = reader_view(warehouse)["runs"]
+    assert status == "completed" and summary["publish"] == "interrupted", summary
+    raised = {"SIGTERM": "TerminationSignal", "SIGINT": "KeyboardInterrupt"}[stop]
+    assert summary["publish_error"] == f"the run was stopped while publishing ({raised})"
+    mined = observation_runs(warehouse)
+    assert set(mined) == {run_id}
+
+    healed = polystat(run_args, api_url)
+
+    assert healed.returncode == 0, healed.stderr[-3000:]
+    assert "2 documents seen, 0 mined, 2 unchanged" in healed.stderr
+    assert observation_runs(warehouse) == mined
+    assert reader_view(warehouse)["runs"][-1][2]["publish"] == "done"
+    assert (site / "index.html").exists()

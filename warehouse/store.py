@@ -71,13 +71,11 @@ FACT_TABLES = ("sources", "documents", "segments", "translations", "extractions"
 
 
 def interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Runs the next pipeline run cleans up: never finished (a kill while publishing leaves
-    the data stages' final status behind, with "publish": "started"), or failed with rows
-    still in the fact tables."""
+    """Runs the next pipeline run cleans up: never finished, or failed with rows still in
+    the fact tables. A run killed while publishing is not one of them
+    (`runs_killed_while_publishing`): its data stages had all committed."""
     return [r[0] for r in con.execute(
         "SELECT run_id FROM runs WHERE status = 'running'"
-        " OR (status IN ('completed', 'partial')"
-        "     AND json_extract_string(summary, '$.publish') = 'started')"
         " OR (status = 'failed' AND run_id IN"
         " (SELECT run_id FROM observations UNION SELECT run_id FROM documents"
         " UNION SELECT run_id FROM segments UNION SELECT run_id FROM extractions"
@@ -90,10 +88,10 @@ def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Mark runs that never finished as failed and remove the rows they left behind.
 
     Sources keep their newest finished metadata; documents an interrupted run
-    superseded become current again. A run killed while publishing (its summary
-    still says ``"publish": "started"``) counts as interrupted too. A run whose publish
-    stage raised does not: it finished with ``"publish": "failed"``, its figures stay,
-    and the next run publishes them (flows/pipeline.py).
+    superseded become current again. A run that was publishing when it stopped is not
+    touched here: whether publishing raised (``"publish": "failed"``) or the run was killed
+    (``"started"``, see `keep_runs_killed_while_publishing`), its figures stay and the next
+    run publishes them (flows/pipeline.py).
     """
     with transaction(con):
         stale = interrupted_runs(con)
@@ -107,3 +105,33 @@ def clean_up_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
             " summary = json_merge_patch(?, coalesce(summary, '{}'))"  # keeps a real error
             " WHERE run_id IN (SELECT unnest(?))", [now(), '{"error": "interrupted"}', stale])
     return stale
+
+
+KILLED_WHILE_PUBLISHING = "the run was killed while publishing (SIGKILL, the OOM killer)"
+
+
+def runs_killed_while_publishing(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Finished runs whose summary still says ``"publish": "started"``. Only the writer may
+    trust this (the caller holds the warehouse's one write connection): then no other
+    process is publishing, so such a run was killed in its publish stage."""
+    return [r[0] for r in con.execute(
+        "SELECT run_id FROM runs WHERE status IN ('completed', 'partial')"
+        " AND json_extract_string(summary, '$.publish') = 'started'").fetchall()]
+
+
+def keep_runs_killed_while_publishing(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Settle the runs killed while publishing as finished with ``"publish": "interrupted"``.
+
+    Their data stages had committed before publishing began, so their figures are whole:
+    readers see them from now on (the finished_runs view hides only "started"), and the
+    run that calls this publishes them, mining nothing again. Deleting them instead would
+    make a run that is killed at every publish (too little memory for the renderer) mine
+    the same documents forever and never get further."""
+    with transaction(con):
+        killed = runs_killed_while_publishing(con)
+        con.execute(
+            "UPDATE runs SET summary = json_merge_patch(summary, ?)"
+            " WHERE run_id IN (SELECT unnest(?))",
+            [json.dumps({"publish": "interrupted", "publish_error": KILLED_WHILE_PUBLISHING}),
+             killed])
+    return killed
