@@ -31,13 +31,15 @@ _ADJECTIVE_LEMMA = re.compile(r"(?:end|ig|lich|los|isch|ert|ter|ten)$")
 # A German feminine form names the same group as the generic one ("Kleingärtnerinnen" and
 # "Kleingärtner" are both `kleingärtner`).
 _FEMININE = re.compile(r"(?<=er|nt|st|ur|ut|ge|af|om|rt)in$")
+# The shortest word of `label_stop` that also stops compounds ending in it.
+_COMPOUND_STOP = 5
 # The most words of a Chinese group name ("外出农民工" = migrant workers who left home).
 _MAX_SEGMENTS = 3
 
 
 def label_of_group(label: str, rules: LanguageRules) -> str | None:
     """The normalised label of the group `label` names, or None when it names no group."""
-    words = [w for w in re.split(r"[\s]+", label.strip()) if w]
+    words = label.split()
     if not words:
         return None
     if rules.label_lemmas == "words":  # English: the words are the label
@@ -45,9 +47,17 @@ def label_of_group(label: str, rules: LanguageRules) -> str | None:
     if rules.label_lemmas == "segments":  # Chinese: jieba's words, up to the head
         return _segmented_label(label, rules)
     head = _head_lemma(words[-1], rules)
-    if head is None or head in rules.label_stop or not rules.label_head.search(head):
+    if head is None or _names_a_thing(head, rules) or not rules.label_head.search(head):
         return None
     return head.replace("-", "_")
+
+
+def _names_a_thing(head: str, rules: LanguageRules) -> bool:
+    """A word of `label_stop`, or a compound ending in one of five letters or more
+    ("Bürocomputer", "Kaltmiete"); shorter ones would end group names too ("Wochen-ende"
+    and "Studier-ende")."""
+    return head in rules.label_stop or any(
+        len(stop) >= _COMPOUND_STOP and head.endswith(stop) for stop in rules.label_stop)
 
 
 def _english_label(words: list[str], rules: LanguageRules) -> str | None:
