@@ -128,7 +128,9 @@ def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | Non
 def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
     """'41% of hospital pharmacists' -> 'hospital_pharmacists', '38 Prozent der
     Kleingärtner' -> 'kleingärtner'; a thing ('of orders', 'der Preise') gives no label."""
-    return label_of_group(match.group("label"), rules) if match is not None else None
+    if match is None or rules.term_regex.search(match.group("label")):
+        return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
+    return label_of_group(match.group("label"), rules)
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,
