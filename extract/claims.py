@@ -95,6 +95,11 @@ def _lemma(word: str, lang: str) -> str:
     return found
 
 
+def lemma(word: str, lang: str) -> str:
+    """The dictionary form of a word, lower-cased (simplemma; cached)."""
+    return _lemma(word, lang)
+
+
 def teach_lemmas(rows: list[tuple[str, str, str]]) -> None:
     """Lemmas known from before: (lang, word, lemma) rows."""
     for lang, word, lemma in rows:

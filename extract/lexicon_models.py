@@ -149,6 +149,13 @@ class PopulationTable(_Table):
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []
+    # ... or right before it ("balıkçıların %27'si"); how its head's dictionary form is found
+    # (words | simplemma | inflection | segments), the form a group's head has, and the
+    # endings dropped (extract/context/group_labels.py).
+    label_before: Template | None = None
+    label_lemmas: Literal["words", "simplemma", "inflection", "segments"] = "words"
+    label_head: Template | None = None
+    label_inflection: Template | None = None
     # Figures given in the order of groups named before ("respectively", "sırasıyla").
     parallel_cue: Template | None = None
     # A sentence about the people the sentence before counted ("Of those,", "Davon"), and

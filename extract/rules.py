@@ -145,6 +145,14 @@ class LanguageRules:
         # words become the label.  Only where the language's words are English.
         self.label_after = self._compile(population.get("label_after", "^" + _NEVER))
         self.label_stop = frozenset(w.lower() for w in population.get("label_stop", []))
+        # Elsewhere the group is written before the share ("balıkçıların %27'si"); its head
+        # names people or organisations by its form (`label_head`, on the head's dictionary
+        # form), found by simplemma, by dropping `label_inflection`, or by jieba's words
+        # (`label_lemmas`; extract/context/group_labels.py).
+        self.label_before = self._compile(population.get("label_before", _NEVER))
+        self.label_lemmas = str(population.get("label_lemmas", "words"))
+        self.label_head = self._compile(population.get("label_head", ""))
+        self.label_inflection = self._compile(population.get("label_inflection", _NEVER))
         # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
         # that follow, in order, the groups named before them.
         self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from extract.context.group_labels import label_of_group
 from extract.context.work import (
     _AFTER_CHARS,
     _NEAR_CHARS,
@@ -55,6 +56,8 @@ def _attached_population(text: str, works: list[_Work], i: int,
         found = _term_population(rules, _term_right_before(before, rules))
     if found is None and work.unit in ("percent", "percentage_points"):
         found = _label_from_text(rules.label_after.match(after), rules)
+        if found is None:  # "balıkçıların %27'si": the group the lexicon lacks comes first
+            found = _label_from_text(rules.label_before.search(before), rules)
     if found in rules.count_only_populations and cand.kind != "count":
         return None
     return found
@@ -123,16 +126,11 @@ def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | Non
 
 
 def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
-    """'41% of hospital pharmacists' -> 'hospital_pharmacists'; a thing ('of orders') or a
-    word of the stop list gives no label."""
-    if match is None:
-        return None
-    words = [w for w in re.split(r"[\s-]+", match.group("label").lower()) if w]
-    if not words or words[-1] in rules.label_stop:
-        return None
-    while words and words[0] in rules.label_stop:
-        words.pop(0)
-    return "_".join(words) or None
+    """'41% of hospital pharmacists' -> 'hospital_pharmacists', '38 Prozent der
+    Kleingärtner' -> 'kleingärtner'; a thing ('of orders', 'der Preise') gives no label."""
+    if match is None or rules.term_regex.search(match.group("label")):
+        return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
+    return label_of_group(match.group("label"), rules)
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,
