@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from extract import languages
+from reports import fonts
 from reports.render_cache import RenderCache, cache_key
 from warehouse import downloads, reads, report_reads
 
@@ -49,10 +50,6 @@ _EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9_-]+)")
 IN_REPORT = {"index": "overview", "trends": "trends", "conflicts": "conflicts"}
 _SERIES_PAGE = re.compile(r"-\d+$")  # provenance-002 belongs to the navbar's Provenance
 _SAFE_HREF = re.compile(r"^[A-Za-z0-9_-]+\.(qmd|html|pdf)$")
-_CJK_FONT_NAMES = ("NotoSansCJK", "NotoSerifCJK", "SourceHanSans", "SourceHanSerif", "wqy-",
-                   "DroidSansFallback")
-_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
-              Path.home() / ".fonts", Path.home() / ".local/share/fonts")
 
 
 class RenderError(RuntimeError):
@@ -474,7 +471,7 @@ def _render_pdf(project: Path, out_dir: Path, pandoc: str, footer: str,
                               "--toc-depth=1",
                               "--template", str(project / TYPST_TEMPLATE),
                               "-M", f"date={footer}", "-o", str(typst_source)])
-    font_dirs, warnings = font_directories()
+    font_dirs, warnings = fonts.font_directories()
     target = out_dir / PDF_NAME
     try:
         import typst
@@ -486,29 +483,6 @@ def _render_pdf(project: Path, out_dir: Path, pandoc: str, footer: str,
     except Exception as exc:  # typst raises its own error types with the source position
         raise RenderError(f"typst could not compile the PDF report: {exc}") from exc
     return target, warnings
-
-
-@functools.lru_cache(maxsize=1)
-def font_directories() -> tuple[list[Path], list[str]]:
-    """Folders holding a CJK font and Liberation Sans; a warning when no CJK font exists."""
-    cjk = _font_files(lambda name: name.startswith(_CJK_FONT_NAMES))
-    latin = _font_files(lambda name: name.startswith("LiberationSans"))
-    dirs = sorted({f.parent for f in cjk + latin})
-    warnings = []
-    if not cjk:
-        warnings.append("no CJK font found (install fonts-noto-cjk): Chinese text in the PDF "
-                        "report will be missing")
-        log.warning(warnings[-1])
-    return dirs, warnings
-
-
-def _font_files(wanted: Any) -> list[Path]:
-    found: list[Path] = []
-    for folder in _FONT_DIRS:
-        if folder.is_dir():
-            found += [p for p in folder.rglob("*") if p.suffix.lower() in (".ttf", ".otf", ".ttc")
-                      and wanted(p.name)]
-    return found
 
 
 def _pandoc(pandoc: str, cwd: Path, args: list[str]) -> None:

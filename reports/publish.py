@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from reports import pages, pandoc_typst
+from reports import fonts, pages, pandoc_typst
 from reports.markup import counted, md_text
 from reports.options import ReportOptions
 from reports.pages.downloads import DOWNLOADS_DIR, README, downloads_md, statistics_parts
@@ -337,7 +337,7 @@ def _render_quarto(build: Path, out_dir: Path) -> PublishResult:
 
 def _add_font_paths(report: Path) -> None:
     """Tell Quarto's typst where the CJK font lives (front matter ``font-paths``)."""
-    dirs, _ = pandoc_typst.font_directories()
+    dirs, _ = fonts.font_directories()
     meta, body = _front_matter(report)
     meta.setdefault("format", {}).setdefault("typst", {})["font-paths"] = [str(d) for d in dirs]
     _write_front_matter(report, meta, body)

@@ -13,7 +13,7 @@ import report_fixtures as fx  # tests/ is on sys.path (pytest rootdir-relative i
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports import pandoc_typst
+from reports import fonts, pandoc_typst
 from reports.markup import format_value, md_highlight, md_text
 from reports.publish import PROJECT_DIR, publish
 from reports.snapshot import changes_since, write_snapshot
@@ -252,12 +252,12 @@ def test_pdf_has_overview_trends_conflicts_with_chinese_and_turkish(published) -
 
 def test_pdf_still_renders_without_a_cjk_font(warehouse, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pandoc_typst, "_FONT_DIRS", (tmp_path / "no-fonts",))
-    pandoc_typst.font_directories.cache_clear()
+    monkeypatch.setattr(fonts, "_FONT_DIRS", (tmp_path / "no-fonts",))
+    fonts.font_directories.cache_clear()
     try:
         result = publish(warehouse, tmp_path / "out")
     finally:
-        pandoc_typst.font_directories.cache_clear()
+        fonts.font_directories.cache_clear()
     if result.renderer == "pandoc+typst":
         assert result.pdf is not None and result.pdf.exists()
         assert any("CJK" in w for w in result.warnings)

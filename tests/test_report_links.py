@@ -242,7 +242,11 @@ def test_overview_links_the_downloads_page_and_its_dictionary(site, tmp_path: Pa
 def test_a_hostile_source_page_shows_its_text_and_runs_nothing(site) -> None:
     page = (site["site"] / f"{source_page_name(fx.HOSTILE_SOURCE)}.html").read_text(
         encoding="utf-8")
-    assert "<script" not in page.lower()
+    scripts = re.findall(r"<script[^>]*>", page, flags=re.IGNORECASE)
+    ours = re.compile(r'<script src="(?:\.\./)?filter\.js" defer>')
+    # only the site's own filter script, never anything the source holds
+    assert all(ours.fullmatch(tag) for tag in scripts), scripts
+    assert "script-src 'self'" in page
     assert not re.findall(r'(?:href|src)="javascript:', page, flags=re.IGNORECASE)
     assert "<title>&lt;script&gt;alert(1)&lt;/script&gt; Service Pulse" in page
     assert "[link](javascript:alert(1))" in page and "{{&lt; include /etc/passwd &gt;}}" in page
