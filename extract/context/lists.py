@@ -33,9 +33,10 @@ def _bare_partners(text: str, candidates: list[Candidate], rules: LanguageRules,
             continue
         lo = max(0, cand.start - _BEFORE_CHARS)
         found = []
-        if _DIGIT.search(text, max(0, cand.start - _PARTNER_REACH), cand.start):
-            found += [_bare(rules, cand, match, lo) for regex in rules.bare_from
-                      if (match := regex.search(text[lo : cand.start]))]
+        # The partner before may be a number word ("von sieben auf 12 Prozent"), so no
+        # digit check here; the patterns are anchored at the figure and cheap.
+        found += [_bare(rules, cand, match, lo) for regex in rules.bare_from
+                  if (match := regex.search(text[lo : cand.start]))]
         if _DIGIT.search(text, cand.end, cand.end + _PARTNER_REACH):
             found += [_bare(rules, cand, match, cand.end) for regex in rules.bare_to
                       if (match := regex.match(text[cand.end : cand.end + _BEFORE_CHARS]))]
