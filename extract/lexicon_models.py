@@ -198,6 +198,9 @@ class GrowthTable(_Table):
     # Right before a figure, a word that makes it the new level, not the change ("ist auf
     # 8,1 Prozent gesunken"): the cues after the figure then say nothing about it.
     level_before: Templates = []
+    # Between a change and a percent after it, words that make that percent the change's
+    # earlier rate ("rose 3.2%, down from 3.4%", "um 2,2 % nach 2,4 %"): a change too.
+    earlier_between: Templates = []
 
 
 class FromToTable(_Table):
