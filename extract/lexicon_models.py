@@ -205,6 +205,9 @@ class GrowthTable(_Table):
     # Right before a figure, a word that makes it the new level, not the change ("ist auf
     # 8,1 Prozent gesunken"): the cues after the figure then say nothing about it.
     level_before: Templates = []
+    # Between a change and a percent after it, words that make that percent the change's
+    # earlier rate ("rose 3.2%, down from 3.4%", "um 2,2 % nach 2,4 %"): a change too.
+    earlier_between: Templates = []
 
 
 class FromToTable(_Table):
@@ -215,6 +218,11 @@ class FromToTable(_Table):
     # Read right after a count: a bare number (group `num`) that is the count at another
     # time or its change ("compared with 1,420 in 2024", "up 9,800 (0.8%)").
     count_partner: Templates = []
+    # The sentence names a period by its first and last year (groups `start` and `end`):
+    # "fell between 2004 and 2022 (19% to 13% among men ...)" -> each pair "X to Y" is
+    # the start's and the end's; such a pair needs no "from" (`pair_before` instead).
+    period: Templates = []
+    pair_before: Templates = []
 
 
 class EnumerationTable(_Table):

@@ -197,9 +197,12 @@ class LanguageRules:
         self.decline_before = self._compile_all(growth.get("decline_before", []))
         self.decline_after = self._compile_all(growth.get("decline_after", []))
         self.level_before = self._compile_all(growth.get("level_before", []))
+        self.earlier_between = self._compile_all(growth.get("earlier_between", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
+        self.from_period = self._compile_all(from_to.get("period", []))
+        self.pair_before = self._compile_all(from_to.get("pair_before", []))
         # A unit written once for two values: "von 21 auf 27 Prozent" (the bare number before
         # a figure), "yüzde 3,9'dan 4,4'e" (the bare number after it); group `num`.
         self.bare_from = self._compile_all(from_to.get("bare_before", []))

@@ -17,6 +17,7 @@ from extract.candidates import Candidate, find_candidates
 from extract.context.bands import _age_band, _place, _size_band, size_bands_in
 from extract.context.changes import (
     _apply_sign,
+    _earlier_rates,
     _is_decline,
     _is_growth,
     _qualify,
@@ -79,6 +80,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.negative = _is_decline(text, work, rules, lead)
     if parenthesised:
         _signed_share_changes(works)
+    if rules.earlier_between and len(works) > 1:
+        _earlier_rates(text, works, rules)
     # Most sentences name no year: then no year cue can match (one scan instead of many).
     names_year = _YEAR_ANYWHERE.search(text) is not None
     baselines = _baseline_years(text, rules) if names_year else []

@@ -64,6 +64,19 @@ def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool
     )
 
 
+def _earlier_rates(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """'rose 3.2% ..., down from 3.4%': a percent after a change, joined by the language's
+    words for an earlier rate, is that change's rate at an earlier time, in its direction."""
+    for before, work in zip(works, works[1:], strict=False):
+        if (work.unit == "percent" and not work.signed and not work.cand.verbal
+                and before.unit == "percent_change"
+                and any(r.fullmatch(text, before.cand.end, work.lead)
+                        for r in rules.earlier_between)):
+            work.unit = "percent_change"
+            work.negative = before.negative
+            work.earlier_rate = True
+
+
 def _apply_sign(text: str, work: _Work) -> None:
     """A share never carries a sign: a signed percent is a change ("Wohnungen (−17,9 %)")."""
     cand = work.cand

@@ -33,9 +33,10 @@ def _bare_partners(text: str, candidates: list[Candidate], rules: LanguageRules,
             continue
         lo = max(0, cand.start - _BEFORE_CHARS)
         found = []
-        if _DIGIT.search(text, max(0, cand.start - _PARTNER_REACH), cand.start):
-            found += [_bare(rules, cand, match, lo) for regex in rules.bare_from
-                      if (match := regex.search(text[lo : cand.start]))]
+        # The partner before may be a number word ("von sieben auf 12 Prozent"), so no
+        # digit check here; the patterns are anchored at the figure and cheap.
+        found += [_bare(rules, cand, match, lo) for regex in rules.bare_from
+                  if (match := regex.search(text[lo : cand.start]))]
         if _DIGIT.search(text, cand.end, cand.end + _PARTNER_REACH):
             found += [_bare(rules, cand, match, cand.end) for regex in rules.bare_to
                       if (match := regex.match(text[cand.end : cand.end + _BEFORE_CHARS]))]
@@ -115,9 +116,21 @@ def _share_in_lists(text: str, works: list[_Work], rules: LanguageRules) -> None
                     work.year, work.year_offset = year, offset
 
 
+def _period(text: str, rules: LanguageRules) -> tuple[int, int] | None:
+    """The first and last year of a period the sentence names ("between 2004 and 2022")."""
+    for regex in rules.from_period:
+        match = regex.search(text)
+        if match and int(match.group("start")) < int(match.group("end")):
+            return int(match.group("start")), int(match.group("end"))
+    return None
+
+
 def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
                   baselines: list[tuple[int, int, int]], next_group: int) -> int:
-    """'from 24% to 45%': the first value is the baseline year's, both one group."""
+    """'from 24% to 45%': the first value is the baseline year's, both one group.  In a
+    sentence that names a period ("between 2004 and 2022 (19% to 13% ...)") the pair is
+    the period's first and last year."""
+    period = _period(text, rules) if rules.from_period else None
     for a, b in zip(works, works[1:], strict=False):
         if a.unit != "percent" or b.unit != "percent":
             continue
@@ -125,9 +138,14 @@ def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
         if not any(r.fullmatch(between) for r in rules.from_between):
             continue
         before = text[: a.lead]
-        if rules.from_before and not any(r.search(before) for r in rules.from_before):
+        if rules.from_before and not any(r.search(before) for r in rules.from_before) and not (
+                period and any(r.search(before) for r in rules.pair_before)):
             continue
-        if a.year is None and a.year_offset is None and baselines:
+        if period:
+            for work, year in ((a, period[0]), (b, period[1])):
+                if work.year is None and work.year_offset is None:
+                    work.year = year
+        elif a.year is None and a.year_offset is None and baselines:
             a.year = baselines[-1][2]
         a.from_value = True
         a.group = b.group = next_group

@@ -82,6 +82,9 @@ class _Work:
     cue_start: int | None = None
     signed: bool = False  # a printed sign ("+6,1 %", "−17,9 %") decides the direction
     from_value: bool = False  # the first value of "from X to Y"
+    # The rate a change had before ("rose 3.2%, down from 3.4% a year earlier"): a change,
+    # but its time cues date it as a value's do.
+    earlier_rate: bool = False
     paraphrase_of: int | None = None
     age_band: str | None = None
     band_base: str | None = None  # "people aged 16 to 64": the band names its own group

@@ -50,16 +50,25 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     is_base = {start for start, _, _ in baselines}
     # A year before a change is the period of the change ("2023'te yüzde 115 büyüdü"), but
     # only in the language's change forms: "是 2019 年...的近三倍" names the base instead.
-    before_forms = rules.change_year_before if work.unit in _RELATIVE_UNITS else rules.year_before
+    before_forms = (rules.change_year_before if work.unit in _RELATIVE_UNITS
+                    and not work.earlier_rate else rules.year_before)
+    # "rose by 0.6% in March 2024, compared with a rise of 0.8% in March 2023": a cue right
+    # after the figure before, dating that figure, yields to a year of this figure's own
+    # ("74.6% in March 2025, 0.3 percentage points lower" shares it).
+    after_figure = i > 0 and window_start == prev_end
+    shared = None
     for regex in before_forms:
         match = regex.search(before)
         if match and window_start + match.start("year") not in is_base:
-            return _year_of(match)
+            if not (after_figure and not before[: match.start()].strip()
+                    and works[i - 1].year == _year_of(match)):
+                return _year_of(match)
+            shared = shared or _year_of(match)
     for regex in rules.year_after:
         match = regex.search(after)
         if match and work.cand.end + match.start("year") not in is_base:
             return _year_of(match)
-    return None
+    return shared
 
 
 # "four years ago" is about an earlier survey; further back it is history, not a wave.
@@ -70,7 +79,7 @@ def _years_ago(text: str, works: list[_Work], i: int, rules: LanguageRules) -> i
     """How many years before the survey a value is ("vor zwei Jahren", "four years ago",
     "iki yıl önce", "两年前"), or None."""
     work = works[i]
-    if work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS:
+    if (work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS) and not work.earlier_rate:
         return None  # "up 15% from two years ago": the base
     if _previous_year(text, works, i, rules):
         return 1
@@ -97,7 +106,7 @@ def _years_ago(text: str, works: list[_Work], i: int, rules: LanguageRules) -> i
 def _previous_year(text: str, works: list[_Work], i: int, rules: LanguageRules) -> bool:
     """Is the value tied to the year before the survey ("im Vorjahr", "last year", "去年")?"""
     work = works[i]
-    if work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS:
+    if (work.unit in _RELATIVE_UNITS or work.unit in _CHANGE_UNITS) and not work.earlier_rate:
         return False  # "down 15% compared with last year": last year is the base
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
