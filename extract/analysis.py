@@ -5,10 +5,12 @@ Runs inside a Prefect task; holds no I/O, so it is also what the benchmarks time
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from extract import concepts, langid, lexicon, segment, versions
@@ -26,9 +28,28 @@ class DocumentAnalysis:
 
 def extractor_version() -> str:
     """Version of everything that decides which figures a document yields: the code's
-    versions and a hash of the vocabulary data (a user's extension counts too)."""
+    versions, a hash of the extractor's code (a change without a new version number
+    must not serve figures mined by the old code, from the warehouse or the run cache)
+    and a hash of the vocabulary data (a user's extension counts too)."""
     return (f"{versions.EXTRACTOR_VERSION}+{versions.CONCEPTS_VERSION}"
-            f"+lex-{lexicon.data_fingerprint()}")
+            f"+code-{code_fingerprint()}+lex-{lexicon.data_fingerprint()}")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A short hash of the extractor's Python code (extract/, translation aside: it does
+    not decide which figures a document yields)."""
+    return fingerprint_of(Path(__file__).resolve().parent)
+
+
+def fingerprint_of(package: Path) -> str:
+    """The hash `code_fingerprint` takes, of any package folder."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if path.name != "translate.py":
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def analyse(text: str, declared_language: str | None, survey_year: int | None,
