@@ -11,10 +11,9 @@ from typing import Any
 
 from rich.text import Text
 
-from flows.metrics_view import curation_lines, curation_notes
+from flows.metrics_view import curation_lines, curation_notes, line, number
 
 MEMBERS_SHOWN = 10
-LABEL_WIDTH = 10
 
 
 def summary(record: dict[str, Any]) -> list[Text]:
@@ -23,24 +22,9 @@ def summary(record: dict[str, Any]) -> list[Text]:
     return _observation(record)
 
 
-def _line(label: str, *parts: str | tuple[str, str]) -> Text:
-    """`label` padded, then the parts; a (text, style) part is styled."""
-    line = Text(f"{label:<{LABEL_WIDTH}}", style="bold")
-    for part in parts:
-        if isinstance(part, tuple):
-            line.append(part[0], style=part[1])
-        else:
-            line.append(part)
-    return line
-
-
-def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _figure(obs: dict[str, Any]) -> str:
     year = f"{obs['year']} ({obs['year_basis']})" if obs.get("year") is not None else "unknown"
-    return (f"{_number(obs['value'])} {obs['unit']}, {obs['qualifier']}; population: "
+    return (f"{number(obs['value'])} {obs['unit']}, {obs['qualifier']}; population: "
             f"{obs.get('population') or 'not stated'}; year: {year}")
 
 
@@ -49,42 +33,42 @@ def _marked_sentence(obs: dict[str, Any]) -> Text:
     claim = obs["claim"]
     start, end = obs["start"] - obs["claim_start"], obs["end"] - obs["claim_start"]
     if not (0 <= start < end <= len(claim)):  # an old row whose offsets do not fit: say so
-        return _line("sentence", claim, (" (figure not located in it)", "dim"))
-    return _line("sentence", claim[:start], (f"»{claim[start:end]}«", "bold reverse"),
+        return line("sentence", claim, (" (figure not located in it)", "dim"))
+    return line("sentence", claim[:start], (f"»{claim[start:end]}«", "bold reverse"),
                  claim[end:])
 
 
 def _source(document: dict[str, Any] | None, source: dict[str, Any] | None) -> list[Text]:
     if document is None:
-        return [_line("source", ("document not in the warehouse", "red"))]
+        return [line("source", ("document not in the warehouse", "red"))]
     title = (source or {}).get("title")
-    lines = [_line("source", document["file_name"], *([" — ", title] if title else []))]
+    lines = [line("source", document["file_name"], *([" — ", title] if title else []))]
     if document.get("page") is not None:
-        lines.append(_line("page", str(document["page"])))
+        lines.append(line("page", str(document["page"])))
     return lines
 
 
 def _run(run: dict[str, Any] | None, run_id: str) -> Text:
     if run is None:
-        return _line("run", run_id)
+        return line("run", run_id)
     finished = f", finished {str(run['finished_at'])[:19]}" if run.get("finished_at") else ""
-    return _line("run", run_id, f" ({run['status']}{finished})")
+    return line("run", run_id, f" ({run['status']}{finished})")
 
 
 def _observation(record: dict[str, Any]) -> list[Text]:
     obs = record["observation"]
-    lines = [_line("figure", (obs["surface"], "bold"), f"  = {_figure(obs)}"),
+    lines = [line("figure", (obs["surface"], "bold"), f"  = {_figure(obs)}"),
              _marked_sentence(obs)]
     english = [t["translated"] for t in record["translations"]
                if t["status"] == "translated" and t["tgt"] == "en" and t["translated"]]
     if english:
-        lines.append(_line("english", english[0]))
+        lines.append(line("english", english[0]))
     lines += _source(record["document"], record["source"])
     links = record["metric_links"]
-    lines += [_line("metric", link["metric_id"], "  ", link["label"],
+    lines += [line("metric", link["metric_id"], "  ", link["label"],
                     *_curated(link)) for link in links] or [
-        _line("metric", ("not linked to a metric", "dim"))]
-    lines += [_run(record["run"], obs["run_id"]), _line("id", obs["obs_id"])]
+        line("metric", ("not linked to a metric", "dim"))]
+    lines += [_run(record["run"], obs["run_id"]), line("id", obs["obs_id"])]
     return lines
 
 
@@ -98,30 +82,30 @@ def _member(member: dict[str, Any]) -> Text:
     obs, document = member["observation"], member["document"] or {}
     year = obs["year"] if obs.get("year") is not None else "----"
     return Text("  ").append(f"{year}  ").append(obs["surface"], "bold").append(
-        f"  ({_number(obs['value'])} {obs['unit']})  {document.get('file_name', '?')}  "
+        f"  ({number(obs['value'])} {obs['unit']})  {document.get('file_name', '?')}  "
         f"{obs['obs_id']}")
 
 
 def _year_point(point: dict[str, Any]) -> str:
     low, high = point["min_value"], point["max_value"]
-    values = _number(low) if low == high else f"{_number(low)}–{_number(high)}"
+    values = number(low) if low == high else f"{number(low)}–{number(high)}"
     return f"{point['year']}: {values}{'' if point['agreement'] else ' (conflict)'}"
 
 
 def _metric(record: dict[str, Any]) -> list[Text]:
     metric, members, total = record["metric"], record["observations"], record["n_observations"]
     documents = record["n_documents"]
-    lines = [_line("metric", (metric["label"], "bold")),
-             _line("unit", f"{metric['unit']}; population: "
+    lines = [line("metric", (metric["label"], "bold")),
+             line("unit", f"{metric['unit']}; population: "
                            f"{metric.get('population') or 'not stated'}"),
-             _line("years", "; ".join(map(_year_point, record["series"])) or "none known"),
+             line("years", "; ".join(map(_year_point, record["series"])) or "none known"),
              *curation_lines(record.get("curation") or {"history": []}),
-             _line("figures", f"{total} in {documents} document{'' if documents == 1 else 's'}"
+             line("figures", f"{total} in {documents} document{'' if documents == 1 else 's'}"
                               ":")]
     lines += [_member(m) for m in members[:MEMBERS_SHOWN]]
     if total > MEMBERS_SHOWN:
         lines.append(Text(f"  and {total - MEMBERS_SHOWN} more (--json lists them all)"))
-    lines += [_run(None, metric["run_id"]), _line("id", metric["metric_id"])]
+    lines += [_run(None, metric["run_id"]), line("id", metric["metric_id"])]
     if record.get("page"):  # the Trends page's block or row of the metric (flows/cli.py)
-        lines.append(_line("report", record["page"]))
+        lines.append(line("report", record["page"]))
     return lines

@@ -13,21 +13,21 @@ from rich.text import Text
 from reports.markup import counted
 
 SOURCES_SHOWN = 3  # sources named on a `metrics list` line; the rest are counted
-LABEL_WIDTH = 10  # as `polystat explain` pads its labels
+LABEL_WIDTH = 10  # how `polystat explain` and `polystat metrics` pad their labels
 
 
-def _line(label: str, *parts: str | tuple[str, str]) -> Text:
+def line(label: str, *parts: str | tuple[str, str]) -> Text:
     """`label` padded, then the parts; a (text, style) part is styled."""
-    line = Text(f"{label:<{LABEL_WIDTH}}", style="bold")
+    text = Text(f"{label:<{LABEL_WIDTH}}", style="bold")
     for part in parts:
         if isinstance(part, tuple):
-            line.append(part[0], style=part[1])
+            text.append(part[0], style=part[1])
         else:
-            line.append(part)
-    return line
+            text.append(part)
+    return text
 
 
-def _number(value: Any) -> str:
+def number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -52,7 +52,7 @@ def curation_lines(curation: dict[str, Any]) -> list[Text]:
     notes = curation_notes(curation)
     if not notes and not curation["history"]:
         return []
-    lines = [_line("curated", "; ".join(notes) or "an earlier decision touched its figures")]
+    lines = [line("curated", "; ".join(notes) or "an earlier decision touched its figures")]
     return lines + [Text("  ").append(history_line(event)) for event in curation["history"]]
 
 
@@ -81,15 +81,15 @@ def list_lines(metrics: list[dict[str, Any]]) -> list[Text]:
 def show_lines(record: dict[str, Any]) -> list[Text]:
     """A metric, its figures (ids an analyst passes to `metrics split`) and its history."""
     metric, figures = record["metric"], record["figures"]
-    lines = [_line("metric", (metric["label"], "bold")),
-             _line("unit", f"{metric['unit']}; population: "
+    lines = [line("metric", (metric["label"], "bold")),
+             line("unit", f"{metric['unit']}; population: "
                            f"{metric.get('population') or 'not stated'}")]
     lines += curation_lines(metric)
     sources = len({f["source_id"] for f in figures})
-    lines.append(_line("figures", f"{counted(len(figures), 'figure')} in "
+    lines.append(line("figures", f"{counted(len(figures), 'figure')} in "
                                   f"{counted(sources, 'source')}:"))
     lines += [_figure(figure) for figure in figures]
-    lines.append(_line("id", metric["metric_id"]))
+    lines.append(line("id", metric["metric_id"]))
     return lines
 
 
@@ -104,7 +104,7 @@ def _figure(figure: dict[str, Any]) -> Text:
     before = ("…" if start > CONTEXT else "") + claim[max(0, start - CONTEXT):start]
     after = claim[end:end + CONTEXT] + ("…" if len(claim) > end + CONTEXT else "")
     return (Text(f"  {figure['obs_id']}  {year}  ")
-            .append(f"{_number(figure['value'])} {figure['unit']}", "bold")
+            .append(f"{number(figure['value'])} {figure['unit']}", "bold")
             .append(f"  {figure['file_name']}  {before}")
             .append(f"»{claim[start:end]}«", "bold").append(after))
 
