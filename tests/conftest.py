@@ -60,3 +60,26 @@ def corpus_run(prefect_harness, tmp_path_factory):
     warehouse = base / "w.duckdb"
     summary = pipeline(str(SOURCES), str(warehouse), str(base / "site"), publish=False)
     return {"warehouse": warehouse, "summary": summary, "base": base}
+
+
+# Ingest's file reads, shared by the incremental-ingest and fault-suite tests.
+@pytest.fixture()
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test a moment ago count as settled (see RACY_NS)."""
+    from flows.ingest import unchanged
+
+    monkeypatch.setattr(unchanged, "RACY_NS", 0)
+
+
+@pytest.fixture()
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files ingest opens (every source is read through Path.read_bytes)."""
+    names: list[str] = []
+    real = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        names.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return names

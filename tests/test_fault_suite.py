@@ -63,26 +63,6 @@ ARTICLE = "Kundenservice-Studie 2021\n" + "".join(
 
 
 @pytest.fixture()
-def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files written by the test a moment ago count as settled (see RACY_NS)."""
-    monkeypatch.setattr(unchanged, "RACY_NS", 0)
-
-
-@pytest.fixture()
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the files ingest opens (every source is read through Path.read_bytes)."""
-    names: list[str] = []
-    real = Path.read_bytes
-
-    def counting(path: Path) -> bytes:
-        names.append(path.name)
-        return real(path)
-
-    monkeypatch.setattr(Path, "read_bytes", counting)
-    return names
-
-
-@pytest.fixture()
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Suffixes of the files handed to the PDF and HTML readers (the real readers run)."""
     suffixes: list[str] = []

@@ -22,30 +22,9 @@ from flows.ingest import (
     load_manifest,
     manifest,
     sources,
-    unchanged,
     unchanged_since,
 )
 from warehouse import db, store
-
-
-@pytest.fixture()
-def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files written by the test a moment ago count as settled (see RACY_NS)."""
-    monkeypatch.setattr(unchanged, "RACY_NS", 0)
-
-
-@pytest.fixture()
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the files ingest opens (every source is read through Path.read_bytes)."""
-    names: list[str] = []
-    real = Path.read_bytes
-
-    def counting(path: Path) -> bytes:
-        names.append(path.name)
-        return real(path)
-
-    monkeypatch.setattr(Path, "read_bytes", counting)
-    return names
 
 
 def _ingest(sources: Path, warehouse: Path, finish: bool = True) -> dict[str, Any]:
