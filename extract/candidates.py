@@ -8,14 +8,19 @@ Overlapping matches are resolved in favour of the longest, then the earliest rul
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extract.rules import FigureRule, LanguageRules
+from extract.rules import FigureRule, LanguageRules, precheck_fold
 
 _YEARLIKE = re.compile(r"(?:19|20)\d\d")
 _VERBAL_KINDS = ("fraction", "ratio", "multiple")
 _NUM_GROUPS = ("num", "num2", "num3")
 _CONTEXT_CHARS = 40  # how far not_before / not_after look
+# Joins the sentences of a document for the pre-checks: no pattern matches it, and every
+# look-around treats it as it treats the end of a sentence on its own.
+_BETWEEN = "\x00"
 
 
 @dataclass
@@ -200,19 +205,60 @@ def _strip(text: str, cand: Candidate) -> Candidate:
     return cand
 
 
-def find_candidates(text: str, rules: LanguageRules) -> list[Candidate]:
-    """All figures of one sentence, without overlaps, in reading order."""
+def prechecks_by_sentence(text: str, spans: Sequence[tuple[int, int]],
+                          rules: LanguageRules) -> list[frozenset[str]]:
+    """Per sentence `text[start:end]`, the pre-checks of the figure forms that match in it.
+
+    One scan of the whole document per pre-check, instead of one call per sentence and
+    pre-check (most sentences hold no figure, and the calls were half the candidate
+    search).  The sentences are joined by a character no pattern matches, so each
+    pre-check sees a sentence's edges as it would see them alone; a match that runs
+    across a join marks every sentence it touches, which only ever adds a sentence to
+    search.  The result is a superset of what each sentence alone would show
+    (tests/test_candidates_precheck.py checks it).
+    """
+    if _BETWEEN in text:  # cannot join safely: each sentence checks for itself
+        return [frozenset(_present(text[s:e], rules)) for s, e in spans]
+    starts, ends, pieces, position = [], [], [], 0
+    for start, end in spans:
+        starts.append(position)
+        pieces.append(text[start:end])
+        position += end - start
+        ends.append(position)
+        position += len(_BETWEEN)
+    joined = precheck_fold(_BETWEEN.join(pieces))
+    found: list[set[str]] = [set() for _ in spans]
+    for key, precheck in rules.prechecks.items():
+        position = 0
+        while (match := precheck.search(joined, position)) is not None:
+            first = last = max(0, bisect_right(starts, match.start()) - 1)
+            while last + 1 < len(starts) and starts[last + 1] < match.end():
+                last += 1  # a match across a join
+            for index in range(first, last + 1):
+                found[index].add(key)
+            position = ends[last] + 1  # the rest of this sentence cannot add anything
+            if position > len(joined):
+                break
+    return [frozenset(keys) for keys in found]
+
+
+def _present(sentence: str, rules: LanguageRules) -> set[str]:
+    folded = precheck_fold(sentence)
+    return {key for key, precheck in rules.prechecks.items()
+            if precheck.search(folded) is not None}
+
+
+def find_candidates(text: str, rules: LanguageRules,
+                    prechecked: frozenset[str] | None = None) -> list[Candidate]:
+    """All figures of one sentence, without overlaps, in reading order.
+
+    `prechecked`: the pre-checks known to match in this sentence
+    (prechecks_by_sentence); without it the sentence runs them itself."""
     found: list[Candidate] = []
     # Each distinct pre-check once: several forms share one ("%", "Hälfte"). One long
     # alternation of all of them would scan a figure-free sentence slower (bench/extract.py).
-    present: dict[str, bool] = {}
-    for order, fig in enumerate(rules.figures):
-        if fig.needs is not None:
-            key = fig.needs.pattern
-            if key not in present:
-                present[key] = fig.needs.search(text) is not None
-            if not present[key]:
-                continue
+    present = frozenset(_present(text, rules) if prechecked is None else prechecked)
+    for order, fig in rules.figures_for(present):
         for match in fig.regex.finditer(text):
             if match.end() == match.start():
                 continue

@@ -26,7 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extract import languages
-from extract.candidates import find_candidates
+from extract.candidates import find_candidates, prechecks_by_sentence
 from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
 from extract.rules import LanguageRules, rules_for
@@ -136,9 +136,10 @@ def _sentence_docs(text: str, segments: Sequence[Segment], lang: str,
     """
     rules = rules_for(lang)
     nlp = _pipeline(lang)
-    for seg in segments:
+    prechecked = prechecks_by_sentence(text, [(seg.start, seg.end) for seg in segments], rules)
+    for seg, present in zip(segments, prechecked, strict=True):
         sentence = text[seg.start : seg.end]
-        candidates = find_candidates(sentence, rules)
+        candidates = find_candidates(sentence, rules, present)
         if candidates:
             doc = nlp.make_doc(sentence)
             doc.user_data[_TEXT_KEY] = sentence
