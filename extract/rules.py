@@ -27,18 +27,19 @@ def precheck_fold(text: str) -> str:
     return text.replace("İ", "i").lower().replace("ı", "i")
 
 
+_PATTERN_TOKENS = re.compile(r"\(\?P|\\.|.", re.DOTALL)
+
+
 def _precheck(source: str) -> re.Pattern[str]:
-    """A `needs` pattern as it reads folded text: its literals folded, case-insensitive
-    groups plain, escapes (\\d, \\S, \\x27) as written.  Whatever the written pattern
-    finds in a sentence, this one finds in the folded sentence; a negated class
-    ("[^A-Z]") would break that, so it is refused."""
+    """A pattern as it reads folded text (a `needs` pre-check, the qualifier words): its
+    literals folded, case-insensitive groups plain, escapes (\\d, \\S, \\x27) as written.
+    Whatever the written pattern finds in a text, case-insensitively or not, this one finds
+    in the folded text; a negated class ("[^A-Z]") would break that, so it is refused."""
     if "[^" in source or "\\N{" in source:
         raise re.error("a pre-check cannot use a negated class or a \\N{} name")
-    parts, i = [], 0
-    while i < len(source):
-        step = 2 if source[i] == "\\" else 1
-        parts.append(source[i : i + step] if step == 2 else precheck_fold(source[i]))
-        i += step
+    # An escape ("\\S", "\\x27") and a named group's "(?P" are kept as written.
+    parts = [token if len(token) > 1 else precheck_fold(token)
+             for token in _PATTERN_TOKENS.findall(source)]
     return re.compile("".join(parts).replace("(?i:", "(?:").replace("(?i)", ""))
 
 
@@ -97,6 +98,9 @@ class LanguageRules:
             [p for patterns in population.get("terms", {}).values() for p in patterns]
         )
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
+        # Whether a text may hold a group word at all, read over precheck_fold(text): most
+        # windows around a figure hold none, and the group patterns are costly to try.
+        self.term_gate = _precheck(term_alt)
         people = population.get("people_nouns", [])
         count_nouns = population.get("count_nouns", [])
         # Things a report counts as a finding ("1.843 Wohnungen", "38,200 vacancies"): a
@@ -259,7 +263,9 @@ class LanguageRules:
             self._qualifier_names[name] = qualifier
             branches.append(f"(?P<{name}>{key})")
         alt = "|".join(branches) or _NEVER
-        return re.compile(frame.replace("{alt}", alt), re.IGNORECASE)
+        # Read over precheck_fold(text), as case-insensitive matching would, only faster:
+        # the window before every figure is tried.
+        return _precheck(frame.replace("{alt}", alt))
 
     def qualifier_named(self, match: re.Match[str]) -> str:
         """The qualifier of the branch that matched in a qualifier regex."""

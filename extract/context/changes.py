@@ -12,7 +12,7 @@ from extract.context.work import (
     _NEAR_CHARS,
     _Work,
 )
-from extract.rules import LanguageRules
+from extract.rules import LanguageRules, precheck_fold
 
 # A sign printed right before a number ("(−9,4 %)", "+6,1 %"): True when it means down.
 # A figure rule may read a sign inside its surface, also as a word ("yüzde eksi 1,8").
@@ -30,12 +30,13 @@ def _qualify(text: str, work: _Work, rules: LanguageRules) -> None:
         work.qualifier = cand.qualifier or "exact"
         return
     before = text[max(0, cand.start - _NEAR_CHARS) : cand.start]
-    match = rules.qualifier_before_regex.search(before)
+    match = rules.qualifier_before_regex.search(precheck_fold(before))
     if match:
         work.qualifier = rules.qualifier_named(match)
         work.qualifier_start = cand.start - len(before) + match.start()
         return
-    match = rules.qualifier_after_regex.search(text[cand.end : cand.end + _NEAR_CHARS])
+    after = text[cand.end : cand.end + _NEAR_CHARS]
+    match = rules.qualifier_after_regex.search(precheck_fold(after))
     if match:
         work.qualifier = rules.qualifier_named(match)
 

@@ -12,7 +12,7 @@ from extract.context.work import (
     _NEAR_CHARS,
     _Work,
 )
-from extract.rules import LanguageRules
+from extract.rules import LanguageRules, precheck_fold
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
 # How far before a share a defining clause may start ("Von den Unternehmen, die KI bereits
@@ -34,9 +34,10 @@ def _attached_population(text: str, works: list[_Work], i: int,
                          rules: LanguageRules) -> str | None:
     work = works[i]
     cand = work.cand
-    inside = rules.term_regex.search(text, cand.start, cand.end)
-    if inside and cand.verbal and cand.kind != "range":  # "On cephe hizmet temsilcisinden dokuzu"
-        return rules.population_of(inside.group(0))
+    if cand.verbal and cand.kind != "range":  # "On cephe hizmet temsilcisinden dokuzu"
+        inside = rules.term_regex.search(text, cand.start, cand.end)
+        if inside:
+            return rules.population_of(inside.group(0))
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
     after = text[cand.end : min(next_start, cand.end + _AFTER_CHARS)]
@@ -49,11 +50,13 @@ def _attached_population(text: str, works: list[_Work], i: int,
             work.subgroup, group = clause
             return group
     found = _term_population(rules, rules.attach_after.match(after))
-    # "是低绩效团队的两倍": the group before a multiple is what it is compared with.
-    if found is None and work.unit != "multiple":
+    # "是低绩效团队的两倍": the group before a multiple is what it is compared with.  Both
+    # patterns name the group with a group word, so without one before there is none.
+    if (found is None and work.unit != "multiple"
+            and rules.term_gate.search(precheck_fold(before)) is not None):
         found = _term_population(rules, rules.attach_before.match(before))
-    if found is None and work.unit != "multiple":
-        found = _term_population(rules, _term_right_before(before, rules))
+        if found is None:
+            found = _term_population(rules, _term_right_before(before, rules))
     if found is None and work.unit in ("percent", "percentage_points"):
         found = _label_from_text(rules.label_after.match(after), rules)
         if found is None:  # "balıkçıların %27'si": the group the lexicon lacks comes first
