@@ -242,6 +242,13 @@ def prechecks_by_sentence(text: str, spans: Sequence[tuple[int, int]],
     return [frozenset(keys) for keys in found]
 
 
+def forms_by_sentence(text: str, spans: Sequence[tuple[int, int]],
+                      rules: LanguageRules) -> list[list[tuple[int, FigureRule]]]:
+    """Per sentence, the figure forms worth trying on it (their pre-check matched); most
+    sentences get none and need no search at all."""
+    return [rules.figures_for(keys) for keys in prechecks_by_sentence(text, spans, rules)]
+
+
 def _present(sentence: str, rules: LanguageRules) -> set[str]:
     folded = precheck_fold(sentence)
     return {key for key, precheck in rules.prechecks.items()
@@ -249,16 +256,17 @@ def _present(sentence: str, rules: LanguageRules) -> set[str]:
 
 
 def find_candidates(text: str, rules: LanguageRules,
-                    prechecked: frozenset[str] | None = None) -> list[Candidate]:
+                    forms: list[tuple[int, FigureRule]] | None = None) -> list[Candidate]:
     """All figures of one sentence, without overlaps, in reading order.
 
-    `prechecked`: the pre-checks known to match in this sentence
-    (prechecks_by_sentence); without it the sentence runs them itself."""
+    `forms`: the (order, form) pairs worth trying on this sentence (forms_by_sentence);
+    without them the sentence runs the pre-checks itself."""
     found: list[Candidate] = []
     # Each distinct pre-check once: several forms share one ("%", "Hälfte"). One long
     # alternation of all of them would scan a figure-free sentence slower (bench/extract.py).
-    present = frozenset(_present(text, rules) if prechecked is None else prechecked)
-    for order, fig in rules.figures_for(present):
+    if forms is None:
+        forms = rules.figures_for(frozenset(_present(text, rules)))
+    for order, fig in forms:
         for match in fig.regex.finditer(text):
             if match.end() == match.start():
                 continue

@@ -111,9 +111,13 @@ class NumberGrammar:
         if not vocab:
             return r"(?!x)x"
         alt = "|".join(re.escape(w) for w in vocab)
+        # A class of the words' first letters first: the engine then skips every other
+        # position without trying each word (the pattern is tried all over a sentence).
+        firsts = sorted({c for w in vocab for c in (w[0].lower(), w[0].upper())})
+        start = "(?=[" + "".join(re.escape(c) for c in firsts) + "])(?<!\\w)"
         if self.compound == "german":
-            return rf"(?<!\w)(?:{alt})(?:(?:und)?(?:{alt}))*(?!\w)"
-        return rf"(?<!\w)(?:{alt})(?:[\s-]+(?:{alt}))*(?!\w)"
+            return rf"{start}(?:{alt})(?:(?:und)?(?:{alt}))*(?!\w)"
+        return rf"{start}(?:{alt})(?:[\s-]+(?:{alt}))*(?!\w)"
 
     def parse_digits(self, text: str) -> float | None:
         """'7.095' -> 7095 in de/tr, '1,500' -> 1500 in en; None if malformed."""

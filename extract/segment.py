@@ -13,6 +13,7 @@ therefore joined with it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -130,8 +131,10 @@ def _block_kind(text: str, start: int, end: int) -> str:
     return "sentence"
 
 
-def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    cuts = sorted({cut for cut in _sentence_ends(text, start, end) if start < cut < end})
+def _split_block(text: str, start: int, end: int, ends: list[int]) -> list[tuple[int, int]]:
+    """`ends`: every sentence end of the text, in order (no end match crosses the blank
+    space between blocks, so one scan of the whole text finds each block's own)."""
+    cuts = ends[bisect_right(ends, start) : bisect_left(ends, end)]
     pieces = []
     last = start
     for cut in [*cuts, end]:
@@ -145,10 +148,11 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def segment(text: str) -> list[Segment]:
     """Split `text` into non-overlapping segments in reading order."""
     segments: list[Segment] = []
+    ends = sorted(set(_sentence_ends(text, 0, len(text))))
     for start, end in _blocks(text):
         kind = _block_kind(text, start, end)
         pieces = [(start, end)] if kind in ("artifact", "heading") else _split_block(
-            text, start, end
+            text, start, end, ends
         )
         for s, e in pieces:
             segments.append(Segment(seg_no=len(segments), start=s, end=e, kind=kind))

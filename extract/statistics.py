@@ -26,10 +26,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extract import languages
-from extract.candidates import find_candidates, prechecks_by_sentence
+from extract.candidates import find_candidates, forms_by_sentence
 from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
-from extract.rules import LanguageRules, rules_for
+from extract.rules import LanguageRules, precheck_fold, rules_for
 from extract.segment import segment
 from extract.versions import EXTRACTOR_VERSION as EXTRACTOR_VERSION  # re-exported
 
@@ -136,10 +136,12 @@ def _sentence_docs(text: str, segments: Sequence[Segment], lang: str,
     """
     rules = rules_for(lang)
     nlp = _pipeline(lang)
-    prechecked = prechecks_by_sentence(text, [(seg.start, seg.end) for seg in segments], rules)
-    for seg, present in zip(segments, prechecked, strict=True):
+    forms = forms_by_sentence(text, [(seg.start, seg.end) for seg in segments], rules)
+    for seg, seg_forms in zip(segments, forms, strict=True):
+        if not seg_forms:
+            continue
         sentence = text[seg.start : seg.end]
-        candidates = find_candidates(sentence, rules, present)
+        candidates = find_candidates(sentence, rules, seg_forms)
         if candidates:
             doc = nlp.make_doc(sentence)
             doc.user_data[_TEXT_KEY] = sentence
@@ -183,6 +185,8 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
         distinct = list(dict.fromkeys(pops))
         given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
         return given.base if narrowed else given.group
+    if rules.term_gate.search(precheck_fold(text[prev.start : prev.end])) is None:
+        return None  # names no group (the gate is cheaper than the group pattern)
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
         if name and name not in rules.count_only_populations:
