@@ -23,7 +23,7 @@ _CONTEXT_CHARS = 40  # how far not_before / not_after look
 _BETWEEN = "\x00"
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """A figure found in a sentence; offsets are relative to the sentence."""
 

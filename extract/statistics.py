@@ -120,7 +120,7 @@ def _pipeline(lang: str) -> Language:
     return build_pipeline(lang)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     seg: Segment
     lang: str
@@ -537,12 +537,9 @@ def _headlines_folded(text: str, segments: Sequence[Segment], lang: str) -> str:
 
 def _in_capitals(sentence: str) -> bool:
     """No lower-case letter and at least two upper-case words' worth of capitals."""
-    upper = 0
-    for char in sentence:
-        if char.islower():
-            return False
-        upper += char.isupper()
-    return upper >= _CAPITALS_MIN
+    # str.isupper first: it answers in C for the many sentences with a lower-case letter
+    # and for Chinese, which has no letter case.
+    return sentence.isupper() and sum(map(str.isupper, sentence)) >= _CAPITALS_MIN
 
 
 def _relative_year(fig: Figure, survey_year: int | None) -> int | None:

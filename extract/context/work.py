@@ -17,7 +17,7 @@ _RELATIVE_UNITS = ("percent_change", "multiple")
 _CHANGE_UNITS = ("percent_change", "percentage_points")
 
 
-@dataclass
+@dataclass(slots=True)
 class Figure:
     """A statistic of one sentence (offsets relative to the sentence)."""
 
@@ -60,7 +60,7 @@ class Figure:
     subgroup: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Work:
     cand: Candidate
     qualifier: str = "exact"
