@@ -40,6 +40,7 @@ _ZH_BIG = {"万": 10_000, "亿": 100_000_000}
 # Spaces that may stand between groups of three digits (for a regex character class).
 _NO_BREAK_GROUPS = "\u00a0\u202f"
 _SPACE_GROUPS = " \u00a0\u202f"
+_SPACE_GROUP_RE = re.compile(f"[{_SPACE_GROUPS}]")
 
 
 class NumberGrammar:
@@ -60,6 +61,7 @@ class NumberGrammar:
         self.space_groups: bool = bool(data.get("space_groups", False))
         self.digits_pattern = self._digits_pattern()
         self._foreign_decimal = self._foreign_decimal_pattern()
+        self._digits = re.compile(self.digits_pattern)
         self.words_pattern = self._words_pattern()
         big = self._big_scale_pattern()
         # Digits, or number words, optionally followed by a scale word ("1.2 million");
@@ -121,11 +123,11 @@ class NumberGrammar:
 
     def parse_digits(self, text: str) -> float | None:
         """'7.095' -> 7095 in de/tr, '1,500' -> 1500 in en; None if malformed."""
-        if not re.fullmatch(self.digits_pattern, text):
+        if not self._digits.fullmatch(text):
             return None
         if self._foreign_decimal.fullmatch(text):
             return float(text.replace(self.group_separator, "."))
-        plain = re.sub(f"[{_SPACE_GROUPS}]", "", text)
+        plain = _SPACE_GROUP_RE.sub("", text)
         plain = plain.replace(self.group_separator, "").replace(self.decimal_separator, ".")
         try:
             return float(plain)
