@@ -57,6 +57,7 @@ class _Vocabulary:
     breaks: re.Pattern[str]
     samples: tuple[str, ...] = ()
     sample_bases: tuple[str, ...] = ()
+    sample_parts: tuple[str, ...] = ()
 
 
 @cache
@@ -75,7 +76,8 @@ def _vocabulary(lang: str) -> _Vocabulary:
         respectively=frozenset(fold(w, lang) for w in claims.get("respectively", [])),
         breaks=re.compile("|".join([_BREAK, *spaced])),
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
-        sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])))
+        sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
+        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -172,6 +174,20 @@ def _clause(sentence: str, start: int, end: int, breaks: re.Pattern[str],
     return lo, after.start() if after else ceiling
 
 
+def _between_neighbours(sentence: str, lo: int, hi: int, breaks: re.Pattern[str],
+                        floor: int, ceiling: int) -> tuple[int, int]:
+    """A thin clause widened to the text between its neighbouring figures, short of their
+    own clauses: "Die FDP läge bei 5 Prozent, die Linke bei 4 Prozent" gives the 5 no
+    word of the Linke's clause, nor the 4 one of the FDP's."""
+    if floor > 0:  # a figure before: its own clause ends at the first break after it
+        first = breaks.search(sentence, floor, lo)
+        floor = first.end() if first else floor
+    if ceiling < len(sentence):  # a figure after: its own clause starts after the last break
+        starts = [found.start() for found in breaks.finditer(sentence, hi, ceiling)]
+        ceiling = starts[-1] if starts else ceiling
+    return min(floor, lo), max(ceiling, hi)
+
+
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = ()) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
@@ -189,7 +205,7 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     if len(words) < MIN_CLAUSE_WORDS:
-        lo, hi = floor, ceiling
+        lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
@@ -214,6 +230,21 @@ def describes_sample(sentence: str, clause: str, lang: str) -> bool:
         return False
     own = fold(clause, lang)
     return not any(cue in own for cue in vocabulary.sample_bases)
+
+
+def names_a_part(clause: str, surface: str, lang: str) -> bool:
+    """Whether a sample size's own clause makes it a part of the sample: a part word
+    before the figure ("including 1,100 managers", "davon 150 aus der Industrie",
+    "其中大学生820人"; not "in 12 markets, including the UK")."""
+    try:
+        parts = _vocabulary(lang).sample_parts
+    except lexicon.LexiconError:
+        return False
+    at = clause.find(surface)
+    before = fold(clause[:at] if at >= 0 else clause, lang)
+    if _unspaced(lang):
+        return any(cue in before for cue in parts)
+    return any(re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", before) for cue in parts)
 
 
 def _around(sentence: str, lo: int, start: int, end: int, hi: int, lang: str) -> str:

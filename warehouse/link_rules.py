@@ -30,7 +30,7 @@ from collections import defaultdict
 from extract.claims import content_words
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles
 
-LINKER_VERSION = "linker-5"
+LINKER_VERSION = "linker-6"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -196,6 +196,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         same_sample = a.sample and b.sample and kind_a == kind_b and (
             a.doc_id != b.doc_id or a.population == b.population)
         return ("sample", 0.9) if same_sample else None
+    if other_waves(a, b) and abs(a.value - b.value) > 0.05:
+        return None  # two periods of one year (a monthly release, a weekly poll)
     anaphor = _anaphor_link(a, b)  # ("bu oran yüzde 80'di" need not repeat "emin değil")
     if anaphor:
         return anaphor
@@ -224,9 +226,26 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
     if (a.lang != b.lang and a.population and concept_score == 1.0
-            and _predicates_fit(a, b) and not _would_conflict(a, b)):
+            and _predicates_fit(a, b) and not _would_conflict(a, b)
+            and (len(a.concepts) > 1 or _same_study(a, b))):
+        # One topic word says little: in another study it is most often another finding
+        # on that topic ("prefer remote work" and "remote work hurts teamwork").
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def other_waves(a: Node, b: Node) -> bool:
+    """Figures of the survey year in two editions of one study fielded in the same year:
+    two waves (July's and August's price release, two polls a fortnight apart), so their
+    year is two periods. Their different values are a change, not one measure restated
+    differently (a conflict); an earlier year restated by both may still conflict."""
+    return (a.study is not None and a.study == b.study and a.edition != b.edition
+            and a.survey_year is not None and a.survey_year == b.survey_year
+            and a.year == b.year == a.survey_year)
+
+
+def _same_study(a: Node, b: Node) -> bool:
+    return a.study is not None and a.study == b.study
 
 
 def _predicates_agree(a: Node, b: Node) -> bool:
@@ -262,19 +281,27 @@ def _survey_of(node: Node) -> tuple[str, int | None]:
     return node.study or node.doc_id, node.year
 
 
-def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
+def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
     """Cluster key of every count that describes a survey's sample.
 
     Samples of different studies are one measure ("survey responses"), whoever was
     asked; but a wave of a study whose documents name several sub-samples ("3,450
     consumers and 1,200 leaders", or a summary that gives only the leaders) keeps them
-    apart by group: a sub-sample's size is no conflicting figure of the whole's.
+    apart by group: a sub-sample's size is no conflicting figure of the whole's. So is a
+    part the text names as one ("其中在校大学生820人", "davon 150 aus der Industrie")
+    when its group was read as the whole's, and each wave of a study fielded several times in one
+    year (two polls a fortnight apart) has a sample of its own.
     """
     groups_in_survey: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
+    editions_in_year: dict[tuple[str | None, int | None], set[str | None]] = defaultdict(set)
+    wholes: set[tuple[str, str | None]] = set()  # (document, group) of whole samples
     for node in nodes:
         if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
             groups_in_survey[_survey_of(node)].add(node.population)
-    keys = {}
+            editions_in_year[(node.study, node.survey_year)].add(node.edition)
+            if not node.sub_sample:
+                wholes.add((node.doc_id, node.population))
+    keys: dict[str, tuple[str, ...]] = {}
     for node in nodes:
         kind = count_kind(node)
         if kind is None:
@@ -284,6 +311,10 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
             continue
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
         several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
-        keys[node.obs_id] = (kind, str(node.population) if several else "*")
+        group = str(node.population) if several else "*"
+        if node.sub_sample and (node.doc_id, node.population) in wholes and (
+                kind == PEOPLE_SAMPLE_LABEL):  # a part read as the whole's group
+            group = f"part of {node.population}"
+        waves = len(editions_in_year[(node.study, node.survey_year)]) > 1
+        keys[node.obs_id] = (kind, group, str(node.edition)) if waves else (kind, group)
     return keys
-

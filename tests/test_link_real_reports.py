@@ -1,0 +1,179 @@
+"""Over-linking on the phrasing of real reports, class by class: two waves of one study
+fielded in one year (monthly releases, polls a fortnight apart), a sub-sample the text
+names as a part of the whole, one topic word shared by findings of two studies, and a
+thin clause that would borrow its neighbour's subject. Small records, no database;
+sentences are written for these tests."""
+
+from __future__ import annotations
+
+import zlib
+
+from extract.claims import build_claim, names_a_part
+from warehouse.link_claims import Node, attach_claims
+from warehouse.link_rules import sample_keys, score_pair
+from warehouse.linking import link
+
+
+def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,
+          year: int, *, edition: str, survey_year: int, unit: str = "percent",
+          population: str | None = "people", study: str | None = None,
+          concepts: frozenset[str] = frozenset(), at: int | None = None) -> Node:
+    if at is None:
+        at = 1000 * (zlib.crc32((doc + sentence).encode()) % 1000)
+    start = at + sentence.index(surface)
+    return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit=unit,
+                qualifier="exact", population=population, year=year, group_key=None,
+                concepts=concepts, surface=surface, claim=sentence, claim_start=at,
+                start=start, end=start + len(surface), order=("2026", obs_id),
+                study=study or edition.rsplit("-", 1)[0], edition=edition,
+                survey_year=survey_year)
+
+
+def _metrics(nodes: list[Node]) -> set[frozenset[str]]:
+    clusters, _ = link(attach_claims(nodes))
+    return {frozenset(n.obs_id for n in members) for members in clusters.values()}
+
+
+# --------------------------------------------------------------------------- waves
+
+
+def test_two_monthly_releases_of_one_year_are_two_periods_not_a_conflict() -> None:
+    """The March and the April release of a price index give their month's rate in the
+    same words; both are dated to the year, so linking them would make a conflict."""
+    march = "Die Mietpreise stiegen im Vergleich zum Vorjahresmonat um 4,1 %."
+    april = "Die Mietpreise stiegen im Vergleich zum Vorjahresmonat um 3,6 %."
+    nodes = [_node("mar", "d-03", "de", march, "4,1 %", 4.1, 2025, unit="percent_change",
+                   edition="mieten-2025-03", study="mieten", survey_year=2025),
+             _node("apr", "d-04", "de", april, "3,6 %", 3.6, 2025, unit="percent_change",
+                   edition="mieten-2025-04", study="mieten", survey_year=2025)]
+    assert _metrics(nodes) == {frozenset({"mar"}), frozenset({"apr"})}
+    assert score_pair(nodes[0], nodes[1], {}) is None
+
+
+def test_two_polls_of_one_year_give_one_share_the_same_value_and_may_link() -> None:
+    first = "Die Grünen kämen unverändert auf 12 Prozent der Stimmen."
+    second = "Die Grünen kämen unverändert auf 12 Prozent der Stimmen."
+    nodes = [_node("w1", "poll-1", "de", first, "12 Prozent", 12, 2025, population="voters",
+                   edition="wahltrend-1", study="wahltrend", survey_year=2025),
+             _node("w2", "poll-2", "de", second, "12 Prozent", 12, 2025, population="voters",
+                   edition="wahltrend-2", study="wahltrend", survey_year=2025)]
+    assert _metrics(nodes) == {frozenset({"w1", "w2"})}
+
+
+def test_an_earlier_year_restated_differently_by_two_editions_still_links() -> None:
+    """Editions of two survey years that give the earlier year two values are one claim
+    restated differently (a conflict the reader should see), not two waves."""
+    old = "In 2023, 31% of farms used drones to inspect their fields."
+    new = "In 2023, 34% of farms used drones to inspect their fields, and in 2024, 40%."
+    nodes = [_node("old", "e23", "en", old, "31%", 31, 2023, population="farms",
+                   edition="agri-tech-2023", survey_year=2023),
+             _node("new", "e24", "en", new, "34%", 34, 2023, population="farms",
+                   edition="agri-tech-2024", survey_year=2024)]
+    assert score_pair(*attach_claims(nodes), {}) is not None
+
+
+def test_each_wave_of_a_study_in_one_year_has_a_sample_of_its_own() -> None:
+    """Two polls a fortnight apart asked 1,310 and 1,240 voters: two samples, not one
+    sample given two sizes (a conflict of one study and year)."""
+    first = "Für die Umfrage wurden 1.310 Wahlberechtigte befragt."
+    second = "Für die Umfrage wurden 1.240 Wahlberechtigte befragt."
+    earlier = "For the survey, 990 farmers were interviewed."
+    later = "For the survey, 1,020 farmers were interviewed."
+    nodes = attach_claims([
+        _node("p1", "poll-1", "de", first, "1.310", 1310, 2025, unit="count",
+              population="voters", edition="wahltrend-1", study="wahltrend", survey_year=2025),
+        _node("p2", "poll-2", "de", second, "1.240", 1240, 2025, unit="count",
+              population="voters", edition="wahltrend-2", study="wahltrend", survey_year=2025),
+        _node("a23", "a-23", "en", earlier, "990", 990, 2023, unit="count",
+              population="farmers", edition="agri-tech-2023", survey_year=2023),
+        _node("a24", "a-24", "en", later, "1,020", 1020, 2024, unit="count",
+              population="farmers", edition="agri-tech-2024", survey_year=2024)])
+    keys = sample_keys(nodes)
+    assert keys["p1"] != keys["p2"]
+    assert keys["a23"] == keys["a24"]  # editions of other years: one measure, a trend
+
+
+# --------------------------------------------------------------------------- sub-samples
+
+
+def test_a_part_of_the_sample_read_as_the_same_group_is_no_second_size() -> None:
+    """"其中" makes the 560 a part of the 2,480 people asked, even when both were read as
+    the same group: two measures, never one sample given two sizes."""
+    sentence = "本次调查共访问了2480名市民，其中退休人员560名。"
+    whole_at = sentence.index("2480")
+    part_at = sentence.index("560")
+    nodes = attach_claims([
+        _node("whole", "d", "zh", sentence, "2480", 2480, 2025, unit="count",
+              population="residents", edition="shimin-2025", survey_year=2025, at=0),
+        _node("part", "d", "zh", sentence, "560", 560, 2025, unit="count",
+              population="residents", edition="shimin-2025", survey_year=2025, at=0)])
+    assert nodes[0].start == whole_at and nodes[1].start == part_at
+    assert nodes[1].sub_sample and not nodes[0].sub_sample
+    keys = sample_keys(nodes)
+    assert keys["whole"] != keys["part"]
+    assert _metrics(nodes) == {frozenset({"whole"}), frozenset({"part"})}
+
+
+def test_a_part_word_after_the_count_does_not_make_it_a_part() -> None:
+    assert names_a_part("davon 210 aus dem Handwerk", "210", "de")
+    assert names_a_part("including 300 nurses", "300", "en")
+    assert not names_a_part("in 9 countries, including Spain and Italy", "9", "en")
+
+
+# --------------------------------------------------------------------------- topics
+
+
+def test_one_topic_word_does_not_link_two_findings_of_two_studies() -> None:
+    """A Turkish survey's "prefer remote work" and an English survey's "remote work makes
+    teamwork harder" share only their topic; across studies that is no evidence."""
+    tr = "Çalışanların yüzde 58'i uzaktan çalışmayı tercih ediyor."
+    en = "In 2025, 37% of employees say remote work makes teamwork harder."
+    remote = frozenset({"remote_work"})
+    nodes = [_node("tr", "d-tr", "tr", tr, "yüzde 58", 58, 2024, population="employees",
+                   edition="is-hayati-2024", survey_year=2024, concepts=remote),
+             _node("en", "d-en", "en", en, "37%", 37, 2025, population="employees",
+                   edition="office-barometer-2025", survey_year=2025, concepts=remote)]
+    assert score_pair(*attach_claims(nodes), {}) is None
+    assert _metrics(nodes) == {frozenset({"tr"}), frozenset({"en"})}
+
+
+def test_one_topic_word_still_links_one_study_in_two_languages() -> None:
+    tr = "Çalışanların yüzde 58'i uzaktan çalışmayı tercih ediyor."
+    en = "In 2025, 61% of employees prefer remote work."
+    remote = frozenset({"remote_work"})
+    nodes = [_node("tr", "d-tr", "tr", tr, "yüzde 58", 58, 2024, population="employees",
+                   edition="is-hayati-2024", survey_year=2024, concepts=remote),
+             _node("en", "d-en", "en", en, "61%", 61, 2025, population="employees",
+                   edition="is-hayati-2025", survey_year=2025, concepts=remote)]
+    found = score_pair(*attach_claims(nodes), {})
+    assert found is not None and found[0] == "concepts"
+
+
+# --------------------------------------------------------------------------- clauses
+
+
+def test_a_thin_clause_does_not_borrow_its_neighbours_subject() -> None:
+    """"Die FDP läge bei 5 Prozent, die Linke bei 4 Prozent": the 5 is the FDP's, the 4
+    the Linke's; neither claim holds the other party."""
+    sentence = "Die FDP läge bei 5 Prozent, die Linke bei 4 Prozent."
+    five, four = sentence.index("5 Prozent"), sentence.index("4 Prozent")
+    fdp = build_claim(sentence, five, five + 9, "de", ((four, four + 9),))
+    linke = build_claim(sentence, four, four + 9, "de", ((five, five + 9),))
+    assert "fdp" in fdp.words and not {"linke", "link"} & fdp.words
+    assert {"linke", "link"} & linke.words and "fdp" not in linke.words
+
+
+def test_one_partys_share_in_a_poll_never_joins_another_partys_in_the_next() -> None:
+    first = "Die FDP läge bei 5 Prozent, die Linke bei 4 Prozent."
+    second = "Die FDP läge bei 4 Prozent, die Linke bei 6 Prozent."
+    wave = {"population": "voters", "study": "wahltrend", "survey_year": 2025, "at": 0}
+    nodes = [
+        _node("fdp1", "poll-1", "de", first, "5 Prozent", 5, 2025, edition="wahltrend-1",
+              **wave),  # type: ignore[arg-type]
+        _node("linke1", "poll-1", "de", first, "4 Prozent", 4, 2025, edition="wahltrend-1",
+              **wave),  # type: ignore[arg-type]
+        _node("fdp2", "poll-2", "de", second, "4 Prozent", 4, 2025, edition="wahltrend-2",
+              **wave),  # type: ignore[arg-type]
+        _node("linke2", "poll-2", "de", second, "6 Prozent", 6, 2025, edition="wahltrend-2",
+              **wave)]  # type: ignore[arg-type]
+    assert not any({"linke1", "fdp2"} <= metric for metric in _metrics(nodes))
