@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 
 from extract.claims import build_claim, names_a_part
+from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import sample_keys, score_pair
 from warehouse.linking import link
@@ -177,3 +178,64 @@ def test_one_partys_share_in_a_poll_never_joins_another_partys_in_the_next() -> 
         _node("linke2", "poll-2", "de", second, "6 Prozent", 6, 2025, edition="wahltrend-2",
               **wave)]  # type: ignore[arg-type]
     assert not any({"linke1", "fdp2"} <= metric for metric in _metrics(nodes))
+
+
+def test_one_topic_word_in_one_study_needs_the_same_predicates() -> None:
+    """A German article on next year's edition: "raise the AI budget" shares the topic
+    with last year's "use AI" in English, but says another thing."""
+    en = "In 2024, 47% of companies use generative AI in their daily work."
+    budget = "42 Prozent der Unternehmen wollen ihr KI-Budget im kommenden Jahr erhöhen."
+    use = "58 Prozent der Unternehmen nutzen generative KI in ihrer täglichen Arbeit."
+    ai = frozenset({"ai"})
+    nodes = attach_claims([
+        _node("en", "d-en", "en", en, "47%", 47, 2024, population="companies",
+              edition="ai-index-2024", survey_year=2024, concepts=ai),
+        _node("budget", "d-de", "de", budget, "42 Prozent", 42, 2025, population="companies",
+              edition="ai-index-2025", survey_year=2025, concepts=ai),
+        _node("use", "d-de2", "de", use, "58 Prozent", 58, 2025, population="companies",
+              edition="ai-index-2025", survey_year=2025, concepts=ai)])
+    assert score_pair(nodes[0], nodes[1], {}) is None
+    found = score_pair(nodes[0], nodes[2], {})
+    assert found is not None and found[0] in ("concepts", "predicates")
+
+
+# --------------------------------------------------------------------------- anaphors
+
+
+def test_last_years_value_in_the_next_sentence_continues_the_measure() -> None:
+    """"Im Vorjahr waren es 51 Prozent" and "A year earlier, the share was 26%" refer back
+    to the figure before them: the same measure in another year."""
+    de_now = "Zwei Drittel der Kommunen bieten inzwischen Online-Termine an, 64 Prozent."
+    de_before = "Im Vorjahr waren es 51 Prozent."
+    en_now = "22% of respondents plan to leave their employer within twelve months."
+    en_before = "A year earlier, in 2023, the share was 26%."
+    nodes = [
+        _node("de-now", "d", "de", de_now, "64 Prozent", 64, 2025, edition="kommunal-2025",
+              survey_year=2025, at=0),
+        _node("de-before", "d", "de", de_before, "51 Prozent", 51, 2024,
+              edition="kommunal-2025", survey_year=2025, at=len(de_now) + 1),
+        _node("en-now", "e", "en", en_now, "22%", 22, 2024, edition="talent-2024",
+              survey_year=2024, at=0),
+        _node("en-before", "e", "en", en_before, "26%", 26, 2023, edition="talent-2024",
+              survey_year=2024, at=len(en_now) + 1)]
+    metrics = _metrics(nodes)
+    assert {"de-now", "de-before"} <= next(m for m in metrics if "de-now" in m)
+    assert {"en-now", "en-before"} <= next(m for m in metrics if "en-now" in m)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def test_a_table_rows_label_is_its_header_cell_without_bars_or_other_columns() -> None:
+    row = "| Shorter commute | 41% | 36% | 47% |"
+    nodes = attach_claims([
+        _node("all", "t", "en", row, "41%", 41, 2024, edition="mobility-2024",
+              survey_year=2024, at=0),
+        _node("cars", "t", "en", row, "36%", 36, 2024, edition="mobility-2024",
+              survey_year=2024, at=0),
+        _node("bikes", "t", "en", row, "47%", 47, 2024, edition="mobility-2024",
+              survey_year=2024, at=0)])
+    for node in nodes:
+        label, _ = label_for([node])
+        assert label.endswith("Shorter commute"), label
+        assert "|" not in label and "%" not in label

@@ -227,9 +227,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
     if (a.lang != b.lang and a.population and concept_score == 1.0
             and _predicates_fit(a, b) and not _would_conflict(a, b)
-            and (len(a.concepts) > 1 or _same_study(a, b))):
-        # One topic word says little: in another study it is most often another finding
-        # on that topic ("prefer remote work" and "remote work hurts teamwork").
+            and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
 
@@ -246,6 +244,13 @@ def other_waves(a: Node, b: Node) -> bool:
 
 def _same_study(a: Node, b: Node) -> bool:
     return a.study is not None and a.study == b.study
+
+
+def _one_topic_fits(a: Node, b: Node) -> bool:
+    """One topic word says little: in another study it is most often another finding on
+    that topic ("prefer remote work", "remote work hurts teamwork"), and in one study too
+    unless both claims name what they measure alike ("use" AI, not "raise the AI budget")."""
+    return _same_study(a, b) and bool(a.predicates) and a.predicates == b.predicates
 
 
 def _predicates_agree(a: Node, b: Node) -> bool:
