@@ -164,6 +164,23 @@ def test_a_thin_clause_does_not_borrow_its_neighbours_subject() -> None:
     assert {"linke", "link"} & linke.words and "fdp" not in linke.words
 
 
+def test_a_thin_clause_takes_the_words_of_its_own_side_of_a_parenthesis() -> None:
+    """After "(31%)" the words are the 31's, before "(22 Prozent)" the 22's: a figure next
+    to them takes neither."""
+    en = "Roughly one in three tenants (31%) rent a furnished flat, and 12% share a kitchen."
+    one_in_three, thirty_one, twelve = (en.index(f) for f in ("Roughly one in three",
+                                                              "31%", "12%"))
+    spans = {"one": (one_in_three, one_in_three + 20), "31": (thirty_one, thirty_one + 3),
+             "12": (twelve, twelve + 3)}
+    share = build_claim(en, *spans["12"], "en", (spans["one"], spans["31"]))
+    assert "kitchen" in share.words and not {"rent", "furnished"} & share.words
+    de = "Gründe sind hohe Mieten (41 Prozent), lange Wege (22 Prozent) und Lärm (9 Prozent)."
+    at = {f: de.index(f) for f in ("41 Prozent", "22 Prozent", "9 Prozent")}
+    span = {f: (i, i + len(f)) for f, i in at.items()}
+    wege = build_claim(de, *span["22 Prozent"], "de", (span["41 Prozent"], span["9 Prozent"]))
+    assert {"lang", "weg"} & wege.words and not {"miete", "lärm"} & wege.words
+
+
 def test_one_partys_share_in_a_poll_never_joins_another_partys_in_the_next() -> None:
     first = "Die FDP läge bei 5 Prozent, die Linke bei 4 Prozent."
     second = "Die FDP läge bei 4 Prozent, die Linke bei 6 Prozent."
@@ -239,3 +256,21 @@ def test_a_table_rows_label_is_its_header_cell_without_bars_or_other_columns() -
         label, _ = label_for([node])
         assert label.endswith("Shorter commute"), label
         assert "|" not in label and "%" not in label
+
+
+def test_a_list_items_two_words_repeated_by_the_next_edition_are_one_claim() -> None:
+    """Words kept to a list item's own ("lange Wege (22 Prozent)") are few; the next
+    edition that says them in full is the same claim a year on."""
+    old = "Gründe sind hohe Mieten (41 Prozent), lange Wege (22 Prozent) und Lärm (9 Prozent)."
+    new = "Lange Wege bleiben ein wichtiger Grund zum Umzug: 27 Prozent nennen sie."
+    nodes = [
+        _node("rent", "d24", "de", old, "41 Prozent", 41, 2024, edition="umzug-2024",
+              survey_year=2024, at=0),
+        _node("ways", "d24", "de", old, "22 Prozent", 22, 2024, edition="umzug-2024",
+              survey_year=2024, at=0),
+        _node("noise", "d24", "de", old, "9 Prozent", 9, 2024, edition="umzug-2024",
+              survey_year=2024, at=0),
+        _node("ways-25", "d25", "de", new, "27 Prozent", 27, 2025, edition="umzug-2025",
+              survey_year=2025, at=0)]
+    metrics = _metrics(nodes)
+    assert {"ways", "ways-25"} in metrics

@@ -208,7 +208,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return found
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
         return None  # different claims of one document never share a metric
-    worded = min(len(a.words), len(b.words)) >= MIN_WORDS
+    worded = min(len(a.words), len(b.words)) >= MIN_WORDS or (
+        _same_study(a, b) and _named_in_full(a, b))
     if a.lang == b.lang and worded and not _would_conflict(a, b):
         if a.study is not None and a.study == b.study:  # a shorter wording will do
             similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
@@ -244,6 +245,14 @@ def other_waves(a: Node, b: Node) -> bool:
 
 def _same_study(a: Node, b: Node) -> bool:
     return a.study is not None and a.study == b.study
+
+
+def _named_in_full(a: Node, b: Node) -> bool:
+    """A list item's two words ("fehlendes Fachpersonal (59 Prozent)") that another
+    edition's worded claim repeats in full ("Fehlendes Fachpersonal ... nennen 66 Prozent"):
+    enough to be one claim of one study."""
+    short, long = sorted((a.words, b.words), key=len)
+    return len(short) == MIN_WORDS - 1 and len(long) >= MIN_WORDS and short <= long
 
 
 def _one_topic_fits(a: Node, b: Node) -> bool:
