@@ -274,3 +274,47 @@ def test_a_list_items_two_words_repeated_by_the_next_edition_are_one_claim() -> 
               survey_year=2025, at=0)]
     metrics = _metrics(nodes)
     assert {"ways", "ways-25"} in metrics
+
+
+# --------------------------------------------------------------------------- swapped words
+
+
+def test_two_editions_claims_that_swap_a_word_are_two_claims() -> None:
+    """Next year's report words its findings like this year's; a finding that swaps the
+    object, the frequency, the predicate or the direction is another finding."""
+    pairs = [
+        ("45% of firms use cloud software for accounting.", "45%",
+         "38% of firms use cloud software for payroll.", "38%"),
+        ("52% of staff use AI tools at least once a week.", "52%",
+         "31% of staff use AI tools daily.", "31%"),
+        ("30% of households own an electric car.", "30%",
+         "12% of households plan to buy an electric car.", "12%"),
+        ("22% of firms expect higher sales next year.", "22%",
+         "18% of firms expect lower sales next year.", "18%"),
+    ]
+    for this_year, one, next_year, two in pairs:
+        nodes = attach_claims([
+            _node("a", "r24", "en", this_year, one, float(one[:-1]), 2024,
+                  edition="business-survey-2024", survey_year=2024, population="companies"),
+            _node("b", "r25", "en", next_year, two, float(two[:-1]), 2025,
+                  edition="business-survey-2025", survey_year=2025, population="companies")])
+        assert score_pair(nodes[0], nodes[1], {}) is None, (this_year, next_year)
+    same = attach_claims([
+        _node("a", "r24", "en", pairs[0][0], "45%", 45, 2024, edition="business-survey-2024",
+              survey_year=2024, population="companies"),
+        _node("b", "r25", "en", "In 2025, 49% of firms use cloud software for accounting.",
+              "49%", 49, 2025, edition="business-survey-2025", survey_year=2025,
+              population="companies")])
+    found = score_pair(same[0], same[1], {})
+    assert found is not None and found[0] == "edition"
+
+
+def test_a_two_word_sentence_and_its_part_in_the_next_edition_stay_apart() -> None:
+    whole = "Die Zahl der Insolvenzen stieg um 12 Prozent."
+    part = "Die Zahl der Insolvenzen bei Kleinbetrieben stieg um 18 Prozent."
+    nodes = attach_claims([
+        _node("whole", "b24", "de", whole, "12 Prozent", 12, 2024, edition="insolvenz-2024",
+              survey_year=2024, unit="percent_change"),
+        _node("part", "b25", "de", part, "18 Prozent", 18, 2025, edition="insolvenz-2025",
+              survey_year=2025, unit="percent_change")])
+    assert score_pair(nodes[0], nodes[1], {}) is None
