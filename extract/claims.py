@@ -192,8 +192,8 @@ def _between_neighbours(sentence: str, lo: int, hi: int, breaks: re.Pattern[str]
                 break
     if ceiling < len(sentence):  # a figure after: its own clause starts after the last
         starts = [found.start() for found in breaks.finditer(sentence, hi, ceiling)]
-        if _opens_parenthesis(sentence, ceiling):  # ... break before its parenthesis
-            starts = starts[:-1] or [hi]
+        if starts and sentence[starts[-1]] in "(（":  # ... break before its parenthesis
+            starts = starts[:-1] or [hi]  # ("Zeit (44 Prozent)", "Zeit (rund 44 Prozent)")
         ceiling = starts[-1] if starts else ceiling
     return min(floor, lo), max(ceiling, hi)
 

@@ -318,3 +318,14 @@ def test_a_two_word_sentence_and_its_part_in_the_next_edition_stay_apart() -> No
         _node("part", "b25", "de", part, "18 Prozent", 18, 2025, edition="insolvenz-2025",
               survey_year=2025, unit="percent_change")])
     assert score_pair(nodes[0], nodes[1], {}) is None
+
+
+def test_a_qualifier_inside_the_next_parenthesis_keeps_its_words_its_own() -> None:
+    """"... Remote-Arbeit (rund 36 Prozent), das Aufstocken des Personals (rund 35
+    Prozent)": the staff belong to the 35 even with "rund" inside its parenthesis."""
+    sentence = ("Wichtig sind die Qualität der Remote-Arbeit (rund 36 Prozent), das Aufstocken "
+                "des Personals (rund 35 Prozent) und neue Kanäle (31 Prozent).")
+    spans = [(sentence.index(f), sentence.index(f) + len(f))
+             for f in ("36 Prozent", "35 Prozent", "31 Prozent")]
+    first = build_claim(sentence, *spans[0], "de", (spans[1], spans[2]))
+    assert "personal" not in first.words and "qualität" in first.words
