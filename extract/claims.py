@@ -33,6 +33,7 @@ from extract.concepts import fold
 _BREAK = r"[,，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
 _FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
 _GLUED_SUFFIX = re.compile(r"^['’]?[^\W\d_]*")
+_LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MIN_CLAUSE_WORDS = 3
 
@@ -57,6 +58,7 @@ class _Vocabulary:
     breaks: re.Pattern[str]
     samples: tuple[str, ...] = ()
     sample_bases: tuple[str, ...] = ()
+    sample_parts: tuple[str, ...] = ()
 
 
 @cache
@@ -75,7 +77,8 @@ def _vocabulary(lang: str) -> _Vocabulary:
         respectively=frozenset(fold(w, lang) for w in claims.get("respectively", [])),
         breaks=re.compile("|".join([_BREAK, *spaced])),
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
-        sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])))
+        sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
+        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -172,6 +175,34 @@ def _clause(sentence: str, start: int, end: int, breaks: re.Pattern[str],
     return lo, after.start() if after else ceiling
 
 
+def _between_neighbours(sentence: str, lo: int, hi: int, breaks: re.Pattern[str],
+                        floor: int, ceiling: int) -> tuple[int, int]:
+    """A thin clause widened to the text between its neighbouring figures, short of their
+    own clauses: "Die FDP läge bei 5 Prozent, die Linke bei 4 Prozent" gives the 5 no
+    word of the Linke's clause, nor the 4 one of the FDP's; "one in four (26%) take a bus,
+    and 14% own a rail pass" gives the 14 nothing of the bus; in "Datenschutz (63 Prozent),
+    fehlendes Fachpersonal (59 Prozent) und fehlende Zeit (44 Prozent)" each figure keeps
+    the words before its parenthesis."""
+    if floor > 0:  # a figure before: its own clause ends at the first break after it ...
+        in_parentheses = _opens_parenthesis(sentence, lo)
+        for found in breaks.finditer(sentence, floor, lo):
+            # ... or, for a figure not in parentheses, after its words (the bus is the 26's)
+            if in_parentheses or _LETTER.search(sentence, floor, found.start()):
+                floor = found.end()
+                break
+    if ceiling < len(sentence):  # a figure after: its own clause starts after the last
+        starts = [found.start() for found in breaks.finditer(sentence, hi, ceiling)]
+        if starts and sentence[starts[-1]] in "(（":  # ... break before its parenthesis
+            starts = starts[:-1] or [hi]  # ("Zeit (44 Prozent)", "Zeit (rund 44 Prozent)")
+        ceiling = starts[-1] if starts else ceiling
+    return min(floor, lo), max(ceiling, hi)
+
+
+def _opens_parenthesis(sentence: str, at: int) -> bool:
+    """Whether the figure at `at` follows an opening parenthesis ("Zeit (44 Prozent)")."""
+    return sentence[max(0, at - 1):at] in ("(", "（")
+
+
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = ()) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
@@ -189,7 +220,7 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     if len(words) < MIN_CLAUSE_WORDS:
-        lo, hi = floor, ceiling
+        lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
@@ -214,6 +245,21 @@ def describes_sample(sentence: str, clause: str, lang: str) -> bool:
         return False
     own = fold(clause, lang)
     return not any(cue in own for cue in vocabulary.sample_bases)
+
+
+def names_a_part(clause: str, surface: str, lang: str) -> bool:
+    """Whether a sample size's own clause makes it a part of the sample: a part word
+    before the figure ("including 1,100 managers", "davon 150 aus der Industrie",
+    "其中大学生820人"; not "in 12 markets, including the UK")."""
+    try:
+        parts = _vocabulary(lang).sample_parts
+    except lexicon.LexiconError:
+        return False
+    at = clause.find(surface)
+    before = fold(clause[:at] if at >= 0 else clause, lang)
+    if _unspaced(lang):
+        return any(cue in before for cue in parts)
+    return any(re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", before) for cue in parts)
 
 
 def _around(sentence: str, lo: int, start: int, end: int, hi: int, lang: str) -> str:

@@ -284,6 +284,9 @@ class ClaimsTable(_Table):
     # base the sample was drawn from ("7,262 colleagues we invited"), not the sample.
     samples: Words = []
     sample_bases: Words = []
+    # ... and a count whose own clause holds a `sample_parts` word is a part of the sample
+    # ("davon 150 aus der Industrie", "其中大学生820人"), not a second sample.
+    sample_parts: Words = []
 
 
 class ClaimsFile(_Table):

@@ -8,7 +8,7 @@ import hashlib
 import re
 
 from extract import languages
-from extract.claims import trim_function_words
+from extract.claims import content_words, trim_function_words
 from warehouse.link_claims import CLAUSE_BREAK, Node
 from warehouse.link_rules import PEOPLE_SAMPLE_LABEL, count_kind
 
@@ -49,6 +49,16 @@ def _without_figure(node: Node, text: str) -> str:
     return trim_function_words(" ".join(text.split()), node.lang or "en")
 
 
+def _without_table_rules(text: str, lang: str) -> str:
+    """A table row as a label: its cells that say something, without the rules between
+    them ("| Good pay | 54% | | 47% |" -> "Good pay"): a label never shows a bar, nor the
+    figures of the other columns."""
+    if "|" not in text:
+        return text
+    cells = (cell.strip() for cell in text.split("|"))
+    return ", ".join(cell for cell in cells if content_words(cell, lang))
+
+
 def _label_member(members: list[Node]) -> Node:
     """The figure whose words name the metric: an English one if any, else the oldest
     with the most words."""
@@ -74,9 +84,10 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     if translated and translated[0].lang != "en":
         return f"{head}{_readable(translated[0].claim_en or '')}", "translation"
     named = _label_member(members)
-    text = _readable(_without_figure(named, named.clause))
+    lang = named.lang or "en"
+    text = _readable(_without_table_rules(_without_figure(named, named.clause), lang))
     if sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
-        text = _readable(_without_figure(named, named.claim))
+        text = _readable(_without_table_rules(_without_figure(named, named.claim), lang))
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"
     return f"{head}{text} ({named.lang})", "claim"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
-from extract.claims import build_claim, content_words, describes_sample
+from extract.claims import build_claim, content_words, describes_sample, names_a_part
 from extract.concepts import predicates_of
 
 
@@ -40,6 +40,7 @@ class Node:
     shingles: frozenset[str] | None = field(default=None, compare=False, repr=False)
     study: str | None = None  # the study's series (edition without its number), else the source
     edition: str | None = None
+    survey_year: int | None = None  # the year its edition's survey was fielded (manifest)
     words: frozenset[str] = frozenset()  # the claim: lemmas of the figure's clause
     clause: str = ""
     negated: bool = False
@@ -54,6 +55,7 @@ class Node:
     # translated and holds no other figure of its unit (a translation is not cut by clause)
     headline_of: str | None = None  # obs_id of the figure of the body a headline gives
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
+    sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
 
 
@@ -117,11 +119,13 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
 def _read_claim(members: list[Node]) -> None:
     """What the linker reads from a claim, stored or built: the ids of its predicate
     words, and whether a count of people is a survey's sample size (its sentence speaks
-    of a survey)."""
+    of a survey) or a part of it."""
     for node in members:
         node.predicates = predicates_of(node.words, node.lang)
         if node.unit == "count" and node.population:
             node.sample = describes_sample(node.claim, node.clause, node.lang or "en")
+            node.sub_sample = node.sample and names_a_part(node.clause, node.surface,
+                                                           node.lang or "en")
 
 
 def _headlines(members: list[Node]) -> None:

@@ -30,7 +30,7 @@ from collections import defaultdict
 from extract.claims import content_words
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles
 
-LINKER_VERSION = "linker-5"
+LINKER_VERSION = "linker-6"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -196,6 +196,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         same_sample = a.sample and b.sample and kind_a == kind_b and (
             a.doc_id != b.doc_id or a.population == b.population)
         return ("sample", 0.9) if same_sample else None
+    if other_waves(a, b) and abs(a.value - b.value) > 0.05:
+        return None  # two periods of one year (a monthly release, a weekly poll)
     anaphor = _anaphor_link(a, b)  # ("bu oran yüzde 80'di" need not repeat "emin değil")
     if anaphor:
         return anaphor
@@ -206,8 +208,9 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return found
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
         return None  # different claims of one document never share a metric
-    worded = min(len(a.words), len(b.words)) >= MIN_WORDS
-    if a.lang == b.lang and worded and not _would_conflict(a, b):
+    worded = min(len(a.words), len(b.words)) >= MIN_WORDS or (
+        _same_study(a, b) and _named_in_full(a, b))
+    if a.lang == b.lang and worded and not _would_conflict(a, b) and not _substituted(a, b):
         if a.study is not None and a.study == b.study:  # a shorter wording will do
             similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
             if similarity >= SAME_CLAIM:
@@ -224,9 +227,50 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
     if (a.lang != b.lang and a.population and concept_score == 1.0
-            and _predicates_fit(a, b) and not _would_conflict(a, b)):
+            and _predicates_fit(a, b) and not _would_conflict(a, b)
+            and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def other_waves(a: Node, b: Node) -> bool:
+    """Figures of the survey year in two editions of one study fielded in the same year:
+    two waves (July's and August's price release, two polls a fortnight apart), so their
+    year is two periods. Their different values are a change, not one measure restated
+    differently (a conflict); an earlier year restated by both may still conflict."""
+    return (a.study is not None and a.study == b.study and a.edition != b.edition
+            and a.survey_year is not None and a.survey_year == b.survey_year
+            and a.year == b.year == a.survey_year)
+
+
+def _same_study(a: Node, b: Node) -> bool:
+    return a.study is not None and a.study == b.study
+
+
+def _substituted(a: Node, b: Node) -> bool:
+    """Two claims each holding a word the other lacks say different things: another object
+    ("for accounting" / "for payroll"), an antonym ("higher" / "lower"), another predicate
+    ("own" / "plan to buy"), another frequency ("weekly" / "daily"). A shorter wording of
+    the same claim drops words; it does not swap them."""
+    return bool(a.words - b.words) and bool(b.words - a.words)
+
+
+def _named_in_full(a: Node, b: Node) -> bool:
+    """A list item's two words ("fehlendes Fachpersonal (59 Prozent)", a figure whose own
+    parenthesis says nothing) that another edition's worded claim repeats in full
+    ("Fehlendes Fachpersonal ... nennen 66 Prozent"): enough to be one claim of one study.
+    A sentence of its own with two words ("Die Insolvenzen stiegen um 12 Prozent") is not:
+    "Die Insolvenzen bei Kleinbetrieben stiegen" is a part."""
+    short, long = sorted((a, b), key=lambda n: len(n.words))
+    return (short.thin and len(short.words) == MIN_WORDS - 1  # ("(59 Prozent)" says nothing)
+            and len(long.words) >= MIN_WORDS and short.words <= long.words)
+
+
+def _one_topic_fits(a: Node, b: Node) -> bool:
+    """One topic word says little: in another study it is most often another finding on
+    that topic ("prefer remote work", "remote work hurts teamwork"), and in one study too
+    unless both claims name what they measure alike ("use" AI, not "raise the AI budget")."""
+    return _same_study(a, b) and bool(a.predicates) and a.predicates == b.predicates
 
 
 def _predicates_agree(a: Node, b: Node) -> bool:
@@ -262,19 +306,27 @@ def _survey_of(node: Node) -> tuple[str, int | None]:
     return node.study or node.doc_id, node.year
 
 
-def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
+def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
     """Cluster key of every count that describes a survey's sample.
 
     Samples of different studies are one measure ("survey responses"), whoever was
     asked; but a wave of a study whose documents name several sub-samples ("3,450
     consumers and 1,200 leaders", or a summary that gives only the leaders) keeps them
-    apart by group: a sub-sample's size is no conflicting figure of the whole's.
+    apart by group: a sub-sample's size is no conflicting figure of the whole's. So is a
+    part the text names as one ("其中在校大学生820人", "davon 150 aus der Industrie")
+    when its group was read as the whole's, and each wave of a study fielded several times in one
+    year (two polls a fortnight apart) has a sample of its own.
     """
     groups_in_survey: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
+    editions_in_year: dict[tuple[str | None, int | None], set[str | None]] = defaultdict(set)
+    wholes: set[tuple[str, str | None]] = set()  # (document, group) of whole samples
     for node in nodes:
         if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
             groups_in_survey[_survey_of(node)].add(node.population)
-    keys = {}
+            editions_in_year[(node.study, node.survey_year)].add(node.edition)
+            if not node.sub_sample:
+                wholes.add((node.doc_id, node.population))
+    keys: dict[str, tuple[str, ...]] = {}
     for node in nodes:
         kind = count_kind(node)
         if kind is None:
@@ -284,6 +336,10 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, str]]:
             continue
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
         several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
-        keys[node.obs_id] = (kind, str(node.population) if several else "*")
+        group = str(node.population) if several else "*"
+        if node.sub_sample and (node.doc_id, node.population) in wholes and (
+                kind == PEOPLE_SAMPLE_LABEL):  # a part read as the whole's group
+            group = f"part of {node.population}"
+        waves = len(editions_in_year[(node.study, node.survey_year)]) > 1
+        keys[node.obs_id] = (kind, group, str(node.edition)) if waves else (kind, group)
     return keys
-

@@ -422,7 +422,7 @@ def link(nodes: list[Node], clusters: Clusters | None = None,
         for node in (a, b):
             if score > best.get(node.obs_id, ("", 0.0))[1]:
                 best[node.obs_id] = (method, score)
-    by_key: dict[tuple[str, str], list[Node]] = defaultdict(list)
+    by_key: dict[tuple[str, ...], list[Node]] = defaultdict(list)
     keys = sample_keys(nodes)
     for node in nodes:
         if node.obs_id in keys:

@@ -26,7 +26,7 @@ NODE_SELECT = (
     "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
     " o.claim_start, o.start, o.\"end\", r.started_at, t.translated, src.edition,"
-    " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher"
+    " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher, src.survey_year"
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN sources src ON src.source_id = d.source_id"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
@@ -64,9 +64,10 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 surface=row[10], claim=shared(row[11]), claim_start=row[12], start=row[13],
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
-                study=shared(study_of(row[17], row[18], row[20])), heading=bool(row[19])))
-            if stored and row[23] is not None:
-                _stored_claim(nodes[-1], row[21:], shared)
+                study=shared(study_of(row[17], row[18], row[20])), heading=bool(row[19]),
+                survey_year=row[21]))
+            if stored and row[24] is not None:
+                _stored_claim(nodes[-1], row[22:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     return attach_claims(nodes)
 
