@@ -198,6 +198,7 @@ class LanguageRules:
         self.decline_after = self._compile_all(growth.get("decline_after", []))
         self.level_before = self._compile_all(growth.get("level_before", []))
         self.earlier_between = self._compile_all(growth.get("earlier_between", []))
+        self.level_between = self._compile_all(growth.get("level_between", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
