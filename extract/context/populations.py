@@ -283,6 +283,8 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     if earlier:  # a guess stays a guess when the next figure repeats it
         work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
         work.subgroup = earlier[-1].subgroup  # "Among those who cancelled, 57% ..., 34% ..."
+        if work.age_band is None:  # "15 yaş ve üstü obez bireylerin oranı ... %21,4 iken ... %20,5"
+            work.age_band, work.band_base = earlier[-1].age_band, earlier[-1].band_base
         return
     banded = [w for w in works[:i] if w.age_band]
     if work.age_band is None and banded:
