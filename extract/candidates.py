@@ -136,6 +136,10 @@ def _read_multiple(rules: LanguageRules, match: re.Match[str]) -> float | None:
     word = _group(match, "mword")
     if word:
         return rules.multiple_words.get(word[0].lower())
+    grown = _group(match, "mult_more")  # "增加了一倍": grew by one fold, so twice as many
+    if grown:
+        more = _parse(rules, grown[0])
+        return more + 1 if more is not None and more > 0 else None
     found = _group(match, "mult")
     value = _parse(rules, found[0]) if found else None
     return value if value is not None and value > 1 else None
