@@ -60,13 +60,14 @@ def _read_number(rules: LanguageRules, match: re.Match[str]) -> float | None:
     return _parse(rules, found[0]) if found else None
 
 
-def _read_count(rules: LanguageRules, match: re.Match[str]) -> float | None:
+def _read_count(rules: LanguageRules, match: re.Match[str], yearlike: bool = False,
+                ) -> float | None:
     found = _group(match, *_NUM_GROUPS)
     if not found:
         return None
     text = found[0]
-    if _YEARLIKE.fullmatch(text):
-        return None  # "2020 Kunden..." is a year, not a count
+    if not yearlike and _YEARLIKE.fullmatch(text):
+        return None  # "2020 Kunden..." is a year, not a count (unless the form says so)
     value = _parse(rules, text)
     if value is None:
         return None
@@ -160,7 +161,7 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
     if fig.kind == "number":
         value = _read_number(rules, match)
     elif fig.kind == "count":
-        value = _read_count(rules, match)
+        value = _read_count(rules, match, fig.yearlike_counts)
     elif fig.kind == "range":
         value = _read_range(rules, match)
     elif fig.kind == "fraction":

@@ -91,6 +91,9 @@ class FigureEntry(_Table):
     value: float | None = None
     denominator: int | None = None
     sample: bool = False
+    # A count in this form may look like a year ("2000名受访者"): the form itself (a measure
+    # word after it) says it is none.
+    yearlike_counts: bool = False
 
 
 class FractionsTable(_Table):

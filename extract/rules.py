@@ -34,6 +34,8 @@ class FigureRule:
     not_before: re.Pattern[str] | None = None
     not_after: re.Pattern[str] | None = None
     sample: bool = False  # a survey's sample size ("n = 2,047")
+    # A four-digit count such as 2000 is a count in this form, not a year ("2000名受访者").
+    yearlike_counts: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ class LanguageRules:
                 not_after=(self._compile(f"^(?:{entry['not_after']})")
                            if entry.get("not_after") else None),
                 sample=bool(entry.get("sample", False)),
+                yearlike_counts=bool(entry.get("yearlike_counts", False)),
             )
         except KeyError as exc:
             raise LexiconError(f"{self.lang}: figure entry {entry!r} lacks {exc}") from exc
