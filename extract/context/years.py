@@ -176,4 +176,3 @@ def _levels_share_change_years(text: str, works: list[_Work], rules: LanguageRul
                 and any(r.fullmatch(text, change.cand.end, level.lead)
                         for r in rules.level_between)):
             level.year = change.year
-
