@@ -65,13 +65,14 @@ def _read_number(rules: LanguageRules, match: re.Match[str]) -> float | None:
     return _parse(rules, found[0]) if found else None
 
 
-def _read_count(rules: LanguageRules, match: re.Match[str]) -> float | None:
+def _read_count(rules: LanguageRules, match: re.Match[str], yearlike: bool = False,
+                ) -> float | None:
     found = _group(match, *_NUM_GROUPS)
     if not found:
         return None
     text = found[0]
-    if _YEARLIKE.fullmatch(text):
-        return None  # "2020 Kunden..." is a year, not a count
+    if not yearlike and _YEARLIKE.fullmatch(text):
+        return None  # "2020 Kunden..." is a year, not a count (unless the form says so)
     value = _parse(rules, text)
     if value is None:
         return None
@@ -141,6 +142,10 @@ def _read_multiple(rules: LanguageRules, match: re.Match[str]) -> float | None:
     word = _group(match, "mword")
     if word:
         return rules.multiple_words.get(word[0].lower())
+    grown = _group(match, "mult_more")  # "增加了一倍": grew by one fold, so twice as many
+    if grown:
+        more = _parse(rules, grown[0])
+        return more + 1 if more is not None and more > 0 else None
     found = _group(match, "mult")
     value = _parse(rules, found[0]) if found else None
     return value if value is not None and value > 1 else None
@@ -161,7 +166,7 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
     if fig.kind == "number":
         value = _read_number(rules, match)
     elif fig.kind == "count":
-        value = _read_count(rules, match)
+        value = _read_count(rules, match, fig.yearlike_counts)
     elif fig.kind == "range":
         value = _read_range(rules, match)
     elif fig.kind == "fraction":
@@ -212,10 +217,11 @@ def prechecks_by_sentence(text: str, spans: Sequence[tuple[int, int]],
     One scan of the whole document per pre-check, instead of one call per sentence and
     pre-check (most sentences hold no figure, and the calls were half the candidate
     search).  The sentences are joined by a character no pattern matches, so each
-    pre-check sees a sentence's edges as it would see them alone; a match that runs
-    across a join marks every sentence it touches, which only ever adds a sentence to
-    search.  The result is a superset of what each sentence alone would show
-    (tests/test_candidates_precheck.py checks it).
+    pre-check sees a sentence's edges as it would see them alone.  A pre-check may be a
+    condition of its form, not only a speed-up ("von 100" makes a bare "20 Befragte" a
+    share), so the answer must be exactly what each sentence alone shows: a match that
+    runs across a join is checked again inside the sentence it starts in
+    (tests/test_candidates_precheck.py compares both on every corpus sentence).
     """
     if _BETWEEN in text:  # cannot join safely: each sentence checks for itself
         return [frozenset(_present(text[s:e], rules)) for s, e in spans]
@@ -231,12 +237,10 @@ def prechecks_by_sentence(text: str, spans: Sequence[tuple[int, int]],
     for key, precheck in rules.prechecks.items():
         position = 0
         while (match := precheck.search(joined, position)) is not None:
-            first = last = max(0, bisect_right(starts, match.start()) - 1)
-            while last + 1 < len(starts) and starts[last + 1] < match.end():
-                last += 1  # a match across a join
-            for index in range(first, last + 1):
+            index = max(0, bisect_right(starts, match.start()) - 1)
+            if match.end() <= ends[index] or precheck.search(joined[starts[index]:ends[index]]):
                 found[index].add(key)
-            position = ends[last] + 1  # the rest of this sentence cannot add anything
+            position = ends[index] + 1  # the rest of this sentence cannot add anything
             if position > len(joined):
                 break
     return [frozenset(keys) for keys in found]

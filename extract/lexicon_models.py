@@ -91,6 +91,9 @@ class FigureEntry(_Table):
     value: float | None = None
     denominator: int | None = None
     sample: bool = False
+    # A count in this form may look like a year ("2000名受访者"): the form itself (a measure
+    # word after it) says it is none.
+    yearlike_counts: bool = False
 
 
 class FractionsTable(_Table):
@@ -208,6 +211,10 @@ class GrowthTable(_Table):
     # Between a change and a percent after it, words that make that percent the change's
     # earlier rate ("rose 3.2%, down from 3.4%", "um 2,2 % nach 2,4 %"): a change too.
     earlier_between: Templates = []
+    # Between a change and a figure after it, words that make that figure the level the
+    # change reached ("1,4 puan azalarak yüzde 10,4", "增0.2个百分点至4.4%"): it shares the
+    # change's time ("2022'de ... 1,4 puan azalarak yüzde 10,4 oldu" is all 2022).
+    level_between: Templates = []
 
 
 class FromToTable(_Table):

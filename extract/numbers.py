@@ -108,7 +108,8 @@ class NumberGrammar:
     def _words_pattern(self) -> str:
         if self.compound == "chinese":
             chars = "".join([*_ZH_DIGITS, *_ZH_UNITS, *_ZH_BIG])
-            return f"[{chars}]+"
+            digits = "".join(_ZH_DIGITS)
+            return f"[{chars}]+(?:点[{digits}]+)?"  # "三十七点二" = 37.2
         vocab = sorted([*self.words, *self.scales], key=len, reverse=True)
         if not vocab:
             return r"(?!x)x"
@@ -233,7 +234,15 @@ class NumberGrammar:
 
 
 def parse_chinese(text: str) -> float | None:
-    """Chinese numerals: '六' -> 6, '六十二' -> 62, '七千零九十五' -> 7095, '十' -> 10."""
+    """Chinese numerals: '六' -> 6, '六十二' -> 62, '七千零九十五' -> 7095, '十' -> 10,
+    '三十七点二' -> 37.2 (digits after 点 are read one by one)."""
+    whole, point, decimals = text.partition("点")
+    if point:
+        if not decimals or any(ch not in _ZH_DIGITS for ch in decimals):
+            return None
+        head = parse_chinese(whole)
+        tail = "".join(str(_ZH_DIGITS[ch]) for ch in decimals)
+        return None if head is None else float(f"{int(head)}.{tail}")
     if not text or any(ch not in _ZH_DIGITS and ch not in _ZH_UNITS and ch not in _ZH_BIG
                        for ch in text):
         return None

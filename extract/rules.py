@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from extract import languages
 from extract.lexicon import LexiconError, load
 from extract.numbers import NumberGrammar, grammar
 
@@ -60,6 +61,8 @@ class FigureRule:
     not_before: re.Pattern[str] | None = None
     not_after: re.Pattern[str] | None = None
     sample: bool = False  # a survey's sample size ("n = 2,047")
+    # A four-digit count such as 2000 is a count in this form, not a year ("2000名受访者").
+    yearlike_counts: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,11 @@ class LanguageRules:
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
         self.survey_cue = self._compile(population.get("survey_cue", _NEVER))
-        # "Männer 41,0 %, Frauen 33,5 %", "kadınlarda %85,5": a group written right before
-        # its figure, with nothing but blank space or a colon between.
-        self.term_right_before = self._compile(r"(?:^|(?<=\W))(?P<term>{TERM})[\s:：=]*$")
+        # "Männer 41,0 %, Frauen 33,5 %", "kadınlarda %85,5", "接待游客3.2亿人次": a group
+        # written right before its figure, with nothing but blank space or a colon between
+        # (where words are not spaced, the group needs no word boundary before it).
+        start = r"(?:^|(?<=\W))" if languages.info(lang).spaces_between_words else ""
+        self.term_right_before = self._compile(start + r"(?P<term>{TERM})[\s:：=]*$")
         # Age bands that narrow a group: "18-34-year-olds", "aged 55 and over", "18-34 yaş
         # grubunda", "55 岁及以上"; named groups low + high (a_to in "aged 16 to 64"), plus, under.
         self.age_bands = self._compile_all(population.get("age_bands", []))
@@ -231,6 +236,7 @@ class LanguageRules:
         self.decline_after = self._compile_all(growth.get("decline_after", []))
         self.level_before = self._compile_all(growth.get("level_before", []))
         self.earlier_between = self._compile_all(growth.get("earlier_between", []))
+        self.level_between = self._compile_all(growth.get("level_between", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
@@ -300,6 +306,7 @@ class LanguageRules:
                 not_after=(self._compile(f"^(?:{entry['not_after']})")
                            if entry.get("not_after") else None),
                 sample=bool(entry.get("sample", False)),
+                yearlike_counts=bool(entry.get("yearlike_counts", False)),
             )
         except KeyError as exc:
             raise LexiconError(f"{self.lang}: figure entry {entry!r} lacks {exc}") from exc

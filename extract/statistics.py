@@ -231,6 +231,11 @@ def _sample_population(text: str, found: list[_Found]) -> _Sample:
         return _Sample()
     sentence = [f for f in pool if f.seg.seg_no == pool[0].seg.seg_no]
     pick = sentence[-1]
+    if any(f.fig.sample and f.fig.population is None and f.seg.seg_no == pick.seg.seg_no
+           and f.fig.start > pick.fig.start for f in found):
+        # "12 bin 100 kadın, 12 bin 250 erkek olmak üzere 24 bin 350 kişi katıldı": the total
+        # of people asked comes last and names no group; the groups before are its parts.
+        return _Sample()
     band = pick.fig.age_band if pick.fig.age_band != "aged_18_plus" else None
     return _Sample(str(pick.fig.population), band,
                    frozenset(str(f.fig.population) for f in sentence))

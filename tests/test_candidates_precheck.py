@@ -52,18 +52,28 @@ def test_every_sentence_a_written_precheck_finds_is_let_through(lang: str) -> No
                 if pattern.search(sentence):
                     checked += 1
                     assert key in present, (lang, pattern.pattern, sentence)
+            # exactly what the sentence alone shows: a pre-check may be a condition
+            assert present == prechecks_by_sentence(sentence, [(0, len(sentence))],
+                                                    rules)[0], (lang, sentence)
             assert find_candidates(sentence, rules, rules.figures_for(present)) == \
                 find_candidates(sentence, rules)
     assert checked > 50  # the corpus exercises the pre-checks
 
 
-def test_a_match_across_a_join_marks_both_sentences() -> None:
+def test_a_match_across_a_join_counts_only_where_the_sentence_alone_matches() -> None:
     rules = rules_for("de")
     text = "Es waren 12. 3 Prozent sagen nein."
     spans = [(0, 12), (13, len(text))]
     present = prechecks_by_sentence(text, spans, rules)
     assert "\\d" in present[0] and "\\d" in present[1]
     assert "prozent" in present[1] and "prozent" not in present[0]
+    # no pre-check of ours can run across the join; one that could must not mark a
+    # sentence that does not match alone
+    crossing = LanguageRules("de", {**load("de"), "figures": [
+        {**load("de")["figures"][0], "needs": r"12\W+3"}]})
+    key = crossing.figures[0].needs.pattern  # type: ignore[union-attr]
+    assert prechecks_by_sentence(text, spans, crossing) == [frozenset(), frozenset()]
+    assert key in prechecks_by_sentence("12. 3", [(0, 5)], crossing)[0]
 
 
 def test_turkish_capitals_pass_the_lower_case_prechecks() -> None:

@@ -40,6 +40,7 @@ from extract.context.years import (
     _baseline_years,
     _date_from_values,
     _explicit_year,
+    _levels_share_change_years,
     _years_ago,
 )
 from extract.rules import LanguageRules
@@ -114,6 +115,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
         _share_in_lists(text, works, rules)
     next_group = _link_from_to(text, works, rules, baselines, 0)
     if names_year:
+        if rules.level_between and len(works) > 1:
+            _levels_share_change_years(text, works, rules)
         _apply_frame(text, works, rules, baselines)
     if rules.previous_comparison:
         _date_from_values(text, works, rules)

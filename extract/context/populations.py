@@ -15,6 +15,8 @@ from extract.context.work import (
 from extract.rules import LanguageRules, precheck_fold
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
+# The group of a count of people that names nobody ("1.500 kişi", "2 million people").
+_ANYONE = "people"
 # How far before a share a defining clause may start ("Von den Unternehmen, die KI bereits
 # einsetzen, verwenden 58 Prozent").
 _SUBGROUP_CHARS = 120
@@ -158,7 +160,7 @@ def _count_population(text: str, work: _Work, after: str, before: str,
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
         # In a sentence about the survey they are its sample; elsewhere they are people.
         work.sample = rules.survey_cue.search(text) is not None
-        return None if work.sample else "people"
+        return None if work.sample else _ANYONE
     found = _term_population(rules, rules.count_attach_after.match(after))
     if found is None:
         found = _term_population(rules, rules.attach_before.match(before))
@@ -280,12 +282,16 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     work = works[i]
     if work.size_band:  # a size class narrows the survey's companies, not a noun nearby
         return
-    # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
+    # "26 ilde ... yüzde 76": a group only a count can be about is no share's group; nor are
+    # the people of a count that names nobody ("32 milyon 300 bin kişi, istihdam oranı %49,1").
     earlier = [w for w in works[:i] if w.population
-               and w.population not in rules.count_only_populations]
+               and w.population not in rules.count_only_populations
+               and not (w.cand.kind == "count" and w.population == _ANYONE)]
     if earlier:  # a guess stays a guess when the next figure repeats it
         work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
         work.subgroup = earlier[-1].subgroup  # "Among those who cancelled, 57% ..., 34% ..."
+        if work.age_band is None:  # "15 yaş ve üstü obez bireylerin oranı ... %21,4 iken ... %20,5"
+            work.age_band, work.band_base = earlier[-1].age_band, earlier[-1].band_base
         return
     banded = [w for w in works[:i] if w.age_band]
     if work.age_band is None and banded:

@@ -165,3 +165,14 @@ def _anchor_relative_years(text: str, works: list[_Work], rules: LanguageRules) 
             continue
         dated = [w.year for w in works[:i] if w.year is not None and w.year_offset is None]
         work.year_anchor = dated[-1] if dated else frame
+
+
+def _levels_share_change_years(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """'2022'de ... 1,4 puan azalarak yüzde 10,4 oldu': the level a change reached, joined
+    to it by the language's words for that (`level_between`), is of the change's time."""
+    for change, level in zip(works, works[1:], strict=False):
+        if (change.unit in _CHANGE_UNITS and change.year is not None
+                and level.year is None and level.year_offset is None
+                and any(r.fullmatch(text, change.cand.end, level.lead)
+                        for r in rules.level_between)):
+            level.year = change.year
