@@ -17,7 +17,16 @@ import types
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from extract.records import COUNT_CHANGE
 
 
 def _compiles(pattern: str) -> str:
@@ -91,6 +100,17 @@ class FigureEntry(_Table):
     value: float | None = None
     denominator: int | None = None
     sample: bool = False
+    # The count is an absolute change of a level ("up 9,800", "um 12.400 gestiegen"); a
+    # group `down` in the pattern says it falls.  Its rule id names it so
+    # (extract.records.COUNT_CHANGE): the linker reads that from the stored rule.
+    change: bool = False
+
+    @model_validator(mode="after")
+    def _change_is_named(self) -> FigureEntry:
+        if self.change and not self.rule.split(".", 1)[-1].startswith(COUNT_CHANGE):
+            raise ValueError(f"a figure with change = true needs a rule id "
+                             f"'<lang>.{COUNT_CHANGE}...', not {self.rule!r}")
+        return self
 
 
 class FractionsTable(_Table):
@@ -208,6 +228,9 @@ class GrowthTable(_Table):
     # Between a change and a percent after it, words that make that percent the change's
     # earlier rate ("rose 3.2%, down from 3.4%", "um 2,2 % nach 2,4 %"): a change too.
     earlier_between: Templates = []
+    # Between the change of a count and a percent, words that make the percent that change
+    # in percent ("um 9.000 Personen (−0,4 %)", "rose by 12,000, or 0.4%").
+    change_share_between: Templates = []
 
 
 class FromToTable(_Table):
@@ -218,6 +241,9 @@ class FromToTable(_Table):
     # Read right after a count: a bare number (group `num`) that is the count at another
     # time or its change ("compared with 1,420 in 2024", "up 9,800 (0.8%)").
     count_partner: Templates = []
+    # Read right after the change of a count: the level it reached (group `num`): "rose by
+    # 1.2 million to 3.4 million", "um 162 000 Personen (−6,5 %) auf 2,34 Millionen".
+    change_level: Templates = []
     # The sentence names a period by its first and last year (groups `start` and `end`):
     # "fell between 2004 and 2022 (19% to 13% among men ...)" -> each pair "X to Y" is
     # the start's and the end's; such a pair needs no "from" (`pair_before` instead).

@@ -34,6 +34,8 @@ class FigureRule:
     not_before: re.Pattern[str] | None = None
     not_after: re.Pattern[str] | None = None
     sample: bool = False  # a survey's sample size ("n = 2,047")
+    # An absolute change of a count ("up 9,800", "um 12.400 gestiegen"), never its level.
+    change: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,9 @@ class LanguageRules:
         self.decline_after = self._compile_all(growth.get("decline_after", []))
         self.level_before = self._compile_all(growth.get("level_before", []))
         self.earlier_between = self._compile_all(growth.get("earlier_between", []))
+        # Between the change of a count and a percent: the change in percent ("um 9.000
+        # Personen (−0,4 %)", "rose by 12,000, or 0.4%").
+        self.change_share_between = self._compile_all(growth.get("change_share_between", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
@@ -208,6 +213,9 @@ class LanguageRules:
         self.bare_from = self._compile_all(from_to.get("bare_before", []))
         self.bare_to = self._compile_all(from_to.get("bare_after", []))
         self.count_partner = self._compile_all(from_to.get("count_partner", []))
+        # After the change of a count, the level it reached ("rose by 1.2 million to 3.4
+        # million", "um 162 000 Personen (−6,5 %) auf 2,34 Millionen").
+        self.change_level = self._compile_all(from_to.get("change_level", []))
         # Figures listed with one verb: "rose by 2.4%, 3.1% and 5.6%", "分别增长7.2%、9.9%和21.4%".
         enumeration = data.get("enumeration", {})
         self.list_separator = self._compile_all(enumeration.get("separator", []))
@@ -265,6 +273,7 @@ class LanguageRules:
                 not_after=(self._compile(f"^(?:{entry['not_after']})")
                            if entry.get("not_after") else None),
                 sample=bool(entry.get("sample", False)),
+                change=bool(entry.get("change", False)),
             )
         except KeyError as exc:
             raise LexiconError(f"{self.lang}: figure entry {entry!r} lacks {exc}") from exc

@@ -17,10 +17,12 @@ from extract.candidates import Candidate, find_candidates
 from extract.context.bands import _age_band, _place, _size_band, size_bands_in
 from extract.context.changes import (
     _apply_sign,
+    _changes_of_levels,
     _earlier_rates,
     _is_decline,
     _is_growth,
     _qualify,
+    _shares_of_count_changes,
     _signed_share_changes,
 )
 from extract.context.glosses import _find_heads, _inherit_from_heads, _mark_glosses
@@ -80,6 +82,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.negative = _is_decline(text, work, rules, lead)
     if parenthesised:
         _signed_share_changes(works)
+    if any(w.cand.change for w in works):
+        _shares_of_count_changes(text, works, rules)
     if rules.earlier_between and len(works) > 1:
         _earlier_rates(text, works, rules)
     # Most sentences name no year: then no year cue can match (one scan instead of many).
@@ -109,6 +113,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.size_band = _size_band(text, works, i, rules)
         if may_name_place and work.unit == "percent":
             work.place = _place(text, works, i, rules)
+    if any(w.cand.change for w in works):
+        _changes_of_levels(text, works, rules)
     _inherit_from_heads(works)
     if len(works) > 1:
         _share_in_lists(text, works, rules)
