@@ -212,6 +212,11 @@ class YearsTable(_Table):
     years_ago_before: Templates = []
     years_ago_after: Templates = []
     frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
+    # A time phrase anywhere in a clause (group `year`): the clause's only year dates the
+    # figures no nearer cue dated ("lag im Jahr 2023 in den ländlichen Regionen bei 41
+    # Prozent"), unless the clause plans or forecasts (`plan_cue`: "planen", "by 2030").
+    clause: Templates = []
+    plan_cue: Template | None = None
     # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
     # "比上年", "year on year"): the first value of "from X to Y" is that year's.
     previous_comparison: Templates = []

@@ -116,6 +116,10 @@ class LanguageRules:
         )
         # "1.500 kişi", "2 million people": a count of people that names no group.
         self.people_after = self._compile(r"^\s*(?:" + _alternation(people) + ")")
+        # "9,8 Millionen Gästeübernachtungen meldeten die Betriebe": a count of things is
+        # about no group, whatever group the words after it name.
+        self.thing_after = self._compile(
+            r"^\s*(?:[\w-]+\s+)?(?i:" + _alternation(things) + ")" if things else "^" + _NEVER)
         # "12,000+ interviews", "7000 beantworteten Fragebögen": units of a survey.
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
@@ -191,6 +195,11 @@ class LanguageRules:
         self.years_ago_after = self._compile_all(years.get("years_ago_after", []))
         # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
         self.year_frame = self._compile_all(years.get("frame", []))
+        # A time phrase anywhere in the clause ("lag im Jahr 2023 in den ländlichen Regionen
+        # bei 41 Prozent"): when it is the clause's only year and the clause plans nothing
+        # ("plan_cue"), it dates the figures no nearer cue dated.
+        self.year_clause = self._compile_all(years.get("clause", []))
+        self.plan_cue = self._compile(years.get("plan_cue", _NEVER))
         # A cheap word check per sentence before the patterns above are tried per figure.
         self.previous_year_cue = self._compile(years.get("previous_cue", ""))
         growth = data.get("growth", {})

@@ -38,6 +38,7 @@ from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
 from extract.context.years import (
     _YEAR_ANYWHERE,
     _anchor_relative_years,
+    _apply_clause_year,
     _apply_frame,
     _baseline_years,
     _date_from_values,
@@ -121,6 +122,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
     next_group = _link_from_to(text, works, rules, baselines, 0)
     if names_year:
         _apply_frame(text, works, rules, baselines)
+        if rules.year_clause:
+            _apply_clause_year(text, works, rules, baselines)
     if rules.previous_comparison:
         _date_from_values(text, works, rules)
     if names_year:

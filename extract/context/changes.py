@@ -135,6 +135,8 @@ def _changes_of_levels(text: str, works: list[_Work], rules: LanguageRules) -> N
         if work.population in (None, "people"):
             named = _first_term(text, rules, False, work.lead)
             work.population = named or (level.population if level else work.population)
+        elif level and level.population and level.population.endswith("_" + work.population):
+            work.population = level.population  # "payrolled employees ..., 96,000 more employees"
         if level and work.year is None and work.year_offset is None:
             work.year, work.year_offset = level.year, level.year_offset
         if level and level.population is None:  # "um 88 000 (…) auf 1,71 Millionen"

@@ -152,6 +152,8 @@ def _count_population(text: str, work: _Work, after: str, before: str,
     if named_right_before and named_right_before not in rules.count_only_populations:
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
         return named_right_before
+    if rules.thing_after.match(after):  # "9,8 Millionen Übernachtungen meldeten die Betriebe"
+        return None
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
         # In a sentence about the survey they are its sample; elsewhere they are people.
         work.sample = rules.survey_cue.search(text) is not None

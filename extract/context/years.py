@@ -165,3 +165,42 @@ def _anchor_relative_years(text: str, works: list[_Work], rules: LanguageRules) 
             continue
         dated = [w.year for w in works[:i] if w.year is not None and w.year_offset is None]
         work.year_anchor = dated[-1] if dated else frame
+
+
+# A year standing alone (not part of a longer number, a date "3.3.2021" or an amount).
+_A_YEAR = re.compile(r"(?<![\d.,/-])(?:19|20)\d\d(?![\d.,/-]\d)")
+
+
+def _apply_clause_year(text: str, works: list[_Work], rules: LanguageRules,
+                       baselines: list[tuple[int, int, int]]) -> None:
+    """'Der Anteil der Haushalte ... lag im Jahr 2023 in den ländlichen Regionen bei 41
+    Prozent', 'The proportion of adults who ... in 2023 was 11.9%': a time phrase further
+    from a figure than its own cues reach dates it, when the clause names no other year
+    (a baseline aside), plans nothing ("planen, 2024 zu erhöhen", "by 2030") and no figure
+    of it took that year as its own ("68 %, gegenüber 54 % im Jahr 2019").  A count of the
+    people asked keeps the survey's year; a multiple's year is its base."""
+    start = 0
+    for clause_end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
+        clause = [w for w in works if start <= w.cand.start < clause_end]
+        undated = [w for w in clause if w.year is None and w.year_offset is None
+                   and not w.from_value and not w.sample and w.unit != "multiple"]
+        year = _clause_year(text, start, clause_end, rules, baselines) if undated else None
+        if any(w.year == year for w in clause):  # "..., compared to 63% in 2020": its own
+            year = None
+        for work in undated if year is not None else []:
+            before = text[max(start, work.lead - _NEAR_CHARS) : work.lead]
+            if not any(r.search(before) for r in rules.from_before):  # "up from 41%"
+                work.year = year
+        start = clause_end + 1
+
+
+def _clause_year(text: str, start: int, end: int, rules: LanguageRules,
+                 baselines: list[tuple[int, int, int]]) -> int | None:
+    base = {b for b, _, _ in baselines}
+    years = {int(m.group(0)) for m in _A_YEAR.finditer(text, start, end)
+             if m.start() not in base}
+    if len(years) != 1 or rules.plan_cue.search(text, start, end):
+        return None
+    named = {_year_of(m) for r in rules.year_clause for m in r.finditer(text, start, end)
+             if m.start("year") not in base}
+    return named.pop() if named == years else None
