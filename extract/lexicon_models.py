@@ -217,6 +217,9 @@ class YearsTable(_Table):
     # Prozent"), unless the clause plans or forecasts (`plan_cue`: "planen", "by 2030").
     clause: Templates = []
     plan_cue: Template | None = None
+    # Before a figure: it counts from the clause's year ("seitdem", "since then"), so that
+    # year is not its own.
+    since_then: Template | None = None
     # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
     # "比上年", "year on year"): the first value of "from X to Y" is that year's.
     previous_comparison: Templates = []
