@@ -220,6 +220,9 @@ class YearsTable(_Table):
     # Before a figure: it counts from the clause's year ("seitdem", "since then"), so that
     # year is not its own.
     since_then: Template | None = None
+    # Right before a figure: it is a value of another time ("up from 41%", "nach 2,4 %"), so
+    # the clause's year is not its own.
+    clause_not_before: Template | None = None
     # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
     # "比上年", "year on year"): the first value of "from X to Y" is that year's.
     previous_comparison: Templates = []

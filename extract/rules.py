@@ -201,6 +201,7 @@ class LanguageRules:
         self.year_clause = self._compile_all(years.get("clause", []))
         self.plan_cue = self._compile(years.get("plan_cue", _NEVER))
         self.since_then = self._compile(years.get("since_then", _NEVER))
+        self.clause_not_before = self._compile(years.get("clause_not_before", _NEVER))
         # A cheap word check per sentence before the patterns above are tried per figure.
         self.previous_year_cue = self._compile(years.get("previous_cue", ""))
         growth = data.get("growth", {})

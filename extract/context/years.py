@@ -189,7 +189,7 @@ def _apply_clause_year(text: str, works: list[_Work], rules: LanguageRules,
             year = None
         for work in undated if year is not None else []:
             before = text[max(start, work.lead - _NEAR_CHARS) : work.lead]
-            if any(r.search(before) for r in rules.from_before):  # "up from 41%"
+            if rules.clause_not_before.search(before):  # "up from 41%": an earlier value
                 continue
             # "2008 betrug der Anteil 20 %, er ist seitdem um 15 Punkte gesunken": a change
             # since the clause's year is not of that year.
