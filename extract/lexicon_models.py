@@ -242,6 +242,9 @@ class GrowthTable(_Table):
     # Between the change of a count and a percent, words that make the percent that change
     # in percent ("um 9.000 Personen (−0,4 %)", "rose by 12,000, or 0.4%").
     change_share_between: Templates = []
+    # Between two changes, a second subject without its verb: the second goes the way of the
+    # first ("Heizöl verbilligte sich um 2,2 %, Kraftstoffe um 4,9 %").
+    elliptic_between: Templates = []
 
 
 class FromToTable(_Table):

@@ -214,6 +214,9 @@ class LanguageRules:
         # Between the change of a count and a percent: the change in percent ("um 9.000
         # Personen (−0,4 %)", "rose by 12,000, or 0.4%").
         self.change_share_between = self._compile_all(growth.get("change_share_between", []))
+        # Between two changes, a second subject without its verb ("Heizöl verbilligte sich um
+        # 2,2 %, Kraftstoffe um 4,9 %"): the second goes the way of the first.
+        self.elliptic_between = self._compile_all(growth.get("elliptic_between", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))

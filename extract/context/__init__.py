@@ -19,6 +19,7 @@ from extract.context.changes import (
     _apply_sign,
     _changes_of_levels,
     _earlier_rates,
+    _elliptic_changes,
     _is_decline,
     _is_growth,
     _qualify,
@@ -87,6 +88,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
         _shares_of_count_changes(text, works, rules)
     if rules.earlier_between and len(works) > 1:
         _earlier_rates(text, works, rules)
+    if rules.elliptic_between and len(works) > 1:
+        _elliptic_changes(text, works, rules)
     # Most sentences name no year: then no year cue can match (one scan instead of many).
     names_year = _YEAR_ANYWHERE.search(text) is not None
     baselines = _baseline_years(text, rules) if names_year else []

@@ -155,3 +155,15 @@ def _shares_of_count_changes(text: str, works: list[_Work], rules: LanguageRules
             work.unit = "percent_change"
             if not work.signed:
                 work.negative = change.negative
+
+
+def _elliptic_changes(text: str, works: list[_Work], rules: LanguageRules) -> None:
+    """'Heizöl verbilligte sich um 2,2 %, Kraftstoffe um 4,9 %', 'Energy prices fell by 3.4%,
+    fuel by 4.9%': a change whose subject follows the one before without a verb of its own
+    goes the same way."""
+    for before, work in zip(works, works[1:], strict=False):
+        if (before.unit in _CHANGE_UNITS and work.unit in (before.unit, "percent")
+                and not work.signed and not work.cand.verbal
+                and any(r.fullmatch(text, before.cand.end, work.lead)
+                        for r in rules.elliptic_between)):
+            work.unit, work.negative = before.unit, before.negative

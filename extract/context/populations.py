@@ -290,9 +290,17 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     if work.age_band is None and banded:
         work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
         return
-    later = [w.population for w in works[i + 1 :] if w.population and w.attached
-             and w.population not in rules.count_only_populations]
     named_before = _first_term(text, rules, False, work.lead)
+    # A growth rate is about a thing unless a group is named before it or counted after it
+    # ("grew 5% to 1,200 employees"): "Sales fell by 2%, and 30% of firms expect ..." gives
+    # the firms' group to their share only.
+    growth = work.unit == "percent_change"
+    later = [w.population for w in works[i + 1 :] if w.population and w.attached
+             and w.population not in rules.count_only_populations
+             and (not growth or w.unit == "count")]
+    if growth and not later:
+        work.population = named_before
+        return
     if named_before or later:
         work.population = named_before or later[0]
         return
