@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from extract.context.populations import _first_term
 from extract.context.work import (
+    _AFTER_CHARS,
     _BEFORE_CHARS,
     _CHANGE_UNITS,
     _NEAR_CHARS,
@@ -60,8 +61,10 @@ def _is_level(before: str, rules: LanguageRules) -> bool:
 
 
 def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool:
-    """'fell by 12%', 'sank um 12 Prozent', 'yüzde 12 azaldı', '下降了 12%', '67% less likely'."""
-    before = text[max(0, lead - _BEFORE_CHARS) : lead]
+    """'fell by 12%', 'sank um 12 Prozent', 'yüzde 12 azaldı', '下降了 12%', '67% less likely'.
+    The verb may stand further before than a growth cue ("verbilligte sich gegenüber dem
+    Vormonat um 2,4 %"): the patterns bound how far."""
+    before = text[max(0, lead - _AFTER_CHARS) : lead]
     after = text[work.cand.end : work.cand.end + _NEAR_CHARS]
     return any(r.search(before) for r in rules.decline_before) or any(
         r.search(after) for r in rules.decline_after
