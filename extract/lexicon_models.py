@@ -178,6 +178,9 @@ class PopulationTable(_Table):
     label_inflection: Template | None = None
     # Figures given in the order of groups named before ("respectively", "sırasıyla").
     parallel_cue: Template | None = None
+    # Between a share and a later one: they are set against each other ("49%, compared with
+    # 37% of non-managers"), so the later group is not the first share's.
+    contrast_between: Template | None = None
     # A sentence about the people the sentence before counted ("Of those,", "Davon"), and
     # (English) the predicate after that figure that labels them.
     anaphor_cue: Template | None = None

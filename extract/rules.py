@@ -70,9 +70,10 @@ class LanguageRules:
             PopulationTerm(name, re.compile(_alternation(patterns), re.IGNORECASE))
             for name, patterns in population.get("terms", {}).items()
         ]
-        term_alt = _alternation(
+        # "non-managers", "Nicht-Raucher": a negated group is not the group.
+        term_alt = "(?<!non-)(?<!nicht-)(?:" + _alternation(
             [p for patterns in population.get("terms", {}).values() for p in patterns]
-        )
+        ) + ")"
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
         people = population.get("people_nouns", [])
         count_nouns = population.get("count_nouns", [])
@@ -162,6 +163,10 @@ class LanguageRules:
         # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
         # that follow, in order, the groups named before them.
         self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))
+        # Between a share and a later one, words that set them against each other ("49%,
+        # compared with 37% of non-managers"): the later group is the contrast, not the first
+        # share's group.
+        self.contrast_between = self._compile(population.get("contrast_between", _NEVER))
         # "Of those, 44% ...", "Davon ...", "Bunların ...", "其中...": a sentence about the
         # people the sentence before counted; in English the predicate after that figure
         # ("said they had experienced bullying") labels them.

@@ -297,7 +297,8 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     growth = work.unit == "percent_change"
     later = [w.population for w in works[i + 1 :] if w.population and w.attached
              and w.population not in rules.count_only_populations
-             and (not growth or w.unit == "count")]
+             and (not growth or w.unit == "count")
+             and not rules.contrast_between.search(text, work.cand.end, w.lead)]
     if growth and not later:
         work.population = named_before
         return
