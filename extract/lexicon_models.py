@@ -181,6 +181,9 @@ class PopulationTable(_Table):
     # Between a share and a later one: they are set against each other ("49%, compared with
     # 37% of non-managers"), so the later group is not the first share's.
     contrast_between: Template | None = None
+    # The words after a share that make it a share of things ("of", "der"): "12% of dwellings"
+    # is about no group, nor is "2.9 vacancies per 100 jobs" (figures.toml [counts] things).
+    things_of: Template | None = None
     # A sentence about the people the sentence before counted ("Of those,", "Davon"), and
     # (English) the predicate after that figure that labels them.
     anaphor_cue: Template | None = None

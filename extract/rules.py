@@ -121,6 +121,12 @@ class LanguageRules:
         # about no group, whatever group the words after it name.
         self.thing_after = self._compile(
             r"^\s*(?:[\w-]+\s+)?(?i:" + _alternation(things) + ")" if things else "^" + _NEVER)
+        # "12% of dwellings", "2.9 vacancies per 100 jobs": a share or rate of things is about
+        # no group (`things_of`: the words that make the share one of them, "of", "der").
+        self.things_of_after = self._compile(
+            r"^\s*(?:" + population["things_of"] + r")\s*(?:[\w-]+\s+)?(?i:"
+            + _alternation(things) + ")" if things and population.get("things_of")
+            else "^" + _NEVER)
         # "12,000+ interviews", "7000 beantworteten Fragebögen": units of a survey.
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")

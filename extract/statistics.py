@@ -574,6 +574,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     fig, lang = f.fig, f.lang
     weak = rules_for(lang).weak_populations
     population, rule = fig.population, fig.rule
+    if fig.of_things:  # "12% of dwellings", "2.9 vacancies per 100 jobs": nobody's share
+        return population, rule
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
         narrowed = any((fig.age_band, fig.size_band, fig.place))
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank)

@@ -48,8 +48,19 @@ from extract.context.years import (
 )
 from extract.rules import LanguageRules
 
+# Units of a share of something ("12% of dwellings").
+_SHARE_OF = ("percent", "percentage_points")
+_THINGS_CHARS = 60
 # The names other modules import from here (extract.statistics).
 __all__ = ["Figure", "analyse_sentence", "size_bands_in"]
+
+
+def _mark_share_of_things(text: str, work: _Work, rules: LanguageRules) -> None:
+    """'12% of dwellings', '2.9 vacancies per 100 jobs': a share or rate of things."""
+    after = text[work.cand.end : work.cand.end + _THINGS_CHARS]
+    if rules.things_of_after.match(after) or (
+            work.cand.rule.endswith("per_hundred") and rules.thing_after.match(after)):
+        work.of_things = True
 
 
 def analyse_sentence(text: str, rules: LanguageRules,
@@ -105,6 +116,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.year_offset = -ago if ago else None
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
+        if work.population is None and work.unit in _SHARE_OF:
+            _mark_share_of_things(text, work, rules)
         # A count takes a band only when it counts the people asked ("16-74 yaş grubundaki
         # 49 bin 802 bireyle görüşüldü"), never a count of things.
         if (may_name_age and (work.cand.kind != "count" or work.sample)
@@ -143,7 +156,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
-            place=w.place, subgroup=w.subgroup,
+            place=w.place, subgroup=w.subgroup, of_things=w.of_things,
         )
         for w in works
     ]

@@ -277,8 +277,8 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     before it ("Der Anteil der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the
     next figure's group, or else the sentence's first group, which is only a guess."""
     work = works[i]
-    if work.size_band:  # a size class narrows the survey's companies, not a noun nearby
-        return
+    if work.size_band or work.of_things:  # a size class narrows the survey's companies;
+        return  # a share of things ("12% of dwellings") has no group
     # "26 ilde ... yüzde 76": a group only a count can be about is no share's group.
     earlier = [w for w in works[:i] if w.population
                and w.population not in rules.count_only_populations]
