@@ -281,6 +281,10 @@ class EnumerationTable(_Table):
 
 class NegativesTable(_Table):
     sentence: Templates = []
+    # Right before a percent that follows a share of the same sentence: the percent is a
+    # threshold defining whom the share counts, no statistic ("16 % der Haushalte hatten eine
+    # Mietbelastung von mehr als 40 %", "12% of renters had a cost burden of over 40%").
+    threshold_before: Template | None = None
 
 
 class CuesFile(_Table):

@@ -247,6 +247,10 @@ class LanguageRules:
         self.list_last = self._compile_all(enumeration.get("last", []))
         self.list_end = self._compile_all(enumeration.get("end", []))
         self.negative_sentence = self._compile_all(data.get("negatives", {}).get("sentence", []))
+        # Right before a percent after a share of the same sentence: a threshold that defines
+        # whom the share counts ("16 % ... hatten eine Mietbelastung von mehr als 40 %").
+        self.threshold_before = self._compile(
+            data.get("negatives", {}).get("threshold_before", _NEVER) + r"\s*$")
         # Chinese writes no spaces, so a qualifier there needs no word boundary.
         boundary = r"(?:^|(?<=[\W]))" if qualifiers.get("word_boundary", True) else ""
         # One regex per side; the named group that matched says which qualifier it is.

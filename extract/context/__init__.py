@@ -63,6 +63,20 @@ def _mark_share_of_things(text: str, work: _Work, rules: LanguageRules) -> None:
         work.of_things = True
 
 
+def _without_thresholds(text: str, candidates: list[Candidate], rules: LanguageRules,
+                        ) -> list[Candidate]:
+    """'16 % aller Mieterhaushalte hatten eine Mietbelastung von mehr als 40 %': after a
+    share, a percent the language's threshold words introduce defines whom the share
+    counts; it is no statistic."""
+    shares = [c for c in candidates if c.unit == "percent"]
+    if len(shares) < 2:
+        return candidates
+    first = shares[0]
+    return [c for c in candidates if c is first or c.unit != "percent" or c.start < first.end
+            or not rules.threshold_before.search(text, max(0, c.start - _THINGS_CHARS),
+                                                 c.start)]
+
+
 def analyse_sentence(text: str, rules: LanguageRules,
                      candidates: list[Candidate] | None = None) -> list[Figure]:
     """The statistics of one sentence, with offsets relative to it.
@@ -75,6 +89,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
         return []
     if any(r.search(text) for r in rules.negative_sentence):
         candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
+    candidates = _without_thresholds(text, candidates, rules)
     candidates = _bare_partners(text, candidates, rules)
     candidates = _count_partners(text, candidates, rules)
     works = [_Work(cand=c, unit=c.unit) for c in candidates]
