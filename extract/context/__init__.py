@@ -164,7 +164,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
     _resolve_populations(text, works, rules)
     return [
         Figure(
-            start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
+            start=w.cand.start, end=w.cand.end,
+            value=-w.cand.value if w.negative and w.cand.value else w.cand.value,  # never -0.0
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
             year_offset=w.year_offset, year_anchor=w.year_anchor, sample=w.sample,
