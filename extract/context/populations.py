@@ -295,6 +295,9 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     # ("grew 5% to 1,200 employees"): "Sales fell by 2%, and 30% of firms expect ..." gives
     # the firms' group to their share only.
     growth = work.unit == "percent_change"
+    if growth and i > 0 and works[i - 1].unit == "count":  # "487 Millionen Übernachtungen,
+        work.population = works[i - 1].population  # das waren 6,1 % mehr": the count's
+        return
     later = [w.population for w in works[i + 1 :] if w.population and w.attached
              and w.population not in rules.count_only_populations
              and (not growth or w.unit == "count")

@@ -185,8 +185,13 @@ def _apply_clause_year(text: str, works: list[_Work], rules: LanguageRules,
         undated = [w for w in clause if w.year is None and w.year_offset is None
                    and not w.from_value and not w.sample and w.unit != "multiple"]
         year = _clause_year(text, start, clause_end, rules, baselines) if undated else None
-        if any(w.year == year for w in clause):  # "..., compared to 63% in 2020": its own
-            year = None
+        taken = [w for w in clause if w.year == year]
+        if year is not None and taken:
+            # "..., compared to 63% in 2020": the year is that figure's own; but "lag 2022
+            # bei 16,8 Millionen und damit 0,8 % unter dem Vorjahr": a change after the
+            # figure dated so is of the same time.
+            undated = [w for w in undated if w.unit in _CHANGE_UNITS
+                       and w.cand.start > taken[0].cand.end]
         for work in undated if year is not None else []:
             before = text[max(start, work.lead - _NEAR_CHARS) : work.lead]
             if rules.clause_not_before.search(before):  # "up from 41%": an earlier value
