@@ -16,6 +16,14 @@ from extract.numbers import NumberGrammar, grammar
 
 YEAR = r"(?:19|20)\d\d"
 _NEVER = r"(?!x)x"
+# Right before a group term: the group is negated ("non-managers", "Nicht-Raucher").
+NEGATED_TERM = r"(?<!non-)(?<!nicht-)"
+_NEGATED_BEFORE = re.compile(r"(?i:non-|nicht-)$")
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the group term at `start` is negated ("non-managers", "Nicht-Raucher")."""
+    return _NEGATED_BEFORE.search(text, max(0, start - 6), start) is not None
 
 
 @dataclass(frozen=True)
@@ -70,10 +78,9 @@ class LanguageRules:
             PopulationTerm(name, re.compile(_alternation(patterns), re.IGNORECASE))
             for name, patterns in population.get("terms", {}).items()
         ]
-        # "non-managers", "Nicht-Raucher": a negated group is not the group.
-        term_alt = "(?<!non-)(?<!nicht-)(?:" + _alternation(
+        term_alt = _alternation(
             [p for patterns in population.get("terms", {}).values() for p in patterns]
-        ) + ")"
+        )
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
         people = population.get("people_nouns", [])
         count_nouns = population.get("count_nouns", [])
@@ -102,7 +109,10 @@ class LanguageRules:
             "QB": f"(?i:{_alternation(list(self.qualifiers_before))})",
             "QA": f"(?i:{_alternation(list(self.qualifiers_after))})",
             "COUNTABLE": f"(?i:{countable})",
-            "TERM": f"(?i:{term_alt})",
+            # "non-managers", "Nicht-Raucher": a negated group is not the group (checked in
+            # the small windows these patterns read; a lookbehind on every position of
+            # `term_regex` would cost a third of its scan, so its users check `negated`).
+            "TERM": f"(?i:{NEGATED_TERM}(?:{term_alt}))",
             "THINGS": f"(?i:{_alternation(things)})",
             "YEAR": YEAR,
         }

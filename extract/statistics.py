@@ -29,7 +29,7 @@ from extract import languages
 from extract.candidates import find_candidates
 from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
-from extract.rules import LanguageRules, rules_for
+from extract.rules import LanguageRules, negated, rules_for
 from extract.segment import segment
 from extract.versions import EXTRACTOR_VERSION as EXTRACTOR_VERSION  # re-exported
 
@@ -184,7 +184,8 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
         return given.base if narrowed else given.group
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
-        if name and name not in rules.count_only_populations:
+        if name and name not in rules.count_only_populations and not negated(
+                text, match.start()):
             return name
     return None
 
@@ -260,8 +261,9 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
         for match in rules.term_regex.finditer(text, seg.start, seg.end):
             name = rules.population_of(match.group(0))
             # "Unter den Befragten mit Kindern ...": a prepositional object is not whom the
-            # document is about.
-            if rules.not_after.search(text, seg.start, match.start()):
+            # document is about, nor is a negated group ("non-managers").
+            if (rules.not_after.search(text, seg.start, match.start())
+                    or negated(text, match.start())):
                 continue
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):

@@ -12,7 +12,7 @@ from extract.context.work import (
     _NEAR_CHARS,
     _Work,
 )
-from extract.rules import LanguageRules
+from extract.rules import LanguageRules, negated
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
 # How far before a share a defining clause may start ("Von den Unternehmen, die KI bereits
@@ -128,7 +128,8 @@ def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | Non
 def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
     """'41% of hospital pharmacists' -> 'hospital_pharmacists', '38 Prozent der
     Kleingärtner' -> 'kleingärtner'; a thing ('of orders', 'der Preise') gives no label."""
-    if match is None or rules.term_regex.search(match.group("label")):
+    known = rules.term_regex.search(match.group("label")) if match else None
+    if match is None or (known and not negated(match.group("label"), known.start())):
         return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
     return label_of_group(match.group("label"), rules)
 
@@ -174,7 +175,8 @@ def _last_term(text: str, rules: LanguageRules) -> str | None:
     name = None
     for match in rules.term_regex.finditer(text):
         found = rules.population_of(match.group(0))
-        if found and found not in rules.count_only_populations:
+        if found and found not in rules.count_only_populations and not negated(
+                text, match.start()):
             name = found
     return name
 
@@ -188,7 +190,7 @@ def _subject_terms(text: str, rules: LanguageRules) -> tuple[tuple[int, str], ..
         name = rules.population_of(match.group(0))
         if name is None or name in rules.count_only_populations:
             continue
-        if rules.not_after.search(text, 0, match.start()):
+        if rules.not_after.search(text, 0, match.start()) or negated(text, match.start()):
             continue
         terms.append((match.end(), name))
     return tuple(terms)
