@@ -206,6 +206,7 @@ def _apply_clause_year(text: str, works: list[_Work], rules: LanguageRules,
 
 def _clause_year(text: str, start: int, end: int, rules: LanguageRules,
                  baselines: list[tuple[int, int, int]]) -> int | None:
+    """The year a clause's time phrase names, when it is the clause's only year."""
     base = {b for b, _, _ in baselines}
     years = {int(m.group(0)) for m in _A_YEAR.finditer(text, start, end)
              if m.start() not in base}
