@@ -41,6 +41,8 @@ class Candidate:
     term: tuple[int, int] | None = None
     # A sign the rule reads inside its surface ("yüzde -2,4", "%−3,1", "yüzde eksi 1,8").
     sign: str | None = None
+    # An absolute change of a count ("up 9,800", "um 12.400 gestiegen"), not its level.
+    change: bool = False
 
     @property
     def verbal(self) -> bool:
@@ -196,9 +198,10 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
         qualifier = "approx"  # a range stands for a value somewhere inside it
     term = _group(match, "term")
     sign = _group(match, "sign")
+    down = _group(match, "down", "down2")  # "fell by 23,000", "9.000 weniger als": a minus
     return Candidate(start, end, value, fig.unit, fig.rule, fig.kind, qualifier, order,
                      fig.sample, (term[1], term[2]) if term else None,
-                     sign[0].strip() if sign else None)
+                     "-" if down else sign[0].strip() if sign else None, fig.change)
 
 
 def _strip(text: str, cand: Candidate) -> Candidate:

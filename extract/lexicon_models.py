@@ -17,7 +17,16 @@ import types
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from extract.records import COUNT_CHANGE
 
 
 def _compiles(pattern: str) -> str:
@@ -94,6 +103,17 @@ class FigureEntry(_Table):
     # A count in this form may look like a year ("2000名受访者"): the form itself (a measure
     # word after it) says it is none.
     yearlike_counts: bool = False
+    # The count is an absolute change of a level ("up 9,800", "um 12.400 gestiegen"); a
+    # group `down` in the pattern says it falls.  Its rule id names it so
+    # (extract.records.COUNT_CHANGE): the linker reads that from the stored rule.
+    change: bool = False
+
+    @model_validator(mode="after")
+    def _change_is_named(self) -> FigureEntry:
+        if self.change and not self.rule.split(".", 1)[-1].startswith(COUNT_CHANGE):
+            raise ValueError(f"a figure with change = true needs a rule id "
+                             f"'<lang>.{COUNT_CHANGE}...', not {self.rule!r}")
+        return self
 
 
 class FractionsTable(_Table):
@@ -161,6 +181,12 @@ class PopulationTable(_Table):
     label_inflection: Template | None = None
     # Figures given in the order of groups named before ("respectively", "sırasıyla").
     parallel_cue: Template | None = None
+    # Between a share and a later one: they are set against each other ("49%, compared with
+    # 37% of non-managers"), so the later group is not the first share's.
+    contrast_between: Template | None = None
+    # The words after a share that make it a share of things ("of", "der"): "12% of dwellings"
+    # is about no group, nor is "2.9 vacancies per 100 jobs" (figures.toml [counts] things).
+    things_of: Template | None = None
     # A sentence about the people the sentence before counted ("Of those,", "Davon"), and
     # (English) the predicate after that figure that labels them.
     anaphor_cue: Template | None = None
@@ -195,6 +221,17 @@ class YearsTable(_Table):
     years_ago_before: Templates = []
     years_ago_after: Templates = []
     frame: Templates = []  # a period opening a sentence dates its figures ("In April 2025,")
+    # A time phrase anywhere in a clause (group `year`): the clause's only year dates the
+    # figures no nearer cue dated ("lag im Jahr 2023 in den ländlichen Regionen bei 41
+    # Prozent"), unless the clause plans or forecasts (`plan_cue`: "planen", "by 2030").
+    clause: Templates = []
+    plan_cue: Template | None = None
+    # Before a figure: it counts from the clause's year ("seitdem", "since then"), so that
+    # year is not its own.
+    since_then: Template | None = None
+    # Right before a figure: it is a value of another time ("up from 41%", "nach 2,4 %"), so
+    # the clause's year is not its own.
+    clause_not_before: Template | None = None
     # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
     # "比上年", "year on year"): the first value of "from X to Y" is that year's.
     previous_comparison: Templates = []
@@ -215,6 +252,12 @@ class GrowthTable(_Table):
     # change reached ("1,4 puan azalarak yüzde 10,4", "增0.2个百分点至4.4%"): it shares the
     # change's time ("2022'de ... 1,4 puan azalarak yüzde 10,4 oldu" is all 2022).
     level_between: Templates = []
+    # Between the change of a count and a percent, words that make the percent that change
+    # in percent ("um 9.000 Personen (−0,4 %)", "rose by 12,000, or 0.4%").
+    change_share_between: Templates = []
+    # Between two changes, a second subject without its verb: the second goes the way of the
+    # first ("Heizöl verbilligte sich um 2,2 %, Kraftstoffe um 4,9 %").
+    elliptic_between: Templates = []
 
 
 class FromToTable(_Table):
@@ -225,6 +268,9 @@ class FromToTable(_Table):
     # Read right after a count: a bare number (group `num`) that is the count at another
     # time or its change ("compared with 1,420 in 2024", "up 9,800 (0.8%)").
     count_partner: Templates = []
+    # Read right after the change of a count: the level it reached (group `num`): "rose by
+    # 1.2 million to 3.4 million", "um 162 000 Personen (−6,5 %) auf 2,34 Millionen".
+    change_level: Templates = []
     # The sentence names a period by its first and last year (groups `start` and `end`):
     # "fell between 2004 and 2022 (19% to 13% among men ...)" -> each pair "X to Y" is
     # the start's and the end's; such a pair needs no "from" (`pair_before` instead).
@@ -242,6 +288,10 @@ class EnumerationTable(_Table):
 
 class NegativesTable(_Table):
     sentence: Templates = []
+    # Right before a percent that follows a share of the same sentence: the percent is a
+    # threshold defining whom the share counts, no statistic ("16 % der Haushalte hatten eine
+    # Mietbelastung von mehr als 40 %", "12% of renters had a cost burden of over 40%").
+    threshold_before: Template | None = None
 
 
 class CuesFile(_Table):

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 UNITS = ("percent", "count", "percent_change", "percentage_points", "multiple")
 QUALIFIERS = ("exact", "approx", "more_than", "less_than", "nearly", "at_least")
 YEAR_BASES = ("explicit", "edition")
+# Rule ids of the absolute change of a count ("up 9,800", "um 12.400 gestiegen") start with
+# "<lang>.count_change": stored with unit `count`, it is never the same measure as the count.
+COUNT_CHANGE = "count_change"
+
+
+def is_count_change(rule: str) -> bool:
+    """Whether a figure's rule id (with its "+..." refinements) is a change of a count."""
+    return rule.split("+", 1)[0].split(".", 1)[-1].startswith(COUNT_CHANGE)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,14 @@ from extract.numbers import NumberGrammar, grammar
 
 YEAR = r"(?:19|20)\d\d"
 _NEVER = r"(?!x)x"
+# Right before a group term: the group is negated ("non-managers", "Nicht-Raucher").
+NEGATED_TERM = r"(?<!non-)(?<!nicht-)"
+_NEGATED_BEFORE = re.compile(r"(?i:non-|nicht-)$")
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the group term at `start` is negated ("non-managers", "Nicht-Raucher")."""
+    return _NEGATED_BEFORE.search(text, max(0, start - 6), start) is not None
 
 
 def precheck_fold(text: str) -> str:
@@ -63,6 +71,8 @@ class FigureRule:
     sample: bool = False  # a survey's sample size ("n = 2,047")
     # A four-digit count such as 2000 is a count in this form, not a year ("2000名受访者").
     yearlike_counts: bool = False
+    # An absolute change of a count ("up 9,800", "um 12.400 gestiegen"), never its level.
+    change: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,10 @@ class LanguageRules:
             "QB": f"(?i:{_alternation(list(self.qualifiers_before))})",
             "QA": f"(?i:{_alternation(list(self.qualifiers_after))})",
             "COUNTABLE": f"(?i:{countable})",
-            "TERM": f"(?i:{term_alt})",
+            # "non-managers", "Nicht-Raucher": a negated group is not the group (checked in
+            # the small windows these patterns read; a lookbehind on every position of
+            # `term_regex` would cost a third of its scan, so its users check `negated`).
+            "TERM": f"(?i:{NEGATED_TERM}(?:{term_alt}))",
             "THINGS": f"(?i:{_alternation(things)})",
             "YEAR": YEAR,
         }
@@ -150,6 +163,16 @@ class LanguageRules:
         )
         # "1.500 kişi", "2 million people": a count of people that names no group.
         self.people_after = self._compile(r"^\s*(?:" + _alternation(people) + ")")
+        # "9,8 Millionen Gästeübernachtungen meldeten die Betriebe": a count of things is
+        # about no group, whatever group the words after it name.
+        self.thing_after = self._compile(
+            r"^\s*(?:[\w-]+\s+)?(?i:" + _alternation(things) + ")" if things else "^" + _NEVER)
+        # "12% of dwellings", "2.9 vacancies per 100 jobs": a share or rate of things is about
+        # no group (`things_of`: the words that make the share one of them, "of", "der").
+        self.things_of_after = self._compile(
+            r"^\s*(?:" + population["things_of"] + r")\s*(?:[\w-]+\s+)?(?i:"
+            + _alternation(things) + ")" if things and population.get("things_of")
+            else "^" + _NEVER)
         # "12,000+ interviews", "7000 beantworteten Fragebögen": units of a survey.
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
@@ -194,6 +217,10 @@ class LanguageRules:
         # "Bu oranlar sırasıyla %90,9 ve %83,3", "the figures were 71% and 68%": bare figures
         # that follow, in order, the groups named before them.
         self.parallel_cue = self._compile(population.get("parallel_cue", _NEVER))
+        # Between a share and a later one, words that set them against each other ("49%,
+        # compared with 37% of non-managers"): the later group is the contrast, not the first
+        # share's group.
+        self.contrast_between = self._compile(population.get("contrast_between", _NEVER))
         # "Of those, 44% ...", "Davon ...", "Bunların ...", "其中...": a sentence about the
         # people the sentence before counted; in English the predicate after that figure
         # ("said they had experienced bullying") labels them.
@@ -227,6 +254,13 @@ class LanguageRules:
         self.years_ago_after = self._compile_all(years.get("years_ago_after", []))
         # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
         self.year_frame = self._compile_all(years.get("frame", []))
+        # A time phrase anywhere in the clause ("lag im Jahr 2023 in den ländlichen Regionen
+        # bei 41 Prozent"): when it is the clause's only year and the clause plans nothing
+        # ("plan_cue"), it dates the figures no nearer cue dated.
+        self.year_clause = self._compile_all(years.get("clause", []))
+        self.plan_cue = self._compile(years.get("plan_cue", _NEVER))
+        self.since_then = self._compile(years.get("since_then", _NEVER))
+        self.clause_not_before = self._compile(years.get("clause_not_before", _NEVER))
         # A cheap word check per sentence before the patterns above are tried per figure.
         self.previous_year_cue = self._compile(years.get("previous_cue", ""))
         growth = data.get("growth", {})
@@ -237,6 +271,12 @@ class LanguageRules:
         self.level_before = self._compile_all(growth.get("level_before", []))
         self.earlier_between = self._compile_all(growth.get("earlier_between", []))
         self.level_between = self._compile_all(growth.get("level_between", []))
+        # Between the change of a count and a percent: the change in percent ("um 9.000
+        # Personen (−0,4 %)", "rose by 12,000, or 0.4%").
+        self.change_share_between = self._compile_all(growth.get("change_share_between", []))
+        # Between two changes, a second subject without its verb ("Heizöl verbilligte sich um
+        # 2,2 %, Kraftstoffe um 4,9 %"): the second goes the way of the first.
+        self.elliptic_between = self._compile_all(growth.get("elliptic_between", []))
         from_to = data.get("from_to", {})
         self.from_before = self._compile_all(from_to.get("before", []))
         self.from_between = self._compile_all(from_to.get("between", []))
@@ -247,12 +287,19 @@ class LanguageRules:
         self.bare_from = self._compile_all(from_to.get("bare_before", []))
         self.bare_to = self._compile_all(from_to.get("bare_after", []))
         self.count_partner = self._compile_all(from_to.get("count_partner", []))
+        # After the change of a count, the level it reached ("rose by 1.2 million to 3.4
+        # million", "um 162 000 Personen (−6,5 %) auf 2,34 Millionen").
+        self.change_level = self._compile_all(from_to.get("change_level", []))
         # Figures listed with one verb: "rose by 2.4%, 3.1% and 5.6%", "分别增长7.2%、9.9%和21.4%".
         enumeration = data.get("enumeration", {})
         self.list_separator = self._compile_all(enumeration.get("separator", []))
         self.list_last = self._compile_all(enumeration.get("last", []))
         self.list_end = self._compile_all(enumeration.get("end", []))
         self.negative_sentence = self._compile_all(data.get("negatives", {}).get("sentence", []))
+        # Right before a percent after a share of the same sentence: a threshold that defines
+        # whom the share counts ("16 % ... hatten eine Mietbelastung von mehr als 40 %").
+        self.threshold_before = self._compile(
+            data.get("negatives", {}).get("threshold_before", _NEVER) + r"\s*$")
         # Chinese writes no spaces, so a qualifier there needs no word boundary.
         boundary = r"(?:^|(?<=[\W]))" if qualifiers.get("word_boundary", True) else ""
         # One regex per side; the named group that matched says which qualifier it is.
@@ -307,6 +354,7 @@ class LanguageRules:
                            if entry.get("not_after") else None),
                 sample=bool(entry.get("sample", False)),
                 yearlike_counts=bool(entry.get("yearlike_counts", False)),
+                change=bool(entry.get("change", False)),
             )
         except KeyError as exc:
             raise LexiconError(f"{self.lang}: figure entry {entry!r} lacks {exc}") from exc

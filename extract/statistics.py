@@ -30,7 +30,7 @@ from extract import languages
 from extract.candidates import find_candidates, forms_by_sentence
 from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
-from extract.rules import LanguageRules, precheck_fold, rules_for
+from extract.rules import LanguageRules, negated, precheck_fold, rules_for
 from extract.segment import segment
 from extract.versions import EXTRACTOR_VERSION as EXTRACTOR_VERSION  # re-exported
 
@@ -196,7 +196,8 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
         return None  # names no group (the gate is cheaper than the group pattern)
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
-        if name and name not in rules.count_only_populations:
+        if name and name not in rules.count_only_populations and not negated(
+                text, match.start()):
             return name
     return None
 
@@ -277,8 +278,9 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
         for match in rules.term_regex.finditer(text, seg.start, seg.end):
             name = rules.population_of(match.group(0))
             # "Unter den Befragten mit Kindern ...": a prepositional object is not whom the
-            # document is about.
-            if rules.not_after.search(text, seg.start, match.start()):
+            # document is about, nor is a negated group ("non-managers").
+            if (rules.not_after.search(text, seg.start, match.start())
+                    or negated(text, match.start())):
                 continue
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):
@@ -588,6 +590,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     fig, lang = f.fig, f.lang
     weak = rules_for(lang).weak_populations
     population, rule = fig.population, fig.rule
+    if fig.of_things:  # "12% of dwellings", "2.9 vacancies per 100 jobs": nobody's share
+        return population, rule
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
         narrowed = any((fig.age_band, fig.size_band, fig.place))
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank)

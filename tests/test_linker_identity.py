@@ -12,13 +12,14 @@ import report_fixtures as fx  # tests/ is on sys.path (pytest rootdir-relative i
 
 from extract.claims import build_claim, describes_sample
 from extract.concepts import predicates_of
+from extract.records import is_count_change
 from reports.markup import md_text
 from reports.pages.catalogue import Catalogue
 from reports.pages.trends import trends_md
 from reports.snapshot import OTHER_STUDIES_SHOWN, read_warehouse
 from warehouse import report_reads
 from warehouse.labels import label_for
-from warehouse.link_claims import Node, attach_claims
+from warehouse.link_claims import Node, attach_claims, linker_unit, stored_unit
 from warehouse.link_rules import sample_keys, score_pair
 from warehouse.linking import link
 
@@ -243,3 +244,30 @@ def test_only_a_few_other_studies_are_listed_and_the_rest_counted(tmp_path: Path
                      if s["metric_id"] == fx.RESPONSES)
     assert responses["n_other_studies"] == len(members) - 1
     assert len(responses["other_studies"]) == min(OTHER_STUDIES_SHOWN, len(members) - 1)
+
+
+# --------------------------------------------------------------------------- count changes
+
+
+def test_the_change_of_a_count_never_shares_a_metric_with_the_count() -> None:
+    """"rose by 69,000": a change of a count is stored with unit count (the gold format), but
+    it is another measure than the level, however alike their words; the changes of two
+    editions are one series."""
+    sentences = {"l1": "The number of building permits rose to 321,000 in 2024.",
+                 "c1": "The number of building permits rose by 42,000 in 2024.",
+                 "l2": "The number of building permits rose to 390,000 in 2025.",
+                 "c2": "The number of building permits rose by 69,000 in 2025."}
+    nodes = []
+    for obs_id, sentence in sentences.items():
+        surface = sentence.split(" in ")[0].split()[-1]
+        rule = "en.count_change" if obs_id[0] == "c" else "en.count_thing_subject"
+        nodes.append(_node(obs_id, "d" + obs_id[1], "en", sentence, surface,
+                           float(surface.replace(",", "")), 2023 + int(obs_id[1]),
+                           unit=linker_unit("count", rule), population=None,
+                           study="permits-release"))
+    metrics = _metrics(nodes)
+    assert {"l1", "l2"} in metrics and {"c1", "c2"} in metrics
+    assert label_for([n for n in attach_claims(nodes) if n.obs_id == "c1"])[0].startswith(
+        "change in ")
+    assert is_count_change("de.count_change_after+survey_population")
+    assert stored_unit(linker_unit("count", "de.count_change_particle")) == "count"

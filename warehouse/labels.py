@@ -9,7 +9,7 @@ import re
 
 from extract import languages
 from extract.claims import content_words, trim_function_words
-from warehouse.link_claims import CLAUSE_BREAK, Node
+from warehouse.link_claims import CLAUSE_BREAK, COUNT_CHANGE_UNIT, Node
 from warehouse.link_rules import PEOPLE_SAMPLE_LABEL, count_kind
 
 
@@ -78,6 +78,8 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     if kind:
         return f"{_words(kind)} surveyed", "sample"
     head = "growth in " if first.unit == "percent_change" else ""
+    if first.unit == COUNT_CHANGE_UNIT:  # "up 9,800": the change of a count, in its unit
+        head = "change in "
     if first.population:
         head += f"{_words(first.population)}: "
     translated = [m for m in members if m.claim_en]

@@ -16,6 +16,7 @@ from typing import Any
 from extract import languages
 from extract.claims import build_claim, content_words, describes_sample, names_a_part
 from extract.concepts import predicates_of
+from extract.records import is_count_change
 
 
 @dataclass(slots=True)
@@ -57,6 +58,22 @@ class Node:
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
+
+
+# The linker's unit of the absolute change of a count ("up 9,800"): stored with unit
+# `count` (the gold format), it is never a value of the count itself, and a series of
+# changes is linked as any other measure.  Metrics store it as `count` again.
+COUNT_CHANGE_UNIT = "count_change"
+
+
+def linker_unit(unit: str, rule: str) -> str:
+    """The unit the linker compares: a stored figure's unit, or COUNT_CHANGE_UNIT."""
+    return COUNT_CHANGE_UNIT if unit == "count" and is_count_change(rule) else unit
+
+
+def stored_unit(unit: str) -> str:
+    """The unit a metric is stored with (the figures' own unit vocabulary)."""
+    return "count" if unit == COUNT_CHANGE_UNIT else unit
 
 
 _EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")

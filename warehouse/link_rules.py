@@ -187,7 +187,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return "group", 1.0
     if _paraphrase(a, b):
         return "paraphrase", 0.95
-    if a.unit != b.unit:
+    if a.unit != b.unit:  # ("up 9,800" is no value of the count: COUNT_CHANGE_UNIT)
         return None
     kind_a, kind_b = count_kind(a), count_kind(b)
     if kind_a or kind_b:

@@ -12,7 +12,14 @@ import duckdb
 
 from extract import claims as claim_builder
 from warehouse.labels import label_for, metric_id_for
-from warehouse.link_claims import Node, Shared, attach_claims, study_of
+from warehouse.link_claims import (
+    Node,
+    Shared,
+    attach_claims,
+    linker_unit,
+    stored_unit,
+    study_of,
+)
 from warehouse.link_curation import Constraints, curate
 from warehouse.link_rules import LINKER_VERSION
 from warehouse.linking import Clusters, link
@@ -26,7 +33,8 @@ NODE_SELECT = (
     "SELECT o.obs_id, o.doc_id, coalesce(s.language, d.language), o.value, o.unit,"
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
     " o.claim_start, o.start, o.\"end\", r.started_at, t.translated, src.edition,"
-    " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher, src.survey_year"
+    " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher, src.survey_year,"
+    " o.rule"
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN sources src ON src.source_id = d.source_id"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
@@ -59,15 +67,16 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
             lang = shared(row[2])
             nodes.append(Node(
                 obs_id=row[0], doc_id=shared(row[1]), lang=lang, value=row[3],
-                unit=shared(row[4]), qualifier=shared(row[5]), population=shared(row[6]),
+                unit=shared(linker_unit(row[4], row[22])), qualifier=shared(row[5]),
+                population=shared(row[6]),
                 year=row[7], group_key=row[8], concepts=shared(frozenset(row[9] or ())),
                 surface=row[10], claim=shared(row[11]), claim_start=row[12], start=row[13],
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
                 study=shared(study_of(row[17], row[18], row[20])), heading=bool(row[19]),
                 survey_year=row[21]))
-            if stored and row[24] is not None:
-                _stored_claim(nodes[-1], row[22:], shared)
+            if stored and row[25] is not None:  # the stored claim's clause
+                _stored_claim(nodes[-1], row[23:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     return attach_claims(nodes)
 
@@ -129,7 +138,7 @@ def metric_row(metric_id: str, members: list[Node], run_id: str) -> dict[str, An
     """The metrics row of members sorted oldest first."""
     label, label_source = label_for(members)
     return {"metric_id": metric_id, "label": label, "population": members[0].population,
-            "unit": members[0].unit, "label_source": label_source,
+            "unit": stored_unit(members[0].unit), "label_source": label_source,
             "linker_version": LINKER_VERSION, "run_id": run_id}
 
 

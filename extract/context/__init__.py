@@ -17,10 +17,13 @@ from extract.candidates import Candidate, find_candidates
 from extract.context.bands import _age_band, _place, _size_band, size_bands_in
 from extract.context.changes import (
     _apply_sign,
+    _changes_of_levels,
     _earlier_rates,
+    _elliptic_changes,
     _is_decline,
     _is_growth,
     _qualify,
+    _shares_of_count_changes,
     _signed_share_changes,
 )
 from extract.context.glosses import _find_heads, _inherit_from_heads, _mark_glosses
@@ -36,6 +39,7 @@ from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
 from extract.context.years import (
     _YEAR_ANYWHERE,
     _anchor_relative_years,
+    _apply_clause_year,
     _apply_frame,
     _baseline_years,
     _date_from_values,
@@ -45,8 +49,33 @@ from extract.context.years import (
 )
 from extract.rules import LanguageRules
 
+# Units of a share of something ("12% of dwellings").
+_SHARE_OF = ("percent", "percentage_points")
+_THINGS_CHARS = 60
 # The names other modules import from here (extract.statistics).
 __all__ = ["Figure", "analyse_sentence", "size_bands_in"]
+
+
+def _mark_share_of_things(text: str, work: _Work, rules: LanguageRules) -> None:
+    """'12% of dwellings', '2.9 vacancies per 100 jobs': a share or rate of things."""
+    after = text[work.cand.end : work.cand.end + _THINGS_CHARS]
+    if rules.things_of_after.match(after) or (
+            work.cand.rule.endswith("per_hundred") and rules.thing_after.match(after)):
+        work.of_things = True
+
+
+def _without_thresholds(text: str, candidates: list[Candidate], rules: LanguageRules,
+                        ) -> list[Candidate]:
+    """'16 % aller Mieterhaushalte hatten eine Mietbelastung von mehr als 40 %': after a
+    share, a percent the language's threshold words introduce defines whom the share
+    counts; it is no statistic."""
+    shares = [c for c in candidates if c.unit == "percent"]
+    if len(shares) < 2:
+        return candidates
+    first = shares[0]
+    return [c for c in candidates if c is first or c.unit != "percent" or c.start < first.end
+            or not rules.threshold_before.search(text, max(0, c.start - _THINGS_CHARS),
+                                                 c.start)]
 
 
 def analyse_sentence(text: str, rules: LanguageRules,
@@ -61,6 +90,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
         return []
     if any(r.search(text) for r in rules.negative_sentence):
         candidates = [c for c in candidates if c.unit not in ("percent", "percentage_points")]
+    candidates = _without_thresholds(text, candidates, rules)
     candidates = _bare_partners(text, candidates, rules)
     candidates = _count_partners(text, candidates, rules)
     works = [_Work(cand=c, unit=c.unit) for c in candidates]
@@ -81,8 +111,12 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.negative = _is_decline(text, work, rules, lead)
     if parenthesised:
         _signed_share_changes(works)
+    if any(w.cand.change for w in works):
+        _shares_of_count_changes(text, works, rules)
     if rules.earlier_between and len(works) > 1:
         _earlier_rates(text, works, rules)
+    if rules.elliptic_between and len(works) > 1:
+        _elliptic_changes(text, works, rules)
     # Most sentences name no year: then no year cue can match (one scan instead of many).
     names_year = _YEAR_ANYWHERE.search(text) is not None
     baselines = _baseline_years(text, rules) if names_year else []
@@ -98,6 +132,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.year_offset = -ago if ago else None
         work.population = _attached_population(text, works, i, rules)
         work.attached = work.population is not None
+        if work.population is None and work.unit in _SHARE_OF:
+            _mark_share_of_things(text, work, rules)
         # A count takes a band only when it counts the people asked ("16-74 yaş grubundaki
         # 49 bin 802 bireyle görüşüldü"), never a count of things.
         if (may_name_age and (work.cand.kind != "count" or work.sample)
@@ -110,6 +146,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.size_band = _size_band(text, works, i, rules)
         if may_name_place and work.unit == "percent":
             work.place = _place(text, works, i, rules)
+    if any(w.cand.change for w in works):
+        _changes_of_levels(text, works, rules)
     _inherit_from_heads(works)
     if len(works) > 1:
         _share_in_lists(text, works, rules)
@@ -118,6 +156,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
         if rules.level_between and len(works) > 1:
             _levels_share_change_years(text, works, rules)
         _apply_frame(text, works, rules, baselines)
+        if rules.year_clause:
+            _apply_clause_year(text, works, rules, baselines)
     if rules.previous_comparison:
         _date_from_values(text, works, rules)
     if names_year:
@@ -127,14 +167,15 @@ def analyse_sentence(text: str, rules: LanguageRules,
     _resolve_populations(text, works, rules)
     return [
         Figure(
-            start=w.cand.start, end=w.cand.end, value=-w.cand.value if w.negative else w.cand.value,
+            start=w.cand.start, end=w.cand.end,
+            value=-w.cand.value if w.negative and w.cand.value else w.cand.value,  # never -0.0
             unit=w.unit, qualifier=w.qualifier, population=w.population, year=w.year,
             rule=w.cand.rule, group=w.group, population_attached=w.attached,
             year_offset=w.year_offset, year_anchor=w.year_anchor, sample=w.sample,
             paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
-            place=w.place, subgroup=w.subgroup,
+            place=w.place, subgroup=w.subgroup, of_things=w.of_things,
         )
         for w in works
     ]

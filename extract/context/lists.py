@@ -156,11 +156,13 @@ def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
 def _comparison_groups(works: list[_Work], next_group: int) -> int:
     """Values of one measure at different years: explicit-year values + their head."""
     for unit in ("percent", "count"):
-        dated = [w for w in works if w.unit == unit and w.group is None
+        # The change of a count ("up 9,800") is another measure than the count itself.
+        dated = [w for w in works if w.unit == unit and w.group is None and not w.cand.change
                  and (w.year is not None or w.year_offset is not None)]
         if not dated:
             continue
-        heads = [w for w in works if w.unit == unit and w.year is None and w.year_offset is None]
+        heads = [w for w in works if w.unit == unit and w.year is None and w.year_offset is None
+                 and not w.cand.change]
         if not heads:
             continue
         first = works.index(dated[0])

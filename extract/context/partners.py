@@ -27,7 +27,10 @@ def _count_partners(text: str, candidates: list[Candidate], rules: LanguageRules
         if cand.unit != "count" or cand.sample:
             continue
         window = text[cand.end : cand.end + _PARTNER_CHARS]
-        for regex in rules.count_partner:
+        # A change's partner is the level it reached: a count, no change.
+        cues, rule = ((rules.change_level, "count_level") if cand.change
+                      else (rules.count_partner, "count_partner"))
+        for regex in cues:
             match = regex.match(window)
             if match is None or _YEARLIKE.fullmatch(match.group("num")):
                 continue
@@ -35,7 +38,7 @@ def _count_partners(text: str, candidates: list[Candidate], rules: LanguageRules
             start, end = cand.end + match.start("num"), cand.end + match.end("num")
             if value is None or any(start < k.end and k.start < end for k in kept):
                 continue
-            kept.append(replace(cand, start=start, end=end, value=value,
-                                rule=f"{rules.lang}.count_partner", qualifier=None))
+            kept.append(replace(cand, start=start, end=end, value=value, change=False,
+                                sign=None, rule=f"{rules.lang}.{rule}", qualifier=None))
             break
     return sorted(kept, key=lambda c: c.start) if len(kept) > len(candidates) else candidates

@@ -12,7 +12,7 @@ from extract.context.work import (
     _NEAR_CHARS,
     _Work,
 )
-from extract.rules import LanguageRules, precheck_fold
+from extract.rules import LanguageRules, negated, precheck_fold
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
 # The group of a count of people that names nobody ("1.500 kişi", "2 million people").
@@ -133,7 +133,8 @@ def _term_right_before(before: str, rules: LanguageRules) -> re.Match[str] | Non
 def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str | None:
     """'41% of hospital pharmacists' -> 'hospital_pharmacists', '38 Prozent der
     Kleingärtner' -> 'kleingärtner'; a thing ('of orders', 'der Preise') gives no label."""
-    if match is None or rules.term_regex.search(match.group("label")):
+    known = rules.term_regex.search(match.group("label")) if match else None
+    if match is None or (known and not negated(match.group("label"), known.start())):
         return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
     return label_of_group(match.group("label"), rules)
 
@@ -157,6 +158,8 @@ def _count_population(text: str, work: _Work, after: str, before: str,
     if named_right_before and named_right_before not in rules.count_only_populations:
         work.sample = rules.survey_cue.search(text) is not None  # "18 yaş ve üzeri 3 bin kişi"
         return named_right_before
+    if rules.thing_after.match(after):  # "9,8 Millionen Übernachtungen meldeten die Betriebe"
+        return None
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
         # In a sentence about the survey they are its sample; elsewhere they are people.
         work.sample = rules.survey_cue.search(text) is not None
@@ -177,7 +180,8 @@ def _last_term(text: str, rules: LanguageRules) -> str | None:
     name = None
     for match in rules.term_regex.finditer(text):
         found = rules.population_of(match.group(0))
-        if found and found not in rules.count_only_populations:
+        if found and found not in rules.count_only_populations and not negated(
+                text, match.start()):
             name = found
     return name
 
@@ -191,7 +195,7 @@ def _subject_terms(text: str, rules: LanguageRules) -> tuple[tuple[int, str], ..
         name = rules.population_of(match.group(0))
         if name is None or name in rules.count_only_populations:
             continue
-        if rules.not_after.search(text, 0, match.start()):
+        if rules.not_after.search(text, 0, match.start()) or negated(text, match.start()):
             continue
         terms.append((match.end(), name))
     return tuple(terms)
@@ -280,8 +284,8 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     before it ("Der Anteil der Frauen ... liegt bei 52 Prozent, bei den Männern bei 43"), the
     next figure's group, or else the sentence's first group, which is only a guess."""
     work = works[i]
-    if work.size_band:  # a size class narrows the survey's companies, not a noun nearby
-        return
+    if work.size_band or work.of_things:  # a size class narrows the survey's companies;
+        return  # a share of things ("12% of dwellings") has no group
     # "26 ilde ... yüzde 76": a group only a count can be about is no share's group; nor are
     # the people of a count that names nobody ("32 milyon 300 bin kişi, istihdam oranı %49,1").
     earlier = [w for w in works[:i] if w.population
@@ -297,9 +301,21 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     if work.age_band is None and banded:
         work.age_band, work.band_base = banded[-1].age_band, banded[-1].band_base
         return
-    later = [w.population for w in works[i + 1 :] if w.population and w.attached
-             and w.population not in rules.count_only_populations]
     named_before = _first_term(text, rules, False, work.lead)
+    # A growth rate is about a thing unless a group is named before it or counted after it
+    # ("grew 5% to 1,200 employees"): "Sales fell by 2%, and 30% of firms expect ..." gives
+    # the firms' group to their share only.
+    growth = work.unit == "percent_change"
+    if growth and i > 0 and works[i - 1].unit == "count":  # "487 Millionen Übernachtungen,
+        work.population = works[i - 1].population  # das waren 6,1 % mehr": the count's
+        return
+    later = [w.population for w in works[i + 1 :] if w.population and w.attached
+             and w.population not in rules.count_only_populations
+             and (not growth or w.unit == "count")
+             and not rules.contrast_between.search(text, work.cand.end, w.lead)]
+    if growth and not later:
+        work.population = named_before
+        return
     if named_before or later:
         work.population = named_before or later[0]
         return

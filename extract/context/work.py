@@ -58,6 +58,9 @@ class Figure:
     # where the group goes ("ai_using_base", "base_who_cancelled"); extract.statistics fills
     # it in once the group is known (it may be the survey's).
     subgroup: str | None = None
+    # A share or rate of things ("12% of dwellings", "2.9 vacancies per 100 jobs"): no group,
+    # not even the survey's.
+    of_things: bool = False
 
 
 @dataclass(slots=True)
@@ -92,6 +95,7 @@ class _Work:
     place: str | None = None
     guessed: bool = False  # the population is the sentence's first group, not attached
     subgroup: str | None = None
+    of_things: bool = False  # "12% of dwellings", "2.9 vacancies per 100 jobs": no group
 
     @property
     def lead(self) -> int:

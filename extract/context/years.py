@@ -176,3 +176,56 @@ def _levels_share_change_years(text: str, works: list[_Work], rules: LanguageRul
                 and any(r.fullmatch(text, change.cand.end, level.lead)
                         for r in rules.level_between)):
             level.year = change.year
+
+
+# A year standing alone (not part of a longer number, a date "3.3.2021" or an amount).
+_A_YEAR = re.compile(r"(?<![\d.,/-])(?:19|20)\d\d(?![\d.,/-]\d)")
+
+
+def _apply_clause_year(text: str, works: list[_Work], rules: LanguageRules,
+                       baselines: list[tuple[int, int, int]]) -> None:
+    """'Der Anteil der Haushalte ... lag im Jahr 2023 in den ländlichen Regionen bei 41
+    Prozent', 'The proportion of adults who ... in 2023 was 11.9%': a time phrase further
+    from a figure than its own cues reach dates it, when the clause names no other year
+    (a baseline aside), plans nothing ("planen, 2024 zu erhöhen", "by 2030") and no figure
+    of it took that year as its own ("68 %, gegenüber 54 % im Jahr 2019").  A count of the
+    people asked keeps the survey's year; a multiple's year is its base."""
+    start = 0
+    for clause_end in [m.start() for m in _CLAUSE_END.finditer(text)] + [len(text)]:
+        clause = [w for w in works if start <= w.cand.start < clause_end]
+        undated = [w for w in clause if w.year is None and w.year_offset is None
+                   and not w.from_value and not w.sample and w.unit != "multiple"]
+        year = _clause_year(text, start, clause_end, rules, baselines) if undated else None
+        taken = [w for w in clause if w.year == year]
+        if year is not None and taken:
+            # "..., compared to 63% in 2020": the year is that figure's own; but "lag 2022
+            # bei 16,8 Millionen und damit 0,8 % unter dem Vorjahr": a change after the
+            # figure dated so is of the same time.
+            undated = [w for w in undated if w.unit in _CHANGE_UNITS
+                       and w.cand.start > taken[0].cand.end]
+        for work in undated if year is not None else []:
+            before = text[max(start, work.lead - _NEAR_CHARS) : work.lead]
+            if rules.clause_not_before.search(before):  # "up from 41%": an earlier value
+                continue
+            # "2008 betrug der Anteil 20 %, er ist seitdem um 15 Punkte gesunken": a change
+            # since the clause's year is not of that year.
+            if rules.since_then.search(text, max(start, work.lead - _AFTER_CHARS), work.lead):
+                continue
+            work.year = year
+        start = clause_end + 1
+
+
+def _clause_year(text: str, start: int, end: int, rules: LanguageRules,
+                 baselines: list[tuple[int, int, int]]) -> int | None:
+    """The year a clause's time phrase names, when it is the clause's only year."""
+    base = {b for b, _, _ in baselines}
+    years = {int(m.group(0)) for m in _A_YEAR.finditer(text, start, end)
+             if m.start() not in base}
+    # A clause about the survey ("our survey, carried out in February 2024, finds that 44%")
+    # names when it asked: its figures are the edition's.
+    if (len(years) != 1 or rules.plan_cue.search(text, start, end)
+            or rules.survey_cue.search(text, start, end)):
+        return None
+    named = {_year_of(m) for r in rules.year_clause for m in r.finditer(text, start, end)
+             if m.start("year") not in base}
+    return named.pop() if named == years else None
