@@ -6,19 +6,27 @@ only adds documents needs far less. Each new figure is scored, by the same rules
 a rebuild, against the other new figures and against *representatives* of the existing
 metrics that share a block with it. SQL picks the representatives:
 
-  restatement  same language, unit, value and population: one figure per metric, wording
-               and topics
   topic        same unit, kind of people and topics: per metric the oldest figure of each
                population, year and language; in a new figure's year also one per value
                within a point of it, and one per wording in its language
   fingerprint  comparison groups sharing a (year, value) point and a topic with a new
                group: one group per metric and population for each shared point
-  study        a new figure's study and unit (a shorter wording; its claim in another
-               language, by predicate ids): one figure per metric, language, wording, year
+  study        a new figure's study, unit, year and value (a restatement): every figure
+  study        a new figure's study and unit, where a figure could link by the rules of
+  wording      one study: in its language two claim words and the kind of people in
+               common (a shorter wording), in another language the same predicate ids;
+               one figure per metric, language, wording, year
+  claim        same language, unit and kind of people, sharing one of the new claim's
+               rarest words (every claim similar enough shares one): one figure per
+               metric, wording and year; `translation` likewise by English words
   sample       counts describing a survey's sample: the oldest count of each metric, with
-               the other counts of its document, and every count of a new count's
-               study (they decide its sample key: a study's sub-samples stay apart)
-A representative that belongs to a comparison group brings the whole group.
+               the other counts of its document, and per sample metric and group one
+               count of a new count's study and year (they decide its sample key: a
+               survey's sub-samples stay apart)
+A representative brings its whole sentence (a comparison group lives in one). Each pick
+is bounded by what can link, not by the size of a study or of the warehouse: equal
+values of two studies link by nothing but their words, so an equal value alone picks
+nothing.
 
 Links between two existing figures are not applied again: the existing metrics stand,
 new figures join them strongest link first under the same refusals (two measures of one
@@ -43,6 +51,7 @@ from typing import Any
 
 import duckdb
 
+from extract.concepts import predicates_of
 from warehouse import curation
 from warehouse import reconcile as rc
 from warehouse.labels import metric_id_for
@@ -53,7 +62,9 @@ from warehouse.linking import Figures, Growing, link, population_tail
 from warehouse.store import insert_rows
 
 _TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
-                "_relink_label", "_relink_study", "_relink_new_words")
+                "_relink_label", "_relink_study", "_relink_new_words",
+                "_relink_new_claims", "_relink_study_words", "_relink_new_claim_words",
+                "_relink_word_predicates")
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
@@ -141,7 +152,7 @@ CREATE TEMP TABLE _relink_obs AS
 SELECT o.obs_id, o.doc_id, o.claim_start, coalesce(s.language, d.language) AS lang, o.value, o.unit,
        o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail, o.year,
        o.group_key, list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts,
-       regexp_replace(o.claim, '[0-9%％]+', ' ', 'g') AS wording, r.started_at,
+       r.started_at,
        mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
        c.study, coalesce(c.words, []::VARCHAR[]) AS words,
        coalesce(c.words_en, []::VARCHAR[]) AS words_en
@@ -153,11 +164,17 @@ LEFT JOIN metric_observations mo USING (obs_id)
 """
 
 
-def _topic_pick(scope: str, match: str, partition: str) -> str:
+# A figure's wording (its sentence without figures), for the pick that keeps one figure per
+# wording: worked out only for the figures it joins (`w` is the observation), not for
+# every figure of the warehouse.
+_WORDING = "regexp_replace(w.claim, '[0-9%％]+', ' ', 'g')"
+_WITH_WORDING = " JOIN observations w ON w.obs_id = e.obs_id"
+
+def _topic_pick(scope: str, match: str, partition: str, join: str = "") -> str:
     """Existing figures of a topic block (unit, kind of people, topics) a new figure is in,
     narrowed by `match` to its `scope`, one per metric, population and `partition`."""
     return f"""
-SELECT e.obs_id FROM _relink_obs e
+SELECT e.obs_id FROM _relink_obs e{join}
 JOIN (SELECT DISTINCT unit, tail, concepts{scope} FROM _relink_new
       WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
   ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts{match}
@@ -171,21 +188,12 @@ _SAME_YEAR = " AND e.year IS NOT DISTINCT FROM n.year"
 # Each query names existing observations (metric_id IS NOT NULL) that stand in for their
 # metric in a block a new observation belongs to; see the module docstring.
 _PICKS = {
-    "restatement": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT lang, unit, value, population FROM _relink_new WHERE linkable) n
-  ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit AND e.value = n.value
- AND e.population IS NOT DISTINCT FROM n.population
-WHERE e.metric_id IS NOT NULL AND e.linkable
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.unit, e.value, e.population,
-                                        e.wording, e.concepts
-                           ORDER BY e.started_at, e.obs_id) = 1""",
     "topic": _topic_pick("", "", "e.year, e.lang"),
     "topic value": _topic_pick(", year, value", _SAME_YEAR + " AND abs(e.value - n.value) <= 1",
                                "e.year, e.value"),
     "topic wording": _topic_pick(", year, lang",
                                  _SAME_YEAR + " AND e.lang IS NOT DISTINCT FROM n.lang",
-                                 "e.year, e.lang, e.wording"),
+                                 f"e.year, e.lang, {_WORDING}", _WITH_WORDING),
     "fingerprint": """
 WITH points AS (
     SELECT DISTINCT group_key, year, round(value, 2) AS point FROM _relink_obs
@@ -211,27 +219,41 @@ JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
 JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
 WHERE e.metric_id IS NOT NULL AND e.linkable""",
     "study wording": """
+WITH shorter AS (  -- its language, two claim words and the kind of people in common
+    SELECT DISTINCT obs_id FROM (
+        SELECT e.obs_id FROM _relink_study_words e JOIN _relink_new_claim_words n
+          ON e.study = n.study AND e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
+         AND e.tail = n.tail AND e.word = n.word
+        GROUP BY e.obs_id, n.obs_id HAVING count(*) >= 2)),
+predicates AS (  -- each figure's predicate ids, from those of its words
+    SELECT e.obs_id, any_value(e.study) AS study, any_value(e.lang) AS lang,
+           any_value(e.unit) AS unit, list_sort(list_distinct(list(p.predicate))) AS ids
+    FROM _relink_study_words e JOIN _relink_word_predicates p USING (lang, word)
+    GROUP BY e.obs_id),
+translated AS (  -- another language, the same predicate ids (at least two)
+    SELECT DISTINCT e.obs_id FROM predicates e JOIN _relink_new_claims n
+      ON e.study = n.study AND e.unit = n.unit AND e.ids = n.predicates
+     AND e.lang IS DISTINCT FROM n.lang AND len(n.predicates) >= 2)
 SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT s.study, n.unit FROM _relink_new n
-      JOIN _relink_study s USING (doc_id) WHERE n.linkable) n
-  ON e.study = n.study AND e.unit = n.unit
-WHERE e.metric_id IS NOT NULL AND e.linkable
+WHERE e.obs_id IN (SELECT obs_id FROM shorter UNION SELECT obs_id FROM translated)
 QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.words, e.concepts, e.year
                            ORDER BY e.started_at, e.obs_id) = 1""",
     "claim": """
-WITH new_words AS (SELECT DISTINCT lang, unit, tail, word FROM _relink_new_words
-                   WHERE NOT english)
-SELECT e.obs_id FROM (SELECT *, unnest(words) AS word FROM _relink_obs
-                      WHERE metric_id IS NOT NULL AND linkable) e
-JOIN new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
-                AND e.tail = n.tail AND e.word = n.word
+WITH worded AS (  -- the figures first, then one per metric and wording among them
+    SELECT DISTINCT e.obs_id FROM (SELECT obs_id, lang, unit, tail, unnest(words) AS word
+                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND linkable) e
+    JOIN _relink_new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
+                            AND e.tail = n.tail AND e.word = n.word AND NOT n.english)
+SELECT e.obs_id FROM _relink_obs e JOIN worded USING (obs_id)
 QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
                            ORDER BY e.started_at, e.obs_id) = 1""",
     "translation": """
-WITH new_words AS (SELECT DISTINCT unit, tail, word FROM _relink_new_words WHERE english)
-SELECT e.obs_id FROM (SELECT *, unnest(words_en) AS word FROM _relink_obs
-                      WHERE metric_id IS NOT NULL AND linkable) e
-JOIN new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
+WITH translated AS (
+    SELECT DISTINCT e.obs_id FROM (SELECT obs_id, unit, tail, unnest(words_en) AS word
+                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND linkable) e
+    JOIN _relink_new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
+                            AND n.english)
+SELECT e.obs_id FROM _relink_obs e JOIN translated USING (obs_id)
 QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words_en, e.concepts, e.year, e.lang
                            ORDER BY e.started_at, e.obs_id) = 1""",
     "sample": """
@@ -242,9 +264,13 @@ WHERE e.metric_id IS NOT NULL AND NOT e.linkable
 QUALIFY row_number() OVER (PARTITION BY e.metric_id ORDER BY e.started_at, e.obs_id) = 1""",
     "sample study": """
 SELECT e.obs_id FROM _relink_obs e
+JOIN (SELECT DISTINCT s.study, n.year FROM _relink_study s
+      JOIN _relink_new n USING (doc_id) WHERE NOT n.linkable) n
+  ON e.study = n.study AND e.year IS NOT DISTINCT FROM n.year
 WHERE e.metric_id IS NOT NULL AND NOT e.linkable
-  AND e.study IN (SELECT s.study FROM _relink_study s
-                  JOIN _relink_new n USING (doc_id) WHERE NOT n.linkable)""",
+  AND e.metric_id IN (SELECT metric_id FROM metrics WHERE label_source = 'sample')
+QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population
+                           ORDER BY e.started_at, e.obs_id) = 1""",
 }
 
 # The whole sentences of the picked figures (a sentence's measures are ranked among
@@ -268,6 +294,7 @@ def _pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
                 " WHERE metric_id IS NULL")
     new = _new_claims(con)
+    _study_words(con)
     union = "\nUNION\n".join(f"({query})" for query in _PICKS.values())
     con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
     con.execute(_COMPLETE)
@@ -293,9 +320,40 @@ def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
             | {(None, n.unit, population_tail(n.population), word, True)
                for n in linkable for word in _prefix(n.words_en, frequency)},
             key=repr)])
+    con.execute("CREATE TEMP TABLE _relink_new_claims (obs_id VARCHAR, study VARCHAR,"
+                " lang VARCHAR, unit VARCHAR, tail VARCHAR, words VARCHAR[],"
+                " predicates VARCHAR[])")
+    insert_rows(con, "_relink_new_claims", [
+        {"obs_id": n.obs_id, "study": n.study, "lang": n.lang, "unit": n.unit,
+         "tail": population_tail(n.population), "words": sorted(n.words),
+         "predicates": sorted(n.predicates)} for n in linkable if n.study])
     for node in new:
         node.stored = True  # its claim is known now: the linking read does not build it again
     return new
+
+
+_STUDY_WORDS = """
+CREATE TEMP TABLE _relink_study_words AS
+SELECT obs_id, study, lang, unit, tail, unnest(words) AS word FROM _relink_obs
+WHERE metric_id IS NOT NULL AND linkable
+  AND (study, unit) IN (SELECT (study, unit) FROM _relink_new_claims);
+CREATE TEMP TABLE _relink_new_claim_words AS
+SELECT obs_id, study, lang, unit, tail, unnest(words) AS word FROM _relink_new_claims;
+"""
+
+
+def _study_words(con: duckdb.DuckDBPyConnection) -> None:
+    """The claim words of the stored figures of the new figures' studies and units, and
+    the predicate ids of those words (`_relink_word_predicates`): the study picks join on
+    them instead of taking a whole study."""
+    con.execute(_STUDY_WORDS)
+    con.execute("CREATE TEMP TABLE _relink_word_predicates (lang VARCHAR, word VARCHAR,"
+                " predicate VARCHAR)")
+    words = con.execute("SELECT DISTINCT lang, word FROM _relink_study_words"
+                        " WHERE lang IS NOT NULL ORDER BY ALL").fetchall()
+    insert_rows(con, "_relink_word_predicates", [
+        {"lang": lang, "word": word, "predicate": predicate} for lang, word in words
+        for predicate in sorted(predicates_of(frozenset({word}), lang))])
 
 
 def _word_frequency(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -323,24 +381,33 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
-def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
-    """A stored metric's figures per document (sentences; the points of those that are
-    not glosses, see `linking.point_of`), read once per metric."""
+_SHARED_FIGURES = """
+WITH figures AS MATERIALIZED (
+    SELECT mo.metric_id, o.doc_id, o.claim_start, o.year, round(o.value, 2) AS value,
+           c.gloss, len(c.words) >= ? AS worded
+    FROM metric_observations mo JOIN observations o USING (obs_id)
+    LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id IN (?, ?))
+SELECT * FROM figures WHERE doc_id IN (SELECT doc_id FROM figures GROUP BY doc_id
+                                       HAVING count(DISTINCT metric_id) = 2)
+"""
+
+
+def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple[Figures, Figures]]:
+    """Two stored metrics' figures in the documents both have figures in (sentences; the
+    points of those that are not glosses, see `linking.point_of`): only there can they be
+    two claims of one document, so a large metric is never read whole. (Stored links are
+    to current figures only: `why_rebuild` sees to it.)"""
     @cache
-    def figures_of(metric_id: str) -> Figures:
-        found: Figures = {}
-        for doc, sentence, year, value, gloss, worded in con.execute(
-                "SELECT o.doc_id, o.claim_start, o.year, round(o.value, 2), c.gloss,"
-                " len(c.words) >= ? FROM metric_observations mo"
-                " JOIN current_observations o USING (obs_id)"
-                " LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id = ?",
-                [MIN_WORDS, metric_id]).fetchall():
-            sentences, points = found.setdefault(doc, (set(), set()))
+    def shared_figures(one: str, two: str) -> tuple[Figures, Figures]:
+        found: dict[str, Figures] = {one: {}, two: {}}
+        for metric, doc, sentence, year, value, gloss, worded in con.execute(
+                _SHARED_FIGURES, [MIN_WORDS, one, two]).fetchall():
+            sentences, points = found[metric].setdefault(doc, (set(), set()))
             sentences.add(sentence)
             if not gloss:
                 points.add((year, value, bool(worded)))
-        return found
-    return figures_of
+        return found[one], found[two]
+    return shared_figures
 
 
 # --------------------------------------------------------------------------- writing
@@ -466,8 +533,8 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str, decided: curation.Decid
     rc.apply_analyst_labels(con)
     counts = con.execute("SELECT (SELECT count(*) FROM metrics),"
                          " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
-    return {"metrics": int(counts[0]), "links": int(counts[1]),
-            "conflicts": rc.count_conflicts(con), "linked_new": len(new), "incremental": 1}
+    return {"metrics": int(counts[0]), "links": int(counts[1]), "linked_new": len(new),
+            "incremental": 1}
 
 
 def _members_of(con: duckdb.DuckDBPyConnection, metrics: set[str]
