@@ -8,7 +8,7 @@ metrics that share a block with it. SQL picks the representatives:
 
   topic        same unit, kind of people and topics: per metric the oldest figure of each
                population, year and language; in a new figure's year also one per value
-               within a point of it, and one per wording in its language
+               within a point of it, and one per claim (its words) in its language
   fingerprint  comparison groups sharing a (year, value) point and a topic with a new
                group: one group per metric and population for each shared point
   study        a new figure's study, unit, year and value (a restatement): every figure
@@ -164,17 +164,11 @@ LEFT JOIN metric_observations mo USING (obs_id)
 """
 
 
-# A figure's wording (its sentence without figures), for the pick that keeps one figure per
-# wording: worked out only for the figures it joins (`w` is the observation), not for
-# every figure of the warehouse.
-_WORDING = "regexp_replace(w.claim, '[0-9%％]+', ' ', 'g')"
-_WITH_WORDING = " JOIN observations w ON w.obs_id = e.obs_id"
-
-def _topic_pick(scope: str, match: str, partition: str, join: str = "") -> str:
+def _topic_pick(scope: str, match: str, partition: str) -> str:
     """Existing figures of a topic block (unit, kind of people, topics) a new figure is in,
     narrowed by `match` to its `scope`, one per metric, population and `partition`."""
     return f"""
-SELECT e.obs_id FROM _relink_obs e{join}
+SELECT e.obs_id FROM _relink_obs e
 JOIN (SELECT DISTINCT unit, tail, concepts{scope} FROM _relink_new
       WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
   ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts{match}
@@ -193,7 +187,7 @@ _PICKS = {
                                "e.year, e.value"),
     "topic wording": _topic_pick(", year, lang",
                                  _SAME_YEAR + " AND e.lang IS NOT DISTINCT FROM n.lang",
-                                 f"e.year, e.lang, {_WORDING}", _WITH_WORDING),
+                                 "e.year, e.lang, e.words"),
     "fingerprint": """
 WITH points AS (
     SELECT DISTINCT group_key, year, round(value, 2) AS point FROM _relink_obs
@@ -381,6 +375,10 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
+_SHARED_SENTENCE = """
+SELECT o.doc_id, o.claim_start FROM metric_observations mo JOIN observations o USING (obs_id)
+WHERE mo.metric_id IN (?, ?) GROUP BY ALL HAVING count(DISTINCT mo.metric_id) = 2 LIMIT 1
+"""
 _SHARED_FIGURES = """
 WITH figures AS MATERIALIZED (
     SELECT mo.metric_id, o.doc_id, o.claim_start, o.year, round(o.value, 2) AS value,
@@ -399,6 +397,10 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple
     to current figures only: `why_rebuild` sees to it.)"""
     @cache
     def shared_figures(one: str, two: str) -> tuple[Figures, Figures]:
+        sentence = con.execute(_SHARED_SENTENCE, [one, two]).fetchone()
+        if sentence is not None:  # two measures of one sentence: apart, whatever else
+            doc, start = sentence
+            return {doc: ({start}, set())}, {doc: ({start}, set())}
         found: dict[str, Figures] = {one: {}, two: {}}
         for metric, doc, sentence, year, value, gloss, worded in con.execute(
                 _SHARED_FIGURES, [MIN_WORDS, one, two]).fetchall():
@@ -415,30 +417,33 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple
 
 _LABEL_MEMBERS = f"""
 CREATE TEMP TABLE _relink_label AS
-SELECT obs_id FROM (
-    SELECT o.obs_id, o.unit, t.text_sha256 IS NOT NULL AS translated,
-           coalesce(s.language, d.language) = 'en' AND len(c.words) > 0 AS english,
-           len(c.words) > 1 AS worded,
-           row_number() OVER (PARTITION BY mo.metric_id ORDER BY r.started_at, o.obs_id) AS n_all,
-           row_number() OVER (PARTITION BY mo.metric_id, translated
-                              ORDER BY r.started_at, o.obs_id) AS n_translated,
-           row_number() OVER (PARTITION BY mo.metric_id, english
-                              ORDER BY r.started_at, o.obs_id) AS n_english,
-           row_number() OVER (PARTITION BY mo.metric_id, worded
-                              ORDER BY r.started_at, o.obs_id) AS n_worded,
-           row_number() OVER (PARTITION BY mo.metric_id, o.population
-                              ORDER BY r.started_at, o.obs_id) AS n_population
-    FROM current_observations o
-    JOIN documents d USING (doc_id)
-    JOIN metric_observations mo USING (obs_id)
+WITH member AS (
+    SELECT mo.metric_id, o.obs_id, o.unit, o.population,
+           struct_pack(started := r.started_at, obs := o.obs_id) AS age,
+           t.text_sha256 IS NOT NULL AS translated,
+           coalesce(coalesce(s.language, d.language) = 'en' AND len(c.words) > 0, false)
+               AS english,
+           coalesce(len(c.words) > 1, false) AS worded
+    FROM metric_observations mo
     JOIN _relink_touched USING (metric_id)
+    JOIN current_observations o USING (obs_id)
+    JOIN documents d USING (doc_id)
     JOIN claims c USING (obs_id)
     LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
     LEFT JOIN runs r ON r.run_id = o.run_id
     LEFT JOIN ({rc.TRANSLATED}) t
-           ON t.text_sha256 = s.text_sha256 AND t.src = s.language)
-WHERE n_all = 1 OR (translated AND n_translated = 1) OR (english AND n_english = 1)
-   OR (worded AND n_worded = 1) OR (unit = 'count' AND n_population = 1)
+           ON t.text_sha256 = s.text_sha256 AND t.src = s.language),
+oldest AS (  -- (one pass per metric, not a sort per kind of member)
+    SELECT unnest([arg_min(obs_id, age), arg_min(obs_id, age) FILTER (WHERE translated),
+                   arg_min(obs_id, age) FILTER (WHERE english),
+                   arg_min(obs_id, age) FILTER (WHERE worded)]) AS obs_id
+    FROM member GROUP BY metric_id),
+oldest_per_group AS (
+    SELECT arg_min(obs_id, age) AS obs_id, arg_min(unit, age) AS unit
+    FROM member GROUP BY metric_id, population)
+SELECT obs_id FROM oldest WHERE obs_id IS NOT NULL
+UNION
+SELECT obs_id FROM oldest_per_group WHERE unit = 'count'
 """
 
 
