@@ -186,7 +186,7 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
             _translate(con, summary)
             changed = _reconcile(con, summary, bool(ingested["new"] or ingested["current_changed"]))
             summary.corpus = corpus_totals(con)
-            summary.conflicts = summary.corpus["conflicts"]  # (counted once, here: a view)
+            summary.conflicts = summary.corpus["conflicts"]  # (the view, counted once a run)
             summary.status = "partial" if summary.rejects else "completed"
             store.finish_run(con, run_id, summary.status, summary.as_dict())
             if publish:
