@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import run_without_prefect
-from warehouse import linking, reconcile, relink
+from warehouse import linking, reconcile, relink, relink_picks
 from warehouse.link_claims import Node, attach_claims
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +193,7 @@ def test_stored_metrics_sharing_a_sentence_stay_apart(tmp_path) -> None:
 # --------------------------------------------------------------------------- picking
 
 
-_PICK = relink._pick  # (the tests below note what it picks)
+_PICK = relink_picks.pick  # (the tests below note what it picks)
 
 def _made_up_word(number: int) -> str:
     """A word no lexicon knows, one per number: claims made of them share no word."""
@@ -234,7 +234,7 @@ def _picked_when_the_study_grows(tmp_path: Path, unrelated: int,
             " ORDER BY o.claim").fetchall())
         return new
 
-    monkeypatch.setattr(relink, "_pick", pick_and_note)
+    monkeypatch.setattr(relink_picks, "pick", pick_and_note)
     (corpus / "acme-2023.txt").write_text(
         "Acme survey 2023\n\n41% of respondents plan to adopt cloud accounting software.\n",
         encoding="utf-8")
