@@ -186,6 +186,7 @@ def pipeline(sources_dir: str, warehouse: str, out_dir: str, publish: bool = Tru
             _translate(con, summary)
             changed = _reconcile(con, summary, bool(ingested["new"] or ingested["current_changed"]))
             summary.corpus = corpus_totals(con)
+            summary.conflicts = summary.corpus["conflicts"]  # (the view, counted once a run)
             summary.status = "partial" if summary.rejects else "completed"
             store.finish_run(con, run_id, summary.status, summary.as_dict())
             if publish:
@@ -301,7 +302,6 @@ def _reconcile(con: duckdb.DuckDBPyConnection, summary: RunSummary, documents_ch
         summary.reconciled = (f"rebuilt: {counts['rebuilt_because']}"
                               if "rebuilt_because" in counts else "extended")
     summary.metrics = counts.get("metrics", 0)
-    summary.conflicts = counts.get("conflicts", 0)
     return changed
 
 

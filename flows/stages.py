@@ -482,8 +482,7 @@ def reconcile(run_id: str) -> dict[str, Any]:
         fault_point("reconcile")  # crash tests: inside the open transaction
     how = (f"rebuilt: {counts['rebuilt_because']}" if "rebuilt_because" in counts
            else f"{counted(counts['linked_new'], 'new figure')} linked into the existing metrics")
-    say("reconcile", f"{counted(counts['metrics'], 'metric')}, "
-                     f"{counted(counts['conflicts'], 'conflict')} ({how})")
+    say("reconcile", f"{counted(counts['metrics'], 'metric')} ({how})")
     return counts
 
 

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import run_without_prefect
-from warehouse import linking, reconcile, relink
+from warehouse import linking, reconcile, relink, relink_picks
 from warehouse.link_claims import Node, attach_claims
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,7 +164,8 @@ def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -
         stored["m-b"]["d1"] = ({200}, {(2018, 45.0, True)})  # another claim of d1
     if shared == "a sentence":
         stored["m-b"]["d1"] = ({0}, {(2018, 45.0, True)})
-    clusters = linking.Growing(nodes, {"a": "m-a", "b": "m-b"}, stored.__getitem__)
+    clusters = linking.Growing(nodes, {"a": "m-a", "b": "m-b"},
+                               lambda one, two: (stored[one], stored[two]))
     grouped, _ = linking.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id),
                                 prefer=lambda node: node.obs_id == "n")
     holding = [clusters.metrics.get(root, set()) for root in grouped]
@@ -187,3 +188,67 @@ def test_stored_metrics_sharing_a_sentence_stay_apart(tmp_path) -> None:
         for _, _, metrics in sentences:
             assert clusters.stored_apart(metrics[0], metrics[1], across=False,
                                           within_study=True)
+
+
+# --------------------------------------------------------------------------- picking
+
+
+_PICK = relink_picks.pick  # (the tests below note what it picks)
+
+def _made_up_word(number: int) -> str:
+    """A word no lexicon knows, one per number: claims made of them share no word."""
+    consonants = "bcdfghjklmnpqrstvwxz"
+    letters = ""
+    while True:
+        number, digit = divmod(number, len(consonants))
+        letters += consonants[digit] + "o"
+        if not number:
+            return "zu" + letters + "n"
+
+
+def _picked_when_the_study_grows(tmp_path: Path, unrelated: int,
+                                 monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sentences of the stored figures picked as counterparts of one new figure, in a
+    study whose earlier edition holds one sentence on the same claim and `unrelated`
+    figures on claims of their own."""
+    corpus = tmp_path / f"corpus-{unrelated}"
+    corpus.mkdir()
+    sentences = ["In 2022, 35% of respondents plan to adopt cloud accounting software."]
+    sentences += [f"{10 + n % 80}% of respondents {_made_up_word(3 * n)} the "
+                  f"{_made_up_word(3 * n + 1)} {_made_up_word(3 * n + 2)}."
+                  for n in range(unrelated)]
+    (corpus / "acme-2022.txt").write_text("Acme survey 2022\n\n" + "\n\n".join(sentences) + "\n",
+                                          encoding="utf-8")
+    editions = [{"file": f"acme-{year}.txt", "title": f"Acme survey {year}",
+                 "publisher": "Acme", "edition": f"acme-survey-{year}", "language": "en",
+                 "survey_year": year} for year in (2022, 2023)]
+    warehouse, site = str(tmp_path / f"w-{unrelated}.duckdb"), str(tmp_path / "site")
+    _write_manifest(corpus, editions[:1])
+    run_without_prefect(str(corpus), warehouse, site, publish=False)
+    picked: list[str] = []
+
+    def pick_and_note(con: duckdb.DuckDBPyConnection) -> list[Node]:
+        new = _PICK(con)
+        picked.extend(row[0] for row in con.execute(
+            "SELECT o.claim FROM observations o JOIN _relink_pick USING (obs_id)"
+            " ORDER BY o.claim").fetchall())
+        return new
+
+    monkeypatch.setattr(relink_picks, "pick", pick_and_note)
+    (corpus / "acme-2023.txt").write_text(
+        "Acme survey 2023\n\n41% of respondents plan to adopt cloud accounting software.\n",
+        encoding="utf-8")
+    _write_manifest(corpus, editions)
+    summary = run_without_prefect(str(corpus), warehouse, site, publish=False)
+    assert summary["reconciled"] == "extended"
+    return picked
+
+
+def test_a_new_figure_picks_only_the_figures_of_its_study_that_can_link(
+        tmp_path, monkeypatch) -> None:
+    """A study's other figures are counterparts only when they could link (a shorter
+    wording shares two claim words; another language, the predicate ids): the pick stays
+    the same however many unrelated figures the study holds."""
+    few = _picked_when_the_study_grows(tmp_path, 5, monkeypatch)
+    many = _picked_when_the_study_grows(tmp_path, 60, monkeypatch)
+    assert few == many == ["In 2022, 35% of respondents plan to adopt cloud accounting software."]

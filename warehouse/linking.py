@@ -446,14 +446,14 @@ class Growing(Clusters):
 
     A new figure never shares a document with an existing metric (it comes from a new
     document), so the representatives' sentences and documents suffice, except between
-    two existing metrics: `figures_of` gives, per document, the sentences and points of
-    all of a stored metric's figures, and two stored metrics stay apart by the same
-    rules as in a rebuild (`Clusters`). It is asked only when a new figure
-    links two stored metrics.
+    two existing metrics: `figures_of(one, two)` gives, per document both have figures
+    in, the sentences and points of each one's figures there, and two stored metrics stay
+    apart by the same rules as in a rebuild (`Clusters`). It is asked only when a new
+    figure links two stored metrics.
     """
 
     def __init__(self, nodes: list[Node], metric_of: dict[str, str],
-                 figures_of: Callable[[str], Figures]) -> None:
+                 figures_of: Callable[[str, str], tuple[Figures, Figures]]) -> None:
         super().__init__(nodes)
         self.figures_of = figures_of
         self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
@@ -485,7 +485,7 @@ class Growing(Clusters):
         return super().separate(ra, rb, across=across, within_study=within_study)
 
     def stored_apart(self, one: str, two: str, *, across: bool, within_study: bool) -> bool:
-        first, second = self.figures_of(one), self.figures_of(two)
+        first, second = self.figures_of(one, two)
         for doc in first.keys() & second.keys():
             (sentences_a, points_a), (sentences_b, points_b) = first[doc], second[doc]
             if sentences_a & sentences_b:

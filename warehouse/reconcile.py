@@ -130,8 +130,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, run_id: str,
     insert_rows(con, "claims", [claim_row(node, run_id) for node in nodes])
     store_lemmas(con)
     apply_analyst_labels(con)
-    return {"metrics": len(metrics), "links": len(links), "conflicts": count_conflicts(con),
-            "linked_new": len(nodes), "incremental": 0}
+    return {"metrics": len(metrics), "links": len(links), "linked_new": len(nodes),
+            "incremental": 0}
 
 
 def metric_row(metric_id: str, members: list[Node], run_id: str) -> dict[str, Any]:
@@ -166,8 +166,3 @@ def apply_analyst_labels(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE metrics SET label = c.label FROM metric_curation c"
                 " WHERE metrics.metric_id = c.metric_id AND c.label IS NOT NULL"
                 " AND metrics.label <> c.label")
-
-
-def count_conflicts(con: duckdb.DuckDBPyConnection) -> int:
-    found = con.execute("SELECT count(*) FROM conflicts").fetchone()
-    return int(found[0]) if found else 0

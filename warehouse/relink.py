@@ -4,21 +4,7 @@ A rebuild (`reconcile.rebuild`) costs time in proportion to every figure in the
 warehouse (~70 µs each: 17 s at 10,000 documents), however few are new. A run that
 only adds documents needs far less. Each new figure is scored, by the same rules as in
 a rebuild, against the other new figures and against *representatives* of the existing
-metrics that share a block with it. SQL picks the representatives:
-
-  restatement  same language, unit, value and population: one figure per metric, wording
-               and topics
-  topic        same unit, kind of people and topics: per metric the oldest figure of each
-               population, year and language; in a new figure's year also one per value
-               within a point of it, and one per wording in its language
-  fingerprint  comparison groups sharing a (year, value) point and a topic with a new
-               group: one group per metric and population for each shared point
-  study        a new figure's study and unit (a shorter wording; its claim in another
-               language, by predicate ids): one figure per metric, language, wording, year
-  sample       counts describing a survey's sample: the oldest count of each metric, with
-               the other counts of its document, and every count of a new count's
-               study (they decide its sample key: a study's sub-samples stay apart)
-A representative that belongs to a comparison group brings the whole group.
+metrics that share a block with it, picked in SQL (`warehouse/relink_picks.py`).
 
 Links between two existing figures are not applied again: the existing metrics stand,
 new figures join them strongest link first under the same refusals (two measures of one
@@ -34,7 +20,6 @@ rebuilds on every run.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,17 +28,16 @@ from typing import Any
 
 import duckdb
 
-from warehouse import curation
+from warehouse import curation, relink_picks
 from warehouse import reconcile as rc
 from warehouse.labels import metric_id_for
 from warehouse.link_claims import Node
 from warehouse.link_curation import curate
-from warehouse.link_rules import LINKER_VERSION, MIN_WORDS, SAME_CLAIM
-from warehouse.linking import Figures, Growing, link, population_tail
+from warehouse.link_rules import LINKER_VERSION, MIN_WORDS
+from warehouse.linking import Figures, Growing, link
 from warehouse.store import insert_rows
 
-_TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_touched",
-                "_relink_label", "_relink_study", "_relink_new_words")
+_TEMP_TABLES = (*relink_picks.TEMP_TABLES, "_relink_touched", "_relink_label")
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
@@ -133,186 +117,6 @@ def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- picking
-
-
-_OBSERVATIONS = """
-CREATE TEMP TABLE _relink_obs AS
-SELECT o.obs_id, o.doc_id, o.claim_start, coalesce(s.language, d.language) AS lang, o.value, o.unit,
-       o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail, o.year,
-       o.group_key, list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts,
-       regexp_replace(o.claim, '[0-9%％]+', ' ', 'g') AS wording, r.started_at,
-       mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
-       c.study, coalesce(c.words, []::VARCHAR[]) AS words,
-       coalesce(c.words_en, []::VARCHAR[]) AS words_en
-FROM current_observations o JOIN documents d USING (doc_id)
-LEFT JOIN claims c USING (obs_id)
-LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
-LEFT JOIN runs r ON r.run_id = o.run_id
-LEFT JOIN metric_observations mo USING (obs_id)
-"""
-
-
-def _topic_pick(scope: str, match: str, partition: str) -> str:
-    """Existing figures of a topic block (unit, kind of people, topics) a new figure is in,
-    narrowed by `match` to its `scope`, one per metric, population and `partition`."""
-    return f"""
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT unit, tail, concepts{scope} FROM _relink_new
-      WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
-  ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts{match}
-WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, {partition}
-                           ORDER BY e.started_at, e.obs_id) = 1"""
-
-
-_SAME_YEAR = " AND e.year IS NOT DISTINCT FROM n.year"
-
-# Each query names existing observations (metric_id IS NOT NULL) that stand in for their
-# metric in a block a new observation belongs to; see the module docstring.
-_PICKS = {
-    "restatement": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT lang, unit, value, population FROM _relink_new WHERE linkable) n
-  ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit AND e.value = n.value
- AND e.population IS NOT DISTINCT FROM n.population
-WHERE e.metric_id IS NOT NULL AND e.linkable
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.unit, e.value, e.population,
-                                        e.wording, e.concepts
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "topic": _topic_pick("", "", "e.year, e.lang"),
-    "topic value": _topic_pick(", year, value", _SAME_YEAR + " AND abs(e.value - n.value) <= 1",
-                               "e.year, e.value"),
-    "topic wording": _topic_pick(", year, lang",
-                                 _SAME_YEAR + " AND e.lang IS NOT DISTINCT FROM n.lang",
-                                 "e.year, e.lang, e.wording"),
-    "fingerprint": """
-WITH points AS (
-    SELECT DISTINCT group_key, year, round(value, 2) AS point FROM _relink_obs
-    WHERE group_key IS NOT NULL AND year IS NOT NULL),
-keyed AS (
-    SELECT g.*, p.year AS point_year, p.point FROM
-        (SELECT obs_id, metric_id, population, group_key, unit, tail, started_at,
-                unnest(concepts) AS concept
-         FROM _relink_obs WHERE group_key IS NOT NULL AND linkable) g
-    JOIN points p USING (group_key)),
-new_keys AS (
-    SELECT DISTINCT unit, tail, concept, point_year, point FROM keyed WHERE metric_id IS NULL)
-SELECT k.obs_id FROM keyed k JOIN new_keys n USING (unit, tail, concept, point_year, point)
-WHERE k.metric_id IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY k.unit, k.tail, k.concept, k.point_year, k.point,
-                                        k.metric_id, k.population
-                           ORDER BY k.started_at, k.obs_id) = 1""",
-    "study": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
-      JOIN documents d USING (doc_id) WHERE n.linkable) n
-  ON e.unit = n.unit AND e.year IS NOT DISTINCT FROM n.year AND e.value = n.value
-JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
-WHERE e.metric_id IS NOT NULL AND e.linkable""",
-    "study wording": """
-SELECT e.obs_id FROM _relink_obs e
-JOIN (SELECT DISTINCT s.study, n.unit FROM _relink_new n
-      JOIN _relink_study s USING (doc_id) WHERE n.linkable) n
-  ON e.study = n.study AND e.unit = n.unit
-WHERE e.metric_id IS NOT NULL AND e.linkable
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.words, e.concepts, e.year
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "claim": """
-WITH new_words AS (SELECT DISTINCT lang, unit, tail, word FROM _relink_new_words
-                   WHERE NOT english)
-SELECT e.obs_id FROM (SELECT *, unnest(words) AS word FROM _relink_obs
-                      WHERE metric_id IS NOT NULL AND linkable) e
-JOIN new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
-                AND e.tail = n.tail AND e.word = n.word
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "translation": """
-WITH new_words AS (SELECT DISTINCT unit, tail, word FROM _relink_new_words WHERE english)
-SELECT e.obs_id FROM (SELECT *, unnest(words_en) AS word FROM _relink_obs
-                      WHERE metric_id IS NOT NULL AND linkable) e
-JOIN new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words_en, e.concepts, e.year, e.lang
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "sample": """
-SELECT e.obs_id FROM _relink_obs e
-WHERE e.metric_id IS NOT NULL AND NOT e.linkable
-  AND e.metric_id IN (SELECT metric_id FROM metrics WHERE label_source = 'sample')
-  AND EXISTS (SELECT 1 FROM _relink_new WHERE NOT linkable)
-QUALIFY row_number() OVER (PARTITION BY e.metric_id ORDER BY e.started_at, e.obs_id) = 1""",
-    "sample study": """
-SELECT e.obs_id FROM _relink_obs e
-WHERE e.metric_id IS NOT NULL AND NOT e.linkable
-  AND e.study IN (SELECT s.study FROM _relink_study s
-                  JOIN _relink_new n USING (doc_id) WHERE NOT n.linkable)""",
-}
-
-# The whole sentences of the picked figures (a sentence's measures are ranked among
-# themselves, and a comparison group lives in one sentence), and the other sample counts
-# of their documents (a document describing several sub-samples keys them by group).
-_COMPLETE = """
-INSERT INTO _relink_pick
-SELECT e.obs_id FROM _relink_obs e
-WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pick) AND (
-    (e.doc_id, e.claim_start) IN (SELECT (o.doc_id, o.claim_start) FROM _relink_obs o
-                                  JOIN _relink_pick USING (obs_id))
-    OR (NOT e.linkable AND e.doc_id IN (SELECT o.doc_id FROM _relink_obs o
-                                        JOIN _relink_pick USING (obs_id) WHERE NOT o.linkable)))
-"""
-
-
-def _pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
-    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts);
-    returns the new observations, read with their claims."""
-    con.execute(_OBSERVATIONS)
-    con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
-                " WHERE metric_id IS NULL")
-    new = _new_claims(con)
-    union = "\nUNION\n".join(f"({query})" for query in _PICKS.values())
-    con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
-    con.execute(_COMPLETE)
-    return new
-
-
-def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
-    """The studies and claim words of the new figures (read by the picks), from the
-    linker's own reading of them (their documents are new, so read whole)."""
-    new = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_new)")
-    con.execute("CREATE TEMP TABLE _relink_study (doc_id VARCHAR, study VARCHAR)")
-    con.execute("CREATE TEMP TABLE _relink_new_words (lang VARCHAR, unit VARCHAR,"
-                " tail VARCHAR, word VARCHAR, english BOOLEAN)")
-    insert_rows(con, "_relink_study", [{"doc_id": doc, "study": study} for doc, study
-                                       in sorted({(n.doc_id, n.study) for n in new})])
-    linkable = [n for n in new if not (n.unit == "count" and n.population)]
-    frequency = _word_frequency(con)
-    insert_rows(con, "_relink_new_words", [
-        {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
-        for lang, unit, tail, word, english in sorted(
-            {(n.lang, n.unit, population_tail(n.population), word, False)
-             for n in linkable for word in _prefix(n.words, frequency)}
-            | {(None, n.unit, population_tail(n.population), word, True)
-               for n in linkable for word in _prefix(n.words_en, frequency)},
-            key=repr)])
-    for node in new:
-        node.stored = True  # its claim is known now: the linking read does not build it again
-    return new
-
-
-def _word_frequency(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """How many stored claims use each word (in any language, in English)."""
-    return dict(con.execute(
-        "SELECT word, count(*) FROM (SELECT unnest(list_concat(coalesce(words, []),"
-        " coalesce(words_en, []))) AS word FROM claims) GROUP BY word").fetchall())
-
-
-def _prefix(words: frozenset[str], frequency: dict[str, int]) -> list[str]:
-    """The rarest words a claim shares with every claim similar to it: claims with a
-    Jaccard similarity of at least t share at least ceil(t * n) of its n words, so they
-    share one of any n - ceil(t * n) + 1 of them (prefix filtering)."""
-    rarest = sorted(words, key=lambda word: (frequency.get(word, 0), word))
-    return rarest[:len(rarest) - math.ceil(SAME_CLAIM * len(rarest)) + 1]
-
-
 def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float]]:
     """obs_id -> (metric_id, method, score) of every picked representative."""
     rows = con.execute("SELECT obs_id, metric_id, method, score FROM metric_observations"
@@ -323,24 +127,41 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
-def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
-    """A stored metric's figures per document (sentences; the points of those that are
-    not glosses, see `linking.point_of`), read once per metric."""
+_SHARED_SENTENCE = """
+SELECT o.doc_id, o.claim_start FROM metric_observations mo JOIN observations o USING (obs_id)
+WHERE mo.metric_id IN (?, ?) GROUP BY ALL HAVING count(DISTINCT mo.metric_id) = 2 LIMIT 1
+"""
+_SHARED_FIGURES = """
+WITH figures AS MATERIALIZED (
+    SELECT mo.metric_id, o.doc_id, o.claim_start, o.year, round(o.value, 2) AS value,
+           c.gloss, len(c.words) >= ? AS worded
+    FROM metric_observations mo JOIN observations o USING (obs_id)
+    LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id IN (?, ?))
+SELECT * FROM figures WHERE doc_id IN (SELECT doc_id FROM figures GROUP BY doc_id
+                                       HAVING count(DISTINCT metric_id) = 2)
+"""
+
+
+def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple[Figures, Figures]]:
+    """Two stored metrics' figures in the documents both have figures in (sentences; the
+    points of those that are not glosses, see `linking.point_of`): only there can they be
+    two claims of one document, so a large metric is never read whole. (Stored links are
+    to current figures only: `why_rebuild` sees to it.)"""
     @cache
-    def figures_of(metric_id: str) -> Figures:
-        found: Figures = {}
-        for doc, sentence, year, value, gloss, worded in con.execute(
-                "SELECT o.doc_id, o.claim_start, o.year, round(o.value, 2), c.gloss,"
-                " len(c.words) >= ? FROM metric_observations mo"
-                " JOIN current_observations o USING (obs_id)"
-                " LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id = ?",
-                [MIN_WORDS, metric_id]).fetchall():
-            sentences, points = found.setdefault(doc, (set(), set()))
+    def shared_figures(one: str, two: str) -> tuple[Figures, Figures]:
+        sentence = con.execute(_SHARED_SENTENCE, [one, two]).fetchone()
+        if sentence is not None:  # two measures of one sentence: apart, whatever else
+            doc, start = sentence
+            return {doc: ({start}, set())}, {doc: ({start}, set())}
+        found: dict[str, Figures] = {one: {}, two: {}}
+        for metric, doc, sentence, year, value, gloss, worded in con.execute(
+                _SHARED_FIGURES, [MIN_WORDS, one, two]).fetchall():
+            sentences, points = found[metric].setdefault(doc, (set(), set()))
             sentences.add(sentence)
             if not gloss:
                 points.add((year, value, bool(worded)))
-        return found
-    return figures_of
+        return found[one], found[two]
+    return shared_figures
 
 
 # --------------------------------------------------------------------------- writing
@@ -348,30 +169,33 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str], Figures]:
 
 _LABEL_MEMBERS = f"""
 CREATE TEMP TABLE _relink_label AS
-SELECT obs_id FROM (
-    SELECT o.obs_id, o.unit, t.text_sha256 IS NOT NULL AS translated,
-           coalesce(s.language, d.language) = 'en' AND len(c.words) > 0 AS english,
-           len(c.words) > 1 AS worded,
-           row_number() OVER (PARTITION BY mo.metric_id ORDER BY r.started_at, o.obs_id) AS n_all,
-           row_number() OVER (PARTITION BY mo.metric_id, translated
-                              ORDER BY r.started_at, o.obs_id) AS n_translated,
-           row_number() OVER (PARTITION BY mo.metric_id, english
-                              ORDER BY r.started_at, o.obs_id) AS n_english,
-           row_number() OVER (PARTITION BY mo.metric_id, worded
-                              ORDER BY r.started_at, o.obs_id) AS n_worded,
-           row_number() OVER (PARTITION BY mo.metric_id, o.population
-                              ORDER BY r.started_at, o.obs_id) AS n_population
-    FROM current_observations o
-    JOIN documents d USING (doc_id)
-    JOIN metric_observations mo USING (obs_id)
+WITH member AS (
+    SELECT mo.metric_id, o.obs_id, o.unit, o.population,
+           struct_pack(started := r.started_at, obs := o.obs_id) AS age,
+           t.text_sha256 IS NOT NULL AS translated,
+           coalesce(coalesce(s.language, d.language) = 'en' AND len(c.words) > 0, false)
+               AS english,
+           coalesce(len(c.words) > 1, false) AS worded
+    FROM metric_observations mo
     JOIN _relink_touched USING (metric_id)
+    JOIN current_observations o USING (obs_id)
+    JOIN documents d USING (doc_id)
     JOIN claims c USING (obs_id)
     LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
     LEFT JOIN runs r ON r.run_id = o.run_id
     LEFT JOIN ({rc.TRANSLATED}) t
-           ON t.text_sha256 = s.text_sha256 AND t.src = s.language)
-WHERE n_all = 1 OR (translated AND n_translated = 1) OR (english AND n_english = 1)
-   OR (worded AND n_worded = 1) OR (unit = 'count' AND n_population = 1)
+           ON t.text_sha256 = s.text_sha256 AND t.src = s.language),
+oldest AS (  -- (one pass per metric, not a sort per kind of member)
+    SELECT unnest([arg_min(obs_id, age), arg_min(obs_id, age) FILTER (WHERE translated),
+                   arg_min(obs_id, age) FILTER (WHERE english),
+                   arg_min(obs_id, age) FILTER (WHERE worded)]) AS obs_id
+    FROM member GROUP BY metric_id),
+oldest_per_group AS (
+    SELECT arg_min(obs_id, age) AS obs_id, arg_min(unit, age) AS unit
+    FROM member GROUP BY metric_id, population)
+SELECT obs_id FROM oldest WHERE obs_id IS NOT NULL
+UNION
+SELECT obs_id FROM oldest_per_group WHERE unit = 'count'
 """
 
 
@@ -410,7 +234,7 @@ def _translated_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
 def _extend(con: duckdb.DuckDBPyConnection, run_id: str, decided: curation.Decided
             ) -> dict[str, Any]:
     rc.recall_lemmas(con)
-    new_nodes = _pick(con)
+    new_nodes = relink_picks.pick(con)
     existing = _existing(con)
     nodes = rc.load_nodes(con, "o.obs_id IN (SELECT obs_id FROM _relink_pick)", stored=True)
     nodes = sorted(nodes + new_nodes, key=lambda n: (n.order[0], n.doc_id, n.start))
@@ -466,8 +290,8 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str, decided: curation.Decid
     rc.apply_analyst_labels(con)
     counts = con.execute("SELECT (SELECT count(*) FROM metrics),"
                          " (SELECT count(*) FROM metric_observations)").fetchone() or (0, 0)
-    return {"metrics": int(counts[0]), "links": int(counts[1]),
-            "conflicts": rc.count_conflicts(con), "linked_new": len(new), "incremental": 1}
+    return {"metrics": int(counts[0]), "links": int(counts[1]), "linked_new": len(new),
+            "incremental": 1}
 
 
 def _members_of(con: duckdb.DuckDBPyConnection, metrics: set[str]
