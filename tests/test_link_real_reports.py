@@ -124,28 +124,29 @@ def test_a_part_word_after_the_count_does_not_make_it_a_part() -> None:
 # --------------------------------------------------------------------------- topics
 
 
+def _remote_work_pair(en: str, surface: str, value: float, en_edition: str) -> list:
+    """A Turkish survey's "prefer remote work" (2024) beside an English figure of 2025 that
+    shares only the topic."""
+    tr = "Çalışanların yüzde 58'i uzaktan çalışmayı tercih ediyor."
+    remote = frozenset({"remote_work"})
+    return [_node("tr", "d-tr", "tr", tr, "yüzde 58", 58, 2024, population="employees",
+                  edition="is-hayati-2024", survey_year=2024, concepts=remote),
+            _node("en", "d-en", "en", en, surface, value, 2025, population="employees",
+                  edition=en_edition, survey_year=2025, concepts=remote)]
+
+
 def test_one_topic_word_does_not_link_two_findings_of_two_studies() -> None:
     """A Turkish survey's "prefer remote work" and an English survey's "remote work makes
     teamwork harder" share only their topic; across studies that is no evidence."""
-    tr = "Çalışanların yüzde 58'i uzaktan çalışmayı tercih ediyor."
-    en = "In 2025, 37% of employees say remote work makes teamwork harder."
-    remote = frozenset({"remote_work"})
-    nodes = [_node("tr", "d-tr", "tr", tr, "yüzde 58", 58, 2024, population="employees",
-                   edition="is-hayati-2024", survey_year=2024, concepts=remote),
-             _node("en", "d-en", "en", en, "37%", 37, 2025, population="employees",
-                   edition="office-barometer-2025", survey_year=2025, concepts=remote)]
+    nodes = _remote_work_pair("In 2025, 37% of employees say remote work makes teamwork "
+                              "harder.", "37%", 37, "office-barometer-2025")
     assert score_pair(*attach_claims(nodes), {}) is None
     assert _metrics(nodes) == {frozenset({"tr"}), frozenset({"en"})}
 
 
 def test_one_topic_word_still_links_one_study_in_two_languages() -> None:
-    tr = "Çalışanların yüzde 58'i uzaktan çalışmayı tercih ediyor."
-    en = "In 2025, 61% of employees prefer remote work."
-    remote = frozenset({"remote_work"})
-    nodes = [_node("tr", "d-tr", "tr", tr, "yüzde 58", 58, 2024, population="employees",
-                   edition="is-hayati-2024", survey_year=2024, concepts=remote),
-             _node("en", "d-en", "en", en, "61%", 61, 2025, population="employees",
-                   edition="is-hayati-2025", survey_year=2025, concepts=remote)]
+    nodes = _remote_work_pair("In 2025, 61% of employees prefer remote work.", "61%", 61,
+                              "is-hayati-2025")
     found = score_pair(*attach_claims(nodes), {})
     assert found is not None and found[0] == "concepts"
 
