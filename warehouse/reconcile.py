@@ -12,7 +12,7 @@ import duckdb
 
 from extract import claims as claim_builder
 from warehouse.labels import label_for, metric_id_for
-from warehouse.link_claims import Node, Shared, attach_claims, study_of
+from warehouse.link_claims import Node, Shared, attach_claims, places, study_of
 from warehouse.link_curation import Constraints, curate
 from warehouse.link_rules import LINKER_VERSION
 from warehouse.linking import Clusters, link
@@ -69,7 +69,23 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
             if stored and row[24] is not None:
                 _stored_claim(nodes[-1], row[22:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
+    if where:
+        _read_places(con, nodes)
     return attach_claims(nodes)
+
+
+def _read_places(con: duckdb.DuckDBPyConnection, nodes: list[Node]) -> None:
+    """Each node's place among all figures of its document: a load of some figures (an
+    incremental run's counterparts) does not hold the neighbours the linker compares."""
+    figures: dict[str, list[tuple[int, str, int | None, float]]] = {}
+    for doc, start, unit, year, value in con.execute(
+            "SELECT doc_id, start, unit, year, value FROM current_observations"
+            " WHERE doc_id IN (SELECT unnest(?))",
+            [sorted({n.doc_id for n in nodes})]).fetchall():
+        figures.setdefault(doc, []).append((start, unit, year, value))
+    found = {doc: places(of_doc) for doc, of_doc in figures.items()}
+    for node in nodes:
+        node.place = found[node.doc_id][node.start]
 
 
 def _stored_claim(node: Node, row: tuple[Any, ...], shared: Shared) -> None:
