@@ -330,3 +330,83 @@ def test_a_qualifier_inside_the_next_parenthesis_keeps_its_words_its_own() -> No
              for f in ("36 Prozent", "35 Prozent", "31 Prozent")]
     first = build_claim(sentence, *spans[0], "de", (spans[1], spans[2]))
     assert "personal" not in first.words and "qualität" in first.words
+
+
+# --------------------------------------------------------------------------- languages
+
+# A commuter survey in English and a German article on it. The article restates three of
+# its figures in their order and opens with one of its own ("live in the countryside")
+# that happens to equal the survey's last finding.
+COMMUTERS_EN = ["58% of commuters travel to work by car.",
+                "23% of commuters cycle to work at least once a week.",
+                "41% of commuters would switch to the train if tickets were cheaper.",
+                "17% of commuters work from home on Fridays.",
+                "36% of commuters say their journey takes longer than an hour."]
+COMMUTERS_DE = ["36 Prozent der Pendler wohnen auf dem Land.",
+                "58 Prozent der Pendler fahren mit dem Auto zur Arbeit.",
+                "23 Prozent der Pendler radeln mindestens einmal pro Woche zur Arbeit.",
+                "41 Prozent der Pendler würden auf die Bahn umsteigen, wäre sie billiger."]
+
+
+def _commuter_figures(doc: str, lang: str, sentences: list[str]) -> list[Node]:
+    nodes = []
+    for index, sentence in enumerate(sentences):
+        surface = sentence.split(" der ")[0] if lang == "de" else sentence.split(" ")[0]
+        nodes.append(_node(f"{doc}-{surface.split()[0].rstrip('%')}", doc, lang, sentence,
+                           surface, float(surface.split()[0].rstrip("%")), 2025,
+                           population="commuters", edition="pendler-2025", survey_year=2025,
+                           at=100 * index))
+    return nodes
+
+
+def test_an_equal_value_out_of_the_studys_order_stays_apart_across_languages() -> None:
+    """Same study, value, year and group, no predicate word on either side: without a
+    translation only the order can tell, and the article's 36% stands before the figures
+    it shares with the survey, the survey's after them."""
+    nodes = attach_claims(_commuter_figures("en", "en", COMMUTERS_EN)
+                          + _commuter_figures("de", "de", COMMUTERS_DE))
+    by_id = {n.obs_id: n for n in nodes}
+    assert score_pair(by_id["en-36"], by_id["de-36"], {}) is None
+    metrics = _metrics(nodes)
+    assert frozenset({"en-36"}) in metrics and frozenset({"de-36"}) in metrics
+
+
+def test_figures_restated_in_the_studys_order_link_across_languages() -> None:
+    metrics = _metrics(_commuter_figures("en", "en", COMMUTERS_EN)
+                       + _commuter_figures("de", "de", COMMUTERS_DE))
+    for value in ("58", "23", "41"):
+        assert frozenset({f"en-{value}", f"de-{value}"}) in metrics
+
+
+def test_a_lone_restated_figure_links_on_a_shared_predicate_not_on_its_value() -> None:
+    """An article giving one figure of the study has no neighbours to compare; a predicate
+    id both claims name ("planen", "plan": plan) is the evidence, and without it the equal
+    value is not enough."""
+    en = "22% of commuters plan to buy an electric car."
+    planned = "Weitere 22 Prozent der Pendler planen, sich ein Elektroauto zu kaufen."
+    unplanned = "Weitere 22 Prozent der Pendler kaufen sich ein Elektroauto."
+    survey = _node("en", "d-en", "en", en, "22%", 22, 2025, population="commuters",
+                   edition="pendler-2025", survey_year=2025)
+    for sentence, links in ((planned, True), (unplanned, False)):
+        article = _node("de", "d-de", "de", sentence, "22 Prozent", 22, 2025,
+                        population="commuters", edition="pendler-2025", survey_year=2025)
+        found = score_pair(*attach_claims([survey, article]), {})
+        assert (found is not None and found[0] == "restatement") is links, sentence
+
+
+def test_a_headline_gives_its_key_finding_out_of_the_order_of_its_text() -> None:
+    """A headline stands before the text whose finding it gives, so its place says
+    nothing; the same verbal figure of the same group is that finding. Out of a headline
+    the lone equal figure has no such excuse."""
+    body = "Nearly half of commuters leave home before seven."
+    title = "Fast die Hälfte der Pendler verlässt das Haus vor sieben Uhr"
+    for in_headline in (True, False):
+        survey = _node("en", "d-en", "en", body, "Nearly half", 50, 2025,
+                       population="commuters", edition="pendler-2025", survey_year=2025,
+                       at=900)
+        article = _node("de", "d-de", "de", title, "Fast die Hälfte", 50, 2025,
+                        population="commuters", edition="pendler-2025", survey_year=2025,
+                        at=0)
+        article.heading = in_headline
+        found = score_pair(*attach_claims([survey, article]), {})
+        assert (found is not None) is in_headline

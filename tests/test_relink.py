@@ -252,3 +252,42 @@ def test_a_new_figure_picks_only_the_figures_of_its_study_that_can_link(
     few = _picked_when_the_study_grows(tmp_path, 5, monkeypatch)
     many = _picked_when_the_study_grows(tmp_path, 60, monkeypatch)
     assert few == many == ["In 2022, 35% of respondents plan to adopt cloud accounting software."]
+
+
+# A survey in English and a German article on it, one edition: the article restates three
+# shares in their order and gives one of its own (36%) that equals the survey's last.
+_SURVEY = ("Commuter Survey 2025\n\n58% of commuters travel to work by car. 23% of commuters"
+           " cycle to work at least once a week. 41% of commuters would switch to the train"
+           " if tickets were cheaper. The share taking the bus fell by 4 percentage points."
+           " The share walking to work rose by 2 percentage points. 36% of commuters say"
+           " their journey takes longer than an hour.\n")
+_ARTICLE = ("Pendlerstudie 2025\n\n58 Prozent der Pendler fahren mit dem Auto zur Arbeit. 23"
+            " Prozent der Pendler radeln mindestens einmal pro Woche zur Arbeit. 36 Prozent"
+            " der Pendler wohnen auf dem Land. 41 Prozent der Pendler würden auf die Bahn"
+            " umsteigen, wäre sie billiger.\n")
+
+
+def test_an_added_article_in_another_language_is_compared_by_the_whole_survey(tmp_path
+                                                                              ) -> None:
+    """The survey's stored figures that share a value with the article are all an
+    incremental run reads of it; the order is judged among all the survey's figures (its
+    36% follows the changes of bus and walking, not the article's 23%), as in a rebuild."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "survey.txt").write_text(_SURVEY, encoding="utf-8")
+    (source / "artikel.txt").write_text(_ARTICLE, encoding="utf-8")
+    common = {"edition": "pendler-2025", "survey_year": 2025, "population": "commuters"}
+    _write_manifest(source, [{"file": "survey.txt", "language": "en", **common},
+                             {"file": "artikel.txt", "language": "de", **common}])
+    warehouse, summaries = _add_in_runs(source, tmp_path / "work", batches=2)
+    assert summaries[1]["reconciled"] == "extended"
+    with duckdb.connect(str(warehouse)) as con:
+        extended = _metrics(con)
+        values = dict(con.execute("SELECT obs_id, (SELECT file_name FROM documents d"
+                                  " WHERE d.doc_id = o.doc_id) || ':' || value::INT"
+                                  " FROM observations o").fetchall())
+        assert extended == _rebuilt(con)
+    together = {frozenset(values[obs] for obs in members) for members in extended}
+    for value in (58, 23, 41):
+        assert frozenset({f"survey.txt:{value}", f"artikel.txt:{value}"}) in together
+    assert not any({"survey.txt:36", "artikel.txt:36"} <= members for members in together)

@@ -18,6 +18,9 @@ from extract.claims import build_claim, content_words, describes_sample, names_a
 from extract.concepts import predicates_of
 from extract.records import is_count_change
 
+Figure = tuple[str, int | None, float]  # unit, year and value of a figure of a document
+Place = tuple[tuple[Figure, ...], int]  # a document's figures in order, and one's index
+
 
 @dataclass(slots=True)
 class Node:
@@ -58,6 +61,9 @@ class Node:
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
+    # Where it stands among its document's figures (the figures held once per document);
+    # None until read: `attach_claims` reads it from the nodes of its document it is given.
+    place: Place | None = None
 
 
 # The linker's unit of the absolute change of a count ("up 9,800"): stored with unit
@@ -115,6 +121,7 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
             elif node.lang == "en" and alone:
                 node.words_en = node.words
         _read_claim(members)
+    _read_places([n for n in nodes if n.place is None])
     in_order = {key for key, members in by_sentence.items()
                 if any(n.anaphor and n.respectively for n in members)}
     for members in grouped_by(nodes, lambda n: n.doc_id).values():
@@ -131,6 +138,38 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 node.antecedent = _antecedent(same_sentence, node)
         _headlines(members)
     return nodes
+
+
+def _read_places(nodes: list[Node]) -> None:
+    """Each node's place among the figures of its document, from the nodes of the
+    document given (a caller holding only some of a document's figures reads the others
+    with `places` instead)."""
+    for members in grouped_by(nodes, lambda n: n.doc_id).values():
+        found = places([(n.start, n.unit, n.year, n.value) for n in members])
+        for node in members:
+            node.place = found[node.start]
+
+
+def places(figures: list[tuple[int, str, int | None, float]]) -> dict[int, Place]:
+    """The place of each figure of one document (start, unit, year, value), by its start:
+    the document's figures in order, held once, and its index among them."""
+    ordered = sorted(figures, key=lambda figure: figure[0])
+    held = tuple((unit, year, round(value, 1)) for _, unit, year, value in ordered)
+    return {start: (held, index) for index, (start, *_) in enumerate(ordered)}
+
+
+def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
+    """The figures at most `reach` places before or after a node in its document (whether
+    after, and the figure), its own value left out: a figure given twice does not vouch
+    for itself."""
+    if node.place is None:
+        return set()
+    figures, index = node.place
+    unit, year, value = figures[index]
+    return {(other > index, figures[other])
+            for other in range(max(0, index - reach), min(len(figures), index + reach + 1))
+            if other != index and (figures[other][:2] != (unit, year)
+                                   or abs(figures[other][2] - value) > 0.05)}
 
 
 def _read_claim(members: list[Node]) -> None:

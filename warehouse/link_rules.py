@@ -8,8 +8,10 @@ two figures measure the same thing, strongest first:
                oran", "这一比例", "(2022: 63%)"); in the same year it names a part
   headline     a headline figure and the one body figure with its value
   restatement  the same value and year again: in one document with similar words, or in
-               another document of the same study (a summary, a translation); one
-               document giving a near-identical claim two values (a slip, a conflict)
+               another document of the same study (a summary, a translation; in another
+               language only in the order of the study's figures, or with a predicate id
+               or a headline's group in common); one document giving a near-identical
+               claim two values (a slip, a conflict)
   edition      the same claim (similar words, a shorter wording will do) in another
                edition of the study
   claim        a near-identical claim in another study (same language)
@@ -28,9 +30,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from extract.claims import content_words
-from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles
+from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
-LINKER_VERSION = "linker-6"
+LINKER_VERSION = "linker-7"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -40,6 +42,7 @@ MIN_PREDICATES = 2  # predicate ids two languages must share to be one claim of 
 CERTAIN_PREDICATES = 3  # ... to be one claim given two values (a conflict)
 SAME_SENTENCE = 0.5  # Jaccard of sentence shingles: near-identical wording
 MIN_WORDS = 3  # fewer claim words say too little to call two figures one claim
+NEARBY = 4  # places before and after a figure where its neighbours in order are looked for
 PEOPLE_SAMPLE_LABEL = "survey responses"
 # Counts of these are not a survey's respondents (companies and organisations answering a
 # survey are its respondents).
@@ -177,7 +180,33 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
         return None
     if a.lang == b.lang and similarity < RESTATED_CLAIM:
         return None
+    if a.lang != b.lang and not _restated_across_languages(a, b):
+        return None
     return "restatement", 0.85
+
+
+def _restated_across_languages(a: Node, b: Node) -> bool:
+    """One study's figure restated in another language (its words are not compared): an
+    equal value alone is no evidence (a dozen findings in each of two reports share one
+    by chance). Coverage restates a study's figures in about their order, so their
+    neighbours agree; else the claims share a predicate id, or a headline gives its key
+    finding (out of the order of its text) of the same group."""
+    headline = (a.heading or b.heading) and a.population is not None and (
+        a.population == b.population)
+    return _in_the_same_order(a, b) or bool(a.predicates & b.predicates) or headline
+
+
+def _in_the_same_order(a: Node, b: Node) -> bool:
+    """Whether the figures around two figures pair up, on the same side of each: the
+    figures right next to them, or at least two within NEARBY places and more than
+    stand on opposite sides (coverage may move a paragraph; a figure that merely
+    shares a value with another has other neighbours, or the same ones on both sides)."""
+    if nearby(a, 1) & nearby(b, 1):
+        return True
+    around_a, around_b = nearby(a, NEARBY), nearby(b, NEARBY)
+    agree = len(around_a & around_b)
+    crossed = len({(not after, figure) for after, figure in around_a} & around_b)
+    return agree >= 2 and agree > crossed
 
 
 def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]

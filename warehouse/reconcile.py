@@ -17,6 +17,7 @@ from warehouse.link_claims import (
     Shared,
     attach_claims,
     linker_unit,
+    places,
     stored_unit,
     study_of,
 )
@@ -78,7 +79,24 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
             if stored and row[25] is not None:  # the stored claim's clause
                 _stored_claim(nodes[-1], row[23:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
+    if where:
+        _read_places(con, nodes)
     return attach_claims(nodes)
+
+
+def _read_places(con: duckdb.DuckDBPyConnection, nodes: list[Node]) -> None:
+    """Each node's place among all figures of its document: a load of some figures (an
+    incremental run's counterparts) does not hold the neighbours the linker compares."""
+    figures: dict[str, list[tuple[int, str, int | None, float]]] = {}
+    for doc, start, unit, rule, year, value in con.execute(
+            "SELECT doc_id, start, unit, rule, year, value FROM current_observations"
+            " WHERE doc_id IN (SELECT unnest(?))",
+            [sorted({n.doc_id for n in nodes})]).fetchall():
+        # the unit a rebuild's nodes hold (a count's change is no count)
+        figures.setdefault(doc, []).append((start, linker_unit(unit, rule), year, value))
+    found = {doc: places(of_doc) for doc, of_doc in figures.items()}
+    for node in nodes:
+        node.place = found[node.doc_id][node.start]
 
 
 def _stored_claim(node: Node, row: tuple[Any, ...], shared: Shared) -> None:
