@@ -38,26 +38,32 @@ def _metrics(nodes: list[Node]) -> set[frozenset[str]]:
 # --------------------------------------------------------------------------- waves
 
 
+def _two_waves(study: str, unit: str, population: str,
+               *figures: tuple[str, str, str, str, float]) -> list[Node]:
+    """One German figure from each of two editions of `study` fielded in 2025:
+    (id, document, sentence, surface, value) each."""
+    return [_node(obs, doc, "de", sentence, surface, value, 2025, unit=unit,
+                  population=population, edition=f"{study}-{wave}", study=study,
+                  survey_year=2025)
+            for wave, (obs, doc, sentence, surface, value) in enumerate(figures, start=1)]
+
+
 def test_two_monthly_releases_of_one_year_are_two_periods_not_a_conflict() -> None:
     """The March and the April release of a price index give their month's rate in the
     same words; both are dated to the year, so linking them would make a conflict."""
     march = "Die Mietpreise stiegen im Vergleich zum Vorjahresmonat um 4,1 %."
     april = "Die Mietpreise stiegen im Vergleich zum Vorjahresmonat um 3,6 %."
-    nodes = [_node("mar", "d-03", "de", march, "4,1 %", 4.1, 2025, unit="percent_change",
-                   edition="mieten-2025-03", study="mieten", survey_year=2025),
-             _node("apr", "d-04", "de", april, "3,6 %", 3.6, 2025, unit="percent_change",
-                   edition="mieten-2025-04", study="mieten", survey_year=2025)]
+    nodes = _two_waves("mieten", "percent_change", "people",
+                       ("mar", "d-03", march, "4,1 %", 4.1), ("apr", "d-04", april, "3,6 %", 3.6))
     assert _metrics(nodes) == {frozenset({"mar"}), frozenset({"apr"})}
     assert score_pair(nodes[0], nodes[1], {}) is None
 
 
 def test_two_polls_of_one_year_give_one_share_the_same_value_and_may_link() -> None:
-    first = "Die Grünen kämen unverändert auf 12 Prozent der Stimmen."
-    second = "Die Grünen kämen unverändert auf 12 Prozent der Stimmen."
-    nodes = [_node("w1", "poll-1", "de", first, "12 Prozent", 12, 2025, population="voters",
-                   edition="wahltrend-1", study="wahltrend", survey_year=2025),
-             _node("w2", "poll-2", "de", second, "12 Prozent", 12, 2025, population="voters",
-                   edition="wahltrend-2", study="wahltrend", survey_year=2025)]
+    sentence = "Die Grünen kämen unverändert auf 12 Prozent der Stimmen."
+    nodes = _two_waves("wahltrend", "percent", "voters",
+                       ("w1", "poll-1", sentence, "12 Prozent", 12),
+                       ("w2", "poll-2", sentence, "12 Prozent", 12))
     assert _metrics(nodes) == {frozenset({"w1", "w2"})}
 
 
