@@ -6,33 +6,25 @@ sentences are written for these tests."""
 
 from __future__ import annotations
 
-import zlib
+from link_nodes import make_node, metrics  # tests/ is on sys.path
 
 from extract.claims import build_claim, names_a_part
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import sample_keys, score_pair
-from warehouse.linking import link
 
 
 def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,
           year: int, *, edition: str, survey_year: int, unit: str = "percent",
           population: str | None = "people", study: str | None = None,
           concepts: frozenset[str] = frozenset(), at: int | None = None) -> Node:
-    if at is None:
-        at = 1000 * (zlib.crc32((doc + sentence).encode()) % 1000)
-    start = at + sentence.index(surface)
-    return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit=unit,
-                qualifier="exact", population=population, year=year, group_key=None,
-                concepts=concepts, surface=surface, claim=sentence, claim_start=at,
-                start=start, end=start + len(surface), order=("2026", obs_id),
+    return make_node(obs_id, doc, lang, sentence, surface, value, year, at=at, unit=unit,
+                population=population, concepts=concepts,
                 study=study or edition.rsplit("-", 1)[0], edition=edition,
                 survey_year=survey_year)
 
 
-def _metrics(nodes: list[Node]) -> set[frozenset[str]]:
-    clusters, _ = link(attach_claims(nodes))
-    return {frozenset(n.obs_id for n in members) for members in clusters.values()}
+_metrics = metrics
 
 
 # --------------------------------------------------------------------------- waves

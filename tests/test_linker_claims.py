@@ -3,31 +3,23 @@ links two figures, and each refusal. Sentences are written for these tests."""
 
 from __future__ import annotations
 
-import zlib
+from link_nodes import make_node, metrics  # tests/ is on sys.path
 
 from extract.claims import build_claim
 from warehouse import reconcile
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims, study_of
 from warehouse.link_rules import score_pair
-from warehouse.linking import link
 
 
 def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,
           year: int, *, population: str | None = None, study: str | None = "pulse",
           group: str | None = None, at: int | None = None) -> Node:
-    if at is None:
-        at = 1000 * (zlib.crc32((doc + sentence).encode()) % 1000)
-    start = at + sentence.index(surface)
-    return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit="percent",
-                qualifier="exact", population=population, year=year, group_key=group,
-                concepts=frozenset(), surface=surface, claim=sentence, claim_start=at,
-                start=start, end=start + len(surface), order=("2026", obs_id), study=study)
+    return make_node(obs_id, doc, lang, sentence, surface, value, year, at=at,
+                population=population, study=study, group_key=group)
 
 
-def _metrics(nodes: list[Node]) -> set[frozenset[str]]:
-    clusters, _ = link(attach_claims(nodes))
-    return {frozenset(n.obs_id for n in members) for members in clusters.values()}
+_metrics = metrics
 
 
 def test_an_anaphor_continues_the_measure_in_another_year() -> None:

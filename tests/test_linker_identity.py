@@ -5,10 +5,10 @@ no database; sentences are written for these tests."""
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import report_fixtures as fx  # tests/ is on sys.path (pytest rootdir-relative import)
+from link_nodes import make_node, metrics  # tests/ is on sys.path
 
 from extract.claims import build_claim, describes_sample
 from extract.concepts import predicates_of
@@ -21,24 +21,16 @@ from warehouse import report_reads
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims, linker_unit, stored_unit
 from warehouse.link_rules import sample_keys, score_pair
-from warehouse.linking import link
 
 
 def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,
           year: int, *, unit: str = "percent", population: str | None = "companies",
           study: str | None = "tech-monitor", at: int | None = None) -> Node:
-    if at is None:
-        at = 1000 * (zlib.crc32((doc + sentence).encode()) % 1000)
-    start = at + sentence.index(surface)
-    return Node(obs_id=obs_id, doc_id=doc, lang=lang, value=value, unit=unit,
-                qualifier="exact", population=population, year=year, group_key=None,
-                concepts=frozenset(), surface=surface, claim=sentence, claim_start=at,
-                start=start, end=start + len(surface), order=("2026", obs_id), study=study)
+    return make_node(obs_id, doc, lang, sentence, surface, value, year, at=at, unit=unit,
+                population=population, study=study)
 
 
-def _metrics(nodes: list[Node]) -> set[frozenset[str]]:
-    clusters, _ = link(attach_claims(nodes))
-    return {frozenset(n.obs_id for n in members) for members in clusters.values()}
+_metrics = metrics
 
 
 # --------------------------------------------------------------------------- samples
