@@ -181,6 +181,9 @@ class PopulationTable(_Table):
     label_inflection: Template | None = None
     # Figures given in the order of groups named before ("respectively", "sırasıyla").
     parallel_cue: Template | None = None
+    # Prefixes joined to a group word that negate it ("non-managers", "Nicht-Raucher"):
+    # such a group is not the group.
+    negating_prefixes: list[str] = []
     # Between a share and a later one: they are set against each other ("49%, compared with
     # 37% of non-managers"), so the later group is not the first share's.
     contrast_between: Template | None = None

@@ -18,15 +18,6 @@ from extract.numbers import NumberGrammar, grammar
 YEAR = r"(?:19|20)\d\d"
 _NEVER = r"(?!x)x"
 # Right before a group term: the group is negated ("non-managers", "Nicht-Raucher").
-NEGATED_TERM = r"(?<!non-)(?<!nicht-)"
-_NEGATED_BEFORE = re.compile(r"(?i:non-|nicht-)$")
-
-
-def negated(text: str, start: int) -> bool:
-    """Whether the group term at `start` is negated ("non-managers", "Nicht-Raucher")."""
-    return _NEGATED_BEFORE.search(text, max(0, start - 6), start) is not None
-
-
 def precheck_fold(text: str) -> str:
     """The text as pre-checks read it: lower case, one i.  A case-sensitive scan is several
     times faster than a case-insensitive one, and a pre-check only has to let through
@@ -111,6 +102,12 @@ class LanguageRules:
             [p for patterns in population.get("terms", {}).values() for p in patterns]
         )
         self.term_regex = re.compile(term_alt, re.IGNORECASE)
+        # Prefixes that negate the group word they are joined to ("non-", "nicht-").
+        prefixes = [str(p) for p in population.get("negating_prefixes", [])]
+        negated_term = "".join(f"(?<!{re.escape(p)})" for p in prefixes)
+        self._negated_before = re.compile(
+            f"(?i:{_words_alternation(prefixes)})$" if prefixes else _NEVER)
+        self._negation_reach = max(map(len, prefixes), default=0)
         # Whether a text may hold a group word at all, read over precheck_fold(text): most
         # windows around a figure hold none, and the group patterns are costly to try.
         self.term_gate = _precheck(term_alt)
@@ -143,8 +140,8 @@ class LanguageRules:
             "COUNTABLE": f"(?i:{countable})",
             # "non-managers", "Nicht-Raucher": a negated group is not the group (checked in
             # the small windows these patterns read; a lookbehind on every position of
-            # `term_regex` would cost a third of its scan, so its users check `negated`).
-            "TERM": f"(?i:{NEGATED_TERM}(?:{term_alt}))",
+            # `term_regex` would cost a third of its scan, so its users call `negated`).
+            "TERM": f"(?i:{negated_term}(?:{term_alt}))",
             "THINGS": f"(?i:{_alternation(things)})",
             "YEAR": YEAR,
         }
@@ -361,6 +358,11 @@ class LanguageRules:
         except re.error as exc:
             raise LexiconError(f"{self.lang}: figure {entry.get('rule')!r}: bad needs "
                                f"{entry.get('needs')!r}: {exc}") from exc
+
+    def negated(self, text: str, start: int) -> bool:
+        """Whether the group word at `start` is negated ("non-managers", "Nicht-Raucher")."""
+        return self._negated_before.search(
+            text, max(0, start - self._negation_reach), start) is not None
 
     def figures_for(self, present: frozenset[str]) -> list[tuple[int, FigureRule]]:
         """(order, form) of the figure forms whose pre-check is among `present` (or that

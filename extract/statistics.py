@@ -30,7 +30,7 @@ from extract import languages
 from extract.candidates import find_candidates, forms_by_sentence
 from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
-from extract.rules import LanguageRules, negated, precheck_fold, rules_for
+from extract.rules import LanguageRules, precheck_fold, rules_for
 from extract.segment import segment
 from extract.versions import EXTRACTOR_VERSION as EXTRACTOR_VERSION  # re-exported
 
@@ -196,7 +196,7 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
         return None  # names no group (the gate is cheaper than the group pattern)
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
         name = rules.population_of(match.group(0))
-        if name and name not in rules.count_only_populations and not negated(
+        if name and name not in rules.count_only_populations and not rules.negated(
                 text, match.start()):
             return name
     return None
@@ -280,7 +280,7 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
             # "Unter den Befragten mit Kindern ...": a prepositional object is not whom the
             # document is about, nor is a negated group ("non-managers").
             if (rules.not_after.search(text, seg.start, match.start())
-                    or negated(text, match.start())):
+                    or rules.negated(text, match.start())):
                 continue
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):

@@ -12,7 +12,7 @@ from extract.context.work import (
     _NEAR_CHARS,
     _Work,
 )
-from extract.rules import LanguageRules, negated, precheck_fold
+from extract.rules import LanguageRules, precheck_fold
 
 _CLAUSE_START = re.compile(r".*[,;:，；：、(（]")
 # The group of a count of people that names nobody ("1.500 kişi", "2 million people").
@@ -134,7 +134,7 @@ def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str |
     """'41% of hospital pharmacists' -> 'hospital_pharmacists', '38 Prozent der
     Kleingärtner' -> 'kleingärtner'; a thing ('of orders', 'der Preise') gives no label."""
     known = rules.term_regex.search(match.group("label")) if match else None
-    if match is None or (known and not negated(match.group("label"), known.start())):
+    if match is None or (known and not rules.negated(match.group("label"), known.start())):
         return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
     return label_of_group(match.group("label"), rules)
 
@@ -180,7 +180,7 @@ def _last_term(text: str, rules: LanguageRules) -> str | None:
     name = None
     for match in rules.term_regex.finditer(text):
         found = rules.population_of(match.group(0))
-        if found and found not in rules.count_only_populations and not negated(
+        if found and found not in rules.count_only_populations and not rules.negated(
                 text, match.start()):
             name = found
     return name
@@ -195,7 +195,7 @@ def _subject_terms(text: str, rules: LanguageRules) -> tuple[tuple[int, str], ..
         name = rules.population_of(match.group(0))
         if name is None or name in rules.count_only_populations:
             continue
-        if rules.not_after.search(text, 0, match.start()) or negated(text, match.start()):
+        if rules.not_after.search(text, 0, match.start()) or rules.negated(text, match.start()):
             continue
         terms.append((match.end(), name))
     return tuple(terms)
