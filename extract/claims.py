@@ -24,8 +24,11 @@ widens to the text between the neighbouring figures. Every word list is data in
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 from extract import languages, lexicon
 from extract.concepts import fold
@@ -126,11 +129,26 @@ def _words_of(text: str, lang: str) -> tuple[str, ...]:
     """(cached by the text without its figures: many sentences differ only in those)"""
     text = fold(text, lang)
     if _unspaced(lang):  # words are not spaced: jieba segments them (Chinese)
-        import jieba  # its dictionary loads on first use (about 2 s)
-
-        jieba.setLogLevel(60)
-        return tuple(t for t in jieba.lcut(text) if t.strip() and not _is_punct(t))
+        return tuple(t for t in _segmenter().lcut(text) if t.strip() and not _is_punct(t))
     return tuple(_WORD.findall(text))
+
+
+@cache
+def _segmenter() -> Any:
+    """jieba, with its dictionary loaded (about 1 s; thread-safe: a second caller waits)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba
+
+
+def prepare(langs: Iterable[str | None]) -> None:
+    """Start loading the word segmenter of the languages written without spaces among
+    `langs`, in a background thread: a caller about to wait on the database (which
+    releases the interpreter) gets the segmenter's second for free."""
+    if any(lang and _unspaced(lang) for lang in set(langs)):
+        threading.Thread(target=_segmenter, name="segmenter", daemon=True).start()
 
 
 @cache

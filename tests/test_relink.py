@@ -182,6 +182,7 @@ def test_stored_metrics_sharing_a_sentence_stay_apart(tmp_path) -> None:
             "SELECT o.doc_id, o.claim_start, list(DISTINCT mo.metric_id ORDER BY mo.metric_id)"
             " FROM observations o JOIN metric_observations mo USING (obs_id)"
             " GROUP BY ALL HAVING count(DISTINCT mo.metric_id) > 1").fetchall()
+        relink_picks.read_observations(con)  # (what a relink reads the stored figures from)
         figures_of = relink.stored_figures(con)
         clusters = linking.Growing([], {}, figures_of)
         assert sentences  # the corpus has sentences with two measures

@@ -62,8 +62,12 @@ class Node:
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
     # Where it stands among its document's figures (the figures held once per document);
-    # None until read: `attach_claims` reads it from the nodes of its document it is given.
+    # None until read: `attach_claims` reads it from the nodes of its document it is given,
+    # unless `place_reader` is set (a load of only some of a document's figures reads the
+    # others on first use: few links ask for the order, see `link_rules`).
     place: Place | None = None
+    place_reader: Callable[[Node], Place] | None = field(default=None, compare=False,
+                                                          repr=False)
 
 
 # The linker's unit of the absolute change of a count ("up 9,800"): stored with unit
@@ -121,7 +125,7 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
             elif node.lang == "en" and alone:
                 node.words_en = node.words
         _read_claim(members)
-    _read_places([n for n in nodes if n.place is None])
+    _read_places([n for n in nodes if n.place is None and n.place_reader is None])
     in_order = {key for key, members in by_sentence.items()
                 if any(n.anaphor and n.respectively for n in members)}
     for members in grouped_by(nodes, lambda n: n.doc_id).values():
@@ -162,6 +166,8 @@ def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
     """The figures at most `reach` places before or after a node in its document (whether
     after, and the figure), its own value left out: a figure given twice does not vouch
     for itself."""
+    if node.place is None and node.place_reader is not None:
+        node.place = node.place_reader(node)
     if node.place is None:
         return set()
     figures, index = node.place

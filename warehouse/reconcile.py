@@ -14,6 +14,7 @@ from extract import claims as claim_builder
 from warehouse.labels import label_for, metric_id_for
 from warehouse.link_claims import (
     Node,
+    Place,
     Shared,
     attach_claims,
     linker_unit,
@@ -80,23 +81,33 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 _stored_claim(nodes[-1], row[23:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     if where:
-        _read_places(con, nodes)
+        reader = PlaceReader(con)
+        for node in nodes:
+            node.place_reader = reader
     return attach_claims(nodes)
 
 
-def _read_places(con: duckdb.DuckDBPyConnection, nodes: list[Node]) -> None:
-    """Each node's place among all figures of its document: a load of some figures (an
-    incremental run's counterparts) does not hold the neighbours the linker compares."""
-    figures: dict[str, list[tuple[int, str, int | None, float]]] = {}
-    for doc, start, unit, rule, year, value in con.execute(
-            "SELECT doc_id, start, unit, rule, year, value FROM current_observations"
-            " WHERE doc_id IN (SELECT unnest(?))",
-            [sorted({n.doc_id for n in nodes})]).fetchall():
-        # the unit a rebuild's nodes hold (a count's change is no count)
-        figures.setdefault(doc, []).append((start, linker_unit(unit, rule), year, value))
-    found = {doc: places(of_doc) for doc, of_doc in figures.items()}
-    for node in nodes:
-        node.place = found[node.doc_id][node.start]
+class PlaceReader:
+    """A node's place among all figures of its document, read from the warehouse on first
+    use: a load of some figures (an incremental run's counterparts) does not hold the
+    neighbours the linker compares, and only figures of one study in two languages are
+    compared by their neighbours, so most documents are never read."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.documents: dict[str, dict[int, Place]] = {}
+
+    def __call__(self, node: Node) -> Place:
+        found = self.documents.get(node.doc_id)
+        if found is None:
+            rows = self.con.execute("SELECT start, unit, rule, year, value"
+                                    " FROM current_observations WHERE doc_id = ?",
+                                    [node.doc_id]).fetchall()
+            # the unit a rebuild's nodes hold (a count's change is no count)
+            found = self.documents[node.doc_id] = places(
+                [(start, linker_unit(unit, rule), year, value)
+                 for start, unit, rule, year, value in rows])
+        return found[node.start]
 
 
 def _stored_claim(node: Node, row: tuple[Any, ...], shared: Shared) -> None:

@@ -20,14 +20,17 @@ rebuilds on every run.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import duckdb
 
+from extract import claims as claim_builder
 from warehouse import curation, relink_picks
 from warehouse import reconcile as rc
 from warehouse.labels import metric_id_for
@@ -45,19 +48,37 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
     """Extend the metrics with the observations not yet linked, or rebuild them when that
     is not possible (or `full`). The counts say which was done and why. Either way an
     analyst's decisions hold (warehouse/curation.py)."""
+    claim_builder.prepare(lang for (lang,) in con.execute(
+        "SELECT DISTINCT language FROM documents WHERE run_id = ?", [run_id]).fetchall())
     reason = "asked for a full rebuild" if full else why_rebuild(con)
     decided = curation.decided(con)
-    try:
-        if reason is None:
-            return _extend(con, run_id, decided)
-    except CannotExtend as exc:  # raised before anything is written
-        reason = str(exc)
-    finally:
-        for table in _TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-    counts: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
+    with collector_paused():
+        try:
+            if reason is None:
+                return _extend(con, run_id, decided)
+        except CannotExtend as exc:  # raised before anything is written
+            reason = str(exc)
+        finally:
+            for table in _TEMP_TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+        counts: dict[str, Any] = rc.rebuild(con, run_id, decided.constraints)
     counts["rebuilt_because"] = reason
     return counts
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while the linker builds its records: it makes tens of
+    thousands of long-lived objects and no reference cycles, and each full collection
+    would walk all of them again (a fifth of an incremental run's time). Whatever a
+    cycle holds is collected once the collector runs again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class CannotExtend(Exception):
@@ -127,16 +148,16 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
+# Both read `_relink_obs` (relink_picks.py): every current figure with its stored metric.
 _SHARED_SENTENCE = """
-SELECT o.doc_id, o.claim_start FROM metric_observations mo JOIN observations o USING (obs_id)
-WHERE mo.metric_id IN (?, ?) GROUP BY ALL HAVING count(DISTINCT mo.metric_id) = 2 LIMIT 1
+SELECT doc_id, claim_start FROM _relink_obs WHERE metric_id IN (?, ?)
+GROUP BY ALL HAVING count(DISTINCT metric_id) = 2 LIMIT 1
 """
 _SHARED_FIGURES = """
 WITH figures AS MATERIALIZED (
-    SELECT mo.metric_id, o.doc_id, o.claim_start, o.year, round(o.value, 2) AS value,
-           c.gloss, len(c.words) >= ? AS worded
-    FROM metric_observations mo JOIN observations o USING (obs_id)
-    LEFT JOIN claims c USING (obs_id) WHERE mo.metric_id IN (?, ?))
+    SELECT metric_id, doc_id, claim_start, year, round(value, 2) AS value, gloss,
+           len(words) >= ? AS worded
+    FROM _relink_obs WHERE metric_id IN (?, ?))
 SELECT * FROM figures WHERE doc_id IN (SELECT doc_id FROM figures GROUP BY doc_id
                                        HAVING count(DISTINCT metric_id) = 2)
 """
@@ -145,8 +166,9 @@ SELECT * FROM figures WHERE doc_id IN (SELECT doc_id FROM figures GROUP BY doc_i
 def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple[Figures, Figures]]:
     """Two stored metrics' figures in the documents both have figures in (sentences; the
     points of those that are not glosses, see `linking.point_of`): only there can they be
-    two claims of one document, so a large metric is never read whole. (Stored links are
-    to current figures only: `why_rebuild` sees to it.)"""
+    two claims of one document, so a large metric is never read whole. They are read from
+    the run's table of current figures (`relink_picks.read_observations`), where each has
+    its stored metric (stored links are to current figures only: `why_rebuild` sees to it)."""
     @cache
     def shared_figures(one: str, two: str) -> tuple[Figures, Figures]:
         sentence = con.execute(_SHARED_SENTENCE, [one, two]).fetchone()
@@ -169,20 +191,16 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple
 
 _LABEL_MEMBERS = f"""
 CREATE TEMP TABLE _relink_label AS
-WITH member AS (
-    SELECT mo.metric_id, o.obs_id, o.unit, o.population,
-           struct_pack(started := r.started_at, obs := o.obs_id) AS age,
+WITH member AS (  -- (`_relink_obs`: every current figure with its language and metric)
+    SELECT e.metric_id, e.obs_id, e.unit, e.population,
+           struct_pack(started := e.started_at, obs := e.obs_id) AS age,
            t.text_sha256 IS NOT NULL AS translated,
-           coalesce(coalesce(s.language, d.language) = 'en' AND len(c.words) > 0, false)
-               AS english,
+           coalesce(e.lang = 'en' AND len(c.words) > 0, false) AS english,
            coalesce(len(c.words) > 1, false) AS worded
-    FROM metric_observations mo
+    FROM _relink_obs e
     JOIN _relink_touched USING (metric_id)
-    JOIN current_observations o USING (obs_id)
-    JOIN documents d USING (doc_id)
     JOIN claims c USING (obs_id)
-    LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no
-    LEFT JOIN runs r ON r.run_id = o.run_id
+    LEFT JOIN segments s ON s.doc_id = e.doc_id AND s.seg_no = e.seg_no
     LEFT JOIN ({rc.TRANSLATED}) t
            ON t.text_sha256 = s.text_sha256 AND t.src = s.language),
 oldest AS (  -- (one pass per metric, not a sort per kind of member)

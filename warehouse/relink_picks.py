@@ -45,12 +45,12 @@ TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_study",
 
 _OBSERVATIONS = """
 CREATE TEMP TABLE _relink_obs AS
-SELECT o.obs_id, o.doc_id, o.claim_start, coalesce(s.language, d.language) AS lang, o.value, o.unit,
-       o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail, o.year,
-       o.group_key, list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts,
-       r.started_at,
+SELECT o.obs_id, o.doc_id, o.seg_no, o.claim_start, coalesce(s.language, d.language) AS lang,
+       o.value, o.unit, o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail,
+       o.year, o.group_key,
+       list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts, r.started_at,
        mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
-       c.study, coalesce(c.words, []::VARCHAR[]) AS words,
+       c.study, c.gloss, coalesce(c.words, []::VARCHAR[]) AS words,
        coalesce(c.words_en, []::VARCHAR[]) AS words_en
 FROM current_observations o JOIN documents d USING (doc_id)
 LEFT JOIN claims c USING (obs_id)
@@ -180,7 +180,7 @@ WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pi
 def pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     """Fill _relink_new (the observations to link) and _relink_pick (their counterparts);
     returns the new observations, read with their claims."""
-    con.execute(_OBSERVATIONS)
+    read_observations(con)
     con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
                 " WHERE metric_id IS NULL")
     new = _new_claims(con)
@@ -189,6 +189,12 @@ def pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
     con.execute(_COMPLETE)
     return new
+
+
+def read_observations(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill `_relink_obs`: every current figure with what the picks block on and its
+    stored metric (read once per run; `relink.stored_figures` reads it too)."""
+    con.execute(_OBSERVATIONS)
 
 
 def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
