@@ -60,17 +60,22 @@ LEFT JOIN metric_observations mo USING (obs_id)
 """
 
 
+# The oldest figure of each group a pick takes one of (an aggregate: a window per group would
+# sort every group, and groups keyed by claim words are many).
+_OLDEST = "arg_min(e.obs_id, (e.started_at IS NULL, e.started_at, e.obs_id)) AS obs_id"
+_OLDEST_K = _OLDEST.replace("e.", "k.")
+
+
 def _topic_pick(scope: str, match: str, partition: str) -> str:
     """Existing figures of a topic block (unit, kind of people, topics) a new figure is in,
     narrowed by `match` to its `scope`, one per metric, population and `partition`."""
     return f"""
-SELECT e.obs_id FROM _relink_obs e
+SELECT {_OLDEST} FROM _relink_obs e
 JOIN (SELECT DISTINCT unit, tail, concepts{scope} FROM _relink_new
       WHERE linkable AND population IS NOT NULL AND len(concepts) > 0) n
   ON e.unit = n.unit AND e.tail = n.tail AND e.concepts = n.concepts{match}
 WHERE e.metric_id IS NOT NULL AND e.linkable AND e.population IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population, {partition}
-                           ORDER BY e.started_at, e.obs_id) = 1"""
+GROUP BY e.metric_id, e.population, {partition}"""
 
 
 _SAME_YEAR = " AND e.year IS NOT DISTINCT FROM n.year"
@@ -84,7 +89,7 @@ _PICKS = {
     "topic wording": _topic_pick(", year, lang",
                                  _SAME_YEAR + " AND e.lang IS NOT DISTINCT FROM n.lang",
                                  "e.year, e.lang, e.words"),
-    "fingerprint": """
+    "fingerprint": f"""
 WITH points AS (
     SELECT DISTINCT group_key, year, round(value, 2) AS point FROM _relink_obs
     WHERE group_key IS NOT NULL AND year IS NOT NULL),
@@ -96,11 +101,9 @@ keyed AS (
     JOIN points p USING (group_key)),
 new_keys AS (
     SELECT DISTINCT unit, tail, concept, point_year, point FROM keyed WHERE metric_id IS NULL)
-SELECT k.obs_id FROM keyed k JOIN new_keys n USING (unit, tail, concept, point_year, point)
+SELECT {_OLDEST_K} FROM keyed k JOIN new_keys n USING (unit, tail, concept, point_year, point)
 WHERE k.metric_id IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY k.unit, k.tail, k.concept, k.point_year, k.point,
-                                        k.metric_id, k.population
-                           ORDER BY k.started_at, k.obs_id) = 1""",
+GROUP BY k.unit, k.tail, k.concept, k.point_year, k.point, k.metric_id, k.population""",
     "study": """
 SELECT e.obs_id FROM _relink_obs e
 JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
@@ -108,7 +111,7 @@ JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
   ON e.unit = n.unit AND e.year IS NOT DISTINCT FROM n.year AND e.value = n.value
 JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
 WHERE e.metric_id IS NOT NULL AND e.linkable""",
-    "study wording": """
+    "study wording": f"""
 WITH shorter AS (  -- its language, two claim words and the kind of people in common
     SELECT DISTINCT obs_id FROM (
         SELECT e.obs_id FROM _relink_study_words e JOIN _relink_new_claim_words n
@@ -124,43 +127,39 @@ translated AS (  -- another language, the same predicate ids (at least two)
     SELECT DISTINCT e.obs_id FROM predicates e JOIN _relink_new_claims n
       ON e.study = n.study AND e.unit = n.unit AND e.ids = n.predicates
      AND e.lang IS DISTINCT FROM n.lang AND len(n.predicates) >= 2)
-SELECT e.obs_id FROM _relink_obs e
+SELECT {_OLDEST} FROM _relink_obs e
 WHERE e.obs_id IN (SELECT obs_id FROM shorter UNION SELECT obs_id FROM translated)
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.lang, e.words, e.concepts, e.year
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "claim": """
+GROUP BY e.metric_id, e.lang, e.words, e.concepts, e.year""",
+    "claim": f"""
 WITH worded AS (  -- the figures first, then one per metric and wording among them
     SELECT DISTINCT e.obs_id FROM (SELECT obs_id, lang, unit, tail, unnest(words) AS word
                                    FROM _relink_obs WHERE metric_id IS NOT NULL AND linkable) e
     JOIN _relink_new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
                             AND e.tail = n.tail AND e.word = n.word AND NOT n.english)
-SELECT e.obs_id FROM _relink_obs e JOIN worded USING (obs_id)
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words, e.concepts, e.year
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "translation": """
+SELECT {_OLDEST} FROM _relink_obs e JOIN worded USING (obs_id)
+GROUP BY e.metric_id, e.words, e.concepts, e.year""",
+    "translation": f"""
 WITH translated AS (
     SELECT DISTINCT e.obs_id FROM (SELECT obs_id, unit, tail, unnest(words_en) AS word
                                    FROM _relink_obs WHERE metric_id IS NOT NULL AND linkable) e
     JOIN _relink_new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
                             AND n.english)
-SELECT e.obs_id FROM _relink_obs e JOIN translated USING (obs_id)
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.words_en, e.concepts, e.year, e.lang
-                           ORDER BY e.started_at, e.obs_id) = 1""",
-    "sample": """
-SELECT e.obs_id FROM _relink_obs e
+SELECT {_OLDEST} FROM _relink_obs e JOIN translated USING (obs_id)
+GROUP BY e.metric_id, e.words_en, e.concepts, e.year, e.lang""",
+    "sample": f"""
+SELECT {_OLDEST} FROM _relink_obs e
 WHERE e.metric_id IS NOT NULL AND NOT e.linkable
   AND e.metric_id IN (SELECT metric_id FROM metrics WHERE label_source = 'sample')
   AND EXISTS (SELECT 1 FROM _relink_new WHERE NOT linkable)
-QUALIFY row_number() OVER (PARTITION BY e.metric_id ORDER BY e.started_at, e.obs_id) = 1""",
-    "sample study": """
-SELECT e.obs_id FROM _relink_obs e
+GROUP BY e.metric_id""",
+    "sample study": f"""
+SELECT {_OLDEST} FROM _relink_obs e
 JOIN (SELECT DISTINCT s.study, n.year FROM _relink_study s
       JOIN _relink_new n USING (doc_id) WHERE NOT n.linkable) n
   ON e.study = n.study AND e.year IS NOT DISTINCT FROM n.year
 WHERE e.metric_id IS NOT NULL AND NOT e.linkable
   AND e.metric_id IN (SELECT metric_id FROM metrics WHERE label_source = 'sample')
-QUALIFY row_number() OVER (PARTITION BY e.metric_id, e.population
-                           ORDER BY e.started_at, e.obs_id) = 1""",
+GROUP BY e.metric_id, e.population""",
 }
 
 # The whole sentences of the picked figures (a sentence's measures are ranked among
