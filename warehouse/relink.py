@@ -102,23 +102,29 @@ class LinkState:
         return bool(self.unlinked or self.other_linker or self.gone or self.orphans)
 
 
+_LINK_STATE = """
+WITH figure AS MATERIALIZED (  -- each current figure, and whether a metric holds it
+    SELECT o.obs_id, o.doc_id, l.obs_id IS NOT NULL AS linked FROM current_observations o
+    LEFT JOIN (SELECT DISTINCT obs_id FROM metric_observations) l USING (obs_id)),
+per_document AS (
+    SELECT count(*) FILTER (WHERE NOT linked) AS unlinked, bool_or(linked) AS some_linked
+    FROM figure GROUP BY doc_id)
+SELECT (SELECT count(*) FROM metrics),
+       (SELECT coalesce(sum(unlinked), 0) FROM per_document),
+       (SELECT count(*) FROM metrics WHERE linker_version <> ?),
+       (SELECT count(*) FROM metric_observations
+        WHERE obs_id NOT IN (SELECT obs_id FROM figure)),
+       (SELECT count(*) FROM metric_observations
+        WHERE metric_id NOT IN (SELECT metric_id FROM metrics))
+       + (SELECT count(*) FROM metrics
+          WHERE metric_id NOT IN (SELECT metric_id FROM metric_observations)),
+       (SELECT coalesce(sum(unlinked), 0) FROM per_document WHERE some_linked)
+"""
+
+
 def link_state(con: duckdb.DuckDBPyConnection) -> LinkState:
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM metrics),"
-        " (SELECT count(*) FROM current_observations"
-        "  WHERE obs_id NOT IN (SELECT obs_id FROM metric_observations)),"
-        " (SELECT count(*) FROM metrics WHERE linker_version <> ?),"
-        " (SELECT count(*) FROM metric_observations"
-        "  WHERE obs_id NOT IN (SELECT obs_id FROM current_observations)),"
-        " (SELECT count(*) FROM metric_observations"
-        "  WHERE metric_id NOT IN (SELECT metric_id FROM metrics))"
-        " + (SELECT count(*) FROM metrics"
-        "    WHERE metric_id NOT IN (SELECT metric_id FROM metric_observations)),"
-        " (SELECT count(*) FROM current_observations"
-        "  WHERE obs_id NOT IN (SELECT obs_id FROM metric_observations)"
-        "    AND doc_id IN (SELECT doc_id FROM current_observations"
-        "                   JOIN metric_observations USING (obs_id)))",
-        [LINKER_VERSION]).fetchone()
+    """(current_observations, a view over several tables, is read once)"""
+    row = con.execute(_LINK_STATE, [LINKER_VERSION]).fetchone()
     return LinkState(*(int(n) for n in (row or (0,) * 6)))
 
 
