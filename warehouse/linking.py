@@ -85,8 +85,10 @@ class _Links:
     """
 
     def __init__(self, nodes: list[Node],
-                 prefer: Callable[[Node], bool] | None = None) -> None:
+                 prefer: Callable[[Node], bool] | None = None,
+                 keep: Callable[[Node, Node], bool] | None = None) -> None:
         self.prefer = prefer or (lambda node: False)
+        self.keep = keep  # the pairs whose links are applied (others are not scored)
         self.points = fingerprints(nodes)
         self.position = {id(node): index for index, node in enumerate(nodes)}
         self.size = len(nodes)
@@ -96,7 +98,7 @@ class _Links:
     def consider(self, a: Node, b: Node) -> bool:
         """Score a pair once; whether it links."""
         i, j = self.position[id(a)], self.position[id(b)]
-        if i == j:
+        if i == j or (self.keep is not None and not self.keep(a, b)):
             return False
         key = min(i, j) * self.size + max(i, j)
         if key in self.scored:
@@ -240,11 +242,13 @@ def population_tail(population: str | None) -> str:
     return (population or "").rsplit("_", 1)[-1]
 
 
-def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = None
+def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = None,
+                  keep: Callable[[Node, Node], bool] | None = None
                   ) -> list[tuple[Node, Node, tuple[str, float]]]:
     """Every link at or above the threshold that the blocks reveal (samples excepted:
-    they are clustered by key); `prefer` chooses the anchors of blocks."""
-    links = _Links(nodes, prefer)
+    they are clustered by key) between pairs `keep` accepts; `prefer` chooses the
+    anchors of blocks."""
+    links = _Links(nodes, prefer, keep)
     linkable = [n for n in nodes if not count_kind(n)]
     by_id = {n.obs_id: n for n in linkable}
     for members in grouped_by(linkable, sentence_of).values():
@@ -403,8 +407,7 @@ def link(nodes: list[Node], clusters: Clusters | None = None,
     come with merges already made (the metrics an incremental run extends); `keep`
     chooses which of the links found are applied, `prefer` the anchors of blocks.
     """
-    found = [item for item in _scored_links(nodes, prefer)
-             if keep is None or keep(item[0], item[1])]
+    found = _scored_links(nodes, prefer, keep)
     rank = {id(node): i for i, node in enumerate(sorted(nodes, key=lambda n: n.order))}
 
     def strongest_oldest_first(item: tuple[Node, Node, tuple[str, float]]) -> tuple[Any, ...]:
