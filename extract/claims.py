@@ -59,6 +59,7 @@ class _Vocabulary:
     samples: tuple[str, ...] = ()
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
+    degrees: frozenset[str] = frozenset()
 
 
 @cache
@@ -78,7 +79,8 @@ def _vocabulary(lang: str) -> _Vocabulary:
         breaks=re.compile("|".join([_BREAK, *spaced])),
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
-        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])))
+        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
+        degrees=frozenset(fold(w, lang) for w in claims.get("degrees", [])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -228,6 +230,32 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+@lru_cache(maxsize=100_000)
+def degree_words(clause: str, lang: str) -> frozenset[str]:
+    """The words of a clause that grade its predicate ("çok memnun", "非常满意", from
+    ``degrees`` in claims.toml): "very satisfied" is another answer than "satisfied", though
+    their content words are the same (a degree word is a stopword elsewhere)."""
+    try:
+        degrees = _vocabulary(lang).degrees
+    except lexicon.LexiconError:
+        return frozenset()
+    found = set()
+    for token in _tokens(clause, lang):
+        if token in degrees:
+            found.add(token)
+        elif _unspaced(lang):  # a segmenter may join the degree to its word ("比较满意")
+            found.update(d for d in degrees if token.startswith(d) and len(token) > len(d) + 1)
+    return frozenset(found)
+
+
+def grades_answers(lang: str) -> bool:
+    """Whether a language lists its degree words (``degrees`` in claims.toml)."""
+    try:
+        return bool(_vocabulary(lang).degrees)
+    except lexicon.LexiconError:
+        return False
 
 
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:

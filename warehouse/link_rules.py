@@ -9,9 +9,10 @@ two figures measure the same thing, strongest first:
   headline     a headline figure and the one body figure with its value
   restatement  the same value and year again: in one document with similar words, or in
                another document of the same study (a summary, a translation; in another
-               language only in the order of the study's figures, or with a predicate id
-               or a headline's group in common); one document giving a near-identical
-               claim two values (a slip, a conflict)
+               language only in the order of the study's figures, or with predicate ids
+               in common (two for the survey year, one for an earlier year), or a
+               headline's group); one document giving a near-identical claim two values
+               (a slip, a conflict)
   edition      the same claim (similar words, a shorter wording will do) in another
                edition of the study
   claim        a near-identical claim in another study (same language)
@@ -21,7 +22,8 @@ two figures measure the same thing, strongest first:
                predicate words (the concept lexicon), a conflict only with several
   concepts     across languages without a translation: same group, unit and concepts
   sample       counts of people, countries, ... describing a survey's sample
-Equal values alone never link two observations. `score_pair` scores one pair; which
+Equal values alone never link two observations; claims that grade an answer differently
+("çok memnun" / "memnun", "非常满意" / "满意") never share a metric. `score_pair` scores one pair; which
 pairs are scored, and how links become metrics, is `warehouse/linking.py`.
 """
 
@@ -29,10 +31,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import content_words
+from extract.claims import content_words, degree_words, grades_answers
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
-LINKER_VERSION = "linker-7"
+LINKER_VERSION = "linker-8"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -134,6 +136,20 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
     return None
 
 
+def _degrees_differ(a: Node, b: Node) -> bool:
+    """Claims that grade their predicate differently: "very satisfied" and "satisfied"
+    (the degree words of each language, `degrees` in claims.toml). Within a language the
+    words must be the same; across languages, only whether a claim has one is compared
+    (when both languages list theirs)."""
+    lang_a, lang_b = a.lang or "en", b.lang or "en"
+    if not (grades_answers(lang_a) and grades_answers(lang_b)):
+        return False
+    degree_a, degree_b = degree_words(a.clause, lang_a), degree_words(b.clause, lang_b)
+    if lang_a == lang_b:
+        return degree_a != degree_b
+    return bool(degree_a) != bool(degree_b)
+
+
 def _sentences_alike(a: Node, b: Node) -> bool:
     """Near-identical sentences (word stems or character pairs, figures left out)."""
     return jaccard(claim_shingles(a), claim_shingles(b)) >= SAME_SENTENCE
@@ -193,7 +209,21 @@ def _restated_across_languages(a: Node, b: Node) -> bool:
     finding (out of the order of its text) of the same group."""
     headline = (a.heading or b.heading) and a.population is not None and (
         a.population == b.population)
-    return _in_the_same_order(a, b) or bool(a.predicates & b.predicates) or headline
+    return _in_the_same_order(a, b) or _predicates_vouch(a, b) or headline
+
+
+def _predicates_vouch(a: Node, b: Node) -> bool:
+    """Whether the predicate ids of two claims in two languages, with an equal value, say
+    they are one claim of one study. A report gives a dozen findings for its survey year,
+    many sharing one id ("use" of a technology): among them an equal value and one id in
+    common is chance, so they need MIN_PREDICATES ids in common, neither naming one the
+    other lacks. An earlier year's figures are few (a previous edition's value quoted
+    again), so there one id in common will do."""
+    shared = a.predicates & b.predicates
+    if not shared or (bool(a.predicates - b.predicates) and bool(b.predicates - a.predicates)):
+        return False
+    earlier = any(n.survey_year is not None and n.year != n.survey_year for n in (a, b))
+    return earlier or len(shared) >= MIN_PREDICATES
 
 
 def _in_the_same_order(a: Node, b: Node) -> bool:
@@ -232,6 +262,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
+    if _degrees_differ(a, b):
+        return None  # "çok memnun" / "memnun": two answers of one scale
     found = _restatement(a, b)
     if found:
         return found
