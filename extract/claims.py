@@ -60,6 +60,7 @@ class _Vocabulary:
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
     degrees: frozenset[str] = frozenset()
+    directions: frozenset[str] = frozenset()
 
 
 @cache
@@ -80,7 +81,8 @@ def _vocabulary(lang: str) -> _Vocabulary:
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
         sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
-        degrees=frozenset(fold(w, lang) for w in claims.get("degrees", [])))
+        degrees=frozenset(fold(w, lang) for w in claims.get("degrees", [])),
+        directions=frozenset(fold(w, lang) for w in claims.get("directions", [])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -206,9 +208,11 @@ def _opens_parenthesis(sentence: str, at: int) -> bool:
 
 
 def build_claim(sentence: str, start: int, end: int, lang: str,
-                others: tuple[tuple[int, int], ...] = ()) -> Claim:
+                others: tuple[tuple[int, int], ...] = (), *, change: bool = False) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
-    figures of the sentence (a figure's clause stops at its neighbours)."""
+    figures of the sentence (a figure's clause stops at its neighbours). A `change`'s
+    direction words ("上涨", "下降") are its sign, not its claim: prices that rose one year
+    and fell the next are one measure."""
     floor = max((e for s, e in others if e <= start), default=0)
     ceiling = min((s for s, e in others if s >= end), default=len(sentence))
     try:
@@ -219,11 +223,12 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
-    words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+    directions = vocabulary.directions if vocabulary and change else frozenset()
+    words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     if len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
-        words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+        words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")

@@ -350,6 +350,9 @@ class ClaimsTable(_Table):
     # Words that grade a predicate ("çok" memnun, "非常"满意): two claims that differ in
     # them are two answers of a scale, not one claim (warehouse/link_rules.py).
     degrees: Words = []
+    # Words that give a change its direction ("上涨", "下降"): the figure's sign, dropped from
+    # the claim of a change so that a rise and a fall of one measure are one claim.
+    directions: Words = []
 
 
 class ClaimsFile(_Table):

@@ -136,6 +136,17 @@ def test_a_chinese_survey_and_release_keep_their_findings_apart(reports: Warehou
                          (RETAIL, "6.1%"), (RETAIL, "9.7%"))
 
 
+def test_a_price_release_links_last_years_change_that_each_edition_gives(
+        reports: Warehouse) -> None:
+    """"同比上涨0.4%，去年同期为下降0.2%": the second change is last year's (the 2024
+    release gives it too), and a rise and a fall of prices are one measure; food prices
+    ("上年同期下降2.6%" in parentheses) are another."""
+    cpi25, cpi24 = "yunling_cpi_2025.txt", "yunling_cpi_2024.txt"
+    assert reports.same((cpi25, "0.4%"), (cpi25, "0.2%"), (cpi24, "0.2%"))
+    assert reports.same((cpi25, "1.1%"), (cpi25, "2.6%"), (cpi24, "2.6%"))
+    assert reports.apart((cpi25, "0.4%"), (cpi25, "1.1%"))
+
+
 def test_an_equal_value_in_a_summary_is_no_restatement_by_chance(chance: Warehouse) -> None:
     """The Chinese summary adds a finding of the full report (35 % take a ride-hailing car)
     whose value equals the release's bike-sharing share: one predicate id in common
@@ -180,23 +191,47 @@ def test_very_satisfied_is_no_edition_of_satisfied() -> None:
     assert score_pair(now, same, {}) is not None
 
 
+def _findings(doc: str, lang: str, sentences: list[tuple[str, str, float]], **fields: Any
+              ) -> list[Node]:
+    """One document's figures (sentence, surface, value), one sentence after another."""
+    nodes, at = [], 0
+    for sentence, surface, value in sentences:
+        nodes.append(_node(f"{doc}-{surface}", doc, lang, sentence, surface, value, 2025,
+                           at=at, **fields))
+        at += len(sentence) + 1
+    return nodes
+
+
 def test_one_predicate_id_in_common_is_no_restatement_across_languages() -> None:
-    """Two findings of one study with an equal value, in two languages, that share only
-    "use" (using AI to draft e-mails, using it every day) stay apart; two ids in common
-    and the survey year, or one id for an earlier year, restate one figure."""
-    english = _node("en", "en", "en", "24% of workers use AI to draft their e-mails.", "24%",
-                    24, 2025, population="employees", study="s", survey_year=2025)
-    turkish = _node("tr", "tr", "tr", "Çalışanların yüzde 24'ü yapay zekayı her gün "
-                    "kullanıyor.", "yüzde 24", 24, 2025, population="employees", study="s",
-                    survey_year=2025)
-    assert score_pair(*attach_claims([english, turkish]), {}) is None
-    cancel_en = _node("c-en", "en2", "en", "31% cancelled a subscription to save money.",
-                      "31%", 31, 2025, population="consumers", study="s", survey_year=2025)
-    cancel_zh = _node("c-zh", "zh2", "zh", "31%的消费者为了省钱取消了一项订阅。", "31%", 31, 2025,
-                      population="consumers", study="s", survey_year=2025)
-    assert score_pair(*attach_claims([cancel_en, cancel_zh]), {}) == ("restatement", 0.85)
-    earlier_en = _node("e-en", "en3", "en", "In 2023, 40% of firms named the cost a barrier.",
-                       "40%", 40, 2023, population="companies", study="s", survey_year=2024)
-    earlier_zh = _node("e-zh", "zh3", "zh", "2023年有40%的企业将其列为障碍。", "40%", 40, 2023,
-                       population="companies", study="s", survey_year=2024)
-    assert score_pair(*attach_claims([earlier_en, earlier_zh]), {}) == ("restatement", 0.85)
+    """Two findings of one study with an equal value, in two languages, whose neighbours
+    do not pair up, that share only "use" (AI to draft e-mails, AI every day) stay apart;
+    two ids in common restate one figure."""
+    fields = {"population": "employees", "study": "s", "survey_year": 2025}
+    english = _findings("en", "en", [
+        ("61% of workers trust the answers of AI tools.", "61%", 61),
+        ("24% of workers use AI to draft their e-mails.", "24%", 24),
+        ("31% of workers cancelled a paid AI subscription to save money.", "31%", 31)],
+        **fields)
+    turkish = _findings("tr", "tr", [
+        ("Çalışanların yüzde 9'u yapay zekadan korkuyor.", "yüzde 9", 9),
+        ("Çalışanların yüzde 31'i tasarruf için ücretli bir aboneliği iptal etti.",
+         "yüzde 31", 31),
+        ("Çalışanların yüzde 24'ü yapay zekayı her gün kullanıyor.", "yüzde 24", 24)],
+        **fields)
+    by_id = {n.obs_id: n for n in attach_claims(english + turkish)}
+    assert by_id["tr-yüzde 24"].predicates == by_id["en-24%"].predicates == {"use"}
+    assert score_pair(by_id["en-24%"], by_id["tr-yüzde 24"], {}) is None
+    assert score_pair(by_id["en-31%"], by_id["tr-yüzde 31"], {}) == ("restatement", 0.85)
+
+
+def test_one_predicate_id_will_do_for_an_earlier_year() -> None:
+    """A previous edition's value quoted again is one of few figures of its year."""
+    english = _node("e-en", "en3", "en", "In 2023, 40% of firms named the cost a barrier.",
+                    "40%", 40, 2023, population="companies", study="s", survey_year=2024)
+    chinese = _node("e-zh", "zh3", "zh", "2023年有40%的企业将其列为障碍。", "40%", 40, 2023,
+                    population="companies", study="s", survey_year=2024)
+    # (each has a neighbour of another value: not a lone figure)
+    english.place = ((("percent", 2023, 40.0), ("percent", 2024, 45.0)), 0)
+    chinese.place = ((("percent", 2024, 12.0), ("percent", 2023, 40.0)), 1)
+    english, chinese = attach_claims([english, chinese])
+    assert score_pair(english, chinese, {}) == ("restatement", 0.85)

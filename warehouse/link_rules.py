@@ -23,8 +23,8 @@ two figures measure the same thing, strongest first:
   concepts     across languages without a translation: same group, unit and concepts
   sample       counts of people, countries, ... describing a survey's sample
 Equal values alone never link two observations; claims that grade an answer differently
-("çok memnun" / "memnun", "非常满意" / "满意") never share a metric. `score_pair` scores one pair; which
-pairs are scored, and how links become metrics, is `warehouse/linking.py`.
+("çok memnun" / "memnun", "非常满意" / "满意") never share a metric. `score_pair` scores one
+pair; which pairs are scored, and how links become metrics, is `warehouse/linking.py`.
 """
 
 from __future__ import annotations
@@ -214,16 +214,18 @@ def _restated_across_languages(a: Node, b: Node) -> bool:
 
 def _predicates_vouch(a: Node, b: Node) -> bool:
     """Whether the predicate ids of two claims in two languages, with an equal value, say
-    they are one claim of one study. A report gives a dozen findings for its survey year,
-    many sharing one id ("use" of a technology): among them an equal value and one id in
-    common is chance, so they need MIN_PREDICATES ids in common, neither naming one the
-    other lacks. An earlier year's figures are few (a previous edition's value quoted
-    again), so there one id in common will do."""
+    they are one claim of one study (neither naming one the other lacks). A report gives
+    a dozen findings for its survey year, many sharing one id ("use" of a technology):
+    where the figures around both do not pair up, an equal value and one id in common is
+    chance, so they need MIN_PREDICATES ids in common. One id will do for a lone figure
+    (an article giving one finding: no neighbours to tell) and for an earlier year's
+    figures, which are few (a previous edition's value quoted again)."""
     shared = a.predicates & b.predicates
     if not shared or (bool(a.predicates - b.predicates) and bool(b.predicates - a.predicates)):
         return False
     earlier = any(n.survey_year is not None and n.year != n.survey_year for n in (a, b))
-    return earlier or len(shared) >= MIN_PREDICATES
+    lone = not nearby(a, NEARBY) or not nearby(b, NEARBY)
+    return earlier or lone or len(shared) >= MIN_PREDICATES
 
 
 def _in_the_same_order(a: Node, b: Node) -> bool:
