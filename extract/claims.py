@@ -207,6 +207,17 @@ def _opens_parenthesis(sentence: str, at: int) -> bool:
     return sentence[max(0, at - 1):at] in ("(", "（")
 
 
+def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
+             breaks: re.Pattern[str]) -> tuple[int, int]:
+    """Where the clause of the figure ending at `floor` starts, and the figure's start: a
+    figure whose own words only say which way it went ("0,3 puan azalarak %8,4 oldu",
+    "失业率为5.0%，比上年同期下降0.2个百分点", "新增就业12.6万人，同比增长3.4%") is the level
+    or the change of that figure's subject."""
+    before = next(s for s, e in others if e == floor)
+    lower = max((e for s, e in others if e <= before), default=0)
+    return _clause(sentence, before, floor, breaks, lower, floor)[0], before
+
+
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = (), *, change: bool = False) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
@@ -224,9 +235,15 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
     directions = vocabulary.directions if vocabulary and change else frozenset()
-    words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
+    said = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+    words = said - directions
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
-    if len(words) < MIN_CLAUSE_WORDS:
+    moves = vocabulary.directions if vocabulary else frozenset()
+    if said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
+        # it says which way, little else: the level or the change of the figure before
+        lo, before = _subject(sentence, others, floor, breaks)
+        words = (content_words(sentence[lo:before], lang) | said) - moves
+    elif len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
     tokens = set(_tokens(sentence[lo:hi], lang))

@@ -147,6 +147,24 @@ def test_a_price_release_links_last_years_change_that_each_edition_gives(
     assert reports.apart((cpi25, "0.4%"), (cpi25, "1.1%"))
 
 
+def test_labour_releases_link_levels_and_changes_whichever_way_they_went(
+        reports: Warehouse) -> None:
+    """"işsizlik oranı 0,3 puan azalarak %8,4 oldu" and, a year before, "0,4 puan artarak
+    %8,7": the level and the change each continue one measure (a level or change whose
+    own words only say which way it went has the subject of the figure before it); the
+    young people's rate is a part, not the whole. Likewise "失业率为5.0%，比上年同期下降0.2个
+    百分点" and "新增就业…同比增长3.4%" against the year before."""
+    tr25, tr24 = "kio_isgucu_2025.txt", "kio_isgucu_2024.txt"
+    zh25, zh24 = "yunling_jobs_2025.txt", "yunling_jobs_2024.txt"
+    assert reports.same((tr25, "%8,4"), (tr24, "%8,7"))
+    assert reports.same((tr25, "0,3 puan"), (tr24, "0,4 puan"))
+    assert reports.apart((tr25, "%8,4"), (tr25, "%16,2"), (tr24, "%15,3"))
+    assert reports.same((zh25, "5.0%"), (zh24, "5.2%"))
+    assert reports.same((zh25, "0.2个百分点"), (zh24, "0.1个百分点"))
+    assert reports.same((zh25, "3.4%"), (zh24, "1.5%"))
+    assert reports.apart((zh25, "5.0%"), (zh25, "15.8%"), (zh25, "4.1%"))
+
+
 def test_an_equal_value_in_a_summary_is_no_restatement_by_chance(chance: Warehouse) -> None:
     """The Chinese summary adds a finding of the full report (35 % take a ride-hailing car)
     whose value equals the release's bike-sharing share: one predicate id in common

@@ -121,6 +121,39 @@ DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
         "2024年10月份全市居民消费价格变动情况\n\n"
         "10月份，全市居民消费价格同比下降0.2%。\n\n"
         "食品价格同比下降2.6%。\n"),
+    "kio_isgucu_2025.txt": ({
+        "title": "İşgücü İstatistikleri, Eylül 2025",
+        "publisher": "Kuzey İstatistik Ofisi (kurgusal), haber bülteni",
+        "edition": "kio-isgucu-2025", "survey_year": 2025, "language": "tr"},
+        "İşgücü İstatistikleri, Eylül 2025\n\n"
+        "15 ve daha yukarı yaştakilerde işsizlik oranı 0,3 puan azalarak %8,4 oldu.\n\n"
+        "15-24 yaş grubunu kapsayan genç nüfusta işsizlik oranı 0,9 puan artarak %16,2 "
+        "olarak tahmin edildi.\n\n"
+        "İstihdam oranı ise %49,1 oldu; bu oran erkeklerde %66,8, kadınlarda %31,7 olarak "
+        "gerçekleşti.\n"),
+    "kio_isgucu_2024.txt": ({
+        "title": "İşgücü İstatistikleri, Eylül 2024",
+        "publisher": "Kuzey İstatistik Ofisi (kurgusal), haber bülteni",
+        "edition": "kio-isgucu-2024", "survey_year": 2024, "language": "tr"},
+        "İşgücü İstatistikleri, Eylül 2024\n\n"
+        "15 ve daha yukarı yaştakilerde işsizlik oranı 0,4 puan artarak %8,7 oldu.\n\n"
+        "15-24 yaş grubunu kapsayan genç nüfusta işsizlik oranı %15,3 olarak tahmin edildi.\n\n"
+        "İstihdam oranı %48,6 oldu.\n"),
+    "yunling_jobs_2025.txt": ({
+        "title": "2025年三季度全市就业情况",
+        "publisher": "云岭市统计局（虚构），季度发布",
+        "edition": "yunling-jobs-2025", "survey_year": 2025, "language": "zh"},
+        "2025年三季度全市就业情况\n\n"
+        "三季度，全市城镇调查失业率为5.0%，比上年同期下降0.2个百分点。其中，16—24岁劳动力失业率为"
+        "15.8%，25—59岁劳动力失业率为4.1%。\n\n"
+        "全市城镇新增就业12.6万人，同比增长3.4%。\n"),
+    "yunling_jobs_2024.txt": ({
+        "title": "2024年三季度全市就业情况",
+        "publisher": "云岭市统计局（虚构），季度发布",
+        "edition": "yunling-jobs-2024", "survey_year": 2024, "language": "zh"},
+        "2024年三季度全市就业情况\n\n"
+        "三季度，全市城镇调查失业率为5.2%，比上年同期上升0.1个百分点。\n\n"
+        "全市城镇新增就业12.2万人，同比下降1.5%。\n"),
     "qiming_satisfaction_2025.txt": ({
         "title": "2025年网购消费者满意度调查报告",
         "publisher": "启明咨询（虚构），调查报告",
