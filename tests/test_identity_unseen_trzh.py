@@ -163,6 +163,7 @@ def test_labour_releases_link_levels_and_changes_whichever_way_they_went(
     assert reports.same((zh25, "0.2个百分点"), (zh24, "0.1个百分点"))
     assert reports.same((zh25, "3.4%"), (zh24, "1.5%"))
     assert reports.apart((zh25, "5.0%"), (zh25, "15.8%"), (zh25, "4.1%"))
+    assert reports.same((zh25, "12.6万"), (zh24, "12.2万"))  # a count that is a finding
 
 
 def test_an_equal_value_in_a_summary_is_no_restatement_by_chance(chance: Warehouse) -> None:
@@ -253,3 +254,22 @@ def test_one_predicate_id_will_do_for_an_earlier_year() -> None:
     chinese.place = ((("percent", 2024, 12.0), ("percent", 2023, 40.0)), 1)
     english, chinese = attach_claims([english, chinese])
     assert score_pair(english, chinese, {}) == ("restatement", 0.85)
+
+
+def test_counts_of_people_that_are_findings_link_by_their_claims() -> None:
+    """The unemployed of two labour releases are one measure; the people a survey asked
+    are its sample, never a finding's value."""
+    said = "Türkiye genelinde işsiz sayısı {} kişi oldu."
+    now = _node("now", "d25", "tr", said.format("3 milyon 180 bin"), "3 milyon 180 bin",
+                3_180_000, 2025, unit="count", population="people", study="isgucu",
+                edition="isgucu-2025", survey_year=2025)
+    before = _node("before", "d24", "tr", said.format("3 milyon 260 bin"), "3 milyon 260 bin",
+                   3_260_000, 2024, unit="count", population="people", study="isgucu",
+                   edition="isgucu-2024", survey_year=2024)
+    asked = _node("asked", "p", "tr", "Araştırmada 3 bin 180 kişiyle görüşüldü.", "3 bin 180",
+                  3180, 2025, unit="count", population="people", study="anket",
+                  edition="anket-2025", survey_year=2025)
+    now, before, asked = attach_claims([now, before, asked])
+    assert (now.sample, before.sample, asked.sample) == (False, False, True)
+    assert score_pair(now, before, {}) == ("edition", 1.0)
+    assert score_pair(now, asked, {}) is None

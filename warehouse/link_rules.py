@@ -251,7 +251,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
     if a.unit != b.unit:  # ("up 9,800" is no value of the count: COUNT_CHANGE_UNIT)
         return None
     kind_a, kind_b = count_kind(a), count_kind(b)
-    if kind_a or kind_b:
+    if (kind_a or kind_b) and not _both_findings(a, b):
         # One document may describe several sub-samples ("3,450 consumers and 1,200 leaders"):
         # inside a document only counts of the same group are one sample.
         same_sample = a.sample and b.sample and kind_a == kind_b and (
@@ -294,6 +294,17 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
             and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def finding(node: Node) -> bool:
+    """A count of people that is a finding, not a sample ("12.6万人" newly employed, "3
+    milyon 251 bin kişi" unemployed): its claim tells which measure it is, as any other
+    figure's does."""
+    return count_kind(node) == PEOPLE_SAMPLE_LABEL and not node.sample
+
+
+def _both_findings(a: Node, b: Node) -> bool:
+    return finding(a) and finding(b)
 
 
 def other_waves(a: Node, b: Node) -> bool:
@@ -394,9 +405,8 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
         kind = count_kind(node)
         if kind is None:
             continue
-        if not node.sample:  # a count that is a finding ("41,300 people were claiming")
-            keys[node.obs_id] = ("finding", node.obs_id)
-            continue
+        if not node.sample:  # a count that is a finding ("41,300 people were claiming"):
+            continue  # linked by its claim
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
         several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
         group = str(node.population) if several else "*"
