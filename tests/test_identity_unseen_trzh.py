@@ -124,6 +124,16 @@ def test_an_english_survey_and_its_turkish_and_chinese_summaries(reports: Wareho
     assert reports.apart((EN, "24%"), (SAT25, "24%"))
 
 
+def test_two_studies_sharing_topic_words_across_languages_stay_apart(
+        reports: Warehouse) -> None:
+    """A Turkish and a Chinese study of AI at work each give findings about AI training
+    (wanting it, finding it needless; being offered it, finding it takes too long) and
+    productivity: topic words in common ("AI", "training") are no claim in common."""
+    tr, zh = "pusula_yz_2024.txt", "qiming_ai_2025.txt"
+    assert reports.apart((tr, "%38"), (tr, "%22"), (zh, "42%"), (zh, "30%"))
+    assert reports.apart((tr, "%61"), (zh, "55%"))
+
+
 def test_a_chinese_survey_and_release_keep_their_findings_apart(reports: Warehouse) -> None:
     """"非常满意" and "满意" are two answers; a gloss "三分之二以上" joins its exact figure;
     each growth rate of a retail release (total, without cars, town, country, online) is

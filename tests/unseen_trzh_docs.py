@@ -154,6 +154,22 @@ DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
         "2024年三季度全市就业情况\n\n"
         "三季度，全市城镇调查失业率为5.2%，比上年同期上升0.1个百分点。\n\n"
         "全市城镇新增就业12.2万人，同比下降1.5%。\n"),
+    "pusula_yz_2024.txt": ({
+        "title": "Yapay Zeka ve Çalışma Hayatı Araştırması 2024",
+        "publisher": "Pusula Araştırma (kurgusal), araştırma sonuçları",
+        "edition": "pusula-yz-2024", "survey_year": 2024, "language": "tr"},
+        "Yapay Zeka ve Çalışma Hayatı Araştırması 2024\n\n"
+        "Çalışanların %38'i yapay zeka eğitimi almak istiyor.\n\n"
+        "Çalışanların %22'si yapay zeka eğitimini gereksiz buluyor.\n\n"
+        "Çalışanların %61'i yapay zekanın verimliliği artırdığını düşünüyor.\n"),
+    "qiming_ai_2025.txt": ({
+        "title": "2025年职场人工智能调查",
+        "publisher": "启明咨询（虚构），调查报告",
+        "edition": "qiming-ai-2025", "survey_year": 2025, "language": "zh"},
+        "2025年职场人工智能调查\n\n"
+        "42%的员工表示公司提供过人工智能培训。\n\n"
+        "55%的员工认为人工智能提高了工作效率。\n\n"
+        "30%的员工担心人工智能培训占用太多时间。\n"),
     "qiming_satisfaction_2025.txt": ({
         "title": "2025年网购消费者满意度调查报告",
         "publisher": "启明咨询（虚构），调查报告",

@@ -20,7 +20,9 @@ two figures measure the same thing, strongest first:
   fingerprint  comparison groups sharing (year, value) points and a topic
   predicates   one study's claim in two languages without a translation: the same ids of
                predicate words (the concept lexicon), a conflict only with several
-  concepts     across languages without a translation: same group, unit and concepts
+  concepts     one study across languages without a translation: same group, unit and
+               concepts (two studies sharing topic words, "AI" and "training", are most
+               often giving different findings: wanting training, being offered it)
   sample       counts of people, countries, ... describing a survey's sample
 Equal values alone never link two observations; claims that grade an answer differently
 ("çok memnun" / "memnun", "非常满意" / "满意") never share a metric. `score_pair` scores one
@@ -289,7 +291,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if (a.lang != b.lang and a.population and concept_score == 1.0
+    if (a.lang != b.lang and a.population and concept_score == 1.0 and _same_study(a, b)
             and _predicates_fit(a, b) and not _would_conflict(a, b)
             and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
