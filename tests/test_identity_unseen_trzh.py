@@ -84,6 +84,13 @@ def test_no_conflict_and_no_cut_label(reports: Warehouse) -> None:
                 if any(mark in label for mark in "…\"“”„«»「」")]
 
 
+def test_a_sub_sample_is_labelled_as_a_part_of_the_whole(reports: Warehouse) -> None:
+    """"本次调查共回收有效问卷3260份，其中来自一线城市的受访者1150人": the 1,150 are a part."""
+    assert reports.apart(("qiming_satisfaction_2025.txt", "3260"),
+                         ("qiming_satisfaction_2025.txt", "1150"))
+    assert "survey responses: a part of the consumers" in reports.labels
+
+
 def test_a_statistics_release_links_its_editions_and_keeps_groups_apart(
         reports: Warehouse) -> None:
     """Household access in two editions and the previous year each gives ("Bu oran bir
