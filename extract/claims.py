@@ -62,6 +62,8 @@ class _Vocabulary:
     samples: tuple[str, ...] = ()
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
+    degrees: frozenset[str] = frozenset()
+    directions: frozenset[str] = frozenset()
 
 
 @cache
@@ -81,7 +83,9 @@ def _vocabulary(lang: str) -> _Vocabulary:
         breaks=re.compile("|".join([_BREAK, *spaced])),
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
-        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])))
+        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
+        degrees=frozenset(fold(w, lang) for w in claims.get("degrees", [])),
+        directions=frozenset(fold(w, lang) for w in claims.get("directions", [])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -221,10 +225,23 @@ def _opens_parenthesis(sentence: str, at: int) -> bool:
     return sentence[max(0, at - 1):at] in ("(", "（")
 
 
+def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
+             breaks: re.Pattern[str]) -> tuple[int, int]:
+    """Where the clause of the figure ending at `floor` starts, and the figure's start: a
+    figure whose own words only say which way it went ("0,3 puan azalarak %8,4 oldu",
+    "失业率为5.0%，比上年同期下降0.2个百分点", "新增就业12.6万人，同比增长3.4%") is the level
+    or the change of that figure's subject."""
+    before = next(s for s, e in others if e == floor)
+    lower = max((e for s, e in others if e <= before), default=0)
+    return _clause(sentence, before, floor, breaks, lower, floor)[0], before
+
+
 def build_claim(sentence: str, start: int, end: int, lang: str,
-                others: tuple[tuple[int, int], ...] = ()) -> Claim:
+                others: tuple[tuple[int, int], ...] = (), *, change: bool = False) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
-    figures of the sentence (a figure's clause stops at its neighbours)."""
+    figures of the sentence (a figure's clause stops at its neighbours). A `change`'s
+    direction words ("上涨", "下降") are its sign, not its claim: prices that rose one year
+    and fell the next are one measure."""
     floor = max((e for s, e in others if e <= start), default=0)
     ceiling = min((s for s, e in others if s >= end), default=len(sentence))
     try:
@@ -235,17 +252,50 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
-    words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+    directions = vocabulary.directions if vocabulary and change else frozenset()
+    said = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+    words = said - directions
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
-    if len(words) < MIN_CLAUSE_WORDS:
+    moves = vocabulary.directions if vocabulary else frozenset()
+    if said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
+        # it says which way, little else: the level or the change of the figure before
+        lo, before = _subject(sentence, others, floor, breaks)
+        words = (content_words(sentence[lo:before], lang) | said) - moves
+    elif len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
-        words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+        words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+@lru_cache(maxsize=100_000)
+def degree_words(clause: str, lang: str) -> frozenset[str]:
+    """The words of a clause that grade its predicate ("çok memnun", "非常满意", from
+    ``degrees`` in claims.toml): "very satisfied" is another answer than "satisfied", though
+    their content words are the same (a degree word is a stopword elsewhere)."""
+    try:
+        degrees = _vocabulary(lang).degrees
+    except lexicon.LexiconError:
+        return frozenset()
+    found = set()
+    for token in _tokens(clause, lang):
+        if token in degrees:
+            found.add(token)
+        elif _unspaced(lang):  # a segmenter may join the degree to its word ("比较满意")
+            found.update(d for d in degrees if token.startswith(d) and len(token) > len(d) + 1)
+    return frozenset(found)
+
+
+def grades_answers(lang: str) -> bool:
+    """Whether a language lists its degree words (``degrees`` in claims.toml)."""
+    try:
+        return bool(_vocabulary(lang).degrees)
+    except lexicon.LexiconError:
+        return False
 
 
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:

@@ -347,6 +347,12 @@ class ClaimsTable(_Table):
     # ... and a count whose own clause holds a `sample_parts` word is a part of the sample
     # ("davon 150 aus der Industrie", "其中大学生820人"), not a second sample.
     sample_parts: Words = []
+    # Words that grade a predicate ("çok" memnun, "非常"满意): two claims that differ in
+    # them are two answers of a scale, not one claim (warehouse/link_rules.py).
+    degrees: Words = []
+    # Words that give a change its direction ("上涨", "下降"): the figure's sign, dropped from
+    # the claim of a change so that a rise and a fall of one measure are one claim.
+    directions: Words = []
 
 
 class ClaimsFile(_Table):

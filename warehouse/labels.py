@@ -74,6 +74,8 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     if kind == PEOPLE_SAMPLE_LABEL:
         groups = {m.population for m in members}
         suffix = f": {_words(groups.pop())}" if len(groups) == 1 else ""
+        if suffix and all(m.sub_sample for m in members):  # ("其中…1150人": not the whole)
+            suffix = f": a part of the {suffix[2:]}"
         return f"{PEOPLE_SAMPLE_LABEL}{suffix}", "sample"
     if kind:
         return f"{_words(kind)} surveyed", "sample"

@@ -76,6 +76,10 @@ class Node:
 COUNT_CHANGE_UNIT = "count_change"
 
 
+# Units of a change: its direction is its sign ("上涨 0.4%", "下降 0.2%"), not its claim.
+CHANGE_UNITS = frozenset({"percent_change", "percentage_points", COUNT_CHANGE_UNIT})
+
+
 def linker_unit(unit: str, rule: str) -> str:
     """The unit the linker compares: a stored figure's unit, or COUNT_CHANGE_UNIT."""
     return COUNT_CHANGE_UNIT if unit == "count" and is_count_change(rule) else unit
@@ -114,7 +118,8 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
         spans = [(n.start - n.claim_start, n.end - n.claim_start) for n in members]
         for node, span in zip(members, spans, strict=True):
             others = tuple(other for other in spans if other != span)
-            claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others)
+            claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others,
+                                change=node.unit in CHANGE_UNITS)
             node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
             node.anaphor, node.gloss = claim.anaphor, claim.gloss
             node.thin, node.respectively = claim.thin, claim.respectively

@@ -9,9 +9,10 @@ two figures measure the same thing, strongest first:
   headline     a headline figure and the one body figure with its value
   restatement  the same value and year again: in one document with similar words, or in
                another document of the same study (a summary, a translation; in another
-               language only in the order of the study's figures, or with a predicate id
-               or a headline's group in common); one document giving a near-identical
-               claim two values (a slip, a conflict)
+               language only in the order of the study's figures, or with predicate ids
+               in common (two for the survey year, one for an earlier year), or a
+               headline's group); one document giving a near-identical claim two values
+               (a slip, a conflict)
   edition      the same claim (similar words, a shorter wording will do) in another
                edition of the study
   claim        a near-identical claim in another study (same language)
@@ -19,20 +20,23 @@ two figures measure the same thing, strongest first:
   fingerprint  comparison groups sharing (year, value) points and a topic
   predicates   one study's claim in two languages without a translation: the same ids of
                predicate words (the concept lexicon), a conflict only with several
-  concepts     across languages without a translation: same group, unit and concepts
+  concepts     one study across languages without a translation: same group, unit and
+               concepts (two studies sharing topic words, "AI" and "training", are most
+               often giving different findings: wanting training, being offered it)
   sample       counts of people, countries, ... describing a survey's sample
-Equal values alone never link two observations. `score_pair` scores one pair; which
-pairs are scored, and how links become metrics, is `warehouse/linking.py`.
+Equal values alone never link two observations; claims that grade an answer differently
+("çok memnun" / "memnun", "非常满意" / "满意") never share a metric. `score_pair` scores one
+pair; which pairs are scored, and how links become metrics, is `warehouse/linking.py`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import content_words
+from extract.claims import content_words, degree_words, grades_answers
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
-LINKER_VERSION = "linker-7"
+LINKER_VERSION = "linker-8"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -134,6 +138,20 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
     return None
 
 
+def _degrees_differ(a: Node, b: Node) -> bool:
+    """Claims that grade their predicate differently: "very satisfied" and "satisfied"
+    (the degree words of each language, `degrees` in claims.toml). Within a language the
+    words must be the same; across languages, only whether a claim has one is compared
+    (when both languages list theirs)."""
+    lang_a, lang_b = a.lang or "en", b.lang or "en"
+    if not (grades_answers(lang_a) and grades_answers(lang_b)):
+        return False
+    degree_a, degree_b = degree_words(a.clause, lang_a), degree_words(b.clause, lang_b)
+    if lang_a == lang_b:
+        return degree_a != degree_b
+    return bool(degree_a) != bool(degree_b)
+
+
 def _sentences_alike(a: Node, b: Node) -> bool:
     """Near-identical sentences (word stems or character pairs, figures left out)."""
     return jaccard(claim_shingles(a), claim_shingles(b)) >= SAME_SENTENCE
@@ -193,7 +211,23 @@ def _restated_across_languages(a: Node, b: Node) -> bool:
     finding (out of the order of its text) of the same group."""
     headline = (a.heading or b.heading) and a.population is not None and (
         a.population == b.population)
-    return _in_the_same_order(a, b) or bool(a.predicates & b.predicates) or headline
+    return _in_the_same_order(a, b) or _predicates_vouch(a, b) or headline
+
+
+def _predicates_vouch(a: Node, b: Node) -> bool:
+    """Whether the predicate ids of two claims in two languages, with an equal value, say
+    they are one claim of one study (neither naming one the other lacks). A report gives
+    a dozen findings for its survey year, many sharing one id ("use" of a technology):
+    where the figures around both do not pair up, an equal value and one id in common is
+    chance, so they need MIN_PREDICATES ids in common. One id will do for a lone figure
+    (an article giving one finding: no neighbours to tell) and for an earlier year's
+    figures, which are few (a previous edition's value quoted again)."""
+    shared = a.predicates & b.predicates
+    if not shared or (bool(a.predicates - b.predicates) and bool(b.predicates - a.predicates)):
+        return False
+    earlier = any(n.survey_year is not None and n.year != n.survey_year for n in (a, b))
+    lone = not nearby(a, NEARBY) or not nearby(b, NEARBY)
+    return earlier or lone or len(shared) >= MIN_PREDICATES
 
 
 def _in_the_same_order(a: Node, b: Node) -> bool:
@@ -219,7 +253,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
     if a.unit != b.unit:  # ("up 9,800" is no value of the count: COUNT_CHANGE_UNIT)
         return None
     kind_a, kind_b = count_kind(a), count_kind(b)
-    if kind_a or kind_b:
+    if (kind_a or kind_b) and not _both_findings(a, b):
         # One document may describe several sub-samples ("3,450 consumers and 1,200 leaders"):
         # inside a document only counts of the same group are one sample.
         same_sample = a.sample and b.sample and kind_a == kind_b and (
@@ -232,6 +266,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
+    if _degrees_differ(a, b):
+        return None  # "çok memnun" / "memnun": two answers of one scale
     found = _restatement(a, b)
     if found:
         return found
@@ -255,11 +291,22 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if (a.lang != b.lang and a.population and concept_score == 1.0
+    if (a.lang != b.lang and a.population and concept_score == 1.0 and _same_study(a, b)
             and _predicates_fit(a, b) and not _would_conflict(a, b)
             and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def finding(node: Node) -> bool:
+    """A count of people that is a finding, not a sample ("12.6万人" newly employed, "3
+    milyon 251 bin kişi" unemployed): its claim tells which measure it is, as any other
+    figure's does."""
+    return count_kind(node) == PEOPLE_SAMPLE_LABEL and not node.sample
+
+
+def _both_findings(a: Node, b: Node) -> bool:
+    return finding(a) and finding(b)
 
 
 def other_waves(a: Node, b: Node) -> bool:
@@ -360,9 +407,8 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
         kind = count_kind(node)
         if kind is None:
             continue
-        if not node.sample:  # a count that is a finding ("41,300 people were claiming")
-            keys[node.obs_id] = ("finding", node.obs_id)
-            continue
+        if not node.sample:  # a count that is a finding ("41,300 people were claiming"):
+            continue  # linked by its claim
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
         several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
         group = str(node.population) if several else "*"

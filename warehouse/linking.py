@@ -31,6 +31,7 @@ from warehouse.link_rules import (
     SAME_CLAIM_WORDS,
     compatible,
     count_kind,
+    finding,
     fingerprints,
     jaccard,
     sample_keys,
@@ -249,7 +250,7 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     they are clustered by key) between pairs `keep` accepts; `prefer` chooses the
     anchors of blocks."""
     links = _Links(nodes, prefer, keep)
-    linkable = [n for n in nodes if not count_kind(n)]
+    linkable = [n for n in nodes if not count_kind(n) or finding(n)]
     by_id = {n.obs_id: n for n in linkable}
     for members in grouped_by(linkable, sentence_of).values():
         for a, b in combinations(members, 2):

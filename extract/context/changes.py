@@ -74,14 +74,18 @@ def _is_decline(text: str, work: _Work, rules: LanguageRules, lead: int) -> bool
 
 def _earlier_rates(text: str, works: list[_Work], rules: LanguageRules) -> None:
     """'rose 3.2% ..., down from 3.4%': a percent after a change, joined by the language's
-    words for an earlier rate, is that change's rate at an earlier time, in its direction."""
+    words for an earlier rate, is that change's rate at an earlier time, in its direction.
+    A change there with a direction of its own ("同比上涨0.4%，去年同期为下降0.2%") keeps it."""
     for before, work in zip(works, works[1:], strict=False):
-        if (work.unit == "percent" and not work.signed and not work.cand.verbal
-                and before.unit == "percent_change"
-                and any(r.fullmatch(text, before.cand.end, work.lead)
-                        for r in rules.earlier_between)):
+        if (work.cand.verbal or before.unit != "percent_change"
+                or not any(r.fullmatch(text, before.cand.end, work.lead)
+                           for r in rules.earlier_between)):
+            continue
+        if work.unit == "percent" and not work.signed:
             work.unit = "percent_change"
             work.negative = before.negative
+            work.earlier_rate = True
+        elif work.unit == "percent_change":
             work.earlier_rate = True
 
 
