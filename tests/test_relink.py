@@ -83,6 +83,34 @@ def test_the_corpus_added_document_by_document_gives_the_metrics_of_a_rebuild(tm
         assert relink.why_rebuild(con) is None
 
 
+def test_a_count_of_people_that_is_a_finding_joins_its_earlier_edition(tmp_path) -> None:
+    """A count of people that is a finding (the unemployed), alone in its sentence: a
+    relink picks the earlier edition's count by its claim, as a rebuild links them."""
+    corpus = tmp_path / "releases"
+    corpus.mkdir()
+    entries = []
+    for year, count, rate in ((2024, "3 milyon 80 bin", "%8,9"),
+                              (2025, "2 milyon 940 bin", "%8,5")):
+        name = f"isgucu_{year}.txt"
+        (corpus / name).write_text(
+            f"Hane Halkı İşgücü Bülteni {year}\n\n"
+            f"Türkiye genelinde işsiz sayısı {year} yılında {count} kişi oldu.\n\n"
+            f"İşsizlik oranı {year} yılında {rate} olarak gerçekleşti.\n", encoding="utf-8")
+        entries.append({"file": name, "title": f"Hane Halkı İşgücü Bülteni {year}",
+                        "publisher": "Kuzey İstatistik Ofisi (fictional)", "language": "tr",
+                        "edition": f"isgucu-{year}", "survey_year": year})
+    _write_manifest(corpus, entries)
+    warehouse, summaries = _add_in_runs(corpus, tmp_path / "work", batches=2)
+    assert summaries[1]["reconciled"] == "extended"
+    with duckdb.connect(str(warehouse)) as con:
+        extended = _metrics(con)
+        assert extended == _rebuilt(con)
+        counts = con.execute("SELECT count(DISTINCT mo.metric_id) FROM observations o"
+                             " JOIN metric_observations mo USING (obs_id)"
+                             " WHERE o.unit = 'count'").fetchone()
+    assert counts == (1,)  # the two editions' counts are one metric
+
+
 def test_synthetic_editions_added_in_runs_stay_within_a_percent_of_a_rebuild(tmp_path) -> None:
     """Recombined real sentences with varied numbers: many equal wordings, many near values.
     Extending keeps earlier metrics as they stand, so a few figures may land differently

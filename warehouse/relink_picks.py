@@ -14,7 +14,8 @@ existing figures that share a block with a new figure, picked in SQL. Fills
                one figure per metric, language, wording, year
   claim        same language, unit and kind of people, sharing one of the new claim's
                rarest words (every claim similar enough shares one): one figure per
-               metric, wording and year; `translation` likewise by English words
+               metric, wording and year; `translation` likewise by English words (a count
+               of people that is a finding, not a sample, is picked so too)
   sample       counts describing a survey's sample: the oldest count of each metric, with
                the other counts of its document, and per sample metric and group one
                count of a new count's study and year (they decide its sample key: a
@@ -34,7 +35,7 @@ import duckdb
 from extract.concepts import predicates_of
 from warehouse import reconcile as rc
 from warehouse.link_claims import Node
-from warehouse.link_rules import SAME_CLAIM
+from warehouse.link_rules import SAME_CLAIM, count_kind, finding
 from warehouse.linking import population_tail
 from warehouse.store import insert_rows
 
@@ -50,6 +51,9 @@ SELECT o.obs_id, o.doc_id, o.seg_no, o.claim_start, coalesce(s.language, d.langu
        o.year, o.group_key,
        list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts, r.started_at,
        mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
+       -- (a count of people that is a finding links by its claim as any figure does)
+       NOT (o.unit = 'count' AND o.population IS NOT NULL) OR mo.metric_id NOT IN (
+           SELECT metric_id FROM metrics WHERE label_source = 'sample') AS by_claim,
        c.study, c.gloss, coalesce(c.words, []::VARCHAR[]) AS words,
        coalesce(c.words_en, []::VARCHAR[]) AS words_en
 FROM current_observations o JOIN documents d USING (doc_id)
@@ -107,10 +111,10 @@ GROUP BY k.unit, k.tail, k.concept, k.point_year, k.point, k.metric_id, k.popula
     "study": """
 SELECT e.obs_id FROM _relink_obs e
 JOIN (SELECT DISTINCT d.doc_id, n.unit, n.year, n.value FROM _relink_new n
-      JOIN documents d USING (doc_id) WHERE n.linkable) n
+      JOIN documents d USING (doc_id) WHERE n.linkable OR n.unit = 'count') n
   ON e.unit = n.unit AND e.year IS NOT DISTINCT FROM n.year AND e.value = n.value
 JOIN _relink_study s ON s.doc_id = n.doc_id AND s.study = e.study
-WHERE e.metric_id IS NOT NULL AND e.linkable""",
+WHERE e.metric_id IS NOT NULL AND e.by_claim""",
     "study wording": f"""
 WITH shorter AS (  -- its language, two claim words and the kind of people in common
     SELECT DISTINCT obs_id FROM (
@@ -133,7 +137,7 @@ GROUP BY e.metric_id, e.lang, e.words, e.concepts, e.year""",
     "claim": f"""
 WITH worded AS (  -- the figures first, then one per metric and wording among them
     SELECT DISTINCT e.obs_id FROM (SELECT obs_id, lang, unit, tail, unnest(words) AS word
-                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND linkable) e
+                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND by_claim) e
     JOIN _relink_new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
                             AND e.tail = n.tail AND e.word = n.word AND NOT n.english)
 SELECT {_OLDEST} FROM _relink_obs e JOIN worded USING (obs_id)
@@ -141,7 +145,7 @@ GROUP BY e.metric_id, e.words, e.concepts, e.year""",
     "translation": f"""
 WITH translated AS (
     SELECT DISTINCT e.obs_id FROM (SELECT obs_id, unit, tail, unnest(words_en) AS word
-                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND linkable) e
+                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND by_claim) e
     JOIN _relink_new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
                             AND n.english)
 SELECT {_OLDEST} FROM _relink_obs e JOIN translated USING (obs_id)
@@ -205,7 +209,7 @@ def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
                 " tail VARCHAR, word VARCHAR, english BOOLEAN)")
     insert_rows(con, "_relink_study", [{"doc_id": doc, "study": study} for doc, study
                                        in sorted({(n.doc_id, n.study) for n in new})])
-    linkable = [n for n in new if not (n.unit == "count" and n.population)]
+    linkable = [n for n in new if not count_kind(n) or finding(n)]  # (as `linking` has it)
     frequency = _word_frequency(con)
     insert_rows(con, "_relink_new_words", [
         {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
@@ -230,7 +234,7 @@ def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
 _STUDY_WORDS = """
 CREATE TEMP TABLE _relink_study_words AS
 SELECT obs_id, study, lang, unit, tail, unnest(words) AS word FROM _relink_obs
-WHERE metric_id IS NOT NULL AND linkable
+WHERE metric_id IS NOT NULL AND by_claim
   AND (study, unit) IN (SELECT (study, unit) FROM _relink_new_claims);
 CREATE TEMP TABLE _relink_new_claim_words AS
 SELECT obs_id, study, lang, unit, tail, unnest(words) AS word FROM _relink_new_claims;
