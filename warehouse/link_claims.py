@@ -258,15 +258,19 @@ class Shared:
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
         self.by_wording: dict[tuple[str, str | None], frozenset[str]] = {}
+        self.by_sentence: dict[tuple[str, str | None], frozenset[str]] = {}
 
     def __call__(self, value: Any) -> Any:
         return self.values.setdefault(value, value)
 
     def shingles(self, claim: str, lang: str | None) -> frozenset[str]:
-        key = (_FIGURES.sub(" ", claim), lang)
-        found = self.by_wording.get(key)
+        found = self.by_sentence.get((claim, lang))  # (a sentence's figures share it)
         if found is None:
-            found = self.by_wording[key] = frozenset(self(t) for t in _shingles(claim, lang))
+            key = (_FIGURES.sub(" ", claim), lang)
+            found = self.by_wording.get(key)
+            if found is None:
+                found = self.by_wording[key] = frozenset(self(t) for t in _shingles(claim, lang))
+            self.by_sentence[(claim, lang)] = found
         return found
 
 

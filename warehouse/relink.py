@@ -246,6 +246,10 @@ def _label_members(con: duckdb.DuckDBPyConnection, metrics: set[str]
 
 def _translated_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
     """Metrics with a figure whose sentence was first translated by this run."""
+    translated = con.execute("SELECT count(*) > 0 FROM translations WHERE run_id = ?"
+                             " AND tgt = 'en' AND status = 'translated'", [run_id]).fetchone()
+    if translated != (True,):
+        return set()  # (most runs: no model, or nothing new to translate)
     rows = con.execute(
         "SELECT DISTINCT mo.metric_id FROM current_observations o"
         " JOIN metric_observations mo USING (obs_id)"
