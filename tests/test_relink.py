@@ -111,6 +111,34 @@ def test_a_count_of_people_that_is_a_finding_joins_its_earlier_edition(tmp_path)
     assert counts == (1,)  # the two editions' counts are one metric
 
 
+def test_a_change_of_a_count_joins_its_earlier_edition(tmp_path) -> None:
+    """"rose by 12,400 people": a change of a count, which the linker tells from the
+    count's level (`link_claims.linker_unit`); a relink picks the earlier edition's change
+    by the same unit, as a rebuild links them."""
+    corpus = tmp_path / "releases"
+    corpus.mkdir()
+    entries = []
+    for year, change, level in ((2024, "12,400", "1.91"), (2025, "9,800", "1.92")):
+        name = f"labour_{year}.txt"
+        (corpus / name).write_text(
+            f"Regional Labour Market Bulletin {year}\n\n"
+            f"Employment in the region rose by {change} people over the year to {level}"
+            " million.\n\nThe employment rate of people aged 16 to 64 years was 74.8%.\n",
+            encoding="utf-8")
+        entries.append({"file": name, "title": f"Regional Labour Market Bulletin {year}",
+                        "publisher": "Northshire Statistics Office (fictional)",
+                        "language": "en", "edition": f"labour-{year}", "survey_year": year})
+    _write_manifest(corpus, entries)
+    warehouse, summaries = _add_in_runs(corpus, tmp_path / "work", batches=2)
+    assert summaries[1]["reconciled"] == "extended"
+    with duckdb.connect(str(warehouse)) as con:
+        assert _metrics(con) == _rebuilt(con)
+        changes = con.execute("SELECT count(DISTINCT mo.metric_id), count(*) FROM observations o"
+                              " JOIN metric_observations mo USING (obs_id)"
+                              " WHERE o.rule LIKE '%count_change%'").fetchone()
+    assert changes == (1, 2)  # the two editions' changes are one metric
+
+
 def test_synthetic_editions_added_in_runs_stay_within_a_percent_of_a_rebuild(tmp_path) -> None:
     """Recombined real sentences with varied numbers: many equal wordings, many near values.
     Extending keeps earlier metrics as they stand, so a few figures may land differently

@@ -33,8 +33,9 @@ import math
 import duckdb
 
 from extract.concepts import predicates_of
+from extract.records import COUNT_CHANGE
 from warehouse import reconcile as rc
-from warehouse.link_claims import Node
+from warehouse.link_claims import COUNT_CHANGE_UNIT, Node
 from warehouse.link_rules import SAME_CLAIM, count_kind, finding
 from warehouse.linking import population_tail
 from warehouse.store import insert_rows
@@ -44,15 +45,21 @@ TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_study",
                "_relink_new_claim_words", "_relink_word_predicates")
 
 
-_OBSERVATIONS = """
+# The unit the linker compares (`link_claims.linker_unit`): the change of a count is no count.
+_LINKER_UNIT = (f"CASE WHEN o.unit = 'count' AND starts_with(regexp_replace("
+                f"split_part(o.rule, '+', 1), '^[^.]*[.]', ''), '{COUNT_CHANGE}')"
+                f" THEN '{COUNT_CHANGE_UNIT}' ELSE o.unit END")
+
+_OBSERVATIONS = f"""
 CREATE TEMP TABLE _relink_obs AS
 SELECT o.obs_id, o.doc_id, o.seg_no, o.claim_start, coalesce(s.language, d.language) AS lang,
-       o.value, o.unit, o.population, string_split(coalesce(o.population, ''), '_')[-1] AS tail,
+       o.value, {_LINKER_UNIT} AS unit, o.population,
+       string_split(coalesce(o.population, ''), '_')[-1] AS tail,
        o.year, o.group_key,
        list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts, r.started_at,
-       mo.metric_id, NOT (o.unit = 'count' AND o.population IS NOT NULL) AS linkable,
+       mo.metric_id, NOT ({_LINKER_UNIT} = 'count' AND o.population IS NOT NULL) AS linkable,
        -- (a count of people that is a finding links by its claim as any figure does)
-       NOT (o.unit = 'count' AND o.population IS NOT NULL) OR mo.metric_id NOT IN (
+       NOT ({_LINKER_UNIT} = 'count' AND o.population IS NOT NULL) OR mo.metric_id NOT IN (
            SELECT metric_id FROM metrics WHERE label_source = 'sample') AS by_claim,
        c.study, c.gloss, coalesce(c.words, []::VARCHAR[]) AS words,
        coalesce(c.words_en, []::VARCHAR[]) AS words_en
