@@ -11,7 +11,9 @@ bench times only `relink.reconcile`, repeatedly, on copies of one warehouse:
      mined, their figures not yet linked;
   3. `relink.reconcile` on a fresh copy of that warehouse, --repeat times, each in a new
      process as in a run (its lemmas and Chinese words are loaded the first time): wall
-     and CPU seconds (CPU counts DuckDB's threads too), and what it did.
+     and CPU seconds (CPU counts DuckDB's threads too), and what it did;
+  4. the whole +K run once more, on a copy of the N-document warehouse: its stage times
+     (`runs.summary`), where the reconcile stage includes Prefect's subflow.
 
     .venv/bin/python bench/relink.py [--documents 10000] [--add 100] [--repeat 3]
         [--work DIR] [--base WAREHOUSE]
@@ -49,10 +51,13 @@ def write_corpus(documents: int, corpus: Path, start: int = 0) -> None:
                     str(corpus), "--start", str(start)], check=True, stdout=subprocess.DEVNULL)
 
 
+def base_of(args: argparse.Namespace, work: Path) -> Path:
+    return Path(args.base) if args.base else work / "base.duckdb"
+
+
 def unlinked_warehouse(args: argparse.Namespace, work: Path) -> Path:
     """A warehouse whose newest (killed) run mined K documents and linked nothing."""
-    corpus, pending = work / "corpus", work / "pending.duckdb"
-    base = Path(args.base) if args.base else work / "base.duckdb"
+    corpus, pending, base = work / "corpus", work / "pending.duckdb", base_of(args, work)
     if not args.base:
         write_corpus(args.documents, corpus)
         polystat_run(corpus, base, work)
@@ -105,6 +110,13 @@ def main() -> None:
         how = counts.get("rebuilt_because") or f"extended, {counts['linked_new']} new figures"
         print(f"  wall {counts['wall']:5.2f} s  cpu {counts['cpu']:5.2f} s"
               f"  ({how}; {counts['metrics']} metrics)")
+    shutil.copy(base_of(args, work), work / "copy.duckdb")
+    polystat_run(work / "corpus", work / "copy.duckdb", work)
+    con = db.connect(work / "copy.duckdb", read_only=True)
+    summary = con.execute("SELECT summary FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    con.close()
+    stages = json.loads(summary[0]) if summary else {}
+    print(f"the whole +{args.add} run: {stages.get('stage_seconds')} ({stages.get('reconciled')})")
     (work / "copy.duckdb").unlink(missing_ok=True)
 
 
