@@ -561,6 +561,45 @@ def metrics_rename(ident: MetricArgument,
     terminal.line(f"{ident} is labelled “{done['label']}” (decision {done['decision_id']})")
 
 
+@metrics_app.command("suggestions")
+def metrics_suggestions(warehouse: WarehouseOption,
+                        top: Annotated[int, typer.Option(
+                            "--top", min=1, help="How many pairs to list, best first.")] = 20,
+                        as_json: JsonOption = False) -> None:
+    """Pairs of metrics possibly the same across the warehouse, best first: the linker kept
+    them apart for want of evidence; each with its reason and the merge that accepts it."""
+    from flows.metrics_view import suggestion_lines
+    from warehouse import curation
+
+    with _open_read(warehouse) as con:
+        found = curation.suggestions(con, limit=top)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    if not found:
+        out.print("no metrics possibly the same: the linker kept no alike metrics apart")
+    for line in suggestion_lines(found, pairs=True):
+        out.print(line)
+
+
+@metrics_app.command("undo")
+def metrics_undo(warehouse: WarehouseOption,
+                 decision: Annotated[int | None, typer.Argument(
+                     help="The number of a decision (#… in `polystat metrics show`); default: "
+                          "the latest decision in force.", show_default=False)] = None) -> None:
+    """Take back an analyst's decision (the latest, or DECISION): the metrics go back as
+    they were, and no later run or rebuild applies it. Exit 2 for an unknown decision, one
+    undone already, or one a later decision on its figures still builds on."""
+    from warehouse import curation
+
+    with _open_write(warehouse) as con:
+        done = curation.undo(con, decision)
+    terminal.line(f"undid decision {done['undone']} (a {done['kind']}); its figures are in "
+                  f"{', '.join(done['metrics']) or 'no metric now'} "
+                  f"(decision {done['decision_id']})")
+
+
 @app.command("settings")
 def show_settings() -> None:
     """Every setting: its environment variable, current value, where the value comes from
