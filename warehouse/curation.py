@@ -334,14 +334,17 @@ def suggestions(con: duckdb.DuckDBPyConnection, metric_id: str | None = None, *,
     """Metrics possibly the same (the metric_suggestions view of migration 027), best first:
     those of one metric, or every pair of the warehouse once. Each with both labels, the
     score, the reason in words and the command line that accepts it (a merge)."""
-    where = "s.metric_id = ?" if metric_id else "s.metric_id < s.similar_metric_id"
+    if metric_id:  # the macro joins that metric's documents and words only (~1 s at 10,000)
+        source, where, params = "metric_suggestions_of(?)", "s.metric_id = ?", [metric_id] * 2
+    else:  # each pair once
+        source, where, params = "metric_suggestions", "s.metric_id < s.similar_metric_id", []
     cursor = con.execute(f"""
         SELECT s.metric_id, a.label, s.similar_metric_id, b.label AS similar_label,
                s.score, s.reason, s.shared_words
-        FROM metric_suggestions s JOIN metrics a ON a.metric_id = s.metric_id
+        FROM {source} s JOIN metrics a ON a.metric_id = s.metric_id
         JOIN metrics b ON b.metric_id = s.similar_metric_id
         WHERE {where} ORDER BY s.score DESC, s.metric_id, s.similar_metric_id
-        LIMIT ?""", [*([metric_id] if metric_id else []), limit if limit else 1 << 62])
+        LIMIT ?""", [*params, limit if limit else 1 << 62])
     return [{**found, "accept": f"polystat metrics merge {found['metric_id']} "
                                 f"{found['similar_metric_id']}"} for found in _records(cursor)]
 

@@ -51,19 +51,28 @@ SELECT * FROM best;
 -- claim word that at most 50 metrics of that unit and group hold (a common word such as
 -- "say" is no evidence and would pair everything), over each metric's 10 most frequent
 -- claims (a large metric repeats a few wordings), and by figures of one document.
-CREATE OR REPLACE VIEW metric_suggestions AS
+-- `metric_suggestions_of(m)` gives those of one metric (both directions), cheaply: its
+-- figures' documents and words only are joined; the view is `metric_suggestions_of(NULL)`.
+CREATE MACRO metric_suggestions_of(wanted) AS TABLE
 WITH figure AS (
     SELECT mo.metric_id, o.doc_id, o.claim_start, o.unit, o.year, o.value,
            coalesce(o.population, '') AS grp, c.study,
            list_sort(list_distinct(list_concat(c.words, coalesce(c.words_en, [])))) AS words
     FROM metric_observations mo JOIN current_observations o USING (obs_id)
     JOIN claims c USING (obs_id)),
+mine AS (  -- the figures suggestions are looked for: of the wanted metric, or all
+    SELECT * FROM figure WHERE wanted IS NULL OR metric_id = wanted),
 metric AS (
     SELECT metric_id, any_value(unit) AS unit, any_value(grp) AS grp,
            list_sort(list(DISTINCT year) FILTER (WHERE year IS NOT NULL)) AS years
     FROM figure GROUP BY metric_id),
+near AS (  -- figures with a word of those looked for (all of them, without a wanted metric)
+    SELECT f.* FROM figure f
+    LEFT JOIN (SELECT list_distinct(flatten(list(words))) AS words FROM mine
+               WHERE wanted IS NOT NULL) m ON true
+    WHERE wanted IS NULL OR list_has_any(f.words, m.words)),
 claim AS (
-    SELECT metric_id, unit, grp, study, words FROM figure WHERE len(words) > 0
+    SELECT metric_id, unit, grp, study, words FROM near WHERE len(words) > 0
     GROUP BY metric_id, unit, grp, study, words
     QUALIFY row_number() OVER (PARTITION BY metric_id ORDER BY count(*) DESC, words) <= 10),
 claim_word AS (
@@ -76,7 +85,8 @@ worded AS (
            arg_max(words, similarity) AS words, max(similarity) AS similarity,
            bool_or(same_study) AS same_study, arg_max(study, same_study) AS study
     FROM (
-        SELECT DISTINCT a.metric_id, b.metric_id AS other_id, a.study,
+        SELECT DISTINCT least(a.metric_id, b.metric_id) AS metric_id,
+               greatest(a.metric_id, b.metric_id) AS other_id, a.study,
                a.study IS NOT DISTINCT FROM b.study AS same_study,
                list_intersect(a.words, b.words) AS shared,
                list_distinct(list_concat(a.words, b.words)) AS words,
@@ -84,18 +94,23 @@ worded AS (
                  / len(list_distinct(list_concat(a.words, b.words))) AS similarity
         FROM claim_word a JOIN blocking USING (unit, grp, word)
         JOIN claim_word b ON b.unit = a.unit AND b.grp = a.grp AND b.word = a.word
-         AND a.metric_id < b.metric_id)
+        WHERE (wanted IS NULL AND a.metric_id < b.metric_id)
+           OR (a.metric_id = wanted AND b.metric_id <> wanted))
     GROUP BY ALL),
-restated AS (
-    SELECT a.metric_id, b.metric_id AS other_id, min(a.year) AS year, min(a.value) AS value
-    FROM figure a JOIN figure b ON a.doc_id = b.doc_id AND a.unit = b.unit AND a.grp = b.grp
-     AND a.year = b.year AND abs(a.value - b.value) < 0.05 AND a.metric_id < b.metric_id
-     AND a.claim_start <> b.claim_start
-    GROUP BY ALL),
-together AS (
-    SELECT DISTINCT a.metric_id, b.metric_id AS other_id
-    FROM figure a JOIN figure b ON a.doc_id = b.doc_id AND a.metric_id < b.metric_id
-     AND (a.claim_start = b.claim_start OR (a.year = b.year AND abs(a.value - b.value) >= 0.05))),
+same_document AS (  -- figures of two metrics in one document
+    SELECT least(a.metric_id, b.metric_id) AS metric_id,
+           greatest(a.metric_id, b.metric_id) AS other_id,
+           a.claim_start = b.claim_start AS same_sentence, a.year = b.year AS same_year,
+           abs(a.value - b.value) < 0.05 AS same_value, a.year, a.value
+    FROM mine a JOIN figure b ON a.doc_id = b.doc_id AND a.unit = b.unit AND a.grp = b.grp
+    WHERE (wanted IS NULL AND a.metric_id < b.metric_id)
+       OR (wanted IS NOT NULL AND b.metric_id <> wanted)),
+restated AS (  -- one document gives both the same value for the same year
+    SELECT metric_id, other_id, min(year) AS year, min(value) AS value FROM same_document
+    WHERE same_year AND same_value AND NOT same_sentence GROUP BY ALL),
+together AS (  -- one sentence holds both, or one document gives both other values a year
+    SELECT DISTINCT metric_id, other_id FROM same_document
+    WHERE same_sentence OR (same_year AND NOT same_value)),
 split_side AS (
     SELECT DISTINCT f.decision_id, f.side, mo.metric_id
     FROM curated_figures f JOIN curation_decisions d USING (decision_id)
@@ -145,3 +160,5 @@ SELECT metric_id, other_id AS similar_metric_id, score, reason, shared AS shared
 FROM described
 UNION ALL
 SELECT other_id, metric_id, score, reason, shared, same_study, restated_year FROM described;
+
+CREATE OR REPLACE VIEW metric_suggestions AS SELECT * FROM metric_suggestions_of(NULL);
