@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -416,6 +417,7 @@ def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-�
                     "`polystat export statistics` (obs_id, metric_id)")
     if found["kind"] == "metric" and found["series"]:
         found["page"] = _metric_page(found["metric"]["metric_id"])
+    _accepted_in(found.get("possibly_same_as", []), warehouse)
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return
@@ -510,6 +512,7 @@ def metrics_show(ident: MetricArgument, warehouse: WarehouseOption,
             found = curation.metric(con, ident)
         except curation.CurationError as exc:
             raise _fail(str(exc), 2) from None
+    _accepted_in(found["possibly_same_as"], warehouse)
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return
@@ -561,6 +564,14 @@ def metrics_rename(ident: MetricArgument,
     terminal.line(f"{ident} is labelled “{done['label']}” (decision {done['decision_id']})")
 
 
+def _accepted_in(suggestions: list[dict[str, Any]], warehouse: Path) -> None:
+    """Each suggestion's merge line names the warehouse it was read from, unless that is the
+    default one: run as printed, it changes that warehouse."""
+    if warehouse.resolve() != Path(settings.get("warehouse")).resolve():
+        for found in suggestions:
+            found["accept"] += f" --warehouse {shlex.quote(str(warehouse))}"
+
+
 @metrics_app.command("suggestions")
 def metrics_suggestions(warehouse: WarehouseOption,
                         top: Annotated[int, typer.Option(
@@ -573,6 +584,7 @@ def metrics_suggestions(warehouse: WarehouseOption,
 
     with _open_read(warehouse) as con:
         found = curation.suggestions(con, limit=top)
+    _accepted_in(found, warehouse)
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return

@@ -119,8 +119,10 @@ def suggestion_lines(suggestions: list[dict[str, Any]], *, pairs: bool = False) 
     if not suggestions:
         return []
     shown = suggestions if pairs else suggestions[:SUGGESTIONS_SHOWN]
-    lines = [line("similar", f"possibly the same as {counted(len(suggestions), 'metric')} "
-                             "(kept apart for want of evidence; accept one with its merge):")]
+    heading = (f"{counted(len(suggestions), 'pair')} of metrics possibly the same" if pairs
+               else f"possibly the same as {counted(len(suggestions), 'metric')}")
+    lines = [line("similar", f"{heading} (kept apart for want of evidence; accept one with "
+                             "its merge):")]
     for found in shown:
         text = Text(f"  {found['score']:.2f}  ")
         if pairs:

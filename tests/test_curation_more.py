@@ -162,7 +162,9 @@ def test_suggestions_are_ranked_explained_and_accepted_by_their_merge(study_run,
     assert "possibly the same as" in explained and top["metric_id"] in explained
     assert f"polystat metrics merge {top['similar_metric_id']} {top['metric_id']}" in explained
 
-    assert top["accept"].startswith("polystat metrics merge ")
+    # run as printed, the line changes the warehouse it was read from (not the default one)
+    assert top["accept"] == (f"polystat metrics merge {top['metric_id']} "
+                             f"{top['similar_metric_id']} --warehouse {warehouse}")
     _ok(top["accept"].split()[1:], warehouse)  # accepting it is running its line
     metric_of = _membership(warehouse)
     merged = {metric_of[obs] for metric in (top["metric_id"], top["similar_metric_id"])
