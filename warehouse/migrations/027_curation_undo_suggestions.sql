@@ -121,7 +121,7 @@ split_apart AS (
     FROM split_side a JOIN split_side b USING (decision_id)
     WHERE a.side = 'moved' AND b.side = 'kept'),
 scored AS (
-    SELECT p.metric_id, p.other_id, m.unit, m.grp, coalesce(w.shared, []) AS shared,
+    SELECT p.metric_id, p.other_id, ma.unit, ma.grp, coalesce(w.shared, []) AS shared,
            coalesce(len(w.words), 0) AS words, coalesce(w.same_study, false) AS same_study,
            w.study, ma.years, mb.years AS other_years,
            len(ma.years) > 0 AND len(mb.years) > 0 AND NOT list_has_any(ma.years, mb.years)
@@ -129,7 +129,6 @@ scored AS (
            r.year AS restated_year, r.value AS restated_value
     FROM (SELECT metric_id, other_id FROM worded UNION SELECT metric_id, other_id FROM restated) p
     LEFT JOIN worded w USING (metric_id, other_id) LEFT JOIN restated r USING (metric_id, other_id)
-    JOIN metric m USING (metric_id)
     JOIN metric ma ON ma.metric_id = p.metric_id JOIN metric mb ON mb.metric_id = p.other_id
     ANTI JOIN together t ON t.metric_id = p.metric_id AND t.other_id = p.other_id
     ANTI JOIN split_apart s ON s.metric_id = p.metric_id AND s.other_id = p.other_id),
