@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -416,6 +417,7 @@ def explain(ident: Annotated[str, typer.Argument(help="An observation id (obs-�
                     "`polystat export statistics` (obs_id, metric_id)")
     if found["kind"] == "metric" and found["series"]:
         found["page"] = _metric_page(found["metric"]["metric_id"])
+    _accepted_in(found.get("possibly_same_as", []), warehouse)
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return
@@ -510,6 +512,7 @@ def metrics_show(ident: MetricArgument, warehouse: WarehouseOption,
             found = curation.metric(con, ident)
         except curation.CurationError as exc:
             raise _fail(str(exc), 2) from None
+    _accepted_in(found["possibly_same_as"], warehouse)
     if as_json:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
         return
@@ -559,6 +562,54 @@ def metrics_rename(ident: MetricArgument,
     with _open_write(warehouse) as con:
         done = curation.rename(con, ident, label)
     terminal.line(f"{ident} is labelled “{done['label']}” (decision {done['decision_id']})")
+
+
+def _accepted_in(suggestions: list[dict[str, Any]], warehouse: Path) -> None:
+    """Each suggestion's merge line names the warehouse it was read from, unless that is the
+    default one: run as printed, it changes that warehouse."""
+    if warehouse.resolve() != Path(settings.get("warehouse")).resolve():
+        for found in suggestions:
+            found["accept"] += f" --warehouse {shlex.quote(str(warehouse))}"
+
+
+@metrics_app.command("suggestions")
+def metrics_suggestions(warehouse: WarehouseOption,
+                        top: Annotated[int, typer.Option(
+                            "--top", min=1, help="How many pairs to list, best first.")] = 20,
+                        as_json: JsonOption = False) -> None:
+    """Pairs of metrics possibly the same across the warehouse, best first: the linker kept
+    them apart for want of evidence; each with its reason and the merge that accepts it."""
+    from flows.metrics_view import suggestion_lines
+    from warehouse import curation
+
+    with _open_read(warehouse) as con:
+        found = curation.suggestions(con, limit=top)
+    _accepted_in(found, warehouse)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    if not found:
+        out.print("no metrics possibly the same: the linker kept no alike metrics apart")
+    for line in suggestion_lines(found, pairs=True):
+        out.print(line)
+
+
+@metrics_app.command("undo")
+def metrics_undo(warehouse: WarehouseOption,
+                 decision: Annotated[int | None, typer.Argument(
+                     help="The number of a decision (#… in `polystat metrics show`); default: "
+                          "the latest decision in force.", show_default=False)] = None) -> None:
+    """Take back an analyst's decision (the latest, or DECISION): the metrics go back as
+    they were, and no later run or rebuild applies it. Exit 2 for an unknown decision, one
+    undone already, or one a later decision on its figures still builds on."""
+    from warehouse import curation
+
+    with _open_write(warehouse) as con:
+        done = curation.undo(con, decision)
+    terminal.line(f"undid decision {done['undone']} (a {done['kind']}); its figures are in "
+                  f"{', '.join(done['metrics']) or 'no metric now'} "
+                  f"(decision {done['decision_id']})")
 
 
 @app.command("settings")

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 
-from flows.metrics_view import curation_lines, curation_notes, line, number
+from flows.metrics_view import curation_lines, curation_notes, line, number, suggestion_lines
 
 MEMBERS_SHOWN = 10
 
@@ -105,6 +105,7 @@ def _metric(record: dict[str, Any]) -> list[Text]:
     lines += [_member(m) for m in members[:MEMBERS_SHOWN]]
     if total > MEMBERS_SHOWN:
         lines.append(Text(f"  and {total - MEMBERS_SHOWN} more (--json lists them all)"))
+    lines += suggestion_lines(record.get("possibly_same_as") or [])
     lines += [_run(None, metric["run_id"]), line("id", metric["metric_id"])]
     if record.get("page"):  # the Trends page's block or row of the metric (flows/cli.py)
         lines.append(line("report", record["page"]))

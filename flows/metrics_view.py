@@ -89,6 +89,7 @@ def show_lines(record: dict[str, Any]) -> list[Text]:
     lines.append(line("figures", f"{counted(len(figures), 'figure')} in "
                                   f"{counted(sources, 'source')}:"))
     lines += [_figure(figure) for figure in figures]
+    lines += suggestion_lines(record.get("possibly_same_as") or [])
     lines.append(line("id", metric["metric_id"]))
     return lines
 
@@ -109,9 +110,39 @@ def _figure(figure: dict[str, Any]) -> Text:
             .append(f"»{claim[start:end]}«", "bold").append(after))
 
 
+SUGGESTIONS_SHOWN = 5  # "possibly the same as" under a metric (--json gives them all)
+
+
+def suggestion_lines(suggestions: list[dict[str, Any]], *, pairs: bool = False) -> list[Text]:
+    """'possibly the same as' and, per suggestion, the other metric (with `pairs`: both,
+    for the warehouse-wide list), the score, the reason and the merge that accepts it."""
+    if not suggestions:
+        return []
+    shown = suggestions if pairs else suggestions[:SUGGESTIONS_SHOWN]
+    heading = (f"{counted(len(suggestions), 'pair')} of metrics possibly the same" if pairs
+               else f"possibly the same as {counted(len(suggestions), 'metric')}")
+    lines = [line("similar", f"{heading} (kept apart for want of evidence; accept one with "
+                             "its merge):")]
+    for found in shown:
+        text = Text(f"  {found['score']:.2f}  ")
+        if pairs:
+            text.append(f"{found['metric_id']} ").append(found["label"], "bold").append("  ~  ")
+        lines.append(text.append(f"{found['similar_metric_id']} ")
+                     .append(found["similar_label"], "bold"))
+        lines.append(Text(f"        {found['reason']}", style="dim"))
+        lines.append(Text(f"        {found['accept']}"))
+    if len(suggestions) > len(shown):
+        lines.append(Text(f"  and {len(suggestions) - len(shown)} more (--json lists them all)"))
+    return lines
+
+
 def history_line(event: dict[str, Any]) -> str:
-    """One decision in words: when, what, on which metrics, how many figures."""
-    sides, moment = event["figures"], when(event["made_at"])
+    """One decision in words: its number (for `metrics undo`), when, what, on which
+    metrics, how many figures."""
+    sides, moment = event["figures"], f"#{event['decision_id']}  {when(event['made_at'])}"
+    if event["kind"] == "undo":
+        return (f"{moment}  undid decision #{event['undoes']} (a {event['undone_kind']}, "
+                f"{counted(sides.get('undone', 0), 'figure')})")
     if event["kind"] == "merge":
         return (f"{moment}  merged {event['metric_id']} ({counted(sides.get('a', 0), 'figure')})"
                 f" and {event['other_id']} ({counted(sides.get('b', 0), 'figure')})")

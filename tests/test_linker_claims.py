@@ -163,16 +163,17 @@ def test_the_sample_corpus_conflict_is_a_source_restating_a_figure(corpus_run) -
 
 
 def test_metrics_kept_apart_on_one_topic_are_offered_as_possibly_the_same(tmp_path) -> None:
-    """Two figures on one topic and group that no rule links (different claims) stay two
-    metrics, each offered to the analyst as possibly the same as the other."""
+    """Two figures of one group whose claims share some words but that no rule links
+    (different claims) stay two metrics, each offered to the analyst as possibly the same
+    as the other, with the words they share."""
     from warehouse import db, reads
     from warehouse.store import insert_rows
 
     con = db.connect(tmp_path / "w.duckdb")
     con.execute("INSERT INTO runs (run_id, flow, started_at, status, code_version)"
                 " VALUES ('r', 'test', now(), 'completed', 'test')")
-    sentences = {"d1": "In 2023, 44% of agents used AI to draft replies.",
-                 "d2": "In 2024, 52% of agents trusted AI with refunds."}
+    sentences = {"d1": "In 2023, 44% of agents used AI to draft customer replies.",
+                 "d2": "In 2024, 52% of agents used AI to answer refund requests."}
     for doc, text in sentences.items():
         con.execute("INSERT INTO documents (doc_id, source_id, file_name, text, encoding,"
                     " n_bytes, run_id) VALUES (?, ?, ?, ?, 'utf-8', 10, 'r')",
@@ -190,4 +191,5 @@ def test_metrics_kept_apart_on_one_topic_are_offered_as_possibly_the_same(tmp_pa
     assert len(metrics) == 2
     explained = reads.explain(con, metrics[0])
     assert explained is not None
-    assert [s["metric_id"] for s in explained["possibly_same_as"]] == [metrics[1]]
+    assert [s["similar_metric_id"] for s in explained["possibly_same_as"]] == [metrics[1]]
+    assert "their claims share" in explained["possibly_same_as"][0]["reason"]

@@ -122,6 +122,102 @@ def rename(con: duckdb.DuckDBPyConnection, metric_id: str, label: str) -> dict[s
     return {"decision_id": number, "metric_id": metric_id, "label": label}
 
 
+def undo(con: duckdb.DuckDBPyConnection, decision_id: int | None = None) -> dict[str, Any]:
+    """Take back a decision: the latest one in force, or `decision_id`. The undo is a
+    decision of its own, kept with its time; every later reconcile replays only the
+    decisions in force (migration 027), and the stored metrics go back at once: an undone
+    merge parts its two sides again (figures that joined since stay with the first), an
+    undone split joins its figures again, an undone rename gives the metric back the label
+    it had before (an earlier analyst's, else the linker's). A merge or split with a later
+    merge or split on its figures is taken back only after that one (it was made on what
+    the earlier one left)."""
+    target = _undoable(con, decision_id)
+    sides = _current_sides(con, target["decision_id"])
+    figures = sorted(set().union(*sides.values()))
+    number = _record(con, "undo", target["metric_id"], target["other_id"], None,
+                     {"undone": figures}, undoes=target["decision_id"])
+    _take_back(con, target["kind"], sides)
+    rc.apply_analyst_labels(con)
+    metrics = sorted({row[0] for row in con.execute(
+        "SELECT metric_id FROM metric_observations WHERE obs_id IN (SELECT unnest(?))",
+        [figures]).fetchall()})
+    return {"decision_id": number, "undone": target["decision_id"], "kind": target["kind"],
+            "metrics": metrics}
+
+
+def _undoable(con: duckdb.DuckDBPyConnection, decision_id: int | None) -> dict[str, Any]:
+    """The decision to take back, or an error saying why it cannot be."""
+    decisions = _records(con.execute(
+        "SELECT d.decision_id, d.kind, d.metric_id, d.other_id, d.undoes,"
+        " u.decision_id AS undone_by FROM curation_decisions d"
+        " LEFT JOIN curation_decisions u ON u.undoes = d.decision_id"
+        " ORDER BY d.made_at DESC, d.decision_id DESC"))
+    if decision_id is None:
+        in_force = [d for d in decisions if d["kind"] != "undo" and d["undone_by"] is None]
+        if not in_force:
+            raise CurationError("nothing to undo: no analyst decision is in force "
+                                "(`polystat metrics list --curated` lists curated metrics)")
+        return in_force[0]
+    target = next((d for d in decisions if d["decision_id"] == decision_id), None)
+    if target is None:
+        raise CurationError(f"no decision {decision_id} in the warehouse; `polystat metrics "
+                            "show ID` lists a metric's decisions with their numbers (#…)")
+    if target["kind"] == "undo":
+        raise CurationError(f"decision {decision_id} is itself an undo (of decision "
+                            f"{target['undoes']}); to apply that decision again, make it again "
+                            "with `polystat metrics merge|split|rename`")
+    if target["undone_by"] is not None:
+        raise CurationError(f"decision {decision_id} is undone already (by decision "
+                            f"{target['undone_by']})")
+    later = _later_on_its_figures(con, target) if target["kind"] != "rename" else []
+    if later:
+        raise CurationError(
+            f"decision {decision_id} ({target['kind']}) cannot be undone while the later "
+            f"decision(s) {', '.join(map(str, later))} made on its figures stand; undo "
+            f"{'it' if len(later) == 1 else 'them'} first (`polystat metrics undo {later[-1]}`)")
+    return target
+
+
+def _later_on_its_figures(con: duckdb.DuckDBPyConnection, target: dict[str, Any]) -> list[int]:
+    """Merges and splits in force, made after `target`, that hold one of its figures."""
+    return [row[0] for row in con.execute(
+        "SELECT DISTINCT f.decision_id FROM curated_figures f JOIN curation_decisions d"
+        " USING (decision_id) WHERE d.kind IN ('merge', 'split') AND f.decision_id > ?"
+        " AND f.obs_id IN (SELECT obs_id FROM curated_figures WHERE decision_id = ?)"
+        " ORDER BY 1", [target["decision_id"], target["decision_id"]]).fetchall()]
+
+
+def _current_sides(con: duckdb.DuckDBPyConnection, decision_id: int) -> dict[str, set[str]]:
+    """A decision's figures as they are now, by side."""
+    sides: dict[str, set[str]] = defaultdict(set)
+    for side, obs_id in con.execute("SELECT side, obs_id FROM curated_figures"
+                                    " WHERE decision_id = ?", [decision_id]).fetchall():
+        sides[side].add(obs_id)
+    return dict(sides)
+
+
+def _take_back(con: duckdb.DuckDBPyConnection, kind: str, sides: dict[str, set[str]]) -> None:
+    """The stored metrics as they were before a decision of `kind` made on `sides`."""
+    figures = sorted(set().union(*sides.values()))
+    metrics = sorted({row[0] for row in con.execute(
+        "SELECT metric_id FROM metric_observations WHERE obs_id IN (SELECT unnest(?))",
+        [figures]).fetchall()})
+    if kind == "merge":  # a metric holding figures of both sides parts them again
+        second = sides.get("b", set())
+        for metric in metrics:
+            members = _figures_of(con, metric)
+            first = [obs for obs in members if obs not in second]
+            parted = [obs for obs in members if obs in second]
+            if first and parted:
+                _replace_metrics(con, [metric], [first, parted])
+    elif kind == "split" and len(metrics) > 1:  # what it parted is one metric again
+        _replace_metrics(con, metrics, [[obs for metric in metrics
+                                         for obs in _figures_of(con, metric)]])
+    elif kind == "rename":  # the linker's label; apply_analyst_labels puts earlier ones back
+        for metric in metrics:
+            _replace_metrics(con, [metric], [_figures_of(con, metric)])
+
+
 def _figures_of(con: duckdb.DuckDBPyConnection, metric_id: str) -> list[str]:
     """The current figures of a stored metric; an error naming it when there is none."""
     found = [row[0] for row in con.execute(
@@ -144,13 +240,14 @@ def _not_a_member(con: duckdb.DuckDBPyConnection, obs_id: str, metric_id: str) -
 
 
 def _record(con: duckdb.DuckDBPyConnection, kind: str, metric_id: str, other_id: str | None,
-            label: str | None, sides: dict[str, list[str]]) -> int:
+            label: str | None, sides: dict[str, list[str]], undoes: int | None = None) -> int:
     """Store a decision with its figures (and what finds them again) and its time."""
     found = con.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM curation_decisions"
                         ).fetchone()
     number = int(found[0]) if found else 1
-    con.execute("INSERT INTO curation_decisions VALUES (?, ?, ?, ?, ?, ?)",
-                [number, kind, now(), metric_id, other_id, label])
+    con.execute("INSERT INTO curation_decisions (decision_id, kind, made_at, metric_id,"
+                " other_id, label, undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [number, kind, now(), metric_id, other_id, label, undoes])
     for side, figures in sides.items():
         con.execute(
             "INSERT INTO curation_figures SELECT ?, ?, o.obs_id, o.doc_id, d.source_id,"
@@ -228,7 +325,28 @@ def metric(con: duckdb.DuckDBPyConnection, metric_id: str) -> dict[str, Any]:
         FROM metric_observations mo JOIN current_observations o USING (obs_id)
         JOIN current_documents d USING (doc_id) WHERE mo.metric_id = ?
         ORDER BY o.year NULLS FIRST, d.file_name, o.start""", [metric_id]))
-    return {"metric": {**row[0], **of_metric(con, metric_id)}, "figures": figures}
+    return {"metric": {**row[0], **of_metric(con, metric_id)}, "figures": figures,
+            "possibly_same_as": suggestions(con, metric_id)}
+
+
+def suggestions(con: duckdb.DuckDBPyConnection, metric_id: str | None = None, *,
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Metrics possibly the same (the metric_suggestions view of migration 027), best first:
+    those of one metric, or every pair of the warehouse once. Each with both labels, the
+    score, the reason in words and the command line that accepts it (a merge)."""
+    if metric_id:  # the macro joins that metric's documents and words only (~1 s at 10,000)
+        source, where, params = "metric_suggestions_of(?)", "s.metric_id = ?", [metric_id] * 2
+    else:  # each pair once
+        source, where, params = "metric_suggestions", "s.metric_id < s.similar_metric_id", []
+    cursor = con.execute(f"""
+        SELECT s.metric_id, a.label, s.similar_metric_id, b.label AS similar_label,
+               s.score, s.reason, s.shared_words
+        FROM {source} s JOIN metrics a ON a.metric_id = s.metric_id
+        JOIN metrics b ON b.metric_id = s.similar_metric_id
+        WHERE {where} ORDER BY s.score DESC, s.metric_id, s.similar_metric_id
+        LIMIT ?""", [*params, limit if limit else 1 << 62])
+    return [{**found, "accept": f"polystat metrics merge {found['metric_id']} "
+                                f"{found['similar_metric_id']}"} for found in _records(cursor)]
 
 
 def of_metric(con: duckdb.DuckDBPyConnection, metric_id: str) -> dict[str, Any]:
@@ -245,11 +363,13 @@ def of_metric(con: duckdb.DuckDBPyConnection, metric_id: str) -> dict[str, Any]:
 def history(con: duckdb.DuckDBPyConnection, decision_ids: list[int]) -> list[dict[str, Any]]:
     """Decisions, oldest first, each with how many figures it recorded per side."""
     return _records(con.execute("""
-        SELECT d.decision_id, d.kind, d.made_at, d.metric_id, d.other_id, d.label,
+        SELECT d.decision_id, d.kind, d.made_at, d.metric_id, d.other_id, d.label, d.undoes,
+               u.kind AS undone_kind,
                map(list(f.side ORDER BY f.side), list(f.n ORDER BY f.side)) AS figures
         FROM curation_decisions d
         JOIN (SELECT decision_id, side, count(*) AS n FROM curation_figures GROUP BY ALL) f
-          USING (decision_id)
+          ON f.decision_id = d.decision_id
+        LEFT JOIN curation_decisions u ON u.decision_id = d.undoes
         WHERE d.decision_id IN (SELECT unnest(?))
         GROUP BY ALL ORDER BY d.made_at, d.decision_id""", [decision_ids]))
 

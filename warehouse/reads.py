@@ -100,10 +100,7 @@ def explain(con: duckdb.DuckDBPyConnection, ident: str, *, members: int | None =
                                     " ORDER BY year", [ident]),
             "observations": [{"obs_id": m["obs_id"], "method": m["method"], "score": m["score"],
                               **_explain_observation(con, m["obs_id"])} for m in shown],
-            "possibly_same_as": _records(con, "SELECT similar_metric_id AS metric_id,"
-                                              " any_value(reason) AS reason"
-                                              " FROM metric_suggestions WHERE metric_id = ?"
-                                              " GROUP BY ALL ORDER BY 1", [ident])}
+            "possibly_same_as": curation.suggestions(con, ident)}
 
 
 def _explain_observation(con: duckdb.DuckDBPyConnection, obs_id: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from reports.pages.catalogue import Catalogue
 from reports.pages.common import (
     Row,
     change_words,
+    curation_note,
     exact,
     have,
     label,
@@ -129,8 +130,9 @@ def _headlines(c: Catalogue) -> str:
         path = " → ".join(f"{point_value(p, series['unit'])} ({p['year']})" for p in points)
         change = change_words(points[0]["value"], points[-1]["value"], series["unit"])
         anchor = slug(series["metric_id"], "trend")
+        note = curation_note(series)  # what an analyst did to it, as Trends says it
         lines.append(f"- [{label(series['metric'])}](trends.qmd#trend-{anchor}): {path}"
-                     f"{change}")
+                     f"{change}{f' ({note})' if note else ''}")
     more = len(c.trends) - len(headlines)
     if more > 0:
         lines.append(f"- … and {more:,} more on the [Trends](trends.qmd) page.")
