@@ -59,6 +59,8 @@ class _Vocabulary:
     samples: tuple[str, ...] = ()
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
+    # (phrase as folded words, scale point), longest phrase first; None: none declared
+    intensifiers: tuple[tuple[tuple[str, ...], str], ...] | None = None
 
 
 @cache
@@ -78,7 +80,17 @@ def _vocabulary(lang: str) -> _Vocabulary:
         breaks=re.compile("|".join([_BREAK, *spaced])),
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
-        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])))
+        sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
+        intensifiers=_intensifiers(claims.get("intensifiers"), lang))
+
+
+def _intensifiers(table: dict[str, list[str]] | None, lang: str
+                  ) -> tuple[tuple[tuple[str, ...], str], ...] | None:
+    if table is None:
+        return None
+    phrases = [(_words_of(fold(phrase, lang), lang), point)
+               for point, listed in table.items() for phrase in listed]
+    return tuple(sorted(phrases, key=lambda item: -len(item[0])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -228,6 +240,36 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+def scale_points(clause: str, lang: str) -> frozenset[str] | None:
+    """The points of an answer scale a figure's clause names: "sehr zufrieden" names
+    `very`, "eher zufrieden" `somewhat`, plain "zufrieden" none; "zufrieden oder sehr
+    zufrieden" names `very` and `plain` (the word also stands without its intensifier: two
+    points added up). None when the language declares no intensifiers (unknown)."""
+    try:
+        intensifiers = _vocabulary(lang).intensifiers
+    except lexicon.LexiconError:
+        return None
+    if intensifiers is None:
+        return None
+    tokens = _tokens(clause, lang)
+    points: set[str] = set()
+    modified: set[int] = set()  # places of the words an intensifier modifies
+    at = 0
+    while at < len(tokens):
+        found = next(((phrase, point) for phrase, point in intensifiers
+                      if tokens[at:at + len(phrase)] == phrase), None)
+        if found is None:
+            at += 1
+            continue
+        points.add(found[1])
+        at += len(found[0])
+        modified.add(at)
+    if any(tokens[m] == tokens[other] for m in modified if m < len(tokens)
+           for other in range(len(tokens)) if other not in modified):
+        points.add("plain")
+    return frozenset(points)
 
 
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:

@@ -347,6 +347,11 @@ class ClaimsTable(_Table):
     # ... and a count whose own clause holds a `sample_parts` word is a part of the sample
     # ("davon 150 aus der Industrie", "其中大学生820人"), not a second sample.
     sample_parts: Words = []
+    # Words that name a point of an answer scale, by the point they name ("sehr" and
+    # "very" are `very`; "eher" and "somewhat" are `somewhat`): "very satisfied" and
+    # "satisfied" are two points of one scale, never one claim. A language without the
+    # table does not tell its scale points apart.
+    intensifiers: dict[str, Words] | None = None
 
 
 class ClaimsFile(_Table):

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
-from extract.claims import build_claim, content_words, describes_sample, names_a_part
+from extract.claims import (
+    build_claim,
+    content_words,
+    describes_sample,
+    names_a_part,
+    scale_points,
+)
 from extract.concepts import predicates_of
 from extract.records import is_count_change
 
@@ -61,6 +67,9 @@ class Node:
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
+    # the points of an answer scale its clause names ("sehr zufrieden": very); None where
+    # its language declares no intensifiers
+    scale: frozenset[str] | None = None
     # Where it stands among its document's figures (the figures held once per document);
     # None until read: `attach_claims` reads it from the nodes of its document it is given.
     place: Place | None = None
@@ -174,10 +183,11 @@ def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
 
 def _read_claim(members: list[Node]) -> None:
     """What the linker reads from a claim, stored or built: the ids of its predicate
-    words, and whether a count of people is a survey's sample size (its sentence speaks
-    of a survey) or a part of it."""
+    words, the points of an answer scale its clause names, and whether a count of people
+    is a survey's sample size (its sentence speaks of a survey) or a part of it."""
     for node in members:
         node.predicates = predicates_of(node.words, node.lang)
+        node.scale = scale_points(node.clause, node.lang or "en")
         if node.unit == "count" and node.population:
             node.sample = describes_sample(node.claim, node.clause, node.lang or "en")
             node.sub_sample = node.sample and names_a_part(node.clause, node.surface,

@@ -232,6 +232,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
+    if other_scale_points(a, b):
+        return None
     found = _restatement(a, b)
     if found:
         return found
@@ -260,6 +262,13 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
             and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
     return None
+
+
+def other_scale_points(a: Node, b: Node) -> bool:
+    """Claims naming different points of an answer scale: "very satisfied" and
+    "satisfied", "eher zufrieden" and "sehr zufrieden", or the sum "zufrieden oder sehr
+    zufrieden" and either point, in any two languages that declare their intensifiers."""
+    return a.scale is not None and b.scale is not None and a.scale != b.scale
 
 
 def other_waves(a: Node, b: Node) -> bool:
