@@ -104,6 +104,26 @@ def test_a_figure_that_said_so_refers_back_to_the_figure_before() -> None:
     assert metrics(nodes) == {frozenset({"now", "then"})}
 
 
+def test_a_sub_group_framed_before_the_same_words_is_no_restatement() -> None:
+    """"In financial services, 61% of companies ..." beside "44% of companies ..." in one
+    report: the same words, but a part of the whole (it made a conflict within a source)."""
+    whole = "44% of companies have deployed AI tools in their security operations centre."
+    part = ("In financial services, 61% of companies have deployed AI tools in their "
+            "security operations centre.")
+    nodes = [make_node("whole", "report", "en", whole, "44%", 44, 2025, at=0,
+                       population="companies"),
+             make_node("part", "report", "en", part, "61%", 61, 2025, at=500,
+                       population="companies")]
+    assert score_pair(*attach_claims(nodes), {}) is None
+    slip = "Overall, 46% of companies have deployed AI tools in their security operations centre."
+    restated = [make_node("body", "report", "en", whole, "44%", 44, 2025, at=0,
+                          population="companies"),
+                make_node("summary", "report", "en", slip, "46%", 46, 2025, at=500,
+                          population="companies")]
+    found = score_pair(*attach_claims(restated), {})
+    assert found is not None and found[0] == "restatement"  # a slip is still a conflict
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 CORPUS = Path(__file__).parent / "unseen_deen"  # the documents and their manifest
@@ -179,6 +199,10 @@ def test_the_previous_survey_dates_its_figure_a_year_earlier(figures) -> None:
     assert len(series) == 1
     somewhat = _metric(figures, ("travel24.txt", "44%"), ("travel25.txt", "47%"))
     assert len(somewhat) == 1 and not somewhat & series
+
+
+def test_a_sub_group_is_not_the_whole_restated(figures) -> None:
+    assert figures[("poll.txt", "61%")][0] != figures[("poll.txt", "54%")][0]
 
 
 def test_press_coverage_that_said_so_continues_its_figure(figures) -> None:

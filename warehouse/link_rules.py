@@ -147,6 +147,23 @@ def _same_sentence_words(a: Node, b: Node) -> bool:
                    content_words(b.claim, b.lang or "en")) >= RESTATED_DIFFERENTLY
 
 
+def _lead_in_words(node: Node) -> frozenset[str]:
+    """The words of a figure's sentence before its own clause ("In financial services,"
+    before "61% of companies have deployed ...")."""
+    at = node.claim.find(node.clause) if node.clause else -1
+    return content_words(node.claim[:at], node.lang or "en") if at > 0 else frozenset()
+
+
+def _framed_apart(a: Node, b: Node) -> bool:
+    """Two figures of one document with the same words, one framed by a lead-in the other's
+    sentence lacks ("In financial services, 61% of companies have deployed AI tools" beside
+    "44% of companies have deployed AI tools"; "Im öffentlichen Dienst sind ..."): a part
+    of the whole, or another period, not one claim restated differently (a conflict)."""
+    sentence_a = content_words(a.claim, a.lang or "en")
+    sentence_b = content_words(b.claim, b.lang or "en")
+    return bool(_lead_in_words(a) - sentence_b or _lead_in_words(b) - sentence_a)
+
+
 def _topics_clash(a: Node, b: Node) -> bool:
     """Claims about different things: topics, or predicate ids (the 41% who plan to use
     a technology and the 41% for whom it is no topic), that share nothing."""
@@ -169,7 +186,7 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
     if abs(a.value - b.value) > 0.05:  # restated differently: the same words, in one source
         same_words = (a.doc_id == b.doc_id and min(len(a.words), len(b.words)) >= MIN_WORDS
                       and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY
-                      and _same_sentence_words(a, b))
+                      and _same_sentence_words(a, b) and not _framed_apart(a, b))
         return ("restatement", 0.8) if same_words and _people_agree(a, b) else None
     if _topics_clash(a, b) or not _people_agree(a, b):
         return None
