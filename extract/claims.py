@@ -13,7 +13,8 @@ when their clauses say the same thing about the same people. A claim holds
             figure continues the measure before it in its sentence
   respectively  "… 90.9% and 83.3% respectively": the figures follow the order of
             those they refer back to
-  gloss     the figure is a verbal one ("nearly half"), with no digits
+  gloss     the figure is a verbal one ("nearly half", no digits) or a ratio ("7 in 10",
+            "3 von 4", "10 kişiden 7'si": two numbers joined by words, no percent sign)
 
 The clause of a figure runs from the last clause break before it to the first one
 after it; a clause too thin to say anything (a parenthesised figure, "nearly half")
@@ -238,7 +239,7 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
-                 gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
+                 gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
 
 
@@ -270,6 +271,18 @@ def scale_points(clause: str, lang: str) -> frozenset[str] | None:
            for other in range(len(tokens)) if other not in modified):
         points.add("plain")
     return frozenset(points)
+
+
+_RATIO = re.compile(r"\d[^\d%％]*?[^\W\d_][^\d%％]*?\d")
+
+
+def is_gloss(surface: str) -> bool:
+    """Whether a figure glosses a share in words: no digits ("nearly half", "jeder
+    Vierte"), or a ratio ("7 in 10", "3 von 4", "每10人中有7人"): two numbers joined by
+    words, with no percent sign."""
+    if not any(ch.isdigit() for ch in surface):
+        return True
+    return "%" not in surface and "％" not in surface and bool(_RATIO.search(surface))
 
 
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:

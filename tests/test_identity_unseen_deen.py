@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from link_nodes import make_node, metrics  # tests/ is on sys.path
 
-from extract.claims import scale_points
+from extract.claims import is_gloss, scale_points
 from flows.pipeline import run_without_prefect
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
@@ -124,6 +124,18 @@ def test_a_sub_group_framed_before_the_same_words_is_no_restatement() -> None:
     assert found is not None and found[0] == "restatement"  # a slip is still a conflict
 
 
+def test_a_ratio_glosses_a_share_as_words_do() -> None:
+    """"At least 7 in 10 adults (72%)": the ratio glosses the exact figure beside it."""
+    assert is_gloss("7 in 10") and is_gloss("3 von 4") and is_gloss("nearly half")
+    assert not is_gloss("72%") and not is_gloss("2,300") and not is_gloss("72 Prozent")
+    sentence = "At least 7 in 10 adults (72%) support more public money for housing."
+    nodes = [make_node(obs, "poll", "en", sentence, surface, value, 2024, at=0,
+                       population="adults") for obs, surface, value in
+             (("ratio", "At least 7 in 10", 70), ("exact", "72%", 72))]
+    found = score_pair(*attach_claims(nodes), {})
+    assert found is not None and found[0] == "paraphrase"
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 CORPUS = Path(__file__).parent / "unseen_deen"  # the documents and their manifest
@@ -203,6 +215,10 @@ def test_the_previous_survey_dates_its_figure_a_year_earlier(figures) -> None:
 
 def test_a_sub_group_is_not_the_whole_restated(figures) -> None:
     assert figures[("poll.txt", "61%")][0] != figures[("poll.txt", "54%")][0]
+
+
+def test_a_ratio_and_its_exact_figure_are_one_metric(figures) -> None:
+    assert figures[("poll.txt", "At least 7 in 10")][0] == figures[("poll.txt", "72%")][0]
 
 
 def test_press_coverage_that_said_so_continues_its_figure(figures) -> None:

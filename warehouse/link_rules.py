@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import content_words
+from extract.claims import content_words, is_gloss
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
-LINKER_VERSION = "linker-7"
+LINKER_VERSION = "linker-8"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -63,7 +63,7 @@ def count_kind(node: Node) -> str | None:
 
 
 def _is_verbal(node: Node) -> bool:
-    return not any(ch.isdigit() for ch in node.surface)
+    return is_gloss(node.surface)  # ("nearly half", "7 in 10")
 
 
 def fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
