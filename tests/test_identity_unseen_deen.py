@@ -45,6 +45,8 @@ def test_the_points_a_clause_names_on_an_answer_scale() -> None:
     assert scale_points("eher zufrieden 45 Prozent", "de") == {"somewhat"}
     assert scale_points("Mit ihrer Arbeit zufrieden sind 40 Prozent", "de") == frozenset()
     assert scale_points("stimmen voll und ganz zu", "de") == {"completely"}
+    # ("und" ends a clause: "stimmen 12 Prozent voll | und ganz zu")
+    assert scale_points("Der Aussage stimmen 12 Prozent voll", "de") == {"completely"}
     # a sum of two points names both: the plain word stands beside the intensified one
     assert scale_points("zufrieden oder sehr zufrieden sind 65 Prozent", "de") == {
         "very", "plain"}
