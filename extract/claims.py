@@ -285,6 +285,36 @@ def is_gloss(surface: str) -> bool:
     return "%" not in surface and "％" not in surface and bool(_RATIO.search(surface))
 
 
+def anaphor_frame(sentence: str, start: int, end: int, floor: int, lang: str
+                  ) -> frozenset[str]:
+    """The words a figure's sentence puts before its anaphor, from the figure before it
+    (`floor`) on, the figure itself left out: "In London, 61% said so" names London, "Bei
+    den Frauen waren es 45 Prozent" women (a part, not the measure referred to). A frame of
+    time or of the survey before names no part: "Two years earlier, 47% said so", "Bei der
+    letzten Befragung waren es 19 Prozent", "Bir önceki araştırmada bu oran" (the
+    language's previous-year cue or a survey word, `samples`) give nothing."""
+    try:
+        vocabulary = _vocabulary(lang)
+    except lexicon.LexiconError:
+        return frozenset()
+    folded = fold(sentence, lang)
+    found = [at for cue in vocabulary.anaphors if (at := folded.find(cue, floor)) >= 0]
+    if not found:
+        return frozenset()
+    cue_at = min(found)
+    frame = folded[floor:min(start, cue_at)] + " " + folded[end:cue_at]
+    if _previous_cue(lang).search(frame) or any(cue in frame for cue in vocabulary.samples):
+        return frozenset()
+    return content_words(sentence[floor:min(start, cue_at)] + " " + sentence[end:cue_at], lang)
+
+
+@cache
+def _previous_cue(lang: str) -> re.Pattern[str]:
+    """The language's word of every previous-year cue (cues.toml `years.previous_cue`)."""
+    cue = lexicon.load(lang).get("years", {}).get("previous_cue")
+    return re.compile(cue) if cue else re.compile(r"(?!)")
+
+
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:
     """Whether a count of people in `sentence` (its own clause `clause`) is the size of a
     survey's sample: the sentence speaks of a survey ("befragt", "surveyed", "görüşüldü",

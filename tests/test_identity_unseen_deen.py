@@ -138,6 +138,38 @@ def test_a_ratio_glosses_a_share_as_words_do() -> None:
     assert found is not None and found[0] == "paraphrase"
 
 
+def _referring(lang: str, first: str, first_surface: str, first_year: int, second: str,
+               second_surface: str, second_year: int, population: str = "adults",
+               second_population: str | None = None) -> set[frozenset[str]]:
+    """The metrics of a figure and one of another year in the next sentence."""
+    value = float(first_surface.split("%")[0].split()[0])
+    return metrics([make_node("now", "d", lang, first, first_surface, value, first_year,
+                              at=0, population=population),
+                    make_node("then", "d", lang, second, second_surface, value - 5,
+                              second_year, at=len(first) + 1,
+                              population=second_population or population)])
+
+
+def test_an_anaphor_framed_by_a_part_does_not_continue_the_whole() -> None:
+    """"In London, 61% said so in 2022", "Bei den Jüngeren waren es 2023 noch …": the
+    words before the anaphor (or its group) name a part; a frame of time or of the survey
+    before names none."""
+    whole = "54% of adults call housing costs a major problem."
+    apart = {frozenset({"now"}), frozenset({"then"})}
+    together = {frozenset({"now", "then"})}
+    assert _referring("en", whole, "54%", 2024, "In London, 61% said so in 2022.", "61%",
+                      2022) == apart
+    assert _referring("en", whole, "54%", 2024, "In last year's survey, 49% said so.", "49%",
+                      2023) == together
+    zufrieden = "Mit ihrer Arbeit zufrieden sind 41 Prozent der Beschäftigten."
+    assert _referring("de", zufrieden, "41 Prozent", 2024, "Bei den Jüngeren waren es 2023 "
+                      "noch 36 Prozent.", "36 Prozent", 2023, "employees") == apart
+    assert _referring("de", zufrieden, "41 Prozent", 2024, "Im Vorjahr waren es 36 Prozent.",
+                      "36 Prozent", 2023, "employees", "female_employees") == apart
+    assert _referring("de", zufrieden, "41 Prozent", 2024, "Bei der letzten Befragung waren "
+                      "es 36 Prozent.", "36 Prozent", 2023, "employees") == together
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 CORPUS = Path(__file__).parent / "unseen_deen"  # the documents and their manifest

@@ -15,6 +15,7 @@ from typing import Any
 
 from extract import languages
 from extract.claims import (
+    anaphor_frame,
     build_claim,
     content_words,
     describes_sample,
@@ -70,6 +71,8 @@ class Node:
     # the points of an answer scale its clause names ("sehr zufrieden": very); None where
     # its language declares no intensifiers
     scale: frozenset[str] | None = None
+    # an anaphor's words before its cue ("In London, 61% said so": london)
+    frame: frozenset[str] = frozenset()
     # Where it stands among its document's figures (the figures held once per document);
     # None until read: `attach_claims` reads it from the nodes of its document it is given.
     place: Place | None = None
@@ -188,6 +191,11 @@ def _read_claim(members: list[Node]) -> None:
     for node in members:
         node.predicates = predicates_of(node.words, node.lang)
         node.scale = scale_points(node.clause, node.lang or "en")
+        if node.anaphor:
+            start, end = node.start - node.claim_start, node.end - node.claim_start
+            floor = max((m.end - m.claim_start for m in members if m.end <= node.start),
+                        default=0)
+            node.frame = anaphor_frame(node.claim, start, end, floor, node.lang or "en")
         if node.unit == "count" and node.population:
             node.sample = describes_sample(node.claim, node.clause, node.lang or "en")
             node.sub_sample = node.sample and names_a_part(node.clause, node.surface,

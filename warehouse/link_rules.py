@@ -130,8 +130,17 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
         return "headline", 0.9
     refers = b.antecedent == a.obs_id or a.antecedent == b.obs_id
     if refers and a.year is not None and b.year is not None and a.year != b.year:
+        referring, referred = (b, a) if b.antecedent == a.obs_id else (a, b)
+        if referring.frame - referred.words or _another_group(referring, referred):
+            return None  # "In London, 61% said so in 2022", "Bei den Frauen waren es …": a part
         return "anaphor", 0.9
     return None
+
+
+def _another_group(a: Node, b: Node) -> bool:
+    """Two groups named, and not the same ("female_employees" is a part of "employees")."""
+    return a.population is not None and b.population is not None and (
+        a.population != b.population)
 
 
 def _sentences_alike(a: Node, b: Node) -> bool:
