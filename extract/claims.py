@@ -217,9 +217,10 @@ def _opens_parenthesis(sentence: str, at: int) -> bool:
 
 
 def build_claim(sentence: str, start: int, end: int, lang: str,
-                others: tuple[tuple[int, int], ...] = ()) -> Claim:
+                others: tuple[tuple[int, int], ...] = (), year: int | None = None) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
-    figures of the sentence (a figure's clause stops at its neighbours)."""
+    figures of the sentence (a figure's clause stops at its neighbours); `year` the
+    figure's year (a clause naming it says nothing more: see `numbers_of`)."""
     floor = max((e for s, e in others if e <= start), default=0)
     ceiling = min((s for s, e in others if s >= end), default=len(sentence))
     try:
@@ -235,12 +236,49 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     if len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang)
+    # (a lead-in before the first figure frames it too: "In the past 12 months, 31% ...")
+    lead_in = sentence[:lo] if floor == 0 else ""
+    words |= numbers_of(lead_in + " " + _around(sentence, lo, start, end, hi, lang), lang, year)
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?![\d.,]*\s?[%％])")  # (not a share)
+NUMBER_MARK = "#"  # a number of a claim's clause among its words: "#12"
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def numbers_of(text: str, lang: str, year: int | None = None) -> frozenset[str]:
+    """The numbers a clause names besides its figure, as words ("#12" of "in the past 12
+    months", "#2030" of "bis 2030"): two clauses that differ only in them say different
+    things. A year is one only as a target (the language's `plan_cue`: "bis 2030", "by
+    2030"): the figure's own year, a baseline ("since 2018", which each edition moves) or
+    another figure's year say nothing of the claim."""
+    targets = [match.span() for match in _plan_cue(lang).finditer(text)]
+    found = set()
+    for match in _NUMBER.finditer(text):
+        digits = re.sub(r"[.,]", "", match.group())
+        if _YEAR.fullmatch(digits) and (digits == str(year) or not any(
+                lo <= match.start() < hi for lo, hi in targets)):
+            continue
+        found.add(NUMBER_MARK + digits)
+    return frozenset(found)
+
+
+@cache
+def _plan_cue(lang: str) -> re.Pattern[str]:
+    """The language's cue of a plan or forecast (cues.toml `years.plan_cue`)."""
+    try:
+        cue = lexicon.load(lang).get("years", {}).get("plan_cue")
+    except lexicon.LexiconError:
+        cue = None
+    return re.compile(cue) if cue else re.compile(r"(?!)")
 
 
 def scale_points(clause: str, lang: str) -> frozenset[str] | None:
@@ -311,7 +349,10 @@ def anaphor_frame(sentence: str, start: int, end: int, floor: int, lang: str
 @cache
 def _previous_cue(lang: str) -> re.Pattern[str]:
     """The language's word of every previous-year cue (cues.toml `years.previous_cue`)."""
-    cue = lexicon.load(lang).get("years", {}).get("previous_cue")
+    try:
+        cue = lexicon.load(lang).get("years", {}).get("previous_cue")
+    except lexicon.LexiconError:
+        cue = None
     return re.compile(cue) if cue else re.compile(r"(?!)")
 
 

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from link_nodes import make_node, metrics  # tests/ is on sys.path
 
-from extract.claims import is_gloss, scale_points
+from extract.claims import is_gloss, numbers_of, scale_points
 from flows.pipeline import run_without_prefect
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
@@ -170,6 +170,26 @@ def test_an_anaphor_framed_by_a_part_does_not_continue_the_whole() -> None:
                       "es 36 Prozent.", "36 Prozent", 2023, "employees") == together
 
 
+def test_claims_naming_other_numbers_are_other_claims() -> None:
+    """"In the past 12 months" and "in the past 3 months", "bis 2030" and "bis 2027": the
+    same words but for a number (the figure's own year says nothing more)."""
+    assert numbers_of("In den letzten 12 Monaten haben", "de", 2025) == {"#12"}
+    assert numbers_of("Bis 2030 wollen", "de", 2025) == {"#2030"}
+    assert numbers_of("In 2023, 31% of farms used drones", "en", 2023) == frozenset()
+    assert numbers_of("has risen since 2018", "en", 2020) == frozenset()  # a baseline
+    year = "In the past 12 months, 31% of adults bought a used car."
+    quarter = "In the past 3 months, 12% of adults bought a used car."
+    nodes = [make_node("year", "d", "en", year, "31%", 31, 2025, at=0, population="adults"),
+             make_node("quarter", "d", "en", quarter, "12%", 12, 2025, at=len(year) + 1,
+                       population="adults")]
+    assert metrics(nodes) == {frozenset({"year"}), frozenset({"quarter"})}
+    plan = [_edition(f"e{year}", year, "de", f"Bis {target} wollen {share} Prozent der "
+                     "Erwachsenen ein E-Auto kaufen.", f"{share} Prozent", share,
+                     study="mobil", population="adults")
+            for year, target, share in ((2024, 2030, 31), (2025, 2030, 35), (2026, 2027, 14))]
+    assert metrics(plan) == {frozenset({"e2024", "e2025"}), frozenset({"e2026"})}
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 CORPUS = Path(__file__).parent / "unseen_deen"  # the documents and their manifest
@@ -253,6 +273,13 @@ def test_a_sub_group_is_not_the_whole_restated(figures) -> None:
 
 def test_a_ratio_and_its_exact_figure_are_one_metric(figures) -> None:
     assert figures[("poll.txt", "At least 7 in 10")][0] == figures[("poll.txt", "72%")][0]
+
+
+def test_a_period_or_target_named_by_a_number_is_part_of_the_claim(figures) -> None:
+    for one, two in ((("roads25.txt", "31%"), ("roads25.txt", "12%")),
+                     (("mobil25.txt", "27 Prozent"), ("mobil25.txt", "9 Prozent")),
+                     (("mobil25.txt", "35 Prozent"), ("mobil25.txt", "14 Prozent"))):
+        assert figures[one][0] != figures[two][0]
 
 
 def test_press_coverage_that_said_so_continues_its_figure(figures) -> None:

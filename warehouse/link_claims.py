@@ -122,7 +122,8 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
         spans = [(n.start - n.claim_start, n.end - n.claim_start) for n in members]
         for node, span in zip(members, spans, strict=True):
             others = tuple(other for other in spans if other != span)
-            claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others)
+            claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others,
+                                node.year)
             node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
             node.anaphor, node.gloss = claim.anaphor, claim.gloss
             node.thin, node.respectively = claim.thin, claim.respectively

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import content_words, is_gloss
+from extract.claims import NUMBER_MARK, content_words, is_gloss
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
 LINKER_VERSION = "linker-8"
@@ -258,7 +258,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
-    if other_scale_points(a, b):
+    if other_scale_points(a, b) or other_numbers(a, b):
         return None
     found = _restatement(a, b)
     if found:
@@ -295,6 +295,14 @@ def other_scale_points(a: Node, b: Node) -> bool:
     "satisfied", "eher zufrieden" and "sehr zufrieden", or the sum "zufrieden oder sehr
     zufrieden" and either point, in any two languages that declare their intensifiers."""
     return a.scale is not None and b.scale is not None and a.scale != b.scale
+
+
+def other_numbers(a: Node, b: Node) -> bool:
+    """Claims naming other numbers besides their figures: "in the past 12 months" and "in
+    the past 3 months", "bis 2030" and "bis 2027" (the same words otherwise)."""
+    numbers_a = {w for w in a.words if w.startswith(NUMBER_MARK)}
+    numbers_b = {w for w in b.words if w.startswith(NUMBER_MARK)}
+    return bool(numbers_a and numbers_b and numbers_a != numbers_b)
 
 
 def other_waves(a: Node, b: Node) -> bool:
