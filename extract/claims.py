@@ -13,7 +13,8 @@ when their clauses say the same thing about the same people. A claim holds
             figure continues the measure before it in its sentence
   respectively  "… 90.9% and 83.3% respectively": the figures follow the order of
             those they refer back to
-  gloss     the figure is a verbal one ("nearly half"), with no digits
+  gloss     the figure is a verbal one ("nearly half", no digits) or a ratio ("7 in 10",
+            "3 von 4", "10 kişiden 7'si": two numbers joined by words, no percent sign)
 
 The clause of a figure runs from the last clause break before it to the first one
 after it; a clause too thin to say anything (a parenthesised figure, "nearly half")
@@ -62,8 +63,9 @@ class _Vocabulary:
     samples: tuple[str, ...] = ()
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
-    degrees: frozenset[str] = frozenset()
     directions: frozenset[str] = frozenset()
+    # (phrase as folded words, scale point), longest phrase first; None: none declared
+    intensifiers: tuple[tuple[tuple[str, ...], str], ...] | None = None
 
 
 @cache
@@ -84,8 +86,17 @@ def _vocabulary(lang: str) -> _Vocabulary:
         samples=tuple(fold(w, lang) for w in claims.get("samples", [])),
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
         sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
-        degrees=frozenset(fold(w, lang) for w in claims.get("degrees", [])),
-        directions=frozenset(fold(w, lang) for w in claims.get("directions", [])))
+        directions=frozenset(fold(w, lang) for w in claims.get("directions", [])),
+        intensifiers=_intensifiers(claims.get("intensifiers"), lang))
+
+
+def _intensifiers(table: dict[str, list[str]] | None, lang: str
+                  ) -> tuple[tuple[tuple[str, ...], str], ...] | None:
+    if table is None:
+        return None
+    phrases = [(_words_of(fold(phrase, lang), lang), point)
+               for point, listed in table.items() for phrase in listed]
+    return tuple(sorted(phrases, key=lambda item: -len(item[0])))
 
 
 # Lemmas looked up so far, (word, lang) -> lemma. simplemma loads a language's whole
@@ -237,9 +248,11 @@ def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
 
 
 def build_claim(sentence: str, start: int, end: int, lang: str,
-                others: tuple[tuple[int, int], ...] = (), *, change: bool = False) -> Claim:
+                others: tuple[tuple[int, int], ...] = (), year: int | None = None, *,
+                change: bool = False) -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
-    figures of the sentence (a figure's clause stops at its neighbours). A `change`'s
+    figures of the sentence (a figure's clause stops at its neighbours); `year` the
+    figure's year (a clause naming it says nothing more: see `numbers_of`). A `change`'s
     direction words ("上涨", "下降") are its sign, not its claim: prices that rose one year
     and fell the next are one measure."""
     floor = max((e for s, e in others if e <= start), default=0)
@@ -264,38 +277,143 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     elif len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
+    # (a lead-in before the first figure frames it too: "In the past 12 months, 31% ...")
+    # (the other figures of the sentence are numbers of their own claims, not of this one)
+    blanked = _without(sentence, others)
+    lead_in = blanked[:lo] if floor == 0 else ""
+    words |= numbers_of(lead_in + " " + _around(blanked, lo, start, end, hi, lang), lang, year)
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
-                 gloss=not any(ch.isdigit() for ch in sentence[start:end]), thin=thin,
+                 gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
 
 
-@lru_cache(maxsize=100_000)
-def degree_words(clause: str, lang: str) -> frozenset[str]:
-    """The words of a clause that grade its predicate ("çok memnun", "非常满意", from
-    ``degrees`` in claims.toml): "very satisfied" is another answer than "satisfied", though
-    their content words are the same (a degree word is a stopword elsewhere)."""
-    try:
-        degrees = _vocabulary(lang).degrees
-    except lexicon.LexiconError:
-        return frozenset()
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?![\d.,]*\s?[%％])")  # (not a share)
+NUMBER_MARK = "#"  # a number of a claim's clause among its words: "#12"
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def numbers_of(text: str, lang: str, year: int | None = None) -> frozenset[str]:
+    """The whole numbers a clause names besides its figure, as words ("#12" of "in the past
+    12 months", "#2030" of "bis 2030"): two clauses that differ only in them say different
+    things (a number with a decimal or thousands mark is a value the text gives, "rose to
+    1.91 million", which another edition gives anew). A year is one only as a target (the
+    language's `plan_cue`: "bis 2030", "by 2030"): the figure's own year, a baseline
+    ("since 2018", which each edition moves) or another figure's year say nothing of the
+    claim."""
+    targets = [match.span() for match in _plan_cue(lang).finditer(text)]
     found = set()
-    for token in _tokens(clause, lang):
-        if token in degrees:
-            found.add(token)
-        elif _unspaced(lang):  # a segmenter may join the degree to its word ("比较满意")
-            found.update(d for d in degrees if token.startswith(d) and len(token) > len(d) + 1)
+    for match in _NUMBER.finditer(text):
+        if not match.group().isdigit():
+            continue  # "1.91 million", "2,5 Stunden": a value the text gives, not a term of it
+        digits = match.group()
+        if _YEAR.fullmatch(digits) and (digits == str(year) or not any(
+                lo <= match.start() < hi for lo, hi in targets)):
+            continue
+        found.add(NUMBER_MARK + digits)
     return frozenset(found)
 
 
-def grades_answers(lang: str) -> bool:
-    """Whether a language lists its degree words (``degrees`` in claims.toml)."""
+@cache
+def _plan_cue(lang: str) -> re.Pattern[str]:
+    """The language's cue of a plan or forecast (cues.toml `years.plan_cue`)."""
     try:
-        return bool(_vocabulary(lang).degrees)
+        cue = lexicon.load(lang).get("years", {}).get("plan_cue")
     except lexicon.LexiconError:
-        return False
+        cue = None
+    return re.compile(cue) if cue else re.compile(r"(?!)")
+
+
+def scale_points(clause: str, lang: str) -> frozenset[str] | None:
+    """The points of an answer scale a figure's clause names: "sehr zufrieden" names
+    `very`, "eher zufrieden" `somewhat`, plain "zufrieden" none; "zufrieden oder sehr
+    zufrieden" names `very` and `plain` (the word also stands without its intensifier: two
+    points added up). None when the language declares no intensifiers (unknown)."""
+    try:
+        intensifiers = _vocabulary(lang).intensifiers
+    except lexicon.LexiconError:
+        return None
+    if intensifiers is None:
+        return None
+    tokens = _tokens(clause, lang)
+    points: set[str] = set()
+    modified: set[int] = set()  # places of the words an intensifier modifies
+    at = 0
+    while at < len(tokens):
+        found = next(((phrase, point) for phrase, point in intensifiers
+                      if tokens[at:at + len(phrase)] == phrase), None)
+        if found is None:
+            points.update(_joined_points(tokens[at], intensifiers, lang))
+            at += 1
+            continue
+        points.add(found[1])
+        at += len(found[0])
+        modified.add(at)
+    if any(tokens[m] == tokens[other] for m in modified if m < len(tokens)
+           for other in range(len(tokens)) if other not in modified):
+        points.add("plain")
+    return frozenset(points)
+
+
+def _joined_points(token: str, intensifiers: tuple[tuple[tuple[str, ...], str], ...],
+                   lang: str) -> set[str]:
+    """Where words are not spaced, a segmenter may join an intensifier to the word it
+    modifies ("比较满意"): the point of a one-word intensifier that opens a longer token
+    (by two characters at least: "很多" is "many", not "very much")."""
+    if not _unspaced(lang):
+        return set()
+    return {point for phrase, point in intensifiers
+            if len(phrase) == 1 and token.startswith(phrase[0])
+            and len(token) > len(phrase[0]) + 1}
+
+
+_RATIO = re.compile(r"\d[^\d%％]*?[^\W\d_][^\d%％]*?\d")
+
+
+def is_gloss(surface: str) -> bool:
+    """Whether a figure glosses a share in words: no digits ("nearly half", "jeder
+    Vierte"), or a ratio ("7 in 10", "3 von 4", "每10人中有7人"): two numbers joined by
+    words, with no percent sign."""
+    if not any(ch.isdigit() for ch in surface):
+        return True
+    return "%" not in surface and "％" not in surface and bool(_RATIO.search(surface))
+
+
+def anaphor_frame(sentence: str, start: int, end: int, floor: int, lang: str
+                  ) -> frozenset[str]:
+    """The words a figure's sentence puts before its anaphor, from the figure before it
+    (`floor`) on, the figure itself left out: "In London, 61% said so" names London, "Bei
+    den Frauen waren es 45 Prozent" women (a part, not the measure referred to). A frame of
+    time or of the survey before names no part: "Two years earlier, 47% said so", "Bei der
+    letzten Befragung waren es 19 Prozent", "Bir önceki araştırmada bu oran" (the
+    language's previous-year cue or a survey word, `samples`) give nothing."""
+    try:
+        vocabulary = _vocabulary(lang)
+    except lexicon.LexiconError:
+        return frozenset()
+    folded = fold(sentence, lang)
+    found = [at for cue in vocabulary.anaphors if (at := folded.find(cue, floor)) >= 0]
+    if not found:
+        return frozenset()
+    cue_at = min(found)
+    frame = folded[floor:min(start, cue_at)] + " " + folded[end:cue_at]
+    if _previous_cue(lang).search(frame) or any(cue in frame for cue in vocabulary.samples):
+        return frozenset()
+    return content_words(sentence[floor:min(start, cue_at)] + " " + sentence[end:cue_at], lang)
+
+
+@cache
+def _previous_cue(lang: str) -> re.Pattern[str]:
+    """The language's word of every previous-year cue (cues.toml `years.previous_cue`)."""
+    try:
+        cue = lexicon.load(lang).get("years", {}).get("previous_cue")
+    except lexicon.LexiconError:
+        cue = None
+    return re.compile(cue) if cue else re.compile(r"(?!)")
 
 
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:
@@ -328,6 +446,13 @@ def names_a_part(clause: str, surface: str, lang: str) -> bool:
     if _unspaced(lang):
         return any(cue in before for cue in parts)
     return any(re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", before) for cue in parts)
+
+
+def _without(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """The sentence with the text of `spans` blanked (its places kept)."""
+    for lo, hi in spans:
+        sentence = sentence[:lo] + " " * (hi - lo) + sentence[hi:]
+    return sentence
 
 
 def _around(sentence: str, lo: int, start: int, end: int, hi: int, lang: str) -> str:

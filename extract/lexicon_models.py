@@ -347,12 +347,14 @@ class ClaimsTable(_Table):
     # ... and a count whose own clause holds a `sample_parts` word is a part of the sample
     # ("davon 150 aus der Industrie", "其中大学生820人"), not a second sample.
     sample_parts: Words = []
-    # Words that grade a predicate ("çok" memnun, "非常"满意): two claims that differ in
-    # them are two answers of a scale, not one claim (warehouse/link_rules.py).
-    degrees: Words = []
     # Words that give a change its direction ("上涨", "下降"): the figure's sign, dropped from
     # the claim of a change so that a rise and a fall of one measure are one claim.
     directions: Words = []
+    # Words that name a point of an answer scale, by the point they name ("sehr" and
+    # "very" are `very`; "eher" and "somewhat" are `somewhat`): "very satisfied" and
+    # "satisfied" are two points of one scale, never one claim. A language without the
+    # table does not tell its scale points apart.
+    intensifiers: dict[str, Words] | None = None
 
 
 class ClaimsFile(_Table):

@@ -16,7 +16,7 @@ import pytest
 from link_nodes import make_node  # tests/ is on sys.path
 from unseen_trzh_docs import CHANCE, DOCUMENTS, write_corpus
 
-from extract.claims import degree_words
+from extract.claims import scale_points
 from flows.pipeline import run_without_prefect
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
@@ -203,12 +203,12 @@ def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: 
     return make_node(obs_id, doc, lang, sentence, surface, value, year, **fields)
 
 
-def test_degree_words_are_read_from_the_clause() -> None:
-    assert degree_words("%9,7'si belediyeden çok memnun olduğunu belirtti", "tr") == {"çok"}
-    assert degree_words("%31,9'u belediyeden memnun olduğunu belirtti", "tr") == frozenset()
-    assert degree_words("表示非常满意的受访者占18.7%", "zh") == {"非常"}
-    assert degree_words("表示比较满意的受访者占30%", "zh") == {"比较"}
-    assert degree_words("很多受访者表示满意", "zh") == frozenset()
+def test_scale_points_are_read_from_the_clause() -> None:
+    assert scale_points("%9,7'si belediyeden çok memnun olduğunu belirtti", "tr") == {"very"}
+    assert scale_points("%31,9'u belediyeden memnun olduğunu belirtti", "tr") == frozenset()
+    assert scale_points("表示非常满意的受访者占18.7%", "zh") == {"very"}
+    assert scale_points("表示比较满意的受访者占30%", "zh") == {"somewhat"}  # (one word)
+    assert scale_points("很多受访者表示满意", "zh") == frozenset()  # "many", not "very"
 
 
 def test_very_satisfied_is_no_edition_of_satisfied() -> None:

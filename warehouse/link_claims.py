@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
-from extract.claims import build_claim, content_words, describes_sample, names_a_part
+from extract.claims import (
+    anaphor_frame,
+    build_claim,
+    content_words,
+    describes_sample,
+    names_a_part,
+    scale_points,
+)
 from extract.concepts import predicates_of
 from extract.records import is_count_change
 
@@ -61,6 +68,11 @@ class Node:
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
+    # the points of an answer scale its clause names ("sehr zufrieden": very); None where
+    # its language declares no intensifiers
+    scale: frozenset[str] | None = None
+    # an anaphor's words before its cue ("In London, 61% said so": london)
+    frame: frozenset[str] = frozenset()
     # Where it stands among its document's figures (the figures held once per document);
     # None until read: `attach_claims` reads it from the nodes of its document it is given,
     # unless `place_reader` is set (a load of only some of a document's figures reads the
@@ -119,7 +131,7 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
         for node, span in zip(members, spans, strict=True):
             others = tuple(other for other in spans if other != span)
             claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others,
-                                change=node.unit in CHANGE_UNITS)
+                                node.year, change=node.unit in CHANGE_UNITS)
             node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
             node.anaphor, node.gloss = claim.anaphor, claim.gloss
             node.thin, node.respectively = claim.thin, claim.respectively
@@ -185,10 +197,16 @@ def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
 
 def _read_claim(members: list[Node]) -> None:
     """What the linker reads from a claim, stored or built: the ids of its predicate
-    words, and whether a count of people is a survey's sample size (its sentence speaks
-    of a survey) or a part of it."""
+    words, the points of an answer scale its clause names, and whether a count of people
+    is a survey's sample size (its sentence speaks of a survey) or a part of it."""
     for node in members:
         node.predicates = predicates_of(node.words, node.lang)
+        node.scale = scale_points(node.clause, node.lang or "en")
+        if node.anaphor:
+            start, end = node.start - node.claim_start, node.end - node.claim_start
+            floor = max((m.end - m.claim_start for m in members if m.end <= node.start),
+                        default=0)
+            node.frame = anaphor_frame(node.claim, start, end, floor, node.lang or "en")
         if node.unit == "count" and node.population:
             node.sample = describes_sample(node.claim, node.clause, node.lang or "en")
             node.sub_sample = node.sample and names_a_part(node.clause, node.surface,

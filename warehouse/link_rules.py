@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import content_words, degree_words, grades_answers
+from extract.claims import NUMBER_MARK, content_words, is_gloss
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
 LINKER_VERSION = "linker-8"
@@ -67,7 +67,7 @@ def count_kind(node: Node) -> str | None:
 
 
 def _is_verbal(node: Node) -> bool:
-    return not any(ch.isdigit() for ch in node.surface)
+    return is_gloss(node.surface)  # ("nearly half", "7 in 10")
 
 
 def fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
@@ -134,22 +134,17 @@ def _anaphor_link(a: Node, b: Node) -> tuple[str, float] | None:
         return "headline", 0.9
     refers = b.antecedent == a.obs_id or a.antecedent == b.obs_id
     if refers and a.year is not None and b.year is not None and a.year != b.year:
+        referring, referred = (b, a) if b.antecedent == a.obs_id else (a, b)
+        if referring.frame - referred.words or _another_group(referring, referred):
+            return None  # "In London, 61% said so in 2022", "Bei den Frauen waren es …": a part
         return "anaphor", 0.9
     return None
 
 
-def _degrees_differ(a: Node, b: Node) -> bool:
-    """Claims that grade their predicate differently: "very satisfied" and "satisfied"
-    (the degree words of each language, `degrees` in claims.toml). Within a language the
-    words must be the same; across languages, only whether a claim has one is compared
-    (when both languages list theirs)."""
-    lang_a, lang_b = a.lang or "en", b.lang or "en"
-    if not (grades_answers(lang_a) and grades_answers(lang_b)):
-        return False
-    degree_a, degree_b = degree_words(a.clause, lang_a), degree_words(b.clause, lang_b)
-    if lang_a == lang_b:
-        return degree_a != degree_b
-    return bool(degree_a) != bool(degree_b)
+def _another_group(a: Node, b: Node) -> bool:
+    """Two groups named, and not the same ("female_employees" is a part of "employees")."""
+    return a.population is not None and b.population is not None and (
+        a.population != b.population)
 
 
 def _sentences_alike(a: Node, b: Node) -> bool:
@@ -163,6 +158,23 @@ def _same_sentence_words(a: Node, b: Node) -> bool:
     0.8 points faster") repeats a clause about another subject."""
     return jaccard(content_words(a.claim, a.lang or "en"),
                    content_words(b.claim, b.lang or "en")) >= RESTATED_DIFFERENTLY
+
+
+def _lead_in_words(node: Node) -> frozenset[str]:
+    """The words of a figure's sentence before its own clause ("In financial services,"
+    before "61% of companies have deployed ...")."""
+    at = node.claim.find(node.clause) if node.clause else -1
+    return content_words(node.claim[:at], node.lang or "en") if at > 0 else frozenset()
+
+
+def _framed_apart(a: Node, b: Node) -> bool:
+    """Two figures of one document with the same words, one framed by a lead-in the other's
+    sentence lacks ("In financial services, 61% of companies have deployed AI tools" beside
+    "44% of companies have deployed AI tools"; "Im öffentlichen Dienst sind ..."): a part
+    of the whole, or another period, not one claim restated differently (a conflict)."""
+    sentence_a = content_words(a.claim, a.lang or "en")
+    sentence_b = content_words(b.claim, b.lang or "en")
+    return bool(_lead_in_words(a) - sentence_b or _lead_in_words(b) - sentence_a)
 
 
 def _topics_clash(a: Node, b: Node) -> bool:
@@ -187,7 +199,7 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
     if abs(a.value - b.value) > 0.05:  # restated differently: the same words, in one source
         same_words = (a.doc_id == b.doc_id and min(len(a.words), len(b.words)) >= MIN_WORDS
                       and _claim_similarity(a, b) >= RESTATED_DIFFERENTLY
-                      and _same_sentence_words(a, b))
+                      and _same_sentence_words(a, b) and not _framed_apart(a, b))
         return ("restatement", 0.8) if same_words and _people_agree(a, b) else None
     if _topics_clash(a, b) or not _people_agree(a, b):
         return None
@@ -266,8 +278,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
-    if _degrees_differ(a, b):
-        return None  # "çok memnun" / "memnun": two answers of one scale
+    if other_scale_points(a, b) or other_numbers(a, b):
+        return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
     found = _restatement(a, b)
     if found:
         return found
@@ -307,6 +319,21 @@ def finding(node: Node) -> bool:
 
 def _both_findings(a: Node, b: Node) -> bool:
     return finding(a) and finding(b)
+
+
+def other_scale_points(a: Node, b: Node) -> bool:
+    """Claims naming different points of an answer scale: "very satisfied" and
+    "satisfied", "eher zufrieden" and "sehr zufrieden", or the sum "zufrieden oder sehr
+    zufrieden" and either point, in any two languages that declare their intensifiers."""
+    return a.scale is not None and b.scale is not None and a.scale != b.scale
+
+
+def other_numbers(a: Node, b: Node) -> bool:
+    """Claims naming other numbers besides their figures: "in the past 12 months" and "in
+    the past 3 months", "bis 2030" and "bis 2027" (the same words otherwise)."""
+    numbers_a = {w for w in a.words if w.startswith(NUMBER_MARK)}
+    numbers_b = {w for w in b.words if w.startswith(NUMBER_MARK)}
+    return bool(numbers_a and numbers_b and numbers_a != numbers_b)
 
 
 def other_waves(a: Node, b: Node) -> bool:
