@@ -328,6 +328,7 @@ def _plan_cue(lang: str) -> re.Pattern[str]:
     return re.compile(cue) if cue else re.compile(r"(?!)")
 
 
+@lru_cache(maxsize=100_000)
 def scale_points(clause: str, lang: str) -> frozenset[str] | None:
     """The points of an answer scale a figure's clause names: "sehr zufrieden" names
     `very`, "eher zufrieden" `somewhat`, plain "zufrieden" none; "zufrieden oder sehr
@@ -339,15 +340,17 @@ def scale_points(clause: str, lang: str) -> frozenset[str] | None:
         return None
     if intensifiers is None:
         return None
+    by_first, joined = _intensifiers_by_first(lang), _unspaced(lang)
     tokens = _tokens(clause, lang)
     points: set[str] = set()
     modified: set[int] = set()  # places of the words an intensifier modifies
     at = 0
     while at < len(tokens):
-        found = next(((phrase, point) for phrase, point in intensifiers
+        found = next(((phrase, point) for phrase, point in by_first.get(tokens[at], ())
                       if tokens[at:at + len(phrase)] == phrase), None)
         if found is None:
-            points.update(_joined_points(tokens[at], intensifiers, lang))
+            if joined:
+                points.update(_joined_points(tokens[at], intensifiers))
             at += 1
             continue
         points.add(found[1])
@@ -359,13 +362,21 @@ def scale_points(clause: str, lang: str) -> frozenset[str] | None:
     return frozenset(points)
 
 
-def _joined_points(token: str, intensifiers: tuple[tuple[tuple[str, ...], str], ...],
-                   lang: str) -> set[str]:
+@cache
+def _intensifiers_by_first(lang: str) -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """The language's intensifier phrases by their first word, longest first."""
+    found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for phrase, point in _vocabulary(lang).intensifiers or ():
+        if phrase:
+            found.setdefault(phrase[0], []).append((phrase, point))
+    return {first: tuple(phrases) for first, phrases in found.items()}
+
+
+def _joined_points(token: str, intensifiers: tuple[tuple[tuple[str, ...], str], ...]
+                   ) -> set[str]:
     """Where words are not spaced, a segmenter may join an intensifier to the word it
     modifies ("比较满意"): the point of a one-word intensifier that opens a longer token
     (by two characters at least: "很多" is "many", not "very much")."""
-    if not _unspaced(lang):
-        return set()
     return {point for phrase, point in intensifiers
             if len(phrase) == 1 and token.startswith(phrase[0])
             and len(token) > len(phrase[0]) + 1}
