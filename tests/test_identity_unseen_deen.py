@@ -17,6 +17,7 @@ no conflict appears.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from link_nodes import make_node, metrics  # tests/ is on sys.path
 
 from extract.claims import is_gloss, numbers_of, scale_points
 from flows.pipeline import run_without_prefect
+from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
 
@@ -289,6 +291,18 @@ def test_press_coverage_that_said_so_continues_its_figure(figures) -> None:
 
 
 def test_labels_say_what_was_measured(figures) -> None:
+    """No empty label, no ellipsis or quote mark, and no value of another figure of the
+    sentence ("bewerten 8 Prozent mit sehr gut und 37 Prozent mit gut")."""
     for _, _, label in figures.values():
         text = label.split(":", 1)[-1].removesuffix("(de)").strip()
         assert text and "…" not in label and not set(label) & set("\"“”„«»"), label
+        assert not re.search(r"\d\s?(?:%|Prozent)", label), label
+
+
+def test_a_label_never_quotes_a_neighbour_figure() -> None:
+    sentence = ("Die Arbeit der Stadtverwaltung bewerten 8 Prozent mit sehr gut und 37 Prozent "
+                "mit gut.")
+    nodes = attach_claims([make_node("gut", "d", "de", sentence, "37 Prozent", 37, 2024, at=0,
+                                     population="residents")])
+    label, _ = label_for(nodes)
+    assert "8 Prozent" not in label and "Stadtverwaltung" in label

@@ -45,8 +45,23 @@ def _without_figure(node: Node, text: str) -> str:
     around = r"\S*" if spaced else ""
     gap = " " if spaced else ""  # (no space where words are not spaced: "另有的企业")
     text = re.sub(around + re.escape(node.surface) + around, gap, text, count=1)
+    shaped = _figures_shaped_like(node.surface)
+    if shaped is not None:  # a neighbour's value is no part of what this metric measures
+        text = re.sub(r"\s+(?=[,;:])", "", shaped.sub(gap, text))
     text = re.sub(r"\(\s*\)|（\s*）", " ", text)
     return trim_function_words(" ".join(text.split()), node.lang or "en")
+
+
+def _figures_shaped_like(surface: str) -> re.Pattern[str] | None:
+    """Other figures written as `surface` is, its number replaced ("37 Prozent" finds "8
+    Prozent", "%62" finds "%41"): a label never quotes the value of another figure of its
+    sentence. None for a figure with no digits or nothing around them ("1,200")."""
+    number = re.search(r"\d[\d.,]*", surface)
+    if number is None or number.group() == surface.strip():
+        return None
+    before, after = surface[:number.start()], surface[number.end():]
+    return re.compile(re.escape(before) + r"(?<![\d.,])\d[\d.,]*" + re.escape(after)
+                      + r"(?!\w)")
 
 
 def _without_table_rules(text: str, lang: str) -> str:
@@ -61,9 +76,11 @@ def _without_table_rules(text: str, lang: str) -> str:
 
 def _label_member(members: list[Node]) -> Node:
     """The figure whose words name the metric: an English one if any, else the oldest
-    with the most words."""
-    english = next((m for m in members if m.lang == "en" and m.words), None)
-    return english or next((m for m in members if len(m.words) > 1), members[0])
+    with the most words; an exact figure before a gloss ("At least 7 in 10 adults (72%)":
+    the gloss's clause holds the figure it glosses)."""
+    exact = [m for m in members if not m.gloss] + [m for m in members if m.gloss]
+    english = next((m for m in exact if m.lang == "en" and m.words), None)
+    return english or next((m for m in exact if len(m.words) > 1), members[0])
 
 
 def label_for(members: list[Node]) -> tuple[str, str]:
