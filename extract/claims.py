@@ -305,7 +305,7 @@ def numbers_of(text: str, lang: str, year: int | None = None) -> frozenset[str]:
     language's `plan_cue`: "bis 2030", "by 2030"): the figure's own year, a baseline
     ("since 2018", which each edition moves) or another figure's year say nothing of the
     claim."""
-    targets = [match.span() for match in _plan_cue(lang).finditer(text)]
+    targets = [match.span() for match in _year_cue(lang, "plan_cue").finditer(text)]
     found = set()
     for match in _NUMBER.finditer(text):
         if not match.group().isdigit():
@@ -319,10 +319,12 @@ def numbers_of(text: str, lang: str, year: int | None = None) -> frozenset[str]:
 
 
 @cache
-def _plan_cue(lang: str) -> re.Pattern[str]:
-    """The language's cue of a plan or forecast (cues.toml `years.plan_cue`)."""
+def _year_cue(lang: str, key: str) -> re.Pattern[str]:
+    """A cue of the language's `[years]` table (cues.toml): `plan_cue` (a plan or
+    forecast), `previous_cue` (the word of every previous-year cue); one that never
+    matches when the language has none."""
     try:
-        cue = lexicon.load(lang).get("years", {}).get("plan_cue")
+        cue = lexicon.load(lang).get("years", {}).get(key)
     except lexicon.LexiconError:
         cue = None
     return re.compile(cue) if cue else re.compile(r"(?!)")
@@ -412,19 +414,10 @@ def anaphor_frame(sentence: str, start: int, end: int, floor: int, lang: str
         return frozenset()
     cue_at = min(found)
     frame = folded[floor:min(start, cue_at)] + " " + folded[end:cue_at]
-    if _previous_cue(lang).search(frame) or any(cue in frame for cue in vocabulary.samples):
+    of_time = _year_cue(lang, "previous_cue").search(frame)
+    if of_time or any(cue in frame for cue in vocabulary.samples):
         return frozenset()
     return content_words(sentence[floor:min(start, cue_at)] + " " + sentence[end:cue_at], lang)
-
-
-@cache
-def _previous_cue(lang: str) -> re.Pattern[str]:
-    """The language's word of every previous-year cue (cues.toml `years.previous_cue`)."""
-    try:
-        cue = lexicon.load(lang).get("years", {}).get("previous_cue")
-    except lexicon.LexiconError:
-        cue = None
-    return re.compile(cue) if cue else re.compile(r"(?!)")
 
 
 def describes_sample(sentence: str, clause: str, lang: str) -> bool:

@@ -8,9 +8,7 @@ The warehouse is real (the embedded corpus, added in runs); the commands run as 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import duckdb
 import pytest
 from cli_process import polystat
 from conftest import SOURCES
+from corpus_files import copy_documents, copy_run, manifest_entries, write_manifest
 
 from flows import plan
 from flows.pipeline import run_without_prefect
@@ -107,25 +106,16 @@ def _corpus(folder: Path, files: list[str], new_edition: bool = False) -> None:
     """`folder` holding these files of the embedded corpus and their manifest entries; with
     `new_edition`, also a later edition of the Turkish report (its text with a line added),
     whose figures restate those of the earlier one and join their metrics."""
-    entries = tomllib.loads((SOURCES / "manifest.toml").read_text(encoding="utf-8"))["source"]
-    folder.mkdir(exist_ok=True)
-    chosen = [entry for entry in entries if entry["file"] in files]
-    for entry in chosen:
-        if not (folder / entry["file"]).exists():
-            shutil.copy(SOURCES / entry["file"], folder / entry["file"])
+    chosen = manifest_entries(SOURCES, files)
+    copy_documents(SOURCES, folder, chosen)
     if new_edition:
-        turkish = next(entry for entry in entries if entry["file"] == TURKISH)
+        (turkish,) = manifest_entries(SOURCES, [TURKISH])
         chosen.append({**turkish, "file": "005_next_edition.txt", "edition": "salesforce-sos-6",
                        "survey_year": 2024, "published": "2024"})
         text = (SOURCES / TURKISH).read_text(encoding="utf-8")
         (folder / "005_next_edition.txt").write_text(text + "\n\nYeni baskı, 2024.\n",
                                                       encoding="utf-8")
-    lines = []
-    for entry in chosen:
-        lines.append("[[source]]")
-        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
-                  for key, value in entry.items()]
-    (folder / "manifest.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_manifest(folder, chosen)
 
 
 TURKISH = "002_8540100f77c5eb5e.txt"
@@ -142,12 +132,6 @@ def first_run(tmp_path_factory) -> Path:
     run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
                         publish=False)
     return base
-
-
-def _copy(first_run: Path, tmp_path: Path) -> Path:
-    shutil.copytree(first_run / "corpus", tmp_path / "corpus")
-    shutil.copy(first_run / "w.duckdb", tmp_path / "w.duckdb")
-    return tmp_path / "w.duckdb"
 
 
 def _membership(warehouse: Path) -> dict[str, str]:
@@ -253,7 +237,7 @@ def _assert_curated(warehouse: Path, merged: list[str], moved: list[str], kept: 
 
 def test_curation_survives_a_new_document_and_a_full_rebuild(first_run, tmp_path,
                                                               monkeypatch) -> None:
-    warehouse = _copy(first_run, tmp_path)
+    warehouse = copy_run(first_run, tmp_path)
     first, second = _conflict_pair(warehouse)
     split_id, figures = _largest_metric(warehouse)
     moved, kept = _by_document(warehouse, figures)
@@ -319,7 +303,7 @@ def _conflicts(warehouse: Path) -> list[dict[str, Any]]:
 
 
 def test_list_marks_curated_metrics_and_the_pages_tell_them(first_run, tmp_path) -> None:
-    warehouse = _copy(first_run, tmp_path)
+    warehouse = copy_run(first_run, tmp_path)
     first, second = _conflict_pair(warehouse)
     before = json.loads(_metrics_cli(["metrics", "list", "--json"], warehouse).stdout)
     assert _metrics_cli(["metrics", "merge", second, first], warehouse).returncode == 0
@@ -385,7 +369,7 @@ def test_a_missing_warehouse_is_not_created_and_a_busy_one_is_waited_for(first_r
     result = _metrics_cli(["metrics", "rename", "m-000000000000", "x"], missing)
     assert result.returncode == 2 and "no warehouse at" in result.stderr
     assert not missing.exists()
-    warehouse = _copy(first_run, tmp_path)
+    warehouse = copy_run(first_run, tmp_path)
     metric_id, _ = _largest_metric(warehouse)
     holder = duckdb.connect(str(warehouse))  # a run writing it
     try:
@@ -400,7 +384,7 @@ def test_a_missing_warehouse_is_not_created_and_a_busy_one_is_waited_for(first_r
 
 def test_a_decision_makes_the_next_run_publish_again(first_run, tmp_path) -> None:
     """The report of the last run stands until an analyst decides something."""
-    warehouse = _copy(first_run, tmp_path)
+    warehouse = copy_run(first_run, tmp_path)
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("<html></html>", encoding="utf-8")
@@ -431,7 +415,7 @@ def test_a_figure_with_a_new_id_is_found_again_by_its_span_or_sentence(
     """Another extractor may read another unit at the same span (a new obs_id): the
     decision still finds the figure there, else by its sentence; a figure found nowhere
     is left out."""
-    warehouse = _copy(first_run, tmp_path)
+    warehouse = copy_run(first_run, tmp_path)
     con = db.connect(warehouse)
     try:
         metric_id, figures = _largest_metric_in(con)

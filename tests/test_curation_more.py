@@ -9,9 +9,7 @@ languages (tests/gold2/corpus), linked by the real linker; the commands run as r
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import duckdb
 import pytest
 from cli_process import polystat
 from conftest import GOLD2, ROOT
+from corpus_files import copy_documents, copy_run, manifest_entries, write_manifest
 
 from flows.pipeline import run_without_prefect
 from reports.pages.catalogue import Catalogue
@@ -41,20 +40,12 @@ def _cli(args: list[str], warehouse: Path, **env: str) -> subprocess.CompletedPr
 def _write_corpus(folder: Path, files: list[str], extra: str | None = None) -> None:
     """`folder` with these files of the gold2 corpus and their manifest entries; `extra`:
     the text of one more document of its own (a later run's new source)."""
-    entries = tomllib.loads((GOLD2 / "corpus" / "manifest.toml").read_text(encoding="utf-8"))
-    chosen = [entry for entry in entries["source"] if entry["file"] in files]
-    folder.mkdir(exist_ok=True)
-    for entry in chosen:
-        shutil.copy(GOLD2 / "corpus" / entry["file"], folder / entry["file"])
+    chosen = manifest_entries(GOLD2 / "corpus", files)
+    copy_documents(GOLD2 / "corpus", folder, chosen)
     if extra is not None:
         (folder / "200_added.txt").write_text(extra, encoding="utf-8")
         chosen.append({"file": "200_added.txt", "title": "A later note", "language": "en"})
-    lines = []
-    for entry in chosen:
-        lines.append("[[source]]")
-        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
-                  for key, value in entry.items()]
-    (folder / "manifest.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_manifest(folder, chosen)
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +55,6 @@ def study_run(tmp_path_factory) -> Path:
     run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
                         publish=False)
     return base
-
-
-def _copy(study_run: Path, tmp_path: Path) -> Path:
-    shutil.copytree(study_run / "corpus", tmp_path / "corpus")
-    shutil.copy(study_run / "w.duckdb", tmp_path / "w.duckdb")
-    return tmp_path / "w.duckdb"
 
 
 def _json(args: list[str], warehouse: Path) -> Any:
@@ -132,7 +117,7 @@ def _assert_may_be_suggested(con: duckdb.DuckDBPyConnection, found: dict[str, An
 
 def test_suggestions_are_ranked_explained_and_accepted_by_their_merge(study_run,
                                                                      tmp_path) -> None:
-    warehouse = _copy(study_run, tmp_path)
+    warehouse = copy_run(study_run, tmp_path)
     found = _suggested(warehouse)
     assert found, "two editions of one study leave some near misses"
     scores = [f["score"] for f in found]
@@ -175,7 +160,7 @@ def test_suggestions_are_ranked_explained_and_accepted_by_their_merge(study_run,
 
 def test_a_split_keeps_its_parts_out_of_the_suggestions_until_it_is_undone(study_run,
                                                                            tmp_path) -> None:
-    warehouse = _copy(study_run, tmp_path)
+    warehouse = copy_run(study_run, tmp_path)
     before = _groups(warehouse)
     top = _suggested(warehouse)[0]
     second = _figures_of(warehouse, top["similar_metric_id"])
@@ -199,7 +184,7 @@ def test_a_split_keeps_its_parts_out_of_the_suggestions_until_it_is_undone(study
 
 
 def test_an_undone_merge_no_longer_applies_after_a_full_rebuild(study_run, tmp_path) -> None:
-    warehouse = _copy(study_run, tmp_path)
+    warehouse = copy_run(study_run, tmp_path)
     before = _membership(warehouse)
     first, second = _suggested(warehouse)[:2]
     kept = [_figures_of(warehouse, m)[0] for m in (first["metric_id"], first["similar_metric_id"])]
@@ -245,7 +230,7 @@ def _labels(warehouse: Path) -> dict[str, str]:
 
 def test_undo_takes_back_renames_in_turn_and_a_split_before_the_merge_it_splits(
         study_run, tmp_path) -> None:
-    warehouse = _copy(study_run, tmp_path)
+    warehouse = copy_run(study_run, tmp_path)
     labels = _labels(warehouse)
     top = _suggested(warehouse)[0]
     metric = top["metric_id"]
@@ -278,7 +263,7 @@ def test_undo_takes_back_renames_in_turn_and_a_split_before_the_merge_it_splits(
 ], ids=["nothing left", "unknown", "undone already", "an undo"])
 def test_what_cannot_be_undone_is_one_line_exit_2_and_changes_nothing(
         study_run, tmp_path, args, said) -> None:
-    warehouse = _copy(study_run, tmp_path)
+    warehouse = copy_run(study_run, tmp_path)
     metric = _suggested(warehouse)[0]["metric_id"]
     _ok(["metrics", "rename", metric, "A label an analyst chose"], warehouse)
     _ok(["metrics", "undo"], warehouse)
@@ -297,7 +282,7 @@ def test_what_cannot_be_undone_is_one_line_exit_2_and_changes_nothing(
 
 def test_the_overview_and_so_the_pdf_say_what_analysts_did_to_a_headline_trend(
         study_run, tmp_path) -> None:
-    warehouse = _copy(study_run, tmp_path)
+    warehouse = copy_run(study_run, tmp_path)
     with db.connect(warehouse, read_only=True) as con:
         headline = headline_trends(Catalogue(read_warehouse(con)))[0]
     assert "by analyst" not in _overview(warehouse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -14,22 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from corpus_files import write_manifest  # tests/ is on sys.path
 
 from flows.pipeline import run_without_prefect
 from warehouse import linking, reconcile, relink, relink_picks
 from warehouse.link_claims import Node, attach_claims
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _write_manifest(folder: Path, entries: list[dict[str, Any]]) -> None:
-    lines = []
-    for entry in entries:
-        lines.append("[[source]]")
-        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
-                  for key, value in entry.items()]
-        lines.append("")
-    (folder / "manifest.toml").write_text("\n".join(lines), encoding="utf-8")
 
 
 def _add_in_runs(source: Path, work: Path, batches: int,
@@ -47,7 +37,7 @@ def _add_in_runs(source: Path, work: Path, batches: int,
             between(warehouse)
         for entry in entries[end - step:end]:
             shutil.copy(source / entry["file"], corpus / entry["file"])
-        _write_manifest(corpus, entries[:end])
+        write_manifest(corpus, entries[:end])
         summaries.append(run_without_prefect(str(corpus), str(warehouse), str(work / "site"),
                                              publish=False))
     return warehouse, summaries
@@ -99,7 +89,7 @@ def test_a_count_of_people_that_is_a_finding_joins_its_earlier_edition(tmp_path)
         entries.append({"file": name, "title": f"Hane Halkı İşgücü Bülteni {year}",
                         "publisher": "Kuzey İstatistik Ofisi (fictional)", "language": "tr",
                         "edition": f"isgucu-{year}", "survey_year": year})
-    _write_manifest(corpus, entries)
+    write_manifest(corpus, entries)
     warehouse, summaries = _add_in_runs(corpus, tmp_path / "work", batches=2)
     assert summaries[1]["reconciled"] == "extended"
     with duckdb.connect(str(warehouse)) as con:
@@ -128,7 +118,7 @@ def test_a_change_of_a_count_joins_its_earlier_edition(tmp_path) -> None:
         entries.append({"file": name, "title": f"Regional Labour Market Bulletin {year}",
                         "publisher": "Northshire Statistics Office (fictional)",
                         "language": "en", "edition": f"labour-{year}", "survey_year": year})
-    _write_manifest(corpus, entries)
+    write_manifest(corpus, entries)
     warehouse, summaries = _add_in_runs(corpus, tmp_path / "work", batches=2)
     assert summaries[1]["reconciled"] == "extended"
     with duckdb.connect(str(warehouse)) as con:
@@ -280,7 +270,7 @@ def _picked_when_the_study_grows(tmp_path: Path, unrelated: int,
                  "publisher": "Acme", "edition": f"acme-survey-{year}", "language": "en",
                  "survey_year": year} for year in (2022, 2023)]
     warehouse, site = str(tmp_path / f"w-{unrelated}.duckdb"), str(tmp_path / "site")
-    _write_manifest(corpus, editions[:1])
+    write_manifest(corpus, editions[:1])
     run_without_prefect(str(corpus), warehouse, site, publish=False)
     picked: list[str] = []
 
@@ -295,7 +285,7 @@ def _picked_when_the_study_grows(tmp_path: Path, unrelated: int,
     (corpus / "acme-2023.txt").write_text(
         "Acme survey 2023\n\n41% of respondents plan to adopt cloud accounting software.\n",
         encoding="utf-8")
-    _write_manifest(corpus, editions)
+    write_manifest(corpus, editions)
     summary = run_without_prefect(str(corpus), warehouse, site, publish=False)
     assert summary["reconciled"] == "extended"
     return picked
@@ -334,7 +324,7 @@ def test_an_added_article_in_another_language_is_compared_by_the_whole_survey(tm
     (source / "survey.txt").write_text(_SURVEY, encoding="utf-8")
     (source / "artikel.txt").write_text(_ARTICLE, encoding="utf-8")
     common = {"edition": "pendler-2025", "survey_year": 2025, "population": "commuters"}
-    _write_manifest(source, [{"file": "survey.txt", "language": "en", **common},
+    write_manifest(source, [{"file": "survey.txt", "language": "en", **common},
                              {"file": "artikel.txt", "language": "de", **common}])
     warehouse, summaries = _add_in_runs(source, tmp_path / "work", batches=2)
     assert summaries[1]["reconciled"] == "extended"

@@ -6,9 +6,10 @@ of findings of one survey); every organisation, sentence and figure is made up."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from corpus_files import write_manifest  # tests/ is on sys.path
 
 # file -> (manifest entry without "file", text)
 DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
@@ -216,14 +217,11 @@ CHANCE: dict[str, tuple[dict[str, Any], str]] = {
 def write_corpus(folder: Path, files: list[str] | None = None) -> Path:
     """Write the documents (all, or `files`) and their manifest into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = []
+    entries = []
     every = {**DOCUMENTS, **CHANCE}
     for name in files or list(DOCUMENTS):
         entry, text = every[name]
         (folder / name).write_text(text, encoding="utf-8")
-        lines.append("[[source]]")
-        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
-                  for key, value in {"file": name, **entry}.items()]
-        lines.append("")
-    (folder / "manifest.toml").write_text("\n".join(lines), encoding="utf-8")
+        entries.append({"file": name, **entry})
+    write_manifest(folder, entries)
     return folder
