@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from flows.pipeline import run_without_prefect
+
 
 def write_manifest(folder: Path, entries: list[dict[str, Any]]) -> None:
     """`folder`/manifest.toml with one [[source]] table per entry."""
@@ -33,6 +35,14 @@ def copy_documents(source: Path, folder: Path, entries: list[dict[str, Any]]) ->
     for entry in entries:
         if not (folder / entry["file"]).exists():
             shutil.copy(source / entry["file"], folder / entry["file"])
+
+
+def linked_run(base: Path) -> Path:
+    """`base`/corpus run into `base`/w.duckdb without publishing (no Prefect): a module's
+    run that its tests copy with `copy_run`."""
+    run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
+                        publish=False)
+    return base
 
 
 def copy_run(run: Path, target: Path) -> Path:

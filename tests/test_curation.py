@@ -17,7 +17,13 @@ import duckdb
 import pytest
 from cli_process import polystat
 from conftest import SOURCES
-from corpus_files import copy_documents, copy_run, manifest_entries, write_manifest
+from corpus_files import (
+    copy_documents,
+    copy_run,
+    linked_run,
+    manifest_entries,
+    write_manifest,
+)
 
 from flows import plan
 from flows.pipeline import run_without_prefect
@@ -129,9 +135,7 @@ def first_run(tmp_path_factory) -> Path:
     """Three documents of one study (German, Turkish, Chinese) and one of another, linked."""
     base = tmp_path_factory.mktemp("curation")
     _corpus(base / "corpus", FIRST_RUN)
-    run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
-                        publish=False)
-    return base
+    return linked_run(base)
 
 
 def _membership(warehouse: Path) -> dict[str, str]:

@@ -18,7 +18,13 @@ import duckdb
 import pytest
 from cli_process import polystat
 from conftest import GOLD2, ROOT
-from corpus_files import copy_documents, copy_run, manifest_entries, write_manifest
+from corpus_files import (
+    copy_documents,
+    copy_run,
+    linked_run,
+    manifest_entries,
+    write_manifest,
+)
 
 from flows.pipeline import run_without_prefect
 from reports.pages.catalogue import Catalogue
@@ -52,9 +58,7 @@ def _write_corpus(folder: Path, files: list[str], extra: str | None = None) -> N
 def study_run(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("curation-more")
     _write_corpus(base / "corpus", STUDY)
-    run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
-                        publish=False)
-    return base
+    return linked_run(base)
 
 
 def _json(args: list[str], warehouse: Path) -> Any:
