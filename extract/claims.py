@@ -34,7 +34,8 @@ from typing import Any
 from extract import languages, lexicon
 from extract.concepts import fold
 
-_BREAK = r"[,，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
+# (a comma between digits is a thousands or decimal mark: "1,512 adults", "2,5 Prozent")
+_BREAK = r"(?<!\d),|,(?!\d)|[，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
 _FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
 _GLUED_SUFFIX = re.compile(r"^['’]?[^\W\d_]*")
 _LETTER = re.compile(r"[^\W\d_]")

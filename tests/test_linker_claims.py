@@ -118,6 +118,18 @@ def test_a_claim_is_the_lemmatised_content_of_its_clause() -> None:
     assert not claim.gloss and not claim.negated
 
 
+def test_a_comma_between_digits_is_a_number_not_a_clause_break() -> None:
+    """"1,512 adults" and "2,5 Prozent" are numbers: the clause (and so the label) never
+    starts inside one ("512 adults ...")."""
+    sentence = "Among 1,512 adults asked in May 44% said they had moved house."
+    start = sentence.index("44%")
+    claim = build_claim(sentence, start, start + 3, "en")
+    assert claim.clause.startswith("Among 1,512 adults")
+    german = "Bei 2,5 Prozent der Befragten und 30 Prozent der Haushalte"
+    start = german.index("30 Prozent")
+    assert "2,5 Prozent der Befragten" in build_claim(german, start, start + 10, "de").clause
+
+
 def test_a_study_is_an_edition_without_its_number() -> None:
     assert study_of("dvm-ki-monitor-2024", "a.txt") == study_of("dvm-ki-monitor-2023", "b.txt")
     assert study_of("salesforce-sos-4", "a.txt") == "salesforce-sos"

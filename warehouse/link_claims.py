@@ -253,7 +253,7 @@ def _antecedent(before: list[Node], node: Node) -> str | None:
     return None
 
 
-CLAUSE_BREAK = re.compile(r"[,，;；:：]|\s[–—-]\s")
+CLAUSE_BREAK = re.compile(r"(?<!\d),|,(?!\d)|[，;；:：]|\s[–—-]\s")  # ("1,512": no break)
 
 
 _FIGURES = re.compile(r"[\d%％]+")
