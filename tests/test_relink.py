@@ -17,7 +17,7 @@ from corpus_files import write_manifest  # tests/ is on sys.path
 
 from flows.pipeline import run_without_prefect
 from warehouse import linking, reconcile, relink, relink_picks
-from warehouse.link_claims import Node, attach_claims
+from warehouse.link_claims import Node, attach_claims, linker_unit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,6 +127,19 @@ def test_a_change_of_a_count_joins_its_earlier_edition(tmp_path) -> None:
                               " JOIN metric_observations mo USING (obs_id)"
                               " WHERE o.rule LIKE '%count_change%'").fetchone()
     assert changes == (1, 2)  # the two editions' changes are one metric
+
+
+def test_the_picks_compare_the_units_the_linker_compares() -> None:
+    """The picks' SQL restates `link_claims.linker_unit` (a change of a count is no count):
+    both read a rule id alike."""
+    cases = [("count", "de.count_change"), ("count", "de.count_change_after+survey_population"),
+             ("count", "count_change_particle"), ("count", "en.count_thing_subject"),
+             ("percent", "en.count_change"), ("count", "zh.count_part+count_change")]
+    with duckdb.connect() as con:
+        for unit, rule in cases:
+            found = con.execute(f"SELECT {relink_picks.LINKER_UNIT_SQL}"
+                                " FROM (SELECT ? AS unit, ? AS rule) o", [unit, rule]).fetchone()
+            assert found == (linker_unit(unit, rule),), (unit, rule)
 
 
 def test_synthetic_editions_added_in_runs_stay_within_a_percent_of_a_rebuild(tmp_path) -> None:

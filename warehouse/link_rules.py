@@ -286,9 +286,9 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
         return None  # different claims of one document never share a metric
     worded = min(len(a.words), len(b.words)) >= MIN_WORDS or (
-        _same_study(a, b) and _named_in_full(a, b))
+        same_study(a, b) and _named_in_full(a, b))
     if a.lang == b.lang and worded and not _would_conflict(a, b) and not _substituted(a, b):
-        if a.study is not None and a.study == b.study:  # a shorter wording will do
+        if same_study(a, b):  # a shorter wording will do
             similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
             if similarity >= SAME_CLAIM:
                 return "edition", min(1.0, 0.8 + 0.2 * similarity)
@@ -303,7 +303,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         shared = len(points[a.group_key] & points[b.group_key])
         if shared:
             return "fingerprint", min(1.0, 0.7 + 0.15 * shared)
-    if (a.lang != b.lang and a.population and concept_score == 1.0 and _same_study(a, b)
+    if (a.lang != b.lang and a.population and concept_score == 1.0 and same_study(a, b)
             and _predicates_fit(a, b) and not _would_conflict(a, b)
             and (len(a.concepts) > 1 or _one_topic_fits(a, b))):
         return "concepts", 0.8 if len(a.concepts) > 1 else 0.76
@@ -341,12 +341,13 @@ def other_waves(a: Node, b: Node) -> bool:
     two waves (July's and August's price release, two polls a fortnight apart), so their
     year is two periods. Their different values are a change, not one measure restated
     differently (a conflict); an earlier year restated by both may still conflict."""
-    return (a.study is not None and a.study == b.study and a.edition != b.edition
+    return (same_study(a, b) and a.edition != b.edition
             and a.survey_year is not None and a.survey_year == b.survey_year
             and a.year == b.year == a.survey_year)
 
 
-def _same_study(a: Node, b: Node) -> bool:
+def same_study(a: Node, b: Node) -> bool:
+    """Two figures of one study (its editions, summaries and translations)."""
     return a.study is not None and a.study == b.study
 
 
@@ -373,7 +374,7 @@ def _one_topic_fits(a: Node, b: Node) -> bool:
     """One topic word says little: in another study it is most often another finding on
     that topic ("prefer remote work", "remote work hurts teamwork"), and in one study too
     unless both claims name what they measure alike ("use" AI, not "raise the AI budget")."""
-    return _same_study(a, b) and bool(a.predicates) and a.predicates == b.predicates
+    return same_study(a, b) and bool(a.predicates) and a.predicates == b.predicates
 
 
 def _predicates_agree(a: Node, b: Node) -> bool:

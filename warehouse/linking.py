@@ -34,6 +34,7 @@ from warehouse.link_rules import (
     finding,
     fingerprints,
     jaccard,
+    same_study,
     sample_keys,
     score_pair,
 )
@@ -382,10 +383,6 @@ SAME_MEASURE = ("group", "paraphrase", "anaphor")  # links that say so themselve
 # Inside a document first (a document knows which of its figures are one claim), then
 # between documents of one study, then between studies.
 _RULE_ORDER = {"restatement": 0, "edition": 1}
-
-
-def same_study(a: Node, b: Node) -> bool:
-    return a.study is not None and a.study == b.study
 
 
 def link_rank(a: Node, b: Node, method: str) -> int:

@@ -45,21 +45,22 @@ TEMP_TABLES = ("_relink_obs", "_relink_new", "_relink_pick", "_relink_study",
                "_relink_new_claim_words", "_relink_word_predicates")
 
 
-# The unit the linker compares (`link_claims.linker_unit`): the change of a count is no count.
-_LINKER_UNIT = (f"CASE WHEN o.unit = 'count' AND starts_with(regexp_replace("
-                f"split_part(o.rule, '+', 1), '^[^.]*[.]', ''), '{COUNT_CHANGE}')"
-                f" THEN '{COUNT_CHANGE_UNIT}' ELSE o.unit END")
+# The unit the linker compares, `link_claims.linker_unit` in SQL (a test holds them alike):
+# the change of a count is no count.
+LINKER_UNIT_SQL = (f"CASE WHEN o.unit = 'count' AND starts_with(regexp_replace("
+                   f"split_part(o.rule, '+', 1), '^[^.]*[.]', ''), '{COUNT_CHANGE}')"
+                   f" THEN '{COUNT_CHANGE_UNIT}' ELSE o.unit END")
 
 _OBSERVATIONS = f"""
 CREATE TEMP TABLE _relink_obs AS
 SELECT o.obs_id, o.doc_id, o.seg_no, o.claim_start, coalesce(s.language, d.language) AS lang,
-       o.value, {_LINKER_UNIT} AS unit, o.population,
+       o.value, {LINKER_UNIT_SQL} AS unit, o.population,
        string_split(coalesce(o.population, ''), '_')[-1] AS tail,
        o.year, o.group_key,
        list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts, r.started_at,
-       mo.metric_id, NOT ({_LINKER_UNIT} = 'count' AND o.population IS NOT NULL) AS linkable,
+       mo.metric_id, NOT ({LINKER_UNIT_SQL} = 'count' AND o.population IS NOT NULL) AS linkable,
        -- (a count of people that is a finding links by its claim as any figure does)
-       NOT ({_LINKER_UNIT} = 'count' AND o.population IS NOT NULL) OR mo.metric_id NOT IN (
+       NOT ({LINKER_UNIT_SQL} = 'count' AND o.population IS NOT NULL) OR mo.metric_id NOT IN (
            SELECT metric_id FROM metrics WHERE label_source = 'sample') AS by_claim,
        c.study, c.gloss, coalesce(c.words, []::VARCHAR[]) AS words,
        coalesce(c.words_en, []::VARCHAR[]) AS words_en
