@@ -50,10 +50,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
     analyst's decisions hold (warehouse/curation.py)."""
     claim_builder.prepare(lang for (lang,) in con.execute(
         "SELECT DISTINCT language FROM documents WHERE run_id = ?", [run_id]).fetchall())
-    reason = "asked for a full rebuild" if full else why_rebuild(con)
+    reason = "asked for a full rebuild" if full else None
     decided = curation.decided(con)
     with collector_paused():
         try:
+            if not full:  # (the figures the picks read are read once, and tell the state)
+                reason = why_rebuild(con, relink_picks.read_observations(con))
             if reason is None:
                 return _extend(con, run_id, decided)
         except CannotExtend as exc:  # raised before anything is written
@@ -104,7 +106,7 @@ class LinkState:
 
 _LINK_STATE = """
 WITH figure AS MATERIALIZED (  -- each current figure, and whether a metric holds it
-    SELECT o.obs_id, o.doc_id, l.obs_id IS NOT NULL AS linked FROM current_observations o
+    SELECT o.obs_id, o.doc_id, l.obs_id IS NOT NULL AS linked FROM {figures} o
     LEFT JOIN (SELECT DISTINCT obs_id FROM metric_observations) l USING (obs_id)),
 per_document AS (
     SELECT count(*) FILTER (WHERE NOT linked) AS unlinked, bool_or(linked) AS some_linked
@@ -122,15 +124,19 @@ SELECT (SELECT count(*) FROM metrics),
 """
 
 
-def link_state(con: duckdb.DuckDBPyConnection) -> LinkState:
-    """(current_observations, a view over several tables, is read once)"""
-    row = con.execute(_LINK_STATE, [LINKER_VERSION]).fetchone()
+def link_state(con: duckdb.DuckDBPyConnection, figures: str = "current_observations"
+               ) -> LinkState:
+    """How the metrics stand against `figures`: the current figures, or a table of them
+    (`relink_picks.read_observations`); either is read once."""
+    row = con.execute(_LINK_STATE.format(figures=figures), [LINKER_VERSION]).fetchone()
     return LinkState(*(int(n) for n in (row or (0,) * 6)))
 
 
-def why_rebuild(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why the metrics must be rebuilt rather than extended (None: they can be extended)."""
-    state = link_state(con)
+def why_rebuild(con: duckdb.DuckDBPyConnection, figures: str = "current_observations"
+                ) -> str | None:
+    """Why the metrics must be rebuilt rather than extended (None: they can be extended);
+    `figures` as in `link_state`."""
+    state = link_state(con, figures)
     if not state.metrics:
         return "no metrics yet"
     if state.other_linker:

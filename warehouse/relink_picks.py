@@ -189,9 +189,9 @@ WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pi
 
 
 def pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
-    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts);
-    returns the new observations, read with their claims."""
-    read_observations(con)
+    """Fill _relink_new (the observations to link) and _relink_pick (their counterparts)
+    from `_relink_obs` (`read_observations`, read before); returns the new observations,
+    read with their claims."""
     con.execute("CREATE TEMP TABLE _relink_new AS SELECT * FROM _relink_obs"
                 " WHERE metric_id IS NULL")
     new = _new_claims(con)
@@ -202,10 +202,12 @@ def pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     return new
 
 
-def read_observations(con: duckdb.DuckDBPyConnection) -> None:
+def read_observations(con: duckdb.DuckDBPyConnection) -> str:
     """Fill `_relink_obs`: every current figure with what the picks block on and its
-    stored metric (read once per run; `relink.stored_figures` reads it too)."""
+    stored metric (read once per run: `relink.why_rebuild` and `relink.stored_figures`
+    read it too); returns the table's name."""
     con.execute(_OBSERVATIONS)
+    return "_relink_obs"
 
 
 def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
