@@ -161,10 +161,15 @@ def _segmenter() -> Any:
 
 def prepare(langs: Iterable[str | None]) -> None:
     """Start loading the word segmenter of the languages written without spaces among
-    `langs`, in a background thread: a caller about to wait on the database (which
-    releases the interpreter) gets the segmenter's second for free."""
-    if any(lang and _unspaced(lang) for lang in set(langs)):
-        threading.Thread(target=_segmenter, name="segmenter", daemon=True).start()
+    `langs`, in a background thread, once per process: a caller about to wait (on the
+    database, which releases the interpreter, or on worker processes) gets the
+    segmenter's second for free."""
+    if not _PREPARING and any(lang and _unspaced(lang) for lang in set(langs)):
+        _PREPARING.append(threading.Thread(target=_segmenter, name="segmenter", daemon=True))
+        _PREPARING[0].start()
+
+
+_PREPARING: list[threading.Thread] = []  # (the thread `prepare` started, if any)
 
 
 @cache

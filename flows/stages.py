@@ -29,7 +29,7 @@ from prefect.cache_policies import NONE
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from extract import analysis
+from extract import analysis, claims
 from flows import settings, terminal
 from flows.faults import fault_point
 from flows.ingest import (
@@ -413,6 +413,9 @@ def extract(run_id: str, workers: int = 2) -> dict[str, Any]:
     for docs, results in zip(work, each(analyse_documents, work), strict=True):
         with store.transaction(con):
             total += _write_analyses(con, docs, results, run_id)
+        # the reconcile stage reads these documents' claims: a language written without
+        # spaces needs its word segmenter, loaded here while the other batches are mined
+        claims.prepare(result.language for result in results)
         fault_point("extract")  # crash tests: first batch committed, the rest pending
         for doc, result in zip(docs, results, strict=True):
             logger.info("extract: %s -> %d statistics (language %s)", doc.source_id,

@@ -205,3 +205,19 @@ def test_metrics_kept_apart_on_one_topic_are_offered_as_possibly_the_same(tmp_pa
     assert explained is not None
     assert [s["similar_metric_id"] for s in explained["possibly_same_as"]] == [metrics[1]]
     assert "their claims share" in explained["possibly_same_as"][0]["reason"]
+
+
+def test_the_word_segmenter_is_loaded_ahead_once_and_only_for_unspaced_languages() -> None:
+    """`claims.prepare` (called as documents are mined, and by a relink) starts one thread
+    loading jieba, in a fresh process, for Chinese only."""
+    import subprocess
+    import sys
+
+    script = ("import jieba; from extract import claims\n"
+              "claims.prepare(['de', 'en', None]); spaced = len(claims._PREPARING)\n"
+              "claims.prepare(['tr', 'zh']); claims.prepare(['zh'])\n"
+              "claims._PREPARING[0].join()\n"
+              "print(spaced, len(claims._PREPARING), jieba.dt.initialized)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["0", "1", "True"]
