@@ -160,11 +160,7 @@ def _existing(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, float
 # --------------------------------------------------------------------------- linking
 
 
-# Both read `_relink_obs` (relink_picks.py): every current figure with its stored metric.
-_SHARED_SENTENCE = """
-SELECT doc_id, claim_start FROM _relink_obs WHERE metric_id IN (?, ?)
-GROUP BY ALL HAVING count(DISTINCT metric_id) = 2 LIMIT 1
-"""
+# (`_relink_obs`, relink_picks.py: every current figure with its stored metric)
 _SHARED_FIGURES = """
 WITH figures AS MATERIALIZED (
     SELECT metric_id, doc_id, claim_start, year, round(value, 2) AS value, gloss,
@@ -183,10 +179,6 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple
     its stored metric (stored links are to current figures only: `why_rebuild` sees to it)."""
     @cache
     def shared_figures(one: str, two: str) -> tuple[Figures, Figures]:
-        sentence = con.execute(_SHARED_SENTENCE, [one, two]).fetchone()
-        if sentence is not None:  # two measures of one sentence: apart, whatever else
-            doc, start = sentence
-            return {doc: ({start}, set())}, {doc: ({start}, set())}
         found: dict[str, Figures] = {one: {}, two: {}}
         for metric, doc, sentence, year, value, gloss, worded in con.execute(
                 _SHARED_FIGURES, [MIN_WORDS, one, two]).fetchall():
