@@ -195,18 +195,16 @@ def stored_figures(con: duckdb.DuckDBPyConnection) -> Callable[[str, str], tuple
 
 _LABEL_MEMBERS = f"""
 CREATE TEMP TABLE _relink_label AS
-WITH member AS (  -- (`_relink_obs`: every current figure with its language and metric)
+WITH translated AS (  -- (the few translated sentences, not every member's sentence)
+    SELECT s.doc_id, s.seg_no FROM segments s
+    JOIN ({rc.TRANSLATED}) t ON t.text_sha256 = s.text_sha256 AND t.src = s.language),
+member AS (  -- (`_relink_obs`: every current figure with its language, claim and metric)
     SELECT e.metric_id, e.obs_id, e.unit, e.population,
            struct_pack(started := e.started_at, obs := e.obs_id) AS age,
-           t.text_sha256 IS NOT NULL AS translated,
-           coalesce(e.lang = 'en' AND len(c.words) > 0, false) AS english,
-           coalesce(len(c.words) > 1, false) AS worded
+           (e.doc_id, e.seg_no) IN (SELECT (doc_id, seg_no) FROM translated) AS translated,
+           e.lang = 'en' AND len(e.words) > 0 AS english, len(e.words) > 1 AS worded
     FROM _relink_obs e
-    JOIN _relink_touched USING (metric_id)
-    JOIN claims c USING (obs_id)
-    LEFT JOIN segments s ON s.doc_id = e.doc_id AND s.seg_no = e.seg_no
-    LEFT JOIN ({rc.TRANSLATED}) t
-           ON t.text_sha256 = s.text_sha256 AND t.src = s.language),
+    JOIN _relink_touched USING (metric_id)),
 oldest AS (  -- (one pass per metric, not a sort per kind of member)
     SELECT unnest([arg_min(obs_id, age), arg_min(obs_id, age) FILTER (WHERE translated),
                    arg_min(obs_id, age) FILTER (WHERE english),
