@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 
 from extract import languages
 from extract.candidates import find_candidates, forms_by_sentence
-from extract.context import Figure, analyse_sentence, size_bands_in
+from extract.context import Figure, analyse_sentence, inside_brackets_after, size_bands_in
 from extract.records import Segment, Statistic
 from extract.rules import LanguageRules, precheck_fold, rules_for
 from extract.segment import segment
@@ -188,7 +188,8 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     rules = rules_for(prev.language or lang)
     pops = [given for given in decided.get(prev.seg_no, [])
             if given.base not in rules.count_only_populations]
-    if pops:
+    if pops:  # (a breakdown in brackets is not what the next sentence goes on about)
+        pops = [given for given in pops if not given.breakdown] or pops
         distinct = list(dict.fromkeys(pops))
         given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
         return given.base if narrowed else given.group
@@ -297,6 +298,7 @@ class _Given:
 
     base: str
     group: str
+    breakdown: bool = False  # in brackets after another figure: "(Männer: 25 %, Frauen: 19 %)"
 
 
 @dataclass(frozen=True)
@@ -482,6 +484,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     glosses = _paraphrase_targets(found)
     ranks = _parallel_ranks(text, found)
     last_share: dict[int, tuple[_Found, str]] = {}  # per sentence: its main share, group
+    first_end: dict[int, int] = {}  # per sentence: where its first figure ends
     stats = []
     for index, f in enumerate(found):
         fig = f.fig
@@ -501,7 +504,10 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
                 and fig.year_offset is None):
             last_share.setdefault(seg.seg_no, (f, group_of))
         if base and group_of and fig.unit != "count":  # "a survey of 10,412 adults": not
-            decided.setdefault(seg.seg_no, []).append(_Given(base, group_of))  # the subject
+            decided.setdefault(seg.seg_no, []).append(_Given(  # the subject
+                base, group_of, seg.seg_no in first_end and inside_brackets_after(
+                    text, first_end[seg.seg_no], seg.start + fig.start)))
+        first_end.setdefault(seg.seg_no, seg.start + fig.end)
         group = None
         if fig.group is not None:
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))

@@ -34,7 +34,11 @@ from extract.context.lists import (
     _share_in_lists,
 )
 from extract.context.partners import _count_partners
-from extract.context.populations import _attached_population, _resolve_populations
+from extract.context.populations import (
+    _attached_population,
+    _resolve_populations,
+    inside_brackets_after,
+)
 from extract.context.work import _CHANGE_UNITS, _RELATIVE_UNITS, Figure, _Work
 from extract.context.years import (
     _YEAR_ANYWHERE,
@@ -53,7 +57,7 @@ from extract.rules import LanguageRules
 _SHARE_OF = ("percent", "percentage_points")
 _THINGS_CHARS = 60
 # The names other modules import from here (extract.statistics).
-__all__ = ["Figure", "analyse_sentence", "size_bands_in"]
+__all__ = ["Figure", "analyse_sentence", "inside_brackets_after", "size_bands_in"]
 
 
 def _mark_share_of_things(text: str, work: _Work, rules: LanguageRules) -> None:

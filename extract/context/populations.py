@@ -267,9 +267,10 @@ def _resolve_populations(text: str, works: list[_Work], rules: LanguageRules) ->
         # "those who cancelled": the survey's people, resolved with the document
         if work.population not in weak or work.cand.kind == "count" or work.subgroup:
             continue
-        if strong:
+        if len(set(strong)) == 1:
             work.population = strong[0]
-        else:  # "The share of service decision makers ... from 24% to 45% of respondents"
+        else:  # "The share of service decision makers ... from 24% to 45% of respondents";
+            # several groups are a breakdown ("(Männer: 41 %, Frauen: 33 %)"), not the whole's
             work.population = _first_term(text, rules, False, work.lead) or work.population
     sentence_group: list[str | None] = []  # computed once, only when needed
     for i, work in enumerate(works):
@@ -312,7 +313,8 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     later = [w.population for w in works[i + 1 :] if w.population and w.attached
              and w.population not in rules.count_only_populations
              and (not growth or w.unit == "count")
-             and not rules.contrast_between.search(text, work.cand.end, w.lead)]
+             and not rules.contrast_between.search(text, work.cand.end, w.lead)
+             and not inside_brackets_after(text, work.cand.end, w.lead)]
     if growth and not later:
         work.population = named_before
         return
@@ -326,3 +328,17 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
                               or _first_term(text, rules, weak=True))
     work.population = sentence_group[0]
     work.guessed = work.population is not None
+
+
+def inside_brackets_after(text: str, start: int, end: int) -> bool:
+    """Whether `end` (a figure) sits in a bracket opened between `start` (the end of a
+    figure before it) and `end`, after words: it breaks that figure down ("37 %
+    (Männer: 41 %, Frauen: 33 %)") and its group is not the whole's. A figure right after
+    the bracket restates it ("Fast die Hälfte (48 %) der ..."), with its group."""
+    opened: list[int] = []
+    for at in range(start, end):
+        if text[at] in "(（[":
+            opened.append(at)
+        elif text[at] in ")）]" and opened:
+            opened.pop()
+    return bool(opened) and any(ch.isalpha() for ch in text[opened[-1]:end])
