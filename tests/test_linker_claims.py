@@ -221,3 +221,20 @@ def test_the_word_segmenter_is_loaded_ahead_once_and_only_for_unspaced_languages
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["0", "1", "True"]
+
+
+def test_a_pairs_second_value_restated_by_the_next_edition_joins_its_trend() -> None:
+    """'von 9,8 % (2020) auf 7,6 % (2022)': the second value has no words of its own; the
+    next edition of the study gives 7,6 % (2022) as the start of its own pair, in other
+    words. Read with the words of the value it continues, it is the same figure restated,
+    so the two editions make one trend; a value of another finding stays apart."""
+    earlier = "Unter den Jugendlichen sank die Raucherquote von 9,8 % (2020) auf 7,6 % (2022)."
+    later = "Bei den Jugendlichen ging die Raucherquote zurück, von 7,6 % (2022) auf 6,2 % (2024)."
+    other = "Im Jahr 2022 tranken 7,6 % der Jugendlichen täglich Energydrinks."
+    nodes = [_node("e20", "gm22", "de", earlier, "9,8 %", 9.8, 2020, at=0),
+             _node("e22", "gm22", "de", earlier, "7,6 %", 7.6, 2022, at=0),
+             _node("drinks", "gm22", "de", other, "7,6 %", 7.6, 2022, at=200),
+             _node("l22", "gm24", "de", later, "7,6 %", 7.6, 2022, at=0),
+             _node("l24", "gm24", "de", later, "6,2 %", 6.2, 2024, at=0)]
+    assert _metrics(nodes) == {frozenset({"e20", "e22", "l22", "l24"}), frozenset({"drinks"})}
+    assert nodes[1].lead_words == nodes[0].words and not nodes[1].words

@@ -73,6 +73,9 @@ class Node:
     scale: frozenset[str] | None = None
     # an anaphor's words before its cue ("In London, 61% said so": london)
     frame: frozenset[str] = frozenset()
+    # a figure without words of its own that continues one before it in its sentence
+    # ("von 9,8 % (2020) auf 7,6 % (2022)"): that one's words (not stored: read from it)
+    lead_words: frozenset[str] = frozenset()
     # Where it stands among its document's figures (the figures held once per document);
     # None until read: `attach_claims` reads it from the nodes of its document it is given,
     # unless `place_reader` is set (a load of only some of a document's figures reads the
@@ -158,7 +161,20 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 same_sentence = [m for m in members[:i] if sentence_of(m) == sentence_of(node)]
                 node.antecedent = _antecedent(same_sentence, node)
         _headlines(members)
+    _lead_words(nodes)
     return nodes
+
+
+def _lead_words(nodes: list[Node]) -> None:
+    """Each figure without words of its own that refers back to one (a pair's second
+    value, "(2022: 63%)") holds that one's words: another edition that gives the same
+    value as its main figure restates it. The figure referred to is in its sentence, so it
+    is loaded with it (a relink loads whole sentences)."""
+    by_id = {node.obs_id: node for node in nodes}
+    for node in nodes:
+        lead = by_id.get(node.antecedent) if node.antecedent and not node.words else None
+        if lead is not None and sentence_of(lead) == sentence_of(node):
+            node.lead_words = lead.words
 
 
 def _read_places(nodes: list[Node]) -> None:

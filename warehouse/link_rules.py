@@ -36,7 +36,7 @@ from collections import defaultdict
 from extract.claims import NUMBER_MARK, content_words, is_gloss
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
-LINKER_VERSION = "linker-8"
+LINKER_VERSION = "linker-9"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -102,6 +102,12 @@ GENERIC_PEOPLE = {None, "respondents", "people", "adults"}
 
 def _claim_similarity(a: Node, b: Node) -> float:
     return jaccard(a.words, b.words)
+
+
+def _lead_similarity(a: Node, b: Node) -> float:
+    """The claims' similarity where a figure without words of its own reads those of the
+    figure it continues (`Node.lead_words`): one study's earlier value, restated."""
+    return jaccard(a.words or a.lead_words, b.words or b.lead_words)
 
 
 def _claim_containment(a: Node, b: Node) -> float:
@@ -208,7 +214,7 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
         return ("restatement", 0.6 + 0.4 * similarity) if similarity >= SAME_CLAIM else None
     if a.study is None or a.study != b.study:
         return None
-    if a.lang == b.lang and similarity < RESTATED_CLAIM:
+    if a.lang == b.lang and similarity < RESTATED_CLAIM and _lead_similarity(a, b) < RESTATED_CLAIM:
         return None
     if a.lang != b.lang and not _restated_across_languages(a, b):
         return None
