@@ -65,6 +65,7 @@ class _Vocabulary:
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
     directions: frozenset[str] = frozenset()
+    negating_forms: re.Pattern[str] | None = None  # a word form that negates its verb
     # (phrase as folded words, scale point), longest phrase first; None: none declared
     intensifiers: tuple[tuple[tuple[str, ...], str], ...] | None = None
 
@@ -88,6 +89,8 @@ def _vocabulary(lang: str) -> _Vocabulary:
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
         sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
         directions=frozenset(fold(w, lang) for w in claims.get("directions", [])),
+        negating_forms=re.compile(claims["negating_forms"]) if claims.get("negating_forms")
+        else None,
         intensifiers=_intensifiers(claims.get("intensifiers"), lang))
 
 
@@ -289,7 +292,9 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     lead_in = blanked[:lo] if floor == 0 else ""
     words |= numbers_of(lead_in + " " + _around(blanked, lo, start, end, hi, lang), lang, year)
     tokens = set(_tokens(sentence[lo:hi], lang))
-    negated = bool(vocabulary and tokens & vocabulary.negations)
+    negated = bool(vocabulary and (tokens & vocabulary.negations or (
+        vocabulary.negating_forms and any(vocabulary.negating_forms.fullmatch(t)
+                                          for t in tokens))))
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=is_gloss(sentence[start:end]), thin=thin,

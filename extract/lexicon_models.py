@@ -337,6 +337,9 @@ class ClaimsTable(_Table):
 
     stopwords: Words = []
     negations: Words = []
+    # A word form that negates its verb, where a suffix does ("güvenmiyor", "kullanmadığını"):
+    # matched against each whole folded word of the clause.
+    negating_forms: Regex = ""
     respectively: Words = []
     anaphors: Words = []
     # A count of people describes a survey's sample only when its sentence holds one of

@@ -238,3 +238,36 @@ def test_a_pairs_second_value_restated_by_the_next_edition_joins_its_trend() -> 
              _node("l24", "gm24", "de", later, "6,2 %", 6.2, 2024, at=0)]
     assert _metrics(nodes) == {frozenset({"e20", "e22", "l22", "l24"}), frozenset({"drinks"})}
     assert nodes[1].lead_words == nodes[0].words and not nodes[1].words
+
+
+def test_a_turkish_verb_negated_by_its_suffix_negates_the_claim() -> None:
+    """Turkish negates a verb with a suffix after its stem ("güvenmiyor", "kullanmadığını"):
+    a lemma drops it, so the clause says it; the positive forms "-mak", "-ması", "-maya"
+    and words such as "tamamen" negate nothing."""
+    def negated(sentence: str) -> bool:
+        at = sentence.index("yüzde")
+        return build_claim(sentence, at, at + 10, "tr").negated
+
+    assert negated("Çalışanların yüzde 31,5'i yapay zekâ araçlarını kullanmadığını söyledi.")
+    assert negated("Katılımcıların yüzde 17,3'ü ise \"güvenmem\" yanıtını verdi.")
+    assert negated("Gençlerin yüzde 12,0'si haberlere güvenmiyor.")
+    assert not negated("Çalışanların yüzde 44,1'i yapay zekâ araçlarını kullanmaya başladı.")
+    assert not negated("Katılımcıların yüzde 38,0'i bu görüşe tamamen katılıyor.")
+
+
+def test_an_answer_and_its_negative_are_two_claims_across_editions() -> None:
+    """"güvenmem" (I do not trust) says fewer words than the positive answer of the next
+    edition, all of them in it: without its negation it would be a shorter wording of it."""
+    first = ("Araştırmaya göre katılımcıların yüzde 58,2'si komşularına \"her konuda güvenirim\" "
+             "yanıtını verdi, yüzde 17,3'ü ise \"güvenmem\" yanıtını verdi.")
+    second = ("Katılımcıların yüzde 54,9'u komşularına \"her konuda güvenirim\" yanıtını "
+              "verirken yüzde 18,3'ü \"güvenmem\" yanıtını verdi.")
+    nodes = [_node("trust23", "g23", "tr", first, "yüzde 58,2", 58.2, 2023, at=0),
+             _node("distrust23", "g23", "tr", first, "yüzde 17,3", 17.3, 2023, at=0),
+             _node("trust24", "g24", "tr", second, "yüzde 54,9", 54.9, 2024, at=0),
+             _node("distrust24", "g24", "tr", second, "yüzde 18,3", 18.3, 2024, at=0)]
+    assert _metrics(nodes) == {frozenset({"trust23", "trust24"}),
+                               frozenset({"distrust23", "distrust24"})}
+    trust23, distrust23, trust24, _ = nodes  # (claims attached by _metrics)
+    assert score_pair(trust24, trust23, {}) is not None
+    assert score_pair(trust24, distrust23, {}) is None  # a trend would mix the two answers
