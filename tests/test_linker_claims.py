@@ -271,3 +271,20 @@ def test_an_answer_and_its_negative_are_two_claims_across_editions() -> None:
     trust23, distrust23, trust24, _ = nodes  # (claims attached by _metrics)
     assert score_pair(trust24, trust23, {}) is not None
     assert score_pair(trust24, distrust23, {}) is None  # a trend would mix the two answers
+
+
+def test_words_of_never_and_not_yet_negate_a_claim() -> None:
+    """"从未" (never), "尚未" (not yet), "cannot", "keinem": a claim that says so is the
+    negative of the one that does not."""
+    import re
+
+    def negated(sentence: str, lang: str) -> bool:
+        found = re.search(r"\d+(?:[.,]\d)?\s?%", sentence)
+        assert found is not None
+        return build_claim(sentence, found.start(), found.end(), lang).negated
+
+    assert negated("有23.4%的受访者从未使用过移动支付。", "zh")
+    assert negated("31.2%的企业尚未引入人工智能。", "zh")
+    assert not negated("31.2%的企业已经引入人工智能。", "zh")
+    assert negated("Some 23% of renters cannot afford a holiday.", "en")
+    assert negated("23 % der Befragten haben keinem Kollegen davon erzählt.", "de")
