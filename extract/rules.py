@@ -190,11 +190,21 @@ class LanguageRules:
         self.size_cue = self._compile(population.get("size_cue", _NEVER))
         # Countries a multi-country survey reports apart, in a locative frame ("In the UK",
         # "İngiltere'de", "在英国"): code -> patterns; a cheap check of all of them first.
-        places = population.get("places", {})
+        # A country named right before its figure ("followed by Japan (40%)") is one too:
+        # `place_at`, with {NAME} the country's `place_names`.
+        places = {code: list(patterns) for code, patterns in
+                  population.get("places", {}).items()}
+        names = population.get("place_names", {})
+        cues = [p for patterns in places.values() for p in patterns]
+        spaced = languages.info(lang).spaces_between_words
+        if population.get("place_at"):
+            for code, named in names.items():
+                places.setdefault(code, []).append(
+                    population["place_at"].replace("{NAME}", _alternation(named)))
+                cues += [rf"\b(?:{name})\b" if spaced else name for name in named]
         self.places = [(code, re.compile(_alternation(patterns))) for code, patterns in
                        places.items()]
-        self.place_cue = re.compile(_alternation(
-            [p for patterns in places.values() for p in patterns]))
+        self.place_cue = re.compile(_alternation(cues))
         # A cheap word check per sentence before the age bands are tried per figure.
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}
@@ -398,6 +408,23 @@ class LanguageRules:
             if match and (best is None or match.end() > best[0]):
                 best = (match.end(), term.name)
         return best[1] if best else None
+
+
+SEX_PARTS = {"women": "female", "men": "male"}  # a sex's part of a survey's people
+
+
+@cache
+def part_prefixes() -> frozenset[str]:
+    """The first words of a group's name that make it a part of a survey's people, not a
+    kind of them: a sex ("female_staff") or a country ("uk_consumers", the codes of every
+    supported language's `[population.places]`)."""
+    places: set[str] = set()
+    for lang in languages.supported():
+        try:
+            places |= set(load(lang).get("population", {}).get("places", {}))
+        except LexiconError:
+            continue
+    return frozenset(SEX_PARTS.values()) | frozenset(places)
 
 
 @cache

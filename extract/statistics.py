@@ -30,7 +30,7 @@ from extract import languages
 from extract.candidates import find_candidates, forms_by_sentence
 from extract.context import Figure, analyse_sentence, inside_brackets_after, size_bands_in
 from extract.records import Segment, Statistic
-from extract.rules import LanguageRules, precheck_fold, rules_for
+from extract.rules import SEX_PARTS, LanguageRules, precheck_fold, rules_for
 from extract.segment import segment
 from extract.versions import EXTRACTOR_VERSION as EXTRACTOR_VERSION  # re-exported
 
@@ -396,7 +396,7 @@ def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
 
 # Groups that are everyone the survey could ask: a sex within them is "women", "men".
 _EVERYONE = frozenset({"people", "individuals", "adults", "residents", "respondents"})
-_SEXES = {"women": "female", "men": "male"}
+_SEXES = SEX_PARTS
 
 
 def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from extract.claims import NUMBER_MARK, content_words, is_gloss
+from extract.rules import part_prefixes
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
 LINKER_VERSION = "linker-9"
@@ -79,10 +80,17 @@ def fingerprints(nodes: list[Node]) -> dict[str, set[tuple[int, float]]]:
 
 
 def compatible(a: str | None, b: str | None) -> bool:
-    """Same group, or one a narrower kind of the other (it_decision_makers, decision_makers)."""
+    """Same group, or one a narrower kind of the other (it_decision_makers, decision_makers);
+    a part of the other (uk_consumers, female_staff: a country's or a sex's part of a
+    survey's people) is another group."""
     if a is None or b is None:
         return a == b
-    return a == b or a.endswith("_" + b) or b.endswith("_" + a)
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if not long.endswith("_" + short):
+        return False
+    return long[: -len(short) - 1].split("_", 1)[0] not in part_prefixes()
 
 
 def _paraphrase(a: Node, b: Node) -> bool:
