@@ -169,6 +169,12 @@ class PopulationTable(_Table):
     size_cue: Template | None = None
     size_bands: Templates = []
     places: dict[Snake, Templates] = {}
+    # A country named right before its figure without a locative frame ("followed by Japan
+    # (40%)", "the UK leads with 53%"): `place_at` with {NAME} replaced by the names of
+    # `place_names` (code -> name regexes); it must end in $ (it is tried on the text
+    # between the figure before and this one).
+    place_names: dict[Snake, Templates] = {}
+    place_at: Template | None = None
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []

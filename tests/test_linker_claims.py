@@ -288,3 +288,20 @@ def test_words_of_never_and_not_yet_negate_a_claim() -> None:
     assert not negated("31.2%的企业已经引入人工智能。", "zh")
     assert negated("Some 23% of renters cannot afford a holiday.", "en")
     assert negated("23 % der Befragten haben keinem Kollegen davon erzählt.", "de")
+
+
+def test_a_countrys_part_of_a_survey_is_never_its_whole() -> None:
+    """"In the UK, 48% prefer a mobile wallet": the UK's consumers are a part of the
+    survey's consumers (a subgroup, never the same metric), however alike the claims and
+    however the next edition words its whole figure; a narrower kind of people
+    (it_decision_makers) is still compatible."""
+    from warehouse.link_rules import compatible
+
+    first = "In the UK, 48% of consumers prefer a mobile wallet when paying in store."
+    whole = "Some 46% of consumers now prefer a mobile wallet when paying in store."
+    nodes = [_node("uk23", "p23", "en", first, "48%", 48, 2023, population="uk_consumers"),
+             _node("all24", "p24", "en", whole, "46%", 46, 2024, population="consumers")]
+    assert _metrics(nodes) == {frozenset({"uk23"}), frozenset({"all24"})}
+    assert not compatible("uk_consumers", "consumers")
+    assert not compatible("female_staff", "staff")
+    assert compatible("it_decision_makers", "decision_makers")
