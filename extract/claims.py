@@ -36,7 +36,8 @@ from extract.concepts import fold
 
 # (a comma between digits is a thousands or decimal mark: "1,512 adults", "2,5 Prozent")
 _BREAK = r"(?<!\d),|,(?!\d)|[，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
-_FIGURE_CHARS = re.compile(r"[\d%％.,，'’]+")
+# (with the case suffix glued to a number: "2023'te", "%62’si" say nothing of a claim)
+_FIGURE_CHARS = re.compile(r"(?:\d[\d%％.,，]*(?:['’][^\W\d_]+)?|[%％.,，'’])+")
 _GLUED_SUFFIX = re.compile(r"^['’]?[^\W\d_]*")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -283,6 +284,9 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
         # it says which way, little else: the level or the change of the figure before
         lo, before = _subject(sentence, others, floor, breaks)
         words = (content_words(sentence[lo:before], lang) | said) - moves
+        # a level that says only which way it went, of the measure before it: "Bu oran
+        # 2021'de yüzde 52 iken, 2022'de yüzde 49'a geriledi" (a change keeps its own claim)
+        thin = thin or (not words and not change)
     elif len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions

@@ -305,3 +305,18 @@ def test_a_countrys_part_of_a_survey_is_never_its_whole() -> None:
     assert not compatible("uk_consumers", "consumers")
     assert not compatible("female_staff", "staff")
     assert compatible("it_decision_makers", "decision_makers")
+
+
+def test_a_level_that_only_says_which_way_continues_the_measure_before_it() -> None:
+    """"Bu oran 2021'de yüzde 52 iken, 2022'de yüzde 49'a geriledi": the second level says
+    only that it fell; it is the rate of the sentence before in another year, as the first
+    is. A year's case suffix ("2023'te") is no word of a claim."""
+    from extract.claims import content_words
+
+    first = "Komşusuyla haftada en az bir kez görüşenlerin oranı yüzde 47 olarak belirlendi."
+    second = "Bu oran 2021'de yüzde 52 iken, 2022'de yüzde 49'a geriledi."
+    nodes = [_node("y23", "k", "tr", first, "yüzde 47", 47, 2023, at=0),
+             _node("y21", "k", "tr", second, "yüzde 52", 52, 2021, at=len(first) + 1),
+             _node("y22", "k", "tr", second, "yüzde 49", 49, 2022, at=len(first) + 1)]
+    assert _metrics(nodes) == {frozenset({"y21", "y22", "y23"})}
+    assert content_words("Bu oran 2023'te yüzde 47 idi.", "tr") == frozenset()
