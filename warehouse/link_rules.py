@@ -337,13 +337,20 @@ def other_numbers(a: Node, b: Node) -> bool:
 
 
 def other_waves(a: Node, b: Node) -> bool:
-    """Figures of the survey year in two editions of one study fielded in the same year:
-    two waves (July's and August's price release, two polls a fortnight apart), so their
-    year is two periods. Their different values are a change, not one measure restated
-    differently (a conflict); an earlier year restated by both may still conflict."""
-    return (same_study(a, b) and a.edition != b.edition
-            and a.survey_year is not None and a.survey_year == b.survey_year
-            and a.year == b.year == a.survey_year)
+    """Figures of two releases of one study fielded in the same year: two waves (July's
+    and August's price release, two polls a fortnight apart), so a year is two periods.
+    Their different values are a change, not one measure restated differently (a
+    conflict), and so are an earlier year's: each release compares with its own month or
+    quarter a year before ("Vorjahresmonat", "geçen yılın aynı ayı", "上年同月"), or revises
+    it. A study known by its publisher only (no edition) has a wave per document."""
+    return (same_study(a, b) and _other_release(a, b)
+            and a.survey_year is not None and a.survey_year == b.survey_year)
+
+
+def _other_release(a: Node, b: Node) -> bool:
+    """Two editions, or two documents of a study that names no editions (a statistics
+    office's monthly releases listed by their publisher)."""
+    return a.edition != b.edition or (a.edition is None and a.doc_id != b.doc_id)
 
 
 def same_study(a: Node, b: Node) -> bool:
