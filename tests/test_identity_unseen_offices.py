@@ -93,3 +93,106 @@ def test_a_revised_estimate_is_shown_beside_the_first_not_as_a_conflict() -> Non
     nodes[1] = _release("second", "gdp-2", same, "0.2%", 0.2, 2025, lang="en",
                         edition="gdp-2025-12", unit="percent_change")
     assert metrics(nodes) == {frozenset({"first", "second"})}
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+CORPUS = Path(__file__).parent / "unseen_offices"  # the documents and their manifest
+
+Figure = tuple[str, str, int]  # (file, surface, which occurrence of the surface: 0, 1, ...)
+Found = tuple[str, int | None, str | None, str]  # metric id, year, group, unit
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The releases run once through the real pipeline (no rendering)."""
+    base = tmp_path_factory.mktemp("unseen-offices")
+    shutil.copytree(CORPUS, base / "corpus")
+    run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
+                        publish=False)
+    return base / "w.duckdb"
+
+
+@pytest.fixture(scope="module")
+def figures(warehouse: Path) -> dict[Figure, Found]:
+    """(file, surface, occurrence) -> (metric id, year, group, unit) of every figure."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT s.path, o.surface, m.metric_id, o.year, o.population, o.unit FROM metrics m"
+            " JOIN metric_observations USING (metric_id) JOIN current_observations o USING"
+            " (obs_id) JOIN current_documents d USING (doc_id) JOIN sources s USING"
+            " (source_id) ORDER BY s.path, o.start").fetchall()
+    found: dict[Figure, Found] = {}
+    for path, surface, metric, year, population, unit in rows:
+        name = Path(path).name
+        seen = sum(key[:2] == (name, surface) for key in found)
+        found[(name, surface, seen)] = (metric, year, population, unit)
+    return found
+
+
+def _one(figures: dict[Figure, Found], file: str, surface: str, seen: int = 0) -> Found:
+    return figures[(file, surface, seen)]
+
+
+def test_no_false_conflict_appears(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT metric, year, \"values\" FROM conflicts").fetchall() == []
+
+
+def test_two_months_of_one_year_are_never_one_metric(figures) -> None:
+    """September's and August's release (no edition), October's and September's price
+    release, November's and October's labour release: the same words, other months."""
+    for one, two in ((("tr_isgucu.txt", "%16,1"), ("tr_isgucu_agustos.txt", "%14,8")),
+                     (("tr_isgucu.txt", "1,3 puan"), ("tr_isgucu_agustos.txt", "0,4 puan")),
+                     (("tr_isgucu.txt", "%11,2"), ("tr_isgucu_agustos.txt", "%11,4")),
+                     (("zh_cpi.txt", "0.2%"), ("zh_cpi_9yue.txt", "0.3%")),
+                     (("zh_cpi.txt", "1.1%"), ("zh_cpi_9yue.txt", "1.2%")),
+                     (("de_arbeitsmarkt.txt", "6,8 %"), ("de_arbeitsmarkt_okt.txt", "5,9 %")),
+                     (("de_arbeitsmarkt.txt", "5,2 %"), ("de_arbeitsmarkt_okt.txt", "5,3 %"))):
+        assert _one(figures, *one)[0] != _one(figures, *two)[0], (one, two)
+
+
+def test_a_month_restated_by_the_next_release_is_one_metric(figures) -> None:
+    """October's release gives September's rate again, as September's release did."""
+    assert _one(figures, "zh_cpi.txt", "0.6%")[0] == _one(figures, "zh_cpi_9yue.txt", "0.6%")[0]
+
+
+def test_a_revised_estimate_stands_beside_the_first(figures) -> None:
+    first = _one(figures, "en_gdp_first.txt", "0.2%")
+    revised = _one(figures, "en_gdp.txt", "0.1%")
+    assert first[1] == revised[1] == 2025 and first[0] != revised[0]
+    assert _one(figures, "de_preise_okt.txt", "0,3 %")[0] != _one(
+        figures, "de_preise_okt_final.txt", "0,2 %")[0]
+
+
+def test_breakdowns_are_metrics_of_their_own(figures) -> None:
+    """Sexes, regions, sectors and quarters of one release share a predicate, never a
+    metric."""
+    for file, surfaces in (("en_labour.txt", ("4.8%", "5.1%", "4.5%", "6.6%", "3.4%")),
+                           ("zh_gongye.txt", ("5.8%", "3.2%", "6.4%", "2.7%")),
+                           ("zh_gdp.txt", ("5.3%", "5.6%", "5.2%", "5.0%")),
+                           ("tr_isgucu.txt", ("%8,3", "%6,8", "%11,2", "%16,1", "%49,2")),
+                           ("de_arbeitsmarkt.txt", ("5,4 %", "5,0 %", "5,8 %", "3,1 %", "9,7 %"))):
+        metrics_of = [_one(figures, file, surface)[0] for surface in surfaces]
+        assert len(set(metrics_of)) == len(surfaces), file
+
+
+def test_figures_are_dated_by_the_period_they_report(figures) -> None:
+    """A release listed without `survey_year` takes its title's year ("Im November waren es
+    1,9 %" is 2025, not no year); the same month a year before is the year before."""
+    assert _one(figures, "de_preise_dez.txt", "1,9 %")[1] == 2025
+    assert _one(figures, "de_arbeitsmarkt.txt", "5,2 %")[1] == 2024
+    assert _one(figures, "tr_dis_ticaret.txt", "%78,1")[1] == 2024
+    assert _one(figures, "tr_dis_ticaret.txt", "%76,4")[1] == 2025
+    assert _one(figures, "de_preise_okt.txt", "+2,3 %")[1] == 2024
+
+
+def test_a_release_has_no_respondents(figures) -> None:
+    """The group a statistics release's lead counts ("işsiz sayısı", "Die
+    Beherbergungsbetriebe meldeten") is not the group of its rates: the employment rate is
+    not a share of the unemployed."""
+    assert _one(figures, "tr_isgucu.txt", "%49,2")[2] is None
+    assert _one(figures, "tr_isgucu.txt", "%8,3")[2] is None
+    assert _one(figures, "tr_isgucu.txt", "%6,8")[2] == "men"
+    assert _one(figures, "tr_isgucu.txt", "%11,2")[2] == "women"
+    assert _one(figures, "de_tourismus.txt", "2,4 %")[2] is None
