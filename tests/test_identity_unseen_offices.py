@@ -8,8 +8,14 @@ market, foreign trade, production, national accounts, tourism; de/tr/zh/en), cla
   revisions      a later release that revises a figure ("nach revidierten Angaben",
                  "revised down from the first estimate") is another wave: the revision is
                  shown beside the first estimate, never as a conflict
+  periods        one release gives a measure for several periods and against several
+                 bases ("im Oktober" / "im September", "bir önceki aya göre" / "bir önceki
+                 yılın aynı ayına göre", "1—10月份" / "10月份", "in the third quarter" /
+                 "in September"): claims naming other periods are two claims
   title year     a release listed without `survey_year` dates its figures by the period
                  its title names, not by no year
+  groups         a release's lead that counts ("işsiz sayısı ... kişi") names no
+                 respondents: its other rates are no shares of that group
 
 The documents (tests/unseen_offices/) are written for these tests in the phrasing of real
 releases of statistics offices; every office, sentence and figure is made up. The first
@@ -27,6 +33,7 @@ import duckdb
 import pytest
 from link_nodes import make_node, metrics  # tests/ is on sys.path
 
+from extract.claims import periods_of
 from flows.pipeline import run_without_prefect
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
@@ -95,6 +102,51 @@ def test_a_revised_estimate_is_shown_beside_the_first_not_as_a_conflict() -> Non
     assert metrics(nodes) == {frozenset({"first", "second"})}
 
 
+def test_the_periods_and_bases_a_sentence_names() -> None:
+    assert periods_of("Im Oktober stiegen die Preise gegenüber dem Vormonat um", "de") == {
+        "month:oktober", "previous_month"}
+    assert periods_of("Sanayi üretimi Eylül ayında bir önceki yılın aynı ayına göre", "tr") == {
+        "month:eylül", "year_ago"}
+    assert periods_of("1—10月份,全省规模以上工业增加值同比增长", "zh") == {
+        "months_to:1-10", "year_ago"}
+    assert periods_of("10月份,全省规模以上工业增加值同比增长", "zh") == {"month:10", "year_ago"}
+    assert periods_of("前三季度,地区生产总值同比增长", "zh") == {"quarters_to:三", "year_ago"}
+    assert periods_of("Exports may rise in May", "en") == {"month:may"}  # a month is named
+    assert periods_of("Exports of goods rose by", "en") == frozenset()
+
+
+def test_a_change_on_the_month_and_on_the_year_are_two_claims() -> None:
+    """"bir önceki aya göre %0,6" and "bir önceki yılın aynı ayına göre %3,2" in one
+    release: two bases of one month's change (they made a conflict within the source)."""
+    on_year = "Sanayi üretimi Eylül ayında bir önceki yılın aynı ayına göre %3,2 arttı."
+    on_month = "Sanayi üretimi Eylül ayında bir önceki aya göre %0,6 arttı."
+    nodes = [make_node(obs, "sanayi", "tr", sentence, surface, value, 2025,
+                       unit="percent_change")
+             for obs, sentence, surface, value in (("year", on_year, "%3,2", 3.2),
+                                                   ("month", on_month, "%0,6", 0.6))]
+    assert score_pair(*attach_claims(nodes), {}) is None
+
+
+def test_a_quarter_and_a_month_of_one_release_are_two_claims() -> None:
+    quarter = ("In the third quarter of 2025, exports of goods rose by 1.2% compared with "
+               "the previous quarter.")
+    month = "Exports of goods rose by 3.1% in September 2025."
+    nodes = [make_node(obs, "trade", "en", sentence, surface, value, 2025,
+                       unit="percent_change")
+             for obs, sentence, surface, value in (("q3", quarter, "1.2%", 1.2),
+                                                   ("sep", month, "3.1%", 3.1))]
+    assert metrics(nodes) == {frozenset({"q3"}), frozenset({"sep"})}
+
+
+def test_one_period_restated_in_another_release_still_links() -> None:
+    """October's release gives September's rate as September's release did."""
+    sentence = "9月份,全市居民消费价格同比上涨0.6%。"
+    nodes = [make_node(obs, doc, "zh", sentence, "0.6%", 0.6, 2025, unit="percent_change",
+                       study="publisher:xigang", survey_year=2025)
+             for obs, doc in (("sep", "cpi-09"), ("oct", "cpi-10"))]
+    assert metrics(nodes) == {frozenset({"sep", "oct"})}
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 CORPUS = Path(__file__).parent / "unseen_offices"  # the documents and their manifest
@@ -150,6 +202,18 @@ def test_two_months_of_one_year_are_never_one_metric(figures) -> None:
                      (("de_arbeitsmarkt.txt", "6,8 %"), ("de_arbeitsmarkt_okt.txt", "5,9 %")),
                      (("de_arbeitsmarkt.txt", "5,2 %"), ("de_arbeitsmarkt_okt.txt", "5,3 %"))):
         assert _one(figures, *one)[0] != _one(figures, *two)[0], (one, two)
+
+
+def test_periods_of_one_release_are_never_one_metric(figures) -> None:
+    """A month's change on the year and on the month, a quarter and a month, the months
+    to date and the month, three quarters in a row."""
+    for file, surfaces in (("tr_sanayi.txt", ("%3,2", "%0,6", "%1,9", "%0,4")),
+                           ("en_trade.txt", ("1.2%", "0.8%", "3.1%", "2.4%")),
+                           ("zh_gongye.txt", ("5.8%", "6.1%", "0.41%")),
+                           ("zh_waimao.txt", ("4.2%", "5.5%", "3.7%", "7.2%", "5.8%", "5.4%")),
+                           ("de_aussenhandel.txt", ("3,1 %", "1,7 %", "2,2 %", "1,4 %"))):
+        metrics_of = [_one(figures, file, surface)[0] for surface in surfaces]
+        assert len(set(metrics_of)) == len(surfaces), file
 
 
 def test_a_month_restated_by_the_next_release_is_one_metric(figures) -> None:

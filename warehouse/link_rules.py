@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from extract.claims import NUMBER_MARK, content_words, is_gloss
-from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
+from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby, periods
 
 LINKER_VERSION = "linker-8"
 LINK_THRESHOLD = 0.75
@@ -278,7 +278,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
-    if other_scale_points(a, b) or other_numbers(a, b):
+    if other_scale_points(a, b) or other_numbers(a, b) or other_periods(a, b):
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
     found = _restatement(a, b)
     if found:
@@ -334,6 +334,18 @@ def other_numbers(a: Node, b: Node) -> bool:
     numbers_a = {w for w in a.words if w.startswith(NUMBER_MARK)}
     numbers_b = {w for w in b.words if w.startswith(NUMBER_MARK)}
     return bool(numbers_a and numbers_b and numbers_a != numbers_b)
+
+
+def other_periods(a: Node, b: Node) -> bool:
+    """Claims of one language naming other periods or comparison bases besides their words:
+    "im Oktober" and "im September", "in the third quarter" and "in September", "bir
+    önceki aya göre" and "bir önceki yılın aynı ayına göre", "三季度" and "二季度" (a
+    release gives one measure for several periods of its year). Across languages the names
+    are not compared."""
+    if a.lang != b.lang:
+        return False
+    periods_a, periods_b = periods(a), periods(b)
+    return bool(periods_a and periods_b and periods_a != periods_b)
 
 
 def other_waves(a: Node, b: Node) -> bool:
