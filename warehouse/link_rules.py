@@ -255,9 +255,24 @@ def _in_the_same_order(a: Node, b: Node) -> bool:
     return agree >= 2 and agree > crossed
 
 
+# Links a document itself makes (a comparison, a gloss, a sample, a headline, an anaphor):
+# their own words tie them, whatever periods their sentences name.
+_TIED_BY_THE_TEXT = frozenset({"group", "paraphrase", "sample", "headline", "anaphor"})
+
+
 def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
                ) -> tuple[str, float] | None:
-    """The strongest evidence that two observations measure the same thing, or None."""
+    """The strongest evidence that two observations measure the same thing, or None. Claims
+    naming other periods are other claims (checked last: few pairs get this far, and
+    reading a sentence's periods is the dearest test)."""
+    found = _evidence(a, b, points)
+    if found is not None and found[0] not in _TIED_BY_THE_TEXT and other_periods(a, b):
+        return None
+    return found
+
+
+def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
+              ) -> tuple[str, float] | None:
     if a.group_key and a.group_key == b.group_key:
         return "group", 1.0
     if _paraphrase(a, b):
@@ -278,7 +293,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return anaphor
     if a.lang == b.lang and a.negated != b.negated:
         return None  # (negation words are told apart within a language only)
-    if other_scale_points(a, b) or other_numbers(a, b) or other_periods(a, b):
+    if other_scale_points(a, b) or other_numbers(a, b):
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
     found = _restatement(a, b)
     if found:
