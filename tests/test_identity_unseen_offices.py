@@ -239,6 +239,10 @@ def test_breakdowns_are_metrics_of_their_own(figures) -> None:
                            ("de_arbeitsmarkt.txt", ("5,4 %", "5,0 %", "5,8 %", "3,1 %", "9,7 %"))):
         metrics_of = [_one(figures, file, surface)[0] for surface in surfaces]
         assert len(set(metrics_of)) == len(surfaces), file
+    # "5.1% for men and 4.5% for women": the group ends the clause, so it is the figure's
+    assert _one(figures, "en_labour.txt", "5.1%")[2] == "men"
+    assert _one(figures, "en_labour.txt", "4.5%")[2] == "women"
+    assert _one(figures, "de_tourismus.txt", "2,4 %")[3] == "percent_change"  # "seltener"
 
 
 def test_figures_are_dated_by_the_period_they_report(figures) -> None:
