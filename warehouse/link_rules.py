@@ -36,7 +36,7 @@ from collections import defaultdict
 from extract.claims import NUMBER_MARK, content_words, is_gloss
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby, periods
 
-LINKER_VERSION = "linker-8"
+LINKER_VERSION = "linker-9"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
