@@ -14,6 +14,8 @@ market, foreign trade, production, national accounts, tourism; de/tr/zh/en), cla
                  "in September"): claims naming other periods are two claims
   title year     a release listed without `survey_year` dates its figures by the period
                  its title names, not by no year
+  next edition   the same sentence in next year's release with new figures is one
+                 measure, however few words name it ("城镇化率为72.6%" / "城镇化率为73.3%")
   groups         a release's lead that counts ("işsiz sayısı ... kişi") names no
                  respondents: its other rates are no shares of that group
 
@@ -147,6 +149,22 @@ def test_one_period_restated_in_another_release_still_links() -> None:
     assert metrics(nodes) == {frozenset({"sep", "oct"})}
 
 
+def test_the_same_sentence_in_next_years_release_is_one_measure() -> None:
+    """An indicator named by one word ("城镇化率", its clause cut at the points after it)
+    links across editions when the sentence comes again with the year's figures; one word
+    in another sentence does not."""
+    def edition(year: int, sentence: str, share: str, points: str) -> list[Node]:
+        return [make_node(f"{unit}{year}", f"renkou-{year}", "zh", sentence, surface,
+                          float(surface.rstrip("%个百分点")), year, unit=unit, study="renkou",
+                          edition=f"renkou-{year}", survey_year=year, at=0)
+                for unit, surface in (("percent", share), ("percentage_points", points))]
+    old = edition(2024, "城镇化率为72.6%,比上年末提高0.8个百分点。", "72.6%", "0.8个百分点")
+    new = edition(2025, "城镇化率为73.3%,比上年末提高0.7个百分点。", "73.3%", "0.7个百分点")
+    assert frozenset({"percent2024", "percent2025"}) in metrics(old + new)
+    other = edition(2025, "全省城镇化率达到73.3%,比全国高0.7个百分点。", "73.3%", "0.7个百分点")
+    assert frozenset({"percent2024", "percent2025"}) not in metrics(old + other)
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 CORPUS = Path(__file__).parent / "unseen_offices"  # the documents and their manifest
@@ -243,6 +261,16 @@ def test_breakdowns_are_metrics_of_their_own(figures) -> None:
     assert _one(figures, "en_labour.txt", "5.1%")[2] == "men"
     assert _one(figures, "en_labour.txt", "4.5%")[2] == "women"
     assert _one(figures, "de_tourismus.txt", "2,4 %")[3] == "percent_change"  # "seltener"
+
+
+def test_annual_releases_of_two_years_form_series(figures) -> None:
+    for one, two in ((("pop_zh24.txt", "72.6%"), ("pop_zh25.txt", "73.3%")),
+                     (("pop_de24.txt", "11,8 %"), ("pop_de25.txt", "12,3 %")),
+                     (("pop_tr24.txt", "%93,1"), ("pop_tr25.txt", "%93,4")),
+                     (("pop_en24.txt", "0.7%"), ("pop_en25.txt", "0.6%"))):
+        assert _one(figures, *one)[0] == _one(figures, *two)[0], (one, two)
+    # "made up 21.4% of the population" is a share, not a rise ("up")
+    assert _one(figures, "pop_en24.txt", "21.4%")[3] == "percent"
 
 
 def test_figures_are_dated_by_the_period_they_report(figures) -> None:

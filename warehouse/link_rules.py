@@ -301,7 +301,7 @@ def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
         return None  # different claims of one document never share a metric
     worded = min(len(a.words), len(b.words)) >= MIN_WORDS or (
-        same_study(a, b) and _named_in_full(a, b))
+        same_study(a, b) and (_named_in_full(a, b) or _said_again(a, b)))
     if a.lang == b.lang and worded and not _would_conflict(a, b) and not _substituted(a, b):
         if same_study(a, b):  # a shorter wording will do
             similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
@@ -402,6 +402,15 @@ def _named_in_full(a: Node, b: Node) -> bool:
     short, long = sorted((a, b), key=lambda n: len(n.words))
     return (short.thin and len(short.words) == MIN_WORDS - 1  # ("(59 Prozent)" says nothing)
             and len(long.words) >= MIN_WORDS and short.words <= long.words)
+
+
+def _said_again(a: Node, b: Node) -> bool:
+    """The same sentence in another survey year's edition of a study, with that year's
+    figures ("城镇化率为72.6%，比上年末提高0.8个百分点" one year, "城镇化率为73.3%，
+    比上年末提高0.7个百分点" the next): one measure, however few words name it (an
+    indicator is often one word, "城镇化率", "Arbeitslosenquote")."""
+    return (bool(a.words) and a.words == b.words and a.survey_year != b.survey_year
+            and _sentences_alike(a, b))
 
 
 def _one_topic_fits(a: Node, b: Node) -> bool:
