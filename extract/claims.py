@@ -346,6 +346,34 @@ def _year_cue(lang: str, key: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=100_000)
+def periods_of(text: str, lang: str) -> frozenset[str]:
+    """The periods and comparison bases a figure's sentence names up to the end of its
+    clause ("Im Oktober ... gegenüber dem Vormonat": month:oktober, previous_month), from
+    the language's `[claims.periods]`; empty when it names none or declares none."""
+    found: set[str] = set()
+    for kind, pattern in _period_patterns(lang):
+        for match in pattern.finditer(text):
+            named = match.groupdict().get("n")
+            found.add(f"{kind}:{_period_name(named)}" if named else kind)
+    return frozenset(found)
+
+
+def _period_name(named: str) -> str:
+    """"1—10", "1-10" and "1 至 10" name one period; "Oktober" and "oktober" too."""
+    return re.sub(r"[\W_]+", "-", named.lower()).strip("-")
+
+
+@cache
+def _period_patterns(lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    try:
+        table = lexicon.load(lang).get("claims", {}).get("periods") or {}
+    except lexicon.LexiconError:
+        return ()
+    return tuple((kind, re.compile(pattern)) for kind, patterns in table.items()
+                 for pattern in patterns)
+
+
+@lru_cache(maxsize=100_000)
 def scale_points(clause: str, lang: str) -> frozenset[str] | None:
     """The points of an answer scale a figure's clause names: "sehr zufrieden" names
     `very`, "eher zufrieden" `somewhat`, plain "zufrieden" none; "zufrieden oder sehr

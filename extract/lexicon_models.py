@@ -364,6 +364,12 @@ class ClaimsTable(_Table):
     # "satisfied" are two points of one scale, never one claim. A language without the
     # table does not tell its scale points apart.
     intensifiers: dict[str, Words] | None = None
+    # Regexes naming the period a figure covers or the base a change is measured against,
+    # by the period's kind ("im Oktober": month, "gegenüber dem Vormonat": previous_month);
+    # a named group `n` completes the name (month + "oktober"). Two claims of one language
+    # naming other periods ("im Oktober" / "im September", "bir önceki aya göre" / "bir
+    # önceki yılın aynı ayına göre", "三季度" / "二季度") are two claims.
+    periods: dict[str, list[Regex]] | None = None
 
 
 class ClaimsFile(_Table):

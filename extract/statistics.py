@@ -173,12 +173,16 @@ def _run(text: str, segments: Sequence[Segment], lang: str) -> list[_Found]:
 
 def _previous_population(text: str, segments: Sequence[Segment], index: int,
                          decided: dict[int, list[_Given]], lang: str, narrowed: bool,
-                         rank: tuple[int, int] | None = None) -> str | None:
+                         rank: tuple[int, int] | None = None,
+                         counting: frozenset[int] = frozenset()) -> str | None:
     """The group the sentence before talks about (only inside the same block of text): the
     groups its figures were given, else a group it names.  A figure `narrowed` by a band of
     its own takes the group before its narrowing ("consumers", not "consumers_aged_18_34").
     `rank`: (place, count) of a figure among the bare figures of a sentence that gives them
-    in the order of the groups before ("Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3")."""
+    in the order of the groups before ("Geçen yıl bu oranlar sırasıyla %90,9 ve %83,3").
+    `counting`: sentences whose figures are all counts: a group they name is what they
+    count ("işsiz sayısı ... 2 milyon 914 bin kişi", "Zahl der Arbeitslosen"), not the
+    group of the rate or share that follows ("İşsizlik oranı ... %8,3")."""
     if index == 0:
         return None
     prev = segments[index - 1]
@@ -193,6 +197,8 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
         distinct = list(dict.fromkeys(pops))
         given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
         return given.base if narrowed else given.group
+    if prev.seg_no in counting:
+        return None
     if rules.term_gate.search(precheck_fold(text[prev.start : prev.end])) is None:
         return None  # names no group (the gate is cheaper than the group pattern)
     for match in rules.term_regex.finditer(text, prev.start, prev.end):
@@ -346,6 +352,15 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
                                   ).group or lead
     several_countries = any(f.fig.unit == "count" and f.fig.population == "countries"
                             and f.fig.value > 1 for f in found)
+    # A lead sentence's group is whom a survey asked when the lead gives a share of it or
+    # the document speaks of a survey: a statistics release's lead counts its first
+    # finding ("işsiz sayısı ... 2 milyon 914 bin kişi", "Die Beherbergungsbetriebe
+    # meldeten 1,4 Millionen Gästeankünfte"), whose group is not that of its rates.
+    if (lead is not None and not sampled and lead_seg is not None
+            and not any(f.seg.seg_no == lead_seg.seg_no and f.fig.unit == "percent"
+                        for f in found)
+            and not _speaks_of_a_survey(text, segments, lang)):
+        lead = None
     declared = named or lead
     # A poll of everyone ("18 yaş ve üzeri 3 bin kişiyle görüşüldü") declares its
     # respondents to be that public; a survey of a role leaves them respondents.
@@ -355,6 +370,12 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
     return _Surveyed(declared, base, sampled or named,
                      _survey_size_bands(text, segments, lang, found), several_countries,
                      sample.age_band if base == sampled else None)
+
+
+def _speaks_of_a_survey(text: str, segments: Sequence[Segment], lang: str) -> bool:
+    """Whether any sentence of a document names a survey ("befragt", "araştırma", "调查")."""
+    return any(rules_for(seg.language or lang).survey_cue.search(text, seg.start, seg.end)
+               for seg in segments)
 
 
 def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str,
@@ -483,6 +504,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     groups: dict[tuple[int, int], int] = {}
     glosses = _paraphrase_targets(found)
     ranks = _parallel_ranks(text, found)
+    counting = _counting_sentences(found)
     last_share: dict[int, tuple[_Found, str]] = {}  # per sentence: its main share, group
     first_end: dict[int, int] = {}  # per sentence: where its first figure ends
     stats = []
@@ -490,7 +512,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         fig = f.fig
         seg = f.seg
         base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed,
-                                        ranks.get(index))
+                                        ranks.get(index), counting)
         # An age band narrows the group of its own sentence only.
         group_of = _with_place(_with_size_band(
             _with_age_band(_with_sex(base, surveyed), fig, surveyed, f.lang), fig, surveyed,
@@ -528,6 +550,14 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             paraphrase_of=paraphrase_of,
         ))
     return stats
+
+
+def _counting_sentences(found: list[_Found]) -> frozenset[int]:
+    """The sentences whose figures are all counts (their group words name what they count)."""
+    units: dict[int, set[str]] = {}
+    for f in found:
+        units.setdefault(f.seg.seg_no, set()).add(f.fig.unit)
+    return frozenset(seg_no for seg_no, held in units.items() if held == {"count"})
 
 
 def _headlines_folded(text: str, segments: Sequence[Segment], lang: str) -> str:
@@ -589,7 +619,8 @@ _SHARE_UNITS = ("percent", "percentage_points")
 
 def _figure_population(text: str, segs: Sequence[Segment], index: int,
                        decided: dict[int, list[_Given]], f: _Found, surveyed: _Surveyed,
-                       rank: tuple[int, int] | None = None) -> tuple[str | None, str]:
+                       rank: tuple[int, int] | None = None,
+                       counting: frozenset[int] = frozenset()) -> tuple[str | None, str]:
     """The group of one figure and the rule id that says where it came from: its sentence,
     the sentence before, the survey's population ("Befragte", "respondents", "受访者" are
     the declared surveyed group)."""
@@ -600,7 +631,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         return population, rule
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
         narrowed = any((fig.age_band, fig.size_band, fig.place))
-        population = _previous_population(text, segs, index, decided, lang, narrowed, rank)
+        population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
+                                          counting)
         rule += "+prev_population" if population else ""
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"

@@ -43,6 +43,7 @@ from flows.ingest import (
     infer_metadata,
     read_document,
     size_limits,
+    survey_year_of,
     text_key,
 )
 from flows.plan import plan_ingest, report_options
@@ -334,7 +335,7 @@ def _write_sources(con: duckdb.DuckDBPyConnection, documents: list[RawDocument],
             "source_id": doc.entry.source_id, "path": str(doc.entry.path),
             "title": meta.get("title"), "publisher": meta.get("publisher"), "url": meta.get("url"),
             "published": None if meta.get("published") is None else str(meta["published"]),
-            "edition": meta.get("edition"), "survey_year": _int_or_none(meta.get("survey_year")),
+            "edition": meta.get("edition"), "survey_year": survey_year_of(doc, meta),
             "declared_language": meta.get("language"), "in_manifest": doc.entry.in_manifest,
             "run_id": run_id, "author": meta.get("author"),
             "population": _text_or_none(meta.get("population")),
@@ -347,13 +348,6 @@ def _text_or_none(value: Any) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --------------------------------------------------------------------------- extract

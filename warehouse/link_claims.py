@@ -20,6 +20,7 @@ from extract.claims import (
     content_words,
     describes_sample,
     names_a_part,
+    periods_of,
     scale_points,
 )
 from extract.concepts import predicates_of
@@ -71,6 +72,9 @@ class Node:
     # the points of an answer scale its clause names ("sehr zufrieden": very); None where
     # its language declares no intensifiers
     scale: frozenset[str] | None = None
+    # the periods and comparison bases its sentence names up to its clause's end ("im
+    # Oktober", "gegenüber dem Vormonat"), read on first use (`periods`)
+    period_names: frozenset[str] | None = field(default=None, compare=False, repr=False)
     # an anaphor's words before its cue ("In London, 61% said so": london)
     frame: frozenset[str] = frozenset()
     # a figure without words of its own that continues one before it in its sentence
@@ -175,6 +179,17 @@ def _lead_words(nodes: list[Node]) -> None:
         lead = by_id.get(node.antecedent) if node.antecedent and not node.words else None
         if lead is not None and sentence_of(lead) == sentence_of(node):
             node.lead_words = lead.words
+
+
+def periods(node: Node) -> frozenset[str]:
+    """The periods and comparison bases a figure's sentence names up to the end of its
+    clause (the frame before it, "Im Oktober", and its own words, "gegenüber dem
+    Vormonat"; a later clause's period is another figure's)."""
+    if node.period_names is None:
+        at = node.claim.find(node.clause) if node.clause else -1
+        upto = node.claim if at < 0 else node.claim[: at + len(node.clause)]
+        node.period_names = periods_of(upto, node.lang or "en")
+    return node.period_names
 
 
 def _read_places(nodes: list[Node]) -> None:

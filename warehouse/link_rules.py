@@ -35,7 +35,7 @@ from collections import defaultdict
 
 from extract.claims import NUMBER_MARK, content_words, is_gloss
 from extract.rules import part_prefixes
-from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
+from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby, periods
 
 LINKER_VERSION = "linker-9"
 LINK_THRESHOLD = 0.75
@@ -269,9 +269,24 @@ def _in_the_same_order(a: Node, b: Node) -> bool:
     return agree >= 2 and agree > crossed
 
 
+# Links a document itself makes (a comparison, a gloss, a sample, a headline, an anaphor):
+# their own words tie them, whatever periods their sentences name.
+_TIED_BY_THE_TEXT = frozenset({"group", "paraphrase", "sample", "headline", "anaphor"})
+
+
 def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
                ) -> tuple[str, float] | None:
-    """The strongest evidence that two observations measure the same thing, or None."""
+    """The strongest evidence that two observations measure the same thing, or None. Claims
+    naming other periods are other claims (checked last: few pairs get this far, and
+    reading a sentence's periods is the dearest test)."""
+    found = _evidence(a, b, points)
+    if found is not None and found[0] not in _TIED_BY_THE_TEXT and other_periods(a, b):
+        return None
+    return found
+
+
+def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
+              ) -> tuple[str, float] | None:
     if a.group_key and a.group_key == b.group_key:
         return "group", 1.0
     if _paraphrase(a, b):
@@ -300,7 +315,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
         return None  # different claims of one document never share a metric
     worded = min(len(a.words), len(b.words)) >= MIN_WORDS or (
-        same_study(a, b) and _named_in_full(a, b))
+        same_study(a, b) and (_named_in_full(a, b) or _said_again(a, b)))
     if a.lang == b.lang and worded and not _would_conflict(a, b) and not _substituted(a, b):
         if same_study(a, b):  # a shorter wording will do
             similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
@@ -350,14 +365,33 @@ def other_numbers(a: Node, b: Node) -> bool:
     return bool(numbers_a and numbers_b and numbers_a != numbers_b)
 
 
+def other_periods(a: Node, b: Node) -> bool:
+    """Claims of one language naming other periods or comparison bases besides their words:
+    "im Oktober" and "im September", "in the third quarter" and "in September", "bir
+    önceki aya göre" and "bir önceki yılın aynı ayına göre", "三季度" and "二季度" (a
+    release gives one measure for several periods of its year). Across languages the names
+    are not compared."""
+    if a.lang != b.lang:
+        return False
+    periods_a, periods_b = periods(a), periods(b)
+    return bool(periods_a and periods_b and periods_a != periods_b)
+
+
 def other_waves(a: Node, b: Node) -> bool:
-    """Figures of the survey year in two editions of one study fielded in the same year:
-    two waves (July's and August's price release, two polls a fortnight apart), so their
-    year is two periods. Their different values are a change, not one measure restated
-    differently (a conflict); an earlier year restated by both may still conflict."""
-    return (same_study(a, b) and a.edition != b.edition
-            and a.survey_year is not None and a.survey_year == b.survey_year
-            and a.year == b.year == a.survey_year)
+    """Figures of two releases of one study fielded in the same year: two waves (July's
+    and August's price release, two polls a fortnight apart), so a year is two periods.
+    Their different values are a change, not one measure restated differently (a
+    conflict), and so are an earlier year's: each release compares with its own month or
+    quarter a year before ("Vorjahresmonat", "geçen yılın aynı ayı", "上年同月"), or revises
+    it. A study known by its publisher only (no edition) has a wave per document."""
+    return (same_study(a, b) and _other_release(a, b)
+            and a.survey_year is not None and a.survey_year == b.survey_year)
+
+
+def _other_release(a: Node, b: Node) -> bool:
+    """Two editions, or two documents of a study that names no editions (a statistics
+    office's monthly releases listed by their publisher)."""
+    return a.edition != b.edition or (a.edition is None and a.doc_id != b.doc_id)
 
 
 def same_study(a: Node, b: Node) -> bool:
@@ -382,6 +416,15 @@ def _named_in_full(a: Node, b: Node) -> bool:
     short, long = sorted((a, b), key=lambda n: len(n.words))
     return (short.thin and len(short.words) == MIN_WORDS - 1  # ("(59 Prozent)" says nothing)
             and len(long.words) >= MIN_WORDS and short.words <= long.words)
+
+
+def _said_again(a: Node, b: Node) -> bool:
+    """The same sentence in another survey year's edition of a study, with that year's
+    figures ("城镇化率为72.6%，比上年末提高0.8个百分点" one year, "城镇化率为73.3%，
+    比上年末提高0.7个百分点" the next): one measure, however few words name it (an
+    indicator is often one word, "城镇化率", "Arbeitslosenquote")."""
+    return (bool(a.words) and a.words == b.words and a.survey_year != b.survey_year
+            and _sentences_alike(a, b))
 
 
 def _one_topic_fits(a: Node, b: Node) -> bool:

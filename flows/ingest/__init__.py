@@ -35,7 +35,7 @@ from flows.ingest.manifest import (
     decode_manifest_entries,
     encode_manifest_entries,
 )
-from flows.ingest.read import infer_metadata, read_document, size_limits
+from flows.ingest.read import infer_metadata, read_document, size_limits, survey_year_of
 from flows.ingest.sources import load_manifest
 from flows.ingest.unchanged import (
     RACY_NS,
@@ -53,5 +53,5 @@ __all__ = [
     "FileStat", "FormatError", "KnownFile", "ManifestCache", "RawDocument", "RefusedFile", "Reject",
     "SourceEntry", "SourcesError", "UnchangedDocument", "decode", "decode_manifest_entries",
     "encode_manifest_entries", "entry_key", "file_stat", "infer_metadata", "load_manifest",
-    "read_document", "size_limits", "text_key", "unchanged_since",
+    "read_document", "size_limits", "survey_year_of", "text_key", "unchanged_since",
 ]

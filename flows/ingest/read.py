@@ -111,11 +111,28 @@ def infer_metadata(doc: RawDocument) -> dict[str, Any]:
     """Metadata for a file the manifest does not list: title and survey year from its text."""
     first_line = next((line.strip() for line in doc.text.splitlines() if line.strip()), "")
     title = str(doc.found_meta.get("title") or "") or first_line[:200] or doc.entry.path.stem
-    years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", title) or re.findall(
-        r"(?<!\d)(20\d\d)(?!\d)", doc.entry.path.name)
-    survey_year = int(years[0]) if years else None
+    survey_year = year_named(title) or year_named(doc.entry.path.name)
     inferred = {"title": title, "publisher": None, "url": None, "published": None,
                 "edition": None, "survey_year": survey_year, "language": None, "author": None,
                 "population": None}
     inferred.update({key: value for key, value in doc.found_meta.items() if value})
     return inferred
+
+
+def year_named(text: str) -> int | None:
+    """The first year (20xx) a title or file name names: "İşgücü İstatistikleri, Eylül
+    2025", "2025年10月份…", "Verbraucherpreise im Oktober 2025" (a release's reference
+    period, never its publication date)."""
+    years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)
+    return int(years[0]) if years else None
+
+
+def survey_year_of(doc: RawDocument, meta: dict[str, Any]) -> int | None:
+    """The survey year of a source: its manifest's, else the year its title names (a
+    statistics release listed without one: its figures belong to the period it reports,
+    not to no year)."""
+    given = meta.get("survey_year")
+    if isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit()):
+        return int(given)
+    first_line = next((line.strip() for line in doc.text.splitlines() if line.strip()), "")
+    return year_named(str(meta.get("title") or first_line))
