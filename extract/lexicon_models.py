@@ -175,6 +175,8 @@ class PopulationTable(_Table):
     # between the figure before and this one).
     place_names: dict[Snake, Templates] = {}
     place_at: Template | None = None
+    # Words that give a figure for all of a survey's countries ("weltweit", "overall").
+    whole_cue: Template | None = None
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []

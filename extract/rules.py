@@ -205,6 +205,9 @@ class LanguageRules:
         self.places = [(code, re.compile(_alternation(patterns))) for code, patterns in
                        places.items()]
         self.place_cue = re.compile(_alternation(cues))
+        # Words that give a figure for all of a survey's countries ("weltweit", "overall"):
+        # it is not the country's part the sentence before spoke of.
+        self.whole_cue = self._compile(population.get("whole_cue", _NEVER))
         # A cheap word check per sentence before the age bands are tried per figure.
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}

@@ -630,7 +630,10 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     if fig.of_things:  # "12% of dwellings", "2.9 vacancies per 100 jobs": nobody's share
         return population, rule
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
-        narrowed = any((fig.age_band, fig.size_band, fig.place))
+        # (a figure of the whole, "Im weltweiten Durchschnitt sind es 46 Prozent", takes the
+        # group before its narrowing by a country too)
+        narrowed = any((fig.age_band, fig.size_band, fig.place)) or bool(
+            rules_for(lang).whole_cue.search(text, f.seg.start, f.seg.start + fig.start))
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
                                           counting)
         rule += "+prev_population" if population else ""
