@@ -320,3 +320,16 @@ def test_a_level_that_only_says_which_way_continues_the_measure_before_it() -> N
              _node("y22", "k", "tr", second, "yüzde 49", 49, 2022, at=len(first) + 1)]
     assert _metrics(nodes) == {frozenset({"y21", "y22", "y23"})}
     assert content_words("Bu oran 2023'te yüzde 47 idi.", "tr") == frozenset()
+
+
+def test_two_waves_of_a_study_without_editions_have_samples_of_their_own() -> None:
+    """Two polls of one institute a month apart, listed by their publisher only (no
+    edition): each document is a wave, and two waves' sample sizes in one year are two
+    samples, never one figure reported twice (a conflict)."""
+    jan = "Für den Wahltrend Januar wurden 2.504 Wahlberechtigte befragt."
+    feb = "Für den Wahltrend Februar wurden 2.481 Wahlberechtigte befragt."
+    nodes = [make_node("jan", "jan", "de", jan, "2.504", 2504, 2024, study="marktblick",
+                       unit="count", population="voters", survey_year=2024),
+             make_node("feb", "feb", "de", feb, "2.481", 2481, 2024, study="marktblick",
+                       unit="count", population="voters", survey_year=2024)]
+    assert _metrics(nodes) == {frozenset({"jan"}), frozenset({"feb"})}

@@ -484,7 +484,7 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
     for node in nodes:
         if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
             groups_in_survey[_survey_of(node)].add(node.population)
-            editions_in_year[(node.study, node.survey_year)].add(node.edition)
+            editions_in_year[(node.study, node.survey_year)].add(_wave_of(node))
             if not node.sub_sample:
                 wholes.add((node.doc_id, node.population))
     keys: dict[str, tuple[str, ...]] = {}
@@ -501,5 +501,11 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
                 kind == PEOPLE_SAMPLE_LABEL):  # a part read as the whole's group
             group = f"part of {node.population}"
         waves = len(editions_in_year[(node.study, node.survey_year)]) > 1
-        keys[node.obs_id] = (kind, group, str(node.edition)) if waves else (kind, group)
+        keys[node.obs_id] = (kind, group, str(_wave_of(node))) if waves else (kind, group)
     return keys
+
+
+def _wave_of(node: Node) -> str:
+    """A figure's wave of its study: its edition, or its document where the study names no
+    editions (`other_waves`: a monthly poll's releases listed by their publisher)."""
+    return node.edition or node.doc_id
