@@ -74,12 +74,15 @@ def observation_id(doc_id: str, stat: Statistic) -> str:
 def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
                      run_id: str) -> list[dict[str, Any]]:
     starts = [s.start for s in result.segments]
+    with_figures = {_segment_of(result.segments, starts, stat.start) for stat in result.statistics}
+    leads = segment.lead_ins(text, result.segments, {n for n in with_figures if n is not None})
+    by_seg = {seg.seg_no: seg for seg in result.segments}
     by_span = {(stat.start, stat.end): stat for stat in result.statistics}
     rows = []
     for stat in result.statistics:
         glossed = by_span.get(stat.paraphrase_of) if stat.paraphrase_of else None
-        index = bisect_right(starts, stat.start) - 1
-        seg_no = result.segments[index].seg_no if index >= 0 else None
+        seg_no = _segment_of(result.segments, starts, stat.start)
+        lead = by_seg[leads[seg_no]] if seg_no in leads else None
         rows.append({
             "obs_id": observation_id(doc_id, stat), "doc_id": doc_id, "seg_no": seg_no,
             "start": stat.start, "end": stat.end, "surface": stat.surface, "value": stat.value,
@@ -91,5 +94,14 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
             "claim_start": stat.sentence_start, "claim_end": stat.sentence_end,
             "rule": stat.rule, "extractor_version": result.extractor_version, "run_id": run_id,
             "paraphrase_of": observation_id(doc_id, glossed) if glossed else None,
+            # the heading or lead-in line of the list the figure's line belongs to
+            "lead_in": text[lead.start:lead.end] if lead else None,
+            "lead_in_seg": lead.seg_no if lead else None,
         })
     return rows
+
+
+def _segment_of(segments: list[Segment], starts: list[int], offset: int) -> int | None:
+    """The seg_no of the segment that holds `offset` (`starts`: the segments' starts)."""
+    index = bisect_right(starts, offset) - 1
+    return segments[index].seg_no if index >= 0 else None

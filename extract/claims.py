@@ -33,6 +33,7 @@ from typing import Any
 
 from extract import languages, lexicon
 from extract.concepts import fold
+from extract.segment import LIST_START
 
 # (a comma between digits is a thousands or decimal mark: "1,512 adults", "2,5 Prozent")
 _BREAK = r"(?<!\d),|,(?!\d)|[，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
@@ -177,6 +178,35 @@ def _is_punct(token: str) -> bool:
     return not any(ch.isalnum() for ch in token)
 
 
+def all_words(text: str, lang: str) -> frozenset[str]:
+    """Every word of `text`, folded, function words too (figures left out): two headings
+    that differ only in "für" and "gegen" head two lists."""
+    return frozenset(_tokens(text, lang))
+
+
+LEAD_IN_MARK = "^"  # the function words of a list's lead-in among a claim's words: "^für"
+
+
+def lead_in_mark(lead_in: str, lang: str) -> str:
+    """One word of a list item's claim for the function words and negations of its
+    lead-in, which its content words leave out: items under "Gründe für Homeoffice" and
+    "Gründe gegen Homeoffice", or "选择…的原因" and "不选择…的原因", never have the same
+    words (the linker takes the same words for the same claim)."""
+    function_words = all_words(lead_in, lang) - content_words(lead_in, lang)
+    return LEAD_IN_MARK + "+".join(sorted(function_words))
+
+
+def negating(words: Iterable[str], lang: str) -> bool:
+    """Whether any of `words` (folded) is a negation of the language ("nicht", "不"; a
+    contraction ending in one: "don't")."""
+    try:
+        negations = _vocabulary(lang).negations
+    except lexicon.LexiconError:
+        return False
+    suffixes = tuple(n for n in negations if "'" in n or "’" in n)
+    return any(w in negations or (suffixes and w.endswith(suffixes)) for w in words)
+
+
 def content_words(text: str, lang: str) -> frozenset[str]:
     """Lemmas of the words of `text` that carry a claim."""
     return _content_words(" ".join(_FIGURE_CHARS.sub(" ", text).split()), lang)
@@ -250,12 +280,15 @@ def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
 
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = (), year: int | None = None, *,
-                change: bool = False) -> Claim:
+                change: bool = False, list_lead_in: str = "") -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
     figures of the sentence (a figure's clause stops at its neighbours); `year` the
     figure's year (a clause naming it says nothing more: see `numbers_of`). A `change`'s
     direction words ("上涨", "下降") are its sign, not its claim: prices that rose one year
-    and fell the next are one measure."""
+    and fell the next are one measure. `list_lead_in`: the heading or lead-in line of the list
+    the figure's line belongs to ("Top worries" over "Housing – 41%"): its words are the
+    claim's too (the item alone says almost nothing), its numbers are not."""
+    sentence = _without_list_mark(sentence)
     floor = max((e for s, e in others if e <= start), default=0)
     ceiling = min((s for s, e in others if s >= end), default=len(sentence))
     try:
@@ -283,12 +316,22 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     blanked = _without(sentence, others)
     lead_in = blanked[:lo] if floor == 0 else ""
     words |= numbers_of(lead_in + " " + _around(blanked, lo, start, end, hi, lang), lang, year)
+    if list_lead_in:
+        words |= content_words(list_lead_in, lang) | {lead_in_mark(list_lead_in, lang)}
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and tokens & vocabulary.negations)
     clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+def _without_list_mark(sentence: str) -> str:
+    """The sentence with the bullet or number that opens a list item blanked ("1. 节省通勤时间
+    57.2%", "• Housing – 41%"): the item's place in its list is no number of its claim, and
+    no word of its label (places kept: offsets stay those of the sentence)."""
+    mark = LIST_START.match(sentence)
+    return " " * mark.end() + sentence[mark.end():] if mark else sentence
 
 
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?![\d.,]*\s?[%％])")  # (not a share)

@@ -22,7 +22,7 @@ from extract.lexicon import load
 from extract.records import Segment
 
 # Bullets, "1.", "1)", "01 |", "a)" at the start of a line.
-_LIST_START = re.compile(r"[-•*·▪◦‣–]\s+|\d{1,3}[.)]\s+|\d{1,3}\s*[|｜]\s*|[a-z][)]\s+")
+LIST_START = re.compile(r"[-•*·▪◦‣–]\s+|\d{1,3}[.)]\s+|\d{1,3}\s*[|｜]\s*|[a-z][)]\s+")
 # Image file names and stray tokens such as "genel-15".
 _ARTIFACT = re.compile(
     r"(?:[^\n]{0,80}\.(?:png|jpe?g|gif|svg|webp|bmp|tiff?)"
@@ -102,7 +102,7 @@ def _continues(text: str, line: tuple[int, int], nxt: tuple[int, int]) -> bool:
         return False
     if text[line[0] : line[1]].count(" ") < 3:  # a short line is a heading
         return False
-    if _LIST_START.match(text, nxt[0]):
+    if LIST_START.match(text, nxt[0]):
         return False
     first = text[nxt[0]]
     between = text[line[1] : nxt[0]]
@@ -124,7 +124,7 @@ def _block_kind(text: str, start: int, end: int) -> str:
     body = text[start:end]
     if _ARTIFACT.fullmatch(body):
         return "artifact"
-    if _LIST_START.match(body):
+    if LIST_START.match(body):
         return "list_item"
     if len(body) <= _HEADING_MAX_CHARS and body[-1] not in _FINAL_PUNCT:
         return "heading"
@@ -157,3 +157,40 @@ def segment(text: str) -> list[Segment]:
         for s, e in pieces:
             segments.append(Segment(seg_no=len(segments), start=s, end=e, kind=kind))
     return segments
+
+
+# A lead-in sentence opens the list that follows it ("Die wichtigsten Gründe:", "主要原因：").
+_OPENS_LIST = (":", "：")
+# A line of a list or table that gives a figure with a few words ("Ruhe: 41 %", "Housing
+# 41%"): no longer than a heading, so the segmenter calls it one when it has no bullet.
+_ITEM_KINDS = ("list_item", "heading")
+
+
+def lead_ins(text: str, segments: list[Segment], with_figures: set[int]) -> dict[int, int]:
+    """The heading or lead-in sentence each list item belongs to, by seg_no: "Zeitersparnis:
+    61 %" alone says almost nothing; under "Die wichtigsten Gründe für Homeoffice:" it is a
+    reason for working from home. `with_figures`: the seg_nos that hold a figure (a short
+    line with a figure is a row of the list or table, not its heading).
+
+    The lead-in of an item is the last heading without a figure, or line ending in a
+    colon, before it, with only items of its list (list items, short lines with a figure)
+    in between; a sentence of running text ends the list (an item after it has none).
+    Items that are sentences themselves get one too: the linker compares an item's own
+    words apart from its lead-in's."""
+    found: dict[int, int] = {}
+    lead: int | None = None
+    for seg in segments:
+        if text[seg.end - 1] in _OPENS_LIST or (
+                seg.kind == "heading" and seg.seg_no not in with_figures):
+            lead = seg.seg_no  # (a sub-list's lead-in may be an item of the list above)
+        elif _is_item(seg, with_figures):
+            if lead is not None:
+                found[seg.seg_no] = lead
+        elif seg.kind != "artifact":
+            lead = None  # running text ends the list
+    return found
+
+
+def _is_item(seg: Segment, with_figures: set[int]) -> bool:
+    """A list item, or a short line with a figure (a table row: "Housing 41%")."""
+    return seg.kind == "list_item" or (seg.kind in _ITEM_KINDS and seg.seg_no in with_figures)

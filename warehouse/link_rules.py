@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import NUMBER_MARK, content_words, is_gloss
+from extract.claims import NUMBER_MARK, content_words, is_gloss, negating
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby
 
-LINKER_VERSION = "linker-8"
+LINKER_VERSION = "linker-9"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -280,6 +280,8 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return None  # (negation words are told apart within a language only)
     if other_scale_points(a, b) or other_numbers(a, b):
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
+    if other_list_entries(a, b):
+        return None  # "Kosten" as a reason for and as a reason against; two items of a list
     found = _restatement(a, b)
     if found:
         return found
@@ -334,6 +336,25 @@ def other_numbers(a: Node, b: Node) -> bool:
     numbers_a = {w for w in a.words if w.startswith(NUMBER_MARK)}
     numbers_b = {w for w in b.words if w.startswith(NUMBER_MARK)}
     return bool(numbers_a and numbers_b and numbers_a != numbers_b)
+
+
+def other_list_entries(a: Node, b: Node) -> bool:
+    """Figures of list items in one language that are not one entry of one list (their
+    claims hold the words of their lists' lead-ins, which alone would make them alike):
+    two items of one list ("Ruhe: 41 %", "Kosten: 17 %"), or one item word under two
+    lead-ins ("Kosten" under "Gründe dafür" and "Gründe dagegen"). Lead-ins are alike
+    when one repeats every word of the other, function words too ("für" is not "gegen"),
+    and adds no negation ("不选择…的原因" is not "选择…的原因"); items when their own words
+    are the same claim. An item and a figure outside a list
+    are one only if the other's claim names at least half the item's own words."""
+    if a.lang != b.lang or not (a.lead_words or b.lead_words):
+        return False
+    if a.lead_words and b.lead_words:
+        leads_alike = ((a.lead_words <= b.lead_words or b.lead_words <= a.lead_words)
+                       and not negating(a.lead_words ^ b.lead_words, a.lang or "en"))
+        return not leads_alike or jaccard(a.own_words, b.own_words) < SAME_CLAIM
+    item, other = (a, b) if a.lead_words else (b, a)
+    return 2 * len(item.own_words & other.words) < len(item.own_words) or not item.own_words
 
 
 def other_waves(a: Node, b: Node) -> bool:

@@ -1,0 +1,7 @@
+-- The heading or lead-in line of the list a figure's line belongs to (extract/segment.py
+-- `lead_ins`): "Ruhe: 41 %" under "Warum Beschäftigte gern von zu Hause arbeiten:" is a
+-- reason for working from home, the same word under "Was dagegen spricht:" a reason
+-- against. `lead_in` is that line's text as decoded, `lead_in_seg` its segment; both NULL
+-- for a figure outside a list. The linker reads the lead-in's words with the claim.
+ALTER TABLE observations ADD COLUMN lead_in VARCHAR;
+ALTER TABLE observations ADD COLUMN lead_in_seg INTEGER;
