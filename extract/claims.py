@@ -192,8 +192,12 @@ def lead_in_mark(lead_in: str, lang: str) -> str:
     lead-in, which its content words leave out: items under "Gründe für Homeoffice" and
     "Gründe gegen Homeoffice", or "选择…的原因" and "不选择…的原因", never have the same
     words (the linker takes the same words for the same claim)."""
-    function_words = all_words(lead_in, lang) - content_words(lead_in, lang)
-    return LEAD_IN_MARK + "+".join(sorted(function_words))
+    try:
+        vocabulary = _vocabulary(lang)
+        function_words = vocabulary.stopwords | vocabulary.negations
+    except lexicon.LexiconError:
+        function_words = frozenset()
+    return LEAD_IN_MARK + "+".join(sorted(all_words(lead_in, lang) & function_words))
 
 
 def negating(words: Iterable[str], lang: str) -> bool:
@@ -326,11 +330,16 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
 
 
+# Item numbers the segmenter does not take for a list's start (they also open sentences of
+# running text in Chinese): "1、", "（2）", "③".
+_ITEM_NUMBER = re.compile(r"\s*(?:\d{1,3}、|[（(]\d{1,3}[)）]|[\u2460-\u2473])\s*")
+
+
 def _without_list_mark(sentence: str) -> str:
     """The sentence with the bullet or number that opens a list item blanked ("1. 节省通勤时间
     57.2%", "• Housing – 41%"): the item's place in its list is no number of its claim, and
     no word of its label (places kept: offsets stay those of the sentence)."""
-    mark = LIST_START.match(sentence)
+    mark = LIST_START.match(sentence) or _ITEM_NUMBER.match(sentence)
     return " " * mark.end() + sentence[mark.end():] if mark else sentence
 
 

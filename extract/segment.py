@@ -180,6 +180,8 @@ def lead_ins(text: str, segments: list[Segment], with_figures: set[int]) -> dict
     found: dict[int, int] = {}
     lead: int | None = None
     for seg in segments:
+        if seg.seg_no not in with_figures and _is_table_header(text, seg):
+            continue  # ("| Verkehrsmittel | Anteil |": the rows' lead-in is the heading above)
         if text[seg.end - 1] in _OPENS_LIST or (
                 seg.kind == "heading" and seg.seg_no not in with_figures):
             lead = seg.seg_no  # (a sub-list's lead-in may be an item of the list above)
@@ -189,6 +191,11 @@ def lead_ins(text: str, segments: list[Segment], with_figures: set[int]) -> dict
         elif seg.kind != "artifact":
             lead = None  # running text ends the list
     return found
+
+
+def _is_table_header(text: str, seg: Segment) -> bool:
+    """A table's row of column names: cells between rules ("| Verkehrsmittel | Anteil |")."""
+    return text.count("|", seg.start, seg.end) >= 2 and seg.kind in _ITEM_KINDS
 
 
 def _is_item(seg: Segment, with_figures: set[int]) -> bool:

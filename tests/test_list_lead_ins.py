@@ -191,3 +191,16 @@ def test_labels_name_the_list_in_the_source_language(
     for _, label in figures.values():
         assert "…" not in label and not set(label) & set("\"“”„«»•"), label
         assert not re.search(r"(?:^|: )\d+\.", label), label  # no list number
+
+
+def test_a_table_header_row_is_no_lead_in_and_item_numbers_are_no_words() -> None:
+    text = ("## Womit Berufstätige zur Arbeit fahren\n\n| Verkehrsmittel | Anteil |\n"
+            "| Auto | 52 % |\n| Bahn | 23 % |\n")
+    found = _lead_ins_of(text, {"| Auto | 52 % |", "| Bahn | 23 % |"})
+    assert set(found.values()) == {"## Womit Berufstätige zur Arbeit fahren"}
+    for item in ("1、地铁：46.5%", "（1）地铁：46.5%", "① 地铁：46.5%"):
+        claim = build_claim(item, item.index("46.5%"), len(item), "zh")
+        assert claim.clause.startswith("地铁") and not any(w.startswith("#") for w in claim.words)
+    nodes = attach_claims([_item("car", 2025, "| Auto | 52 % |", "52 %", 52,
+                                 "## Womit Berufstätige zur Arbeit fahren")])
+    assert label_for(nodes)[0] == "employees: Womit Berufstätige zur Arbeit fahren: Auto (de)"

@@ -74,10 +74,13 @@ def _without_table_rules(text: str, lang: str) -> str:
     return ", ".join(cell for cell in cells if content_words(cell, lang))
 
 
+_LEAD_MARKS = re.compile(r"^[#*•\-–\s]+")  # a Markdown heading's or a bullet's marks
+
+
 def _under_lead_in(lead_in: str, item: str) -> str:
     """"Top worries: Housing": an item's label after its list's lead-in, the lead-in cut
     on a whole word to fit the label (left out when no word of it fits)."""
-    lead = _readable(lead_in, 10 * LABEL_LENGTH)
+    lead = _readable(_LEAD_MARKS.sub("", lead_in), 10 * LABEL_LENGTH)
     room = LABEL_LENGTH - len(item) - 2
     if len(lead) > room:
         cut = lead.rfind(" ", 0, room + 1)
