@@ -23,11 +23,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from link_nodes import make_node, metrics  # tests/ is on sys.path
+from corpus_files import manifest_entries, write_manifest  # tests/ is on sys.path
+from link_nodes import make_node, metrics
 
 from extract.claims import build_claim
 from extract.segment import lead_ins, segment
 from flows.pipeline import run_without_prefect
+from warehouse import reconcile
 from warehouse.labels import label_for
 from warehouse.link_claims import attach_claims
 
@@ -204,3 +206,34 @@ def test_a_table_header_row_is_no_lead_in_and_item_numbers_are_no_words() -> Non
     nodes = attach_claims([_item("car", 2025, "| Auto | 52 % |", "52 %", 52,
                                  "## Womit Berufstätige zur Arbeit fahren")])
     assert label_for(nodes)[0] == "employees: Womit Berufstätige zur Arbeit fahren: Auto (de)"
+
+
+def _metric_members(con: duckdb.DuckDBPyConnection) -> dict[frozenset[str], tuple[str, str]]:
+    rows = con.execute("SELECT list(obs_id), metric_id, any_value(label) FROM metric_observations"
+                       " JOIN metrics USING (metric_id) GROUP BY metric_id").fetchall()
+    return {frozenset(members): (metric_id, label) for members, metric_id, label in rows}
+
+
+def test_a_new_edition_added_in_a_later_run_joins_its_lists_as_a_rebuild_does(tmp_path) -> None:
+    """The 2025 editions, added to a warehouse that holds the 2024 ones, are linked by the
+    incremental relink (it picks counterparts by their stored claim words, the lead-in's
+    among them) into the metrics a rebuild makes."""
+    entries = manifest_entries(CORPUS)
+    corpus, warehouse = tmp_path / "corpus", tmp_path / "w.duckdb"
+    corpus.mkdir()
+    for year in (2024, 2025):
+        chosen = [entry for entry in entries if entry["survey_year"] <= year]
+        for entry in chosen:
+            shutil.copy(CORPUS / entry["file"], corpus / entry["file"])
+        write_manifest(corpus, chosen)
+        summary = run_without_prefect(str(corpus), str(warehouse), str(tmp_path / "site"),
+                                      publish=False)
+    assert summary["reconciled"] == "extended"
+    with duckdb.connect(str(warehouse)) as con:
+        extended = _metric_members(con)
+        con.execute("BEGIN")
+        reconcile.rebuild(con, "rebuild-check")
+        rebuilt = _metric_members(con)
+        con.execute("ROLLBACK")
+    assert extended == rebuilt
+    assert sum(len(members) == 2 for members in extended) >= 22  # the entries of ENTRIES
