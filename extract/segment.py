@@ -175,8 +175,9 @@ def lead_ins(text: str, segments: list[Segment], with_figures: set[int]) -> dict
     The lead-in of an item is the last heading without a figure, or line ending in a
     colon, before it, with only items of its list (list items, short lines with a figure)
     in between; a sentence of running text ends the list (an item after it has none).
-    Items that are sentences themselves get one too: the linker compares an item's own
-    words apart from its lead-in's."""
+    An item that is a sentence of its own ("- The employment rate was 74.6% in March")
+    says what it measures: it keeps its list going but takes no lead-in (a section
+    heading, "Main points", "Key findings", is no part of its claim)."""
     found: dict[int, int] = {}
     lead: int | None = None
     for seg in segments:
@@ -186,11 +187,27 @@ def lead_ins(text: str, segments: list[Segment], with_figures: set[int]) -> dict
                 seg.kind == "heading" and seg.seg_no not in with_figures):
             lead = seg.seg_no  # (a sub-list's lead-in may be an item of the list above)
         elif _is_item(seg, with_figures):
-            if lead is not None:
+            if lead is not None and _says_little(text, seg):
                 found[seg.seg_no] = lead
         elif seg.kind != "artifact":
             lead = None  # running text ends the list
     return found
+
+
+# An item of at most this many words names an entry of its list ("Kein Arbeitsweg",
+# "Kontakt zum Team fehlt", "节省通勤时间"); a longer one is a finding of its own.
+_ITEM_WORDS = 6
+_LATIN_WORD = re.compile(r"[^\W\d_]+")
+_IDEOGRAPH = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _says_little(text: str, seg: Segment) -> bool:
+    """Whether an item is a short entry of a list, not a finding of its own (where words are
+    not spaced, two characters count as a word)."""
+    body = text[seg.start:seg.end]
+    ideographs = len(_IDEOGRAPH.findall(body))
+    spaced = len(_LATIN_WORD.findall(_IDEOGRAPH.sub(" ", body)))
+    return spaced + ideographs / 2 <= _ITEM_WORDS
 
 
 def _is_table_header(text: str, seg: Segment) -> bool:

@@ -237,3 +237,24 @@ def test_a_new_edition_added_in_a_later_run_joins_its_lists_as_a_rebuild_does(tm
         con.execute("ROLLBACK")
     assert extended == rebuilt
     assert sum(len(members) == 2 for members in extended) >= 22  # the entries of ENTRIES
+
+
+def test_a_finding_of_its_own_in_a_list_takes_no_section_heading() -> None:
+    """"Main points" says nothing of "- The employment rate was 74.6% in March": an item
+    that is a sentence of its own keeps its claim (and its label) without it, and keeps
+    the list going for the short entries after it."""
+    text = ("Main points\n\n- The employment rate for people aged 16 to 64 was 74.6% in "
+            "January to March.\n- Vacancies: 38,200\n")
+    found = _lead_ins_of(text, {"- The employment rate for people aged 16 to 64 was 74.6% in "
+                                "January to March.", "- Vacancies: 38,200"})
+    assert found == {"- Vacancies: 38,200": "Main points"}
+
+
+def test_an_item_label_names_its_list_without_the_editions_year() -> None:
+    nodes = attach_claims([_item("net", 2024, "- İnternet kullanımı: %88,8", "%88,8", 88.8,
+                                 "Hanehalkı Bilişim Araştırması, 2024", "tr")])
+    assert label_for(nodes)[0] == (
+        "employees: Hanehalkı Bilişim Araştırması: İnternet kullanımı (tr)")
+    nodes = attach_claims([_item("worry", 2024, "• Housing – 41%", "41%", 41,
+                                 "Top worries in 2024", "en")])
+    assert label_for(nodes)[0] == "employees: Top worries: Housing"

@@ -75,12 +75,18 @@ def _without_table_rules(text: str, lang: str) -> str:
 
 
 _LEAD_MARKS = re.compile(r"^[#*•\-–\s]+")  # a Markdown heading's or a bullet's marks
+# A year in a lead-in (a report's title over its key figures: "Araştırması, 2024"): the
+# label of a metric of many editions names none of theirs.
+_YEARS = re.compile(r"[\s,(（]*(?<!\d)(?:19|20)\d\d(?!\d)[)）]?")
 
 
-def _under_lead_in(lead_in: str, item: str) -> str:
-    """"Top worries: Housing": an item's label after its list's lead-in, the lead-in cut
-    on a whole word to fit the label (left out when no word of it fits)."""
-    lead = _readable(_LEAD_MARKS.sub("", lead_in), 10 * LABEL_LENGTH)
+def _under_lead_in(lead_in: str, item: str, lang: str) -> str:
+    """"Top worries: Housing": an item's label after its list's lead-in (without its
+    years, Markdown marks and the function words left at its end), cut on a whole word
+    to fit the label (left out when no word of it fits)."""
+    lead = _readable(_YEARS.sub("", _LEAD_MARKS.sub("", lead_in)), 10 * LABEL_LENGTH)
+    kept = trim_function_words(lead, lang)  # ("Top worries in": its end only; "En çok
+    lead = lead[:lead.find(kept)] + kept if kept else lead  # güvenilen" keeps "En çok")
     room = LABEL_LENGTH - len(item) - 2
     if len(lead) > room:
         cut = lead.rfind(" ", 0, room + 1)
@@ -122,7 +128,7 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     lang = named.lang or "en"
     text = _readable(_without_table_rules(_without_figure(named, named.clause), lang))
     if named.lead_in:  # a list item: its list's heading says what it is an item of
-        text = _under_lead_in(named.lead_in, text)
+        text = _under_lead_in(named.lead_in, text, lang)
     elif sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
         text = _readable(_without_table_rules(_without_figure(named, named.claim), lang))
     if named.lang in (None, "en"):
