@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
     with_figures = {_segment_of(result.segments, starts, stat.start) for stat in result.statistics}
     leads = segment.lead_ins(text, result.segments, {n for n in with_figures if n is not None})
     by_seg = {seg.seg_no: seg for seg in result.segments}
+    year_rows = _year_rows(text, result, leads, by_seg, starts)
     by_span = {(stat.start, stat.end): stat for stat in result.statistics}
     rows = []
     for stat in result.statistics:
@@ -88,7 +90,9 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
             "start": stat.start, "end": stat.end, "surface": stat.surface, "value": stat.value,
             "unit": stat.unit, "qualifier": stat.qualifier, "population": stat.population,
             "year": stat.year, "year_basis": stat.year_basis,
-            "group_key": None if stat.group is None else f"{doc_id[:16]}:{stat.group}",
+            "group_key": (f"{doc_id[:16]}:{stat.group}" if stat.group is not None
+                          else f"{doc_id[:16]}:{year_rows[stat.start]}"
+                          if stat.start in year_rows else None),
             "concepts": list(stat.concepts),
             "claim": text[stat.sentence_start:stat.sentence_end],
             "claim_start": stat.sentence_start, "claim_end": stat.sentence_end,
@@ -99,6 +103,30 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
             "lead_in_seg": lead.seg_no if lead else None,
         })
     return rows
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _year_rows(text: str, result: DocumentAnalysis, leads: dict[int, int],
+               by_seg: dict[int, Segment], starts: list[int]) -> dict[int, str]:
+    """The comparison group of each figure (by its start) of a list of years under one
+    lead-in ("Anteil mit Elektroauto:" over "- 2022: 4 %", "- 2023: 6 %", or a table's
+    rows "| 2022 | 4 % |"): items that say nothing but their year and figure are the
+    lead-in's measure at those years, as the values of a comparison in one sentence are
+    (a document's figures of one claim share a metric only so)."""
+    rows: dict[tuple[int, str], list[Statistic]] = {}
+    for stat in result.statistics:
+        seg_no = _segment_of(result.segments, starts, stat.start)
+        if seg_no not in leads or stat.group is not None or stat.year_basis != "explicit":
+            continue
+        seg = by_seg[seg_no]
+        rest = (text[seg.start:stat.start] + " " + text[stat.end:seg.end]).replace(
+            str(stat.year), " ")
+        if not any(ch.isalpha() for ch in _YEAR.sub(" ", rest)):
+            rows.setdefault((leads[seg_no], stat.unit), []).append(stat)
+    return {stat.start: f"lead-{lead}-{unit}" for (lead, unit), stats in rows.items()
+            if len({stat.year for stat in stats}) == len(stats) > 1 for stat in stats}
 
 
 def _segment_of(segments: list[Segment], starts: list[int], offset: int) -> int | None:

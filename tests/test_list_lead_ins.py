@@ -258,3 +258,32 @@ def test_an_item_label_names_its_list_without_the_editions_year() -> None:
     nodes = attach_claims([_item("worry", 2024, "• Housing – 41%", "41%", 41,
                                  "Top worries in 2024", "en")])
     assert label_for(nodes)[0] == "employees: Top worries: Housing"
+
+
+@pytest.mark.parametrize(("lang", "text", "survey_year"), [
+    ("de", "Anteil mit Elektroauto:\n- 2023: 6 %\n- 2024: 9 %\n", 2025),
+    ("en", "Households with an electric car\n\n| Year | Share |\n| 2023 | 6% |\n| 2024 | 9% |\n",
+     2025),
+    ("tr", "Elektrikli otomobili olan hanelerin oranı:\n- 2023: %6\n- 2024: %9\n", 2025),
+    ("zh", "拥有电动汽车的家庭比例：\n- 2023年：6%\n- 2024年：9%\n", 2025)])
+def test_a_row_that_opens_with_its_year_dates_its_figure(lang: str, text: str,
+                                                          survey_year: int) -> None:
+    from extract.statistics import find_statistics  # (spaCy: imported where it is used)
+
+    found = find_statistics(text, lang, survey_year)
+    assert [(s.value, s.year, s.year_basis) for s in found] == [
+        (6.0, 2023, "explicit"), (9.0, 2024, "explicit")]
+
+
+def test_a_list_of_years_under_one_lead_in_is_one_series_across_editions(
+        figures: dict[Figure, tuple[str, str]]) -> None:
+    """"- 2022: 29 %", "- 2023: 32 %" under one lead-in (or a table's rows of years) are the
+    lead-in's measure at those years: one metric with the next edition's rows, labelled by
+    the lead-in alone."""
+    for rows in ([("heimarbeit24.txt", "29 %"), ("heimarbeit24.txt", "32 %"),
+                  ("heimarbeit24.txt", "37 %"), ("heimarbeit25.txt", "32 %"),
+                  ("heimarbeit25.txt", "37 %"), ("heimarbeit25.txt", "40 %")],
+                 [("worries24.txt", "71%"), ("worries24.txt", "68%"),
+                  ("worries25.txt", "68%"), ("worries25.txt", "66%")]):
+        assert len({figures[row][0] for row in rows}) == 1, rows
+    assert figures[("worries25.txt", "66%")][1] == "adults: Expect prices to keep rising"

@@ -87,6 +87,7 @@ def _under_lead_in(lead_in: str, item: str, lang: str) -> str:
     lead = _readable(_YEARS.sub("", _LEAD_MARKS.sub("", lead_in)), 10 * LABEL_LENGTH)
     kept = trim_function_words(lead, lang)  # ("Top worries in": its end only; "En çok
     lead = lead[:lead.find(kept)] + kept if kept else lead  # güvenilen" keeps "En çok")
+    item = _YEARS.sub("", item).strip(_LABEL_ENDS)  # ("- 2023: 6 %": a year's row)
     room = LABEL_LENGTH - len(item) - 2
     if len(lead) > room:
         cut = lead.rfind(" ", 0, room + 1)

@@ -352,9 +352,18 @@ def other_list_entries(a: Node, b: Node) -> bool:
     if a.lead_words and b.lead_words:
         leads_alike = ((a.lead_words <= b.lead_words or b.lead_words <= a.lead_words)
                        and not negating(a.lead_words ^ b.lead_words, a.lang or "en"))
+        if not (a.own_words or b.own_words):  # ("- 2023: 6 %": the lead-in is the claim)
+            return not (leads_alike and _dated_row(a) and _dated_row(b))
         return not leads_alike or jaccard(a.own_words, b.own_words) < SAME_CLAIM
     item, other = (a, b) if a.lead_words else (b, a)
     return 2 * len(item.own_words & other.words) < len(item.own_words) or not item.own_words
+
+
+def _dated_row(node: Node) -> bool:
+    """Whether a list item without words of its own names its figure's year ("- 2023: 6
+    %"): it is the lead-in's measure in that year. One that does not (a row whose year
+    was not read) is no value of a known year."""
+    return node.year is not None and str(node.year) in node.claim
 
 
 def other_waves(a: Node, b: Node) -> bool:
