@@ -293,6 +293,8 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     the figure's line belongs to ("Top worries" over "Housing – 41%"): its words are the
     claim's too (the item alone says almost nothing), its numbers are not."""
     sentence = _without_list_mark(sentence)
+    # (a list written inline after its lead-in: no item's clause reaches into the lead-in)
+    inline = len(list_lead_in) if list_lead_in and sentence.startswith(list_lead_in) else 0
     floor = max((e for s, e in others if e <= start), default=0)
     ceiling = min((s for s, e in others if s >= end), default=len(sentence))
     try:
@@ -300,7 +302,7 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
         breaks = vocabulary.breaks
     except lexicon.LexiconError:
         vocabulary, breaks = None, re.compile(_BREAK)
-    lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
+    lo, hi = _clause(sentence, start, end, breaks, max(floor, inline), ceiling)
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
     directions = vocabulary.directions if vocabulary and change else frozenset()
@@ -314,6 +316,7 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
         words = (content_words(sentence[lo:before], lang) | said) - moves
     elif len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
+        lo = max(lo, inline)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
     # (a lead-in before the first figure frames it too: "In the past 12 months, 31% ...")
     # (the other figures of the sentence are numbers of their own claims, not of this one)

@@ -27,7 +27,7 @@ from corpus_files import manifest_entries, write_manifest  # tests/ is on sys.pa
 from link_nodes import make_node, metrics
 
 from extract.claims import build_claim
-from extract.segment import lead_ins, segment
+from extract.segment import inline_lead_in, lead_ins, segment
 from flows.pipeline import run_without_prefect
 from warehouse import reconcile
 from warehouse.labels import label_for
@@ -69,6 +69,34 @@ def test_a_list_number_is_no_number_of_the_claim_and_the_lead_in_words_are() -> 
                         list_lead_in="选择远程办公的主要原因：")
     assert not any(word.startswith("#") for word in claim.words)
     assert {"费用", "原因", "远程"} <= claim.words and claim.clause == "费用更低 24.0%"
+
+
+def _inline(sentence: str, surfaces: list[str]) -> str | None:
+    """The lead-in of a list written inline in `sentence`, if any (its figures given)."""
+    seg = segment(sentence)[0]
+    spans = [(sentence.index(s), sentence.index(s) + len(s)) for s in surfaces]
+    end = inline_lead_in(sentence, seg, spans)
+    return None if end is None else sentence[:end]
+
+
+def test_a_list_written_inline_after_a_colon_has_the_words_before_it_for_lead_in() -> None:
+    assert _inline("Als Gründe nannten die Befragten: Zeitmangel (52 %), Kosten (17 %) und "
+                   "fehlende Angebote (11 %).", ["52 %", "17 %", "11 %"]) == (
+        "Als Gründe nannten die Befragten:")
+    reasons = "主要原因：时间灵活（45.2%）、费用低（30.1%）。"
+    assert _inline(reasons, ["45.2%", "30.1%"]) == "主要原因："
+    # a figure with its comparison value, and bare figures, are no list of named entries
+    assert _inline("Housing: 41% (2023: 38%)", ["41%", "38%"]) is None
+    assert _inline("Die Anteile lagen so: 45 %, 38 % und 21 %.", ["45 %", "38 %", "21 %"]) is None
+    assert _inline("Zeitmangel (52 %), Kosten (17 %).", ["52 %", "17 %"]) is None
+
+
+def test_no_clause_of_an_inline_item_reaches_into_its_lead_in() -> None:
+    sentence = "Als Gründe nannten die Befragten: Zeitmangel (52 %), Kosten (17 %)."
+    first, second = (sentence.index(s) for s in ("52 %", "17 %"))
+    claim = build_claim(sentence, first, first + 4, "de", ((second, second + 4),),
+                        list_lead_in="Als Gründe nannten die Befragten:")
+    assert claim.clause == "Zeitmangel (52 %)" and {"nennen", "zeitmangel"} <= claim.words
 
 
 # --------------------------------------------------------------------------- the linker
@@ -154,11 +182,17 @@ ENTRIES = {
            (("heimarbeit24.txt", "22 %"), ("heimarbeit25.txt", "27 %")),  # Kosten (dagegen)
            (("heimarbeit24.txt", "9 %"), ("heimarbeit25.txt", "8 %"))],  # Ruhe (dagegen)
     "tr": [(("uygulama24.txt", "%88,4"), ("uygulama25.txt", "%90,1")),
+           (("uygulama24.txt", "%42,5"), ("uygulama25.txt", "%45,0")),  # a list inline
+           (("uygulama24.txt", "%38,1"), ("uygulama25.txt", "%39,9")),
+           (("uygulama24.txt", "%27,6"), ("uygulama25.txt", "%25,2")),
            (("uygulama24.txt", "%61,0"), ("uygulama25.txt", "%63,4")),
            (("uygulama24.txt", "%57,3"), ("uygulama25.txt", "%59,8")),  # Bankacılık (used)
            (("uygulama24.txt", "%46,2"), ("uygulama25.txt", "%48,0")),  # Bankacılık (trusted)
            (("uygulama24.txt", "%31,5"), ("uygulama25.txt", "%29,7"))],
     "zh": [(("yuancheng24.txt", "57.2%"), ("yuancheng25.txt", "60.5%")),
+           (("yuancheng24.txt", "71.3%"), ("yuancheng25.txt", "73.0%")),  # a list inline
+           (("yuancheng24.txt", "64.8%"), ("yuancheng25.txt", "62.5%")),
+           (("yuancheng24.txt", "40.2%"), ("yuancheng25.txt", "44.1%")),
            (("yuancheng24.txt", "33.8%"), ("yuancheng25.txt", "31.1%")),
            (("yuancheng24.txt", "21.4%"), ("yuancheng25.txt", "24.0%")),  # 费用更低 (选择)
            (("yuancheng24.txt", "44.6%"), ("yuancheng25.txt", "41.7%")),
@@ -187,7 +221,8 @@ def test_labels_name_the_list_in_the_source_language(
                 " zu Hause spricht: Kosten (de)",
                 ("uygulama24.txt", "%46,2"): "En çok güvenilen uygulamalar: Bankacılık (tr)",
                 ("yuancheng24.txt", "12.9%"): "不选择远程办公的主要原因: 费用更低 (zh)",
-                ("worries24.txt", "45%"): "Top spending priorities: Housing"}
+                ("worries24.txt", "45%"): "Top spending priorities: Housing",
+                ("yuancheng24.txt", "71.3%"): "受访者最常使用的办公软件: 视频会议 (zh)"}
     for key, label in expected.items():
         assert figures[key][1].split(": ", 1)[-1] == label or figures[key][1] == label, key
     for _, label in figures.values():
@@ -236,7 +271,7 @@ def test_a_new_edition_added_in_a_later_run_joins_its_lists_as_a_rebuild_does(tm
         rebuilt = _metric_members(con)
         con.execute("ROLLBACK")
     assert extended == rebuilt
-    assert sum(len(members) == 2 for members in extended) >= 22  # the entries of ENTRIES
+    assert sum(len(members) == 2 for members in extended) >= 28  # the entries of ENTRIES
 
 
 def test_a_finding_of_its_own_in_a_list_takes_no_section_heading() -> None:
@@ -287,3 +322,14 @@ def test_a_list_of_years_under_one_lead_in_is_one_series_across_editions(
                   ("worries25.txt", "68%"), ("worries25.txt", "66%")]):
         assert len({figures[row][0] for row in rows}) == 1, rows
     assert figures[("worries25.txt", "66%")][1] == "adults: Expect prices to keep rising"
+
+
+def test_prose_after_a_colon_is_no_list() -> None:
+    sentence = ("Die Stimmung bleibt positiv: 82 Prozent sehen in der Technik vor allem eine "
+                "Chance, nur 14 Prozent in erster Linie ein Risiko.")
+    assert _inline(sentence, ["82 Prozent", "14 Prozent"]) is None
+    sentence = "Was am Pendeln stört: 41 % Staus, 30 % Baustellen und 12 % volle Züge."
+    assert _inline(sentence, ["41 %", "30 %", "12 %"]) == "Was am Pendeln stört:"
+    sentence = ("总体来看态度积极：80%的受访企业认为这项技术主要意味着机遇，"
+                "只有15%主要将其视为风险。")
+    assert _inline(sentence, ["80%", "15%"]) is None
