@@ -345,8 +345,9 @@ def other_list_entries(a: Node, b: Node) -> bool:
     lead-ins ("Kosten" under "Gründe dafür" and "Gründe dagegen"). Lead-ins are alike
     when one repeats every word of the other, function words too ("für" is not "gegen"),
     and adds no negation ("不选择…的原因" is not "选择…的原因"); items when their own words
-    are the same claim. An item and a figure outside a list
-    are one only if the other's claim names at least half the item's own words."""
+    are the same claim, or, with no words of their own, when each names its year (rows of
+    a list of years). An item and a figure outside a list are one only if the other's
+    claim names at least half the item's own words."""
     if a.lang != b.lang or not (a.lead_words or b.lead_words):
         return False
     if a.lead_words and b.lead_words:
