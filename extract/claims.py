@@ -527,14 +527,16 @@ def _around(sentence: str, lo: int, start: int, end: int, hi: int, lang: str) ->
 
 def trim_function_words(text: str, lang: str) -> str:
     """`text` without the words that carry no claim at its two ends ("of consumers say
-    they pay for" -> "consumers say they pay for")."""
+    they pay for" -> "consumers say they pay for"; where words are not spaced, the
+    segmenter's words: "和在线文档" -> "在线文档")."""
     try:
         stopwords = _vocabulary(lang).stopwords
     except lexicon.LexiconError:
         return text.strip()
-    words = text.split()
-    while words and fold(words[0].strip(",;:()"), lang) in stopwords:
+    unspaced = _unspaced(lang)  # (words not spaced: the segmenter's words, "和在线文档")
+    words = list(_segmenter().lcut(text.strip())) if unspaced else text.split()
+    while words and fold(words[0].strip(",;:() "), lang) in stopwords:
         words.pop(0)
-    while words and fold(words[-1].strip(",;:()"), lang) in stopwords:
+    while words and fold(words[-1].strip(",;:() "), lang) in stopwords:
         words.pop()
-    return " ".join(words)
+    return ("" if unspaced else " ").join(words)

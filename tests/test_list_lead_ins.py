@@ -222,7 +222,8 @@ def test_labels_name_the_list_in_the_source_language(
                 ("uygulama24.txt", "%46,2"): "En çok güvenilen uygulamalar: Bankacılık (tr)",
                 ("yuancheng24.txt", "12.9%"): "不选择远程办公的主要原因: 费用更低 (zh)",
                 ("worries24.txt", "45%"): "Top spending priorities: Housing",
-                ("yuancheng24.txt", "71.3%"): "受访者最常使用的办公软件: 视频会议 (zh)"}
+                ("yuancheng24.txt", "71.3%"): "受访者最常使用的办公软件: 视频会议 (zh)",
+                ("yuancheng24.txt", "40.2%"): "受访者最常使用的办公软件: 在线文档 (zh)"}
     for key, label in expected.items():
         assert figures[key][1].split(": ", 1)[-1] == label or figures[key][1] == label, key
     for _, label in figures.values():

@@ -256,10 +256,9 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     for members in grouped_by(linkable, sentence_of).values():
         for a, b in combinations(members, 2):
             links.consider(a, b)
-    for members in grouped_by((n for n in linkable if n.group_key), lambda n: n.group_key
-                              ).values():
-        for a, b in zip(members, members[1:], strict=False):  # (a list of years under one
-            links.consider(a, b)  # lead-in is a comparison group over several lines)
+    for members in grouped_by((n for n in linkable if n.group_key), lambda n: n.group_key).values():
+        for a, b in zip(members, members[1:], strict=False):  # (a list's years: several lines)
+            links.consider(a, b)
     for node in linkable:
         if node.antecedent in by_id:
             links.consider(by_id[node.antecedent], node)
