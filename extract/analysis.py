@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,22 +75,82 @@ def observation_id(doc_id: str, stat: Statistic) -> str:
 def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
                      run_id: str) -> list[dict[str, Any]]:
     starts = [s.start for s in result.segments]
+    with_figures = {_segment_of(result.segments, starts, stat.start) for stat in result.statistics}
+    leads = segment.lead_ins(text, result.segments, {n for n in with_figures if n is not None})
+    by_seg = {seg.seg_no: seg for seg in result.segments}
+    year_rows = _year_rows(text, result, leads, by_seg, starts)
+    inline = _inline_lead_ins(text, result, leads, by_seg, starts)
     by_span = {(stat.start, stat.end): stat for stat in result.statistics}
     rows = []
     for stat in result.statistics:
         glossed = by_span.get(stat.paraphrase_of) if stat.paraphrase_of else None
-        index = bisect_right(starts, stat.start) - 1
-        seg_no = result.segments[index].seg_no if index >= 0 else None
+        seg_no = _segment_of(result.segments, starts, stat.start)
+        lead = by_seg[leads[seg_no]] if seg_no in leads else inline.get(stat.start)
         rows.append({
             "obs_id": observation_id(doc_id, stat), "doc_id": doc_id, "seg_no": seg_no,
             "start": stat.start, "end": stat.end, "surface": stat.surface, "value": stat.value,
             "unit": stat.unit, "qualifier": stat.qualifier, "population": stat.population,
             "year": stat.year, "year_basis": stat.year_basis,
-            "group_key": None if stat.group is None else f"{doc_id[:16]}:{stat.group}",
+            "group_key": (f"{doc_id[:16]}:{stat.group}" if stat.group is not None
+                          else f"{doc_id[:16]}:{year_rows[stat.start]}"
+                          if stat.start in year_rows else None),
             "concepts": list(stat.concepts),
             "claim": text[stat.sentence_start:stat.sentence_end],
             "claim_start": stat.sentence_start, "claim_end": stat.sentence_end,
             "rule": stat.rule, "extractor_version": result.extractor_version, "run_id": run_id,
             "paraphrase_of": observation_id(doc_id, glossed) if glossed else None,
+            # the heading or lead-in line of the list the figure's line belongs to
+            "lead_in": text[lead.start:lead.end] if lead else None,
+            "lead_in_seg": lead.seg_no if lead else None,
         })
     return rows
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _inline_lead_ins(text: str, result: DocumentAnalysis, leads: dict[int, int],
+                     by_seg: dict[int, Segment], starts: list[int]) -> dict[int, Segment]:
+    """The lead-in of each figure (by its start) of a list written inline after a colon
+    ("Als Gründe nannten die Befragten: Zeitmangel (52 %), Kosten (17 %) ..."), as a
+    segment of its own: the sentence up to its colon (extract/segment.py)."""
+    figures: dict[int, list[tuple[int, int]]] = {}
+    for stat in result.statistics:
+        seg_no = _segment_of(result.segments, starts, stat.start)
+        if seg_no is not None and seg_no not in leads:
+            figures.setdefault(seg_no, []).append((stat.start, stat.end))
+    found = {}
+    for seg_no, spans in figures.items():
+        seg = by_seg[seg_no]
+        end = segment.inline_lead_in(text, seg, sorted(spans))
+        if end is not None:
+            lead = Segment(seg_no=seg_no, start=seg.start, end=end, kind=seg.kind)
+            found.update({start: lead for start, _ in spans if start >= end})
+    return found
+
+
+def _year_rows(text: str, result: DocumentAnalysis, leads: dict[int, int],
+               by_seg: dict[int, Segment], starts: list[int]) -> dict[int, str]:
+    """The comparison group of each figure (by its start) of a list of years under one
+    lead-in ("Anteil mit Elektroauto:" over "- 2022: 4 %", "- 2023: 6 %", or a table's
+    rows "| 2022 | 4 % |"): items that say nothing but their year and figure are the
+    lead-in's measure at those years, as the values of a comparison in one sentence are
+    (a document's figures of one claim share a metric only so)."""
+    rows: dict[tuple[int, str], list[Statistic]] = {}
+    for stat in result.statistics:
+        seg_no = _segment_of(result.segments, starts, stat.start)
+        if seg_no not in leads or stat.group is not None or stat.year_basis != "explicit":
+            continue
+        seg = by_seg[seg_no]
+        rest = (text[seg.start:stat.start] + " " + text[stat.end:seg.end]).replace(
+            str(stat.year), " ")
+        if not any(ch.isalpha() for ch in _YEAR.sub(" ", rest)):
+            rows.setdefault((leads[seg_no], stat.unit), []).append(stat)
+    return {stat.start: f"lead-{lead}-{unit}" for (lead, unit), stats in rows.items()
+            if len({stat.year for stat in stats}) == len(stats) > 1 for stat in stats}
+
+
+def _segment_of(segments: list[Segment], starts: list[int], offset: int) -> int | None:
+    """The seg_no of the segment that holds `offset` (`starts`: the segments' starts)."""
+    index = bisect_right(starts, offset) - 1
+    return segments[index].seg_no if index >= 0 else None

@@ -33,6 +33,7 @@ from typing import Any
 
 from extract import languages, lexicon
 from extract.concepts import fold
+from extract.segment import LIST_START
 
 # (a comma between digits is a thousands or decimal mark: "1,512 adults", "2,5 Prozent")
 _BREAK = r"(?<!\d),|,(?!\d)|[，;；:：、()（）\[\]]|\s[–—-]\s|[.!?。！？]\s*$"
@@ -186,6 +187,39 @@ def _is_punct(token: str) -> bool:
     return not any(ch.isalnum() for ch in token)
 
 
+def all_words(text: str, lang: str) -> frozenset[str]:
+    """Every word of `text`, folded, function words too (figures left out): two headings
+    that differ only in "für" and "gegen" head two lists."""
+    return frozenset(_tokens(text, lang))
+
+
+LEAD_IN_MARK = "^"  # the function words of a list's lead-in among a claim's words: "^für"
+
+
+def lead_in_mark(lead_in: str, lang: str) -> str:
+    """One word of a list item's claim for the function words and negations of its
+    lead-in, which its content words leave out: items under "Gründe für Homeoffice" and
+    "Gründe gegen Homeoffice", or "选择…的原因" and "不选择…的原因", never have the same
+    words (the linker takes the same words for the same claim)."""
+    try:
+        vocabulary = _vocabulary(lang)
+        function_words = vocabulary.stopwords | vocabulary.negations
+    except lexicon.LexiconError:
+        function_words = frozenset()
+    return LEAD_IN_MARK + "+".join(sorted(all_words(lead_in, lang) & function_words))
+
+
+def negating(words: Iterable[str], lang: str) -> bool:
+    """Whether any of `words` (folded) is a negation of the language ("nicht", "不"; a
+    contraction ending in one: "don't")."""
+    try:
+        negations = _vocabulary(lang).negations
+    except lexicon.LexiconError:
+        return False
+    suffixes = tuple(n for n in negations if "'" in n or "’" in n)
+    return any(w in negations or (suffixes and w.endswith(suffixes)) for w in words)
+
+
 def content_words(text: str, lang: str) -> frozenset[str]:
     """Lemmas of the words of `text` that carry a claim."""
     return _content_words(" ".join(_FIGURE_CHARS.sub(" ", text).split()), lang)
@@ -259,12 +293,17 @@ def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
 
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = (), year: int | None = None, *,
-                change: bool = False) -> Claim:
+                change: bool = False, list_lead_in: str = "") -> Claim:
     """The claim of the figure at sentence[start:end]; `others` are the spans of the other
     figures of the sentence (a figure's clause stops at its neighbours); `year` the
     figure's year (a clause naming it says nothing more: see `numbers_of`). A `change`'s
     direction words ("上涨", "下降") are its sign, not its claim: prices that rose one year
-    and fell the next are one measure."""
+    and fell the next are one measure. `list_lead_in`: the heading or lead-in line of the list
+    the figure's line belongs to ("Top worries" over "Housing – 41%"): its words are the
+    claim's too (the item alone says almost nothing), its numbers are not."""
+    sentence = _without_list_mark(sentence)
+    # (a list written inline after its lead-in: no item's clause reaches into the lead-in)
+    inline = len(list_lead_in) if list_lead_in and sentence.startswith(list_lead_in) else 0
     floor = max((e for s, e in others if e <= start), default=0)
     ceiling = min((s for s, e in others if s >= end), default=len(sentence))
     try:
@@ -272,7 +311,7 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
         breaks = vocabulary.breaks
     except lexicon.LexiconError:
         vocabulary, breaks = None, re.compile(_BREAK)
-    lo, hi = _clause(sentence, start, end, breaks, floor, ceiling)
+    lo, hi = _clause(sentence, start, end, breaks, max(floor, inline), ceiling)
     own = fold(sentence[lo:hi], lang)  # the anaphor must be the figure's own
     anaphor = bool(vocabulary and any(cue in own for cue in vocabulary.anaphors))
     directions = vocabulary.directions if vocabulary and change else frozenset()
@@ -289,12 +328,15 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
         thin = thin or (not words and not change)
     elif len(words) < MIN_CLAUSE_WORDS:
         lo, hi = _between_neighbours(sentence, lo, hi, breaks, floor, ceiling)
+        lo = max(lo, inline)
         words = content_words(_around(sentence, lo, start, end, hi, lang), lang) - directions
     # (a lead-in before the first figure frames it too: "In the past 12 months, 31% ...")
     # (the other figures of the sentence are numbers of their own claims, not of this one)
     blanked = _without(sentence, others)
     lead_in = blanked[:lo] if floor == 0 else ""
     words |= numbers_of(lead_in + " " + _around(blanked, lo, start, end, hi, lang), lang, year)
+    if list_lead_in:
+        words |= content_words(list_lead_in, lang) | {lead_in_mark(list_lead_in, lang)}
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and (tokens & vocabulary.negations or (
         vocabulary.negating_forms and any(vocabulary.negating_forms.fullmatch(t)
@@ -303,6 +345,19 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))
+
+
+# Item numbers the segmenter does not take for a list's start (they also open sentences of
+# running text in Chinese): "1、", "（2）", "③".
+_ITEM_NUMBER = re.compile(r"\s*(?:\d{1,3}、|[（(]\d{1,3}[)）]|[\u2460-\u2473])\s*")
+
+
+def _without_list_mark(sentence: str) -> str:
+    """The sentence with the bullet or number that opens a list item blanked ("1. 节省通勤时间
+    57.2%", "• Housing – 41%"): the item's place in its list is no number of its claim, and
+    no word of its label (places kept: offsets stay those of the sentence)."""
+    mark = LIST_START.match(sentence) or _ITEM_NUMBER.match(sentence)
+    return " " * mark.end() + sentence[mark.end():] if mark else sentence
 
 
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?![\d.,]*\s?[%％])")  # (not a share)
@@ -514,14 +569,16 @@ def _around(sentence: str, lo: int, start: int, end: int, hi: int, lang: str) ->
 
 def trim_function_words(text: str, lang: str) -> str:
     """`text` without the words that carry no claim at its two ends ("of consumers say
-    they pay for" -> "consumers say they pay for")."""
+    they pay for" -> "consumers say they pay for"; where words are not spaced, the
+    segmenter's words: "和在线文档" -> "在线文档")."""
     try:
         stopwords = _vocabulary(lang).stopwords
     except lexicon.LexiconError:
         return text.strip()
-    words = text.split()
-    while words and fold(words[0].strip(",;:()"), lang) in stopwords:
+    unspaced = _unspaced(lang)  # (words not spaced: the segmenter's words, "和在线文档")
+    words = list(_segmenter().lcut(text.strip())) if unspaced else text.split()
+    while words and fold(words[0].strip(",;:() "), lang) in stopwords:
         words.pop(0)
-    while words and fold(words[-1].strip(",;:()"), lang) in stopwords:
+    while words and fold(words[-1].strip(",;:() "), lang) in stopwords:
         words.pop()
-    return " ".join(words)
+    return ("" if unspaced else " ").join(words)

@@ -11,7 +11,8 @@ from link_nodes import make_node, metrics  # tests/ is on sys.path
 from extract.claims import build_claim, names_a_part
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
-from warehouse.link_rules import sample_keys, score_pair
+from warehouse.link_rules import score_pair
+from warehouse.link_samples import sample_keys
 
 
 def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,

@@ -237,7 +237,7 @@ def test_a_pairs_second_value_restated_by_the_next_edition_joins_its_trend() -> 
              _node("l22", "gm24", "de", later, "7,6 %", 7.6, 2022, at=0),
              _node("l24", "gm24", "de", later, "6,2 %", 6.2, 2024, at=0)]
     assert _metrics(nodes) == {frozenset({"e20", "e22", "l22", "l24"}), frozenset({"drinks"})}
-    assert nodes[1].lead_words == nodes[0].words and not nodes[1].words
+    assert nodes[1].continued_words == nodes[0].words and not nodes[1].words
 
 
 def test_a_turkish_verb_negated_by_its_suffix_negates_the_claim() -> None:

@@ -20,7 +20,8 @@ from reports.snapshot import OTHER_STUDIES_SHOWN, read_warehouse
 from warehouse import report_reads
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims, linker_unit, stored_unit
-from warehouse.link_rules import sample_keys, score_pair
+from warehouse.link_rules import score_pair
+from warehouse.link_samples import sample_keys
 
 
 def _node(obs_id: str, doc: str, lang: str, sentence: str, surface: str, value: float,

@@ -9,7 +9,7 @@ from itertools import combinations
 from typing import Any
 
 from extract.concepts import find_concepts
-from warehouse import link_rules, linking, reconcile
+from warehouse import link_rules, link_samples, linking, reconcile
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
@@ -124,7 +124,7 @@ def _all_pairs_link(nodes: list[Node]) -> set[frozenset[str]]:
     for a, b, (method, _) in found:
         clusters.merge(a.obs_id, b.obs_id, same_measure=method in linking.SAME_MEASURE,
                        across=a.doc_id != b.doc_id, within_study=linking.same_study(a, b))
-    sample_keys = link_rules.sample_keys(nodes)
+    sample_keys = link_samples.sample_keys(nodes)
     by_key: dict[Any, list[str]] = defaultdict(list)
     for node in nodes:
         if node.obs_id in sample_keys:

@@ -74,6 +74,27 @@ def _without_table_rules(text: str, lang: str) -> str:
     return ", ".join(cell for cell in cells if content_words(cell, lang))
 
 
+_LEAD_MARKS = re.compile(r"^[#*•\-–\s]+")  # a Markdown heading's or a bullet's marks
+# A year in a lead-in (a report's title over its key figures: "Araştırması, 2024"): the
+# label of a metric of many editions names none of theirs.
+_YEARS = re.compile(r"[\s,(（]*(?<!\d)(?:19|20)\d\d(?!\d)[)）]?")
+
+
+def _under_lead_in(lead_in: str, item: str, lang: str) -> str:
+    """"Top worries: Housing": an item's label after its list's lead-in (without its
+    years, Markdown marks and the function words left at its end), cut on a whole word
+    to fit the label (left out when no word of it fits)."""
+    lead = _readable(_YEARS.sub("", _LEAD_MARKS.sub("", lead_in)), 10 * LABEL_LENGTH)
+    kept = trim_function_words(lead, lang)  # ("Top worries in": its end only; "En çok
+    lead = lead[:lead.find(kept)] + kept if kept else lead  # güvenilen" keeps "En çok")
+    item = _YEARS.sub("", item).strip(_LABEL_ENDS)  # ("- 2023: 6 %": a year's row)
+    room = LABEL_LENGTH - len(item) - 2
+    if len(lead) > room:
+        cut = lead.rfind(" ", 0, room + 1)
+        lead = lead[:cut].rstrip(_LABEL_ENDS) if cut > 0 else ""
+    return f"{lead}: {item}" if lead and item else lead or item
+
+
 def _label_member(members: list[Node]) -> Node:
     """The figure whose words name the metric: an English one if any, else the oldest
     with the most words; an exact figure before a gloss ("At least 7 in 10 adults (72%)":
@@ -107,7 +128,9 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     named = _label_member(members)
     lang = named.lang or "en"
     text = _readable(_without_table_rules(_without_figure(named, named.clause), lang))
-    if sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
+    if named.lead_in:  # a list item: its list's heading says what it is an item of
+        text = _under_lead_in(named.lead_in, text, lang)
+    elif sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
         text = _readable(_without_table_rules(_without_figure(named, named.claim), lang))
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"

@@ -15,6 +15,7 @@ from typing import Any
 
 from extract import languages
 from extract.claims import (
+    all_words,
     anaphor_frame,
     build_claim,
     content_words,
@@ -79,7 +80,12 @@ class Node:
     frame: frozenset[str] = frozenset()
     # a figure without words of its own that continues one before it in its sentence
     # ("von 9,8 % (2020) auf 7,6 % (2022)"): that one's words (not stored: read from it)
+    continued_words: frozenset[str] = frozenset()
+    # the heading or lead-in line of the list its line belongs to ("Top worries"; its
+    # content words are among `words`), every word of that line, and the item's own words
+    lead_in: str = ""
     lead_words: frozenset[str] = frozenset()
+    own_words: frozenset[str] = frozenset()
     # Where it stands among its document's figures (the figures held once per document);
     # None until read: `attach_claims` reads it from the nodes of its document it is given,
     # unless `place_reader` is set (a load of only some of a document's figures reads the
@@ -138,7 +144,8 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
         for node, span in zip(members, spans, strict=True):
             others = tuple(other for other in spans if other != span)
             claim = build_claim(node.claim, span[0], span[1], node.lang or "en", others,
-                                node.year, change=node.unit in CHANGE_UNITS)
+                                node.year, change=node.unit in CHANGE_UNITS,
+                                list_lead_in=node.lead_in)
             node.words, node.clause, node.negated = claim.words, claim.clause, claim.negated
             node.anaphor, node.gloss = claim.anaphor, claim.gloss
             node.thin, node.respectively = claim.thin, claim.respectively
@@ -165,11 +172,11 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 same_sentence = [m for m in members[:i] if sentence_of(m) == sentence_of(node)]
                 node.antecedent = _antecedent(same_sentence, node)
         _headlines(members)
-    _lead_words(nodes)
+    _continued_words(nodes)
     return nodes
 
 
-def _lead_words(nodes: list[Node]) -> None:
+def _continued_words(nodes: list[Node]) -> None:
     """Each figure without words of its own that refers back to one (a pair's second
     value, "(2022: 63%)") holds that one's words: another edition that gives the same
     value as its main figure restates it. The figure referred to is in its sentence, so it
@@ -178,7 +185,7 @@ def _lead_words(nodes: list[Node]) -> None:
     for node in nodes:
         lead = by_id.get(node.antecedent) if node.antecedent and not node.words else None
         if lead is not None and sentence_of(lead) == sentence_of(node):
-            node.lead_words = lead.words
+            node.continued_words = lead.words
 
 
 def periods(node: Node) -> frozenset[str]:
@@ -231,6 +238,9 @@ def _read_claim(members: list[Node]) -> None:
     words, the points of an answer scale its clause names, and whether a count of people
     is a survey's sample size (its sentence speaks of a survey) or a part of it."""
     for node in members:
+        if node.lead_in:  # (both cached by text: a list's items share their lead-in)
+            node.lead_words = all_words(node.lead_in, node.lang or "en")
+            node.own_words = content_words(node.clause, node.lang or "en")
         node.predicates = predicates_of(node.words, node.lang)
         node.scale = scale_points(node.clause, node.lang or "en")
         if node.anaphor:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from extract.claims import NUMBER_MARK, content_words, is_gloss
+from extract.claims import NUMBER_MARK, content_words, is_gloss, negating
 from extract.rules import part_prefixes
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby, periods
 
@@ -112,10 +112,10 @@ def _claim_similarity(a: Node, b: Node) -> float:
     return jaccard(a.words, b.words)
 
 
-def _lead_similarity(a: Node, b: Node) -> float:
+def _continued_similarity(a: Node, b: Node) -> float:
     """The claims' similarity where a figure without words of its own reads those of the
-    figure it continues (`Node.lead_words`): one study's earlier value, restated."""
-    return jaccard(a.words or a.lead_words, b.words or b.lead_words)
+    figure it continues (`Node.continued_words`): one study's earlier value, restated."""
+    return jaccard(a.words or a.continued_words, b.words or b.continued_words)
 
 
 def _claim_containment(a: Node, b: Node) -> float:
@@ -222,7 +222,8 @@ def _restatement(a: Node, b: Node) -> tuple[str, float] | None:
         return ("restatement", 0.6 + 0.4 * similarity) if similarity >= SAME_CLAIM else None
     if a.study is None or a.study != b.study:
         return None
-    if a.lang == b.lang and similarity < RESTATED_CLAIM and _lead_similarity(a, b) < RESTATED_CLAIM:
+    if (a.lang == b.lang and similarity < RESTATED_CLAIM
+            and _continued_similarity(a, b) < RESTATED_CLAIM):
         return None
     if a.lang != b.lang and not _restated_across_languages(a, b):
         return None
@@ -309,6 +310,8 @@ def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return None  # (negation words are told apart within a language only)
     if other_scale_points(a, b) or other_numbers(a, b):
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
+    if other_list_entries(a, b):
+        return None  # "Kosten" as a reason for and as a reason against; two items of a list
     found = _restatement(a, b)
     if found:
         return found
@@ -375,6 +378,35 @@ def other_periods(a: Node, b: Node) -> bool:
         return False
     periods_a, periods_b = periods(a), periods(b)
     return bool(periods_a and periods_b and periods_a != periods_b)
+
+
+def other_list_entries(a: Node, b: Node) -> bool:
+    """Figures of list items in one language that are not one entry of one list (their
+    claims hold the words of their lists' lead-ins, which alone would make them alike):
+    two items of one list ("Ruhe: 41 %", "Kosten: 17 %"), or one item word under two
+    lead-ins ("Kosten" under "Gründe dafür" and "Gründe dagegen"). Lead-ins are alike
+    when one repeats every word of the other, function words too ("für" is not "gegen"),
+    and adds no negation ("不选择…的原因" is not "选择…的原因"); items when their own words
+    are the same claim, or, with no words of their own, when each names its year (rows of
+    a list of years). An item and a figure outside a list are one only if the other's
+    claim names at least half the item's own words."""
+    if a.lang != b.lang or not (a.lead_words or b.lead_words):
+        return False
+    if a.lead_words and b.lead_words:
+        leads_alike = ((a.lead_words <= b.lead_words or b.lead_words <= a.lead_words)
+                       and not negating(a.lead_words ^ b.lead_words, a.lang or "en"))
+        if not (a.own_words or b.own_words):  # ("- 2023: 6 %": the lead-in is the claim)
+            return not (leads_alike and _dated_row(a) and _dated_row(b))
+        return not leads_alike or jaccard(a.own_words, b.own_words) < SAME_CLAIM
+    item, other = (a, b) if a.lead_words else (b, a)
+    return 2 * len(item.own_words & other.words) < len(item.own_words) or not item.own_words
+
+
+def _dated_row(node: Node) -> bool:
+    """Whether a list item without words of its own names its figure's year ("- 2023: 6
+    %"): it is the lead-in's measure in that year. One that does not (a row whose year
+    was not read) is no value of a known year."""
+    return node.year is not None and str(node.year) in node.claim
 
 
 def other_waves(a: Node, b: Node) -> bool:
@@ -460,52 +492,3 @@ def _would_conflict(a: Node, b: Node) -> bool:
     if a.lang != b.lang:
         return True
     return not _sentences_alike(a, b)
-
-
-def _survey_of(node: Node) -> tuple[str, int | None]:
-    """One wave of one study: its samples are one sample or sub-samples of it."""
-    return node.study or node.doc_id, node.year
-
-
-def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
-    """Cluster key of every count that describes a survey's sample.
-
-    Samples of different studies are one measure ("survey responses"), whoever was
-    asked; but a wave of a study whose documents name several sub-samples ("3,450
-    consumers and 1,200 leaders", or a summary that gives only the leaders) keeps them
-    apart by group: a sub-sample's size is no conflicting figure of the whole's. So is a
-    part the text names as one ("其中在校大学生820人", "davon 150 aus der Industrie")
-    when its group was read as the whole's, and each wave of a study fielded several times in one
-    year (two polls a fortnight apart) has a sample of its own.
-    """
-    groups_in_survey: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
-    editions_in_year: dict[tuple[str | None, int | None], set[str | None]] = defaultdict(set)
-    wholes: set[tuple[str, str | None]] = set()  # (document, group) of whole samples
-    for node in nodes:
-        if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
-            groups_in_survey[_survey_of(node)].add(node.population)
-            editions_in_year[(node.study, node.survey_year)].add(_wave_of(node))
-            if not node.sub_sample:
-                wholes.add((node.doc_id, node.population))
-    keys: dict[str, tuple[str, ...]] = {}
-    for node in nodes:
-        kind = count_kind(node)
-        if kind is None:
-            continue
-        if not node.sample:  # a count that is a finding ("41,300 people were claiming"):
-            continue  # linked by its claim
-        # (an earlier wave's sample, another year in the same document, is no sub-sample)
-        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
-        group = str(node.population) if several else "*"
-        if node.sub_sample and (node.doc_id, node.population) in wholes and (
-                kind == PEOPLE_SAMPLE_LABEL):  # a part read as the whole's group
-            group = f"part of {node.population}"
-        waves = len(editions_in_year[(node.study, node.survey_year)]) > 1
-        keys[node.obs_id] = (kind, group, str(_wave_of(node))) if waves else (kind, group)
-    return keys
-
-
-def _wave_of(node: Node) -> str:
-    """A figure's wave of its study: its edition, or its document where the study names no
-    editions (`other_waves`: a monthly poll's releases listed by their publisher)."""
-    return node.edition or node.doc_id

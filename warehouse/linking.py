@@ -35,9 +35,9 @@ from warehouse.link_rules import (
     fingerprints,
     jaccard,
     same_study,
-    sample_keys,
     score_pair,
 )
+from warehouse.link_samples import sample_keys
 
 if TYPE_CHECKING:
     from warehouse.link_curation import KeptApart
@@ -255,6 +255,9 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
     by_id = {n.obs_id: n for n in linkable}
     for members in grouped_by(linkable, sentence_of).values():
         for a, b in combinations(members, 2):
+            links.consider(a, b)
+    for members in grouped_by((n for n in linkable if n.group_key), lambda n: n.group_key).values():
+        for a, b in zip(members, members[1:], strict=False):  # (a list's years: several lines)
             links.consider(a, b)
     for node in linkable:
         if node.antecedent in by_id:

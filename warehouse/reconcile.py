@@ -36,7 +36,7 @@ NODE_SELECT = (
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
     " o.claim_start, o.start, o.\"end\", r.started_at, t.translated, src.edition,"
     " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher, src.survey_year,"
-    " o.rule"
+    " o.rule, o.lead_in"
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN sources src ON src.source_id = d.source_id"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
@@ -76,9 +76,9 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
                 study=shared(study_of(row[17], row[18], row[20])), heading=bool(row[19]),
-                survey_year=row[21]))
-            if stored and row[25] is not None:  # the stored claim's clause
-                _stored_claim(nodes[-1], row[23:], shared)
+                survey_year=row[21], lead_in=shared(row[23] or "")))
+            if stored and row[26] is not None:  # the stored claim's clause
+                _stored_claim(nodes[-1], row[24:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     if where:
         reader = PlaceReader(con)

@@ -14,6 +14,7 @@ from extract.context.work import (
     _Work,
 )
 from extract.rules import LanguageRules
+from extract.segment import LIST_START
 
 _CLAUSE_END = re.compile(r"[;；]")
 _YEAR_START = re.compile(r"(?:19|20)\d\d(?![\d.,])")
@@ -44,7 +45,7 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
         next_start = len(text)
     # A figure in parentheses after a number that is no figure reads the cues before it.
     lead = work.cue_start if work.cue_start is not None and work.head is None else work.lead
-    window_start = max(prev_end, lead - _BEFORE_CHARS)
+    window_start = max(prev_end, lead - _BEFORE_CHARS, _list_mark_end(text, lead))
     before = text[window_start:lead]
     after = text[work.cand.end : min(next_start, work.cand.end + _BEFORE_CHARS)]
     is_base = {start for start, _, _ in baselines}
@@ -57,6 +58,9 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
     # ("74.6% in March 2025, 0.3 percentage points lower" shares it).
     after_figure = i > 0 and window_start == prev_end
     shared = None
+    row = _ROW_YEAR.match(text, _list_mark_end(text, lead), lead)
+    if row and row.end() == lead:  # "| 2022 | 5 % |", "- 2023: 6 %": a row of a year
+        return _year_of(row)
     for regex in before_forms:
         match = regex.search(before)
         if match and window_start + match.start("year") not in is_base:
@@ -69,6 +73,18 @@ def _explicit_year(text: str, works: list[_Work], i: int, rules: LanguageRules,
         if match and work.cand.end + match.start("year") not in is_base:
             return _year_of(match)
     return shared
+
+
+# A table row or list item that opens with its year: "| 2022 | 5 % |", "2023: 6 %" (the
+# same in every language: a year, then a table rule or a colon, then the figure).
+_ROW_YEAR = re.compile(r"\s*\|?\s*(?P<year>(?:19|20)\d\d)\s*[|:：]\s*")
+
+
+def _list_mark_end(text: str, lead: int) -> int:
+    """Where the bullet or number opening a list item ends ("- 2023: 6 %"): the cues
+    before a figure read the item from there, as a sentence from its start."""
+    mark = LIST_START.match(text)
+    return mark.end() if mark and mark.end() <= lead else 0
 
 
 # "four years ago" is about an earlier survey; further back it is history, not a wave.
