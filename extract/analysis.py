@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract import concepts, langid, lexicon, segment, versions
+from extract import citations, concepts, langid, lexicon, segment, versions
 from extract.records import Segment, Statistic
 
 
@@ -62,6 +62,7 @@ def analyse(text: str, declared_language: str | None, survey_year: int | None,
     found = statistics.find_statistics(text, language or "en", survey_year, segments,
                                        population)
     found = concepts.attach_concepts(text, found, language or "en", segments)
+    found = citations.attach_citations(text, found, language or "en")
     return DocumentAnalysis(language=language, confidence=confidence, segments=segments,
                             statistics=found, extractor_version=extractor_version())
 
@@ -91,5 +92,6 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
             "claim_start": stat.sentence_start, "claim_end": stat.sentence_end,
             "rule": stat.rule, "extractor_version": result.extractor_version, "run_id": run_id,
             "paraphrase_of": observation_id(doc_id, glossed) if glossed else None,
+            "cited": stat.cited,
         })
     return rows

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
+from extract.citations import cited_key
 from extract.claims import (
     anaphor_frame,
     build_claim,
@@ -106,16 +107,43 @@ _EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")
 ANAPHOR_REACH = 400  # an anaphor refers back at most this many characters (about a sentence)
 
 
-def study_of(edition: str | None, source_id: str | None, publisher: str | None = None
-             ) -> str | None:
+def study_of(edition: str | None, source_id: str | None, publisher: str | None = None,
+             cited: str | None = None, studies: dict[str, str] | None = None) -> str | None:
     """The study a figure belongs to: its edition's series ("dvm-ki-monitor-2024" and
-    "-2023" are one study, as are "salesforce-sos-4" and "-5"), else its publisher's,
-    else its own source."""
+    "-2023" are one study, as are "salesforce-sos-4" and "-5"); in a document without an
+    edition (press coverage) the survey its sentence cites (`cited`, extract/citations.py):
+    the corpus's study of that name (`studies`, see `cited_study_names`), else the cited
+    name itself; else its publisher's, else its own source."""
     if edition:
         return _EDITION_NUMBER.sub("", edition.strip().lower()) or edition
+    if cited:
+        return (studies or {}).get(cited) or "cited:" + cited
     if publisher and publisher.strip():
         return "publisher:" + " ".join(publisher.lower().split())
     return f"source:{source_id}" if source_id else None
+
+
+def cited_study_names(sources: Iterable[tuple[str, str | None, str | None]]
+                      ) -> dict[str, str]:
+    """The study of each name coverage may cite a survey by, from the sources that have an
+    edition (edition, publisher, title): its publisher without the parts after a comma and
+    in parentheses ("Calder Institute (fictional), press release": "calder institute"),
+    its series ("calder-commuter-outlook-2025": "calder commuter outlook") and its title
+    without years ("Commuter Outlook 2025": "commuter outlook"). A name two studies share
+    names neither."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for edition, publisher, title in sources:
+        study = study_of(edition, None)
+        if study is None:
+            continue
+        names = {study.replace("-", " ").replace("_", " ")}
+        if publisher:
+            names.add(cited_key(re.split(r"[,，]", publisher, maxsplit=1)[0]))
+        if title:
+            names.add(cited_key(re.sub(r"\b(?:19|20)\d\d\b|(?:19|20)\d\d年?", "", title)))
+        for name in names - {""}:
+            named[name].add(study)
+    return {name: next(iter(found)) for name, found in named.items() if len(found) == 1}
 
 
 def attach_claims(nodes: list[Node]) -> list[Node]:

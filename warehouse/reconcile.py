@@ -17,6 +17,7 @@ from warehouse.link_claims import (
     Place,
     Shared,
     attach_claims,
+    cited_study_names,
     linker_unit,
     places,
     stored_unit,
@@ -36,7 +37,7 @@ NODE_SELECT = (
     " o.qualifier, o.population, o.year, o.group_key, o.concepts, o.surface, o.claim,"
     " o.claim_start, o.start, o.\"end\", r.started_at, t.translated, src.edition,"
     " coalesce(src.source_id, d.source_id), s.kind = 'heading', src.publisher, src.survey_year,"
-    " o.rule"
+    " o.rule, o.cited"
     " FROM current_observations o JOIN documents d USING (doc_id)"
     " LEFT JOIN sources src ON src.source_id = d.source_id"
     " LEFT JOIN segments s ON s.doc_id = o.doc_id AND s.seg_no = o.seg_no"
@@ -55,6 +56,7 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
     the sentence, topics and word shingles that many observations share are held once
     (a large corpus repeats them often). With `stored`, claims this linker stored are
     read rather than built again (an incremental run reads its existing figures so)."""
+    studies = cited_studies(con)  # (before the batches: a query ends the one open)
     sql = NODE_SELECT
     if stored:
         sql = sql.replace(" FROM current_observations o",
@@ -75,16 +77,25 @@ def load_nodes(con: duckdb.DuckDBPyConnection, where: str = "", batch: int = 50_
                 surface=row[10], claim=shared(row[11]), claim_start=row[12], start=row[13],
                 end=row[14], order=(shared(str(row[15])), row[0]), claim_en=row[16],
                 shingles=shared.shingles(row[11], lang), edition=shared(row[17]),
-                study=shared(study_of(row[17], row[18], row[20])), heading=bool(row[19]),
+                study=shared(study_of(row[17], row[18], row[20], row[23], studies)),
+                heading=bool(row[19]),
                 survey_year=row[21]))
-            if stored and row[25] is not None:  # the stored claim's clause
-                _stored_claim(nodes[-1], row[23:], shared)
+            if stored and row[26] is not None:  # the stored claim's clause
+                _stored_claim(nodes[-1], row[24:], shared)
     nodes.sort(key=lambda n: (n.order[0], n.doc_id, n.start))
     if where:
         reader = PlaceReader(con)
         for node in nodes:
             node.place_reader = reader
     return attach_claims(nodes)
+
+
+def cited_studies(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The studies of the corpus by the names coverage cites them by (`cited_study_names`:
+    a publisher, an edition's series), read from the sources that have an edition."""
+    rows = con.execute("SELECT DISTINCT edition, publisher, title FROM sources"
+                       " WHERE edition IS NOT NULL AND trim(edition) <> ''").fetchall()
+    return cited_study_names(rows)
 
 
 class PlaceReader:
