@@ -21,6 +21,7 @@ from functools import cache
 
 from extract import lexicon
 from extract.records import Statistic
+from extract.rules import rules_for
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,22 @@ def cited_key(name: str) -> str:
     return key.strip(" .,-")
 
 
+def _names_people(name: str, lang: str) -> bool:
+    """"Die Befragung der Beschäftigten ergab": the name is the people asked (a group of the
+    language's population lexicon), not an institute."""
+    rules = rules_for(lang)
+    found = rules.term_regex.match(name)
+    return bool(found and found.end() >= len(name.rstrip()) - 1
+                and rules.population_of(found.group(0)))
+
+
 def citations(text: str, lang: str) -> list[Citation]:
     """Every citation of a survey in a document, in order."""
     found = []
     for pattern in _patterns(lang):
         for match in pattern.finditer(text):
             key = cited_key(match.group("name"))
-            if len(key) < 2:
+            if len(key) < 2 or _names_people(match.group("name"), lang):
                 continue
             year = match.groupdict().get("year")
             found.append(Citation(key, int(year) if year else None, match.start()))

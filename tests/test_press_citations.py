@@ -1,0 +1,201 @@
+"""Press coverage that cites a survey, and the samples surveys state, in German, Turkish,
+Chinese and English. A figure of an article (a document without an edition) belongs to the
+survey its sentence or the coverage before it cites (extract/citations.py), not to the
+outlet: an article links to the survey's own release across languages, and one outlet's
+articles on two institutes' polls are two studies, never a conflict. Samples told by
+their verb ("asked 3,100 commuters", "1.850 çalışan katıldı", "共访问了2,000名职工") are
+found; a part of a sample ("of whom 800 were managers") does not say whom a survey asked.
+The documents are in tests/unseen_press_docs.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from unseen_press_docs import write_corpus
+
+from extract.citations import citations, cited_key
+from extract.statistics import find_statistics
+from flows.pipeline import run_without_prefect
+from warehouse.link_claims import cited_study_names, study_of
+
+# --------------------------------------------------------------------------- citations
+
+
+@pytest.mark.parametrize(("lang", "text", "name", "year"), [
+    ("de", "Laut einer repräsentativen Umfrage des Instituts Wegmark nutzen 40 Prozent das "
+     "Rad.", "instituts wegmark", None),
+    ("de", "Eine Studie der Hafenwerk Stiftung zeigt, dass 31 Prozent pendeln.",
+     "hafenwerk stiftung", None),
+    ("de", "In der Ausgabe 2024 des Lindental Monitors gaben 12 Prozent an ...",
+     "lindental monitors", 2024),
+    ("en", "A poll by Norrow Research found that 57% of adults agree.", "norrow research",
+     None),
+    ("en", "According to the latest survey from the Orchard Institute for Work, 40% ...",
+     "orchard institute for work", None),
+    ("en", "In the 2024 edition of the Commuter Outlook, 55% said so.", "commuter outlook",
+     2024),
+    ("en", "Tessel Group surveyed 2,350 adults online.", "tessel group", None),
+    ("en", "Gallup's latest poll puts the share at 41%.", "gallup", None),
+    ("tr", "Anadolu Veri şirketinin araştırmasına göre çalışanların yüzde 58'i ...",
+     "anadolu veri", None),
+    ("tr", "Kavşak Araştırma'nın yaptığı ankete göre yüzde 64 ...", "kavşak araştırma", None),
+    ("zh", "据启航研究院发布的调查，七成受访职工希望弹性上班。", "启航研究院", None),
+    ("zh", "近三成受访者，明德咨询近日发布的调查显示，过半受访者愿意。", "明德咨询", None),
+])
+def test_a_citation_names_the_survey_and_its_edition(lang: str, text: str, name: str,
+                                                     year: int | None) -> None:
+    found = citations(text, lang)
+    assert [(c.name, c.year) for c in found] == [(name, year)]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Researchers surveyed 2,000 adults."),  # nobody named
+    ("en", "The survey found that 23% of adults would take a pay cut."),
+    ("tr", "Yapılan araştırmaya göre yüzde 40 ..."),  # "the survey made": no name
+    ("tr", "Araştırmaya göre yüzde 40 ..."),
+    ("de", "Die Befragung der Beschäftigten ergab 40 Prozent."),  # the people, no citation
+])
+def test_a_survey_without_a_name_is_no_citation(lang: str, text: str) -> None:
+    assert citations(text, lang) == []
+
+
+def test_a_cited_name_is_keyed_as_its_publisher_entry_is() -> None:
+    assert cited_key("Kavşak Araştırma'nın") == cited_key("Kavşak Araştırma A.Ş.")
+    assert cited_key("The Calder Institute") == "calder institute"
+    names = cited_study_names([
+        ("calder-commuter-outlook-2025", "Calder Institute (fictional), press release",
+         "Commuter Outlook 2025"),
+        ("calder-commuter-outlook-2024", "Calder Institute (fictional), press release",
+         "Commuter Outlook 2024"),
+        ("twin-a-2025", "Twin Research", "A 2025"), ("twin-b-2025", "Twin Research", "B")])
+    assert names["calder institute"] == names["commuter outlook"] == "calder-commuter-outlook"
+    assert "twin research" not in names  # two studies share it: it names neither
+
+
+def test_only_a_document_without_an_edition_takes_the_cited_study() -> None:
+    names = {"calder institute": "calder-commuter-outlook"}
+    assert study_of(None, "a.txt", "Rheinbote", "calder institute", names) == (
+        "calder-commuter-outlook")
+    assert study_of(None, "a.txt", "Daily Ledger", "norrow research", names) == (
+        "cited:norrow research")
+    assert study_of("ledger-digest-2025", "a.txt", "Daily Ledger", "norrow research",
+                    names) == "ledger-digest"
+    assert study_of(None, "a.txt", "Daily Ledger", None, names) == "publisher:daily ledger"
+
+
+def test_coverage_before_and_after_its_citation_takes_it() -> None:
+    text = ("Most adults back a shorter week\n\n"
+            "Some 57% of adults back it, a poll by Norrow Research found.\n\n"
+            "The poll also found that 23% of adults would take a pay cut.\n\n"
+            "A separate survey by Tessel Group put support at 49%.\n")
+    found = find_statistics(text, "en", 2025)
+    from extract.citations import attach_citations
+    cited = {s.surface: s.cited for s in attach_citations(text, found, "en")}
+    assert cited == {"57%": "norrow research", "23%": "norrow research",
+                     "49%": "tessel group"}
+
+
+# --------------------------------------------------------------------------- samples
+
+
+@pytest.mark.parametrize(("lang", "text", "surface", "value"), [
+    ("en", "The Calder Institute asked 3,100 commuters about their journeys.", "3,100", 3100),
+    ("en", "Norrow Research interviewed 1,204 adults by telephone.", "1,204", 1204),
+    ("tr", "Ankete 1.850 çalışan katıldı.", "1.850", 1850),
+    ("tr", "Araştırmada 3 bin 100 çiftçiyle yüz yüze görüşüldü.", "3 bin 100", 3100),
+    ("tr", "Araştırma kapsamında 12 bin 400 kişiyle görüşüldü.", "12 bin 400", 12400),
+    ("zh", "本次调查共访问了2,000名职工。", "2,000", 2000),
+    ("zh", "调查覆盖3,000名受访者。", "3,000", 3000),
+    ("zh", "共回收有效问卷3,012份。", "3,012", 3012),
+    ("de", "Befragt wurden 2.013 Personen ab 18 Jahren.", "2.013", 2013),
+    ("de", "Ein eigenes Auto besitzen 73 Prozent (Basis: n = 1.004).", "1.004", 1004),
+])
+def test_a_sample_told_by_its_verb_is_found(lang: str, text: str, surface: str,
+                                            value: int) -> None:
+    counts = [(s.surface, s.value) for s in find_statistics(text, lang, 2025)
+              if s.unit == "count"]
+    assert counts == [(surface, value)]
+
+
+def test_asking_questions_is_no_sample() -> None:
+    assert find_statistics("The pollsters asked 12 questions.", "en", 2025) == []
+
+
+def test_a_part_of_the_sample_does_not_say_whom_the_survey_asked() -> None:
+    """The lead's group after "of whom" is a part's: a share without a group of its own is
+    not about managers."""
+    text = ("Commuter survey\n\nThe institute asked 3,100 people in six areas, of whom 800 "
+            "were managers.\n\nMost respondents, 62%, say their journey takes longer.\n")
+    shares = {s.surface: s.population for s in find_statistics(text, "en", 2025)
+              if s.unit == "percent"}
+    assert shares["62%"] != "executives"
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+class Run:
+    def __init__(self, path: Path) -> None:
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute(
+                "SELECT d.file_name, o.surface, mo.metric_id, c.study, o.value, o.qualifier,"
+                " o.unit FROM metric_observations mo JOIN observations o USING (obs_id)"
+                " JOIN documents d USING (doc_id) JOIN claims c USING (obs_id)").fetchall()
+            self.conflicts = con.execute('SELECT metric, year, "values" FROM conflicts'
+                                         ).fetchall()
+        self.rows = {(file, surface): tuple(rest) for file, surface, *rest in rows}
+
+    def metric(self, file: str, surface: str) -> str:
+        return str(self.rows[(file, surface)][0])
+
+    def study(self, file: str, surface: str) -> str:
+        return str(self.rows[(file, surface)][1])
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    folder = tmp_path_factory.mktemp("press")
+    corpus = write_corpus(folder / "corpus")
+    summary = run_without_prefect(str(corpus), str(folder / "w.duckdb"), str(folder / "site"),
+                                  publish=False)
+    assert summary["status"] == "completed"
+    return Run(folder / "w.duckdb")
+
+
+def test_no_conflict_between_two_institutes_polls_of_one_outlet(run: Run) -> None:
+    assert run.conflicts == []
+    assert run.study("ledger_norrow.txt", "23%") == "cited:norrow research"
+    assert run.study("ledger_tessel.txt", "31%") == "cited:tessel group"
+    # their samples are two studies' too
+    assert run.study("ledger_norrow.txt", "1,204") != run.study("ledger_tessel.txt", "2,350")
+    assert run.study("gundem_anadolu_veri.txt", "yüzde 58") != run.study(
+        "gundem_kavsak.txt", "yüzde 64")
+
+
+def test_coverage_in_german_links_to_the_english_release_it_cites(run: Run) -> None:
+    assert run.study("rheinbote_pendeln.txt", "62 Prozent") == "calder-commuter-outlook"
+    assert run.metric("rheinbote_pendeln.txt", "62 Prozent") == run.metric(
+        "calder_commute_2025.txt", "62%")
+    assert run.metric("rheinbote_pendeln.txt", "18 Prozent") == run.metric(
+        "calder_commute_2025.txt", "18%")
+    assert run.metric("rheinbote_pendeln.txt", "62 Prozent") != run.metric(
+        "rheinbote_pendeln.txt", "18 Prozent")
+
+
+def test_chinese_verbal_shares_are_shares_and_gloss_their_figure(run: Run) -> None:
+    paper = "chenbao_qihang.txt"
+    assert run.rows[(paper, "七成")][2:] == (70.0, "approx", "percent")
+    assert run.rows[(paper, "近三成")][2:] == (30.0, "nearly", "percent")
+    assert run.rows[(paper, "过半")][2:] == (50.0, "more_than", "percent")
+    assert run.metric(paper, "七成") == run.metric(paper, "70.4%")
+    assert len({run.metric(paper, s) for s in ("70.4%", "近三成", "过半")}) == 3
+    assert run.study(paper, "过半") == "cited:启航研究院"
+
+
+def test_samples_of_coverage_are_found(run: Run) -> None:
+    for figure in [("calder_commute_2025.txt", "3,100"), ("ledger_norrow.txt", "1,204"),
+                   ("gundem_kavsak.txt", "1.850"), ("gundem_anadolu_veri.txt", "12 bin 400"),
+                   ("chenbao_qihang.txt", "2,000")]:
+        assert figure in run.rows, figure
