@@ -15,7 +15,7 @@ the warehouse to decide (`warehouse/link_claims.study_of`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -65,17 +65,34 @@ def _names_people(name: str, lang: str) -> bool:
                 and rules.population_of(found.group(0)))
 
 
-def citations(text: str, lang: str) -> list[Citation]:
-    """Every citation of a survey in a document, in order."""
-    found = []
+def _cited(text: str, lang: str) -> Iterator[tuple[re.Match[str], str]]:
+    """Each citation's match and its key (a name that is a group of people is none)."""
     for pattern in _patterns(lang):
         for match in pattern.finditer(text):
             key = cited_key(match.group("name"))
-            if len(key) < 2 or _names_people(match.group("name"), lang):
-                continue
-            year = match.groupdict().get("year")
-            found.append(Citation(key, int(year) if year else None, match.start()))
+            if len(key) >= 2 and not _names_people(match.group("name"), lang):
+                yield match, key
+
+
+def citations(text: str, lang: str) -> list[Citation]:
+    """Every citation of a survey in a document, in order."""
+    found = []
+    for match, key in _cited(text, lang):
+        year = match.groupdict().get("year")
+        found.append(Citation(key, int(year) if year else None, match.start()))
     return sorted(found, key=lambda c: c.start)
+
+
+def without_cited_names(text: str, lang: str) -> str:
+    """The text with each cited institute's name blanked (its places kept): the words of a
+    name ("Anadolu Veri şirketinin", "Institut der Unternehmen") name no figure's group
+    and hold no figure. A pattern's group `by` (the name with the word for the institute)
+    is blanked where it has one, else its group `name`."""
+    spans = [match.span("by") if match.groupdict().get("by") else match.span("name")
+             for match, _ in _cited(text, lang)]
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def attach_citations(text: str, stats: Sequence[Statistic], lang: str) -> list[Statistic]:

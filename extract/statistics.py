@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span
 
 from extract import languages
 from extract.candidates import find_candidates, forms_by_sentence
+from extract.citations import without_cited_names
 from extract.claims import names_a_part
 from extract.context import Figure, analyse_sentence, size_bands_in
 from extract.records import Segment, Statistic
@@ -485,7 +486,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     """
     segs = list(segments) if segments is not None else segment(text)
     shown = text
-    text = _headlines_folded(text, segs, lang)
+    text = without_cited_names(_headlines_folded(text, segs, lang), lang)
     found = _run(text, segs, lang)
     decided: dict[int, list[_Given]] = {}  # the groups given to each sentence's figures
     index_of = {s.seg_no: i for i, s in enumerate(segs)}

@@ -7,6 +7,7 @@ them).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -67,6 +68,7 @@ class Node:
     # translated and holds no other figure of its unit (a translation is not cut by clause)
     headline_of: str | None = None  # obs_id of the figure of the body a headline gives
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
+    sample_rule: bool = False  # ... as its rule read it ("n = 1,004", "asked 3,100 commuters")
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
     # the points of an answer scale its clause names ("sehr zufrieden": very); None where
@@ -194,17 +196,29 @@ def _read_places(nodes: list[Node]) -> None:
     document given (a caller holding only some of a document's figures reads the others
     with `places` instead)."""
     for members in grouped_by(nodes, lambda n: n.doc_id).values():
-        found = places([(n.start, n.unit, n.year, n.value) for n in members])
+        found = places([(n.start, n.unit, n.year, n.value, n.sample_rule) for n in members])
         for node in members:
             node.place = found[node.start]
 
 
-def places(figures: list[tuple[int, str, int | None, float]]) -> dict[int, Place]:
-    """The place of each figure of one document (start, unit, year, value), by its start:
-    the document's figures in order, held once, and its index among them."""
+def places(figures: list[tuple[int, str, int | None, float, bool]]) -> dict[int, Place]:
+    """The place of each figure of one document (start, unit, year, value, whether a rule
+    read it as a survey's sample), by its start: the document's figures in order, held
+    once, and its index among them. A sample size is held as a figure no other equals:
+    every document on a study states it first, so it vouches for no order of findings."""
     ordered = sorted(figures, key=lambda figure: figure[0])
-    held = tuple((unit, year, round(value, 1)) for _, unit, year, value in ordered)
+    held = tuple((SAMPLE_PLACE, None, math.nan) if sample else (unit, year, round(value, 1))
+                 for _, unit, year, value, sample in ordered)
     return {start: (held, index) for index, (start, *_) in enumerate(ordered)}
+
+
+SAMPLE_PLACE = "sample"  # the unit a sample size is held with among its document's figures
+
+
+def is_sample_rule(rule: str) -> bool:
+    """Whether a figure's rule id (with its "+..." refinements) reads a survey's sample size
+    ("en.sample", "tr.sample_joined")."""
+    return rule.split("+", 1)[0].split(".", 1)[-1].startswith("sample")
 
 
 def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
