@@ -96,6 +96,50 @@ DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
         "Befragt wurden 2.013 Personen ab 18 Jahren im Mai 2025.\n\n"
         "41 Prozent der Befragten nutzen mindestens einmal pro Woche den Bus.\n\n"
         "Ein eigenes Auto besitzen 73 Prozent der Befragten (Basis: n = 2.013).\n"),
+    # The institute's earlier edition, and an article a year later that quotes it.
+    "calder_commute_2024.txt": ({
+        "title": "Commuter Outlook 2024",
+        "publisher": "Calder Institute (fictional), press release",
+        "edition": "calder-commuter-outlook-2024", "survey_year": 2024, "language": "en"},
+        "Commuter Outlook 2024\n\n"
+        "The Calder Institute surveyed 2,900 commuters in six metropolitan areas in March "
+        "2024.\n\n"
+        "57% of commuters say their journey to work takes longer than a year ago.\n"),
+    "metro_wire_2025.txt": ({
+        "title": "Longer commutes are here to stay",
+        "publisher": "Metro Wire (fictional news agency)",
+        "published": "2025-01-15", "survey_year": 2025, "language": "en"},
+        "Longer commutes are here to stay\n\n"
+        "In the 2024 edition of the Commuter Outlook, 57% of commuters said that their "
+        "journey to work took longer than a year before.\n\n"
+        "Transport planners expect the figure to rise again this spring.\n"),
+    # A German health report that weighs two studies with one finding each: two studies.
+    "nordkurier_stress.txt": ({
+        "title": "Mehr Stress im Job",
+        "publisher": "Nordkurier am Sonntag (fiktiv)",
+        "published": "2025-02-09", "survey_year": 2025, "language": "de"},
+        "Mehr Stress im Job\n\n"
+        "Laut einer Befragung der Krankenkasse Lindhoff fühlen sich 38 Prozent der "
+        "Beschäftigten häufig gestresst.\n\n"
+        "Eine Studie des Instituts Waldmann kommt dagegen auf 45 Prozent der Beschäftigten, "
+        "die sich häufig gestresst fühlen.\n"),
+    # A Chinese institute's own release, which the Chinese paper above covers.
+    "qihang_2025.txt": ({
+        "title": "2025年职工工作时间调查报告",
+        "publisher": "启航研究院（虚构），调查报告",
+        "edition": "qihang-worktime-2025", "survey_year": 2025, "language": "zh"},
+        "2025年职工工作时间调查报告\n\n"
+        "本次调查共访问2,000名职工。\n\n"
+        "70.4%的受访职工希望实行弹性上班时间。\n\n"
+        "28.6%的受访职工每天通勤时间超过一小时。\n"),
+    # The Turkish firm's own release, which the Turkish paper above covers.
+    "anadolu_veri_2025.txt": ({
+        "title": "Çalışma Hayatı Araştırması 2025",
+        "publisher": "Anadolu Veri A.Ş. (kurgusal), basın bülteni",
+        "edition": "anadolu-veri-calisma-2025", "survey_year": 2025, "language": "tr"},
+        "Çalışma Hayatı Araştırması 2025\n\n"
+        "Araştırma kapsamında 26 ilde 12 bin 400 kişiyle görüşüldü.\n\n"
+        "Çalışanların %58'i haftada en az iki gün evden çalışmak istiyor.\n"),
 }
 
 

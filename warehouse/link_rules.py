@@ -426,9 +426,10 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
     wholes: set[tuple[str, str | None]] = set()  # (document, group) of whole samples
     for node in nodes:
         if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
-            groups_in_survey[_survey_of(node)].add(node.population)
-            editions_in_year[(node.study, node.survey_year)].add(node.edition)
-            if not node.sub_sample:
+            if node.edition:  # (coverage without an edition is no wave of its own)
+                editions_in_year[(node.study, node.survey_year)].add(node.edition)
+            if not node.sub_sample:  # a named part says nothing of how the whole is split
+                groups_in_survey[_survey_of(node)].add(node.population)
                 wholes.add((node.doc_id, node.population))
     keys: dict[str, tuple[str, ...]] = {}
     for node in nodes:
@@ -440,9 +441,9 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
         several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
         group = str(node.population) if several else "*"
-        if node.sub_sample and (node.doc_id, node.population) in wholes and (
-                kind == PEOPLE_SAMPLE_LABEL):  # a part read as the whole's group
-            group = f"part of {node.population}"
+        if node.sub_sample and kind == PEOPLE_SAMPLE_LABEL:  # "of whom 800 were managers"
+            whole = (node.doc_id, node.population) in wholes  # a part read as the whole's group
+            group = f"part of {node.population}" if whole else str(node.population)
         waves = len(editions_in_year[(node.study, node.survey_year)]) > 1
         keys[node.obs_id] = (kind, group, str(node.edition)) if waves else (kind, group)
     return keys
