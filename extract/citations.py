@@ -49,7 +49,7 @@ def cited_key(name: str) -> str:
     """A cited name as a key that the same institute's publisher entry also gives:
     lower case, without parentheses, articles, apostrophe suffixes and legal forms
     ("Kavşak Araştırma'nın" and "Kavşak Araştırma" are one key)."""
-    key = _PARENS.sub("", name).lower()
+    key = _PARENS.sub("", name).lower().replace("i\u0307", "i")  # (Turkish İ lowers to i̇)
     key = re.sub(r"['’]\w*", "", key)
     key = _LEGAL.sub("", key)
     key = _ARTICLE.sub("", " ".join(key.replace(",", " ").split()))
@@ -97,8 +97,9 @@ def without_cited_names(text: str, lang: str) -> str:
 
 def attach_citations(text: str, stats: Sequence[Statistic], lang: str) -> list[Statistic]:
     """Each statistic with the study its sentence cites (or the one cited before it, or
-    the document's first citation for figures before any); an edition year the citation
-    names is the year of the figures that have none of their own."""
+    the document's first citation for figures before any); an edition year its own
+    sentence cites ("In the 2024 edition of X, 57% ...") is the year of its figures that
+    have none of their own (a later sentence may be of another year)."""
     cited = citations(text, lang)
     if not cited:
         return list(stats)
@@ -108,7 +109,8 @@ def attach_citations(text: str, stats: Sequence[Statistic], lang: str) -> list[S
         before = [c for c in cited if c.start < stat.sentence_end]
         citation = before[-1] if before else cited[0]
         year = stat.year
-        if citation.year is not None and stat.year_basis == "edition":
+        in_sentence = citation.start >= stat.sentence_start
+        if citation.year is not None and stat.year_basis == "edition" and in_sentence:
             year = citation.year
         out.append(replace(stat, cited=citation.name, year=year))
     return out

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from unseen_press_docs import DOCUMENTS, write_corpus
 
-from extract.citations import citations, cited_key
+from extract.citations import attach_citations, citations, cited_key
 from extract.statistics import find_statistics
 from flows.pipeline import run_without_prefect
 from warehouse.link_claims import cited_study_names, study_of
@@ -45,6 +45,12 @@ from warehouse.reconcile import stale_cited_studies
     ("tr", "Kavşak Araştırma'nın yaptığı ankete göre yüzde 64 ...", "kavşak araştırma", None),
     ("zh", "据启航研究院发布的调查，七成受访职工希望弹性上班。", "启航研究院", None),
     ("zh", "近三成受访者，明德咨询近日发布的调查显示，过半受访者愿意。", "明德咨询", None),
+    ("zh", "根据国家统计局发布的数据，城镇调查失业率为5.2%。", "国家统计局", None),
+    ("tr", "Türkiye İstatistik Kurumu (TÜİK) verilerine göre işsizlik oranı yüzde 8,5 oldu.",
+     "türkiye istatistik kurumu", None),
+    ("tr", "TÜİK verilerine göre yüzde 8,5", "tüik", None),  # (İ lowers to i, not i̇)
+    ("en", "A report by the Office for National Statistics showed 4%.",
+     "office for national statistics", None),
 ])
 def test_a_citation_names_the_survey_and_its_edition(lang: str, text: str, name: str,
                                                      year: int | None) -> None:
@@ -58,6 +64,10 @@ def test_a_citation_names_the_survey_and_its_edition(lang: str, text: str, name:
     ("tr", "Yapılan araştırmaya göre yüzde 40 ..."),  # "the survey made": no name
     ("tr", "Araştırmaya göre yüzde 40 ..."),
     ("de", "Die Befragung der Beschäftigten ergab 40 Prozent."),  # the people, no citation
+    ("de", "Laut einer Umfrage unter 1.000 Beschäftigten sagen 40 Prozent ..."),
+    ("en", "A survey of American adults found 40%."),  # whom it asked
+    ("en", "Most Americans asked 3 times said no."),
+    ("zh", "据新华社报道，调查显示七成受访者满意。"),  # a news agency reports, no survey named
 ])
 def test_a_survey_without_a_name_is_no_citation(lang: str, text: str) -> None:
     assert citations(text, lang) == []
@@ -93,10 +103,18 @@ def test_coverage_before_and_after_its_citation_takes_it() -> None:
             "The poll also found that 23% of adults would take a pay cut.\n\n"
             "A separate survey by Tessel Group put support at 49%.\n")
     found = find_statistics(text, "en", 2025)
-    from extract.citations import attach_citations
     cited = {s.surface: s.cited for s in attach_citations(text, found, "en")}
     assert cited == {"57%": "norrow research", "23%": "norrow research",
                      "49%": "tessel group"}
+
+
+def test_an_edition_year_dates_only_the_figures_of_its_sentence() -> None:
+    text = ("Longer commutes\n\n"
+            "In the 2024 edition of the Commuter Outlook, 57% of commuters said so.\n\n"
+            "This year the institute expects 60% of commuters to say so.\n")
+    found = attach_citations(text, find_statistics(text, "en", 2025), "en")
+    assert [(s.surface, s.year, s.cited) for s in found] == [
+        ("57%", 2024, "commuter outlook"), ("60%", 2025, "commuter outlook")]
 
 
 # --------------------------------------------------------------------------- samples
