@@ -14,12 +14,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from link_nodes import make_node  # tests/ is on sys.path
 from unseen_press_docs import DOCUMENTS, write_corpus
 
 from extract.citations import attach_citations, citations, cited_key
 from extract.statistics import find_statistics
 from flows.pipeline import run_without_prefect
-from warehouse.link_claims import cited_study_names, study_of
+from warehouse.link_claims import Node, attach_claims, cited_study_names, study_of
+from warehouse.link_rules import score_pair
 from warehouse.reconcile import stale_cited_studies
 
 # --------------------------------------------------------------------------- citations
@@ -283,3 +285,35 @@ def test_a_study_has_one_sample_whatever_covers_it_and_its_part_is_apart(run: Ru
         ("calder_commute_2025.txt", "3,100"), ("ledger_norrow.txt", "1,204")]}
     assert len(samples) == 1
     assert run.metric("calder_commute_2025.txt", "800") not in samples
+
+
+# --------------------------------------------------------------------------- glosses
+
+
+def _worktime(obs_id: str, doc: str, sentence: str, surface: str, value: float,
+              qualifier: str, edition: str | None) -> Node:
+    return make_node(obs_id, doc, "zh", sentence, surface, value, 2025, qualifier=qualifier,
+                     population="employees", study="qihang-worktime", edition=edition,
+                     survey_year=2025)
+
+
+@pytest.mark.parametrize(("exact", "linked"), [(28.6, True), (30.0, True), (33.5, False),
+                                                (24.0, False)])
+def test_a_verbal_share_of_coverage_joins_the_figure_it_rounds(exact: float,
+                                                               linked: bool) -> None:
+    """近三成 (nearly 30%) in an article paraphrases 28.6% of the release it cites (a link
+    that says so itself, as next to its figure), never 33.5% (more than 30) nor 24% (too
+    far below): those are left to the claim's other evidence."""
+    gloss = _worktime("gloss", "paper", "近三成受访职工表示每天通勤时间超过一小时。", "近三成", 30,
+                      "nearly", None)
+    release = _worktime("exact", "release", f"{exact}%的受访职工每天通勤时间超过一小时。",
+                        f"{exact}%", exact, "exact", "qihang-worktime-2025")
+    found = score_pair(*attach_claims([gloss, release]), {})
+    assert (found == ("paraphrase", 0.8)) is linked
+
+
+def test_coverage_is_no_wave_of_the_study_it_cites(run: Run) -> None:
+    """An article without an edition and the release it cites are one wave: its gloss
+    joins the release's figure (a release's two editions of one year would be two)."""
+    assert run.metric("chenbao_qihang.txt", "近三成") == run.metric("qihang_2025.txt", "28.6%")
+    assert run.conflicts == []

@@ -280,7 +280,7 @@ def score_pair(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return None  # (negation words are told apart within a language only)
     if other_scale_points(a, b) or other_numbers(a, b):
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
-    found = _restatement(a, b)
+    found = _restatement(a, b) or _glossed_elsewhere(a, b)
     if found:
         return found
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
@@ -340,8 +340,9 @@ def other_waves(a: Node, b: Node) -> bool:
     """Figures of the survey year in two editions of one study fielded in the same year:
     two waves (July's and August's price release, two polls a fortnight apart), so their
     year is two periods. Their different values are a change, not one measure restated
-    differently (a conflict); an earlier year restated by both may still conflict."""
-    return (same_study(a, b) and a.edition != b.edition
+    differently (a conflict); an earlier year restated by both may still conflict.
+    Coverage without an edition (citing the study) is no wave of its own."""
+    return (same_study(a, b) and bool(a.edition and b.edition) and a.edition != b.edition
             and a.survey_year is not None and a.survey_year == b.survey_year
             and a.year == b.year == a.survey_year)
 
@@ -392,6 +393,29 @@ def _predicates_agree(a: Node, b: Node) -> bool:
     if a.year == b.year and abs(a.value - b.value) > 1.0:
         return len(a.predicates) >= CERTAIN_PREDICATES and a.population == b.population
     return True
+
+
+# How far from its number a verbal share may lie, by its qualifier: "近三成" (nearly 30) is
+# 25 to 30, "七成" (about 70) 65 to 75, "过半" (more than half) 50 to 60.
+GLOSS_RANGE = {"nearly": (-5.0, 0.0), "approx": (-5.0, 5.0), "exact": (-1.0, 1.0),
+               "more_than": (0.0, 10.0), "at_least": (0.0, 10.0), "less_than": (-10.0, 0.0)}
+
+
+def _glossed_elsewhere(a: Node, b: Node) -> tuple[str, float] | None:
+    """A verbal share in one document of a study and the exact figure it rounds in another
+    (coverage's "近三成受访职工 ... 超过一小时" of the release's "28.6%的受访职工 ..."): the same
+    claim in one language, year and group, the figure inside the gloss's range. A
+    paraphrase, as next to its figure: never a conflict (a gloss makes no value)."""
+    if a.gloss == b.gloss or a.doc_id == b.doc_id or not same_study(a, b):
+        return None
+    gloss, exact = (a, b) if a.gloss else (b, a)
+    low, high = GLOSS_RANGE.get(gloss.qualifier, (0.0, 0.0))
+    fits = gloss.value + low <= exact.value <= gloss.value + high
+    if (not fits or a.unit != "percent" or a.year != b.year or a.lang != b.lang
+            or a.population != b.population or not _predicates_fit(a, b)):
+        return None
+    similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
+    return ("paraphrase", 0.8) if similarity >= SAME_CLAIM else None
 
 
 def _would_conflict(a: Node, b: Node) -> bool:
