@@ -57,12 +57,14 @@ def cited_key(name: str) -> str:
 
 
 def _names_people(name: str, lang: str) -> bool:
-    """"Die Befragung der Beschäftigten ergab": the name is the people asked (a group of the
-    language's population lexicon), not an institute."""
+    """"Die Befragung der Beschäftigten ergab", "nach einer Befragung der Unternehmen
+    Bayerns": a name that opens with a whole word naming a group of the language's
+    population lexicon is the people asked, not an institute ("国家统计局" opens with no
+    word of its own)."""
     rules = rules_for(lang)
     found = rules.term_regex.match(name)
-    return bool(found and found.end() >= len(name.rstrip()) - 1
-                and rules.population_of(found.group(0)))
+    whole_word = found is not None and name[found.end():found.end() + 1] in ("", " ")
+    return bool(found and whole_word and rules.population_of(found.group(0)))
 
 
 def _cited(text: str, lang: str) -> Iterator[tuple[re.Match[str], str]]:

@@ -67,6 +67,7 @@ def test_a_citation_names_the_survey_and_its_edition(lang: str, text: str, name:
     ("tr", "Araştırmaya göre yüzde 40 ..."),
     ("de", "Die Befragung der Beschäftigten ergab 40 Prozent."),  # the people, no citation
     ("de", "Laut einer Umfrage unter 1.000 Beschäftigten sagen 40 Prozent ..."),
+    ("de", "Nach einer Befragung der Unternehmen Bayerns nutzen 40 Prozent KI."),
     ("en", "A survey of American adults found 40%."),  # whom it asked
     ("en", "Most Americans asked 3 times said no."),
     ("zh", "据新华社报道，调查显示七成受访者满意。"),  # a news agency reports, no survey named
