@@ -53,6 +53,11 @@ from warehouse.reconcile import stale_cited_studies
     ("tr", "TÜİK verilerine göre yüzde 8,5", "tüik", None),  # (İ lowers to i, not i̇)
     ("en", "A report by the Office for National Statistics showed 4%.",
      "office for national statistics", None),
+    ("en", "Forty-one percent back it, according to a Gallup poll released Tuesday.",
+     "gallup", None),
+    ("en", "A new YouGov survey finds 30% of adults agree.", "yougov", None),
+    ("zh", "据零点研究集团调查显示，七成受访者满意。", "零点研究集团", None),
+    ("zh", "北京大学的一项调查显示，近三成学生每天运动。", "北京大学", None),
 ])
 def test_a_citation_names_the_survey_and_its_edition(lang: str, text: str, name: str,
                                                      year: int | None) -> None:
@@ -71,6 +76,9 @@ def test_a_citation_names_the_survey_and_its_edition(lang: str, text: str, name:
     ("en", "A survey of American adults found 40%."),  # whom it asked
     ("en", "Most Americans asked 3 times said no."),
     ("zh", "据新华社报道，调查显示七成受访者满意。"),  # a news agency reports, no survey named
+    ("zh", "据本次调查显示，七成受访者满意。"),  # this survey
+    ("en", "A national survey found 30% of adults agree."),  # a kind of survey, no name
+    ("en", "An American survey found 30% of adults agree."),
 ])
 def test_a_survey_without_a_name_is_no_citation(lang: str, text: str) -> None:
     assert citations(text, lang) == []
