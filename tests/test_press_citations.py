@@ -34,6 +34,9 @@ from warehouse.reconcile import stale_cited_studies
      "hafenwerk stiftung", None),
     ("de", "In der Ausgabe 2024 des Lindental Monitors gaben 12 Prozent an ...",
      "lindental monitors", 2024),
+    ("zh", "据启航研究院2024年发布的调查，近三成受访职工每天通勤超过一小时。", "启航研究院", 2024),
+    ("tr", "Kavşak Araştırma'nın 2024 yılında yaptığı ankete göre yüzde 64 ...",
+     "kavşak araştırma", 2024),
     ("en", "A poll by Norrow Research found that 57% of adults agree.", "norrow research",
      None),
     ("en", "According to the latest survey from the Orchard Institute for Work, 40% ...",
@@ -95,6 +98,11 @@ def test_a_cited_name_is_keyed_as_its_publisher_entry_is() -> None:
         ("twin-a-2025", "Twin Research", "A 2025"), ("twin-b-2025", "Twin Research", "B")])
     assert names["calder institute"] == names["commuter outlook"] == "calder-commuter-outlook"
     assert "twin research" not in names  # two studies share it: it names neither
+    # a genitive names the publisher entry without it ("des Instituts Waldmann")
+    waldmann = cited_study_names([("lindental-monitor-2024", "Institut Waldmann (fiktiv)",
+                                   "Lindental Monitor 2024")])
+    for cited in ("instituts waldmann", "lindental monitors"):
+        assert study_of(None, "a.txt", "Nordkurier", cited, waldmann) == "lindental-monitor"
 
 
 def test_only_a_document_without_an_edition_takes_the_cited_study() -> None:

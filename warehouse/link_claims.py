@@ -119,10 +119,18 @@ def study_of(edition: str | None, source_id: str | None, publisher: str | None =
     if edition:
         return _EDITION_NUMBER.sub("", edition.strip().lower()) or edition
     if cited:
-        return (studies or {}).get(cited) or "cited:" + cited
+        known = studies or {}
+        return known.get(cited) or known.get(loose_name(cited)) or "cited:" + cited
     if publisher and publisher.strip():
         return "publisher:" + " ".join(publisher.lower().split())
     return f"source:{source_id}" if source_id else None
+
+
+def loose_name(name: str) -> str:
+    """A cited name with each word's final "s" dropped: a genitive ("des Lindental
+    Monitors", "des Instituts Waldmann") names what the publisher entry gives without it."""
+    return " ".join(word[:-1] if len(word) > 3 and word.endswith("s") else word
+                    for word in name.split())
 
 
 def cited_study_names(sources: Iterable[tuple[str, str | None, str | None]]
@@ -145,6 +153,7 @@ def cited_study_names(sources: Iterable[tuple[str, str | None, str | None]]
             names.add(cited_key(re.sub(r"\b(?:19|20)\d\d\b|(?:19|20)\d\d年?", "", title)))
         for name in names - {""}:
             named[name].add(study)
+            named[loose_name(name)].add(study)
     return {name: next(iter(found)) for name, found in named.items() if len(found) == 1}
 
 
