@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract import concepts, langid, lexicon, segment, versions
+from extract import citations, concepts, langid, lexicon, segment, versions
 from extract.records import Segment, Statistic
 
 
@@ -63,6 +63,7 @@ def analyse(text: str, declared_language: str | None, survey_year: int | None,
     found = statistics.find_statistics(text, language or "en", survey_year, segments,
                                        population)
     found = concepts.attach_concepts(text, found, language or "en", segments)
+    found = citations.attach_citations(text, found, language or "en")
     return DocumentAnalysis(language=language, confidence=confidence, segments=segments,
                             statistics=found, extractor_version=extractor_version())
 
@@ -102,6 +103,7 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
             # the heading or lead-in line of the list the figure's line belongs to
             "lead_in": text[lead.start:lead.end] if lead else None,
             "lead_in_seg": lead.seg_no if lead else None,
+            "cited": stat.cited,
         })
     return rows
 

@@ -374,8 +374,18 @@ class ClaimsTable(_Table):
     periods: dict[str, list[Regex]] | None = None
 
 
+class CitationsTable(_Table):
+    """How coverage cites the survey it reports (extract/citations.py)."""
+
+    # Regular expressions with a group `name` (the institute or survey cited) and
+    # optionally `year` (an edition: "the 2024 edition of X"); a figure of a document
+    # without an edition belongs to the study its sentence, or the coverage before it, cites.
+    patterns: list[Regex] = []
+
+
 class ClaimsFile(_Table):
     claims: ClaimsTable | None = None
+    citations: CitationsTable | None = None
 
 
 # --------------------------------------------------------------------------- language.toml

@@ -55,3 +55,6 @@ class Statistic:
     # offsets (start, end) of that figure.  Both are statistics; the gloss is never a conflict.
     paraphrase_of: tuple[int, int] | None = None
     concepts: tuple[str, ...] = field(default_factory=tuple)
+    # The study its sentence (or the coverage around it) cites, as a key
+    # ("laut einer Umfrage des Calder Institute": "calder institute"; extract/citations.py).
+    cited: str | None = None

@@ -28,6 +28,8 @@ from spacy.tokens import Doc, Span
 
 from extract import languages
 from extract.candidates import find_candidates, forms_by_sentence
+from extract.citations import without_cited_names
+from extract.claims import names_a_part
 from extract.context import Figure, analyse_sentence, inside_brackets_after, size_bands_in
 from extract.records import Segment, Statistic
 from extract.rules import SEX_PARTS, LanguageRules, precheck_fold, rules_for
@@ -232,7 +234,8 @@ def _sample_population(text: str, found: list[_Found]) -> _Sample:
         if (fig.unit == "count" and fig.population
                 and fig.population not in rules.count_only_populations
                 and fig.population not in rules.weak_populations
-                and (fig.sample or rules.survey_cue.search(text, f.seg.start, f.seg.end))):
+                and (fig.sample or rules.survey_cue.search(text, f.seg.start, f.seg.end))
+                and not _a_part(text, f)):
             counts.append(f)
     pool = [f for f in counts if f.fig.sample] or counts
     if not pool:
@@ -247,6 +250,13 @@ def _sample_population(text: str, found: list[_Found]) -> _Sample:
     band = pick.fig.age_band if pick.fig.age_band != "aged_18_plus" else None
     return _Sample(str(pick.fig.population), band,
                    frozenset(str(f.fig.population) for f in sentence))
+
+
+def _a_part(text: str, f: _Found) -> bool:
+    """A count that its sentence makes a part of the sample ("..., of whom 800 were
+    managers", "davon 150 aus der Industrie"): never who answered the survey."""
+    start, end = f.seg.start + f.fig.start, f.seg.start + f.fig.end
+    return names_a_part(text[f.seg.start:end], text[start:end], f.lang)
 
 
 def _paraphrase_targets(found: list[_Found]) -> dict[int, tuple[int, int]]:
@@ -288,6 +298,9 @@ def _opening_population(text: str, segments: Sequence[Segment], lang: str,
             # document is about, nor is a negated group ("non-managers").
             if (rules.not_after.search(text, seg.start, match.start())
                     or rules.negated(text, match.start())):
+                continue
+            # "asked 3,100 commuters, of whom 800 were managers": a part of the sample
+            if names_a_part(text[seg.start:match.end()], match.group(0), seg.language or lang):
                 continue
             if (name and name not in rules.count_only_populations
                     and name not in rules.weak_populations):
@@ -496,7 +509,7 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     """
     segs = list(segments) if segments is not None else segment(text)
     shown = text
-    text = _headlines_folded(text, segs, lang)
+    text = without_cited_names(_headlines_folded(text, segs, lang), lang)
     found = _run(text, segs, lang)
     decided: dict[int, list[_Given]] = {}  # the groups given to each sentence's figures
     index_of = {s.seg_no: i for i, s in enumerate(segs)}

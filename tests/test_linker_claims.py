@@ -328,8 +328,8 @@ def test_two_waves_of_a_study_without_editions_have_samples_of_their_own() -> No
     samples, never one figure reported twice (a conflict)."""
     jan = "Für den Wahltrend Januar wurden 2.504 Wahlberechtigte befragt."
     feb = "Für den Wahltrend Februar wurden 2.481 Wahlberechtigte befragt."
-    nodes = [make_node("jan", "jan", "de", jan, "2.504", 2504, 2024, study="marktblick",
+    nodes = [make_node("jan", "jan", "de", jan, "2.504", 2504, 2024, study="publisher:marktblick",
                        unit="count", population="voters", survey_year=2024),
-             make_node("feb", "feb", "de", feb, "2.481", 2481, 2024, study="marktblick",
+             make_node("feb", "feb", "de", feb, "2.481", 2481, 2024, study="publisher:marktblick",
                        unit="count", population="voters", survey_year=2024)]
     assert _metrics(nodes) == {frozenset({"jan"}), frozenset({"feb"})}

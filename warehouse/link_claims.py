@@ -7,6 +7,7 @@ them).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
+from extract.citations import cited_key
 from extract.claims import (
     all_words,
     anaphor_frame,
@@ -68,6 +70,7 @@ class Node:
     # translated and holds no other figure of its unit (a translation is not cut by clause)
     headline_of: str | None = None  # obs_id of the figure of the body a headline gives
     sample: bool = False  # a count of people that is a survey's sample size (not a finding)
+    sample_rule: bool = False  # ... as its rule read it ("n = 1,004", "asked 3,100 commuters")
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
     # the points of an answer scale its clause names ("sehr zufrieden": very); None where
@@ -119,16 +122,52 @@ _EDITION_NUMBER = re.compile(r"[-_ ]*(?:\d+|[ivx]+)$")
 ANAPHOR_REACH = 400  # an anaphor refers back at most this many characters (about a sentence)
 
 
-def study_of(edition: str | None, source_id: str | None, publisher: str | None = None
-             ) -> str | None:
+def study_of(edition: str | None, source_id: str | None, publisher: str | None = None,
+             cited: str | None = None, studies: dict[str, str] | None = None) -> str | None:
     """The study a figure belongs to: its edition's series ("dvm-ki-monitor-2024" and
-    "-2023" are one study, as are "salesforce-sos-4" and "-5"), else its publisher's,
-    else its own source."""
+    "-2023" are one study, as are "salesforce-sos-4" and "-5"); in a document without an
+    edition (press coverage) the survey its sentence cites (`cited`, extract/citations.py):
+    the corpus's study of that name (`studies`, see `cited_study_names`), else the cited
+    name itself; else its publisher's, else its own source."""
     if edition:
         return _EDITION_NUMBER.sub("", edition.strip().lower()) or edition
+    if cited:
+        known = studies or {}
+        return known.get(cited) or known.get(loose_name(cited)) or "cited:" + cited
     if publisher and publisher.strip():
         return "publisher:" + " ".join(publisher.lower().split())
     return f"source:{source_id}" if source_id else None
+
+
+def loose_name(name: str) -> str:
+    """A cited name with each word's final "s" dropped: a genitive ("des Lindental
+    Monitors", "des Instituts Waldmann") names what the publisher entry gives without it."""
+    return " ".join(word[:-1] if len(word) > 3 and word.endswith("s") else word
+                    for word in name.split())
+
+
+def cited_study_names(sources: Iterable[tuple[str, str | None, str | None]]
+                      ) -> dict[str, str]:
+    """The study of each name coverage may cite a survey by, from the sources that have an
+    edition (edition, publisher, title): its publisher without the parts after a comma and
+    in parentheses ("Calder Institute (fictional), press release": "calder institute"),
+    its series ("calder-commuter-outlook-2025": "calder commuter outlook") and its title
+    without years ("Commuter Outlook 2025": "commuter outlook"). A name two studies share
+    names neither."""
+    named: dict[str, set[str]] = defaultdict(set)
+    for edition, publisher, title in sources:
+        study = study_of(edition, None)
+        if study is None:
+            continue
+        names = {study.replace("-", " ").replace("_", " ")}
+        if publisher:
+            names.add(cited_key(re.split(r"[,，]", publisher, maxsplit=1)[0]))
+        if title:
+            names.add(cited_key(re.sub(r"\b(?:19|20)\d\d\b|(?:19|20)\d\d年?", "", title)))
+        for name in names - {""}:
+            named[name].add(study)
+            named[loose_name(name)].add(study)
+    return {name: next(iter(found)) for name, found in named.items() if len(found) == 1}
 
 
 def attach_claims(nodes: list[Node]) -> list[Node]:
@@ -204,17 +243,29 @@ def _read_places(nodes: list[Node]) -> None:
     document given (a caller holding only some of a document's figures reads the others
     with `places` instead)."""
     for members in grouped_by(nodes, lambda n: n.doc_id).values():
-        found = places([(n.start, n.unit, n.year, n.value) for n in members])
+        found = places([(n.start, n.unit, n.year, n.value, n.sample_rule) for n in members])
         for node in members:
             node.place = found[node.start]
 
 
-def places(figures: list[tuple[int, str, int | None, float]]) -> dict[int, Place]:
-    """The place of each figure of one document (start, unit, year, value), by its start:
-    the document's figures in order, held once, and its index among them."""
+def places(figures: list[tuple[int, str, int | None, float, bool]]) -> dict[int, Place]:
+    """The place of each figure of one document (start, unit, year, value, whether a rule
+    read it as a survey's sample), by its start: the document's figures in order, held
+    once, and its index among them. A sample size is held as a figure no other equals:
+    every document on a study states it first, so it vouches for no order of findings."""
     ordered = sorted(figures, key=lambda figure: figure[0])
-    held = tuple((unit, year, round(value, 1)) for _, unit, year, value in ordered)
+    held = tuple((SAMPLE_PLACE, None, math.nan) if sample else (unit, year, round(value, 1))
+                 for _, unit, year, value, sample in ordered)
     return {start: (held, index) for index, (start, *_) in enumerate(ordered)}
+
+
+SAMPLE_PLACE = "sample"  # the unit a sample size is held with among its document's figures
+
+
+def is_sample_rule(rule: str) -> bool:
+    """Whether a figure's rule id (with its "+..." refinements) reads a survey's sample size
+    ("en.sample", "tr.sample_joined")."""
+    return rule.split("+", 1)[0].split(".", 1)[-1].startswith("sample")
 
 
 def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:

@@ -36,6 +36,7 @@ from collections import defaultdict
 from extract.claims import NUMBER_MARK, content_words, is_gloss, negating
 from extract.rules import part_prefixes
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby, periods
+from warehouse.link_waves import other_waves, same_study
 
 LINKER_VERSION = "linker-9"
 LINK_THRESHOLD = 0.75
@@ -312,7 +313,7 @@ def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
     if other_list_entries(a, b):
         return None  # "Kosten" as a reason for and as a reason against; two items of a list
-    found = _restatement(a, b)
+    found = _restatement(a, b) or _glossed_elsewhere(a, b)
     if found:
         return found
     if a.doc_id == b.doc_id or not compatible(a.population, b.population):
@@ -409,28 +410,6 @@ def _dated_row(node: Node) -> bool:
     return node.year is not None and str(node.year) in node.claim
 
 
-def other_waves(a: Node, b: Node) -> bool:
-    """Figures of two releases of one study fielded in the same year: two waves (July's
-    and August's price release, two polls a fortnight apart), so a year is two periods.
-    Their different values are a change, not one measure restated differently (a
-    conflict), and so are an earlier year's: each release compares with its own month or
-    quarter a year before ("Vorjahresmonat", "geçen yılın aynı ayı", "上年同月"), or revises
-    it. A study known by its publisher only (no edition) has a wave per document."""
-    return (same_study(a, b) and _other_release(a, b)
-            and a.survey_year is not None and a.survey_year == b.survey_year)
-
-
-def _other_release(a: Node, b: Node) -> bool:
-    """Two editions, or two documents of a study that names no editions (a statistics
-    office's monthly releases listed by their publisher)."""
-    return a.edition != b.edition or (a.edition is None and a.doc_id != b.doc_id)
-
-
-def same_study(a: Node, b: Node) -> bool:
-    """Two figures of one study (its editions, summaries and translations)."""
-    return a.study is not None and a.study == b.study
-
-
 def _substituted(a: Node, b: Node) -> bool:
     """Two claims each holding a word the other lacks say different things: another object
     ("for accounting" / "for payroll"), an antonym ("higher" / "lower"), another predicate
@@ -481,6 +460,29 @@ def _predicates_agree(a: Node, b: Node) -> bool:
     if a.year == b.year and abs(a.value - b.value) > 1.0:
         return len(a.predicates) >= CERTAIN_PREDICATES and a.population == b.population
     return True
+
+
+# How far from its number a verbal share may lie, by its qualifier: "近三成" (nearly 30) is
+# 25 to 30, "七成" (about 70) 65 to 75, "过半" (more than half) 50 to 60.
+GLOSS_RANGE = {"nearly": (-5.0, 0.0), "approx": (-5.0, 5.0), "exact": (-1.0, 1.0),
+               "more_than": (0.0, 10.0), "at_least": (0.0, 10.0), "less_than": (-10.0, 0.0)}
+
+
+def _glossed_elsewhere(a: Node, b: Node) -> tuple[str, float] | None:
+    """A verbal share in one document of a study and the exact figure it rounds in another
+    (coverage's "近三成受访职工 ... 超过一小时" of the release's "28.6%的受访职工 ..."): the same
+    claim in one language, year and group, the figure inside the gloss's range. A
+    paraphrase, as next to its figure: never a conflict (a gloss makes no value)."""
+    if a.gloss == b.gloss or a.doc_id == b.doc_id or not same_study(a, b):
+        return None
+    gloss, exact = (a, b) if a.gloss else (b, a)
+    low, high = GLOSS_RANGE.get(gloss.qualifier, (0.0, 0.0))
+    fits = gloss.value + low <= exact.value <= gloss.value + high
+    if (not fits or a.unit != "percent" or a.year != b.year or a.lang != b.lang
+            or a.population != b.population or not _predicates_fit(a, b)):
+        return None
+    similarity = max(_claim_similarity(a, b), _claim_containment(a, b) - 0.1)
+    return ("paraphrase", 0.8) if similarity >= SAME_CLAIM else None
 
 
 def _would_conflict(a: Node, b: Node) -> bool:

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from warehouse.link_claims import Node
 from warehouse.link_rules import PEOPLE_SAMPLE_LABEL, count_kind
+from warehouse.link_waves import publishers_own
 
 
 def _survey_of(node: Node) -> tuple[str, int | None]:
@@ -30,9 +31,10 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
     wholes: set[tuple[str, str | None]] = set()  # (document, group) of whole samples
     for node in nodes:
         if count_kind(node) == PEOPLE_SAMPLE_LABEL and node.sample:
-            groups_in_survey[_survey_of(node)].add(node.population)
-            editions_in_year[(node.study, node.survey_year)].add(_wave_of(node))
-            if not node.sub_sample:
+            if _wave_of(node) is not None:  # (coverage without an edition is no wave)
+                editions_in_year[(node.study, node.survey_year)].add(_wave_of(node))
+            if not node.sub_sample:  # a named part says nothing of how the whole is split
+                groups_in_survey[_survey_of(node)].add(node.population)
                 wholes.add((node.doc_id, node.population))
     keys: dict[str, tuple[str, ...]] = {}
     for node in nodes:
@@ -44,15 +46,16 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
         several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
         group = str(node.population) if several else "*"
-        if node.sub_sample and (node.doc_id, node.population) in wholes and (
-                kind == PEOPLE_SAMPLE_LABEL):  # a part read as the whole's group
-            group = f"part of {node.population}"
+        if node.sub_sample and kind == PEOPLE_SAMPLE_LABEL:  # "of whom 800 were managers"
+            whole = (node.doc_id, node.population) in wholes  # a part read as the whole's group
+            group = f"part of {node.population}" if whole else str(node.population)
         waves = len(editions_in_year[(node.study, node.survey_year)]) > 1
         keys[node.obs_id] = (kind, group, str(_wave_of(node))) if waves else (kind, group)
     return keys
 
 
-def _wave_of(node: Node) -> str:
-    """A figure's wave of its study: its edition, or its document where the study names no
-    editions (`other_waves`: a monthly poll's releases listed by their publisher)."""
-    return node.edition or node.doc_id
+def _wave_of(node: Node) -> str | None:
+    """A figure's wave of its study: its edition, or its document where its publisher names
+    no editions (`link_rules.other_waves`: a monthly poll's releases listed by their
+    publisher); none for coverage citing the study."""
+    return node.edition or (node.doc_id if publishers_own(node) else None)

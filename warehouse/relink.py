@@ -147,6 +147,9 @@ def why_rebuild(con: duckdb.DuckDBPyConnection, figures: str = "current_observat
         return f"{state.orphans} links or metrics lost their counterpart"
     if state.mixed:
         return f"{state.mixed} new figures are in documents that already have linked figures"
+    stale = rc.stale_cited_studies(con)  # (coverage stored before the release it cites)
+    if stale:
+        return f"{stale} figures cite a study the sources now name otherwise"
     return None
 
 

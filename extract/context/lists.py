@@ -156,13 +156,16 @@ def _link_from_to(text: str, works: list[_Work], rules: LanguageRules,
 def _comparison_groups(works: list[_Work], next_group: int) -> int:
     """Values of one measure at different years: explicit-year values + their head."""
     for unit in ("percent", "count"):
-        # The change of a count ("up 9,800") is another measure than the count itself.
+        # The change of a count ("up 9,800") is another measure than the count itself, and
+        # a survey's sample ("asked 3,100 commuters in March 2025, of whom 800 were
+        # managers") is no value of a measure at a year.
         dated = [w for w in works if w.unit == unit and w.group is None and not w.cand.change
+                 and not w.cand.sample
                  and (w.year is not None or w.year_offset is not None)]
         if not dated:
             continue
         heads = [w for w in works if w.unit == unit and w.year is None and w.year_offset is None
-                 and not w.cand.change]
+                 and not w.cand.change and not w.cand.sample]
         if not heads:
             continue
         first = works.index(dated[0])
