@@ -406,6 +406,8 @@ def periods_of(text: str, lang: str) -> frozenset[str]:
     clause ("Im Oktober ... gegenüber dem Vormonat": month:oktober, previous_month), from
     the language's `[claims.periods]`; empty when it names none or declares none."""
     found: set[str] = set()
+    if not _period_gate(lang).search(text):  # (most sentences name none: one scan)
+        return frozenset()
     for kind, pattern in _period_patterns(lang):
         for match in pattern.finditer(text):
             named = match.groupdict().get("n")
@@ -416,6 +418,13 @@ def periods_of(text: str, lang: str) -> frozenset[str]:
 def _period_name(named: str) -> str:
     """"1—10", "1-10" and "1 至 10" name one period; "Oktober" and "oktober" too."""
     return re.sub(r"[\W_]+", "-", named.lower()).strip("-")
+
+
+@cache
+def _period_gate(lang: str) -> re.Pattern[str]:
+    """Every period pattern of the language in one (their groups unnamed)."""
+    patterns = [pattern.pattern.replace("(?P<n>", "(?:") for _, pattern in _period_patterns(lang)]
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
 
 
 @cache
@@ -450,7 +459,7 @@ def scale_points(clause: str, lang: str) -> frozenset[str] | None:
                       if tokens[at:at + len(phrase)] == phrase), None)
         if found is None:
             if joined:
-                points.update(_joined_points(tokens[at], intensifiers))
+                points.update(_joined_points(tokens[at], lang))
             at += 1
             continue
         points.add(found[1])
@@ -472,14 +481,15 @@ def _intensifiers_by_first(lang: str) -> dict[str, tuple[tuple[tuple[str, ...], 
     return {first: tuple(phrases) for first, phrases in found.items()}
 
 
-def _joined_points(token: str, intensifiers: tuple[tuple[tuple[str, ...], str], ...]
-                   ) -> set[str]:
+@lru_cache(maxsize=50_000)
+def _joined_points(token: str, lang: str) -> frozenset[str]:
     """Where words are not spaced, a segmenter may join an intensifier to the word it
     modifies ("比较满意"): the point of a one-word intensifier that opens a longer token
-    (by two characters at least: "很多" is "many", not "very much")."""
-    return {point for phrase, point in intensifiers
-            if len(phrase) == 1 and token.startswith(phrase[0])
-            and len(token) > len(phrase[0]) + 1}
+    (by two characters at least: "很多" is "many", not "very much"). (Cached: a corpus
+    repeats its words.)"""
+    return frozenset(point for phrase, point in _vocabulary(lang).intensifiers or ()
+                     if len(phrase) == 1 and token.startswith(phrase[0])
+                     and len(token) > len(phrase[0]) + 1)
 
 
 _RATIO = re.compile(r"\d[^\d%％]*?[^\W\d_][^\d%％]*?\d")
