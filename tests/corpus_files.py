@@ -9,7 +9,23 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from flows.pipeline import run_without_prefect
+
+Documents = dict[str, tuple[dict[str, Any], str]]  # file -> (manifest entry, text)
+
+
+def write_documents(folder: Path, documents: Documents, files: list[str]) -> Path:
+    """The `files` of `documents` written into `folder` with their manifest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name in files:
+        entry, text = documents[name]
+        (folder / name).write_text(text, encoding="utf-8")
+        entries.append({"file": name, **entry})
+    write_manifest(folder, entries)
+    return folder
 
 
 def write_manifest(folder: Path, entries: list[dict[str, Any]]) -> None:
@@ -43,6 +59,27 @@ def linked_run(base: Path) -> Path:
     run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
                         publish=False)
     return base
+
+
+def linked_corpus(corpus: Path, base: Path) -> Path:
+    """A copy of the documents folder `corpus` run into `base` (see `linked_run`); returns
+    the warehouse."""
+    shutil.copytree(corpus, base / "corpus")
+    return linked_run(base) / "w.duckdb"
+
+
+def linked_figures(warehouse: Path, *columns: str) -> list[tuple[Any, ...]]:
+    """(file name, surface, metric id, *columns) of every linked current figure, in the
+    order of its document's path and its place there; `columns` are expressions on the
+    figure `o` or its metric `m` ("o.year", "m.label")."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            f"SELECT s.path, o.surface, m.metric_id{''.join(', ' + c for c in columns)}"
+            " FROM metrics m JOIN metric_observations USING (metric_id)"
+            " JOIN current_observations o USING (obs_id) JOIN current_documents d"
+            " USING (doc_id) JOIN sources s USING (source_id) ORDER BY s.path, o.start"
+        ).fetchall()
+    return [(Path(path).name, *rest) for path, *rest in rows]
 
 
 def copy_run(run: Path, target: Path) -> Path:

@@ -18,15 +18,14 @@ no conflict appears.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from link_nodes import make_node, metrics  # tests/ is on sys.path
+from corpus_files import linked_corpus, linked_figures  # tests/ is on sys.path
+from link_nodes import make_node, metrics
 
 from extract.claims import is_gloss, numbers_of, scale_points
-from flows.pipeline import run_without_prefect
 from warehouse.labels import label_for
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
@@ -203,25 +202,15 @@ Figure = tuple[str, str]  # (file, surface)
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The documents run once through the real pipeline (no rendering)."""
-    base = tmp_path_factory.mktemp("unseen-deen")
-    shutil.copytree(CORPUS, base / "corpus")
-    run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
-                        publish=False)
-    return base / "w.duckdb"
+    return linked_corpus(CORPUS, tmp_path_factory.mktemp("unseen-deen"))
 
 
 @pytest.fixture(scope="module")
 def figures(warehouse: Path) -> dict[Figure, tuple[str, int, str]]:
     """(file, surface) -> (metric id, year, label) of every figure."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(
-            "SELECT s.path, o.surface, m.metric_id, o.year, m.label FROM metrics m"
-            " JOIN metric_observations USING (metric_id) JOIN current_observations o USING"
-            " (obs_id) JOIN current_documents d USING (doc_id) JOIN sources s USING"
-            " (source_id)").fetchall()
     found: dict[Figure, tuple[str, int, str]] = {}
-    for path, surface, metric, year, label in rows:
-        key = (Path(path).name, surface)
+    for name, surface, metric, year, label in linked_figures(warehouse, "o.year", "m.label"):
+        key = (name, surface)
         assert key not in found, f"{key} is given twice: name figures another way"
         found[key] = (metric, year, label)
     return found

@@ -28,15 +28,14 @@ and that no conflict appears.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from link_nodes import make_node, metrics  # tests/ is on sys.path
+from corpus_files import linked_corpus, linked_figures  # tests/ is on sys.path
+from link_nodes import make_node, metrics
 
 from extract.claims import periods_of
-from flows.pipeline import run_without_prefect
 from warehouse.link_claims import Node, attach_claims
 from warehouse.link_rules import score_pair
 
@@ -176,25 +175,15 @@ Found = tuple[str, int | None, str | None, str]  # metric id, year, group, unit
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The releases run once through the real pipeline (no rendering)."""
-    base = tmp_path_factory.mktemp("unseen-offices")
-    shutil.copytree(CORPUS, base / "corpus")
-    run_without_prefect(str(base / "corpus"), str(base / "w.duckdb"), str(base / "site"),
-                        publish=False)
-    return base / "w.duckdb"
+    return linked_corpus(CORPUS, tmp_path_factory.mktemp("unseen-offices"))
 
 
 @pytest.fixture(scope="module")
 def figures(warehouse: Path) -> dict[Figure, Found]:
     """(file, surface, occurrence) -> (metric id, year, group, unit) of every figure."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(
-            "SELECT s.path, o.surface, m.metric_id, o.year, o.population, o.unit FROM metrics m"
-            " JOIN metric_observations USING (metric_id) JOIN current_observations o USING"
-            " (obs_id) JOIN current_documents d USING (doc_id) JOIN sources s USING"
-            " (source_id) ORDER BY s.path, o.start").fetchall()
     found: dict[Figure, Found] = {}
-    for path, surface, metric, year, population, unit in rows:
-        name = Path(path).name
+    for name, surface, metric, year, population, unit in linked_figures(
+            warehouse, "o.year", "o.population", "o.unit"):
         seen = sum(key[:2] == (name, surface) for key in found)
         found[(name, surface, seen)] = (metric, year, population, unit)
     return found

@@ -10,13 +10,12 @@ and figure is made up."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from corpus_files import write_manifest  # tests/ is on sys.path
+from corpus_files import Documents, write_documents  # tests/ is on sys.path
 
 # file -> (manifest entry without "file", text).  Outlets have no edition: their figures
 # belong to the survey they cite.
-DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
+DOCUMENTS: Documents = {
     # A commuter survey's own English release (the study the coverage below cites).
     "calder_commute_2025.txt": ({
         "title": "Commuter Outlook 2025",
@@ -145,11 +144,4 @@ DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
 
 def write_corpus(folder: Path, files: list[str] | None = None) -> Path:
     """Write the documents (all, or `files`) and their manifest into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for name in files or list(DOCUMENTS):
-        entry, text = DOCUMENTS[name]
-        (folder / name).write_text(text, encoding="utf-8")
-        entries.append({"file": name, **entry})
-    write_manifest(folder, entries)
-    return folder
+    return write_documents(folder, DOCUMENTS, files or list(DOCUMENTS))

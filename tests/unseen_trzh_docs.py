@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from corpus_files import write_manifest  # tests/ is on sys.path
+from corpus_files import Documents, write_documents  # tests/ is on sys.path
 
 # file -> (manifest entry without "file", text)
-DOCUMENTS: dict[str, tuple[dict[str, Any], str]] = {
+DOCUMENTS: Documents = {
     "kio_bt_2025.txt": ({
         "title": "Hanehalkı Bilişim Teknolojileri Kullanımı, 2025",
         "publisher": "Kuzey İstatistik Ofisi (kurgusal), haber bülteni",
@@ -216,12 +216,4 @@ CHANCE: dict[str, tuple[dict[str, Any], str]] = {
 
 def write_corpus(folder: Path, files: list[str] | None = None) -> Path:
     """Write the documents (all, or `files`) and their manifest into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = []
-    every = {**DOCUMENTS, **CHANCE}
-    for name in files or list(DOCUMENTS):
-        entry, text = every[name]
-        (folder / name).write_text(text, encoding="utf-8")
-        entries.append({"file": name, **entry})
-    write_manifest(folder, entries)
-    return folder
+    return write_documents(folder, {**DOCUMENTS, **CHANCE}, files or list(DOCUMENTS))
