@@ -13,9 +13,10 @@ into the one with the older anchor, whose id survives. Labels are recomputed for
 metric that changed, and for metrics whose figures gained a translation in this run.
 
 A rebuild is made instead when the metrics cannot simply be extended: there are none
-yet, another linker made them, figures were removed or superseded since, or a new
-figure sits in a document that already has linked figures. `POLYSTAT_RELINK=full`
-rebuilds on every run.
+yet, another linker made them, figures were removed or superseded since, a new figure
+sits in a document that already has linked figures, or coverage was linked before the
+release it cites was added (its stored study is the cited name's, not the release's).
+`POLYSTAT_RELINK=full` rebuilds on every run.
 """
 
 from __future__ import annotations
