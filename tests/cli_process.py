@@ -34,3 +34,10 @@ def polystat(args: list[str], api_url: str, **env: str) -> subprocess.CompletedP
     full_env.update(env)
     return subprocess.run([sys.executable, "-m", "flows.cli_main", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=300, check=False)
+
+
+def on_warehouse(args: list[str], warehouse: object, **env: str
+                 ) -> subprocess.CompletedProcess[str]:
+    """`polystat ARGS --warehouse W` as a process, for the commands that never start
+    Prefect (metrics, explain, export)."""
+    return polystat([*args, "--warehouse", str(warehouse)], api_url="", **env)

@@ -8,14 +8,13 @@ The warehouse is real (the embedded corpus, added in runs); the commands run as 
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from cli_process import polystat
+from cli_process import on_warehouse
 from conftest import SOURCES
 from corpus_files import (
     copy_documents,
@@ -38,11 +37,6 @@ from warehouse.link_curation import Decision, compile_decisions, curate
 from warehouse.linking import Clusters, link
 
 TODAY = datetime.now(UTC).strftime("%Y-%m-%d")
-
-
-def _metrics_cli(args: list[str], warehouse: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """`polystat ARGS --warehouse W` as a process (these commands never start Prefect)."""
-    return polystat([*args, "--warehouse", str(warehouse)], api_url="", **env)
 
 
 # --------------------------------------------------------------------------- the linker's side
@@ -194,7 +188,7 @@ def _by_document(warehouse: Path, figures: list[str]) -> tuple[list[str], list[s
 
 
 def _show(warehouse: Path, metric_id: str) -> dict[str, Any]:
-    shown = _metrics_cli(["metrics", "show", metric_id, "--json"], warehouse)
+    shown = on_warehouse(["metrics", "show", metric_id, "--json"], warehouse)
     assert shown.returncode == 0, shown.stderr
     return dict(json.loads(shown.stdout))
 
@@ -248,13 +242,13 @@ def test_curation_survives_a_new_document_and_a_full_rebuild(first_run, tmp_path
     merged = [f["obs_id"] for metric in (first, second)
               for f in _show(warehouse, metric)["figures"]]
 
-    done = _metrics_cli(["metrics", "merge", first, second], warehouse)
+    done = on_warehouse(["metrics", "merge", first, second], warehouse)
     assert done.returncode == 0, done.stderr
     assert "decision 1" in done.stderr
-    done = _metrics_cli(["metrics", "split", split_id, *moved], warehouse)
+    done = on_warehouse(["metrics", "split", split_id, *moved], warehouse)
     assert done.returncode == 0, done.stderr
     label = "Agents who see a clear career path (analyst's wording)"
-    done = _metrics_cli(["metrics", "rename", _membership(warehouse)[kept[0]], label], warehouse)
+    done = on_warehouse(["metrics", "rename", _membership(warehouse)[kept[0]], label], warehouse)
     assert done.returncode == 0, done.stderr
     _assert_curated(warehouse, merged, moved, kept, label)
     by_analyst = [c for c in _conflicts(warehouse) if "analyst" in c["linked_by"]]
@@ -280,12 +274,12 @@ def test_curation_survives_a_new_document_and_a_full_rebuild(first_run, tmp_path
     _assert_curated(warehouse, merged, moved, kept, label)
 
     metric_of = _membership(warehouse)
-    explained = _metrics_cli(["explain", metric_of[_now(warehouse, merged)[0]]], warehouse)
+    explained = on_warehouse(["explain", metric_of[_now(warehouse, merged)[0]]], warehouse)
     assert f"merged by analyst on {TODAY}" in explained.stdout
-    explained = _metrics_cli(["explain", _now(warehouse, kept)[0]], warehouse)
+    explained = on_warehouse(["explain", _now(warehouse, kept)[0]], warehouse)
     assert f"label set by analyst on {TODAY}" in explained.stdout
     moved_now = _now(warehouse, moved)[0]
-    shown = _metrics_cli(["metrics", "show", metric_of[moved_now]], warehouse)
+    shown = on_warehouse(["metrics", "show", metric_of[moved_now]], warehouse)
     assert f"split by analyst on {TODAY}" in shown.stdout
     assert moved_now in shown.stdout and f"split {counted(len(moved), 'figure')} of" in shown.stdout
 
@@ -301,7 +295,7 @@ def _joined_by_new_edition(warehouse: Path) -> set[str]:
 
 
 def _conflicts(warehouse: Path) -> list[dict[str, Any]]:
-    exported = _metrics_cli(["export", "conflicts"], warehouse)
+    exported = on_warehouse(["export", "conflicts"], warehouse)
     assert exported.returncode == 0, exported.stderr
     return [json.loads(line) for line in exported.stdout.splitlines()]
 
@@ -309,18 +303,18 @@ def _conflicts(warehouse: Path) -> list[dict[str, Any]]:
 def test_list_marks_curated_metrics_and_the_pages_tell_them(first_run, tmp_path) -> None:
     warehouse = copy_run(first_run, tmp_path)
     first, second = _conflict_pair(warehouse)
-    before = json.loads(_metrics_cli(["metrics", "list", "--json"], warehouse).stdout)
-    assert _metrics_cli(["metrics", "merge", second, first], warehouse).returncode == 0
-    after = json.loads(_metrics_cli(["metrics", "list", "--json"], warehouse).stdout)
+    before = json.loads(on_warehouse(["metrics", "list", "--json"], warehouse).stdout)
+    assert on_warehouse(["metrics", "merge", second, first], warehouse).returncode == 0
+    after = json.loads(on_warehouse(["metrics", "list", "--json"], warehouse).stdout)
     assert len(after) == len(before) - 1
-    curated = json.loads(_metrics_cli(["metrics", "list", "--curated", "--json"],
+    curated = json.loads(on_warehouse(["metrics", "list", "--curated", "--json"],
                                       warehouse).stdout)
     assert [m["metric_id"] for m in curated] == [m for m in (first, second)
                                                  if m in {a["metric_id"] for a in after}]
     figures = {m["metric_id"]: m["figures"] for m in before}
     assert curated[0]["figures"] == figures[first] + figures[second]
     assert len(curated[0]["sources"]) == 2
-    listed = _metrics_cli(["metrics", "list"], warehouse).stdout
+    listed = on_warehouse(["metrics", "list"], warehouse).stdout
     line = next(line for line in listed.splitlines() if line.startswith(curated[0]["metric_id"]))
     assert "  m  " in line
     with db.connect(warehouse, read_only=True) as con:
@@ -353,7 +347,7 @@ def test_a_wrong_id_is_one_line_exit_2_and_changes_nothing(first_run, args, name
         else:
             filled.append(arg.format(metric=metric_id, other_figure=other))
     before = _state(warehouse)
-    result = _metrics_cli(filled, warehouse)
+    result = on_warehouse(filled, warehouse)
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr
     assert result.stderr.startswith("error: ")
@@ -370,14 +364,14 @@ def _state(warehouse: Path) -> tuple[Any, ...]:
 def test_a_missing_warehouse_is_not_created_and_a_busy_one_is_waited_for(first_run,
                                                                           tmp_path) -> None:
     missing = tmp_path / "none.duckdb"
-    result = _metrics_cli(["metrics", "rename", "m-000000000000", "x"], missing)
+    result = on_warehouse(["metrics", "rename", "m-000000000000", "x"], missing)
     assert result.returncode == 2 and "no warehouse at" in result.stderr
     assert not missing.exists()
     warehouse = copy_run(first_run, tmp_path)
     metric_id, _ = _largest_metric(warehouse)
     holder = duckdb.connect(str(warehouse))  # a run writing it
     try:
-        result = _metrics_cli(["metrics", "rename", metric_id, "x"], warehouse,
+        result = on_warehouse(["metrics", "rename", metric_id, "x"], warehouse,
                               POLYSTAT_LOCK_WAIT="0")
     finally:
         holder.close()

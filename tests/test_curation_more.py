@@ -9,14 +9,13 @@ languages (tests/gold2/corpus), linked by the real linker; the commands run as r
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from cli_process import polystat
+from cli_process import on_warehouse
 from conftest import GOLD2, ROOT
 from corpus_files import (
     copy_documents,
@@ -38,11 +37,6 @@ TODAY = datetime.now(UTC).strftime("%Y-%m-%d")
 STUDY = ["101_342b3c7f6a51fed7.txt", "102_4e199e80f5365d15.txt", "108_a0ad32ce0e509df2.txt"]
 
 
-def _cli(args: list[str], warehouse: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """`polystat ARGS --warehouse W` as a process (these commands never start Prefect)."""
-    return polystat([*args, "--warehouse", str(warehouse)], api_url="", **env)
-
-
 def _write_corpus(folder: Path, files: list[str], extra: str | None = None) -> None:
     """`folder` with these files of the gold2 corpus and their manifest entries; `extra`:
     the text of one more document of its own (a later run's new source)."""
@@ -62,7 +56,7 @@ def study_run(tmp_path_factory) -> Path:
 
 
 def _json(args: list[str], warehouse: Path) -> Any:
-    done = _cli([*args, "--json"], warehouse)
+    done = on_warehouse([*args, "--json"], warehouse)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -90,7 +84,7 @@ def _figures_of(warehouse: Path, metric_id: str) -> list[str]:
 
 
 def _ok(args: list[str], warehouse: Path, **env: str) -> str:
-    done = _cli(args, warehouse, **env)
+    done = on_warehouse(args, warehouse, **env)
     assert done.returncode == 0, done.stderr
     return done.stderr + done.stdout
 
@@ -250,7 +244,7 @@ def test_undo_takes_back_renames_in_turn_and_a_split_before_the_merge_it_splits(
     _ok(top["accept"].split()[1:], warehouse)
     _ok(["metrics", "split", _membership(warehouse)[second[0]], second[0]], warehouse)
     state = _membership(warehouse)
-    refused = _cli(["metrics", "undo", "5"], warehouse)
+    refused = on_warehouse(["metrics", "undo", "5"], warehouse)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert "decision(s) 6" in refused.stderr and "metrics undo 6" in refused.stderr
     assert _membership(warehouse) == state
@@ -273,7 +267,7 @@ def test_what_cannot_be_undone_is_one_line_exit_2_and_changes_nothing(
     _ok(["metrics", "undo"], warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         decisions = con.execute("SELECT count(*) FROM curation_decisions").fetchall()
-    result = _cli(args, warehouse)
+    result = on_warehouse(args, warehouse)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and said in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
