@@ -430,7 +430,6 @@ def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
 
 # Groups that are everyone the survey could ask: a sex within them is "women", "men".
 _EVERYONE = frozenset({"people", "individuals", "adults", "residents", "respondents"})
-_SEXES = SEX_PARTS
 
 
 def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
@@ -440,7 +439,7 @@ def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
     own, the survey's group and a sex within it keep the band of the people asked
     ("individuals_aged_16_74", "women_aged_16_74")."""
     if fig.age_band is None or fig.age_band == "aged_18_plus":
-        if surveyed.age_band and population in (surveyed.shares, *_SEXES):
+        if surveyed.age_band and population in (surveyed.shares, *SEX_PARTS):
             return f"{population}_{surveyed.age_band}"
         return population
     if fig.band_base:
@@ -454,9 +453,9 @@ def _with_sex(population: str | None, surveyed: _Surveyed) -> str | None:
     """'female_staff': women in a survey of a role are its female part; in a survey of
     everyone ("individuals", "adults") they are women."""
     base = surveyed.shares
-    if population not in _SEXES or base is None or base in _EVERYONE or base in _SEXES:
+    if population not in SEX_PARTS or base is None or base in _EVERYONE or base in SEX_PARTS:
         return population
-    return f"{_SEXES[population]}_{base}"
+    return f"{SEX_PARTS[population]}_{base}"
 
 
 def _parallel_ranks(text: str, found: list[_Found]) -> dict[int, tuple[int, int]]:

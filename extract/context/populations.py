@@ -143,6 +143,9 @@ def _count_population(text: str, work: _Work, after: str, before: str,
                       rules: LanguageRules) -> str | None:
     """The group a count is about; marks counts of survey participants as samples."""
     cand = work.cand
+    # (a count of people in a sentence about the survey is its sample; a rule that reads a
+    # sample says so itself: "We asked 2,006 adults", "Basis: n = 1.004")
+    asked = cand.sample or rules.survey_cue.search(text) is not None
     if cand.term is not None:  # "the number of households was ...": the rule named it
         named = rules.term_regex.search(text, *cand.term)
         work.sample = False
@@ -152,18 +155,17 @@ def _count_population(text: str, work: _Work, after: str, before: str,
     right_after = rules.term_regex.match(after, len(after) - len(after.lstrip()))
     named_after = rules.population_of(right_after.group(0)) if right_after else None
     if named_after and named_after not in rules.count_only_populations:
-        work.sample = cand.sample or rules.survey_cue.search(text) is not None
+        work.sample = asked
         return named_after
     named_right_before = _term_population(rules, _term_right_before(before, rules))
     if named_right_before and named_right_before not in rules.count_only_populations:
-        # "18 yaş ve üzeri 3 bin kişi"; a rule that reads a sample says so ("We asked 2,006")
-        work.sample = cand.sample or rules.survey_cue.search(text) is not None
+        work.sample = asked  # "18 yaş ve üzeri 3 bin kişi"
         return named_right_before
     if rules.thing_after.match(after):  # "9,8 Millionen Übernachtungen meldeten die Betriebe"
         return None
     if rules.people_after.match(after):  # "1.500 kişi", "2 million people": nobody named
         # In a sentence about the survey they are its sample; elsewhere they are people.
-        work.sample = cand.sample or rules.survey_cue.search(text) is not None
+        work.sample = asked
         return None if work.sample else _ANYONE
     found = _term_population(rules, rules.count_attach_after.match(after))
     if found is None:
