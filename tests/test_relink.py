@@ -225,8 +225,7 @@ def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -
         stored["m-b"]["d1"] = ({0}, {(2018, 45.0, True)})
     clusters = linking.Growing(nodes, {"a": "m-a", "b": "m-b"},
                                lambda one, two: (stored[one], stored[two]))
-    grouped, _ = linking.link(nodes, clusters, keep=lambda x, y: "n" in (x.obs_id, y.obs_id),
-                                prefer=lambda node: node.obs_id == "n")
+    grouped, _ = linking.link(nodes, clusters, new=lambda node: node.obs_id == "n")
     holding = [clusters.metrics.get(root, set()) for root in grouped]
     if shared != "nothing":
         assert {"m-a"} in holding and {"m-b"} in holding

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -86,21 +86,23 @@ class _Links:
     work grows with the number of observations, not with the square of a block.
     """
 
-    def __init__(self, nodes: list[Node],
-                 prefer: Callable[[Node], bool] | None = None,
-                 keep: Callable[[Node, Node], bool] | None = None) -> None:
-        self.prefer = prefer or (lambda node: False)
-        self.keep = keep  # the pairs whose links are applied (others are not scored)
+    def __init__(self, nodes: list[Node], new: Callable[[Node], bool] | None = None) -> None:
+        self.new = new  # (an incremental run: only links with a new figure are applied)
         self.points = fingerprints(nodes)
         self.position = {id(node): index for index, node in enumerate(nodes)}
         self.size = len(nodes)
         self.scored: set[int] = set()
         self.found: list[tuple[Node, Node, tuple[str, float]]] = []
 
+    def involved(self, members: Iterable[Node]) -> bool:
+        """Whether a link among `members` could be applied: in an incremental run, only
+        where one of them is new (a block of existing figures alone is not scored)."""
+        return self.new is None or any(self.new(node) for node in members)
+
     def consider(self, a: Node, b: Node) -> bool:
         """Score a pair once; whether it links."""
         i, j = self.position[id(a)], self.position[id(b)]
-        if i == j or (self.keep is not None and not self.keep(a, b)):
+        if i == j or (self.new is not None and not (self.new(a) or self.new(b))):
             return False
         key = min(i, j) * self.size + max(i, j)
         if key in self.scored:
@@ -115,10 +117,12 @@ class _Links:
     def star(self, members: list[Node]) -> None:
         """Link members to one anchor, for members of which every pair would link; a
         sentence's second measure goes to a second anchor (it may not join the first).
-        The anchor is a preferred member when there is one (an incremental run prefers
-        its new figures: links between existing ones are not applied again)."""
+        The anchor is a new member when there is one (an incremental run: links between
+        existing figures are not applied again)."""
+        if not self.involved(members):
+            return
         for part in _by_measure(members):
-            anchor = next((n for n in part if self.prefer(n)), part[0])
+            anchor = next((n for n in part if self.new(n)), part[0]) if self.new else part[0]
             for node in part:
                 if node is not anchor:
                     self.consider(anchor, node)
@@ -126,6 +130,8 @@ class _Links:
     def across(self, one: list[Node], two: list[Node]) -> None:
         """Links between two sets of interchangeable members, from different sentences: a
         few, so that one refused merge (a document both touch) does not lose the rest."""
+        if not self.involved(one[:3] + two[:3]):
+            return
         for a in one[:3]:
             for b in two[:3]:
                 if sentence_of(a) != sentence_of(b):
@@ -244,19 +250,25 @@ def population_tail(population: str | None) -> str:
     return (population or "").rsplit("_", 1)[-1]
 
 
-def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = None,
-                  keep: Callable[[Node, Node], bool] | None = None
+def _scored_links(nodes: list[Node], new: Callable[[Node], bool] | None = None
                   ) -> list[tuple[Node, Node, tuple[str, float]]]:
     """Every link at or above the threshold that the blocks reveal (samples excepted:
-    they are clustered by key) between pairs `keep` accepts; `prefer` chooses the
-    anchors of blocks."""
-    links = _Links(nodes, prefer, keep)
+    they are clustered by key); with `new` (an incremental run), only links with a new
+    figure, which anchors its blocks, and blocks without one are passed over."""
+    links = _Links(nodes, new)
     linkable = [n for n in nodes if not count_kind(n) or finding(n)]
     by_id = {n.obs_id: n for n in linkable}
-    for members in grouped_by(linkable, sentence_of).values():
+
+    def blocks(members: Iterable[Node], key: Callable[[Node], Any]) -> Iterator[list[Node]]:
+        """The blocks of `key` with at least two members, where a link could be applied."""
+        for block in grouped_by(members, key).values():
+            if len(block) > 1 and links.involved(block):
+                yield block
+
+    for members in blocks(linkable, sentence_of):
         for a, b in combinations(members, 2):
             links.consider(a, b)
-    for members in grouped_by((n for n in linkable if n.group_key), lambda n: n.group_key).values():
+    for members in blocks((n for n in linkable if n.group_key), lambda n: n.group_key):
         for a, b in zip(members, members[1:], strict=False):  # (a list's years: several lines)
             links.consider(a, b)
     for node in linkable:
@@ -264,35 +276,27 @@ def _scored_links(nodes: list[Node], prefer: Callable[[Node], bool] | None = Non
             links.consider(by_id[node.antecedent], node)
         if node.headline_of in by_id:
             links.consider(by_id[node.headline_of], node)
-    for members in grouped_by(linkable, lambda n: (n.doc_id, n.unit, n.value)).values():
-        if len(members) > 1:
-            _link_study(members, links)  # restated in one document
-    for members in grouped_by(linkable, lambda n: (n.doc_id, n.unit, n.year)).values():
-        if len(members) > 1:
-            _link_similar_wording(members, links, RESTATED_DIFFERENTLY)  # ... differently
-    for members in grouped_by((n for n in linkable if n.study),
-                            lambda n: (n.study, n.unit, n.year, n.value)).values():
-        if len(members) > 1:
-            _link_study(members, links)
-    for members in grouped_by(linkable,
-                              lambda n: (n.lang, n.unit, population_tail(n.population))).values():
-        if len(members) > 1:
-            _link_similar_wording(members, links)  # one claim across editions and studies
-    for members in grouped_by((n for n in linkable if n.study),
-                            lambda n: (n.study, n.lang, n.unit)).values():
-        if len(members) > 1:
-            _link_study_wordings(members, links)  # ... a shorter wording in one study
-    for members in grouped_by((n for n in linkable if n.words_en),
-                            lambda n: (n.unit, population_tail(n.population))).values():
+    for members in blocks(linkable, lambda n: (n.doc_id, n.unit, n.value)):
+        _link_study(members, links)  # restated in one document
+    for members in blocks(linkable, lambda n: (n.doc_id, n.unit, n.year)):
+        _link_similar_wording(members, links, RESTATED_DIFFERENTLY)  # ... differently
+    for members in blocks((n for n in linkable if n.study),
+                          lambda n: (n.study, n.unit, n.year, n.value)):
+        _link_study(members, links)
+    for members in blocks(linkable, lambda n: (n.lang, n.unit, population_tail(n.population))):
+        _link_similar_wording(members, links)  # one claim across editions and studies
+    for members in blocks((n for n in linkable if n.study), lambda n: (n.study, n.lang, n.unit)):
+        _link_study_wordings(members, links)  # ... a shorter wording in one study
+    for members in blocks((n for n in linkable if n.words_en),
+                          lambda n: (n.unit, population_tail(n.population))):
         if len({n.lang for n in members}) > 1:  # one claim in two languages, in English
             _link_similar_wording(members, links, words=lambda n: n.words_en)
-    for members in grouped_by((n for n in linkable if n.study and len(n.predicates) > 1),
-                              lambda n: (n.study, n.unit, n.predicates)).values():
+    for members in blocks((n for n in linkable if n.study and len(n.predicates) > 1),
+                          lambda n: (n.study, n.unit, n.predicates)):
         if len({n.lang for n in members}) > 1:  # one study's claim in two languages
             _link_languages(members, links)
-    topics = grouped_by((n for n in linkable if n.concepts and n.population),
-                      lambda n: (n.unit, population_tail(n.population), n.concepts))
-    for members in topics.values():
+    for members in blocks((n for n in linkable if n.concepts and n.population),
+                          lambda n: (n.unit, population_tail(n.population), n.concepts)):
         if len({n.lang for n in members}) > 1:
             _link_languages(members, links)
     _link_fingerprints(linkable, links)
@@ -398,17 +402,16 @@ def link_rank(a: Node, b: Node, method: str) -> int:
 
 
 def link(nodes: list[Node], clusters: Clusters | None = None,
-         keep: Callable[[Node, Node], bool] | None = None,
-         prefer: Callable[[Node], bool] | None = None
+         new: Callable[[Node], bool] | None = None
          ) -> tuple[dict[str, list[Node]], dict[str, tuple[str, float]]]:
     """Clusters of observations (keyed by root obs_id) and each observation's best link.
 
     Links inside a sentence (comparison groups, paraphrases) are made first; then the
     others, strongest first, never joining two measures of one sentence. `clusters` may
-    come with merges already made (the metrics an incremental run extends); `keep`
-    chooses which of the links found are applied, `prefer` the anchors of blocks.
+    come with merges already made (the metrics an incremental run extends), and then
+    `new` says which figures are new: only links with one of them are applied.
     """
-    found = _scored_links(nodes, prefer, keep)
+    found = _scored_links(nodes, new)
     rank = {id(node): i for i, node in enumerate(sorted(nodes, key=lambda n: n.order))}
 
     def strongest_oldest_first(item: tuple[Node, Node, tuple[str, float]]) -> tuple[Any, ...]:
@@ -460,12 +463,21 @@ class Growing(Clusters):
                  figures_of: Callable[[str, str], tuple[Figures, Figures]]) -> None:
         super().__init__(nodes)
         self.figures_of = figures_of
-        self.metrics: dict[str, set[str]] = {obs: {metric} for obs, metric in metric_of.items()}
-        first: dict[str, str] = {}
+        self.metrics: dict[str, set[str]] = {}
+        members: dict[str, list[str]] = defaultdict(list)
         for node in nodes:
-            metric = metric_of.get(node.obs_id)
-            if metric is not None:
-                self.merge(first.setdefault(metric, node.obs_id), node.obs_id, same_measure=True)
+            if node.obs_id in metric_of:
+                members[metric_of[node.obs_id]].append(node.obs_id)
+        for metric, stored in members.items():  # (one pass per metric, not a merge per figure)
+            root = min(stored)  # (the root `merge` would give them)
+            sentences, documents = self.sentences[root], self.documents[root]
+            for obs in stored:
+                if obs != root:
+                    self.forest.parent[obs] = root
+                    sentences |= self.sentences.pop(obs)
+                    for doc, points in self.documents.pop(obs).items():
+                        documents.setdefault(doc, set()).update(points)
+            self.metrics[root] = {metric}
 
     def merge(self, a: str, b: str, *, same_measure: bool, across: bool = False,
               within_study: bool = False) -> bool:

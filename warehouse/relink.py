@@ -106,9 +106,7 @@ class LinkState:
 
 
 _LINK_STATE = """
-WITH figure AS MATERIALIZED (  -- each current figure, and whether a metric holds it
-    SELECT o.obs_id, o.doc_id, l.obs_id IS NOT NULL AS linked FROM {figures} o
-    LEFT JOIN (SELECT DISTINCT obs_id FROM metric_observations) l USING (obs_id)),
+WITH figure AS MATERIALIZED ({figures}),  -- each current figure, and whether a metric holds it
 per_document AS (
     SELECT count(*) FILTER (WHERE NOT linked) AS unlinked, bool_or(linked) AS some_linked
     FROM figure GROUP BY doc_id)
@@ -124,17 +122,22 @@ SELECT (SELECT count(*) FROM metrics),
        (SELECT coalesce(sum(unlinked), 0) FROM per_document WHERE some_linked)
 """
 
+_CURRENT_FIGURES = """
+SELECT o.obs_id, o.doc_id, l.obs_id IS NOT NULL AS linked FROM current_observations o
+LEFT JOIN (SELECT DISTINCT obs_id FROM metric_observations) l USING (obs_id)"""
 
-def link_state(con: duckdb.DuckDBPyConnection, figures: str = "current_observations"
-               ) -> LinkState:
-    """How the metrics stand against `figures`: the current figures, or a table of them
-    (`relink_picks.read_observations`); either is read once."""
-    row = con.execute(_LINK_STATE.format(figures=figures), [LINKER_VERSION]).fetchone()
+
+def link_state(con: duckdb.DuckDBPyConnection, figures: str | None = None) -> LinkState:
+    """How the metrics stand against the current figures, read once: from the views, or
+    from `figures`, a table of them with their stored metric (`metric_id`, NULL when
+    none holds it; `relink_picks.read_observations`)."""
+    linked = (f"SELECT obs_id, doc_id, metric_id IS NOT NULL AS linked FROM {figures}"
+              if figures else _CURRENT_FIGURES)
+    row = con.execute(_LINK_STATE.format(figures=linked), [LINKER_VERSION]).fetchone()
     return LinkState(*(int(n) for n in (row or (0,) * 6)))
 
 
-def why_rebuild(con: duckdb.DuckDBPyConnection, figures: str = "current_observations"
-                ) -> str | None:
+def why_rebuild(con: duckdb.DuckDBPyConnection, figures: str | None = None) -> str | None:
     """Why the metrics must be rebuilt rather than extended (None: they can be extended);
     `figures` as in `link_state`."""
     state = link_state(con, figures)
@@ -271,9 +274,7 @@ def _extend(con: duckdb.DuckDBPyConnection, run_id: str, decided: curation.Decid
                        stored_figures(con))
     if decided:
         curate(clusters, decided.constraints, decided.metric_blocks)
-    grouped, best = link(nodes, clusters,
-                            keep=lambda a, b: a.obs_id in new or b.obs_id in new,
-                            prefer=lambda node: node.obs_id in new)
+    grouped, best = link(nodes, clusters, new=lambda node: node.obs_id in new)
 
     changed: list[tuple[set[str], list[Node]]] = []  # (existing metrics, new members)
     for root, members in grouped.items():

@@ -57,7 +57,7 @@ SELECT o.obs_id, o.doc_id, o.seg_no, o.claim_start, coalesce(s.language, d.langu
        o.value, {LINKER_UNIT_SQL} AS unit, o.population,
        string_split(coalesce(o.population, ''), '_')[-1] AS tail,
        o.year, o.group_key,
-       list_sort(list_distinct(coalesce(o.concepts, []::VARCHAR[]))) AS concepts, r.started_at,
+       coalesce(o.concepts, []::VARCHAR[]) AS concepts, r.started_at,  -- (sorted when found)
        mo.metric_id, NOT ({LINKER_UNIT_SQL} = 'count' AND o.population IS NOT NULL) AS linkable,
        -- (a count of people that is a finding links by its claim as any figure does)
        NOT ({LINKER_UNIT_SQL} = 'count' AND o.population IS NOT NULL) OR mo.metric_id NOT IN (
@@ -220,7 +220,7 @@ def _new_claims(con: duckdb.DuckDBPyConnection) -> list[Node]:
     insert_rows(con, "_relink_study", [{"doc_id": doc, "study": study} for doc, study
                                        in sorted({(n.doc_id, n.study) for n in new})])
     linkable = [n for n in new if not count_kind(n) or finding(n)]  # (as `linking` has it)
-    frequency = _word_frequency(con)
+    frequency = _word_frequency(con, {word for n in linkable for word in n.words | n.words_en})
     insert_rows(con, "_relink_new_words", [
         {"lang": lang, "unit": unit, "tail": tail, "word": word, "english": english}
         for lang, unit, tail, word, english in sorted(
@@ -265,11 +265,12 @@ def _study_words(con: duckdb.DuckDBPyConnection) -> None:
         for predicate in sorted(predicates_of(frozenset({word}), lang))])
 
 
-def _word_frequency(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """How many stored claims use each word (in any language, in English)."""
+def _word_frequency(con: duckdb.DuckDBPyConnection, words: set[str]) -> dict[str, int]:
+    """How many stored claims use each of `words` (in any language, in English)."""
     return dict(con.execute(
         "SELECT word, count(*) FROM (SELECT unnest(list_concat(coalesce(words, []),"
-        " coalesce(words_en, []))) AS word FROM claims) GROUP BY word").fetchall())
+        " coalesce(words_en, []))) AS word FROM claims)"
+        " WHERE word IN (SELECT unnest(?)) GROUP BY word", [sorted(words)]).fetchall())
 
 
 def _prefix(words: frozenset[str], frequency: dict[str, int]) -> list[str]:
