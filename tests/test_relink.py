@@ -16,7 +16,7 @@ import pytest
 from corpus_files import write_manifest  # tests/ is on sys.path
 
 from flows.pipeline import run_without_prefect
-from warehouse import linking, reconcile, relink, relink_picks
+from warehouse import link_growing, linking, reconcile, relink, relink_picks
 from warehouse.link_claims import Node, attach_claims, linker_unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,7 +223,7 @@ def test_a_new_figure_merges_two_metrics_unless_they_hold_one_document(shared) -
         stored["m-b"]["d1"] = ({200}, {(2018, 45.0, True)})  # another claim of d1
     if shared == "a sentence":
         stored["m-b"]["d1"] = ({0}, {(2018, 45.0, True)})
-    clusters = linking.Growing(nodes, {"a": "m-a", "b": "m-b"},
+    clusters = link_growing.Growing(nodes, {"a": "m-a", "b": "m-b"},
                                lambda one, two: (stored[one], stored[two]))
     grouped, _ = linking.link(nodes, clusters, new=lambda node: node.obs_id == "n")
     holding = [clusters.metrics.get(root, set()) for root in grouped]
@@ -242,7 +242,7 @@ def test_stored_metrics_sharing_a_sentence_stay_apart(tmp_path) -> None:
             " GROUP BY ALL HAVING count(DISTINCT mo.metric_id) > 1").fetchall()
         relink_picks.read_observations(con)  # (what a relink reads the stored figures from)
         figures_of = relink.stored_figures(con)
-        clusters = linking.Growing([], {}, figures_of)
+        clusters = link_growing.Growing([], {}, figures_of)
         assert sentences  # the corpus has sentences with two measures
         for _, _, metrics in sentences:
             assert clusters.stored_apart(metrics[0], metrics[1], across=False,

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import count
 
-from warehouse.linking import Clusters, Growing
+from warehouse.link_growing import Growing
+from warehouse.linking import Clusters
 
 
 @dataclass(frozen=True)

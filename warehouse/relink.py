@@ -37,8 +37,9 @@ from warehouse import reconcile as rc
 from warehouse.labels import metric_id_for
 from warehouse.link_claims import Node
 from warehouse.link_curation import curate
+from warehouse.link_growing import Figures, Growing
 from warehouse.link_rules import LINKER_VERSION, MIN_WORDS
-from warehouse.linking import Figures, Growing, link
+from warehouse.linking import link
 from warehouse.store import insert_rows
 
 _TEMP_TABLES = (*relink_picks.TEMP_TABLES, "_relink_touched", "_relink_label")

@@ -143,20 +143,22 @@ SELECT {_OLDEST} FROM _relink_obs e
 WHERE e.obs_id IN (SELECT obs_id FROM shorter UNION SELECT obs_id FROM translated)
 GROUP BY e.metric_id, e.lang, e.words, e.concepts, e.year""",
     "claim": f"""
-WITH worded AS (  -- the figures first, then one per metric and wording among them
-    SELECT DISTINCT e.obs_id FROM (SELECT obs_id, lang, unit, tail, unnest(words) AS word
-                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND by_claim) e
+WITH worded AS (  -- the figures first (by row: most share a word), then one per metric and
+    SELECT DISTINCT e.row FROM (  -- wording among them
+        SELECT rowid AS row, lang, unit, tail, unnest(words) AS word FROM _relink_obs
+        WHERE metric_id IS NOT NULL AND by_claim) e
     JOIN _relink_new_words n ON e.lang IS NOT DISTINCT FROM n.lang AND e.unit = n.unit
                             AND e.tail = n.tail AND e.word = n.word AND NOT n.english)
-SELECT {_OLDEST} FROM _relink_obs e JOIN worded USING (obs_id)
+SELECT {_OLDEST} FROM _relink_obs e WHERE e.rowid IN (SELECT row FROM worded)
 GROUP BY e.metric_id, e.words, e.concepts, e.year""",
     "translation": f"""
 WITH translated AS (
-    SELECT DISTINCT e.obs_id FROM (SELECT obs_id, unit, tail, unnest(words_en) AS word
-                                   FROM _relink_obs WHERE metric_id IS NOT NULL AND by_claim) e
+    SELECT DISTINCT e.row FROM (
+        SELECT rowid AS row, unit, tail, unnest(words_en) AS word FROM _relink_obs
+        WHERE metric_id IS NOT NULL AND by_claim) e
     JOIN _relink_new_words n ON e.unit = n.unit AND e.tail = n.tail AND e.word = n.word
                             AND n.english)
-SELECT {_OLDEST} FROM _relink_obs e JOIN translated USING (obs_id)
+SELECT {_OLDEST} FROM _relink_obs e WHERE e.rowid IN (SELECT row FROM translated)
 GROUP BY e.metric_id, e.words_en, e.concepts, e.year, e.lang""",
     "sample": f"""
 SELECT {_OLDEST} FROM _relink_obs e
