@@ -138,10 +138,12 @@ class _Links:
                     self.consider(a, b)
 
 
-def _similar_sets(sets: list[frozenset[str]], threshold: float) -> Iterator[tuple[int, int]]:
+def _similar_sets(sets: list[frozenset[str]], threshold: float,
+                  wanted: list[bool] | None = None) -> Iterator[tuple[int, int]]:
     """Pairs of sets whose Jaccard similarity reaches `threshold`, by prefix filtering:
     two such sets must share a token among the rarest len - ceil(threshold * len) + 1
-    of each, so only sets sharing one of those rare tokens are compared."""
+    of each, so only sets sharing one of those rare tokens are compared (and, given
+    `wanted`, only pairs with a wanted set)."""
     frequency = Counter(token for tokens in sets for token in tokens)
     index: dict[str, list[int]] = defaultdict(list)
     for i, tokens in enumerate(sets):
@@ -153,6 +155,8 @@ def _similar_sets(sets: list[frozenset[str]], threshold: float) -> Iterator[tupl
             candidates.update(index[token])
             index[token].append(i)
         for j in sorted(candidates):
+            if wanted is not None and not (wanted[i] or wanted[j]):
+                continue
             if jaccard(sets[i], sets[j]) >= threshold:
                 yield j, i
 
@@ -166,7 +170,8 @@ def _link_similar_wording(members: list[Node], links: _Links,
     for group in same_wording.values():
         links.star(group)
     wordings = list(same_wording)
-    for i, j in _similar_sets([words for words, _ in wordings], threshold):
+    wanted = [links.involved(same_wording[wording][:3]) for wording in wordings]
+    for i, j in _similar_sets([words for words, _ in wordings], threshold, wanted):
         links.across(same_wording[wordings[i]], same_wording[wordings[j]])
 
 
