@@ -361,6 +361,10 @@ class ClaimsTable(_Table):
     # Words that give a change its direction ("上涨", "下降"): the figure's sign, dropped from
     # the claim of a change so that a rise and a fall of one measure are one claim.
     directions: Words = []
+    # Phrases of a sentence saying its question was newly worded or its figure cannot be
+    # set beside earlier editions ("neu gestellt", "on the new wording", "yeni soruya
+    # göre", "口径调整"): its figures start a series of their own.
+    new_wording: Words = []
     # Words that name a point of an answer scale, by the point they name ("sehr" and
     # "very" are `very`; "eher" and "somewhat" are `somewhat`): "very satisfied" and
     # "satisfied" are two points of one scale, never one claim. A language without the
