@@ -116,3 +116,16 @@ def attach_citations(text: str, stats: Sequence[Statistic], lang: str) -> list[S
             year = citation.year
         out.append(replace(stat, cited=citation.name, year=year))
     return out
+
+
+def fieldwork_year(text: str, lang: str) -> int | None:
+    """The year a document says its survey was fielded ("Die im Frühjahr 2025 durchgeführte
+    Befragung", "本次调查于2023年10月开展"; the language's `[years] fieldwork` cues), when it
+    names one such year only: the survey year of coverage listed without one whose title
+    names none, so that its figures are not of no year."""
+    try:
+        cues = rules_for(lang).fieldwork
+    except lexicon.LexiconError:
+        return None
+    years = {int(match.group("year")) for cue in cues for match in cue.finditer(text)}
+    return years.pop() if len(years) == 1 else None

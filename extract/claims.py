@@ -67,6 +67,7 @@ class _Vocabulary:
     sample_bases: tuple[str, ...] = ()
     sample_parts: tuple[str, ...] = ()
     directions: frozenset[str] = frozenset()
+    new_wording: tuple[str, ...] = ()
     negating_forms: re.Pattern[str] | None = None  # a word form that negates its verb
     # (phrase as folded words, scale point), longest phrase first; None: none declared
     intensifiers: tuple[tuple[tuple[str, ...], str], ...] | None = None
@@ -91,6 +92,7 @@ def _vocabulary(lang: str) -> _Vocabulary:
         sample_bases=tuple(fold(w, lang) for w in claims.get("sample_bases", [])),
         sample_parts=tuple(fold(w, lang) for w in claims.get("sample_parts", [])),
         directions=frozenset(fold(w, lang) for w in claims.get("directions", [])),
+        new_wording=tuple(fold(w, lang) for w in claims.get("new_wording", [])),
         negating_forms=re.compile(claims["negating_forms"]) if claims.get("negating_forms")
         else None,
         intensifiers=_intensifiers(claims.get("intensifiers"), lang))
@@ -337,6 +339,8 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     words |= numbers_of(lead_in + " " + _around(blanked, lo, start, end, hi, lang), lang, year)
     if list_lead_in:
         words |= content_words(list_lead_in, lang) | {lead_in_mark(list_lead_in, lang)}
+    if vocabulary and _newly_worded(sentence, vocabulary, lang):
+        words |= {NEW_WORDING_MARK}
     tokens = set(_tokens(sentence[lo:hi], lang))
     negated = bool(vocabulary and (tokens & vocabulary.negations or (
         vocabulary.negating_forms and any(vocabulary.negating_forms.fullmatch(t)
@@ -362,6 +366,15 @@ def _without_list_mark(sentence: str) -> str:
 
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)*(?![\d.,]*\s?[%％])")  # (not a share)
 NUMBER_MARK = "#"  # a number of a claim's clause among its words: "#12"
+# A word of the claim of a figure whose sentence says its question was newly worded ("On
+# the new wording, 39% ...", "Die Frage wurde neu gestellt: ... 66 Prozent"): it measures
+# something the earlier editions did not ask, whatever words it shares with them.
+NEW_WORDING_MARK = "§new_wording"
+
+
+def _newly_worded(sentence: str, vocabulary: _Vocabulary, lang: str) -> bool:
+    folded = fold(sentence, lang)
+    return any(phrase in folded for phrase in vocabulary.new_wording)
 
 
 _YEAR = re.compile(r"(?:19|20)\d\d")

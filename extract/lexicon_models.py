@@ -169,6 +169,10 @@ class PopulationTable(_Table):
     size_cue: Template | None = None
     size_bands: Templates = []
     places: dict[Snake, Templates] = {}
+    # Parts of one country a survey reports apart, in a locative frame ("In Ostdeutschland",
+    # "in Bayern", "in rural areas", "kırsal kesimde", "中心城区"): code -> patterns; a share
+    # of one is the `<code>_<group>` part of the survey's group, in any survey.
+    regions: dict[Snake, Templates] = {}
     # A country named right before its figure without a locative frame ("followed by Japan
     # (40%)", "the UK leads with 53%"): `place_at` with {NAME} replaced by the names of
     # `place_names` (code -> name regexes); it must end in $ (it is tried on the text
@@ -246,6 +250,11 @@ class YearsTable(_Table):
     # The sentence compares with the year before ("gegenüber dem Vorjahr", "önceki yıla göre",
     # "比上年", "year on year"): the first value of "from X to Y" is that year's.
     previous_comparison: Templates = []
+    # When the document says its survey was fielded (group `year`): "Die im Frühjahr 2025
+    # durchgeführte Befragung", "interviewed between February and April 2025", "本次调查于
+    # 2023年10月开展". The survey year of a document listed without one whose title names
+    # none (a press release), when the text names one such year only.
+    fieldwork: Templates = []
 
 
 class GrowthTable(_Table):
@@ -361,6 +370,10 @@ class ClaimsTable(_Table):
     # Words that give a change its direction ("上涨", "下降"): the figure's sign, dropped from
     # the claim of a change so that a rise and a fall of one measure are one claim.
     directions: Words = []
+    # Phrases of a sentence saying its question was newly worded or its figure cannot be
+    # set beside earlier editions ("neu gestellt", "on the new wording", "yeni soruya
+    # göre", "口径调整"): its figures start a series of their own.
+    new_wording: Words = []
     # Words that name a point of an answer scale, by the point they name ("sehr" and
     # "very" are `very`; "eher" and "somewhat" are `somewhat`): "very satisfied" and
     # "satisfied" are two points of one scale, never one claim. A language without the

@@ -205,6 +205,12 @@ class LanguageRules:
         self.places = [(code, re.compile(_alternation(patterns))) for code, patterns in
                        places.items()]
         self.place_cue = re.compile(_alternation(cues))
+        # Parts of one country ("In Ostdeutschland", "in rural areas"): code -> patterns.
+        regions = population.get("regions", {})
+        self.regions = [(code, re.compile(_alternation(patterns)))
+                        for code, patterns in regions.items()]
+        self.region_cue = re.compile(_alternation(
+            [p for patterns in regions.values() for p in patterns]))
         # Words that give a figure for all of a survey's countries ("weltweit", "overall"):
         # it is not the country's part the sentence before spoke of.
         self.whole_cue = self._compile(population.get("whole_cue", _NEVER))
@@ -260,6 +266,7 @@ class LanguageRules:
         self.previous_year_before = self._compile_all(years.get("previous_before", []))
         self.previous_year_after = self._compile_all(years.get("previous_after", []))
         self.previous_comparison = self._compile_all(years.get("previous_comparison", []))
+        self.fieldwork = self._compile_all(years.get("fieldwork", []))
         self.years_ago_before = self._compile_all(years.get("years_ago_before", []))
         self.years_ago_after = self._compile_all(years.get("years_ago_after", []))
         # A period that opens the sentence ("In April 2025, ...") dates every figure of it.
@@ -420,11 +427,13 @@ SEX_PARTS = {"women": "female", "men": "male"}  # a sex's part of a survey's peo
 def part_prefixes() -> frozenset[str]:
     """The first words of a group's name that make it a part of a survey's people, not a
     kind of them: a sex ("female_staff") or a country ("uk_consumers", the codes of every
-    supported language's `[population.places]`)."""
+    supported language's `[population.places]`), or a part of a country (its
+    `[population.regions]`: "east_germany_respondents")."""
     places: set[str] = set()
     for lang in languages.supported():
         try:
-            places |= set(load(lang).get("population", {}).get("places", {}))
+            population = load(lang).get("population", {})
+            places |= set(population.get("places", {})) | set(population.get("regions", {}))
         except LexiconError:
             continue
     return frozenset(SEX_PARTS.values()) | frozenset(places)

@@ -410,6 +410,17 @@ def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str,
     return frozenset(bands)
 
 
+def _with_region(population: str | None, fig: Figure, surveyed: _Surveyed) -> str | None:
+    """'east_germany_respondents': a part of the country ("In Ostdeutschland liegt der
+    Anteil bei 39 Prozent") is a part of the survey's group, in any survey.  A figure of
+    nobody ("je 100 Arbeitsplätze", a release's rate) stays nobody's: its words name the
+    region."""
+    base = population or surveyed.shares
+    if fig.region is None or fig.of_things or base is None:
+        return population
+    return f"{fig.region}_{base}"
+
+
 def _with_place(population: str | None, fig: Figure, surveyed: _Surveyed) -> str | None:
     """'uk_consumers': in a survey of several countries, the part of one of them."""
     if fig.place is None or not surveyed.countries or not population:
@@ -526,9 +537,9 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         base, rule = _figure_population(text, segs, index_of[seg.seg_no], decided, f, surveyed,
                                         ranks.get(index), counting)
         # An age band narrows the group of its own sentence only.
-        group_of = _with_place(_with_size_band(
+        group_of = _with_region(_with_place(_with_size_band(
             _with_age_band(_with_sex(base, surveyed), fig, surveyed, f.lang), fig, surveyed,
-            f.lang), fig, surveyed)
+            f.lang), fig, surveyed), fig, surveyed)
         those = _those_group(text, segs, index_of[seg.seg_no], f, last_share)
         if those is not None:
             base = group_of = those
@@ -644,7 +655,7 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
         # (a figure of the whole, "Im weltweiten Durchschnitt sind es 46 Prozent", takes the
         # group before its narrowing by a country too)
-        narrowed = any((fig.age_band, fig.size_band, fig.place)) or bool(
+        narrowed = any((fig.age_band, fig.size_band, fig.place, fig.region)) or bool(
             rules_for(lang).whole_cue.search(text, f.seg.start, f.seg.start + fig.start))
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
                                           counting)

@@ -17,6 +17,7 @@ from typing import Any
 from extract import languages
 from extract.citations import cited_key
 from extract.claims import (
+    NEW_WORDING_MARK,
     all_words,
     anaphor_frame,
     build_claim,
@@ -84,6 +85,9 @@ class Node:
     # a figure without words of its own that continues one before it in its sentence
     # ("von 9,8 % (2020) auf 7,6 % (2022)"): that one's words (not stored: read from it)
     continued_words: frozenset[str] = frozenset()
+    # an anaphor's referent in an earlier sentence: that figure's words ("Podcasts were
+    # heard weekly by 27%. Among parents the figure was 33%": podcasts, weekly)
+    referred_words: frozenset[str] = frozenset()
     # the heading or lead-in line of the list its line belongs to ("Top worries"; its
     # content words are among `words`), every word of that line, and the item's own words
     lead_in: str = ""
@@ -212,7 +216,44 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 node.antecedent = _antecedent(same_sentence, node)
         _headlines(members)
     _continued_words(nodes)
+    _referred_words(nodes)
     return nodes
+
+
+def _referred_words(nodes: list[Node]) -> None:
+    """Each anaphor that refers back to a figure of an earlier sentence holds that
+    figure's words: "Among parents the share was 21%" claims what the sentence before
+    claimed, of parents."""
+    by_id = {node.obs_id: node for node in nodes}
+    for node in nodes:
+        lead = by_id.get(node.antecedent) if node.anaphor and node.antecedent else None
+        if lead is not None and sentence_of(lead) != sentence_of(node):
+            node.referred_words = lead.words
+
+
+def kept_apart(a: Node, b: Node) -> bool:
+    """Figures whose own words may be alike but that measure other things: they refer
+    back to other measures, or one answers a newly worded question."""
+    return other_referents(a, b) or other_wordings(a, b)
+
+
+def other_referents(a: Node, b: Node) -> bool:
+    """Two figures that each refer back to a figure of an earlier sentence ("Among
+    parents the figure was 33%" after podcast listening, "Among parents the share was
+    21%" after paying for news) measure what those figures measure: the same words of
+    their own say nothing when their referents' claims differ."""
+    if not (a.referred_words and b.referred_words) or a.doc_id == b.doc_id:
+        return False
+    shared = len(a.referred_words & b.referred_words)
+    return 2 * shared < len(a.referred_words | b.referred_words)
+
+
+def other_wordings(a: Node, b: Node) -> bool:
+    """A figure of a question its edition says was newly worded (`NEW_WORDING_MARK`) and
+    one of another document that does not say so: another question, however alike their
+    words."""
+    return a.doc_id != b.doc_id and (NEW_WORDING_MARK in a.words) != (
+        NEW_WORDING_MARK in b.words)
 
 
 def _continued_words(nodes: list[Node]) -> None:

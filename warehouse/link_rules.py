@@ -35,10 +35,10 @@ from collections import defaultdict
 
 from extract.claims import NUMBER_MARK, content_words, is_gloss, negating
 from extract.rules import part_prefixes
-from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, nearby, periods
+from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, kept_apart, nearby, periods
 from warehouse.link_waves import other_waves, same_study
 
-LINKER_VERSION = "linker-9"
+LINKER_VERSION = "linker-10"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -311,8 +311,8 @@ def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return None  # (negation words are told apart within a language only)
     if other_scale_points(a, b) or other_numbers(a, b):
         return None  # "sehr zufrieden" / "zufrieden", "past 12 months" / "past 3 months"
-    if other_list_entries(a, b):
-        return None  # "Kosten" as a reason for and as a reason against; two items of a list
+    if other_list_entries(a, b) or kept_apart(a, b):
+        return None  # two items of a list; other referents; a reworded question
     found = _restatement(a, b) or _glossed_elsewhere(a, b)
     if found:
         return found

@@ -128,6 +128,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
     may_name_age = rules.age_cue.search(text) is not None
     may_name_size = rules.size_cue.search(text) is not None
     may_name_place = rules.place_cue.search(text) is not None
+    may_name_region = rules.region_cue.search(text) is not None
     for i, work in enumerate(works):
         if names_year:
             work.year = _explicit_year(text, works, i, rules, baselines)
@@ -149,7 +150,9 @@ def analyse_sentence(text: str, rules: LanguageRules,
         if may_name_size and work.unit in ("percent", "percentage_points"):
             work.size_band = _size_band(text, works, i, rules)
         if may_name_place and work.unit == "percent":
-            work.place = _place(text, works, i, rules)
+            work.place = _place(text, works, i, rules.places)
+        if may_name_region and work.unit == "percent":
+            work.region = _place(text, works, i, rules.regions)
     if any(w.cand.change for w in works):
         _changes_of_levels(text, works, rules)
     _inherit_from_heads(works)
@@ -179,7 +182,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
-            place=w.place, subgroup=w.subgroup, of_things=w.of_things,
+            place=w.place, region=w.region, subgroup=w.subgroup, of_things=w.of_things,
         )
         for w in works
     ]

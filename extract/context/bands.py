@@ -105,14 +105,16 @@ def _size_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> s
     return _size_label(last)
 
 
-def _place(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
-    """The country a share is reported for: the last one named, in a locative frame,
-    between the previous figure and this one ("In the UK the figure is higher, at 73%")."""
+def _place(text: str, works: list[_Work], i: int,
+           table: list[tuple[str, re.Pattern[str]]]) -> str | None:
+    """The country (or part of one: `table` is the rules' places or regions) a share is
+    reported for: the last one named, in a locative frame, between the previous figure and
+    this one ("In the UK the figure is higher, at 73%", "in Westdeutschland bei 45 Prozent")."""
     work = works[i]
     prev_end = works[i - 1].cand.end if i > 0 else 0
     before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
     best: tuple[int, str] | None = None
-    for code, regex in rules.places:
+    for code, regex in table:
         for match in regex.finditer(before):
             if best is None or match.start() > best[0]:
                 best = (match.start(), code)

@@ -52,6 +52,8 @@ class Figure:
     size_band: str | None = None
     # A country the figure's clause is about in a survey of several ("In the UK ... 73%").
     place: str | None = None
+    # A part of the country the figure's clause is about ("In Ostdeutschland ... 39 Prozent").
+    region: str | None = None
     # The population is a group named elsewhere in the sentence, not tied to the figure.
     population_guessed: bool = False
     # A clause narrows the group ("companies that use AI"): the label with the word "base"
@@ -93,6 +95,7 @@ class _Work:
     band_base: str | None = None  # "people aged 16 to 64": the band names its own group
     size_band: str | None = None
     place: str | None = None
+    region: str | None = None
     guessed: bool = False  # the population is the sentence's first group, not attached
     subgroup: str | None = None
     of_things: bool = False  # "12% of dwellings", "2.9 vacancies per 100 jobs": no group

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from extract.citations import fieldwork_year
 from flows import settings
 from flows.ingest.decoding import decode
 from flows.ingest.documents import FormatError, RawDocument, Reader, Reject, SourceEntry
@@ -130,9 +131,14 @@ def year_named(text: str) -> int | None:
 def survey_year_of(doc: RawDocument, meta: dict[str, Any]) -> int | None:
     """The survey year of a source: its manifest's, else the year its title names (a
     statistics release listed without one: its figures belong to the period it reports,
-    not to no year)."""
+    not to no year), else the year its text says its survey was fielded in (a press
+    release: "Die im Frühjahr 2025 durchgeführte Befragung"; its declared language's cues)."""
     given = meta.get("survey_year")
     if isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit()):
         return int(given)
     first_line = next((line.strip() for line in doc.text.splitlines() if line.strip()), "")
-    return year_named(str(meta.get("title") or first_line))
+    named = year_named(str(meta.get("title") or first_line))
+    language = meta.get("language")
+    if named is None and isinstance(language, str) and language:
+        return fieldwork_year(doc.text, language)
+    return named
