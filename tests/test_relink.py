@@ -73,6 +73,25 @@ def test_the_corpus_added_document_by_document_gives_the_metrics_of_a_rebuild(tm
         assert relink.why_rebuild(con) is None
 
 
+def test_reading_the_current_figures_leaves_the_optimizer_as_it_was(tmp_path) -> None:
+    """The run's table of current figures is read with DuckDB's build-side choice off (its
+    joins as written: relink_picks._joins_as_written): the same rows, and the
+    connection's own settings are back afterwards."""
+    warehouse, _ = _add_in_runs(ROOT / "sources", tmp_path, batches=1)
+    with duckdb.connect(str(warehouse)) as con:
+        expected = con.execute("SELECT count(*), count(metric_id) FROM ("
+                               + relink_picks._OBSERVATIONS.split(" AS\n", 1)[1] + ")").fetchone()
+        for setting in ("", "join_order"):
+            con.execute("SET disabled_optimizers = ?", [setting])
+            relink_picks.read_observations(con)
+            assert con.execute("SELECT count(*), count(metric_id) FROM _relink_obs"
+                               ).fetchone() == expected
+            assert expected is not None and expected[0] > 100 and expected[1] == expected[0]
+            assert con.execute("SELECT current_setting('disabled_optimizers')"
+                               ).fetchone() == (setting,)
+            con.execute("DROP TABLE _relink_obs")
+
+
 def test_a_count_of_people_that_is_a_finding_joins_its_earlier_edition(tmp_path) -> None:
     """A count of people that is a finding (the unemployed), alone in its sentence: a
     relink picks the earlier edition's count by its claim, as a rebuild links them."""
