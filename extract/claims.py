@@ -291,6 +291,34 @@ def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
     return _clause(sentence, before, floor, breaks, lower, floor)[0], before
 
 
+def _respective_level(sentence: str, start: int, end: int,
+                      others: tuple[tuple[int, int], ...], vocabulary: _Vocabulary | None,
+                      ) -> tuple[str, str] | None:
+    """"A为91.3%，B为92.3%，C为59.8%，分别比上年提高0.9、0.6和1.5个百分点": the k-th change
+    listed after a respectively word is the change of the k-th figure before that word,
+    when the sentence gives as many before it as after. Returns the words that name that
+    figure ("B为") and the list's verb without the respectively word ("比上年提高"), else
+    None (a nearest subject would pair the first change with the last level)."""
+    if vocabulary is None or not vocabulary.respectively:
+        return None
+    cues = [found for word in vocabulary.respectively
+            if (found := re.search(re.escape(word), sentence[:start], re.IGNORECASE))]
+    if not cues:
+        return None
+    cue = max(cues, key=lambda found: found.start())
+    spans = sorted((*others, (start, end)))
+    before = [span for span in spans if span[1] <= cue.start()]
+    after = [span for span in spans if span[0] >= cue.end()]
+    if len(after) < 2 or len(before) != len(after):
+        return None
+    level_start, _ = before[after.index((start, end))]
+    floor = max((e for s, e in spans if e <= level_start), default=0)
+    named = _clause(sentence, level_start, level_start, vocabulary.breaks, floor,
+                    level_start)[0]
+    verb = sentence[cue.end():after[0][0]]
+    return sentence[named:level_start].strip(" ,，"), verb.strip(" ,，")
+
+
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = (), year: int | None = None, *,
                 change: bool = False, list_lead_in: str = "") -> Claim:
@@ -319,7 +347,12 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     words = said - directions
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     moves = vocabulary.directions if vocabulary else frozenset()
-    if said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
+    level = _respective_level(sentence, start, end, others, vocabulary) if change else None
+    if level is not None:  # the k-th change of "分别比上年提高0.9、0.6和1.5个百分点"
+        named, verb = level
+        words = (content_words(named, lang) | said) - moves
+        own_clause = f"{named}，{verb}{sentence[start:end]}"
+    elif said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
         # it says which way, little else: the level or the change of the figure before
         lo, before = _subject(sentence, others, floor, breaks)
         words = (content_words(sentence[lo:before], lang) | said) - moves
@@ -341,7 +374,9 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     negated = bool(vocabulary and (tokens & vocabulary.negations or (
         vocabulary.negating_forms and any(vocabulary.negating_forms.fullmatch(t)
                                           for t in tokens))))
-    clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
+    if level is None:
+        own_clause = sentence[lo:hi]
+    clause = " ".join(own_clause.split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))

@@ -197,7 +197,12 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     if pops:  # (a breakdown in brackets is not what the next sentence goes on about)
         pops = [given for given in pops if not given.breakdown] or pops
         distinct = list(dict.fromkeys(pops))
-        given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
+        if rank and len(distinct) == rank[1]:
+            given = distinct[rank[0]]
+        elif len(distinct) > 1 and all(g.base in SEX_PARTS for g in distinct):
+            return None  # "erkeklerde %90, kadınlarda %82. 16-24 yaş grubunda ...": neither
+        else:
+            given = pops[-1]
         return given.base if narrowed else given.group
     if prev.seg_no in counting:
         return None
