@@ -435,6 +435,10 @@ def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
 
 # Groups that are everyone the survey could ask: a sex within them is "women", "men".
 _EVERYONE = frozenset({"people", "individuals", "adults", "residents", "respondents"})
+# Groups that are no persons: a household survey's men and 16-24 year olds are persons
+# ("Hanehalkı Bilişim Teknolojileri Kullanım Araştırması": "erkeklerde %90,1" is men's),
+# never "male_households" nor "households_aged_16_24".
+_NO_PERSONS = frozenset({"households"})
 
 
 def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
@@ -451,14 +455,17 @@ def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
         return f"{fig.band_base}_{fig.age_band}"
     rules = rules_for(lang)
     base = population if population and population not in rules.weak_populations else None
-    return f"{base or surveyed.shares or 'people'}_{fig.age_band}"
+    base = None if base in _NO_PERSONS else base  # ("16-24 yaş grubunda" in a household
+    shares = None if surveyed.shares in _NO_PERSONS else surveyed.shares  # survey: persons)
+    return f"{base or shares or 'people'}_{fig.age_band}"
 
 
 def _with_sex(population: str | None, surveyed: _Surveyed) -> str | None:
     """'female_staff': women in a survey of a role are its female part; in a survey of
     everyone ("individuals", "adults") they are women."""
     base = surveyed.shares
-    if population not in SEX_PARTS or base is None or base in _EVERYONE or base in SEX_PARTS:
+    if (population not in SEX_PARTS or base is None or base in _EVERYONE or base in SEX_PARTS
+            or base in _NO_PERSONS):
         return population
     return f"{SEX_PARTS[population]}_{base}"
 
