@@ -661,6 +661,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
                                           counting)
         rule += "+prev_population" if population else ""
+    if population is None and _of_those_not_named(text, f):
+        return None, rule + "+negated_group"  # "在非网民中 ... 占41.8%": not the survey's
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"
         rule += "+survey_population"
@@ -682,6 +684,15 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         population = _with_subgroup(population, fig.subgroup)
         rule += "+subgroup"
     return population, rule
+
+
+def _of_those_not_named(text: str, f: _Found) -> bool:
+    """Whether the clause before a share names a negated group ("在非网民中", "among
+    non-users"): the share is of those outside it, whom no group word of ours names."""
+    rules = rules_for(f.lang)
+    start = f.seg.start
+    return any(rules.negated(text, match.start())
+               for match in rules.term_regex.finditer(text, start, start + f.fig.start))
 
 
 def _with_subgroup(population: str | None, label: str) -> str:

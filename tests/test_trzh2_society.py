@@ -116,6 +116,13 @@ def test_a_clause_that_opens_with_its_group_takes_it() -> None:
                    "zh") == {"7.2%": "urban_residents", "12.9%": "rural_residents"}
 
 
+def test_a_share_of_those_outside_a_group_is_not_the_surveys() -> None:
+    """A survey of internet users: a share among non-users is no share of its users."""
+    found = _groups("网民上网行为调查（2025）\n\n本次调查共回收网民有效问卷3,200份。\n\n"
+                    "在非网民中，因缺乏上网设备而不上网的占22.6%。", "zh")
+    assert found["22.6%"] is None
+
+
 def test_visits_are_counted_after_their_noun_and_money_is_not() -> None:
     found = {s.surface: (s.value, s.population)
              for s in find_statistics("上半年，农村居民出游人次0.38亿；人均每次出游花费为"
@@ -225,6 +232,7 @@ def test_groups_of_a_household_survey_and_of_urban_and_rural_areas(figures: dict
     assert figures[(H24, "86.1%")][1] == "urban_residents"
     assert figures[(H24, "64.3%")][1] == "rural_residents"
     assert figures[(YL, "19.8%")][1] == "rural_residents"
+    assert figures[(H25, "41.8%")][1] is None  # 非网民 are neither internet users nor all
     assert _same(figures, (H24, "86.1%"), (H25, "87.9%"))
     assert _same(figures, (H24, "64.3%"), (H25, "67.5%"))
     assert _apart(figures, (H24, "86.1%"), (H24, "64.3%"))
