@@ -232,6 +232,9 @@ def test_groups_of_a_household_survey_and_of_urban_and_rural_areas(figures: dict
     assert figures[(H24, "86.1%")][1] == "urban_residents"
     assert figures[(H24, "64.3%")][1] == "rural_residents"
     assert figures[(YL, "19.8%")][1] == "rural_residents"
+    # "男性网民占51.2%" and "网民中男性占50.9%": the men among internet users, either way
+    assert figures[(H24, "51.2%")][1] == figures[(H25, "50.9%")][1] == "male_internet_users"
+    assert figures[(H24, "48.8%")][1] == figures[(H25, "49.1%")][1] == "female_internet_users"
     assert figures[(H25, "41.8%")][1] is None  # 非网民 are neither internet users nor all
     assert _same(figures, (H24, "86.1%"), (H25, "87.9%"))
     assert _same(figures, (H24, "64.3%"), (H25, "67.5%"))
