@@ -33,7 +33,7 @@ from typing import Any
 
 from extract import languages, lexicon
 from extract.concepts import fold
-from extract.respective import respective_names
+from extract.respective import last_cue, respective_level, respective_names
 from extract.segment import LIST_START
 
 # (a comma between digits is a thousands or decimal mark: "1,512 adults", "2,5 Prozent")
@@ -295,21 +295,24 @@ def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
     return _clause(sentence, before, floor, breaks, lower, floor)[0], before
 
 
+def _respective_cue(sentence: str, start: int, vocabulary: _Vocabulary | None
+                    ) -> re.Match[str] | None:
+    """The last respectively word before a figure ("分别", "sırasıyla"), if any."""
+    if vocabulary is None or not vocabulary.respectively:
+        return None
+    return last_cue(sentence, start, vocabulary.respectively)
+
+
 def _listed_names(sentence: str, start: int, end: int, others: tuple[tuple[int, int], ...],
                   vocabulary: _Vocabulary | None, lang: str) -> str | None:
     """The claim text of a figure listed after a respectively word whose names the
     sentence lists too (extract/respective.py), else None."""
-    if vocabulary is None or vocabulary.joins is None or not vocabulary.respectively:
+    cue = _respective_cue(sentence, start, vocabulary)
+    if cue is None or vocabulary is None or vocabulary.joins is None:
         return None
-    cues = [found for word in vocabulary.respectively
-            if (found := re.search(re.escape(word), sentence[:start], re.IGNORECASE))]
-    if not cues:
-        return None
-    cue = max(cues, key=lambda found: found.start())
     spaced = languages.info(lang).spaces_between_words
     return respective_names(sentence, (start, end), (*others, (start, end)), cue,
-                            vocabulary.joins, _word_spans(lang),
-                            " " if spaced else "")
+                            vocabulary.joins, _word_spans(lang), " " if spaced else "")
 
 
 def _word_spans(lang: str) -> Callable[[str], list[tuple[int, int]]]:
@@ -330,29 +333,12 @@ def _word_spans(lang: str) -> Callable[[str], list[tuple[int, int]]]:
 def _respective_level(sentence: str, start: int, end: int,
                       others: tuple[tuple[int, int], ...], vocabulary: _Vocabulary | None,
                       ) -> tuple[str, str] | None:
-    """"A为91.3%，B为92.3%，C为59.8%，分别比上年提高0.9、0.6和1.5个百分点": the k-th change
-    listed after a respectively word is the change of the k-th figure before that word,
-    when the sentence gives as many before it as after. Returns the words that name that
-    figure ("B为") and the list's verb without the respectively word ("比上年提高"), else
-    None (a nearest subject would pair the first change with the last level)."""
-    if vocabulary is None or not vocabulary.respectively:
+    """The level a listed change is the change of (extract/respective.py), else None."""
+    cue = _respective_cue(sentence, start, vocabulary)
+    if cue is None or vocabulary is None:
         return None
-    cues = [found for word in vocabulary.respectively
-            if (found := re.search(re.escape(word), sentence[:start], re.IGNORECASE))]
-    if not cues:
-        return None
-    cue = max(cues, key=lambda found: found.start())
-    spans = sorted((*others, (start, end)))
-    before = [span for span in spans if span[1] <= cue.start()]
-    after = [span for span in spans if span[0] >= cue.end()]
-    if len(after) < 2 or len(before) != len(after):
-        return None
-    level_start, _ = before[after.index((start, end))]
-    floor = max((e for s, e in spans if e <= level_start), default=0)
-    named = _clause(sentence, level_start, level_start, vocabulary.breaks, floor,
-                    level_start)[0]
-    verb = sentence[cue.end():after[0][0]]
-    return sentence[named:level_start].strip(" ,，"), verb.strip(" ,，")
+    return respective_level(sentence, (start, end), (*others, (start, end)), cue,
+                            vocabulary.breaks)
 
 
 def build_claim(sentence: str, start: int, end: int, lang: str,

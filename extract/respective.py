@@ -7,10 +7,37 @@ the other names cut out. Pure: text in, text out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 Span = tuple[int, int]
 Tokens = Callable[[str], list[Span]]  # the words of a text, as (start, end) offsets
+
+
+def last_cue(sentence: str, start: int, words: Iterable[str]) -> re.Match[str] | None:
+    """The last of the respectively `words` before `start`, if any."""
+    cues = [found for word in words
+            if (found := re.search(re.escape(word), sentence[:start], re.IGNORECASE))]
+    return max(cues, key=lambda found: found.start(), default=None)
+
+
+def respective_level(sentence: str, figure: Span, spans: Sequence[Span], cue: re.Match[str],
+                     breaks: re.Pattern[str]) -> tuple[str, str] | None:
+    """"A为91.3%，B为92.3%，C为59.8%，分别比上年提高0.9、0.6和1.5个百分点": the k-th change
+    listed after a respectively word is the change of the k-th figure before that word,
+    when the sentence gives as many before it as after. Returns the words that name that
+    figure ("B为") and the list's verb without the respectively word ("比上年提高"), else
+    None (a nearest subject would pair the first change with the last level)."""
+    ordered = sorted(spans)
+    before = [span for span in ordered if span[1] <= cue.start()]
+    after = [span for span in ordered if span[0] >= cue.end()]
+    if len(after) < 2 or len(before) != len(after) or figure not in after:
+        return None
+    level_start, _ = before[after.index(figure)]
+    named = max((end for _, end in ordered if end <= level_start), default=0)
+    for found in breaks.finditer(sentence, named, level_start):
+        named = found.end()
+    verb = sentence[cue.end():after[0][0]]
+    return sentence[named:level_start].strip(" ,，"), verb.strip(" ,，")
 
 
 # What ends the clause that names a list's entries: not a comma, which may join them
