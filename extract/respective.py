@@ -65,7 +65,10 @@ def respective_names(sentence: str, figure: Span, spans: Sequence[Span], cue: re
     named = _cut(sentence[floor:cue.start()], k, n, joins, tokens)
     if named is None:
         return None
-    return gap.join(part for part in (named.strip(), verb.strip()) if part)
+    # a frame that opens the sentence says what the entries are ("从出游目的看，休闲度假、探亲
+    # 访友和商务出行分别占…"); after a figure, the text before the names is that figure's
+    frame = "" if any(end <= floor for _, end in spans) else sentence[:floor].strip()
+    return gap.join(part for part in (frame, named.strip(), verb.strip()) if part)
 
 
 def _clause_start(sentence: str, at: int, spans: Sequence[Span]) -> int:

@@ -62,7 +62,7 @@ def _claims(sentence: str, surfaces: list[str], lang: str, change: bool = False
 def test_each_figure_of_a_named_list_claims_its_own_entry() -> None:
     zh = _claims("家中接入方式方面，使用光纤宽带、移动热点和卫星天线的家庭分别为62.0%、"
                  "30.5%和4.1%。", ["62.0%", "30.5%", "4.1%"], "zh")
-    assert zh["30.5%"][0] == "使用移动热点的家庭为30.5%"
+    assert zh["30.5%"][0] == "家中接入方式方面，使用移动热点的家庭为30.5%"
     assert "光纤" not in zh["30.5%"][0] and "卫星" not in zh["30.5%"][0]
     assert "移动热点" not in zh["62.0%"][0] and "卫星" in zh["4.1%"][0]
     tr = _claims("Kadınlarda tablet ve telefon sahipliği sırasıyla %31,2 ve %88,5 oldu.",
@@ -202,6 +202,8 @@ def test_no_conflict_and_readable_labels(warehouse: Path, figures: dict) -> None
     labels = {label for *_, label in figures.values()}
     assert not [label for label in labels if any(mark in label for mark in "…\"“”„«»「」")]
     assert figures[(H24, "28.4%")][3] == "internet users: 同时使用笔记本电脑上网 (zh)"
+    # (a frame that opens the sentence says what the entries are)
+    assert figures[(YL, "31.5%")][3] == "residents: 出游目的看，探亲访友 (zh)"
 
 
 def test_each_entry_of_a_named_list_is_its_own_trend(figures: dict) -> None:
