@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
 from extract import languages, lexicon
 from extract.concepts import fold
+from extract.respective import last_cue, respective_level, respective_names
 from extract.segment import LIST_START
 
 # (a comma between digits is a thousands or decimal mark: "1,512 adults", "2,5 Prozent")
@@ -69,6 +70,7 @@ class _Vocabulary:
     directions: frozenset[str] = frozenset()
     new_wording: tuple[str, ...] = ()
     negating_forms: re.Pattern[str] | None = None  # a word form that negates its verb
+    joins: re.Pattern[str] | None = None  # what joins the names of a list ("、", " ve ")
     # (phrase as folded words, scale point), longest phrase first; None: none declared
     intensifiers: tuple[tuple[tuple[str, ...], str], ...] | None = None
 
@@ -95,7 +97,9 @@ def _vocabulary(lang: str) -> _Vocabulary:
         new_wording=tuple(fold(w, lang) for w in claims.get("new_wording", [])),
         negating_forms=re.compile(claims["negating_forms"]) if claims.get("negating_forms")
         else None,
-        intensifiers=_intensifiers(claims.get("intensifiers"), lang))
+        intensifiers=_intensifiers(claims.get("intensifiers"), lang),
+        joins=re.compile(claims["list_joins"], re.IGNORECASE) if claims.get("list_joins")
+        else None)
 
 
 def _intensifiers(table: dict[str, list[str]] | None, lang: str
@@ -293,6 +297,52 @@ def _subject(sentence: str, others: tuple[tuple[int, int], ...], floor: int,
     return _clause(sentence, before, floor, breaks, lower, floor)[0], before
 
 
+def _respective_cue(sentence: str, start: int, vocabulary: _Vocabulary | None
+                    ) -> re.Match[str] | None:
+    """The last respectively word before a figure ("分别", "sırasıyla"), if any."""
+    if vocabulary is None or not vocabulary.respectively:
+        return None
+    return last_cue(sentence, start, vocabulary.respectively)
+
+
+def _listed_names(sentence: str, start: int, end: int, others: tuple[tuple[int, int], ...],
+                  vocabulary: _Vocabulary | None, lang: str) -> str | None:
+    """The claim text of a figure listed after a respectively word whose names the
+    sentence lists too (extract/respective.py), else None."""
+    cue = _respective_cue(sentence, start, vocabulary)
+    if cue is None or vocabulary is None or vocabulary.joins is None:
+        return None
+    spaced = languages.info(lang).spaces_between_words
+    return respective_names(sentence, (start, end), (*others, (start, end)), cue,
+                            vocabulary.joins, _word_spans(lang), " " if spaced else "")
+
+
+def _word_spans(lang: str) -> Callable[[str], list[tuple[int, int]]]:
+    """The words of a text as offsets: the segmenter's where words are not spaced."""
+    if not _unspaced(lang):
+        return lambda text: [m.span() for m in re.finditer(r"\w+(?:[-'’]\w+)*", text)]
+
+    def segmented(text: str) -> list[tuple[int, int]]:
+        spans, at = [], 0
+        for word in _segmenter().lcut(text):
+            if re.search(r"\w", word):
+                spans.append((at, at + len(word)))
+            at += len(word)
+        return spans
+    return segmented
+
+
+def _respective_level(sentence: str, start: int, end: int,
+                      others: tuple[tuple[int, int], ...], vocabulary: _Vocabulary | None,
+                      ) -> tuple[str, str] | None:
+    """The level a listed change is the change of (extract/respective.py), else None."""
+    cue = _respective_cue(sentence, start, vocabulary)
+    if cue is None or vocabulary is None:
+        return None
+    return respective_level(sentence, (start, end), (*others, (start, end)), cue,
+                            vocabulary.breaks)
+
+
 def build_claim(sentence: str, start: int, end: int, lang: str,
                 others: tuple[tuple[int, int], ...] = (), year: int | None = None, *,
                 change: bool = False, list_lead_in: str = "") -> Claim:
@@ -321,7 +371,18 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     words = said - directions
     thin = not words  # the clause says nothing of its own: "(2022: 63%)", "ve %83,3"
     moves = vocabulary.directions if vocabulary else frozenset()
-    if said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
+    level = _respective_level(sentence, start, end, others, vocabulary) if change else None
+    listed = None if level is not None else _listed_names(sentence, start, end, others,
+                                                           vocabulary, lang)
+    if level is not None:  # the k-th change of "分别比上年提高0.9、0.6和1.5个百分点"
+        named, verb = level
+        words = (content_words(named, lang) | said) - moves
+        own_clause = f"{named}，{verb}{sentence[start:end]}"
+    elif listed is not None:  # the k-th of "A、B和C的比例分别为x%、y%和z%": of B only
+        words = content_words(listed, lang) - directions
+        gap = " " if languages.info(lang).spaces_between_words else ""
+        own_clause = f"{listed}{gap}{sentence[start:end]}"
+    elif said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
         # it says which way, little else: the level or the change of the figure before
         lo, before = _subject(sentence, others, floor, breaks)
         words = (content_words(sentence[lo:before], lang) | said) - moves
@@ -345,7 +406,9 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
     negated = bool(vocabulary and (tokens & vocabulary.negations or (
         vocabulary.negating_forms and any(vocabulary.negating_forms.fullmatch(t)
                                           for t in tokens))))
-    clause = " ".join(sentence[lo:hi].split()).strip(" ,;:–—-")
+    if level is None and listed is None:
+        own_clause = sentence[lo:hi]
+    clause = " ".join(own_clause.split()).strip(" ,;:–—-")
     return Claim(words=words, clause=clause, negated=negated, anaphor=anaphor,
                  gloss=is_gloss(sentence[start:end]), thin=thin,
                  respectively=bool(vocabulary and tokens & vocabulary.respectively))

@@ -358,6 +358,10 @@ class ClaimsTable(_Table):
     # matched against each whole folded word of the clause.
     negating_forms: Regex = ""
     respectively: Words = []
+    # What joins the names of a list that a respectively word pairs with its figures
+    # ("台式电脑、笔记本电脑和平板电脑 ... 分别为", "bilgisayar ve internet ... sırasıyla"): the
+    # k-th figure's claim keeps the k-th name only (extract/respective.py).
+    list_joins: Regex = ""
     anaphors: Words = []
     # A count of people describes a survey's sample only when its sentence holds one of
     # these (word beginnings); a count whose own clause holds a `sample_bases` word is the

@@ -197,7 +197,12 @@ def _previous_population(text: str, segments: Sequence[Segment], index: int,
     if pops:  # (a breakdown in brackets is not what the next sentence goes on about)
         pops = [given for given in pops if not given.breakdown] or pops
         distinct = list(dict.fromkeys(pops))
-        given = distinct[rank[0]] if rank and len(distinct) == rank[1] else pops[-1]
+        if rank and len(distinct) == rank[1]:
+            given = distinct[rank[0]]
+        elif len(distinct) > 1 and all(g.base in SEX_PARTS for g in distinct):
+            return None  # "erkeklerde %90, kadınlarda %82. 16-24 yaş grubunda ...": neither
+        else:
+            given = pops[-1]
         return given.base if narrowed else given.group
     if prev.seg_no in counting:
         return None
@@ -441,6 +446,10 @@ def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
 
 # Groups that are everyone the survey could ask: a sex within them is "women", "men".
 _EVERYONE = frozenset({"people", "individuals", "adults", "residents", "respondents"})
+# Groups that are no persons: a household survey's men and 16-24 year olds are persons
+# ("Hanehalkı Bilişim Teknolojileri Kullanım Araştırması": "erkeklerde %90,1" is men's),
+# never "male_households" nor "households_aged_16_24".
+_NO_PERSONS = frozenset({"households"})
 
 
 def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
@@ -457,14 +466,17 @@ def _with_age_band(population: str | None, fig: Figure, surveyed: _Surveyed,
         return f"{fig.band_base}_{fig.age_band}"
     rules = rules_for(lang)
     base = population if population and population not in rules.weak_populations else None
-    return f"{base or surveyed.shares or 'people'}_{fig.age_band}"
+    base = None if base in _NO_PERSONS else base  # ("16-24 yaş grubunda" in a household
+    shares = None if surveyed.shares in _NO_PERSONS else surveyed.shares  # survey: persons)
+    return f"{base or shares or 'people'}_{fig.age_band}"
 
 
 def _with_sex(population: str | None, surveyed: _Surveyed) -> str | None:
     """'female_staff': women in a survey of a role are its female part; in a survey of
     everyone ("individuals", "adults") they are women."""
     base = surveyed.shares
-    if population not in SEX_PARTS or base is None or base in _EVERYONE or base in SEX_PARTS:
+    if (population not in SEX_PARTS or base is None or base in _EVERYONE or base in SEX_PARTS
+            or base in _NO_PERSONS):
         return population
     return f"{SEX_PARTS[population]}_{base}"
 
@@ -660,6 +672,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
                                           counting)
         rule += "+prev_population" if population else ""
+    if population is None and _of_those_not_named(text, f):
+        return None, rule + "+negated_group"  # "在非网民中 ... 占41.8%": not the survey's
     if fig.sample and (population is None or population in weak):
         population = surveyed.sample or "respondents"
         rule += "+survey_population"
@@ -681,6 +695,15 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         population = _with_subgroup(population, fig.subgroup)
         rule += "+subgroup"
     return population, rule
+
+
+def _of_those_not_named(text: str, f: _Found) -> bool:
+    """Whether the clause before a share names a negated group ("在非网民中", "among
+    non-users"): the share is of those outside it, whom no group word of ours names."""
+    rules = rules_for(f.lang)
+    start = f.seg.start
+    return any(rules.negated(text, match.start())
+               for match in rules.term_regex.finditer(text, start, start + f.fig.start))
 
 
 def _with_subgroup(population: str | None, label: str) -> str:

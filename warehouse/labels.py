@@ -95,6 +95,14 @@ def _under_lead_in(lead_in: str, item: str, lang: str) -> str:
     return f"{lead}: {item}" if lead and item else lead or item
 
 
+def _letters(text: str, lang: str) -> int:
+    """How much a clause says, in letters of a spaced script: a character of a language
+    that does not space its words (a Chinese one) is a syllable, worth about two
+    ("同时使用台式电脑上网" says enough; the sentence of its list would name every entry)."""
+    letters = sum(ch.isalpha() for ch in text)
+    return letters if languages.info(lang).spaces_between_words else 2 * letters
+
+
 def _label_member(members: list[Node]) -> Node:
     """The figure whose words name the metric: an English one if any, else the oldest
     with the most words; an exact figure before a gloss ("At least 7 in 10 adults (72%)":
@@ -130,7 +138,7 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     text = _readable(_without_table_rules(_without_figure(named, named.clause), lang))
     if named.lead_in:  # a list item: its list's heading says what it is an item of
         text = _under_lead_in(named.lead_in, text, lang)
-    elif sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
+    elif _letters(text, lang) < MIN_LABEL_LETTERS:  # the clause says too little
         text = _readable(_without_table_rules(_without_figure(named, named.claim), lang))
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"

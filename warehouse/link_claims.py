@@ -200,15 +200,16 @@ def attach_claims(nodes: list[Node]) -> list[Node]:
                 node.words_en = node.words
         _read_claim(members)
     _read_places([n for n in nodes if n.place is None and n.place_reader is None])
-    in_order = {key for key, members in by_sentence.items()
-                if any(n.anaphor and n.respectively for n in members)}
+    in_order = {key for key, members in by_sentence.items() if _refers_in_order(members)}
     for members in grouped_by(nodes, lambda n: n.doc_id).values():
         if all(n.stored for n in members):
             continue  # (links inside a stored document are made already)
         members.sort(key=lambda n: n.start)
         for i, node in enumerate(members):
-            if sentence_of(node) in in_order:
-                node.antecedent = _in_order(members[:i], node, members)
+            if sentence_of(node) in in_order and (
+                    (found := _in_order(members[:i], node, members)) is not None
+                    or any(n.respectively for n in by_sentence[sentence_of(node)])):
+                node.antecedent = found
             elif node.anaphor:
                 node.antecedent = _antecedent(members[:i], node)
             elif node.thin:  # "(2022: 63%)": within its sentence only
@@ -358,6 +359,18 @@ def _headlines(members: list[Node]) -> None:
                  and abs(m.value - node.value) <= 0.05]
         if len(close) == 1:
             node.headline_of = close[0].obs_id
+
+
+def _refers_in_order(sentence: list[Node]) -> bool:
+    """Whether a sentence's figures refer back in order: its anaphor says "sırasıyla", or
+    it gives several figures of the anaphor's unit ("Bu oranlar 2023 yılında %55,9 ve
+    %84,0 idi" after "sırasıyla %57,8 ve %86,2"), which the nearest figure before would
+    pair crosswise."""
+    for node in sentence:
+        if node.anaphor and (node.respectively
+                             or sum(n.unit == node.unit for n in sentence) > 1):
+            return True
+    return False
 
 
 def _in_order(before: list[Node], node: Node, members: list[Node]) -> str | None:

@@ -295,6 +295,10 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
     earlier = [w for w in works[:i] if w.population
                and w.population not in rules.count_only_populations
                and not (w.cand.kind == "count" and w.population == _ANYONE)]
+    own = _own_clause_group(text, works, i, rules)
+    if earlier and own and own != earlier[-1].population:  # "城镇地区…为86.1%，农村地区…为
+        work.population = own  # 64.3%": the group its own clause names, not the one before
+        return
     if earlier:  # a guess stays a guess when the next figure repeats it
         work.population, work.guessed = earlier[-1].population, earlier[-1].guessed
         work.subgroup = earlier[-1].subgroup  # "Among those who cancelled, 57% ..., 34% ..."
@@ -331,6 +335,28 @@ def _unattached_population(text: str, works: list[_Work], i: int, rules: Languag
                               or _first_term(text, rules, weak=True))
     work.population = sentence_group[0]
     work.guessed = work.population is not None
+
+
+def _own_clause_group(text: str, works: list[_Work], i: int, rules: LanguageRules
+                      ) -> str | None:
+    """The specific group a clause of its own opens with, between the figure before the
+    i-th and its words ("，农村地区互联网普及率为64.3%", "；农村居民出游花费同比增长19.8%"): a
+    group named later in the clause may be an object ("bir şirketle", "销售团队的协调").
+    None when no clause opens with one."""
+    if i == 0:
+        return None
+    brk = _CLAUSE_OPEN.search(text, works[i - 1].cand.end, works[i].lead)
+    if brk is None:
+        return None
+    at = len(text) - len(text[brk.end():].lstrip())
+    match = rules.term_regex.match(text, at, works[i].lead)
+    name = rules.population_of(match.group(0)) if match else None
+    if name is None or name in rules.weak_populations or name in rules.count_only_populations:
+        return None
+    return name
+
+
+_CLAUSE_OPEN = re.compile(r"[，；;]")  # (an ASCII comma often opens a subordinate part)
 
 
 def inside_brackets_after(text: str, start: int, end: int) -> bool:
