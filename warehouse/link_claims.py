@@ -7,7 +7,6 @@ them).
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -256,7 +255,8 @@ def places(figures: list[tuple[int, str, int | None, float, bool]]) -> dict[int,
     once, and its index among them. A sample size is held as a figure no other equals:
     every document on a study states it first, so it vouches for no order of findings."""
     ordered = sorted(figures, key=lambda figure: figure[0])
-    held = tuple((SAMPLE_PLACE, None, math.nan) if sample else (unit, year, round(value, 1))
+    # (a new NaN for each: one NaN object is equal to itself inside a tuple)
+    held = tuple((SAMPLE_PLACE, None, float("nan")) if sample else (unit, year, round(value, 1))
                  for _, unit, year, value, sample in ordered)
     return {start: (held, index) for index, (start, *_) in enumerate(ordered)}
 
@@ -406,9 +406,11 @@ def claim_shingles(node: Node) -> frozenset[str]:
 
 def _expects(node: Node) -> bool:
     """Whether a figure is a forecast (`warehouse/link_forecasts.py`): its sentence expects
-    it, and it is not dated before its survey's year ("expects 35% by 2028, up from 18.2%
-    in 2024": 18.2% was observed)."""
-    if node.year is not None and node.survey_year is not None and node.year < node.survey_year:
+    it, it names no group ("Bis 2030 wollen 31 Prozent der Erwachsenen ...": the share of
+    people who plan, a finding of the survey), and it is not dated before its survey's year
+    ("expects 35% by 2028, up from 18.2% in 2024": 18.2% was observed)."""
+    if node.population is not None or (node.year is not None and node.survey_year is not None
+                                       and node.year < node.survey_year):
         return False
     start = node.start - node.claim_start
     return is_forecast(node.claim, start, start + (node.end - node.start), node.lang)
