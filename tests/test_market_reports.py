@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from corpus_files import linked_corpus  # tests/ is on sys.path
+from corpus_files import linked_corpus, linked_figures  # tests/ is on sys.path
 from link_nodes import make_node, metrics
 from unseen_markets_expected import EXPECTED, found_in, measure
 
@@ -181,3 +181,17 @@ def test_forecasts_stay_out_of_the_observed_series(warehouse: Path) -> None:
 def test_no_false_conflict_appears(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute('SELECT metric, year, "values" FROM conflicts').fetchall() == []
+
+
+def test_labels_say_what_a_reader_sees(warehouse: Path) -> None:
+    """A forecast's metric says it is one (its words are those of the observed measure:
+    "2025年全省新能源乘用车零售渗透率"), and one brand's share is labelled by its own clause,
+    not by the sentence that names the other brand first."""
+    labels = {(name, surface): label for name, surface, _, label in linked_figures(
+        warehouse, "m.label")}
+    for key in (("xinnengyuan24.txt", "55%"), ("ev_outlook24.txt", "35%"),
+                ("online_monitor24.txt", "20 Prozent"), ("eticaret25.txt", "yüzde 26"),
+                ("online_monitor25.txt", "4 bis 5 Prozent")):
+        assert labels[key].startswith("forecast: "), labels[key]
+    assert not labels[("xinnengyuan25.txt", "56.8%")].startswith("forecast")
+    assert "青川" not in labels[("xinnengyuan24.txt", "12.1%")]

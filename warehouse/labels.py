@@ -20,6 +20,9 @@ def _words(key: str | None) -> str:
 _QUOTES = re.compile(r"[“”„‟\"«»‹›「」『』]")
 LABEL_LENGTH = 100
 MIN_LABEL_LETTERS = 12  # a clause with fewer letters is replaced by its sentence
+# A letter of a language written without spaces (Chinese) says about what a word of two
+# letters does elsewhere: "远途汽车的份额为" names its measure, "占比为" does not.
+UNSPACED_LETTER_WEIGHT = 2
 
 
 _LABEL_ENDS = " ,;:–—-.。()（）、，；：[]【】"
@@ -120,6 +123,8 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     head = "growth in " if first.unit == "percent_change" else ""
     if first.unit == COUNT_CHANGE_UNIT:  # "up 9,800": the change of a count, in its unit
         head = "change in "
+    if first.forecast:  # (never beside the observed measure its words name alike)
+        head = "forecast: " + head
     if first.population:
         head += f"{_words(first.population)}: "
     translated = [m for m in members if m.claim_en]
@@ -130,11 +135,19 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     text = _readable(_without_table_rules(_without_figure(named, named.clause), lang))
     if named.lead_in:  # a list item: its list's heading says what it is an item of
         text = _under_lead_in(named.lead_in, text, lang)
-    elif sum(ch.isalpha() for ch in text) < MIN_LABEL_LETTERS:  # the clause says too little
+    elif _letters(text, lang) < MIN_LABEL_LETTERS:  # the clause says too little
         text = _readable(_without_table_rules(_without_figure(named, named.claim), lang))
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"
     return f"{head}{text} ({named.lang})", "claim"
+
+
+def _letters(text: str, lang: str) -> int:
+    """How much a label's text says, in letters of a spaced language: a clause of one
+    brand's share ("远途汽车的份额为") keeps its own words, not the sentence that names the
+    brand before it."""
+    weight = 1 if languages.info(lang).spaces_between_words else UNSPACED_LETTER_WEIGHT
+    return weight * sum(ch.isalpha() for ch in text)
 
 
 def metric_id_for(members: list[Node]) -> str:
