@@ -195,3 +195,5 @@ def test_labels_say_what_a_reader_sees(warehouse: Path) -> None:
         assert labels[key].startswith("forecast: "), labels[key]
     assert not labels[("xinnengyuan25.txt", "56.8%")].startswith("forecast")
     assert "青川" not in labels[("xinnengyuan24.txt", "12.1%")]
+    # the change's label quotes no level ("渗透率达到56.8%，比上年提高9.3个百分点")
+    assert "56.8" not in labels[("xinnengyuan25.txt", "9.3个百分点")]

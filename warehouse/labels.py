@@ -51,8 +51,13 @@ def _without_figure(node: Node, text: str) -> str:
     shaped = _figures_shaped_like(node.surface)
     if shaped is not None:  # a neighbour's value is no part of what this metric measures
         text = re.sub(r"\s+(?=[,;:])", "", shaped.sub(gap, text))
+    # nor is a level next to a change ("渗透率达到56.8%，比上年提高9.3个百分点")
+    text = re.sub(r"\s+(?=[,;:])", "", _A_PERCENT.sub(gap, text))
     text = re.sub(r"\(\s*\)|（\s*）", " ", text)
     return trim_function_words(" ".join(text.split()), node.lang or "en")
+
+
+_A_PERCENT = re.compile(r"(?<![\d.,])\d[\d.,]*\s?[%％](?!\w)")  # any figure with a sign
 
 
 def _figures_shaped_like(surface: str) -> re.Pattern[str] | None:
