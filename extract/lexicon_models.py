@@ -202,6 +202,10 @@ class PopulationTable(_Table):
     # The words after a share that make it a share of things ("of", "der"): "12% of dwellings"
     # is about no group, nor is "2.9 vacancies per 100 jobs" (figures.toml [counts] things).
     things_of: Template | None = None
+    # Before a share in its clause: the share is one of a quantity, not of people ("Der
+    # Anteil des Onlinehandels am Einzelhandelsumsatz", "market share", "genel ticaret
+    # içindeki payı", "渗透率"): about no group, whoever the report asked.
+    quantity_share_before: Template | None = None
     # A sentence about the people the sentence before counted ("Of those,", "Davon"), and
     # (English) the predicate after that figure that labels them.
     anaphor_cue: Template | None = None
@@ -241,6 +245,13 @@ class YearsTable(_Table):
     # Prozent"), unless the clause plans or forecasts (`plan_cue`: "planen", "by 2030").
     clause: Templates = []
     plan_cue: Template | None = None
+    # A forecast (extract/forecasts.py): a forecast word or horizon between the clause's
+    # start and the figure ("expects ... to reach", "Bis 2030", "预计"), a forecast verb after
+    # it where the verb ends the clause ("çıkmasını bekliyor"), unless right after the figure
+    # it is the clause's subject ("yüzde 44'ü"). Its year is the one its clause names.
+    forecast_before: Template | None = None
+    forecast_after: Template | None = None
+    forecast_not_after: Template | None = None
     # Before a figure: it counts from the clause's year ("seitdem", "since then"), so that
     # year is not its own.
     since_then: Template | None = None

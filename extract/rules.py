@@ -170,6 +170,8 @@ class LanguageRules:
             r"^\s*(?:" + population["things_of"] + r")\s*(?:[\w-]+\s+)?(?i:"
             + _alternation(things) + ")" if things and population.get("things_of")
             else "^" + _NEVER)
+        self.quantity_share_before = self._compile(
+            population.get("quantity_share_before", _NEVER))
         # "12,000+ interviews", "7000 beantworteten Fragebögen": units of a survey.
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 WAREHOUSE = Path(__file__).resolve().parent.parent / "warehouse"
-PURE_LINKER = ("link_claims", "link_growing", "link_rules", "link_samples", "link_waves", "linking",
-               "labels", "link_curation")
+PURE_LINKER = ("link_claims", "link_growing", "link_rules", "link_samples", "link_waves",
+               "link_forecasts", "linking", "labels", "link_curation")
 MAX_LINES = 500
 
 

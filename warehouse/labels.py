@@ -20,6 +20,9 @@ def _words(key: str | None) -> str:
 _QUOTES = re.compile(r"[“”„‟\"«»‹›「」『』]")
 LABEL_LENGTH = 100
 MIN_LABEL_LETTERS = 12  # a clause with fewer letters is replaced by its sentence
+# A letter of a language written without spaces (Chinese) says about what a word of two
+# letters does elsewhere: "远途汽车的份额为" names its measure, "占比为" does not.
+UNSPACED_LETTER_WEIGHT = 2
 
 
 _LABEL_ENDS = " ,;:–—-.。()（）、，；：[]【】"
@@ -48,8 +51,13 @@ def _without_figure(node: Node, text: str) -> str:
     shaped = _figures_shaped_like(node.surface)
     if shaped is not None:  # a neighbour's value is no part of what this metric measures
         text = re.sub(r"\s+(?=[,;:])", "", shaped.sub(gap, text))
+    # nor is a level next to a change ("渗透率达到56.8%，比上年提高9.3个百分点")
+    text = re.sub(r"\s+(?=[,;:])", "", _A_PERCENT.sub(gap, text))
     text = re.sub(r"\(\s*\)|（\s*）", " ", text)
     return trim_function_words(" ".join(text.split()), node.lang or "en")
+
+
+_A_PERCENT = re.compile(r"(?<![\d.,])\d[\d.,]*\s?[%％](?!\w)")  # any figure with a sign
 
 
 def _figures_shaped_like(surface: str) -> re.Pattern[str] | None:
@@ -128,6 +136,8 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     head = "growth in " if first.unit == "percent_change" else ""
     if first.unit == COUNT_CHANGE_UNIT:  # "up 9,800": the change of a count, in its unit
         head = "change in "
+    if first.forecast:  # (never beside the observed measure its words name alike)
+        head = "forecast: " + head
     if first.population:
         head += f"{_words(first.population)}: "
     translated = [m for m in members if m.claim_en]
@@ -143,6 +153,14 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"
     return f"{head}{text} ({named.lang})", "claim"
+
+
+def _letters(text: str, lang: str) -> int:
+    """How much a label's text says, in letters of a spaced language: a clause of one
+    brand's share ("远途汽车的份额为") keeps its own words, not the sentence that names the
+    brand before it."""
+    weight = 1 if languages.info(lang).spaces_between_words else UNSPACED_LETTER_WEIGHT
+    return weight * sum(ch.isalpha() for ch in text)
 
 
 def metric_id_for(members: list[Node]) -> str:

@@ -7,7 +7,6 @@ them).
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
@@ -28,6 +27,7 @@ from extract.claims import (
     scale_points,
 )
 from extract.concepts import predicates_of
+from extract.forecasts import is_forecast
 from extract.records import is_count_change
 
 Figure = tuple[str, int | None, float]  # unit, year and value of a figure of a document
@@ -74,6 +74,7 @@ class Node:
     sample_rule: bool = False  # ... as its rule read it ("n = 1,004", "asked 3,100 commuters")
     sub_sample: bool = False  # ... of a part of the sample ("davon 150 aus der Industrie")
     predicates: frozenset[str] = frozenset()  # ids of its predicate words (concept lexicon)
+    forecast: bool = False  # a value its sentence expects (`_expects`)
     # the points of an answer scale its clause names ("sehr zufrieden": very); None where
     # its language declares no intensifiers
     scale: frozenset[str] | None = None
@@ -296,7 +297,8 @@ def places(figures: list[tuple[int, str, int | None, float, bool]]) -> dict[int,
     once, and its index among them. A sample size is held as a figure no other equals:
     every document on a study states it first, so it vouches for no order of findings."""
     ordered = sorted(figures, key=lambda figure: figure[0])
-    held = tuple((SAMPLE_PLACE, None, math.nan) if sample else (unit, year, round(value, 1))
+    # (a new NaN for each: one NaN object is equal to itself inside a tuple)
+    held = tuple((SAMPLE_PLACE, None, float("nan")) if sample else (unit, year, round(value, 1))
                  for _, unit, year, value, sample in ordered)
     return {start: (held, index) for index, (start, *_) in enumerate(ordered)}
 
@@ -335,6 +337,7 @@ def _read_claim(members: list[Node]) -> None:
             node.lead_words = all_words(node.lead_in, node.lang or "en")
             node.own_words = content_words(node.clause, node.lang or "en")
         node.predicates = predicates_of(node.words, node.lang)
+        node.forecast = _expects(node)
         node.scale = scale_points(node.clause, node.lang or "en")
         if node.anaphor:
             start, end = node.start - node.claim_start, node.end - node.claim_start
@@ -453,3 +456,15 @@ def claim_shingles(node: Node) -> frozenset[str]:
     if node.shingles is None:
         node.shingles = frozenset(_shingles(node.claim, node.lang))
     return node.shingles
+
+
+def _expects(node: Node) -> bool:
+    """Whether a figure is a forecast (`warehouse/link_forecasts.py`): its sentence expects
+    it, it names no group ("Bis 2030 wollen 31 Prozent der Erwachsenen ...": the share of
+    people who plan, a finding of the survey), and it is not dated before its survey's year
+    ("expects 35% by 2028, up from 18.2% in 2024": 18.2% was observed)."""
+    if node.population is not None or (node.year is not None and node.survey_year is not None
+                                       and node.year < node.survey_year):
+        return False
+    start = node.start - node.claim_start
+    return is_forecast(node.claim, start, start + (node.end - node.start), node.lang)

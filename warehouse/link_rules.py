@@ -36,9 +36,10 @@ from collections import defaultdict
 from extract.claims import NUMBER_MARK, content_words, is_gloss, negating
 from extract.rules import part_prefixes
 from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, kept_apart, nearby, periods
+from warehouse.link_forecasts import forecasts_apart
 from warehouse.link_waves import other_waves, same_study
 
-LINKER_VERSION = "linker-10"
+LINKER_VERSION = "linker-11"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM
@@ -293,7 +294,7 @@ def _evidence(a: Node, b: Node, points: dict[str, set[tuple[int, float]]]
         return "group", 1.0
     if _paraphrase(a, b):
         return "paraphrase", 0.95
-    if a.unit != b.unit:  # ("up 9,800" is no value of the count: COUNT_CHANGE_UNIT)
+    if a.unit != b.unit or forecasts_apart(a, b):  # ("up 9,800": COUNT_CHANGE_UNIT)
         return None
     kind_a, kind_b = count_kind(a), count_kind(b)
     if (kind_a or kind_b) and not _both_findings(a, b):

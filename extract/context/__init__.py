@@ -13,6 +13,8 @@ enumerations, comparison groups).  work holds the shared `Figure` and `_Work`.
 
 from __future__ import annotations
 
+import re
+
 from extract.candidates import Candidate, find_candidates
 from extract.context.bands import _age_band, _place, _size_band, size_bands_in
 from extract.context.changes import (
@@ -46,6 +48,7 @@ from extract.context.years import (
     _apply_clause_year,
     _apply_frame,
     _baseline_years,
+    _date_forecasts,
     _date_from_values,
     _explicit_year,
     _levels_share_change_years,
@@ -56,14 +59,21 @@ from extract.rules import LanguageRules
 # Units of a share of something ("12% of dwellings").
 _SHARE_OF = ("percent", "percentage_points")
 _THINGS_CHARS = 60
+_QUANTITY_CHARS = 90  # how far before a share its quantity's share noun is read
+_CLAUSE_BREAK = re.compile(r"[;；]")
 # The names other modules import from here (extract.statistics).
 __all__ = ["Figure", "analyse_sentence", "inside_brackets_after", "size_bands_in"]
 
 
 def _mark_share_of_things(text: str, work: _Work, rules: LanguageRules) -> None:
-    """'12% of dwellings', '2.9 vacancies per 100 jobs': a share or rate of things."""
+    """'12% of dwellings', '2.9 vacancies per 100 jobs': a share or rate of things; "Der
+    Anteil des Onlinehandels am Einzelhandelsumsatz ... 12,4 Prozent": one of a quantity
+    (its clause before the figure says so)."""
     after = text[work.cand.end : work.cand.end + _THINGS_CHARS]
-    if rules.things_of_after.match(after) or (
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, work.cand.start)),
+                       default=0)
+    before = text[max(clause_start, work.cand.start - _QUANTITY_CHARS) : work.cand.start]
+    if rules.things_of_after.match(after) or rules.quantity_share_before.search(before) or (
             work.cand.rule.endswith("per_hundred") and rules.thing_after.match(after)):
         work.of_things = True
 
@@ -165,6 +175,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
         _apply_frame(text, works, rules, baselines)
         if rules.year_clause:
             _apply_clause_year(text, works, rules, baselines)
+        _date_forecasts(text, works, rules, baselines)
     if rules.previous_comparison:
         _date_from_values(text, works, rules)
     if names_year:

@@ -13,6 +13,7 @@ from extract.context.work import (
     _RELATIVE_UNITS,
     _Work,
 )
+from extract.forecasts import forecast_year
 from extract.rules import LanguageRules
 from extract.segment import LIST_START
 
@@ -245,3 +246,18 @@ def _clause_year(text: str, start: int, end: int, rules: LanguageRules,
     named = {_year_of(m) for r in rules.year_clause for m in r.finditer(text, start, end)
              if m.start("year") not in base}
     return named.pop() if named == years else None
+
+
+def _date_forecasts(text: str, works: list[_Work], rules: LanguageRules,
+                    baselines: list[tuple[int, int, int]]) -> None:
+    """A forecast no cue dated is about the one year its clause names ("the council
+    expects the share to reach 35% by 2028", "协会预计，2025年……将达到55%左右"), not the
+    edition's: the clause-year rule leaves plans alone, as a plan's figure ("38 Prozent
+    planen, 2024 ...") is a finding of the survey (extract/forecasts.py tells them apart),
+    and so is a share of a group its words name ("Bis 2030 wollen 31 Prozent der
+    Erwachsenen ...": the people who plan, asked now)."""
+    base = frozenset(start for start, _, _ in baselines)
+    for work in works:
+        if (work.year is None and work.year_offset is None and not work.sample
+                and not work.from_value and work.population is None):
+            work.year = forecast_year(text, work.cand.start, work.cand.end, rules.lang, base)
