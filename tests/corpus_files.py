@@ -82,6 +82,16 @@ def linked_figures(warehouse: Path, *columns: str) -> list[tuple[Any, ...]]:
     return [(Path(path).name, *rest) for path, *rest in rows]
 
 
+def figures_by_occurrence(warehouse: Path, *columns: str) -> dict[tuple[str, str, int], Any]:
+    """(file name, surface, which occurrence of the surface in the file: 0, 1, ...) ->
+    (metric id, *columns) of every linked current figure (`linked_figures`)."""
+    found: dict[tuple[str, str, int], Any] = {}
+    for name, surface, *rest in linked_figures(warehouse, *columns):
+        seen = sum(key[:2] == (name, surface) for key in found)
+        found[(name, surface, seen)] = tuple(rest)
+    return found
+
+
 def copy_run(run: Path, target: Path) -> Path:
     """A module's run (its corpus/ and w.duckdb) copied into `target`, for a test that
     changes it; returns the copied warehouse."""

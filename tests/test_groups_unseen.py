@@ -34,7 +34,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from corpus_files import linked_corpus, linked_figures  # tests/ is on sys.path
+from corpus_files import (  # tests/ is on sys.path
+    figures_by_occurrence,
+    linked_corpus,
+)
 from link_nodes import make_node, metrics
 
 from extract.citations import fieldwork_year
@@ -135,12 +138,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def figures(warehouse: Path) -> dict[Figure, Found]:
-    found: dict[Figure, Found] = {}
-    for name, surface, metric, year, population in linked_figures(
-            warehouse, "o.year", "o.population"):
-        seen = sum(key[:2] == (name, surface) for key in found)
-        found[(name, surface, seen)] = (metric, year, population)
-    return found
+    return figures_by_occurrence(warehouse, "o.year", "o.population")
 
 
 def _one(figures: dict[Figure, Found], file: str, surface: str, seen: int = 0) -> Found:

@@ -32,7 +32,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from corpus_files import linked_corpus, linked_figures  # tests/ is on sys.path
+from corpus_files import (  # tests/ is on sys.path
+    figures_by_occurrence,
+    linked_corpus,
+)
 from link_nodes import make_node, metrics
 
 from extract.claims import periods_of
@@ -181,12 +184,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def figures(warehouse: Path) -> dict[Figure, Found]:
     """(file, surface, occurrence) -> (metric id, year, group, unit) of every figure."""
-    found: dict[Figure, Found] = {}
-    for name, surface, metric, year, population, unit in linked_figures(
-            warehouse, "o.year", "o.population", "o.unit"):
-        seen = sum(key[:2] == (name, surface) for key in found)
-        found[(name, surface, seen)] = (metric, year, population, unit)
-    return found
+    return figures_by_occurrence(warehouse, "o.year", "o.population", "o.unit")
 
 
 def _one(figures: dict[Figure, Found], file: str, surface: str, seen: int = 0) -> Found:

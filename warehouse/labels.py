@@ -103,14 +103,6 @@ def _under_lead_in(lead_in: str, item: str, lang: str) -> str:
     return f"{lead}: {item}" if lead and item else lead or item
 
 
-def _letters(text: str, lang: str) -> int:
-    """How much a clause says, in letters of a spaced script: a character of a language
-    that does not space its words (a Chinese one) is a syllable, worth about two
-    ("同时使用台式电脑上网" says enough; the sentence of its list would name every entry)."""
-    letters = sum(ch.isalpha() for ch in text)
-    return letters if languages.info(lang).spaces_between_words else 2 * letters
-
-
 def _label_member(members: list[Node]) -> Node:
     """The figure whose words name the metric: an English one if any, else the oldest
     with the most words; an exact figure before a gloss ("At least 7 in 10 adults (72%)":
@@ -156,9 +148,11 @@ def label_for(members: list[Node]) -> tuple[str, str]:
 
 
 def _letters(text: str, lang: str) -> int:
-    """How much a label's text says, in letters of a spaced language: a clause of one
-    brand's share ("远途汽车的份额为") keeps its own words, not the sentence that names the
-    brand before it."""
+    """How much a label's text says, in letters of a spaced language: a character of a
+    language that does not space its words (a Chinese one) is a syllable, worth about two
+    ("同时使用台式电脑上网" says enough; the sentence of its list would name every entry,
+    and a clause of one brand's share, "远途汽车的份额为", keeps its own words, not the
+    sentence that names the brand before it)."""
     weight = 1 if languages.info(lang).spaces_between_words else UNSPACED_LETTER_WEIGHT
     return weight * sum(ch.isalpha() for ch in text)
 
