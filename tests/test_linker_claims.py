@@ -110,6 +110,26 @@ def test_labels_are_claims_without_quotes_or_ellipsis() -> None:
     assert "68" not in label and not any(mark in label for mark in "…“”\"«»")
 
 
+def test_a_label_leaves_no_aside_half_open() -> None:
+    """A clause cut inside brackets ("a response rate of 58% (2023 and 2022: 61% each)")
+    shows none of the aside, not its opening half."""
+    sentence = ("Of the colleagues we invited, a response rate of 58% (2023 and 2022: 61% "
+                "each) was reached this year.")
+    node = _node("a", "d", "en", sentence, "58%", 58, 2024, population="staff")
+    node.clause = "a response rate of 58% (2023 and 2022"
+    label, _ = label_for([node])
+    assert label == "staff: response rate of"
+
+
+def test_a_clause_without_a_claim_word_is_labelled_by_its_sentence() -> None:
+    """"and 12% respectively": the clause names nothing; its sentence names the measure."""
+    sentence = "Employee jobs grew in health and in construction by 3% and 2% respectively."
+    node = _node("b", "d", "en", sentence, "2%", 2, 2025)
+    node.clause = "and 2% respectively."
+    label, _ = label_for([node])
+    assert "respectively" not in label.split()[0] and "construction" in label
+
+
 def test_a_claim_is_the_lemmatised_content_of_its_clause() -> None:
     sentence = "Nearly half (48%) have cancelled at least one subscription, up from 41%."
     start = sentence.index("48%")

@@ -137,14 +137,42 @@ def label_for(members: list[Node]) -> tuple[str, str]:
         return f"{head}{_readable(translated[0].claim_en or '')}", "translation"
     named = _label_member(members)
     lang = named.lang or "en"
-    text = _readable(_without_table_rules(_without_figure(named, named.clause), lang))
+    text = _shown(named, named.clause)
     if named.lead_in:  # a list item: its list's heading says what it is an item of
         text = _under_lead_in(named.lead_in, text, lang)
-    elif _letters(text, lang) < MIN_LABEL_LETTERS:  # the clause says too little
-        text = _readable(_without_table_rules(_without_figure(named, named.claim), lang))
+    elif _says_too_little(text, lang):
+        text = _shown(named, named.claim)
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"
     return f"{head}{text} ({named.lang})", "claim"
+
+
+def _shown(node: Node, text: str) -> str:
+    """A clause or sentence as a label shows it: without the figure, table rules and
+    quote marks, cut to length, no bracket left open."""
+    lang = node.lang or "en"
+    return _closed(_readable(_without_table_rules(_without_figure(node, text), lang)))
+
+
+_OPENING = {"(": ")", "（": "）", "[": "]", "【": "】"}
+
+
+def _closed(text: str) -> str:
+    """`text` cut before a bracket it opens and never closes ("response rate of (2022
+    and 2021"): a label shows no half of an aside."""
+    open_at: list[int] = []
+    for at, char in enumerate(text):
+        if char in _OPENING:
+            open_at.append(at)
+        elif open_at and char == _OPENING[text[open_at[-1]]]:
+            open_at.pop()
+    return text[:open_at[0]].rstrip(_LABEL_ENDS) if open_at else text
+
+
+def _says_too_little(text: str, lang: str) -> bool:
+    """Whether a clause says too little to name a measure: few letters ("占比为"), or no
+    word that carries a claim ("respectively")."""
+    return _letters(text, lang) < MIN_LABEL_LETTERS or not content_words(text, lang)
 
 
 def _letters(text: str, lang: str) -> int:
