@@ -130,6 +130,31 @@ def test_a_clause_without_a_claim_word_is_labelled_by_its_sentence() -> None:
     assert "respectively" not in label.split()[0] and "construction" in label
 
 
+def test_a_change_in_points_is_labelled_as_a_change() -> None:
+    """"比上年提高2.1个百分点": a change in percentage points reads as the change, never as
+    the rate it changes."""
+    sentence = "高中阶段毛入学率为93.1%，比上年提高2.1个百分点。"
+    nodes = attach_claims([make_node("pp", "d", "zh", sentence, "2.1个百分点", 2.1, 2025,
+                                     unit="percentage_points")])
+    assert label_for(nodes)[0].startswith("change in ")
+
+
+def test_a_metric_of_several_years_is_not_labelled_with_one_of_them() -> None:
+    """The year that frames a label ("2024年…", "… in 2024") is one figure's; a metric of
+    two years shows neither, a metric of one year keeps it."""
+    first = "2024年新能源汽车渗透率为41.2%。"
+    second = "2025年新能源汽车渗透率为48.7%。"
+    one = attach_claims([make_node("a", "d24", "zh", first, "41.2%", 41.2, 2024)])
+    both = one + attach_claims([make_node("b", "d25", "zh", second, "48.7%", 48.7, 2025)])
+    assert "2024" in label_for(one)[0]
+    assert "2024" not in label_for(both)[0] and "渗透率" in label_for(both)[0]
+    english = "Electric cars accounted for 19% of new registrations in 2024."
+    later = "Electric cars accounted for 23% of new registrations in 2025."
+    nodes = attach_claims([make_node("c", "e24", "en", english, "19%", 19, 2024),
+                           make_node("d", "e25", "en", later, "23%", 23, 2025)])
+    assert label_for(nodes)[0].endswith("of new registrations")
+
+
 def test_a_claim_is_the_lemmatised_content_of_its_clause() -> None:
     sentence = "Nearly half (48%) have cancelled at least one subscription, up from 41%."
     start = sentence.index("48%")

@@ -126,8 +126,8 @@ def label_for(members: list[Node]) -> tuple[str, str]:
     if kind:
         return f"{_words(kind)} surveyed", "sample"
     head = "growth in " if first.unit == "percent_change" else ""
-    if first.unit == COUNT_CHANGE_UNIT:  # "up 9,800": the change of a count, in its unit
-        head = "change in "
+    if first.unit in (COUNT_CHANGE_UNIT, "percentage_points"):  # "up 9,800", "+2.1 points":
+        head = "change in "  # a change in the measure's own unit, not the measure
     if first.forecast:  # (never beside the observed measure its words name alike)
         head = "forecast: " + head
     if first.population:
@@ -142,6 +142,8 @@ def label_for(members: list[Node]) -> tuple[str, str]:
         text = _under_lead_in(named.lead_in, text, lang)
     elif _says_too_little(text, lang):
         text = _shown(named, named.claim)
+    if len({m.year for m in members if m.year is not None}) > 1:
+        text = _undated(text, lang)
     if named.lang in (None, "en"):
         return f"{head}{text}", "claim"
     return f"{head}{text} ({named.lang})", "claim"
@@ -167,6 +169,24 @@ def _closed(text: str) -> str:
         elif open_at and char == _OPENING[text[open_at[-1]]]:
             open_at.pop()
     return text[:open_at[0]].rstrip(_LABEL_ENDS) if open_at else text
+
+
+# A year that frames a whole label, opening it ("2024年", "2024年12月，", "In 2024,", "2024
+# yılında") or closing it ("in 2024", "im Jahr 2024"): the frame of one of the figures.
+_YEAR_FRAME_START = re.compile(
+    r"^(?:(?:截至|到)?(?:19|20)\d\d\s?年(?:\d{1,2}月)?(?:底|末)?[，,：:\s]*"
+    r"|(?:in|im Jahr|im)\s+(?:19|20)\d\d[\s,:]+|(?:19|20)\d\d(?:\s+yılında|\s*[,:])\s*)",
+    re.IGNORECASE)
+_YEAR_FRAME_END = re.compile(r"[\s,，]+(?:in|im Jahr|im)\s+(?:19|20)\d\d\W*$", re.IGNORECASE)
+
+
+def _undated(text: str, lang: str) -> str:
+    """The label of a metric of several years without the year that frames it: one
+    figure's year would misdate the others ("2024年新能源乘用车零售渗透率", "accounted for
+    of new car registrations in 2024"). A year inside it ("up on 2022", "2020’de olan") is
+    part of what it says and stays."""
+    undated = _YEAR_FRAME_END.sub("", _YEAR_FRAME_START.sub("", text)).strip(_LABEL_ENDS)
+    return undated if content_words(undated, lang) else text
 
 
 def _says_too_little(text: str, lang: str) -> bool:
