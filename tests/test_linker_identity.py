@@ -47,6 +47,22 @@ def test_a_count_of_people_is_a_sample_only_when_its_sentence_speaks_of_a_survey
     assert not describes_sample("该省共有5300家养殖企业。", "该省共有5300家养殖企业", "zh")
 
 
+def test_a_count_in_the_millions_is_what_a_survey_found_not_its_sample() -> None:
+    """A sentence about a sample survey that counts 186 million trips, or 12.4 million
+    residents, gives a finding: no survey asks that many people."""
+    trips = "根据抽样调查，上半年全省居民国内出游人次1.86亿，同比增长9.6%。"
+    residents = "The survey estimates that 12.4 million residents used a bus last year."
+    nodes = attach_claims([
+        _node("t", "d1", "zh", trips, "1.86亿", 186_000_000, 2025, unit="count",
+              population="residents", study="lvyou"),
+        _node("r", "d2", "en", residents, "12.4 million", 12_400_000, 2025, unit="count",
+              population="residents", study="transit"),
+        _node("n", "d3", "en", "The survey reached 2,400 residents.", "2,400", 2400, 2025,
+              unit="count", population="residents", study="transit")])
+    assert [n.sample for n in nodes] == [False, False, True]
+    assert "t" not in sample_keys(nodes) and label_for(nodes[:1])[0] != "survey responses"
+
+
 def test_the_base_a_sample_was_drawn_from_is_not_the_sample() -> None:
     sentence = "Of the 3,000 members we invited, 1,150 answered the survey."
     assert not describes_sample(sentence, "Of the 3,000 members we invited", "en")

@@ -306,6 +306,12 @@ def places(figures: list[tuple[int, str, int | None, float, bool]]) -> dict[int,
 SAMPLE_PLACE = "sample"  # the unit a sample size is held with among its document's figures
 
 
+# No survey asks more people than this: a larger count in a sentence about a survey is
+# what the survey found ("根据抽样调查，全省居民国内出游人次1.86亿": trips, 186 million), not
+# its sample (the largest household surveys ask under a million people).
+LARGEST_SAMPLE = 5_000_000
+
+
 def is_sample_rule(rule: str) -> bool:
     """Whether a figure's rule id (with its "+..." refinements) reads a survey's sample size
     ("en.sample", "tr.sample_joined")."""
@@ -344,7 +350,7 @@ def _read_claim(members: list[Node]) -> None:
             floor = max((m.end - m.claim_start for m in members if m.end <= node.start),
                         default=0)
             node.frame = anaphor_frame(node.claim, start, end, floor, node.lang or "en")
-        if node.unit == "count" and node.population:
+        if node.unit == "count" and node.population and node.value <= LARGEST_SAMPLE:
             node.sample = describes_sample(node.claim, node.clause, node.lang or "en")
             node.sub_sample = node.sample and names_a_part(node.clause, node.surface,
                                                            node.lang or "en")
