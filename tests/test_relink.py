@@ -92,6 +92,24 @@ def test_reading_the_current_figures_leaves_the_optimizer_as_it_was(tmp_path) ->
             con.execute("DROP TABLE _relink_obs")
 
 
+def test_the_unseen_corpora_added_in_runs_give_the_metrics_of_a_rebuild(tmp_path) -> None:
+    """Every folder of documents written for the identity tests (releases, press, lists,
+    markets, sub-groups, Turkish and Chinese society reports: ~85 documents) as one corpus,
+    added in four runs: the same metrics, ids and labels as a rebuild."""
+    together = tmp_path / "together"
+    together.mkdir()
+    entries = []
+    for folder in sorted((ROOT / "tests").glob("unseen_*/")):
+        for entry in tomllib.loads((folder / "manifest.toml").read_text("utf-8"))["source"]:
+            shutil.copy(folder / entry["file"], together / entry["file"])
+            entries.append(entry)
+    write_manifest(together, entries)
+    warehouse, summaries = _add_in_runs(together, tmp_path / "runs", batches=4)
+    assert [s["reconciled"] for s in summaries[1:]] == ["extended"] * 3
+    with duckdb.connect(str(warehouse)) as con:
+        assert _metrics(con) == _rebuilt(con)
+
+
 def test_a_count_of_people_that_is_a_finding_joins_its_earlier_edition(tmp_path) -> None:
     """A count of people that is a finding (the unemployed), alone in its sentence: a
     relink picks the earlier edition's count by its claim, as a rebuild links them."""
