@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from corpus_files import write_manifest  # tests/ is on sys.path
+from corpus_files import write_documents, write_manifest  # tests/ is on sys.path
 
 from flows.pipeline import run_without_prefect
 from warehouse import link_growing, linking, reconcile, relink, relink_picks
@@ -108,6 +108,40 @@ def test_the_unseen_corpora_added_in_runs_give_the_metrics_of_a_rebuild(tmp_path
     assert [s["reconciled"] for s in summaries[1:]] == ["extended"] * 3
     with duckdb.connect(str(warehouse)) as con:
         assert _metrics(con) == _rebuilt(con)
+
+
+def _media_study(year: int, text: str) -> tuple[dict[str, Any], str]:
+    return ({"title": f"Media Study {year}", "publisher": "Northfield (fictional)",
+             "edition": f"nf-media-{year}", "survey_year": year, "language": "en",
+             "url": f"https://example.org/nf-media-{year}", "published": f"{year}-11-01"}, text)
+
+
+def test_a_part_that_refers_back_joins_its_own_measures_trend_in_either_run(tmp_path) -> None:
+    """"Among parents the share was 21%" after paying for news, beside the same words after
+    podcast listening in one edition: the next edition's parents who pay for news join the
+    first (not the podcast one), whether the editions are linked together or one at a
+    time (a block's first member refused by the others does not keep them apart)."""
+    documents = {
+        "m23.txt": _media_study(2023, "Media Study 2023\n\nWe asked 2,000 adults.\n\n41% of "
+                                "adults listened to a podcast every week. Among parents the "
+                                "share was 33%.\n\n18% of adults paid for online news. "
+                                "Among parents the share was 21%.\n"),
+        "m24.txt": _media_study(2024, "Media Study 2024\n\nWe asked 2,100 adults.\n\n20% of "
+                                "adults paid for online news. Among parents the share was "
+                                "24%.\n")}
+    corpus, warehouse = tmp_path / "corpus", tmp_path / "w.duckdb"
+    for files in (["m23.txt"], ["m23.txt", "m24.txt"]):
+        write_documents(corpus, documents, files)
+        summary = run_without_prefect(str(corpus), str(warehouse), str(tmp_path / "site"),
+                                      publish=False)
+    assert summary["reconciled"] == "extended"
+    with duckdb.connect(str(warehouse)) as con:
+        extended = _metrics(con)
+        assert extended == _rebuilt(con)
+        surfaces = dict(con.execute("SELECT obs_id, surface FROM observations").fetchall())
+    trends = {frozenset(surfaces[obs] for obs in members) for members in extended}
+    assert frozenset({"21%", "24%"}) in trends and not any("33%" in t and len(t) > 1
+                                                          for t in trends)
 
 
 def test_a_count_of_people_that_is_a_finding_joins_its_earlier_edition(tmp_path) -> None:

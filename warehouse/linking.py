@@ -77,6 +77,9 @@ def _by_measure(members: list[Node]) -> list[list[Node]]:
     return parts
 
 
+STAR_ROUNDS = 3  # (a block whose members mostly refuse each other is not scored pair by pair)
+
+
 class _Links:
     """Scored links between observations; each pair is scored once.
 
@@ -118,14 +121,17 @@ class _Links:
         """Link members to one anchor, for members of which every pair would link; a
         sentence's second measure goes to a second anchor (it may not join the first).
         The anchor is a new member when there is one (an incremental run: links between
-        existing figures are not applied again)."""
-        if not self.involved(members):
-            return
+        existing figures are not applied again). Members the anchor does not link (its
+        own document's other claims, a figure that refers back to another measure) are
+        starred again among themselves, up to STAR_ROUNDS times: whichever member
+        anchors, the same links are found."""
         for part in _by_measure(members):
-            anchor = next((n for n in part if self.new(n)), part[0]) if self.new else part[0]
-            for node in part:
-                if node is not anchor:
-                    self.consider(anchor, node)
+            rest = part
+            for _ in range(STAR_ROUNDS):
+                if len(rest) < 2 or not self.involved(rest):
+                    break
+                anchor = next((n for n in rest if self.new(n)), rest[0]) if self.new else rest[0]
+                rest = [n for n in rest if n is not anchor and not self.consider(anchor, n)]
 
     def across(self, one: list[Node], two: list[Node]) -> None:
         """Links between two sets of interchangeable members, from different sentences: a

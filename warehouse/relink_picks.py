@@ -192,6 +192,17 @@ WHERE e.metric_id IS NOT NULL AND e.obs_id NOT IN (SELECT obs_id FROM _relink_pi
 """
 
 
+# The figures the picked ones refer back to in an earlier sentence ("Among parents the share
+# was 21%" after "18% paid for online news"): an anaphor claims what its referent claims
+# (`link_claims.kept_apart`), so the referent is read with it, as a rebuild reads it.
+_ANTECEDENTS = """
+INSERT INTO _relink_pick
+SELECT DISTINCT c.antecedent FROM claims c JOIN _relink_pick p USING (obs_id)
+WHERE c.antecedent IS NOT NULL AND c.antecedent NOT IN (SELECT obs_id FROM _relink_pick)
+  AND c.antecedent IN (SELECT obs_id FROM _relink_obs WHERE metric_id IS NOT NULL)
+"""
+
+
 def pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     """Fill _relink_new (the observations to link) and _relink_pick (their counterparts)
     from `_relink_obs` (`read_observations`, read before); returns the new observations,
@@ -203,6 +214,7 @@ def pick(con: duckdb.DuckDBPyConnection) -> list[Node]:
     union = "\nUNION\n".join(f"({query})" for query in _PICKS.values())
     con.execute(f"CREATE TEMP TABLE _relink_pick AS {union}")
     con.execute(_COMPLETE)
+    con.execute(_ANTECEDENTS)
     return new
 
 
