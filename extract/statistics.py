@@ -652,6 +652,11 @@ def _heading_gloss_qualifier(found: list[_Found], index: int,
 _SHARE_UNITS = ("percent", "percentage_points")
 
 
+# How far before a figure the words that narrow or negate its group are looked for (its
+# clause; a PDF can give a line of hundreds of kilobytes, read once per figure)
+CLAUSE_REACH = 300
+
+
 def _figure_population(text: str, segs: Sequence[Segment], index: int,
                        decided: dict[int, list[_Given]], f: _Found, surveyed: _Surveyed,
                        rank: tuple[int, int] | None = None,
@@ -667,8 +672,9 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
     if population is None and fig.unit in _SHARE_UNITS:  # "Bu oran ... 2,1 puan azaldı"
         # (a figure of the whole, "Im weltweiten Durchschnitt sind es 46 Prozent", takes the
         # group before its narrowing by a country too)
+        at = f.seg.start + fig.start
         narrowed = any((fig.age_band, fig.size_band, fig.place, fig.region)) or bool(
-            rules_for(lang).whole_cue.search(text, f.seg.start, f.seg.start + fig.start))
+            rules_for(lang).whole_cue.search(text, max(f.seg.start, at - CLAUSE_REACH), at))
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
                                           counting)
         rule += "+prev_population" if population else ""
@@ -701,9 +707,9 @@ def _of_those_not_named(text: str, f: _Found) -> bool:
     """Whether the clause before a share names a negated group ("在非网民中", "among
     non-users"): the share is of those outside it, whom no group word of ours names."""
     rules = rules_for(f.lang)
-    start = f.seg.start
-    return any(rules.negated(text, match.start())
-               for match in rules.term_regex.finditer(text, start, start + f.fig.start))
+    at = f.seg.start + f.fig.start
+    return any(rules.negated(text, match.start()) for match in rules.term_regex.finditer(
+        text, max(f.seg.start, at - CLAUSE_REACH), at))
 
 
 def _with_subgroup(population: str | None, label: str) -> str:
