@@ -303,12 +303,6 @@ def places(figures: list[tuple[int, str, int | None, float, bool]]) -> dict[int,
 SAMPLE_PLACE = "sample"  # the unit a sample size is held with among its document's figures
 
 
-def is_sample_rule(rule: str) -> bool:
-    """Whether a figure's rule id (with its "+..." refinements) reads a survey's sample size
-    ("en.sample", "tr.sample_joined")."""
-    return rule.split("+", 1)[0].split(".", 1)[-1].startswith("sample")
-
-
 def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
     """The figures at most `reach` places before or after a node in its document (whether
     after, and the figure), its own value left out: a figure given twice does not vouch
