@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -345,8 +345,11 @@ def _headlines(members: list[Node]) -> None:
     and year with its value ("Jedes fünfte" gives "20 Prozent"; a gloss that rounds,
     "nearly half", is too loose to tell which)."""
     body = [m for m in members if not m.heading]
+    # Lines with a figure under one caption are the rows of a table ("Car 44%", "Bus 31%"),
+    # not headlines (a headline under the document's title is alone there).
+    rows = Counter(m.lead_in for m in members if m.heading and m.lead_in)
     for node in members:
-        if not node.heading:
+        if not node.heading or rows[node.lead_in] > 1:
             continue
         close = [m for m in body if m.unit == node.unit and m.year == node.year
                  and abs(m.value - node.value) <= 0.05]
