@@ -5,7 +5,8 @@ references, as a report copied out of a PDF or a web page carries them.
 
   no figure     axis ticks ("0% 20% 40% 60% 80% 100%", "%0 %25 %50 %75 %100"), "Seite 2
                 von 8", "Page 3 of 14", "第3页 共12页", phone numbers, "Stand: 03/2024",
-                "Version 2.1", "§ 4 Abs. 2" (extract/charts.py, the languages' figures.toml)
+                "Version 2.1", "§ 4 Abs. 2", "Summe über 100 %" (extract/charts.py, the
+                languages' figures.toml and cues.toml [negatives])
   a figure      "64 %¹", "41%*", "%38'i¹", "63%¹": the marker is not part of the value
   chart rows    "2021 2022 2023 2024 2025" over "55 % 57 % 59 % 64 % 67 %": each value is
                 its year's, and the row is one measure (its caption's)
