@@ -10,7 +10,7 @@ references, as a report copied out of a PDF or a web page carries them.
   a figure      "64 %¹", "41%*", "%38'i¹", "63%¹": the marker is not part of the value
   chart rows    "2021 2022 2023 2024 2025" over "55 % 57 % 59 % 64 % 67 %": each value is
                 its year's, and the row is one measure (its caption's)
-  sample        "Base: all employed adults (n=2,013)" and "Source: ..., n=2,013" are the
+  sample        "Base: all employed adults (n=2,013)" and "Source: ..., n=1,987" are the
                 survey's size, one sample with the other editions' (a caption above the
                 base line is not its lead-in); a base line names whom the survey asked
   table rows    "Car 44%" under its caption heads no body figure of its value
@@ -83,9 +83,10 @@ def test_each_value_under_a_row_of_years_is_that_years_and_the_row_is_one_measur
 
 def test_sample_sizes_in_base_and_source_lines_are_one_sample(warehouse: Path) -> None:
     rows = _by_file(linked_figures(warehouse, "o.lead_in", "m.label"))
-    samples = [found for name in ("commute24.txt", "radwege24.txt", "radwege25.txt")
-               for found in rows[name] if found[0] in ("2,013", "1.214", "1.187")]
-    assert len(samples) == 4
+    samples = [found for name in ("commute24.txt", "commute25.txt", "radwege24.txt",
+                                  "radwege25.txt")
+               for found in rows[name] if found[0] in ("2,013", "1,987", "1.214", "1.187")]
+    assert len(samples) == 5  # ("Source: Commuter Pulse 2025, n=1,987": "n=" says it)
     assert len({metric for _, metric, _, _ in samples}) == 1
     assert {label for *_, label in samples} == {"survey responses"}
     assert {lead for _, _, lead, _ in samples} == {None}  # not an entry under "Abb. 3"
