@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from extract import citations, concepts, langid, lexicon, segment, versions
-from extract.records import Segment, Statistic
+from extract.records import Segment, Statistic, is_sample_rule
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ def observation_rows(doc_id: str, text: str, result: DocumentAnalysis,
         glossed = by_span.get(stat.paraphrase_of) if stat.paraphrase_of else None
         seg_no = _segment_of(result.segments, starts, stat.start)
         lead = by_seg[leads[seg_no]] if seg_no in leads else inline.get(stat.start)
+        if is_sample_rule(stat.rule):
+            lead = None  # ("Basis: alle Befragten (n=1.002)" under a chart: the survey's size)
         rows.append({
             "obs_id": observation_id(doc_id, stat), "doc_id": doc_id, "seg_no": seg_no,
             "start": stat.start, "end": stat.end, "surface": stat.surface, "value": stat.value,

@@ -161,6 +161,7 @@ class PopulationTable(_Table):
     count_nouns: Templates = []
     people_nouns: Templates = []
     survey_cue: Template | None = None
+    base_line: Template | None = None
     # Narrower groups: age bands, firm-size classes, countries (extract/lang/README.md).
     age_cue: Template | None = None
     age_bands: Templates = []

@@ -21,6 +21,12 @@ def is_count_change(rule: str) -> bool:
     return rule.split("+", 1)[0].split(".", 1)[-1].startswith(COUNT_CHANGE)
 
 
+def is_sample_rule(rule: str) -> bool:
+    """Whether a figure's rule id (with its "+..." refinements) reads a survey's sample size
+    ("en.sample", "tr.sample_joined")."""
+    return rule.split("+", 1)[0].split(".", 1)[-1].startswith("sample")
+
+
 @dataclass(frozen=True)
 class Segment:
     """A sentence, heading, list item or artifact line of a document."""

@@ -176,6 +176,9 @@ class LanguageRules:
         self.count_noun_after = self._compile(
             r"^\+?\s*(?:\S+\s+)?(?i:" + _alternation(count_nouns) + ")")
         self.survey_cue = self._compile(population.get("survey_cue", _NEVER))
+        # "Base: all employed adults", "Basis: alle Befragten": the base note of a chart or
+        # table, matched at the start of a line.
+        self.base_line = self._compile(population.get("base_line", _NEVER))
         # "Männer 41,0 %, Frauen 33,5 %", "kadınlarda %85,5", "接待游客3.2亿人次": a group
         # written right before its figure, with nothing but blank space or a colon between
         # (where words are not spaced, the group needs no word boundary before it).

@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 
+from extract import charts
 from extract.languages import supported
 from extract.lexicon import load
 from extract.records import Segment
@@ -183,6 +184,8 @@ def lead_ins(text: str, segments: list[Segment], with_figures: set[int]) -> dict
     for seg in segments:
         if seg.seg_no not in with_figures and _is_table_header(text, seg):
             continue  # ("| Verkehrsmittel | Anteil |": the rows' lead-in is the heading above)
+        if seg.seg_no not in with_figures and _is_chart_scale(text, seg):
+            continue  # (a chart's axis or row of years: its caption is the values' lead-in)
         if text[seg.end - 1] in _OPENS_LIST or (
                 seg.kind == "heading" and seg.seg_no not in with_figures):
             lead = seg.seg_no  # (a sub-list's lead-in may be an item of the list above)
@@ -216,6 +219,12 @@ def _word_count(body: str) -> float:
 def _is_table_header(text: str, seg: Segment) -> bool:
     """A table's row of column names: cells between rules ("| Verkehrsmittel | Anteil |")."""
     return text.count("|", seg.start, seg.end) >= 2 and seg.kind in _ITEM_KINDS
+
+
+def _is_chart_scale(text: str, seg: Segment) -> bool:
+    """A chart's axis ticks or row of years, copied as a line of their own."""
+    line = text[seg.start:seg.end]
+    return seg.kind != "sentence" and (charts.is_axis(line) or charts.is_year_row(line))
 
 
 def _is_item(seg: Segment, with_figures: set[int]) -> bool:

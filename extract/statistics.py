@@ -26,7 +26,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extract import languages
+from extract import charts, languages
 from extract.candidates import find_candidates, forms_by_sentence
 from extract.citations import without_cited_names
 from extract.claims import names_a_part
@@ -354,7 +354,7 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
               population: str | None) -> _Surveyed:
     titled, lead = _opening_population(text, segments, lang)
     sample = _sample_population(text, found)
-    sampled = sample.group
+    sampled = sample.group or _base_line_group(text, segments, lang)
     # A title's group word may be a modifier ("Hanehalkı Bilişim Teknolojileri Kullanım
     # Araştırması"): when the sentence that counts the sample counts that group and then
     # the people asked ("28 bin hanede ... 49 bin bireyle görüşüldü"), they are whom it asked.
@@ -388,6 +388,28 @@ def _surveyed(text: str, segments: Sequence[Segment], lang: str, found: list[_Fo
     return _Surveyed(declared, base, sampled or named,
                      _survey_size_bands(text, segments, lang, found), several_countries,
                      sample.age_band if base == sampled else None)
+
+
+# What may stand before a base note on its line: a source note it follows ("Quelle: ...;").
+_NOTE_BREAK = re.compile(r"(?:^|[;|]\s*)$")
+
+
+def _base_line_group(text: str, segments: Sequence[Segment], lang: str) -> str | None:
+    """The group the first base note of a chart or table names ("Base: all employed
+    adults", "Basis: alle Befragten"): whom the survey asked, when no count of its sample
+    says it. Only a note that opens its line, or follows a source note on it, counts."""
+    for seg in segments:
+        rules = rules_for(seg.language or lang)
+        note = rules.base_line.search(text, seg.start, seg.end)
+        if note is None or not _NOTE_BREAK.search(text[seg.start:note.start()]):
+            continue
+        for match in rules.term_regex.finditer(text, note.end(), seg.end):
+            name = rules.population_of(match.group(0))
+            if (name and name not in rules.count_only_populations
+                    and not rules.negated(text, match.start())):
+                return name
+        return None
+    return None
 
 
 def _speaks_of_a_survey(text: str, segments: Sequence[Segment], lang: str) -> bool:
@@ -532,11 +554,13 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
     segs = list(segments) if segments is not None else segment(text)
     shown = text
     text = without_cited_names(_headlines_folded(text, segs, lang), lang)
-    found = _run(text, segs, lang)
+    axes = charts.axis_segments(text, segs)  # a chart's ticks are a scale, not findings
+    found = _run(text, [seg for seg in segs if seg.seg_no not in axes], lang)
+    chart_years = _chart_row_years(text, segs, found)
     decided: dict[int, list[_Given]] = {}  # the groups given to each sentence's figures
     index_of = {s.seg_no: i for i, s in enumerate(segs)}
     surveyed = _surveyed(text, segs, lang, found, population)
-    groups: dict[tuple[int, int], int] = {}
+    groups: dict[tuple[int, int | str], int] = {}  # (sentence, its group or "chart_row")
     glosses = _paraphrase_targets(found)
     ranks = _parallel_ranks(text, found)
     counting = _counting_sentences(found)
@@ -570,6 +594,9 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             group = groups.setdefault((seg.seg_no, fig.group), len(groups))
         start, end = seg.start + fig.start, seg.start + fig.end
         year = fig.year
+        if index in chart_years:  # a value under a row of years: one measure, its years
+            year = chart_years[index]
+            group = groups.setdefault((seg.seg_no, "chart_row"), len(groups))
         if year is None and fig.year_offset is not None:
             year = _relative_year(fig, survey_year)  # "im Vorjahr", "last year"
         qualifier = fig.qualifier
@@ -585,6 +612,20 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
             paraphrase_of=paraphrase_of,
         ))
     return stats
+
+
+def _chart_row_years(text: str, segs: Sequence[Segment], found: list[_Found],
+                     ) -> dict[int, int]:
+    """The year of each figure (by its index in `found`) of a line of values under a row of
+    as many years (extract/charts.py), when each of the line's values is a figure."""
+    years_of = charts.row_years(text, segs)
+    in_line: dict[int, list[int]] = {}
+    for index, f in enumerate(found):
+        if f.seg.seg_no in years_of:
+            in_line.setdefault(f.seg.seg_no, []).append(index)
+    return {index: year for seg_no, indexes in in_line.items()
+            if len(indexes) == len(years_of[seg_no])
+            for index, year in zip(indexes, years_of[seg_no], strict=True)}
 
 
 def _counting_sentences(found: list[_Found]) -> frozenset[int]:

@@ -8,7 +8,7 @@ them).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,12 +312,6 @@ SAMPLE_PLACE = "sample"  # the unit a sample size is held with among its documen
 LARGEST_SAMPLE = 5_000_000
 
 
-def is_sample_rule(rule: str) -> bool:
-    """Whether a figure's rule id (with its "+..." refinements) reads a survey's sample size
-    ("en.sample", "tr.sample_joined")."""
-    return rule.split("+", 1)[0].split(".", 1)[-1].startswith("sample")
-
-
 def nearby(node: Node, reach: int) -> set[tuple[bool, Figure]]:
     """The figures at most `reach` places before or after a node in its document (whether
     after, and the figure), its own value left out: a figure given twice does not vouch
@@ -361,8 +355,11 @@ def _headlines(members: list[Node]) -> None:
     and year with its value ("Jedes fünfte" gives "20 Prozent"; a gloss that rounds,
     "nearly half", is too loose to tell which)."""
     body = [m for m in members if not m.heading]
+    # Lines with a figure under one caption are the rows of a table ("Car 44%", "Bus 31%"),
+    # not headlines (a headline under the document's title is alone there).
+    rows = Counter(m.lead_in for m in members if m.heading and m.lead_in)
     for node in members:
-        if not node.heading:
+        if not node.heading or rows[node.lead_in] > 1:
             continue
         close = [m for m in body if m.unit == node.unit and m.year == node.year
                  and abs(m.value - node.value) <= 0.05]

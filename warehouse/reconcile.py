@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from extract import claims as claim_builder
+from extract.records import is_sample_rule
 from warehouse.labels import label_for, metric_id_for
 from warehouse.link_claims import (
     Node,
@@ -20,7 +21,6 @@ from warehouse.link_claims import (
     Shared,
     attach_claims,
     cited_study_names,
-    is_sample_rule,
     linker_unit,
     places,
     stored_unit,
