@@ -77,7 +77,8 @@ def _by_measure(members: list[Node]) -> list[list[Node]]:
     return parts
 
 
-STAR_ROUNDS = 3  # (a block whose members mostly refuse each other is not scored pair by pair)
+STAR_ROUNDS = 2  # (a second anchor finds what the first refused; more rounds found ~0.2% more links
+# on the 10,000-document bench for 20% more pairs scored)
 
 
 class _Links:
