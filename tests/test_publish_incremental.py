@@ -21,7 +21,7 @@ from flows.pipeline import run_without_prefect
 from reports import pages, pandoc_typst
 from reports import publish as publishing
 from reports.pages import layout, provenance, source_pages
-from reports.render_cache import RenderCache, cache_key
+from reports.render_cache import SUFFIX, RenderCache, cache_key
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES_PER_PAGE = 40  # a synthetic document has ~25 figures: a page holds one or two
@@ -183,10 +183,30 @@ def test_source_pages_written_anew_equal_the_ones_kept(two_publishes) -> None:
     assert _source_pages(site) == _source_pages(two_publishes["site"])
 
 
+def _entries_looked_up(warehouse: Path, site: Path) -> list[str]:
+    """The render-cache keys a publish of `site` looks up (a page kept whole from the
+    previous site looks up none), in the order of their names."""
+    keys: set[str] = set()
+    original = RenderCache.get
+
+    def recording(cache: RenderCache, key: str) -> str | None:
+        keys.add(key)
+        return original(cache, key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RenderCache, "get", recording)
+        _publish(warehouse, site)
+    return sorted(keys)
+
+
 def test_corrupted_or_swapped_cache_entries_are_never_served(two_publishes, caplog) -> None:
-    site = two_publishes["base"] / "site-corrupted"
+    probe, site = two_publishes["base"] / "site-probe", two_publishes["base"] / "site-corrupted"
+    _copy_site(two_publishes["site"], probe)
     _copy_site(two_publishes["site"], site)
-    entries = sorted(publishing.render_cache_dir(site).iterdir())
+    folder = publishing.render_cache_dir(site)
+    entries = [folder / (key + SUFFIX)
+               for key in _entries_looked_up(two_publishes["warehouse"], probe)]
+    assert len(entries) >= 4
     edited, swapped, source = entries[0], entries[1], entries[2]
     edited.write_text(edited.read_text(encoding="utf-8") + "<p>CORRUPTED</p>\n",
                       encoding="utf-8")
