@@ -21,7 +21,7 @@ from flows.pipeline import run_without_prefect
 from reports import pages, pandoc_typst
 from reports import publish as publishing
 from reports.pages import layout, provenance, source_pages
-from reports.render_cache import SUFFIX, RenderCache, cache_key
+from reports.render_cache import RenderCache, cache_key
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES_PER_PAGE = 40  # a synthetic document has ~25 figures: a page holds one or two
@@ -183,9 +183,10 @@ def test_source_pages_written_anew_equal_the_ones_kept(two_publishes) -> None:
     assert _source_pages(site) == _source_pages(two_publishes["site"])
 
 
-def _entries_looked_up(warehouse: Path, site: Path) -> list[str]:
-    """The render-cache keys a publish of `site` looks up (a page kept whole from the
-    previous site looks up none), in the order of their names."""
+def _publish_recording_lookups(warehouse: Path, site: Path
+                               ) -> tuple[publishing.PublishResult, set[str]]:
+    """Publish `site`, and the render-cache keys it looked up (a page kept whole from the
+    previous site looks up none)."""
     keys: set[str] = set()
     original = RenderCache.get
 
@@ -195,28 +196,28 @@ def _entries_looked_up(warehouse: Path, site: Path) -> list[str]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(RenderCache, "get", recording)
-        _publish(warehouse, site)
-    return sorted(keys)
+        return _publish(warehouse, site), keys
 
 
 def test_corrupted_or_swapped_cache_entries_are_never_served(two_publishes, caplog) -> None:
-    probe, site = two_publishes["base"] / "site-probe", two_publishes["base"] / "site-corrupted"
-    _copy_site(two_publishes["site"], probe)
+    """Every entry spoiled one of three ways (edited, another input's valid entry under its
+    name, truncated): each one a publish looks up is rejected, logged and rendered anew."""
+    site = two_publishes["base"] / "site-corrupted"
     _copy_site(two_publishes["site"], site)
-    folder = publishing.render_cache_dir(site)
-    entries = [folder / (key + SUFFIX)
-               for key in _entries_looked_up(two_publishes["warehouse"], probe)]
-    assert len(entries) >= 4
-    edited, swapped, source = entries[0], entries[1], entries[2]
-    edited.write_text(edited.read_text(encoding="utf-8") + "<p>CORRUPTED</p>\n",
-                      encoding="utf-8")
-    shutil.copyfile(source, swapped)  # a valid entry, but of another input
-    truncated = entries[3]
-    truncated.write_bytes(truncated.read_bytes()[:40])
-    calls: list[str] = []
-    result = _publish(two_publishes["warehouse"], site, calls)
-    assert result.pandoc_runs >= 1 and result.cache_misses >= 3
-    assert sum("render cache entry corrupted" in r.getMessage() for r in caplog.records) >= 3
+    entries = sorted(publishing.render_cache_dir(site).iterdir())
+    assert len(entries) >= 3
+    originals = {entry: entry.read_bytes() for entry in entries}
+    for index, entry in enumerate(entries):
+        if index % 3 == 0:
+            entry.write_bytes(originals[entry] + b"<p>CORRUPTED</p>\n")
+        elif index % 3 == 1:  # a valid entry, but of another input
+            entry.write_bytes(originals[entries[(index + 1) % len(entries)]])
+        else:
+            entry.write_bytes(originals[entry][:40])
+    result, looked_up = _publish_recording_lookups(two_publishes["warehouse"], site)
+    rejected = sum("render cache entry corrupted" in r.getMessage() for r in caplog.records)
+    assert rejected >= len(looked_up) >= 3  # (two pages of one input may both find it spoilt)
+    assert result.pandoc_runs >= 1 and result.cache_misses >= 1
     assert _html(site) == _html(two_publishes["site"])
 
 
