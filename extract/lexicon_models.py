@@ -169,6 +169,9 @@ class PopulationTable(_Table):
     age_after: Template | None = None
     size_cue: Template | None = None
     size_bands: Templates = []
+    # Firm-size classes named by words ("Großunternehmen", "mikro işletmeler", "小微企业"):
+    # code -> patterns; a share of one is the `<code>_<group>` part of the companies.
+    size_classes: dict[Snake, Templates] = {}
     places: dict[Snake, Templates] = {}
     # Parts of one country a survey reports apart, in a locative frame ("In Ostdeutschland",
     # "in Bayern", "in rural areas", "kırsal kesimde", "中心城区"): code -> patterns; a share

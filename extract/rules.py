@@ -193,6 +193,12 @@ class LanguageRules:
         # under.  A cheap per-sentence check comes first.
         self.size_bands = self._compile_all(population.get("size_bands", []))
         self.size_cue = self._compile(population.get("size_cue", _NEVER))
+        # ... and classes named by words ("große Unternehmen", "mikro işletmelerde",
+        # "小微企业"): code -> pattern; a class with numbers beats one named by words.
+        self.size_classes = [(code, re.compile(_alternation(patterns))) for code, patterns
+                             in population.get("size_classes", {}).items()]
+        self.size_class_cue = re.compile(_alternation(
+            [p for patterns in population.get("size_classes", {}).values() for p in patterns]))
         # Countries a multi-country survey reports apart, in a locative frame ("In the UK",
         # "İngiltere'de", "在英国"): code -> patterns; a cheap check of all of them first.
         # A country named right before its figure ("followed by Japan (40%)") is one too:

@@ -30,7 +30,13 @@ from extract import charts, languages
 from extract.candidates import find_candidates, forms_by_sentence
 from extract.citations import without_cited_names
 from extract.claims import names_a_part
-from extract.context import Figure, analyse_sentence, inside_brackets_after, size_bands_in
+from extract.context import (
+    Figure,
+    analyse_sentence,
+    inside_brackets_after,
+    narrowed_by_size,
+    size_bands_in,
+)
 from extract.records import Segment, Statistic
 from extract.rules import SEX_PARTS, LanguageRules, precheck_fold, rules_for
 from extract.segment import segment
@@ -420,19 +426,20 @@ def _speaks_of_a_survey(text: str, segments: Sequence[Segment], lang: str) -> bo
 
 def _survey_size_bands(text: str, segments: Sequence[Segment], lang: str,
                        found: list[_Found]) -> frozenset[str]:
-    """Size classes of the lead and of the sentences that count the survey's sample
-    ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt")."""
+    """Size classes of the title, the lead and the sentences that count the survey's sample
+    ("604 Unternehmen mit 20 bis 499 Beschäftigten befragt", "Small Business Pulse")."""
     lead = next((seg for seg in segments if seg.kind not in (*_SKIPPED_KINDS, "heading")),
                 None)
+    title = next((seg for seg in segments if seg.kind == "heading"), None)
     sentences = {f.seg.seg_no: f.seg for f in found if f.fig.unit == "count"}
-    if lead is not None:
-        sentences[lead.seg_no] = lead
+    given = [seg for seg in (lead, title) if seg is not None]
+    sentences.update((seg.seg_no, seg) for seg in given)
     bands: set[str] = set()
     for seg in sentences.values():
         rules = rules_for(seg.language or lang)
         sentence = text[seg.start : seg.end]
         named = size_bands_in(sentence, rules)  # rare: test the survey cue only then
-        if named and (seg is lead or rules.survey_cue.search(sentence)):
+        if named and (seg in given or rules.survey_cue.search(sentence)):
             bands |= named
     return frozenset(bands)
 
@@ -463,7 +470,7 @@ def _with_size_band(population: str | None, fig: Figure, surveyed: _Surveyed,
         return population
     weak = rules_for(lang).weak_populations
     base = population if population and population not in weak else surveyed.shares
-    return f"{base or 'companies'}_{fig.size_band}"
+    return narrowed_by_size(base or "companies", fig.size_band)
 
 
 # Groups that are everyone the survey could ask: a sex within them is "women", "men".

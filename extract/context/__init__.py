@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from extract.candidates import Candidate, find_candidates
-from extract.context.bands import _age_band, _place, _size_band, size_bands_in
+from extract.context.bands import _age_band, _place, _size_band, narrowed_by_size, size_bands_in
 from extract.context.changes import (
     _apply_sign,
     _changes_of_levels,
@@ -62,7 +62,8 @@ _THINGS_CHARS = 60
 _QUANTITY_CHARS = 90  # how far before a share its quantity's share noun is read
 _CLAUSE_BREAK = re.compile(r"[;；]")
 # The names other modules import from here (extract.statistics).
-__all__ = ["Figure", "analyse_sentence", "inside_brackets_after", "size_bands_in"]
+__all__ = ["Figure", "analyse_sentence", "inside_brackets_after", "narrowed_by_size",
+           "size_bands_in"]
 
 
 def _mark_share_of_things(text: str, work: _Work, rules: LanguageRules) -> None:
@@ -136,7 +137,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
     baselines = _baseline_years(text, rules) if names_year else []
     may_name_previous_year = rules.previous_year_cue.search(text) is not None
     may_name_age = rules.age_cue.search(text) is not None
-    may_name_size = rules.size_cue.search(text) is not None
+    may_name_size = (rules.size_cue.search(text) is not None
+                     or rules.size_class_cue.search(text) is not None)
     may_name_place = rules.place_cue.search(text) is not None
     may_name_region = rules.region_cue.search(text) is not None
     for i, work in enumerate(works):

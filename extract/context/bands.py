@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from extract.context.work import (
+    _AFTER_CHARS,
     _BAND_CHARS,
     _NEAR_CHARS,
     _Work,
@@ -86,23 +87,85 @@ def _size_label(match: re.Match[str]) -> str | None:
 
 
 def _size_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> str | None:
-    """The firm-size class written in a share's clause before it ("bei den kleineren
-    Unternehmen mit 20 bis 99 Beschäftigten bei 17 Prozent").  The staff it counts
-    ("Beschäftigten") are then not the figure's group."""
+    """The firm-size class a share is about: one with numbers written in its clause before
+    it ("bei den kleineren Unternehmen mit 20 bis 99 Beschäftigten bei 17 Prozent") or in
+    the group right after it ("39% of small firms with 10 to 49 staff"), else one named by
+    words there ("54% of mid-sized firms") or before it ("mikro işletmelerde bu oran %41",
+    "小微企业为18.6%").  The staff a class counts ("Beschäftigten") are then not the
+    figure's group."""
     work = works[i]
     prev_end = works[i - 1].cand.end if i > 0 else 0
     before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
-    last: re.Match[str] | None = None
-    for regex in rules.size_bands:
-        for match in regex.finditer(before):
-            if last is None or match.start() > last.start():
-                last = match
+    group, group_start = _group_after(text, works, i, rules)
+    last = _last_match(before, rules.size_bands) or next(
+        (m for regex in rules.size_bands if (m := regex.search(group, group_start))), None)
     if last is None:
-        return None
+        return _named_size_class(group, group_start, rules) or _last_named_size_class(
+            before, rules)
     inside = rules.term_regex.search(last.group(0))
     if inside and work.population == rules.population_of(inside.group(0)):
         work.population, work.attached = None, False
     return _size_label(last)
+
+
+def _last_match(text: str, regexes: list[re.Pattern[str]]) -> re.Match[str] | None:
+    last: re.Match[str] | None = None
+    for regex in regexes:
+        for match in regex.finditer(text):
+            if last is None or match.start() > last.start():
+                last = match
+    return last
+
+
+# Where the group after a share ends: a clause break (not a digit group's comma).
+_GROUP_END = re.compile(r"[;:()；：，。（）]|[,.](?!\d)")
+
+
+def _group_after(text: str, works: list[_Work], i: int, rules: LanguageRules
+                 ) -> tuple[str, int]:
+    """The group a share is "of", after it up to the clause's end ("of small firms with 10
+    to 49 staff", "der Unternehmen mit 250 und mehr Beschäftigten"), and where its words
+    start past "of" and one modifier; ("", 0) when no such group follows (a language whose
+    groups come before their shares, "işletmelerin %64'ü", "的企业", declares no "of")."""
+    work = works[i]
+    next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
+    after = text[work.cand.end : min(next_start, work.cand.end + _AFTER_CHARS)]
+    of_group = rules.age_after.match(after)
+    if of_group is None or not of_group.group(0).strip():
+        return "", 0
+    end = _GROUP_END.search(after, of_group.end())
+    return after[: end.start() if end else len(after)], of_group.end()
+
+
+def _named_size_class(group: str, start: int, rules: LanguageRules) -> str | None:
+    """A size class named by words that opens the group after a share ("54% of mid-sized
+    firms", "72 Prozent der großen Unternehmen"), not one named further on ("43% of SMEs say
+    large companies ...")."""
+    for code, regex in rules.size_classes:
+        match = regex.search(group)
+        if match and match.start() <= start:
+            return code
+    return None
+
+
+def _last_named_size_class(before: str, rules: LanguageRules) -> str | None:
+    """The last size class named by words before a share ("Bei Großunternehmen liegt der
+    Anteil bei 58 Prozent", "mikro işletmelerde bu oran %41'de kaldı")."""
+    best: tuple[int, str] | None = None
+    for code, regex in rules.size_classes:
+        for match in regex.finditer(before):
+            if best is None or match.start() > best[0]:
+                best = (match.start(), code)
+    return best[1] if best else None
+
+
+def narrowed_by_size(group: str, size_band: str) -> str:
+    """The part of `group` a size class names: a class with numbers follows it
+    ('companies_with_250_plus_employees'), one named by words precedes it
+    ('micro_companies')."""
+    if size_band.startswith("with_"):
+        return f"{group}_{size_band}"
+    return f"{size_band}_{group}"
 
 
 def _place(text: str, works: list[_Work], i: int,
@@ -123,9 +186,9 @@ def _place(text: str, works: list[_Work], i: int,
 
 def size_bands_in(text: str, rules: LanguageRules) -> set[str]:
     """Every firm-size class a text names (a survey's own definition of whom it asked)."""
-    if not rules.size_cue.search(text):
+    if not rules.size_cue.search(text) and not rules.size_class_cue.search(text):
         return set()
-    found = set()
+    found = {code for code, regex in rules.size_classes if regex.search(text)}
     for regex in rules.size_bands:
         for match in regex.finditer(text):
             label = _size_label(match)
