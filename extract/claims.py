@@ -383,9 +383,12 @@ def build_claim(sentence: str, start: int, end: int, lang: str,
         gap = " " if languages.info(lang).spaces_between_words else ""
         own_clause = f"{listed}{gap}{sentence[start:end]}"
     elif said & moves and len(said) < MIN_CLAUSE_WORDS and floor > 0:
-        # it says which way, little else: the level or the change of the figure before
+        # it says which way, little else: the level or the change of the figure before,
+        # whose words may follow it ("超过六成的企业（61.5%）已使用云服务，比上年提高5.2个百分点")
+        predicate = sentence[floor:lo]
         lo, before = _subject(sentence, others, floor, breaks)
-        words = (content_words(sentence[lo:before], lang) | said) - moves
+        words = (content_words(sentence[lo:before], lang) | content_words(predicate, lang)
+                 | said) - moves
         # a level that says only which way it went, of the measure before it: "Bu oran
         # 2021'de yüzde 52 iken, 2022'de yüzde 49'a geriledi" (a change keeps its own claim)
         thin = thin or (not words and not change)

@@ -20,6 +20,10 @@ by class:
                 Readiness Report 2025 araştırmasına göre": the study's title after its
                 publisher or alone, so the coverage's figures are the study's in English and
                 in Turkish
+  changes       "超过六成的企业（61.5%）已使用云服务，比上年提高5.2个百分点": a change
+                that only says which way is the change of the level before it, whose words
+                may follow that level (a share glossing a verbal one in brackets); so the
+                change links across editions
   objects       "A shortage of skilled workers ..., cited by 59% of respondents": the
                 workers lacking are not whom the share counts (as "Mangel an Fachkräften")
   samples       "1.020 KOBİ ile görüşerek hazırladığı endeks": the firms interviewed are the
@@ -37,6 +41,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from corpus_files import figures_by_occurrence, linked_corpus  # tests/ is on sys.path
+
+from extract.claims import build_claim
 
 CORPUS = Path(__file__).parent / "unseen_b2b"
 
@@ -174,3 +180,25 @@ def test_coverage_in_another_language_restates_the_studys_figures(figures: dict)
     assert _same(figures, (CTR, "%84"), (C25, "84%"), (C24, "81%"), (CTR, "%81"))
     assert _same(figures, (CTR, "%41"), (C25, "41%"), (C24, "38%"))
     assert _apart(figures, (CTR, "%84"), (CTR, "%41"))
+
+
+def _change_words(sentence: str, change: str, levels: list[str]) -> frozenset[str]:
+    spans = tuple((sentence.index(level), sentence.index(level) + len(level))
+                  for level in levels)
+    start = sentence.index(change)
+    return frozenset(build_claim(sentence, start, start + len(change), "zh", spans, 2024,
+                                 change=True).words)
+
+
+def test_a_change_takes_the_words_of_its_level_before_or_after_it() -> None:
+    after = _change_words("调查显示，超过六成的企业（61.5%）已使用云服务，比上年提高5.2个百分点。",
+                          "5.2个百分点", ["超过六成", "61.5%"])
+    assert {"使用", "云", "服务"} <= after
+    before = _change_words("互联网普及率达78.4%，较上年提升1.9个百分点。", "1.9个百分点",
+                           ["78.4%"])
+    assert "普及率" in before and "提升" not in before
+
+
+def test_changes_link_across_editions_apart_from_their_levels(figures: dict) -> None:
+    assert _same(figures, (Z24, "5.2个百分点"), (Z25, "5.8个百分点"))
+    assert _apart(figures, (Z25, "5.8个百分点"), (Z25, "67.3%"))
