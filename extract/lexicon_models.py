@@ -182,6 +182,11 @@ class PopulationTable(_Table):
     place_at: Template | None = None
     # Words that give a figure for all of a survey's countries ("weltweit", "overall").
     whole_cue: Template | None = None
+    # A party's voters next to a share, group `party` (extract/context/parties.py): right
+    # after it ("45% of Conservative voters") or in its clause before it ("Unter den
+    # Anhängern der Grünen würden 64 Prozent"; it must end in $).
+    party_after: Template | None = None
+    party_before: Template | None = None
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []

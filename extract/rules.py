@@ -223,6 +223,9 @@ class LanguageRules:
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}
         self.age_after = self._compile(population.get("age_after", r"\s*"))
+        # A party's voters named next to a share ("45% of Conservative voters").
+        self.party_after = self._compile(population.get("party_after", "^" + _NEVER))
+        self.party_before = self._compile(population.get("party_before", _NEVER))
         # A group the lexicon lacks, named right after a share ("41% of pharmacists"): its
         # words become the label.  Only where the language's words are English.
         self.label_after = self._compile(population.get("label_after", "^" + _NEVER))
