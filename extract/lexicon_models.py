@@ -415,6 +415,10 @@ class CitationsTable(_Table):
     # optionally `year` (an edition: "the 2024 edition of X"); a figure of a document
     # without an edition belongs to the study its sentence, or the coverage before it, cites.
     patterns: list[Regex] = []
+    # Regular expressions of a word that says what kind of body a cited name opens with
+    # ("des Meinungsforschungsinstituts YouGov", "Institut Waldmann"): the name without it
+    # names the same study, as a publisher entry often gives it alone.
+    kinds: list[Regex] = []
 
 
 class ClaimsFile(_Table):
