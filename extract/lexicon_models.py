@@ -169,6 +169,12 @@ class PopulationTable(_Table):
     age_after: Template | None = None
     size_cue: Template | None = None
     size_bands: Templates = []
+    # Income bands that narrow a group ("mit einem Haushaltsnettoeinkommen unter 2.000 Euro",
+    # "geliri 20 bin TL'nin altında olanlarda", "月收入5000元以下"): groups `under`, `plus`,
+    # `low` + `high` hold amounts (extract/context/incomes.py); `income_cue` is the cheap
+    # per-sentence check before they are tried.
+    income_cue: Template | None = None
+    income_bands: Templates = []
     places: dict[Snake, Templates] = {}
     # Parts of one country a survey reports apart, in a locative frame ("In Ostdeutschland",
     # "in Bayern", "in rural areas", "kırsal kesimde", "中心城区"): code -> patterns; a share

@@ -193,6 +193,8 @@ class LanguageRules:
         # under.  A cheap per-sentence check comes first.
         self.size_bands = self._compile_all(population.get("size_bands", []))
         self.size_cue = self._compile(population.get("size_cue", _NEVER))
+        self.income_bands = self._compile_all(population.get("income_bands", []))
+        self.income_cue = self._compile(population.get("income_cue", _NEVER))
         # Countries a multi-country survey reports apart, in a locative frame ("In the UK",
         # "İngiltere'de", "在英国"): code -> patterns; a cheap check of all of them first.
         # A country named right before its figure ("followed by Japan (40%)") is one too:

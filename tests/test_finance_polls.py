@@ -9,6 +9,10 @@ and a climate survey, each in two editions, class by class:
                        Anhängern der Grünen würden 64 Prozent", "CHP'ye oy verenlerin yüzde
                        78'i": `labour_voters`, `grünen_voters`, never all voters or people,
                        so two parties' shares are two series
+  income bands         "Befragte mit einem Haushaltsnettoeinkommen unter 2.000 Euro ... 41
+                       Prozent", "households with an income below £25,000, 58%", "geliri 20
+                       bin TL'nin altında olanlarda", "月收入5000元以下的受访者中": the group's
+                       part (`adults_income_under_20000`), never the whole's group
   points compared      "fünf Punkte weniger als im Vorjahr", "dört puan arttı": a change in
                        points (negative when fewer), not only after "um"
   household modifiers  "Hane Tasarruf Eğilimleri Araştırması", "家庭储蓄方面，42%的受访者": a
@@ -61,6 +65,22 @@ def test_a_partys_voters_are_a_group_of_their_own() -> None:
     assert _groups("AK Parti seçmenlerinin yüzde 44'ü, İYİ Parti seçmenlerinde bu oran "
                    "yüzde 69.", "tr") == {"yüzde 44": "ak_parti_voters",
                                           "yüzde 69": "iyi_parti_voters"}
+
+
+def test_an_income_band_narrows_the_group() -> None:
+    assert _groups("Among households with an income below £30,000, 52% have cut back, "
+                   "against 21% of adults earning over $90,000.", "en") == {
+        "52%": "households_income_under_30000", "21%": "adults_income_90000_plus"}
+    assert _groups("Geliri 15 bin TL'nin altında olanlarda oran yüzde 35, 45 bin TL'nin "
+                   "üzerinde olanlarda ise yüzde 71 oldu.", "tr") == {
+        "yüzde 35": "people_income_under_15000", "yüzde 71": "people_income_45000_plus"}
+    assert _groups("月收入4000元以下的受访者中，44.0%表示没有储蓄。", "zh") == {
+        "44.0%": "people_income_under_4000"}
+    assert _groups("Befragte mit einem Einkommen von 2.000 bis 2.999 Euro: 33 Prozent.",
+                   "de") == {"33 Prozent": "people_income_2000_to_2999"}
+    # an amount that is no income band narrows nothing
+    assert _groups("Die Miete liegt unter 900 Euro; 40 Prozent der Mieter sind zufrieden.",
+                   "de") == {"40 Prozent": "tenants"}
 
 
 def test_points_set_against_the_year_before_are_a_change() -> None:
@@ -142,6 +162,12 @@ def test_groups_of_the_breakdowns(figures: dict) -> None:
     assert group[(T24, "yüzde 50")] == group[(T25, "yüzde 54")] == "adults"
     assert group[(Q25, "46.2%")] == "residents"  # "家庭储蓄方面" is no group
     assert group[(Q25, "72.3%")] == "residents_aged_60_plus"
+    assert group[(Q25, "38.5%")] == "residents_income_under_5000"
+    assert group[(Q25, "12.1%")] == "residents_income_20000_plus"
+    assert group[(T24, "yüzde 29")] == group[(T25, "yüzde 33")] == "adults_income_under_20000"
+    assert group[(T24, "yüzde 77")] == "adults_income_60000_plus"
+    assert group[(S24, "41 Prozent")] == "people_income_under_2000"
+    assert group[(P25, "58%")] == "households_income_under_25000"
 
 
 def test_changes_in_points_and_years_of_earlier_values(figures: dict) -> None:
