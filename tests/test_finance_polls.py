@@ -15,6 +15,8 @@ and a climate survey, each in two editions, class by class:
                        part (`adults_income_under_20000`), never the whole's group
   points compared      "fünf Punkte weniger als im Vorjahr", "dört puan arttı": a change in
                        points (negative when fewer), not only after "um"
+  half of a sum        "if it covered half the cost", "die Hälfte der Kosten übernimmt",
+                       "maliyetin yarısını karşılarsa", "补贴一半的费用": a condition, no finding
   household modifiers  "Hane Tasarruf Eğilimleri Araştırması", "家庭储蓄方面，42%的受访者": a
                        thing of the household's money names no group of households
   coverage citing      "Das geht aus einer Umfrage des Instituts Larkfield Research hervor":
@@ -93,6 +95,17 @@ def test_points_set_against_the_year_before_are_a_change() -> None:
     assert not find_statistics("Der Index schloss 40 Punkte höher als am Vortag.", "de", 2025)
 
 
+def test_half_of_a_sum_of_money_is_no_finding() -> None:
+    assert list(_groups("Some 44% would fit solar panels if the grant paid half the cost.",
+                        "en")) == ["44%"]
+    assert list(_groups("Half of the tenants polled want a heat pump.", "en")) == ["Half"]
+    assert list(_groups("Trägt der Staat die Hälfte der Kosten, stimmen 58 Prozent zu.",
+                        "de")) == ["58 Prozent"]
+    assert list(_groups("Devlet masrafın yarısını öderse katılımcıların yüzde 61'i kabul "
+                        "ediyor.", "tr")) == ["yüzde 61"]
+    assert list(_groups("若补贴一半的费用，57.0%的受访者愿意安装热泵。", "zh")) == ["57.0%"]
+
+
 def test_a_household_word_before_its_money_names_no_households() -> None:
     assert _groups("家庭储蓄方面，39.0%的受访者表示今年增加了储蓄。", "zh") == {
         "39.0%": "respondents"}
@@ -143,6 +156,11 @@ P24, P25, PRESS = "energy_pulse24.txt", "energy_pulse25.txt", "energie_presse25.
 S24, S25 = "sparbarometer24.txt", "sparbarometer25.txt"
 T24, T25 = "tasarruf24.txt", "tasarruf25.txt"
 Q24, Q25 = "qihou24.txt", "qihou25.txt"
+
+
+def test_the_heat_pump_grant_has_its_shares_only(figures: dict) -> None:
+    """"Just over half (52%) would apply ... if it covered half the cost": two figures."""
+    assert [key[1] for key in figures if key[0] == P24][-2:] == ["Just over half", "52%"]
 
 
 def test_no_conflicts(warehouse: Path) -> None:
