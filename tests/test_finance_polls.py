@@ -1,6 +1,7 @@
 """Household-finance, energy-price and climate-opinion polls: a savings barometer, an energy
 poll in two autumn waves with German press coverage of the second, a bank's savings survey
-and a climate survey, each in two editions, class by class:
+and a climate survey, each in two editions, and a climate poll's spring and autumn waves of
+one year (kept apart: two waves of a year are no trend and no conflict), class by class:
 
   age groups as nouns  "Under-30s (68%) ... over-60s (49%)", "18-24s", "those over 65": a
                        band of the survey's group (`consumers_aged_under_30`), never the
@@ -156,6 +157,7 @@ P24, P25, PRESS = "energy_pulse24.txt", "energy_pulse25.txt", "energie_presse25.
 S24, S25 = "sparbarometer24.txt", "sparbarometer25.txt"
 T24, T25 = "tasarruf24.txt", "tasarruf25.txt"
 Q24, Q25 = "qihou24.txt", "qihou25.txt"
+KF, KH = "klima_fruehjahr25.txt", "klima_herbst25.txt"  # spring and autumn waves of 2025
 
 
 def test_the_heat_pump_grant_has_its_shares_only(figures: dict) -> None:
@@ -220,5 +222,9 @@ def test_editions_link_and_coverage_joins_the_poll_it_cites(figures: dict) -> No
     assert _same(figures, (S24, "38 Prozent"), (S25, "41 Prozent"))
     assert _same(figures, (T24, "yüzde 50"), (T25, "yüzde 54"))
     assert _same(figures, (Q24, "84.4%"), (Q25, "81.4%"))
+    # two waves of one year: their values are no trend and no conflict of one year
+    assert _apart(figures, (KF, "58 Prozent"), (KH, "54 Prozent"))
+    assert _apart(figures, (KF, "84 Prozent"), (KH, "81 Prozent"))
+    assert figures[(KH, "vier Punkte", 0)][1:3] == (-4, "percentage_points")
     # one sample: the article's "2.205 Erwachsene" is the release's "2,205 UK adults"
     assert _same(figures, (PRESS, "2.205"), (P25, "2,205"), (P24, "2,140"), (S24, "2.050"))
