@@ -20,6 +20,8 @@ one year (kept apart: two waves of a year are no trend and no conflict), class b
                        "maliyetin yarısını karşılarsa", "补贴一半的费用": a condition, no finding
   household modifiers  "Hane Tasarruf Eğilimleri Araştırması", "家庭储蓄方面，42%的受访者": a
                        thing of the household's money names no group of households
+  comparison bases     "比上季减少3.8个百分点" (on the quarter before) is not "比上年同期" (on the
+                       year before): two bases of one share are two claims
   coverage citing      "Das geht aus einer Umfrage des Instituts Larkfield Research hervor":
                        the article's figures are the poll's study ("Instituts" is a kind
                        word, not the name), and its sample "2.205 Erwachsene" is the release's
@@ -36,10 +38,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from corpus_files import figures_by_occurrence, linked_corpus  # tests/ is on sys.path
+from link_nodes import make_node
 
 from extract.citations import bare_name, citations
+from extract.claims import periods_of
 from extract.statistics import find_statistics
 from warehouse.link_claims import cited_study_names, study_of
+from warehouse.link_rules import other_periods
 
 CORPUS = Path(__file__).parent / "unseen_finance"
 
@@ -125,6 +130,18 @@ def test_coverage_cites_a_poll_by_its_name_without_the_kind_word() -> None:
     assert study_of(None, "a.txt", "Abendbote", "instituts waldmann", names) == (
         "waldmann-monitor")
     assert study_of(None, "a.txt", "Abendbote", "tallow", names) == "cited:tallow"
+
+
+def test_a_change_on_the_quarter_before_is_not_one_on_the_year_before() -> None:
+    """A quarterly savers' survey: "比上季减少3.8个百分点" and "比上年同期减少3.8个百分点" are
+    two comparison bases of one share, never one series."""
+    quarter = "倾向于更多储蓄的居民占比上季减少3.8个百分点。"
+    year_ago = "倾向于更多储蓄的居民占比上年同期减少3.8个百分点。"
+    assert periods_of(quarter, "zh") == {"previous_quarter"}
+    assert periods_of(year_ago, "zh") == {"year_ago"}
+    a = make_node("q", "d1", "zh", quarter, "3.8个百分点", -3.8, 2025, unit="percentage_points")
+    b = make_node("y", "d2", "zh", year_ago, "3.8个百分点", -3.8, 2025, unit="percentage_points")
+    assert other_periods(a, b)
 
 
 # --------------------------------------------------------------------------- the pipeline
