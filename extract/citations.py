@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from extract import lexicon
+from extract.languages import supported
 from extract.records import Statistic
 from extract.rules import rules_for
 
@@ -54,6 +55,23 @@ def cited_key(name: str) -> str:
     key = _LEGAL.sub("", key)
     key = _ARTICLE.sub("", " ".join(key.replace(",", " ").split()))
     return key.strip(" .,-")
+
+
+@cache
+def _kind_word() -> re.Pattern[str] | None:
+    """A leading word of a cited key that says what kind of body it names, in any
+    language's `[citations] kinds` ("meinungsforschungsinstituts yougov")."""
+    kinds = [kind for lang in supported()
+             for kind in lexicon.load(lang).get("citations", {}).get("kinds", [])]
+    return re.compile(rf"^(?:{'|'.join(kinds)})\s+(?=\S)", re.IGNORECASE) if kinds else None
+
+
+def bare_name(key: str) -> str:
+    """A cited key without a leading kind word: "des Meinungsforschungsinstituts YouGov"
+    and a publisher entry "YouGov" name one study, as do "des Instituts Waldmann" and
+    "Institut Waldmann"."""
+    kind = _kind_word()
+    return kind.sub("", key) if kind else key
 
 
 def _names_people(name: str, lang: str) -> bool:

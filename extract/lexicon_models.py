@@ -172,6 +172,12 @@ class PopulationTable(_Table):
     # Firm-size classes named by words ("Großunternehmen", "mikro işletmeler", "小微企业"):
     # code -> patterns; a share of one is the `<code>_<group>` part of the companies.
     size_classes: dict[Snake, Templates] = {}
+    # Income bands that narrow a group ("mit einem Haushaltsnettoeinkommen unter 2.000 Euro",
+    # "geliri 20 bin TL'nin altında olanlarda", "月收入5000元以下"): groups `under`, `plus`,
+    # `low` + `high` hold amounts (extract/context/incomes.py); `income_cue` is the cheap
+    # per-sentence check before they are tried.
+    income_cue: Template | None = None
+    income_bands: Templates = []
     places: dict[Snake, Templates] = {}
     # Parts of one country a survey reports apart, in a locative frame ("In Ostdeutschland",
     # "in Bayern", "in rural areas", "kırsal kesimde", "中心城区"): code -> patterns; a share
@@ -185,6 +191,11 @@ class PopulationTable(_Table):
     place_at: Template | None = None
     # Words that give a figure for all of a survey's countries ("weltweit", "overall").
     whole_cue: Template | None = None
+    # A party's voters next to a share, group `party` (extract/context/parties.py): right
+    # after it ("45% of Conservative voters") or in its clause before it ("Unter den
+    # Anhängern der Grünen würden 64 Prozent"; it must end in $).
+    party_after: Template | None = None
+    party_before: Template | None = None
     # A group the lexicon lacks, named right after a share ("41% of hospital pharmacists").
     label_after: Template | None = None
     label_stop: Words = []
@@ -413,6 +424,10 @@ class CitationsTable(_Table):
     # optionally `year` (an edition: "the 2024 edition of X"); a figure of a document
     # without an edition belongs to the study its sentence, or the coverage before it, cites.
     patterns: list[Regex] = []
+    # Regular expressions of a word that says what kind of body a cited name opens with
+    # ("des Meinungsforschungsinstituts YouGov", "Institut Waldmann"): the name without it
+    # names the same study, as a publisher entry often gives it alone.
+    kinds: list[Regex] = []
 
 
 class ClaimsFile(_Table):

@@ -199,6 +199,8 @@ class LanguageRules:
                              in population.get("size_classes", {}).items()]
         self.size_class_cue = re.compile(_alternation(
             [p for patterns in population.get("size_classes", {}).values() for p in patterns]))
+        self.income_bands = self._compile_all(population.get("income_bands", []))
+        self.income_cue = self._compile(population.get("income_cue", _NEVER))
         # Countries a multi-country survey reports apart, in a locative frame ("In the UK",
         # "İngiltere'de", "在英国"): code -> patterns; a cheap check of all of them first.
         # A country named right before its figure ("followed by Japan (40%)") is one too:
@@ -229,6 +231,9 @@ class LanguageRules:
         self.age_cue = self._compile(population.get("age_cue", _NEVER))
         self._population_cache: dict[str, str | None] = {}
         self.age_after = self._compile(population.get("age_after", r"\s*"))
+        # A party's voters named next to a share ("45% of Conservative voters").
+        self.party_after = self._compile(population.get("party_after", "^" + _NEVER))
+        self.party_before = self._compile(population.get("party_before", _NEVER))
         # A group the lexicon lacks, named right after a share ("41% of pharmacists"): its
         # words become the label.  Only where the language's words are English.
         self.label_after = self._compile(population.get("label_after", "^" + _NEVER))

@@ -37,6 +37,7 @@ from extract.context import (
     narrowed_by_size,
     size_bands_in,
 )
+from extract.context.incomes import with_income_band
 from extract.records import Segment, Statistic
 from extract.rules import SEX_PARTS, LanguageRules, precheck_fold, rules_for
 from extract.segment import segment
@@ -583,6 +584,8 @@ def find_statistics(text: str, lang: str, survey_year: int | None = None,
         group_of = _with_region(_with_place(_with_size_band(
             _with_age_band(_with_sex(base, surveyed), fig, surveyed, f.lang), fig, surveyed,
             f.lang), fig, surveyed), fig, surveyed)
+        group_of = with_income_band(group_of, fig.income_band, surveyed.shares,
+                                    rules_for(f.lang))
         those = _those_group(text, segs, index_of[seg.seg_no], f, last_share)
         if those is not None:
             base = group_of = those
@@ -721,7 +724,8 @@ def _figure_population(text: str, segs: Sequence[Segment], index: int,
         # (a figure of the whole, "Im weltweiten Durchschnitt sind es 46 Prozent", takes the
         # group before its narrowing by a country too)
         at = f.seg.start + fig.start
-        narrowed = any((fig.age_band, fig.size_band, fig.place, fig.region)) or bool(
+        narrowed = any((fig.age_band, fig.size_band, fig.income_band, fig.place,
+                        fig.region)) or bool(
             rules_for(lang).whole_cue.search(text, max(f.seg.start, at - CLAUSE_REACH), at))
         population = _previous_population(text, segs, index, decided, lang, narrowed, rank,
                                           counting)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import languages
-from extract.citations import cited_key
+from extract.citations import bare_name, cited_key
 from extract.claims import (
     NEW_WORDING_MARK,
     all_words,
@@ -138,7 +138,9 @@ def study_of(edition: str | None, source_id: str | None, publisher: str | None =
         return _EDITION_NUMBER.sub("", edition.strip().lower()) or edition
     if cited:
         known = studies or {}
-        return known.get(cited) or known.get(loose_name(cited)) or "cited:" + cited
+        bare = bare_name(cited)
+        return (known.get(cited) or known.get(loose_name(cited)) or known.get(bare)
+                or known.get(loose_name(bare)) or "cited:" + cited)
     if publisher and publisher.strip():
         return "publisher:" + " ".join(publisher.lower().split())
     return f"source:{source_id}" if source_id else None
@@ -172,6 +174,7 @@ def cited_study_names(sources: Iterable[tuple[str, str | None, str | None]]
         for name in names - {""}:
             named[name].add(study)
             named[loose_name(name)].add(study)
+            named[bare_name(name)].add(study)
     return {name: next(iter(found)) for name, found in named.items() if len(found) == 1}
 
 

@@ -24,9 +24,12 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
     apart by group: a sub-sample's size is no conflicting figure of the whole's. So is a
     part the text names as one ("其中在校大学生820人", "davon 150 aus der Industrie")
     when its group was read as the whole's, and each wave of a study fielded several times in one
-    year (two polls a fortnight apart) has a sample of its own.
+    year (two polls a fortnight apart) has a sample of its own. Coverage splits no wave
+    its study's own documents give whole: "2.205 Erwachsene" in a German article is the
+    "2,205 UK adults" of the English release, whatever group each was read as.
     """
     groups_in_survey: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
+    groups_in_waves: dict[tuple[str, int | None], set[str | None]] = defaultdict(set)
     editions_in_year: dict[tuple[str | None, int | None], set[str | None]] = defaultdict(set)
     wholes: set[tuple[str, str | None]] = set()  # (document, group) of whole samples
     for node in nodes:
@@ -35,6 +38,8 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
                 editions_in_year[(node.study, node.survey_year)].add(_wave_of(node))
             if not node.sub_sample:  # a named part says nothing of how the whole is split
                 groups_in_survey[_survey_of(node)].add(node.population)
+                if _wave_of(node) is not None:
+                    groups_in_waves[_survey_of(node)].add(node.population)
                 wholes.add((node.doc_id, node.population))
     keys: dict[str, tuple[str, ...]] = {}
     for node in nodes:
@@ -44,7 +49,9 @@ def sample_keys(nodes: list[Node]) -> dict[str, tuple[str, ...]]:
         if not node.sample:  # a count that is a finding ("41,300 people were claiming"):
             continue  # linked by its claim
         # (an earlier wave's sample, another year in the same document, is no sub-sample)
-        several = kind == PEOPLE_SAMPLE_LABEL and len(groups_in_survey[_survey_of(node)]) > 1
+        survey = _survey_of(node)
+        groups = groups_in_waves.get(survey) or groups_in_survey[survey]
+        several = kind == PEOPLE_SAMPLE_LABEL and len(groups) > 1
         group = str(node.population) if several else "*"
         if node.sub_sample and kind == PEOPLE_SAMPLE_LABEL:  # "of whom 800 were managers"
             whole = (node.doc_id, node.population) in wholes  # a part read as the whole's group

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from extract import claims as claim_builder
+from extract.citations import bare_name
 from extract.records import is_sample_rule
 from warehouse.labels import label_for, metric_id_for
 from warehouse.link_claims import (
@@ -103,8 +104,10 @@ def cited_studies(con: duckdb.DuckDBPyConnection, cited: Iterable[str]) -> dict[
     """The studies of the corpus by the names coverage cites them by (`cited_study_names`:
     a publisher, an edition's series, a title), for the `cited` names: read from the
     sources that have an edition and hold the first word of one of them (a corpus of
-    10,000 sources is not read whole for a few citations)."""
-    words = sorted({re.escape(name.split()[0]) for name in cited if name.split()})
+    10,000 sources is not read whole for a few citations; a name's first word after a
+    kind word, "instituts larkfield research", is read too)."""
+    names = {form for name in cited for form in (name, bare_name(name))}
+    words = sorted({re.escape(name.split()[0]) for name in names if name.split()})
     if not words:
         return {}
     rows = con.execute(

@@ -29,6 +29,7 @@ from extract.context.changes import (
     _signed_share_changes,
 )
 from extract.context.glosses import _find_heads, _inherit_from_heads, _mark_glosses
+from extract.context.incomes import income_band
 from extract.context.lists import (
     _bare_partners,
     _comparison_groups,
@@ -139,6 +140,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
     may_name_age = rules.age_cue.search(text) is not None
     may_name_size = (rules.size_cue.search(text) is not None
                      or rules.size_class_cue.search(text) is not None)
+    may_name_income = rules.income_cue.search(text) is not None
     may_name_place = rules.place_cue.search(text) is not None
     may_name_region = rules.region_cue.search(text) is not None
     for i, work in enumerate(works):
@@ -161,6 +163,8 @@ def analyse_sentence(text: str, rules: LanguageRules,
             work.population = "adults" if work.age_band == "aged_18_plus" else "people"
         if may_name_size and work.unit in ("percent", "percentage_points"):
             work.size_band = _size_band(text, works, i, rules)
+        if may_name_income and work.unit in ("percent", "percentage_points"):
+            work.income_band = income_band(text, works, i, rules)
         if may_name_place and work.unit == "percent":
             work.place = _place(text, works, i, rules.places)
         if may_name_region and work.unit == "percent":
@@ -195,6 +199,7 @@ def analyse_sentence(text: str, rules: LanguageRules,
             paraphrase_of=w.paraphrase_of,
             age_band=w.age_band,
             band_base=w.band_base, population_guessed=w.guessed, size_band=w.size_band,
+            income_band=w.income_band,
             place=w.place, region=w.region, subgroup=w.subgroup, of_things=w.of_things,
         )
         for w in works

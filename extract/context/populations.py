@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from extract.context.group_labels import label_of_group
+from extract.context.parties import party_voters
 from extract.context.work import (
     _AFTER_CHARS,
     _NEAR_CHARS,
@@ -47,6 +48,9 @@ def _attached_population(text: str, works: list[_Work], i: int,
     if cand.kind == "count":
         return _count_population(text, work, after, before, rules)
     if work.unit in ("percent", "percentage_points"):
+        party = party_voters(after, before, rules)
+        if party is not None:
+            return party
         clause = _subgroup(text, work, prev_end, next_start, rules)
         if clause is not None:
             work.subgroup, group = clause

@@ -50,6 +50,8 @@ class Figure:
     band_base: str | None = None  # "people" when a people noun carries the band
     # A firm-size class before the figure ("with_100_to_499_employees").
     size_band: str | None = None
+    # An income band in the figure's clause ("income_under_2000", "income_60000_plus").
+    income_band: str | None = None
     # A country the figure's clause is about in a survey of several ("In the UK ... 73%").
     place: str | None = None
     # A part of the country the figure's clause is about ("In Ostdeutschland ... 39 Prozent").
@@ -94,6 +96,7 @@ class _Work:
     age_band: str | None = None
     band_base: str | None = None  # "people aged 16 to 64": the band names its own group
     size_band: str | None = None
+    income_band: str | None = None
     place: str | None = None
     region: str | None = None
     guessed: bool = False  # the population is the sentence's first group, not attached
