@@ -7,10 +7,13 @@ import re
 
 from extract.context.work import (
     _BAND_CHARS,
-    _NEAR_CHARS,
     _Work,
 )
 from extract.rules import LanguageRules
+
+# How far after a figure its band may end: past the group it narrows ("der Internetnutzer ab
+# 16 Jahren", "der Männer im Alter von 20 bis 24 Jahren").
+_BAND_AFTER_CHARS = 60
 
 
 def _band_label(match: re.Match[str]) -> str | None:
@@ -46,7 +49,7 @@ def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> st
     work = works[i]
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
-    after = text[work.cand.end : min(next_start, work.cand.end + _NEAR_CHARS)]
+    after = text[work.cand.end : min(next_start, work.cand.end + _BAND_AFTER_CHARS)]
     # The band opens the clause, often well before its figure ("16-74 yaş grubundaki
     # bireylerde internet kullanım oranı 2024 yılında %88,8").
     before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
