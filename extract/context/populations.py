@@ -156,7 +156,11 @@ def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str |
     known = rules.term_regex.search(match.group("label")) if match else None
     if match is None or (known and not rules.negated(match.group("label"), known.start())):
         return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
-    return label_of_group(match.group("label"), rules)
+    label = match.group("label").strip()
+    people = rules.people_after.match(label)
+    if people is not None and people.end() == len(label):
+        return _ANYONE  # "19,3 % der Personen": people, whoever they are ("person" is no group)
+    return label_of_group(label, rules)
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,
