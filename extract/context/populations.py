@@ -158,9 +158,10 @@ def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str |
         return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
     label = match.group("label").strip()
     people = rules.people_after.match(label)
-    if people is not None and people.end() == len(label):
-        return _ANYONE  # "19,3 % der Personen": people, whoever they are ("person" is no group)
-    return label_of_group(label, rules)
+    bare = len(match.string[match.start() : match.start("label")].split()) <= 1
+    if people is not None and people.end() == len(label) and bare:
+        return _ANYONE  # "19,3 % der Personen": people, whoever they are ("person" is no group;
+    return label_of_group(label, rules)  # "der jungen Menschen" only describes: no group)
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,
