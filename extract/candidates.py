@@ -18,6 +18,7 @@ _YEARLIKE = re.compile(r"(?:19|20)\d\d")
 _VERBAL_KINDS = ("fraction", "ratio", "multiple")
 _NUM_GROUPS = ("num", "num2", "num3")
 _CONTEXT_CHARS = 40  # how far not_before / not_after look
+_RATE_CHARS = 60  # how far a rate's base ("per 100,000 people") may be from its number
 # Joins the sentences of a document for the pre-checks: no pattern matches it, and every
 # look-around treats it as it treats the end of a sentence on its own.
 _BETWEEN = "\x00"
@@ -193,6 +194,10 @@ def _candidate(rules: LanguageRules, fig: FigureRule, order: int,
         return None
     if fig.not_after and fig.not_after.search(text[end : end + _CONTEXT_CHARS]):
         return None
+    if fig.unit == "count" and (
+            rules.rate_after.search(text[end : end + _RATE_CHARS])
+            or rules.rate_before.search(text[max(0, start - _RATE_CHARS) : start])):
+        return None  # a rate per 100,000 (per thousand or more) is no count, and has no unit
     qualifier = _verbal_qualifier(rules, match) if fig.kind in _VERBAL_KINDS else None
     if fig.kind == "range":
         qualifier = "approx"  # a range stands for a value somewhere inside it

@@ -147,3 +147,15 @@ def fieldwork_year(text: str, lang: str) -> int | None:
         return None
     years = {int(match.group("year")) for cue in cues for match in cue.finditer(text)}
     return years.pop() if len(years) == 1 else None
+
+
+def cited_edition_year(text: str, lang: str) -> int | None:
+    """The one edition year the surveys a document cites name ("Das geht aus dem Student
+    Wellbeing Survey 2025 des X hervor", "the 2024 edition of the X"): the survey year of
+    coverage listed without one whose title and text name no other, so that its figures
+    are the edition's, not of no year."""
+    try:
+        years = {c.year for c in citations(text, lang) if c.year is not None}
+    except lexicon.LexiconError:
+        return None
+    return years.pop() if len(years) == 1 else None

@@ -338,6 +338,11 @@ class NegativesTable(_Table):
     # threshold defining whom the share counts, no statistic ("16 % der Haushalte hatten eine
     # Mietbelastung von mehr als 40 %", "12% of renters had a cost burden of over 40%").
     threshold_before: Template | None = None
+    # A rate per thousand or more is no figure (no unit says "per 100,000"): what follows
+    # its number ("412 cases per 100,000 people", "412 Fälle je 100.000 Einwohner") or
+    # ends right before it ("Je 100.000 Einwohner wurden 412 Fälle").
+    rate_after: Template | None = None
+    rate_before: Template | None = None
 
 
 class CuesFile(_Table):

@@ -333,6 +333,11 @@ class LanguageRules:
         # whom the share counts ("16 % ... hatten eine Mietbelastung von mehr als 40 %").
         self.threshold_before = self._compile(
             data.get("negatives", {}).get("threshold_before", _NEVER) + r"\s*$")
+        # A rate per thousand or more ("per 100,000 people", "je 100.000 Einwohner"): no figure.
+        self.rate_after = self._compile(r"^(?:" + data.get("negatives", {}).get(
+            "rate_after", _NEVER) + ")")
+        self.rate_before = self._compile(
+            "(?:" + data.get("negatives", {}).get("rate_before", _NEVER) + r")\s*$")
         # Chinese writes no spaces, so a qualifier there needs no word boundary.
         boundary = r"(?:^|(?<=[\W]))" if qualifiers.get("word_boundary", True) else ""
         # One regex per side; the named group that matched says which qualifier it is.

@@ -106,8 +106,9 @@ def _under_lead_in(lead_in: str, item: str, lang: str) -> str:
 def _label_member(members: list[Node]) -> Node:
     """The figure whose words name the metric: an English one if any, else the oldest
     with the most words; an exact figure before a gloss ("At least 7 in 10 adults (72%)":
-    the gloss's clause holds the figure it glosses)."""
-    exact = [m for m in members if not m.gloss] + [m for m in members if m.gloss]
+    the gloss's clause holds the figure it glosses), and one that names its measure before
+    one that refers back to it ("Vier Jahre zuvor hatte der Anteil noch bei 21,0 %")."""
+    exact = sorted(members, key=lambda m: (m.gloss, m.anaphor))
     english = next((m for m in exact if m.lang == "en" and m.words), None)
     return english or next((m for m in exact if len(m.words) > 1), members[0])
 

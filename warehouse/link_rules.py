@@ -39,7 +39,7 @@ from warehouse.link_claims import CLAUSE_BREAK, Node, claim_shingles, kept_apart
 from warehouse.link_forecasts import forecasts_apart
 from warehouse.link_waves import other_waves, same_study
 
-LINKER_VERSION = "linker-13"
+LINKER_VERSION = "linker-14"
 LINK_THRESHOLD = 0.75
 SAME_CLAIM = 0.5  # Jaccard of claim words: the same claim in one language
 SAME_CLAIM_WORDS = SAME_CLAIM

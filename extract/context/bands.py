@@ -8,10 +8,13 @@ import re
 from extract.context.work import (
     _AFTER_CHARS,
     _BAND_CHARS,
-    _NEAR_CHARS,
     _Work,
 )
 from extract.rules import LanguageRules
+
+# How far after a figure its band may end: past the group it narrows ("der Internetnutzer ab
+# 16 Jahren", "der Männer im Alter von 20 bis 24 Jahren").
+_BAND_AFTER_CHARS = 60
 
 
 def _band_label(match: re.Match[str]) -> str | None:
@@ -47,7 +50,7 @@ def _age_band(text: str, works: list[_Work], i: int, rules: LanguageRules) -> st
     work = works[i]
     prev_end = works[i - 1].cand.end if i > 0 else 0
     next_start = works[i + 1].lead if i + 1 < len(works) else len(text)
-    after = text[work.cand.end : min(next_start, work.cand.end + _NEAR_CHARS)]
+    after = text[work.cand.end : min(next_start, work.cand.end + _BAND_AFTER_CHARS)]
     # The band opens the clause, often well before its figure ("16-74 yaş grubundaki
     # bireylerde internet kullanım oranı 2024 yılında %88,8").
     before = text[max(prev_end, work.lead - _BAND_CHARS) : work.lead]
@@ -134,7 +137,21 @@ def _group_after(text: str, works: list[_Work], i: int, rules: LanguageRules
     if of_group is None or not of_group.group(0).strip():
         return "", 0
     end = _GROUP_END.search(after, of_group.end())
-    return after[: end.start() if end else len(after)], of_group.end()
+    return after[: end.start() if end else len(after)], _past_one_modifier(after, of_group.end(),
+                                                                            rules)
+
+
+_WORD = re.compile(r"\S+\s+")
+
+
+def _past_one_modifier(after: str, of_end: int, rules: LanguageRules) -> int:
+    """Where a group's words start past its "of" and at most one modifier: `age_after` may
+    take several words before a band ("of internet users aged 16 to 24"), but a class named
+    further on is another's ("43% of firms say large companies ...")."""
+    words = [match.end() for match in _WORD.finditer(after, 0, of_end)]
+    bare = next((at for at in words if rules.age_after.fullmatch(after, 0, at)), of_end)
+    one_more = _WORD.match(after, bare, of_end)
+    return one_more.end() if one_more else bare
 
 
 def _named_size_class(group: str, start: int, rules: LanguageRules) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from extract import languages
 from extract.context.group_labels import label_of_group
 from extract.context.parties import party_voters
 from extract.context.work import (
@@ -22,6 +23,8 @@ _ANYONE = "people"
 # einsetzen, verwenden 58 Prozent").
 _SUBGROUP_CHARS = 120
 _TAIL_CHARS = 16
+# How far left of the last word of a group a longer group word may start.
+_WIDER_TERM_CHARS = 24
 
 
 def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str | None:
@@ -31,6 +34,23 @@ def _term_population(rules: LanguageRules, match: re.Match[str] | None) -> str |
         if name.startswith("term") and value:
             return rules.population_of(value)
     return None
+
+
+def _widest_term(before: str, match: re.Match[str] | None,
+                 rules: LanguageRules) -> str | None:
+    """'Female students (41%)': the group right before a figure's parenthesis or colon is
+    the longest group word ending there ("female students", a sex of the survey's people),
+    not only its last word ("students"), which the greedy pattern finds first."""
+    if match is None or not match.groupdict().get("term2"):
+        return _term_population(rules, match)
+    start, end = match.span("term2")
+    spaced = languages.info(rules.lang).spaces_between_words
+    for left in range(max(0, start - _WIDER_TERM_CHARS), start):
+        if spaced and left > 0 and before[left - 1].isalnum():
+            continue  # a group word starts a word
+        if rules.term_regex.fullmatch(before, left, end) is not None:
+            return rules.population_of(before[left:end])
+    return _term_population(rules, match)
 
 
 def _attached_population(text: str, works: list[_Work], i: int,
@@ -60,7 +80,7 @@ def _attached_population(text: str, works: list[_Work], i: int,
     # patterns name the group with a group word, so without one before there is none.
     if (found is None and work.unit != "multiple"
             and rules.term_gate.search(precheck_fold(before)) is not None):
-        found = _term_population(rules, rules.attach_before.match(before))
+        found = _widest_term(before, rules.attach_before.match(before), rules)
         if found is None:
             found = _term_population(rules, _term_right_before(before, rules))
     if found is None and work.unit in ("percent", "percentage_points"):
@@ -140,7 +160,12 @@ def _label_from_text(match: re.Match[str] | None, rules: LanguageRules) -> str |
     known = rules.term_regex.search(match.group("label")) if match else None
     if match is None or (known and not rules.negated(match.group("label"), known.start())):
         return None  # a known group ("受访者中，64%") is the lexicon's to resolve, not a label
-    return label_of_group(match.group("label"), rules)
+    label = match.group("label").strip()
+    people = rules.people_after.match(label)
+    bare = len(match.string[match.start() : match.start("label")].split()) <= 1
+    if people is not None and people.end() == len(label) and bare:
+        return _ANYONE  # "19,3 % der Personen": people, whoever they are ("person" is no group;
+    return label_of_group(label, rules)  # "der jungen Menschen" only describes: no group)
 
 
 def _count_population(text: str, work: _Work, after: str, before: str,

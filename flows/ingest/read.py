@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from extract.citations import fieldwork_year
+from extract.citations import cited_edition_year, fieldwork_year
 from flows import settings
 from flows.ingest.decoding import decode
 from flows.ingest.documents import FormatError, RawDocument, Reader, Reject, SourceEntry
@@ -132,7 +132,9 @@ def survey_year_of(doc: RawDocument, meta: dict[str, Any]) -> int | None:
     """The survey year of a source: its manifest's, else the year its title names (a
     statistics release listed without one: its figures belong to the period it reports,
     not to no year), else the year its text says its survey was fielded in (a press
-    release: "Die im Frühjahr 2025 durchgeführte Befragung"; its declared language's cues)."""
+    release: "Die im Frühjahr 2025 durchgeführte Befragung"; its declared language's cues),
+    else the one edition year the surveys it cites name (coverage: "Das geht aus dem Student
+    Wellbeing Survey 2025 des X hervor")."""
     given = meta.get("survey_year")
     if isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit()):
         return int(given)
@@ -140,5 +142,5 @@ def survey_year_of(doc: RawDocument, meta: dict[str, Any]) -> int | None:
     named = year_named(str(meta.get("title") or first_line))
     language = meta.get("language")
     if named is None and isinstance(language, str) and language:
-        return fieldwork_year(doc.text, language)
+        return fieldwork_year(doc.text, language) or cited_edition_year(doc.text, language)
     return named
