@@ -172,12 +172,20 @@ def _segmenter() -> Any:
 
 def prepare(langs: Iterable[str | None]) -> None:
     """Start loading the word segmenter of the languages written without spaces among
-    `langs`, in a background thread, once per process: a caller about to wait (on the
-    database, which releases the interpreter, or on worker processes) gets the
-    segmenter's second for free."""
+    `langs`, in a background thread, once per process: a caller about to wait on worker
+    processes gets the segmenter's second for free. Not before database work: the load
+    holds the interpreter, and DuckDB's queries beside it run several times slower
+    (`prepared` waits for it first)."""
     if not _PREPARING and any(lang and _unspaced(lang) for lang in set(langs)):
         _PREPARING.append(threading.Thread(target=_segmenter, name="segmenter", daemon=True))
         _PREPARING[0].start()
+
+
+def prepared() -> None:
+    """Wait for the segmenter `prepare` started, if it is still loading (without one, a
+    segmenter is loaded when first needed)."""
+    if _PREPARING:
+        _PREPARING[0].join()
 
 
 _PREPARING: list[threading.Thread] = []  # (the thread `prepare` started, if any)

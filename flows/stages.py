@@ -48,7 +48,7 @@ from flows.ingest import (
 )
 from flows.plan import plan_ingest, report_options
 from reports.markup import counted, translation_coverage
-from reports.snapshot import corpus_totals
+from reports.snapshot import translation_totals
 from warehouse import extract_tables, ingest_tables, relink, store
 from warehouse.ingest_tables import StoredDocument
 
@@ -403,12 +403,15 @@ def extract(run_id: str, workers: int = 2) -> dict[str, Any]:
     con, logger = warehouse_connection(), log()
     pending = pending_documents(con, analysis.extractor_version())
     work = batches(pending, workers)
+    # The reconcile stage reads these documents' claims: a language written without
+    # spaces needs its word segmenter (a second of Python holding the interpreter: the
+    # database's queries beside it run several times slower), loaded while the workers
+    # mine: at once for the languages the sources declare, else once a batch shows one.
+    claims.prepare(doc.declared_language for doc in pending)
     total = 0
     for docs, results in zip(work, each(analyse_documents, work), strict=True):
         with store.transaction(con):
             total += _write_analyses(con, docs, results, run_id)
-        # the reconcile stage reads these documents' claims: a language written without
-        # spaces needs its word segmenter, loaded here while the other batches are mined
         claims.prepare(result.language for result in results)
         fault_point("extract")  # crash tests: first batch committed, the rest pending
         for doc, result in zip(docs, results, strict=True):
@@ -457,7 +460,7 @@ def translate(run_id: str) -> dict[str, Any]:
     outcome = translation.translate_pending(con, run_id)
     for pair, help_text in outcome.missing.items():
         logger.info("no translation model for %s: %s", pair, help_text)
-    corpus = corpus_totals(con)
+    corpus = translation_totals(con)
     say("translate", f"{counted(outcome.translated, 'new translation')}; "
                      + translation_coverage(corpus["translated_segments"],
                                             corpus["non_english_segments"])

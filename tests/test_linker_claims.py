@@ -253,15 +253,16 @@ def test_metrics_kept_apart_on_one_topic_are_offered_as_possibly_the_same(tmp_pa
 
 
 def test_the_word_segmenter_is_loaded_ahead_once_and_only_for_unspaced_languages() -> None:
-    """`claims.prepare` (called as documents are mined, and by a relink) starts one thread
-    loading jieba, in a fresh process, for Chinese only."""
+    """`claims.prepare` (called as documents are mined) starts one thread loading jieba, in
+    a fresh process, for Chinese only; `claims.prepared` (called by a relink before its
+    queries) returns once it is loaded."""
     import subprocess
     import sys
 
     script = ("import jieba; from extract import claims\n"
               "claims.prepare(['de', 'en', None]); spaced = len(claims._PREPARING)\n"
               "claims.prepare(['tr', 'zh']); claims.prepare(['zh'])\n"
-              "claims._PREPARING[0].join()\n"
+              "claims.prepared()\n"
               "print(spaced, len(claims._PREPARING), jieba.dt.initialized)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)

@@ -50,8 +50,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: str, *, full: bool = False
     """Extend the metrics with the observations not yet linked, or rebuild them when that
     is not possible (or `full`). The counts say which was done and why. Either way an
     analyst's decisions hold (warehouse/curation.py)."""
-    claim_builder.prepare(lang for (lang,) in con.execute(
-        "SELECT DISTINCT language FROM documents WHERE run_id = ?", [run_id]).fetchall())
+    claim_builder.prepared()  # (the extract stage started loading what its languages need)
     reason = "asked for a full rebuild" if full else None
     decided = curation.decided(con)
     with collector_paused():
