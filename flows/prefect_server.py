@@ -71,10 +71,28 @@ def api(announce: Callable[[], None] = lambda: None) -> Iterator[None]:
     # Task-runner worker processes read the URL from the environment they inherit.
     os.environ["PREFECT_API_URL"] = url
     try:
-        with temporary_settings({PREFECT_API_URL: url}):
+        with temporary_settings({PREFECT_API_URL: url}), _in_every_thread():
             yield
     finally:
         del os.environ["PREFECT_API_URL"]
+
+
+@contextlib.contextmanager
+def _in_every_thread() -> Iterator[None]:
+    """The current Prefect settings (with the server's URL) for threads started without
+    this thread's context too. A new thread reads Prefect's process-wide settings, made at
+    import from the environment: without the URL, Prefect starts a temporary server of its
+    own for it. The process-pool task runner's message-forwarding thread did so after every
+    extraction with `--task-runner processes`: a second server, 5-10 s of CPU taken from
+    the stages that followed, left running after the run."""
+    import prefect.context
+
+    before = prefect.context.GLOBAL_SETTINGS_CONTEXT
+    prefect.context.GLOBAL_SETTINGS_CONTEXT = prefect.context.get_settings_context()
+    try:
+        yield
+    finally:
+        prefect.context.GLOBAL_SETTINGS_CONTEXT = before
 
 
 def start(settings_environment: dict[str, str], timeout: float) -> str:

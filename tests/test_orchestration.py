@@ -250,6 +250,9 @@ def test_other_task_runners_give_the_same_figures(
     parameters = con.execute("SELECT parameters FROM runs").fetchone()
     con.close()
     assert parameters and f'"task_runner": "{task_runner}"' in parameters[0]
+    # The session's server (flows/prefect_server.py) serves the run's threads too: Prefect
+    # started a second, temporary server of its own for the process pool's message thread.
+    assert _prefect_own_servers() == []
 
 
 def test_an_unknown_task_runner_is_refused(tmp_path: Path) -> None:
@@ -257,6 +260,24 @@ def test_an_unknown_task_runner_is_refused(tmp_path: Path) -> None:
                                  "--task-runner", "ray"])
     assert result.exit_code == 2
     assert "threads, processes, dask" in result.output
+
+
+def _prefect_own_servers() -> list[str]:
+    """Command lines of this process's children that run Prefect's own temporary server
+    (`python -m uvicorn ... prefect.server.api.server:create_app`, not polystat's
+    `flows.prefect_server`); none where /proc cannot be read."""
+    found = []
+    for name in os.listdir("/proc") if sys.platform.startswith("linux") else []:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue  # not a process, or gone
+        if parent == os.getpid() and "uvicorn" in command and "prefect.server" in command:
+            found.append(command)
+    return found
 
 
 def _observation_ids(warehouse: Path) -> set[str]:
