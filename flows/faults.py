@@ -22,12 +22,15 @@ DISK_FULL_POINTS = ("checkpoint",)
 def fault_point(stage: str) -> None:
     """SIGKILL this process when the fault variable names ``stage``; ``<stage>:SIGTERM``
     or ``<stage>:SIGINT`` sends that signal instead (a stop that Python or Prefect may
-    turn into an exception: a service manager stopping the run, Ctrl-C)."""
+    turn into an exception: a service manager stopping the run, Ctrl-C). The signal goes
+    to the calling thread, so its exception is raised here, at the point named: sent to
+    the process, any thread may take it, and the exception comes a moment later, wherever
+    the main thread then is (once, in a CI run, SIGINT so sent did not stop the run)."""
     fault = os.environ.get(FAULT_VARIABLE)
     if fault == stage:
         os.kill(os.getpid(), signal.SIGKILL)
     elif fault in (f"{stage}:SIGTERM", f"{stage}:SIGINT"):
-        os.kill(os.getpid(), signal.Signals[fault.split(":", 1)[1]])
+        signal.raise_signal(signal.Signals[fault.split(":", 1)[1]])
 
 
 def disk_full_point(point: str, path: Path) -> None:
