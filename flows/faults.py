@@ -23,14 +23,18 @@ def fault_point(stage: str) -> None:
     """SIGKILL this process when the fault variable names ``stage``; ``<stage>:SIGTERM``
     or ``<stage>:SIGINT`` sends that signal instead (a stop that Python or Prefect may
     turn into an exception: a service manager stopping the run, Ctrl-C). The signal goes
-    to the calling thread, so its exception is raised here, at the point named: sent to
-    the process, any thread may take it, and the exception comes a moment later, wherever
-    the main thread then is (once, in a CI run, SIGINT so sent did not stop the run)."""
+    to the calling thread, so its exception is raised here, at the point named. SIGINT
+    gets Python's handler first: a process started in the background by a shell without
+    job control (a CI script's `cmd &`) ignores SIGINT, and its children inherit that, so
+    the run would go on; the switch stands for a Ctrl-C that reaches the run."""
     fault = os.environ.get(FAULT_VARIABLE)
     if fault == stage:
         os.kill(os.getpid(), signal.SIGKILL)
     elif fault in (f"{stage}:SIGTERM", f"{stage}:SIGINT"):
-        signal.raise_signal(signal.Signals[fault.split(":", 1)[1]])
+        stop = signal.Signals[fault.split(":", 1)[1]]
+        if stop == signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.raise_signal(stop)
 
 
 def disk_full_point(point: str, path: Path) -> None:
