@@ -23,8 +23,8 @@ def fault_point(stage: str) -> None:
     """SIGKILL this process when the fault variable names ``stage``; ``<stage>:SIGTERM``
     or ``<stage>:SIGINT`` sends that signal instead (a stop that Python or Prefect may
     turn into an exception: a service manager stopping the run, Ctrl-C). The signal goes
-    to the calling thread, so its exception is raised here, at the point named. SIGINT
-    gets Python's handler first: a process started in the background by a shell without
+    to the calling thread, so its exception is raised here, at the point named. An ignored
+    SIGINT gets Python's handler first: a process started in the background by a shell without
     job control (a CI script's `cmd &`) ignores SIGINT, and its children inherit that, so
     the run would go on; the switch stands for a Ctrl-C that reaches the run."""
     fault = os.environ.get(FAULT_VARIABLE)
@@ -32,7 +32,7 @@ def fault_point(stage: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif fault in (f"{stage}:SIGTERM", f"{stage}:SIGINT"):
         stop = signal.Signals[fault.split(":", 1)[1]]
-        if stop == signal.SIGINT:
+        if stop == signal.SIGINT and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.raise_signal(stop)
 
